@@ -1,0 +1,155 @@
+"""Developer and CI tasks for the AutoCompyute monorepo.
+
+    nox                 every CPU session: lint, tests(...cpu) per package, parity, packaging
+    nox -t gpu          the CUDA test sessions (skipped when no GPU is visible)
+    nox -l              list the sessions; `*` marks those a bare `nox` runs
+    nox -s lint         one session; add `-- ARGS` to pass ARGS to pytest in test sessions
+
+Every session runs on the interpreter that runs nox (python=None) in a fresh virtualenv,
+made with uv when it is available.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+
+# Each distribution under packages/ and the local packages it needs (its closure).
+# Adding a package = creating packages/<name>/ and adding its entry here. Add-ons ship only
+# their own subpackage: in their pyproject.toml use
+#     [tool.hatch.build.targets.wheel]
+#     only-include = ["src/auto_compyute/<sub>"]
+#     sources = ["src"]
+# and never ship src/auto_compyute/__init__.py (it belongs to ac-core).
+PACKAGES: dict[str, list[str]] = {
+    "ac-core": [],
+    # "ac-optim": ["ac-core"],
+    # "ac-nn": ["ac-core", "ac-optim"],
+    # "ac-viz": ["ac-core"],
+    # "ac-cuda": ["ac-core"],
+}
+CUDA_PACKAGE = "ac-cuda"  # what the `cuda` test device needs besides the package under test
+
+TEST_DEPS = ["pytest==9.0.3", "hypothesis==6.155.2"]
+LINT_DEPS = ["ruff==0.17.6", "mypy==2.4.1", "import-linter==2.16"]
+BUILD_DEPS = ["hatchling==1.33.0", "packaging>=24", "tomli>=2; python_version < '3.11'"]
+TORCH = "torch==2.13.0"  # installed with pip: pip takes the CPU build from the local disk
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.error_on_external_run = True
+# A bare `nox` runs the sessions tagged "cpu"; `nox -t gpu` runs the CUDA ones.
+nox.options.tags = ["cpu"]
+
+
+def install_local(
+    session: nox.Session, names: list[str], *extra: str, editable: bool = False
+) -> None:
+    """Install local packages and ``extra`` requirements in ONE command, then verify them.
+
+    One command makes the resolver take every ``ac-*`` from its folder: left out of the
+    command, a same-named package on an index could win. The check then proves it.
+    """
+    paths = [f"./packages/{name}" for name in names]
+    if editable:
+        paths = [arg for path in paths for arg in ("-e", path)]
+    refresh = []
+    if session.venv_backend == "uv":
+        # NOTE: uv caches wheels built from a folder and, by default, rebuilds only when
+        # pyproject.toml changes; refresh so edited sources are always rebuilt.
+        refresh = [arg for name in names for arg in ("--refresh-package", name)]
+    session.install(*refresh, *paths, *extra)
+    flags = [] if editable else ["--no-editable"]
+    session.run("python", "scripts/check_local_install.py", *flags, *names)
+
+
+def closure(name: str) -> list[str]:
+    """``name`` and the local packages it needs, in table order."""
+    needed = {name, *PACKAGES[name]}
+    return [package for package in PACKAGES if package in needed]
+
+
+CUPY_DEVICE_COUNT = """
+try:
+    import cupy
+    print(cupy.cuda.runtime.getDeviceCount())
+except Exception:
+    print(0)
+"""
+
+
+def gpu_is_visible() -> bool:
+    """Whether ``nvidia-smi`` lists at least one GPU on this machine."""
+    if shutil.which("nvidia-smi") is None:
+        return False
+    result = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, check=False)
+    return result.returncode == 0 and "GPU" in result.stdout
+
+
+@nox.session(python=None, tags=["cpu"])
+def lint(session: nox.Session) -> None:
+    """Ruff (lint + format check), mypy on ac-core, and import layering (import-linter)."""
+    # import-linter must see a regular (non-editable) install of every package.
+    install_local(session, list(PACKAGES), *LINT_DEPS)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")  # files and options: [tool.mypy] in pyproject.toml
+    session.run("lint-imports")  # contracts: [tool.importlinter] in pyproject.toml
+
+
+@nox.session(python=None)
+@nox.parametrize("device", [nox.param("cpu", tags=["cpu"]), nox.param("cuda", tags=["gpu"])])
+@nox.parametrize("package", list(PACKAGES))
+def tests(session: nox.Session, package: str, device: str) -> None:
+    """One package's tests (parity excluded), with only its local closure installed."""
+    names = closure(package)
+    if device == "cuda":
+        if not gpu_is_visible():
+            session.skip("no CUDA GPU visible (nvidia-smi missing or lists no GPU)")
+        if CUDA_PACKAGE not in PACKAGES:
+            session.skip(f"{CUDA_PACKAGE} is not in the PACKAGES table yet")
+        names = [p for p in PACKAGES if p in {*names, *closure(CUDA_PACKAGE)}]
+    install_local(session, names, *TEST_DEPS)
+    if device == "cuda":
+        count = session.run("python", "-c", CUPY_DEVICE_COUNT, silent=True)
+        if str(count).strip().splitlines()[-1:] == ["0"]:
+            session.skip("CuPy cannot see a CUDA device")
+    session.run(
+        "pytest",
+        f"packages/{package}/tests",
+        "-m",
+        "not parity",
+        *session.posargs,
+        env={"AC_TEST_DEVICE": device},
+    )
+
+
+@nox.session(python=None, tags=["cpu"])
+def parity(session: nox.Session) -> None:
+    """The tests marked `parity`, which compare results with PyTorch, for every package."""
+    install_local(session, list(PACKAGES), *TEST_DEPS)
+    if session.venv_backend == "uv":
+        session.install("pip")  # uv venvs have no pip
+    session.run("python", "-m", "pip", "install", "--quiet", TORCH)
+    for package in PACKAGES:
+        # Exit status 5 (no test selected) is fine: not every package has parity tests.
+        session.run(
+            "pytest",
+            f"packages/{package}/tests",
+            "-m",
+            "parity",
+            *session.posargs,
+            env={"AC_TEST_DEVICE": "cpu"},
+            success_codes=[0, 5],
+        )
+
+
+@nox.session(python=None, tags=["cpu"])
+def packaging(session: nox.Session) -> None:
+    """Repository-wide tests: one version, exact pins, sdist/wheel builds, helper scripts."""
+    session.install(*TEST_DEPS, *BUILD_DEPS)
+    session.run("pytest", "integration_tests", *session.posargs)

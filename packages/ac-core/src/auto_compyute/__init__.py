@@ -1,0 +1,189 @@
+"""AutoCompyute: a deep-learning library with automatic differentiation on NumPy.
+
+``import auto_compyute as ac`` gives tensors, autograd and the core ops. The add-on
+packages (``ac-nn``, ``ac-optim``, ``ac-viz``) live in this same namespace and are
+imported lazily, so ``ac.nn`` works once ``ac-nn`` is installed.
+"""
+
+# NOTE: extend_path must come first: it lets add-ons installed in another location
+# (editable or mixed installs) contribute ``auto_compyute.<sub>`` modules.
+from pkgutil import extend_path
+
+__path__ = extend_path(__path__, __name__)
+
+import importlib  # noqa: E402
+
+from auto_compyute import autograd, cuda  # noqa: E402
+from auto_compyute._core.autograd import (  # noqa: E402
+    Op,
+    enable_grad,
+    is_grad_enabled,
+    no_autograd_tracking,
+    no_grad,
+    set_grad_enabled,
+)
+from auto_compyute._core.devices import Device, device, get_available_devices  # noqa: E402
+from auto_compyute._core.dtypes import (  # noqa: E402
+    DType,
+    bool_,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    is_floating_point,
+    uint8,
+)
+from auto_compyute._core.factories import (  # noqa: E402
+    arange,
+    empty,
+    empty_like,
+    eye,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from auto_compyute._core.functions import (  # noqa: E402
+    abs,
+    argmax,
+    argmin,
+    cat,
+    chunk,
+    clamp,
+    concat,
+    cos,
+    einsum,
+    exp,
+    log,
+    log_softmax,
+    matmul,
+    maximum,
+    minimum,
+    pad,
+    relu,
+    sigmoid,
+    sin,
+    softmax,
+    split,
+    sqrt,
+    stack,
+    tanh,
+    tril,
+    triu,
+    where,
+)
+from auto_compyute._core.random import manual_seed, seed, set_random_seed  # noqa: E402
+from auto_compyute._core.tensor import Tensor  # noqa: E402
+
+__version__ = "0.1.0"
+
+bool = bool_  # noqa: A001  (``ac.bool`` like ``torch.bool``)
+
+_ADDONS = {"nn": "ac-nn", "optim": "ac-optim", "viz": "ac-viz"}
+
+
+def __getattr__(name: str) -> object:
+    """Import an add-on package on first use, or say which distribution provides it."""
+    if name in _ADDONS:
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"{__name__}.{name}":
+                raise
+            raise ModuleNotFoundError(
+                f"auto_compyute.{name} is provided by the '{_ADDONS[name]}' package; "
+                f"install it with `pip install {_ADDONS[name]}`",
+                name=error.name,
+            ) from None
+    raise AttributeError(f"module 'auto_compyute' has no attribute '{name}'")
+
+
+__all__ = [
+    "DType",
+    "Device",
+    "Op",
+    "Tensor",
+    "abs",
+    "arange",
+    "argmax",
+    "argmin",
+    "autograd",
+    "bool",
+    "bool_",
+    "cat",
+    "chunk",
+    "clamp",
+    "concat",
+    "cos",
+    "cuda",
+    "device",
+    "einsum",
+    "empty",
+    "empty_like",
+    "enable_grad",
+    "exp",
+    "eye",
+    "float16",
+    "float32",
+    "float64",
+    "full",
+    "full_like",
+    "get_available_devices",
+    "get_default_dtype",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "is_floating_point",
+    "is_grad_enabled",
+    "linspace",
+    "log",
+    "log_softmax",
+    "manual_seed",
+    "matmul",
+    "maximum",
+    "minimum",
+    "no_autograd_tracking",
+    "no_grad",
+    "ones",
+    "ones_like",
+    "pad",
+    "rand",
+    "rand_like",
+    "randint",
+    "randn",
+    "randn_like",
+    "randperm",
+    "relu",
+    "seed",
+    "set_grad_enabled",
+    "set_random_seed",
+    "sigmoid",
+    "sin",
+    "softmax",
+    "split",
+    "sqrt",
+    "stack",
+    "tanh",
+    "tensor",
+    "tril",
+    "triu",
+    "uint8",
+    "where",
+    "zeros",
+    "zeros_like",
+]

@@ -1,0 +1,188 @@
+"""Functions on tensors, as in ``torch.<name>``: ``ac.exp(x)``, ``ac.cat([a, b])``, ..."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+from typing import Any
+
+from auto_compyute._core import dtypes
+from auto_compyute._core.ops import elementwise as ew
+from auto_compyute._core.ops import linalg, movement
+from auto_compyute._core.tensor import Scalar, Tensor
+
+
+def _unary(name: str) -> Any:
+    def function(x: Tensor) -> Tensor:
+        return getattr(x, name)()
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"Elementwise ``{name}`` of a tensor (same as ``x.{name}()``)."
+    return function
+
+
+exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu = (  # noqa: A001
+    _unary(n) for n in ("exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu")
+)
+
+
+def clamp(x: Tensor, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
+    """Limit values to ``[min, max]``."""
+    return x.clamp(min, max)
+
+
+def maximum(a: Tensor, b: Any) -> Tensor:
+    """Elementwise maximum of two tensors (broadcast)."""
+    return a.maximum(b)
+
+
+def minimum(a: Tensor, b: Any) -> Tensor:
+    """Elementwise minimum of two tensors (broadcast)."""
+    return a.minimum(b)
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product (``a @ b``)."""
+    return a.matmul(b)
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """Softmax along ``dim``, computed stably."""
+    return x.softmax(dim)
+
+
+def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """Log of the softmax along ``dim``, computed stably."""
+    return x.log_softmax(dim)
+
+
+def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the largest value along ``dim``."""
+    return x.argmax(dim, keepdim)
+
+
+def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the smallest value along ``dim``."""
+    return x.argmin(dim, keepdim)
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """Elements of ``a`` where ``condition`` is True, else of ``b``; both may be scalars."""
+    if not isinstance(condition, Tensor):
+        condition = Tensor(condition)
+    if condition.dtype != dtypes.bool_:
+        condition = condition.bool()
+    if not isinstance(a, Tensor):
+        if not isinstance(b, Tensor):
+            raise TypeError("where needs at least one of a and b to be a Tensor")
+        b, a = b._other(a)
+    else:
+        a, b = a._other(b)
+    return ew.Where.apply(condition, a, b)
+
+
+def _same_dtype(tensors: Sequence[Tensor]) -> list[Tensor]:
+    if not tensors:
+        raise ValueError("expected a non-empty sequence of tensors")
+    dtype = tensors[0].dtype
+    for t in tensors[1:]:
+        dtype = dtypes.promote_types(dtype, t.dtype)
+    return [t.to(dtype=dtype) for t in tensors]
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing axis ``dim``."""
+    tensors = _same_dtype(tensors)
+    dim %= tensors[0].ndim
+    for i, t in enumerate(tensors):
+        if t.ndim != tensors[0].ndim or t.shape[:dim] + t.shape[dim + 1 :] != (
+            tensors[0].shape[:dim] + tensors[0].shape[dim + 1 :]
+        ):
+            raise ValueError(
+                f"cat along dim {dim}: tensor {i} has shape {t.shape}, tensor 0 has shape "
+                f"{tensors[0].shape}; all sizes but dim {dim} must match"
+            )
+    return movement.Cat.apply(*tensors, dim=dim)
+
+
+concat = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors of one shape along a new axis ``dim``."""
+    tensors = _same_dtype(tensors)
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise ValueError(
+                f"stack needs tensors of one shape: tensor {i} has shape {t.shape}, "
+                f"tensor 0 has shape {tensors[0].shape}"
+            )
+    return movement.Stack.apply(*tensors, dim=dim % (tensors[0].ndim + 1))
+
+
+def split(x: Tensor, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+    """Cut ``x`` along ``dim`` into pieces (see ``Tensor.split``)."""
+    return x.split(split_size, dim)
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """Cut ``x`` along ``dim`` into ``chunks`` pieces."""
+    return x.chunk(chunks, dim)
+
+
+def tril(x: Tensor, diagonal: int = 0) -> Tensor:
+    """Lower triangle of the last two axes."""
+    return x.tril(diagonal)
+
+
+def triu(x: Tensor, diagonal: int = 0) -> Tensor:
+    """Upper triangle of the last two axes."""
+    return x.triu(diagonal)
+
+
+def pad(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
+    """Pad with a constant, PyTorch style: ``pad = (last_left, last_right, prev_left, ...)``."""
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad needs pairs for at most {x.ndim} dimensions, got {tuple(pad)}")
+    if any(p < 0 for p in pad):
+        raise ValueError(f"negative padding is not supported, got {tuple(pad)}")
+    pairs = [(pad[i], pad[i + 1]) for i in range(0, len(pad), 2)]
+    widths = [(0, 0)] * (x.ndim - len(pairs)) + pairs[::-1]
+    return movement.Pad.apply(x, widths=tuple(widths), value=value)
+
+
+def einsum(subscripts: str, *operands: Tensor) -> Tensor:
+    """Einstein summation, e.g. ``einsum("bij,bjk->bik", a, b)``; ``...`` and implicit output work."""
+    if len(operands) == 1 and isinstance(operands[0], list | tuple):
+        operands = tuple(operands[0])
+    operands = tuple(_same_dtype(operands))
+    explicit = _explicit_subscripts(subscripts.replace(" ", ""), [o.ndim for o in operands])
+    return linalg.Einsum.apply(*operands, subscripts=explicit)
+
+
+def _explicit_subscripts(subscripts: str, ndims: list[int]) -> str:
+    """Rewrite subscripts into the ``"ab,bc->ac"`` form: ellipses spelled out, output explicit."""
+    inputs, arrow, output = subscripts.partition("->")
+    specs = inputs.split(",")
+    if len(specs) != len(ndims):
+        raise ValueError(f"einsum subscripts name {len(specs)} operands, got {len(ndims)}")
+    free = [c for c in string.ascii_letters if c not in subscripts]
+    ellipsis_dims = max((n - len(s) + 3 for s, n in zip(specs, ndims) if "..." in s), default=0)
+    batch = "".join(free[:ellipsis_dims])
+    expanded = []
+    for spec, n in zip(specs, ndims):
+        if "..." in spec:  # broadcast batch axes align from the right
+            spec = spec.replace("...", batch[len(batch) - (n - len(spec) + 3) :])
+        expanded.append(spec)
+    specs = expanded
+    for s, n in zip(specs, ndims):
+        if len(s) != n:
+            raise ValueError(f"einsum subscripts '{s}' do not match an operand with {n} dimensions")
+        if len(set(s)) != len(s):
+            raise ValueError(f"einsum with a repeated index in one operand ('{s}') is not supported")
+    if arrow:
+        output = output.replace("...", batch)
+    else:
+        counts = {c: "".join(specs).count(c) for c in "".join(specs)}
+        output = batch + "".join(sorted(c for c, k in counts.items() if k == 1 and c not in batch))
+    return f"{','.join(specs)}->{output}"

@@ -1,0 +1,268 @@
+"""Elementwise operations: arithmetic, math functions and activations.
+
+Binary ops broadcast; the engine sums each gradient back to its input's shape.
+"""
+
+from auto_compyute._core.autograd import Array, Op
+from auto_compyute._core.devices import get_array_module
+
+
+class Add(Op):
+    """a + b; d/da = 1, d/db = 1."""
+
+    def forward(self, a: Array, b: Array) -> Array:
+        return a + b
+
+    def backward(self, grad: Array) -> tuple[Array, Array]:
+        return grad, grad
+
+
+class Sub(Op):
+    """a - b; d/da = 1, d/db = -1."""
+
+    def forward(self, a: Array, b: Array) -> Array:
+        return a - b
+
+    def backward(self, grad: Array) -> tuple[Array, Array | None]:
+        return grad, -grad if self.needs_grad[1] else None
+
+
+class Mul(Op):
+    """a * b; d/da = b, d/db = a."""
+
+    def forward(self, a: Array, b: Array) -> Array:
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, grad: Array) -> tuple[Array | None, Array | None]:
+        needs_a, needs_b = self.needs_grad
+        return grad * self.b if needs_a else None, grad * self.a if needs_b else None
+
+
+class Div(Op):
+    """a / b; d/da = 1 / b, d/db = -a / b**2."""
+
+    def forward(self, a: Array, b: Array) -> Array:
+        self.b = b
+        self.out = a / b
+        return self.out
+
+    def backward(self, grad: Array) -> tuple[Array | None, Array | None]:
+        grad_a = grad / self.b
+        return grad_a, -grad_a * self.out if self.needs_grad[1] else None
+
+
+class Pow(Op):
+    """a ** b for tensor exponents; d/da = b * a**(b-1), d/db = a**b * log(a)."""
+
+    def forward(self, a: Array, b: Array) -> Array:
+        self.a, self.b = a, b
+        self.out = a**b
+        return self.out
+
+    def backward(self, grad: Array) -> tuple[Array | None, Array | None]:
+        needs_a, needs_b = self.needs_grad
+        grad_a = grad * self.b * self.a ** (self.b - 1) if needs_a else None
+        if not needs_b:
+            return grad_a, None
+        xp = get_array_module(self.a)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            log_a = xp.where(self.a > 0, xp.log(xp.where(self.a > 0, self.a, 1)), 0)
+        return grad_a, grad * self.out * log_a
+
+
+class PowScalar(Op):
+    """x ** exponent for a constant exponent; d/dx = exponent * x**(exponent-1)."""
+
+    def forward(self, x: Array, *, exponent: float) -> Array:
+        self.x = x
+        return x**exponent
+
+    def backward(self, grad: Array) -> Array:
+        exponent = self.kwargs["exponent"]
+        if exponent == 2:
+            return grad * 2 * self.x
+        return grad * exponent * self.x ** (exponent - 1)
+
+
+class Maximum(Op):
+    """max(a, b); the gradient goes to the larger input, split evenly on ties."""
+
+    def forward(self, a: Array, b: Array) -> Array:
+        self.a, self.b = a, b
+        return get_array_module(a).maximum(a, b)
+
+    def backward(self, grad: Array) -> tuple[Array, Array]:
+        share = (self.a > self.b) + 0.5 * (self.a == self.b)
+        return grad * share, grad * (1 - share)
+
+
+class Minimum(Op):
+    """min(a, b); the gradient goes to the smaller input, split evenly on ties."""
+
+    def forward(self, a: Array, b: Array) -> Array:
+        self.a, self.b = a, b
+        return get_array_module(a).minimum(a, b)
+
+    def backward(self, grad: Array) -> tuple[Array, Array]:
+        share = (self.a < self.b) + 0.5 * (self.a == self.b)
+        return grad * share, grad * (1 - share)
+
+
+class Where(Op):
+    """condition ? a : b; the gradient flows to the input that was chosen."""
+
+    def forward(self, condition: Array, a: Array, b: Array) -> Array:
+        self.condition = condition
+        return get_array_module(a).where(condition, a, b)
+
+    def backward(self, grad: Array) -> tuple[None, Array, Array]:
+        zero = grad.dtype.type(0)
+        xp = get_array_module(grad)
+        return None, xp.where(self.condition, grad, zero), xp.where(self.condition, zero, grad)
+
+
+class Neg(Op):
+    """-x; d/dx = -1."""
+
+    def forward(self, x: Array) -> Array:
+        return -x
+
+    def backward(self, grad: Array) -> Array:
+        return -grad
+
+
+class Exp(Op):
+    """exp(x); d/dx = exp(x)."""
+
+    def forward(self, x: Array) -> Array:
+        self.out = get_array_module(x).exp(x)
+        return self.out
+
+    def backward(self, grad: Array) -> Array:
+        return grad * self.out
+
+
+class Log(Op):
+    """log(x); d/dx = 1 / x."""
+
+    def forward(self, x: Array) -> Array:
+        self.x = x
+        return get_array_module(x).log(x)
+
+    def backward(self, grad: Array) -> Array:
+        return grad / self.x
+
+
+class Sqrt(Op):
+    """sqrt(x); d/dx = 1 / (2 sqrt(x))."""
+
+    def forward(self, x: Array) -> Array:
+        self.out = get_array_module(x).sqrt(x)
+        return self.out
+
+    def backward(self, grad: Array) -> Array:
+        return grad / (2 * self.out)
+
+
+class Abs(Op):
+    """|x|; d/dx = sign(x) (0 at 0)."""
+
+    def forward(self, x: Array) -> Array:
+        self.x = x
+        return get_array_module(x).abs(x)
+
+    def backward(self, grad: Array) -> Array:
+        return grad * get_array_module(grad).sign(self.x)
+
+
+class Sin(Op):
+    """sin(x); d/dx = cos(x)."""
+
+    def forward(self, x: Array) -> Array:
+        self.x = x
+        return get_array_module(x).sin(x)
+
+    def backward(self, grad: Array) -> Array:
+        return grad * get_array_module(grad).cos(self.x)
+
+
+class Cos(Op):
+    """cos(x); d/dx = -sin(x)."""
+
+    def forward(self, x: Array) -> Array:
+        self.x = x
+        return get_array_module(x).cos(x)
+
+    def backward(self, grad: Array) -> Array:
+        return -grad * get_array_module(grad).sin(self.x)
+
+
+class Tanh(Op):
+    """tanh(x); d/dx = 1 - tanh(x)**2."""
+
+    def forward(self, x: Array) -> Array:
+        self.out = get_array_module(x).tanh(x)
+        return self.out
+
+    def backward(self, grad: Array) -> Array:
+        return grad * (1 - self.out * self.out)
+
+
+class Sigmoid(Op):
+    """1 / (1 + exp(-x)); d/dx = sigmoid(x) (1 - sigmoid(x))."""
+
+    def forward(self, x: Array) -> Array:
+        xp = get_array_module(x)
+        # NOTE: the tanh form cannot overflow, unlike 1 / (1 + exp(-x)) for large negative x.
+        self.out = 0.5 * (xp.tanh(0.5 * x) + 1)
+        return self.out
+
+    def backward(self, grad: Array) -> Array:
+        return grad * self.out * (1 - self.out)
+
+
+class ReLU(Op):
+    """max(x, 0); d/dx = 1 where x > 0, else 0."""
+
+    def forward(self, x: Array) -> Array:
+        self.mask = x > 0
+        return x * self.mask
+
+    def backward(self, grad: Array) -> Array:
+        return grad * self.mask
+
+
+class Clamp(Op):
+    """x limited to [min, max]; d/dx = 1 inside the range, 0 outside."""
+
+    def forward(self, x: Array, *, min: float | None, max: float | None) -> Array:  # noqa: A002
+        self.mask = True
+        if min is not None:
+            self.mask = x >= min
+        if max is not None:
+            self.mask = self.mask & (x <= max)
+        return get_array_module(x).clip(x, min, max)
+
+    def backward(self, grad: Array) -> Array:
+        return grad * self.mask
+
+
+class Cast(Op):
+    """x converted to another dtype; the gradient is converted back."""
+
+    def forward(self, x: Array, *, dtype: object) -> Array:
+        return x.astype(dtype)
+
+    def backward(self, grad: Array) -> Array:
+        return grad  # the engine casts it to the input's dtype
+
+
+class Copy(Op):
+    """A copy of x (``clone``, ``contiguous``); d/dx = 1."""
+
+    def forward(self, x: Array) -> Array:
+        return get_array_module(x).array(x, copy=True, order="C")
+
+    def backward(self, grad: Array) -> Array:
+        return grad

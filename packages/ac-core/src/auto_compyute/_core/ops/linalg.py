@@ -1,0 +1,70 @@
+"""Matrix products: matmul and einsum."""
+
+from auto_compyute._core.autograd import Array, Op
+from auto_compyute._core.devices import get_array_module
+
+
+class Matmul(Op):
+    """a @ b with NumPy's 1-D, 2-D and batched broadcasting rules.
+
+    d/da = g @ b^T, d/db = a^T @ g; the engine sums over broadcast batch axes.
+    """
+
+    def forward(self, a: Array, b: Array) -> Array:
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, grad: Array) -> tuple[Array | None, Array | None]:
+        a, b = self.a, self.b
+        needs_a, needs_b = self.needs_grad
+        if a.ndim == 1 and b.ndim == 1:
+            return grad * b if needs_a else None, grad * a if needs_b else None
+        xp = get_array_module(grad)
+        if a.ndim == 1:  # (k) @ (..., k, m) -> (..., m)
+            grad_a = (b @ grad[..., None])[..., 0] if needs_a else None
+            grad_b = a[:, None] * grad[..., None, :] if needs_b else None
+            return grad_a, grad_b
+        if b.ndim == 1:  # (..., n, k) @ (k) -> (..., n)
+            grad_a = grad[..., None] * b if needs_a else None
+            grad_b = (xp.swapaxes(a, -1, -2) @ grad[..., None])[..., 0] if needs_b else None
+            return grad_a, grad_b
+        grad_a = grad @ xp.swapaxes(b, -1, -2) if needs_a else None
+        grad_b = None
+        if needs_b:
+            if b.ndim == 2 and a.ndim > 2:
+                # NOTE: one large 2-D product instead of a batch of them summed afterwards.
+                k, m = a.shape[-1], grad.shape[-1]
+                grad_b = a.reshape(-1, k).T @ grad.reshape(-1, m)
+            else:
+                grad_b = xp.swapaxes(a, -1, -2) @ grad
+        return grad_a, grad_b
+
+
+class Einsum(Op):
+    """Einstein summation over explicit subscripts ``"ij,jk->ik"`` (no ellipsis, no repeats).
+
+    The gradient of each operand is the einsum of the output gradient with the other
+    operands, broadcast over any index that only that operand carries.
+    """
+
+    def forward(self, *operands: Array, subscripts: str) -> Array:
+        self.operands = operands
+        return get_array_module(operands[0]).einsum(subscripts, *operands)
+
+    def backward(self, grad: Array) -> tuple[Array | None, ...]:
+        xp = get_array_module(grad)
+        inputs, output = self.kwargs["subscripts"].split("->")
+        specs = inputs.split(",")
+        grads: list[Array | None] = []
+        for i, spec in enumerate(specs):
+            if not self.needs_grad[i]:
+                grads.append(None)
+                continue
+            others = [(s, op) for j, (s, op) in enumerate(zip(specs, self.operands)) if j != i]
+            available = set(output).union(*(s for s, _ in others))
+            kept = "".join(c for c in spec if c in available)
+            terms = ",".join([output, *(s for s, _ in others)])
+            partial = xp.einsum(f"{terms}->{kept}", grad, *(op for _, op in others))
+            shape = [self.operands[i].shape[k] if c in available else 1 for k, c in enumerate(spec)]
+            grads.append(xp.broadcast_to(partial.reshape(shape), self.operands[i].shape))
+        return tuple(grads)

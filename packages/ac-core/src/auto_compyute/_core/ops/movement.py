@@ -1,0 +1,118 @@
+"""Operations that move, select or combine elements without arithmetic."""
+
+from typing import Any
+
+from auto_compyute._core.autograd import Array, Op
+from auto_compyute._core.devices import get_array_module
+
+
+class Reshape(Op):
+    """x viewed with a new shape; the gradient is reshaped back."""
+
+    def forward(self, x: Array, *, shape: tuple[int, ...]) -> Array:
+        self.shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, grad: Array) -> Array:
+        return grad.reshape(self.shape)
+
+
+class Permute(Op):
+    """x with its axes reordered; the gradient is permuted back."""
+
+    def forward(self, x: Array, *, dims: tuple[int, ...]) -> Array:
+        return x.transpose(dims)
+
+    def backward(self, grad: Array) -> Array:
+        return grad.transpose(get_array_module(grad).argsort(self.kwargs["dims"]))
+
+
+class Expand(Op):
+    """x broadcast to a larger shape (a view); the engine sums the gradient back."""
+
+    def forward(self, x: Array, *, shape: tuple[int, ...]) -> Array:
+        return get_array_module(x).broadcast_to(x, shape)
+
+    def backward(self, grad: Array) -> Array:
+        return grad
+
+
+class Index(Op):
+    """x[key] for slices, integers, integer arrays and boolean masks.
+
+    The gradient is scattered back; repeated integer indices accumulate.
+    """
+
+    def forward(self, x: Array, *, key: Any) -> Array:
+        self.shape, self.dtype = x.shape, x.dtype
+        return x[key]
+
+    def backward(self, grad: Array) -> Array:
+        xp = get_array_module(grad)
+        key = self.kwargs["key"]
+        full = xp.zeros(self.shape, dtype=self.dtype)
+        if _has_integer_array(key):
+            xp.add.at(full, key, grad)
+        else:
+            full[key] = grad
+        return full
+
+
+def _has_integer_array(key: Any) -> bool:
+    parts = key if isinstance(key, tuple) else (key,)
+    return any(getattr(p, "dtype", None) is not None and p.dtype.kind in "iu" for p in parts)
+
+
+class Cat(Op):
+    """Inputs joined along ``dim``; each gets its slice of the gradient."""
+
+    def forward(self, *arrays: Array, dim: int) -> Array:
+        self.sizes = [a.shape[dim] for a in arrays]
+        return get_array_module(arrays[0]).concatenate(arrays, axis=dim)
+
+    def backward(self, grad: Array) -> tuple[Array, ...]:
+        xp = get_array_module(grad)
+        bounds = xp.cumsum(self.sizes[:-1]).tolist() if len(self.sizes) > 1 else []
+        return tuple(xp.split(grad, bounds, axis=self.kwargs["dim"]))
+
+
+class Stack(Op):
+    """Inputs stacked along a new axis ``dim``; each gets its slice of the gradient."""
+
+    def forward(self, *arrays: Array, dim: int) -> Array:
+        return get_array_module(arrays[0]).stack(arrays, axis=dim)
+
+    def backward(self, grad: Array) -> tuple[Array, ...]:
+        xp = get_array_module(grad)
+        return tuple(xp.moveaxis(grad, self.kwargs["dim"], 0))
+
+
+class Pad(Op):
+    """x padded with a constant; the gradient is the inner (unpadded) part."""
+
+    def forward(self, x: Array, *, widths: tuple[tuple[int, int], ...], value: float) -> Array:
+        return get_array_module(x).pad(x, widths, constant_values=value)
+
+    def backward(self, grad: Array) -> Array:
+        key = tuple(slice(lo, grad.shape[i] - hi) for i, (lo, hi) in enumerate(self.kwargs["widths"]))
+        return grad[key]
+
+
+class Tril(Op):
+    """Lower triangle of the last two axes, from ``diagonal`` down; the rest is 0."""
+
+    def forward(self, x: Array, *, diagonal: int) -> Array:
+        return get_array_module(x).tril(x, diagonal)
+
+    def backward(self, grad: Array) -> Array:
+        return get_array_module(grad).tril(grad, self.kwargs["diagonal"])
+
+
+class Triu(Op):
+    """Upper triangle of the last two axes, from ``diagonal`` up; the rest is 0."""
+
+    def forward(self, x: Array, *, diagonal: int) -> Array:
+        return get_array_module(x).triu(x, diagonal)
+
+    def backward(self, grad: Array) -> Array:
+        return get_array_module(grad).triu(grad, self.kwargs["diagonal"])

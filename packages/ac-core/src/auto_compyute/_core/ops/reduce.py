@@ -1,0 +1,120 @@
+"""Reductions along dimensions, and the softmax family (reductions for numerical stability)."""
+
+from auto_compyute._core.autograd import Array, Op
+from auto_compyute._core.devices import get_array_module
+
+Dims = tuple[int, ...] | None
+
+
+def _expand_reduced(grad: Array, shape: tuple[int, ...], dim: Dims, keepdim: bool) -> Array:
+    """Give a reduced gradient back its reduced axes (as size 1) so it broadcasts over ``shape``."""
+    if keepdim or dim is None and grad.ndim == 0:
+        return grad
+    if dim is None:
+        return grad.reshape((1,) * len(shape))
+    return get_array_module(grad).expand_dims(grad, dim)
+
+
+class Sum(Op):
+    """Sum over ``dim``; the gradient is copied to every summed element."""
+
+    def forward(self, x: Array, *, dim: Dims, keepdim: bool) -> Array:
+        self.shape = x.shape
+        return x.sum(axis=dim, keepdims=keepdim)
+
+    def backward(self, grad: Array) -> Array:
+        grad = _expand_reduced(grad, self.shape, self.kwargs["dim"], self.kwargs["keepdim"])
+        return get_array_module(grad).broadcast_to(grad, self.shape)
+
+
+class Mean(Op):
+    """Mean over ``dim``; each element gets the gradient divided by the count."""
+
+    def forward(self, x: Array, *, dim: Dims, keepdim: bool) -> Array:
+        self.shape = x.shape
+        out = x.mean(axis=dim, keepdims=keepdim)
+        self.count = x.size // max(out.size, 1) if x.size else 0
+        return out
+
+    def backward(self, grad: Array) -> Array:
+        grad = _expand_reduced(grad, self.shape, self.kwargs["dim"], self.kwargs["keepdim"])
+        return get_array_module(grad).broadcast_to(grad / self.count, self.shape)
+
+
+class Var(Op):
+    """Variance over ``dim`` with ``correction``; d/dx = 2 (x - mean) / (N - correction)."""
+
+    def forward(self, x: Array, *, dim: Dims, keepdim: bool, correction: int) -> Array:
+        self.centered = x - x.mean(axis=dim, keepdims=True)
+        squares = (self.centered * self.centered).sum(axis=dim, keepdims=keepdim)
+        self.divisor = max(x.size // max(squares.size, 1) - correction, 0)
+        with get_array_module(x).errstate(divide="ignore", invalid="ignore"):
+            return squares / squares.dtype.type(self.divisor)
+
+    def backward(self, grad: Array) -> Array:
+        grad = _expand_reduced(grad, self.centered.shape, self.kwargs["dim"], self.kwargs["keepdim"])
+        scale = 2 / self.divisor if self.divisor else float("nan")
+        return grad * self.centered * scale
+
+
+class _Extreme(Op):
+    """Shared backward of Max and Min: the gradient is split evenly among tied extremes."""
+
+    def backward(self, grad: Array) -> Array:
+        dim, keepdim = self.kwargs["dim"], self.kwargs["keepdim"]
+        out = _expand_reduced(self.out, self.x.shape, dim, keepdim)
+        grad = _expand_reduced(grad, self.x.shape, dim, keepdim)
+        mask = self.x == out
+        return grad * mask / mask.sum(axis=dim, keepdims=True)
+
+
+class Max(_Extreme):
+    """Maximum over ``dim``."""
+
+    def forward(self, x: Array, *, dim: Dims, keepdim: bool) -> Array:
+        self.x = x
+        self.out = x.max(axis=dim, keepdims=keepdim)
+        return self.out
+
+
+class Min(_Extreme):
+    """Minimum over ``dim``."""
+
+    def forward(self, x: Array, *, dim: Dims, keepdim: bool) -> Array:
+        self.x = x
+        self.out = x.min(axis=dim, keepdims=keepdim)
+        return self.out
+
+
+class Softmax(Op):
+    """exp(x) / sum(exp(x)) along ``dim``; dx = y * (g - sum(g * y)).
+
+    NOTE: a primitive (not exp / sum) for stability: the max is subtracted first.
+    """
+
+    def forward(self, x: Array, *, dim: int) -> Array:
+        xp = get_array_module(x)
+        exps = xp.exp(x - x.max(axis=dim, keepdims=True))
+        self.out = exps / exps.sum(axis=dim, keepdims=True)
+        return self.out
+
+    def backward(self, grad: Array) -> Array:
+        grad_y = grad * self.out
+        return grad_y - self.out * grad_y.sum(axis=self.kwargs["dim"], keepdims=True)
+
+
+class LogSoftmax(Op):
+    """x - log(sum(exp(x))) along ``dim``; dx = g - softmax(x) * sum(g).
+
+    NOTE: a primitive for stability: no exp of large values, no log of 0.
+    """
+
+    def forward(self, x: Array, *, dim: int) -> Array:
+        xp = get_array_module(x)
+        shifted = x - x.max(axis=dim, keepdims=True)
+        self.out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        return self.out
+
+    def backward(self, grad: Array) -> Array:
+        xp = get_array_module(grad)
+        return grad - xp.exp(self.out) * grad.sum(axis=self.kwargs["dim"], keepdims=True)

@@ -1,0 +1,711 @@
+"""The ``Tensor``: an array, its gradient, and the op that made it."""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from auto_compyute._core import dtypes
+from auto_compyute._core.autograd import Array, Op, _grad_enabled, _initial_grad, run_backward
+from auto_compyute._core.devices import CPU, Device, device_of, move_array, to_device
+from auto_compyute._core.ops import elementwise as ew
+from auto_compyute._core.ops import linalg, movement, reduce
+
+Scalar = int | float | bool
+Dim = int | Sequence[int] | None
+
+
+class ToDevice(Op):
+    """x copied to another device; the gradient is copied back."""
+
+    def forward(self, x: Array, *, device: Device) -> Array:
+        self.source = device_of(x)
+        return move_array(x, device)
+
+    def backward(self, grad: Array) -> Array:
+        return move_array(grad, self.source)
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it for autograd.
+
+    Args:
+        data: An array, a (nested) sequence of numbers, a number or a Tensor. Arrays are
+            used without copying when dtype and device already match.
+        dtype: The data type; inferred from ``data`` if omitted (Python floats give float32).
+        device: ``"cpu"``, ``"cuda"`` or a ``Device``; the CPU if omitted.
+        req_grad: Whether to accumulate gradients in ``.grad`` on ``backward()``.
+        label: An optional name, shown in graph drawings.
+
+    Attributes:
+        data: The values, as a NumPy (or CuPy) array.
+        grad: The accumulated gradient, an array of the same shape and dtype, or None.
+        ctx: The ``Op`` that produced this tensor (None for leaves).
+        src: The tensors ``ctx`` was applied to.
+    """
+
+    __slots__ = ("__weakref__", "_req_grad", "ctx", "data", "grad", "label", "src")
+    # NOTE: makes NumPy hand ``ndarray <op> Tensor`` to the Tensor's reflected operators.
+    __array_ufunc__ = None
+
+    data: Array
+    grad: Array | None
+    ctx: Op | None
+    src: tuple[Tensor, ...]
+
+    def __init__(
+        self,
+        data: Any,
+        dtype: Any = None,
+        device: str | Device | None = None,
+        req_grad: bool = False,
+        label: str | None = None,
+    ) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        target = to_device(device) if device is not None else None
+        dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.infer_dtype(data)
+        if hasattr(data, "__array_namespace__") or isinstance(data, np.ndarray):
+            source = device_of(data)
+            if target is not None and target != source:
+                data = move_array(data, target)
+            if data.dtype != dtype:
+                data = data.astype(dtype)
+        else:
+            data = np.asarray(data, dtype=dtype)
+            if target is not None and target != CPU:
+                data = move_array(data, target)
+        self.data, self.grad, self.ctx, self.src, self.label = data, None, None, (), label
+        self._req_grad = False
+        if req_grad:
+            self.req_grad = True
+
+    @staticmethod
+    def _from_op(data: Array, ctx: Op | None, src: tuple[Tensor, ...]) -> Tensor:
+        """Wrap an op's result without any checks (the hot path)."""
+        if isinstance(data, np.generic):  # NumPy returns scalars for 0-d results
+            data = np.asarray(data)
+        tensor = object.__new__(Tensor)
+        tensor.data, tensor.grad, tensor.ctx, tensor.src = data, None, ctx, src
+        tensor._req_grad, tensor.label = ctx is not None, None
+        return tensor
+
+    # ----------------------------------------------------------------- attributes
+    @property
+    def req_grad(self) -> bool:
+        """Whether this tensor takes part in autograd (alias: ``requires_grad``)."""
+        return self._req_grad
+
+    @req_grad.setter
+    def req_grad(self, value: bool) -> None:
+        if value and self.data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only floating-point tensors can require gradients, got dtype {self.dtype}"
+            )
+        if not value and self.ctx is not None:
+            raise RuntimeError(
+                "req_grad can only be switched off on leaf tensors; use detach() instead"
+            )
+        self._req_grad = bool(value)
+
+    requires_grad = req_grad
+
+    def requires_grad_(self, value: bool = True) -> Tensor:
+        """Set ``req_grad`` in place and return self."""
+        self.req_grad = value
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True if the tensor was not produced by a recorded op."""
+        return self.ctx is None
+
+    @property
+    def grad_fn(self) -> Op | None:
+        """The op that produced this tensor (same as ``ctx``)."""
+        return self.ctx
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def device(self) -> Device:
+        return device_of(self.data)
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802
+        """The tensor with all axes reversed."""
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802
+        """The tensor with its last two axes swapped."""
+        return self.transpose(-2, -1)
+
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """The shape, or the length of axis ``dim``."""
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return int(self.data.size)
+
+    def dim(self) -> int:
+        """The number of axes (same as ``ndim``)."""
+        return self.data.ndim
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    # -------------------------------------------------------------- conversion
+    def item(self) -> Scalar:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() needs a tensor with one element, got shape {self.shape}"
+            )
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (shared, not copied, on the CPU)."""
+        return self.device.backend.to_numpy(self.data)
+
+    as_numpy = numpy
+
+    def tolist(self) -> Any:
+        return self.numpy().tolist()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype, copy=False)
+
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Tensor:
+        """Move to a device and/or convert to a dtype: ``t.to("cuda")``, ``t.to(ac.float64)``."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, Device) or isinstance(arg, str) and arg not in dtypes.NAMES:
+                device = arg
+            else:
+                dtype = arg
+        result = self
+        if device is not None:
+            target = to_device(device)
+            if target != self.device:
+                result = ToDevice.apply(result, device=target)
+        if dtype is not None:
+            dtype = dtypes.to_dtype(dtype)
+            if dtype != result.dtype:
+                result = ew.Cast.apply(result, dtype=dtype) if dtype.kind == "f" else Tensor(
+                    result.data.astype(dtype)
+                )
+        return result
+
+    def cpu(self) -> Tensor:
+        return self.to(device="cpu")
+
+    def cuda(self, index: int = 0) -> Tensor:
+        return self.to(device=Device("cuda", index))
+
+    def float(self) -> Tensor:
+        return self.to(dtype=dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtype=dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.to(dtype=dtypes.float16)
+
+    def long(self) -> Tensor:
+        return self.to(dtype=dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtype=dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtype=dtypes.bool_)
+
+    def detach(self) -> Tensor:
+        """The same data without graph history (shares memory)."""
+        return Tensor._from_op(self.data, None, ())
+
+    def clone(self) -> Tensor:
+        """A copy of the data; gradients flow back to this tensor."""
+        return ew.Copy.apply(self)
+
+    def contiguous(self) -> Tensor:
+        """A C-contiguous version (self if it already is)."""
+        if self.data.flags.c_contiguous:
+            return self
+        return ew.Copy.apply(self)
+
+    # --------------------------------------------------------------- autograd
+    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+        """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on.
+
+        Args:
+            gradient: The gradient of this tensor; optional when it has one element.
+            retain_graph: Keep the ops' buffers so that backward can run again.
+        """
+        run_backward([self], [_initial_grad(self, gradient)], retain_graph)
+
+    # --------------------------------------------------------------- python protocol
+    def __repr__(self) -> str:
+        data = self.numpy()
+        body = np.array2string(
+            data,
+            precision=4,
+            separator=", ",
+            prefix="Tensor(",
+            floatmode="maxprec_equal",
+            threshold=1000,
+        )
+        extras = []
+        if data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
+            extras.append(f"dtype={data.dtype}")
+        if type(self.data) is not np.ndarray:
+            extras.append(f"device='{self.device}'")
+        if self.ctx is not None:
+            extras.append(f"grad_fn={self.ctx.name}")
+        elif self._req_grad:
+            extras.append("req_grad=True")
+        return f"Tensor({', '.join([body, *extras])})"
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError("only integer tensors with one element can be used as an index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    # ---------------------------------------------------------------- arithmetic
+    def _other(self, other: Any) -> tuple[Tensor, Tensor]:
+        """Pair self with another operand, both of the dtype PyTorch would compute in."""
+        if isinstance(other, Tensor):
+            if other.data.dtype == self.data.dtype:
+                return self, other
+            dtype = dtypes.promote_types(self.data.dtype, other.data.dtype)
+            return self.to(dtype=dtype), other.to(dtype=dtype)
+        if isinstance(other, builtins.bool | builtins.int | builtins.float):
+            dtype = dtypes.scalar_dtype(other, self.data.dtype)
+            me = self if dtype == self.data.dtype else self.to(dtype=dtype)
+            xp = np if type(self.data) is np.ndarray else self.device.xp
+            return me, Tensor._from_op(xp.asarray(other, dtype=dtype), None, ())
+        return self._other(Tensor(other, device=self.device))
+
+    def __add__(self, other: Any) -> Tensor:
+        return ew.Add.apply(*self._other(other))
+
+    def __radd__(self, other: Any) -> Tensor:
+        a, b = self._other(other)
+        return ew.Add.apply(b, a)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ew.Sub.apply(*self._other(other))
+
+    def __rsub__(self, other: Any) -> Tensor:
+        a, b = self._other(other)
+        return ew.Sub.apply(b, a)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ew.Mul.apply(*self._other(other))
+
+    def __rmul__(self, other: Any) -> Tensor:
+        a, b = self._other(other)
+        return ew.Mul.apply(b, a)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        a, b = self._other(other)
+        if a.data.dtype.kind != "f":  # true division of integers gives the default float
+            a, b = a.float(), b.float()
+        return ew.Div.apply(a, b)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        a, b = self._other(other)
+        if a.data.dtype.kind != "f":
+            a, b = a.float(), b.float()
+        return ew.Div.apply(b, a)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        if isinstance(exponent, builtins.int | builtins.float) and not isinstance(
+            exponent, builtins.bool
+        ):
+            base = self if self.data.dtype.kind == "f" or isinstance(exponent, builtins.int) else (
+                self.float()
+            )
+            return ew.PowScalar.apply(base, exponent=exponent)
+        return ew.Pow.apply(*self._other(exponent))
+
+    def __rpow__(self, base: Any) -> Tensor:
+        a, b = self._other(base)
+        return ew.Pow.apply(b, a)
+
+    def __neg__(self) -> Tensor:
+        return ew.Neg.apply(self)
+
+    def __matmul__(self, other: Tensor) -> Tensor:
+        return self.matmul(other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return Tensor(other, device=self.device).matmul(self)
+
+    add, sub, mul, div, pow = __add__, __sub__, __mul__, __truediv__, __pow__
+    subtract, multiply, divide = sub, mul, div
+
+    def matmul(self, other: Tensor) -> Tensor:
+        """Matrix product with NumPy's rules for 1-D and batched (broadcast) operands."""
+        a, b = self._other(other)
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(
+                f"matmul needs operands with at least one dimension, got shapes {a.shape} and {b.shape}"
+            )
+        inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+        if a.shape[-1] != inner_b:
+            raise ValueError(
+                f"matmul shape mismatch: {a.shape} @ {b.shape} (inner sizes {a.shape[-1]} and {inner_b} differ)"
+            )
+        return linalg.Matmul.apply(a, b)
+
+    # ------------------------------------------------------------- comparisons
+    def _compare(self, other: Any, op: Any) -> Tensor:
+        other_data = other.data if isinstance(other, Tensor) else other
+        return Tensor._from_op(op(self.data, other_data), None, ())
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater_equal)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def __invert__(self) -> Tensor:
+        return Tensor._from_op(~self.data, None, ())
+
+    def __and__(self, other: Any) -> Tensor:
+        return self._compare(other, np.bitwise_and)
+
+    def __or__(self, other: Any) -> Tensor:
+        return self._compare(other, np.bitwise_or)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return self._compare(other, np.bitwise_xor)
+
+    def all(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+        return Tensor._from_op(self.data.all(axis=_dims(dim, self.ndim), keepdims=keepdim), None, ())
+
+    def any(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+        return Tensor._from_op(self.data.any(axis=_dims(dim, self.ndim), keepdims=keepdim), None, ())
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Index of the largest value (over the flattened tensor if ``dim`` is None)."""
+        return self._arg(self.data.argmax, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Index of the smallest value (over the flattened tensor if ``dim`` is None)."""
+        return self._arg(self.data.argmin, dim, keepdim)
+
+    def _arg(self, func: Any, dim: int | None, keepdim: bool) -> Tensor:
+        result = func(axis=dim, keepdims=keepdim) if dim is not None else func()
+        return Tensor._from_op(result.astype(dtypes.int64), None, ())
+
+    # ------------------------------------------------------------ elementwise math
+    def exp(self) -> Tensor:
+        return ew.Exp.apply(self._floating())
+
+    def log(self) -> Tensor:
+        return ew.Log.apply(self._floating())
+
+    def sqrt(self) -> Tensor:
+        return ew.Sqrt.apply(self._floating())
+
+    def abs(self) -> Tensor:
+        return ew.Abs.apply(self)
+
+    def sin(self) -> Tensor:
+        return ew.Sin.apply(self._floating())
+
+    def cos(self) -> Tensor:
+        return ew.Cos.apply(self._floating())
+
+    def tanh(self) -> Tensor:
+        return ew.Tanh.apply(self._floating())
+
+    def sigmoid(self) -> Tensor:
+        return ew.Sigmoid.apply(self._floating())
+
+    def relu(self) -> Tensor:
+        return ew.ReLU.apply(self)
+
+    def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
+        """Limit values to ``[min, max]`` (either bound may be None)."""
+        if min is None and max is None:
+            raise ValueError("clamp needs at least one of min and max")
+        return ew.Clamp.apply(self, min=min, max=max)
+
+    clip = clamp
+
+    def maximum(self, other: Any) -> Tensor:
+        return ew.Maximum.apply(*self._other(other))
+
+    def minimum(self, other: Any) -> Tensor:
+        return ew.Minimum.apply(*self._other(other))
+
+    def masked_fill(self, mask: Any, value: Scalar) -> Tensor:
+        """Replace the values where ``mask`` is True by ``value``."""
+        from auto_compyute._core.functions import where
+
+        return where(mask, value, self)
+
+    def _floating(self) -> Tensor:
+        return self if self.data.dtype.kind == "f" else self.float()
+
+    # ---------------------------------------------------------------- reductions
+    def sum(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+        return reduce.Sum.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
+
+    def mean(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+        return reduce.Mean.apply(self._floating(), dim=_dims(dim, self.ndim), keepdim=keepdim)
+
+    def var(self, dim: Dim = None, correction: int = 1, keepdim: bool = False) -> Tensor:
+        """Variance over ``dim``, divided by ``N - correction`` (1: unbiased, like PyTorch)."""
+        return reduce.Var.apply(
+            self._floating(), dim=_dims(dim, self.ndim), keepdim=keepdim, correction=correction
+        )
+
+    def std(self, dim: Dim = None, correction: int = 1, keepdim: bool = False) -> Tensor:
+        """Standard deviation: the square root of ``var``."""
+        return self.var(dim, correction, keepdim).sqrt()
+
+    def max(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+        """Largest values over ``dim`` (like ``torch.amax``: values only, ties share the gradient)."""
+        return reduce.Max.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
+
+    def min(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+        """Smallest values over ``dim`` (like ``torch.amin``)."""
+        return reduce.Min.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
+
+    def softmax(self, dim: int = -1) -> Tensor:
+        return reduce.Softmax.apply(self._floating(), dim=dim)
+
+    def log_softmax(self, dim: int = -1) -> Tensor:
+        return reduce.LogSoftmax.apply(self._floating(), dim=dim)
+
+    # --------------------------------------------------------------- movement
+    def reshape(self, *shape: Any) -> Tensor:
+        """The same elements in a new shape; one size may be -1."""
+        shape = _shape_args(shape)
+        if shape == self.data.shape:
+            return self
+        return movement.Reshape.apply(self, shape=_resolve_shape(shape, self.shape))
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge the axes ``start_dim..end_dim`` into one."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        shape = (*self.shape[:start], -1, *self.shape[end + 1 :])
+        return self.reshape(shape)
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        """Split axis ``dim`` into several with the given sizes."""
+        dim %= self.ndim
+        return self.reshape((*self.shape[:dim], *sizes, *self.shape[dim + 1 :]))
+
+    def squeeze(self, dim: Dim = None) -> Tensor:
+        """Remove axes of size 1 (only those in ``dim`` if given; others stay, as in PyTorch)."""
+        dims = _dims(dim, self.ndim) if dim is not None else range(self.ndim)
+        shape = tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1))
+        return self.reshape(shape)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """Insert an axis of size 1 at ``dim``."""
+        dim = dim % (self.ndim + 1)
+        return self.reshape((*self.shape[:dim], 1, *self.shape[dim:]))
+
+    def permute(self, *dims: Any) -> Tensor:
+        """Reorder the axes."""
+        dims = tuple(d % self.ndim for d in _shape_args(dims))
+        if sorted(dims) != list(range(self.ndim)):
+            raise ValueError(f"permute needs a permutation of {self.ndim} axes, got {dims}")
+        return movement.Permute.apply(self, dims=dims)
+
+    def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
+        """Swap two axes."""
+        dims = list(range(self.ndim))
+        dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+        return movement.Permute.apply(self, dims=tuple(dims))
+
+    def expand(self, *shape: Any) -> Tensor:
+        """Broadcast to a larger shape without copying; -1 keeps a size."""
+        shape = _shape_args(shape)
+        lead = len(shape) - self.ndim
+        if lead < 0:
+            raise ValueError(f"cannot expand shape {self.shape} to fewer dimensions {shape}")
+        shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+        try:
+            np.broadcast_shapes(self.shape, shape)
+        except ValueError:
+            raise ValueError(f"cannot expand shape {self.shape} to {shape}") from None
+        return movement.Expand.apply(self, shape=shape)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
+
+    def __getitem__(self, key: Any) -> Tensor:
+        return movement.Index.apply(self, key=_index_key(key, self))
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._check_inplace("item assignment")
+        self.data[_index_key(key, self)] = value.data if isinstance(value, Tensor) else value
+
+    def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+        """Cut along ``dim`` into pieces of ``split_size`` (the last may be smaller) or of the given sizes."""
+        length = self.shape[dim]
+        if isinstance(split_size, builtins.int):
+            if split_size <= 0:
+                raise ValueError(f"split_size must be positive, got {split_size}")
+            sizes = [split_size] * (length // split_size) + ([length % split_size] if length % split_size else [])
+        else:
+            sizes = list(split_size)
+            if sum(sizes) != length:
+                raise ValueError(f"split sizes {sizes} do not add up to the size {length} of dim {dim}")
+        prefix = (slice(None),) * (dim % self.ndim)
+        pieces, start = [], 0
+        for size in sizes:
+            pieces.append(self[(*prefix, slice(start, start + size))])
+            start += size
+        return tuple(pieces)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        """Cut along ``dim`` into ``chunks`` nearly equal pieces (as PyTorch does)."""
+        return self.split(max(math.ceil(self.shape[dim] / chunks), 1), dim)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return movement.Tril.apply(self, diagonal=diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return movement.Triu.apply(self, diagonal=diagonal)
+
+    # ---------------------------------------------------------------- in place (no grad)
+    def _check_inplace(self, what: str) -> None:
+        if self._req_grad and _grad_enabled.get():
+            raise RuntimeError(
+                f"{what} on a tensor that requires grad is not tracked by autograd; "
+                "do it under ac.no_grad() or on a detached tensor"
+            )
+
+    def fill_(self, value: Scalar) -> Tensor:
+        self._check_inplace("fill_()")
+        self.data[...] = value
+        return self
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def copy_(self, other: Any) -> Tensor:
+        """Copy values from ``other`` (broadcast, converted to this dtype and device)."""
+        self._check_inplace("copy_()")
+        source = other.data if isinstance(other, Tensor) else np.asarray(other)
+        if type(source) is not type(self.data):
+            source = move_array(source, self.device)
+        self.data[...] = source
+        return self
+
+
+def _dims(dim: Dim, ndim: int) -> tuple[int, ...] | None:
+    """Normalize ``dim`` (an int, a sequence or None) to a tuple of non-negative axes."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, builtins.int) else tuple(dim)
+    axes = max(ndim, 1)
+    for d in dims:
+        if not -axes <= d < axes:
+            raise IndexError(f"dim {d} is out of range for a tensor with {ndim} dimension(s)")
+    return tuple(d % axes for d in dims)
+
+
+def _shape_args(args: tuple[Any, ...]) -> tuple[int, ...]:
+    """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
+    if len(args) == 1 and not isinstance(args[0], builtins.int):
+        return tuple(args[0])
+    return tuple(args)
+
+
+def _resolve_shape(shape: tuple[int, ...], old: tuple[int, ...]) -> tuple[int, ...]:
+    """Check that ``old`` can be reshaped to ``shape`` and fill in a -1."""
+    total = math.prod(old)
+    known = math.prod(n for n in shape if n != -1)
+    if shape.count(-1) > 1:
+        raise ValueError(f"only one size may be -1, got shape {shape}")
+    if -1 in shape:
+        if known == 0 or total % known:
+            raise ValueError(f"cannot reshape a tensor of shape {old} into {shape}")
+        shape = tuple(total // known if n == -1 else n for n in shape)
+    elif known != total:
+        raise ValueError(f"cannot reshape a tensor of shape {old} ({total} elements) into {shape}")
+    return shape
+
+
+def _index_key(key: Any, tensor: Tensor) -> Any:
+    """Turn tensors and lists inside an index into arrays on the tensor's device."""
+    if isinstance(key, builtins.int | slice) or key is None or key is Ellipsis:
+        return key
+    if isinstance(key, tuple):
+        return tuple(_index_key(k, tensor) for k in key)
+    if isinstance(key, Tensor):
+        return key.data
+    if isinstance(key, list):
+        array = np.asarray(key)
+        return array if type(tensor.data) is np.ndarray else tensor.device.xp.asarray(array)
+    return key

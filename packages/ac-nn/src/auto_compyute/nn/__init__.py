@@ -1,0 +1,23 @@
+"""Neural-network building blocks: ``from auto_compyute import nn``.
+
+Modules hold parameters and buffers and compose into models; ``nn.functional`` holds
+the stateless ops they are built on; ``nn.init`` initialises weights; ``nn.data``
+loads batches.
+"""
+
+from auto_compyute.nn import data, functional, init
+from auto_compyute.nn.activation import *  # noqa: F403
+from auto_compyute.nn.attention import *  # noqa: F403
+from auto_compyute.nn.containers import *  # noqa: F403
+from auto_compyute.nn.conv import *  # noqa: F403
+from auto_compyute.nn.data import *  # noqa: F403
+from auto_compyute.nn.dropout import *  # noqa: F403
+from auto_compyute.nn.linear import *  # noqa: F403
+from auto_compyute.nn.module import *  # noqa: F403
+from auto_compyute.nn.normalization import *  # noqa: F403
+from auto_compyute.nn.pooling import *  # noqa: F403
+from auto_compyute.nn.rnn import *  # noqa: F403
+from auto_compyute.nn.sparse import *  # noqa: F403
+from auto_compyute.nn.transformer import *  # noqa: F403
+
+__all__ = ["data", "functional", "init"]
