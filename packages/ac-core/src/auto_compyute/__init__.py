@@ -87,6 +87,7 @@ from auto_compyute._core.functions import (  # noqa: E402
     where,
 )
 from auto_compyute._core.random import manual_seed, seed, set_random_seed  # noqa: E402
+from auto_compyute._core.serialization import load, save  # noqa: E402
 from auto_compyute._core.tensor import Tensor  # noqa: E402
 
 __version__ = "0.1.0"
@@ -151,6 +152,7 @@ __all__ = [
     "is_floating_point",
     "is_grad_enabled",
     "linspace",
+    "load",
     "log",
     "log_softmax",
     "manual_seed",
@@ -169,6 +171,7 @@ __all__ = [
     "randn_like",
     "randperm",
     "relu",
+    "save",
     "seed",
     "set_grad_enabled",
     "set_random_seed",

@@ -7,7 +7,9 @@ from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from auto_compyute._core.devices import check_same_device
+import numpy as np
+
+from auto_compyute._core.devices import check_same_device, get_array_module, move_array
 
 if TYPE_CHECKING:
     from auto_compyute._core.tensor import Tensor
@@ -84,6 +86,10 @@ class enable_grad(_GradMode):  # noqa: N801
 no_autograd_tracking = no_grad
 
 
+# NOTE: Tensor's constructor for op results; tensor.py sets it, as it imports this module.
+_new_tensor: Callable[[Any, Op | None, tuple[Tensor, ...]], Tensor]
+
+
 class Op:
     """A differentiable operation on raw arrays.
 
@@ -109,6 +115,9 @@ class Op:
         True
     """
 
+    # NOTE: the engine's bookkeeping lives in slots, so that release() can drop everything
+    # forward cached (the instance __dict__) in one call.
+    __slots__ = ("__dict__", "freed", "kwargs", "needs_grad")
     kwargs: dict[str, Any]
     needs_grad: tuple[bool, ...]
     freed: bool
@@ -116,20 +125,35 @@ class Op:
     @classmethod
     def apply(cls, *srcs: Tensor, **kwargs: Any) -> Tensor:
         """Run the op on tensors and, if any input requires grad, record it in the graph."""
-        from auto_compyute._core.tensor import Tensor
-
-        if len(srcs) > 1:
-            check_same_device(srcs)
+        # NOTE: this is the hot path of every op: one- and two-input ops skip generic code.
         op = cls.__new__(cls)
-        op.kwargs = kwargs
-        op.freed = False
-        data = op.forward(*[s.data for s in srcs], **kwargs)
-        if _grad_enabled.get():
-            needs_grad = tuple(s._req_grad for s in srcs)
-            if True in needs_grad:
-                op.needs_grad = needs_grad
-                return Tensor._from_op(data, op, srcs)
-        return Tensor._from_op(data, None, ())
+        op.kwargs, op.freed = kwargs, False
+        try:
+            if len(srcs) == 1:
+                data = op.forward(srcs[0].data, **kwargs)
+                needs_grad = (srcs[0]._req_grad,)
+            elif len(srcs) == 2:
+                a, b = srcs
+                if type(a.data) is not np.ndarray or type(b.data) is not np.ndarray:
+                    check_same_device(srcs)
+                data = op.forward(a.data, b.data, **kwargs)
+                needs_grad = (a._req_grad, b._req_grad)
+            else:
+                for src in srcs:
+                    if type(src.data) is not np.ndarray:
+                        check_same_device(srcs)
+                        break
+                data = op.forward(*[s.data for s in srcs], **kwargs)
+                needs_grad = tuple([s._req_grad for s in srcs])
+        except ValueError as error:
+            if "broadcast" not in str(error):
+                raise
+            shapes = " and ".join(str(s.shape) for s in srcs)
+            raise ValueError(f"{op.name}: shapes {shapes} cannot be broadcast together") from None
+        if True in needs_grad and _grad_enabled.get():
+            op.needs_grad = needs_grad
+            return _new_tensor(data, op, srcs)
+        return _new_tensor(data, None, ())
 
     @property
     def name(self) -> str:
@@ -141,12 +165,6 @@ class Op:
 
     def backward(self, grad: Array) -> Array | tuple[Array | None, ...]:
         raise NotImplementedError(f"{self.name} does not implement backward")
-
-    def release(self) -> None:
-        """Drop everything forward cached for backward, keeping only the op's arguments."""
-        kwargs = self.kwargs
-        self.__dict__.clear()
-        self.kwargs, self.freed = kwargs, True
 
 
 def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
@@ -163,21 +181,22 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
 
 
 def _topological_order(roots: Iterable[Tensor]) -> list[Tensor]:
-    """Tensors of the graph that require grad, each after all of its sources (iterative DFS)."""
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack = [(root, False) for root in roots]
+    """The tensors of the graph that require grad, each after all of its sources."""
+    nodes = list(roots)
+    seen = {id(t) for t in nodes}
+    stack = nodes.copy()
     while stack:
-        tensor, expanded = stack.pop()
-        if expanded:
-            order.append(tensor)
-            continue
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        stack.extend((src, False) for src in tensor.src if src._req_grad and id(src) not in visited)
-    return order
+        for src in stack.pop().src:
+            if src._req_grad and id(src) not in seen:
+                seen.add(id(src))
+                nodes.append(src)
+                stack.append(src)
+    nodes.sort(key=_creation_number)
+    return nodes
+
+
+def _creation_number(tensor: Tensor) -> int:
+    return tensor._seq
 
 
 def run_backward(
@@ -198,26 +217,18 @@ def run_backward(
     wanted = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
     captured: list[Array | None] = [None] * len(inputs or ())
     handed_to_leaves: set[int] = set()
+    pop_grad, get_grad = grads.pop, grads.get
 
     for tensor in reversed(_topological_order(roots)):
-        grad = grads.pop(id(tensor), None)
+        grad = pop_grad(id(tensor), None)
         if grad is None:
             continue
         op = tensor.ctx
-        if wanted is not None:
-            if id(tensor) in wanted:
-                captured[wanted[id(tensor)]] = grad
-            if op is None:
-                continue
-        elif op is None:
-            # NOTE: a leaf must own its grad: optimizers and clipping change it in place.
-            if tensor.grad is not None:
-                tensor.grad = tensor.grad + grad
-            else:
-                if grad.base is not None or id(grad) in handed_to_leaves:
-                    grad = grad.copy()
-                handed_to_leaves.add(id(grad))
-                tensor.grad = grad
+        if wanted is not None and id(tensor) in wanted:
+            captured[wanted[id(tensor)]] = grad
+        if op is None:
+            if wanted is None:
+                _accumulate_into_leaf(tensor, grad, handed_to_leaves)
             continue
         if op.freed:
             raise RuntimeError(
@@ -225,21 +236,35 @@ def run_backward(
                 "the first backward; pass retain_graph=True to the first backward() call"
             )
         src_grads = op.backward(grad)
-        if not isinstance(src_grads, tuple):
+        if type(src_grads) is not tuple:
             src_grads = (src_grads,)
-        if not retain_graph:
-            op.release()
-        for src, src_grad in zip(tensor.src, src_grads, strict=True):
+        if not retain_graph:  # free what forward cached; kwargs live in a slot and stay
+            op.__dict__.clear()
+            op.freed = True
+        for src, src_grad in zip(tensor.src, src_grads):
             if src_grad is None or not src._req_grad:
                 continue
             data = src.data
             if src_grad.shape != data.shape:
                 src_grad = unbroadcast(src_grad, data.shape)
-            if src_grad.dtype != data.dtype:
+            if src_grad.dtype is not data.dtype and src_grad.dtype != data.dtype:
                 src_grad = src_grad.astype(data.dtype)
-            key = id(src)
-            grads[key] = grads[key] + src_grad if key in grads else src_grad
+            previous = get_grad(id(src))
+            grads[id(src)] = src_grad if previous is None else previous + src_grad
     return captured if inputs is not None else None
+
+
+def _accumulate_into_leaf(leaf: Tensor, grad: Array, handed_to_leaves: set[int]) -> None:
+    if isinstance(grad, np.generic):  # NumPy reductions to 0-d give scalars
+        grad = np.asarray(grad)
+    if leaf.grad is not None:
+        leaf.grad = leaf.grad + grad
+        return
+    # NOTE: a leaf must own its grad: optimizers and clipping change it in place.
+    if grad.base is not None or id(grad) in handed_to_leaves:
+        grad = grad.copy()
+    handed_to_leaves.add(id(grad))
+    leaf.grad = grad
 
 
 def grad(
@@ -294,15 +319,14 @@ def _initial_grad(output: Tensor, gradient: Any) -> Array:
             "output does not require grad and has no grad_fn: none of the tensors it was "
             "computed from has req_grad=True (or it was computed under no_grad)"
         )
-    xp = output.device.xp
     if gradient is None:
         if output.data.size != 1:
             raise RuntimeError(
                 f"backward() needs a gradient argument for a non-scalar output of shape "
                 f"{output.shape}; only outputs with one element get an implicit gradient of 1"
             )
-        return xp.ones_like(output.data)
-    data = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient)
+        return get_array_module(output.data).ones_like(output.data)
+    data = gradient.data if isinstance(gradient, Tensor) else move_array(np.asarray(gradient), output.device)
     if data.shape != output.shape:
         raise RuntimeError(
             f"gradient has shape {tuple(data.shape)} but the output has shape {output.shape}"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import builtins
+import itertools
 import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from auto_compyute._core import dtypes
+from auto_compyute._core import autograd, dtypes
 from auto_compyute._core.autograd import Array, Op, _grad_enabled, _initial_grad, run_backward
 from auto_compyute._core.devices import CPU, Device, device_of, move_array, to_device
 from auto_compyute._core.ops import elementwise as ew
@@ -17,6 +18,10 @@ from auto_compyute._core.ops import linalg, movement, reduce
 
 Scalar = int | float | bool
 Dim = int | Sequence[int] | None
+
+# NOTE: every tensor gets a creation number; a tensor is always created after its
+# sources, so decreasing numbers give backward a topological order without a graph walk.
+_creation_order = itertools.count()
 
 
 class ToDevice(Op):
@@ -48,7 +53,7 @@ class Tensor:
         src: The tensors ``ctx`` was applied to.
     """
 
-    __slots__ = ("__weakref__", "_req_grad", "ctx", "data", "grad", "label", "src")
+    __slots__ = ("__weakref__", "_req_grad", "_seq", "ctx", "data", "grad", "label", "src")
     # NOTE: makes NumPy hand ``ndarray <op> Tensor`` to the Tensor's reflected operators.
     __array_ufunc__ = None
 
@@ -69,6 +74,8 @@ class Tensor:
             data = data.data
         target = to_device(device) if device is not None else None
         dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.infer_dtype(data)
+        if isinstance(data, np.generic):
+            data = np.asarray(data)
         if hasattr(data, "__array_namespace__") or isinstance(data, np.ndarray):
             source = device_of(data)
             if target is not None and target != source:
@@ -80,7 +87,7 @@ class Tensor:
             if target is not None and target != CPU:
                 data = move_array(data, target)
         self.data, self.grad, self.ctx, self.src, self.label = data, None, None, (), label
-        self._req_grad = False
+        self._req_grad, self._seq = False, next(_creation_order)
         if req_grad:
             self.req_grad = True
 
@@ -91,7 +98,7 @@ class Tensor:
             data = np.asarray(data)
         tensor = object.__new__(Tensor)
         tensor.data, tensor.grad, tensor.ctx, tensor.src = data, None, ctx, src
-        tensor._req_grad, tensor.label = ctx is not None, None
+        tensor._req_grad, tensor.label, tensor._seq = ctx is not None, None, next(_creation_order)
         return tensor
 
     # ----------------------------------------------------------------- attributes
@@ -318,15 +325,19 @@ class Tensor:
     def _other(self, other: Any) -> tuple[Tensor, Tensor]:
         """Pair self with another operand, both of the dtype PyTorch would compute in."""
         if isinstance(other, Tensor):
-            if other.data.dtype == self.data.dtype:
+            if other.data.dtype is self.data.dtype or other.data.dtype == self.data.dtype:
                 return self, other
             dtype = dtypes.promote_types(self.data.dtype, other.data.dtype)
             return self.to(dtype=dtype), other.to(dtype=dtype)
+        if type(other) is builtins.float and self.data.dtype.kind == "f" and type(self.data) is np.ndarray:
+            return self, _cpu_constant(other, self.data.dtype)
         if isinstance(other, builtins.bool | builtins.int | builtins.float):
             dtype = dtypes.scalar_dtype(other, self.data.dtype)
             me = self if dtype == self.data.dtype else self.to(dtype=dtype)
-            xp = np if type(self.data) is np.ndarray else self.device.xp
-            return me, Tensor._from_op(xp.asarray(other, dtype=dtype), None, ())
+            if type(self.data) is np.ndarray:
+                return me, _cpu_constant(other, dtype)
+            constant = move_array(np.asarray(other, dtype=dtype), self.device)
+            return me, Tensor._from_op(constant, None, ())
         return self._other(Tensor(other, device=self.device))
 
     def __add__(self, other: Any) -> Tensor:
@@ -663,6 +674,24 @@ class Tensor:
         return self
 
 
+autograd._new_tensor = Tensor._from_op
+
+_constants: dict[tuple[type, Scalar, np.dtype], Tensor] = {}
+
+
+def _cpu_constant(value: Scalar, dtype: np.dtype) -> Tensor:
+    """A read-only 0-d CPU tensor for a Python scalar, cached: ``x * 0.5`` runs in loops."""
+    key = (type(value), value, dtype)
+    constant = _constants.get(key)
+    if constant is None:
+        if len(_constants) >= 1024:
+            _constants.clear()
+        array = np.asarray(value, dtype=dtype)
+        array.flags.writeable = False
+        constant = _constants[key] = Tensor._from_op(array, None, ())
+    return constant
+
+
 def _dims(dim: Dim, ndim: int) -> tuple[int, ...] | None:
     """Normalize ``dim`` (an int, a sequence or None) to a tuple of non-negative axes."""
     if dim is None:
@@ -707,5 +736,5 @@ def _index_key(key: Any, tensor: Tensor) -> Any:
         return key.data
     if isinstance(key, list):
         array = np.asarray(key)
-        return array if type(tensor.data) is np.ndarray else tensor.device.xp.asarray(array)
+        return array if type(tensor.data) is np.ndarray else move_array(array, tensor.device)
     return key

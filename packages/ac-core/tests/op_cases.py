@@ -1,0 +1,425 @@
+"""One table of differentiable ops, shared by the NumPy, gradcheck and PyTorch-parity tests.
+
+Each case names the op, the shapes of its inputs, how to draw them, and the same
+computation written three ways: with our tensors, with NumPy and with PyTorch
+(``xp`` is ``numpy`` or ``torch`` where the spelling is the same).
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+import auto_compyute as ac
+
+
+@dataclass
+class Case:
+    name: str
+    shapes: list[tuple[int, ...]]
+    ours: Callable[..., Any]
+    numpy: Callable[..., Any]
+    torch: Callable[..., Any] | None = None
+    low: float = -2.0
+    high: float = 2.0
+    # indices of inputs that are not differentiated (e.g. a boolean condition)
+    constant: list[int] = field(default_factory=list)
+    make: Callable[[np.random.Generator], list[np.ndarray]] | None = None
+
+    def inputs(self, rng: np.random.Generator) -> list[np.ndarray]:
+        if self.make is not None:
+            return self.make(rng)
+        return [rng.uniform(self.low, self.high, s) for s in self.shapes]
+
+
+def _same(fn: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
+    return {"ours": fn, "numpy": fn, "torch": fn}
+
+
+def _no_ties(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Distinct values at least 0.01 apart, so max/min/relu have a unique, stable derivative."""
+    size = int(np.prod(shape))
+    return (rng.permutation(size).reshape(shape) - size / 2) * 0.05 + 0.013
+
+
+def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+CASES = [
+    # elementwise binary, with broadcasting
+    Case("add", [(3, 4), (4,)], **_same(lambda a, b: a + b)),
+    Case("add_scalar", [(3, 4)], **_same(lambda a: a + 2.5)),
+    Case("radd_scalar", [(2, 3)], **_same(lambda a: 2.5 + a)),
+    Case("sub", [(2, 1, 4), (3, 1)], **_same(lambda a, b: a - b)),
+    Case("rsub_scalar", [(3,)], **_same(lambda a: 1.0 - a)),
+    Case("mul", [(3, 4), (3, 1)], **_same(lambda a, b: a * b)),
+    Case("mul_0d", [(), (2, 3)], **_same(lambda a, b: a * b)),
+    Case("div", [(3, 4), (4,)], **_same(lambda a, b: a / b), low=0.5, high=2.0),
+    Case("rdiv_scalar", [(3, 4)], **_same(lambda a: 2.0 / a), low=0.5, high=2.0),
+    Case("neg", [(2, 3)], **_same(lambda a: -a)),
+    Case("pow_scalar", [(3, 4)], **_same(lambda a: a**3)),
+    Case("pow_square", [(3, 4)], **_same(lambda a: a**2)),
+    Case("pow_fractional", [(3, 4)], **_same(lambda a: a**1.5), low=0.5, high=2.0),
+    Case("pow_tensor", [(3, 4), (4,)], **_same(lambda a, b: a**b), low=0.5, high=2.0),
+    Case("rpow_scalar", [(3,)], **_same(lambda a: 2.0**a)),
+    Case(
+        "maximum",
+        [(3, 4), (4,)],
+        ours=lambda a, b: ac.maximum(a, b),
+        numpy=np.maximum,
+        torch=lambda a, b: __import__("torch").maximum(a, b),
+    ),
+    Case(
+        "minimum",
+        [(3, 4), (3, 1)],
+        ours=lambda a, b: ac.minimum(a, b),
+        numpy=np.minimum,
+        torch=lambda a, b: __import__("torch").minimum(a, b),
+    ),
+    Case(
+        "where",
+        [(3, 4), (3, 4), (4,)],
+        ours=lambda c, a, b: ac.where(c > 0, a, b),
+        numpy=lambda c, a, b: np.where(c > 0, a, b),
+        torch=lambda c, a, b: __import__("torch").where(c > 0, a, b),
+        constant=[0],
+    ),
+    # elementwise unary
+    Case("exp", [(3, 4)], ours=lambda a: a.exp(), numpy=np.exp, torch=lambda a: a.exp()),
+    Case("log", [(3, 4)], ours=lambda a: a.log(), numpy=np.log, torch=lambda a: a.log(), low=0.2, high=3.0),
+    Case("sqrt", [(3, 4)], ours=lambda a: a.sqrt(), numpy=np.sqrt, torch=lambda a: a.sqrt(), low=0.2, high=3.0),
+    Case(
+        "abs",
+        [(3, 4)],
+        ours=lambda a: a.abs(),
+        numpy=np.abs,
+        torch=lambda a: a.abs(),
+        make=lambda rng: [_no_ties(rng, (3, 4))],
+    ),
+    Case("sin", [(3, 4)], ours=lambda a: a.sin(), numpy=np.sin, torch=lambda a: a.sin()),
+    Case("cos", [(3, 4)], ours=lambda a: a.cos(), numpy=np.cos, torch=lambda a: a.cos()),
+    Case("tanh", [(3, 4)], ours=lambda a: a.tanh(), numpy=np.tanh, torch=lambda a: a.tanh()),
+    Case(
+        "sigmoid",
+        [(3, 4)],
+        ours=lambda a: a.sigmoid(),
+        numpy=lambda a: 1 / (1 + np.exp(-a)),
+        torch=lambda a: a.sigmoid(),
+        low=-6,
+        high=6,
+    ),
+    Case(
+        "relu",
+        [(3, 4)],
+        ours=lambda a: a.relu(),
+        numpy=lambda a: np.maximum(a, 0),
+        torch=lambda a: a.relu(),
+        make=lambda rng: [_no_ties(rng, (3, 4))],
+    ),
+    Case(
+        "clamp",
+        [(4, 5)],
+        ours=lambda a: a.clamp(-0.3, 0.4),
+        numpy=lambda a: np.clip(a, -0.3, 0.4),
+        torch=lambda a: a.clamp(-0.3, 0.4),
+        make=lambda rng: [_no_ties(rng, (4, 5))],
+    ),
+    Case(
+        "clamp_min",
+        [(4, 5)],
+        ours=lambda a: a.clamp(min=0.1),
+        numpy=lambda a: np.maximum(a, 0.1),
+        torch=lambda a: a.clamp(min=0.1),
+        make=lambda rng: [_no_ties(rng, (4, 5))],
+    ),
+    # reductions
+    Case("sum_all", [(3, 4)], ours=lambda a: a.sum(), numpy=np.sum, torch=lambda a: a.sum()),
+    Case(
+        "sum_dim",
+        [(2, 3, 4)],
+        ours=lambda a: a.sum(dim=1),
+        numpy=lambda a: a.sum(axis=1),
+        torch=lambda a: a.sum(dim=1),
+    ),
+    Case(
+        "sum_tuple_keepdim",
+        [(2, 3, 4)],
+        ours=lambda a: a.sum(dim=(0, -1), keepdim=True),
+        numpy=lambda a: a.sum(axis=(0, -1), keepdims=True),
+        torch=lambda a: a.sum(dim=(0, -1), keepdim=True),
+    ),
+    Case("mean_all", [(3, 4)], ours=lambda a: a.mean(), numpy=np.mean, torch=lambda a: a.mean()),
+    Case(
+        "mean_dim",
+        [(2, 3, 4)],
+        ours=lambda a: a.mean(dim=-1, keepdim=True),
+        numpy=lambda a: a.mean(axis=-1, keepdims=True),
+        torch=lambda a: a.mean(dim=-1, keepdim=True),
+    ),
+    Case(
+        "var_dim",
+        [(3, 5)],
+        ours=lambda a: a.var(dim=1),
+        numpy=lambda a: a.var(axis=1, ddof=1),
+        torch=lambda a: a.var(dim=1),
+    ),
+    Case(
+        "var_biased_all",
+        [(3, 5)],
+        ours=lambda a: a.var(correction=0),
+        numpy=lambda a: a.var(),
+        torch=lambda a: a.var(correction=0),
+    ),
+    Case(
+        "std_tuple",
+        [(2, 3, 4)],
+        ours=lambda a: a.std(dim=(0, 2), keepdim=True),
+        numpy=lambda a: a.std(axis=(0, 2), ddof=1, keepdims=True),
+        torch=lambda a: a.std(dim=(0, 2), keepdim=True),
+    ),
+    Case(
+        "max_all",
+        [(3, 4)],
+        ours=lambda a: a.max(),
+        numpy=np.max,
+        torch=lambda a: a.max(),
+        make=lambda rng: [_no_ties(rng, (3, 4))],
+    ),
+    Case(
+        "max_dim",
+        [(3, 4)],
+        ours=lambda a: a.max(dim=1),
+        numpy=lambda a: a.max(axis=1),
+        torch=lambda a: a.amax(dim=1),
+        make=lambda rng: [_no_ties(rng, (3, 4))],
+    ),
+    Case(
+        "min_dim_keepdim",
+        [(3, 4)],
+        ours=lambda a: a.min(dim=0, keepdim=True),
+        numpy=lambda a: a.min(axis=0, keepdims=True),
+        torch=lambda a: a.amin(dim=0, keepdim=True),
+        make=lambda rng: [_no_ties(rng, (3, 4))],
+    ),
+    Case(
+        "softmax",
+        [(3, 5)],
+        ours=lambda a: a.softmax(dim=-1),
+        numpy=lambda a: _softmax(a, -1),
+        torch=lambda a: a.softmax(dim=-1),
+    ),
+    Case(
+        "softmax_dim0",
+        [(4, 2, 3)],
+        ours=lambda a: ac.softmax(a, dim=0),
+        numpy=lambda a: _softmax(a, 0),
+        torch=lambda a: a.softmax(dim=0),
+    ),
+    Case(
+        "log_softmax",
+        [(3, 5)],
+        ours=lambda a: a.log_softmax(dim=1),
+        numpy=lambda a: np.log(_softmax(a, 1)),
+        torch=lambda a: a.log_softmax(dim=1),
+    ),
+    # matrix products
+    Case("matmul_2d", [(3, 4), (4, 5)], **_same(lambda a, b: a @ b)),
+    Case("matmul_1d_1d", [(4,), (4,)], **_same(lambda a, b: a @ b)),
+    Case("matmul_1d_2d", [(4,), (4, 3)], **_same(lambda a, b: a @ b)),
+    Case("matmul_2d_1d", [(3, 4), (4,)], **_same(lambda a, b: a @ b)),
+    Case("matmul_batched", [(2, 3, 4), (2, 4, 5)], **_same(lambda a, b: a @ b)),
+    Case("matmul_broadcast", [(2, 1, 3, 4), (3, 4, 2)], **_same(lambda a, b: a @ b)),
+    Case("matmul_3d_2d", [(2, 3, 4), (4, 5)], **_same(lambda a, b: a @ b)),
+    Case("matmul_1d_3d", [(4,), (2, 4, 3)], **_same(lambda a, b: a @ b)),
+    Case("matmul_3d_1d", [(2, 3, 4), (4,)], **_same(lambda a, b: a @ b)),
+    Case(
+        "einsum_matmul",
+        [(3, 4), (4, 5)],
+        ours=lambda a, b: ac.einsum("ij,jk->ik", a, b),
+        numpy=lambda a, b: np.einsum("ij,jk->ik", a, b),
+        torch=lambda a, b: __import__("torch").einsum("ij,jk->ik", a, b),
+    ),
+    Case(
+        "einsum_batch_ellipsis",
+        [(2, 3, 4), (2, 4)],
+        ours=lambda a, b: ac.einsum("...ij,...j->...i", a, b),
+        numpy=lambda a, b: np.einsum("...ij,...j->...i", a, b),
+        torch=lambda a, b: __import__("torch").einsum("...ij,...j->...i", a, b),
+    ),
+    Case(
+        "einsum_implicit_outer_sum",
+        [(3, 4), (5,)],
+        ours=lambda a, b: ac.einsum("ij,k", a, b),
+        numpy=lambda a, b: np.einsum("ij,k", a, b),
+        torch=lambda a, b: __import__("torch").einsum("ij,k", a, b),
+    ),
+    Case(
+        "einsum_reduce_only_operand",
+        [(3, 4), (4,)],
+        ours=lambda a, b: ac.einsum("ij,k->k", a, b),
+        numpy=lambda a, b: np.einsum("ij,k->k", a, b),
+        torch=lambda a, b: __import__("torch").einsum("ij,k->k", a, b),
+    ),
+    # movement
+    Case(
+        "reshape",
+        [(2, 6)],
+        ours=lambda a: a.reshape(3, -1),
+        numpy=lambda a: a.reshape(3, -1),
+        torch=lambda a: a.reshape(3, -1),
+    ),
+    Case("view", [(2, 6)], ours=lambda a: a.view((4, 3)), numpy=lambda a: a.reshape(4, 3), torch=lambda a: a.view(4, 3)),
+    Case(
+        "transpose",
+        [(2, 3, 4)],
+        ours=lambda a: a.transpose(0, 2),
+        numpy=lambda a: a.swapaxes(0, 2),
+        torch=lambda a: a.transpose(0, 2),
+    ),
+    Case(
+        "permute",
+        [(2, 3, 4)],
+        ours=lambda a: a.permute(1, 2, 0),
+        numpy=lambda a: a.transpose(1, 2, 0),
+        torch=lambda a: a.permute(1, 2, 0),
+    ),
+    Case("T", [(2, 3)], ours=lambda a: a.T, numpy=lambda a: a.T, torch=lambda a: a.T),
+    Case(
+        "squeeze",
+        [(2, 1, 3, 1)],
+        ours=lambda a: a.squeeze(),
+        numpy=np.squeeze,
+        torch=lambda a: a.squeeze(),
+    ),
+    Case(
+        "squeeze_dim",
+        [(2, 1, 3, 1)],
+        ours=lambda a: a.squeeze(1),
+        numpy=lambda a: a.squeeze(1),
+        torch=lambda a: a.squeeze(1),
+    ),
+    Case(
+        "unsqueeze",
+        [(2, 3)],
+        ours=lambda a: a.unsqueeze(-1),
+        numpy=lambda a: a[..., None],
+        torch=lambda a: a.unsqueeze(-1),
+    ),
+    Case(
+        "expand",
+        [(3, 1)],
+        ours=lambda a: a.expand(2, 3, 4),
+        numpy=lambda a: np.broadcast_to(a, (2, 3, 4)),
+        torch=lambda a: a.expand(2, 3, 4),
+    ),
+    Case(
+        "expand_keep",
+        [(3, 1)],
+        ours=lambda a: a.expand(-1, 5),
+        numpy=lambda a: np.broadcast_to(a, (3, 5)),
+        torch=lambda a: a.expand(-1, 5),
+    ),
+    Case(
+        "flatten",
+        [(2, 3, 4)],
+        ours=lambda a: a.flatten(1),
+        numpy=lambda a: a.reshape(2, 12),
+        torch=lambda a: a.flatten(1),
+    ),
+    Case("index_int", [(3, 4)], **_same(lambda a: a[1])),
+    Case("index_slices", [(4, 5)], **_same(lambda a: a[1:3, ::2])),
+    Case("index_negative_step", [(5,)], ours=lambda a: a[::-1], numpy=lambda a: a[::-1], torch=lambda a: a.flip(0)),
+    Case(
+        "index_repeated_integers",
+        [(4, 3)],
+        ours=lambda a: a[[0, 2, 0, 0]],
+        numpy=lambda a: a[[0, 2, 0, 0]],
+        torch=lambda a: a[[0, 2, 0, 0]],
+    ),
+    Case(
+        "index_integer_tensor_pairs",
+        [(4, 3)],
+        ours=lambda a: a[ac.tensor([0, 1, 1]), ac.tensor([2, 2, 2])],
+        numpy=lambda a: a[np.array([0, 1, 1]), np.array([2, 2, 2])],
+        torch=lambda a: a[[0, 1, 1], [2, 2, 2]],
+    ),
+    Case(
+        "index_mask",
+        [(3, 4)],
+        ours=lambda a: a[a > 0],
+        numpy=lambda a: a[a > 0],
+        torch=lambda a: a[a > 0],
+        make=lambda rng: [_no_ties(rng, (3, 4))],
+    ),
+    Case(
+        "index_ellipsis_none",
+        [(2, 3, 4)],
+        **_same(lambda a: a[..., None, 1]),
+    ),
+    Case(
+        "cat",
+        [(2, 3), (4, 3)],
+        ours=lambda a, b: ac.cat([a, b], dim=0),
+        numpy=lambda a, b: np.concatenate([a, b], axis=0),
+        torch=lambda a, b: __import__("torch").cat([a, b], dim=0),
+    ),
+    Case(
+        "cat_last",
+        [(2, 3), (2, 1), (2, 2)],
+        ours=lambda a, b, c: ac.cat([a, b, c], dim=-1),
+        numpy=lambda a, b, c: np.concatenate([a, b, c], axis=-1),
+        torch=lambda a, b, c: __import__("torch").cat([a, b, c], dim=-1),
+    ),
+    Case(
+        "stack",
+        [(2, 3), (2, 3)],
+        ours=lambda a, b: ac.stack([a, b], dim=1),
+        numpy=lambda a, b: np.stack([a, b], axis=1),
+        torch=lambda a, b: __import__("torch").stack([a, b], dim=1),
+    ),
+    Case(
+        "split_sizes",
+        [(5, 2)],
+        ours=lambda a: a.split([2, 3])[1] * 2 + a.split(2)[2].sum(),
+        numpy=lambda a: a[2:] * 2 + a[4:].sum(),
+        torch=lambda a: a.split([2, 3])[1] * 2 + a.split(2)[2].sum(),
+    ),
+    Case(
+        "chunk",
+        [(2, 7)],
+        ours=lambda a: ac.chunk(a, 3, dim=1)[2],
+        numpy=lambda a: a[:, 6:],
+        torch=lambda a: a.chunk(3, dim=1)[2],
+    ),
+    Case(
+        "pad",
+        [(2, 3, 4)],
+        ours=lambda a: ac.pad(a, (1, 2, 0, 1), value=0.5),
+        numpy=lambda a: np.pad(a, ((0, 0), (0, 1), (1, 2)), constant_values=0.5),
+        torch=lambda a: __import__("torch").nn.functional.pad(a, (1, 2, 0, 1), value=0.5),
+    ),
+    Case("tril", [(4, 4)], ours=lambda a: a.tril(), numpy=np.tril, torch=lambda a: a.tril()),
+    Case(
+        "triu_offset_batched",
+        [(2, 3, 4)],
+        ours=lambda a: ac.triu(a, 1),
+        numpy=lambda a: np.triu(a, 1),
+        torch=lambda a: a.triu(1),
+    ),
+    Case(
+        "masked_fill",
+        [(3, 4)],
+        ours=lambda a: a.masked_fill(a < 0, -1.0),
+        numpy=lambda a: np.where(a < 0, -1.0, a),
+        torch=lambda a: a.masked_fill(a < 0, -1.0),
+        make=lambda rng: [_no_ties(rng, (3, 4))],
+    ),
+    # a composite expression
+    Case(
+        "composite",
+        [(3, 4), (4,)],
+        **_same(lambda a, b: ((a * b + 1) ** 2 / (b * b + 1)).sum(-1) - a.mean()),
+    ),
+]

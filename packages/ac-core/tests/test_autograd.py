@@ -1,0 +1,213 @@
+"""The engine: accumulation, graph freeing, grad mode, grad(), custom ops and gradcheck."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import auto_compyute as ac
+
+
+def test_gradients_accumulate_across_backward_calls() -> None:
+    x = ac.tensor([1.0, 2.0], req_grad=True)
+    (x * x).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad, [5.0, 7.0])
+
+
+def test_shared_subexpression_gradients_add_up() -> None:
+    x = ac.tensor(3.0, req_grad=True)
+    y = x * x
+    z = y + y * x  # x**2 + x**3
+    z.backward()
+    assert x.grad == pytest.approx(2 * 3 + 3 * 9)
+
+
+def test_same_tensor_twice_in_one_op() -> None:
+    x = ac.tensor([2.0], req_grad=True)
+    (x + x).sum().backward()
+    assert x.grad.tolist() == [2.0]
+
+
+def test_leaf_gradients_do_not_alias() -> None:
+    a = ac.ones(3, req_grad=True)
+    b = ac.ones(3, req_grad=True)
+    (a + b).sum().backward()
+    a.grad *= 10  # optimizers and clipping change grads in place
+    assert b.grad.tolist() == [1.0, 1.0, 1.0]
+    assert a.grad.flags.writeable and b.grad.flags.writeable
+
+
+def test_non_scalar_backward_needs_gradient() -> None:
+    x = ac.ones(2, 3, req_grad=True)
+    with pytest.raises(RuntimeError, match=r"shape \(2, 3\)"):
+        (x * 2).backward()
+    (x * 2).backward(ac.ones(2, 3))
+    np.testing.assert_array_equal(x.grad, np.full((2, 3), 2.0))
+    with pytest.raises(RuntimeError, match=r"gradient has shape \(3,\)"):
+        (x * 2).backward(np.ones(3))
+
+
+def test_second_backward_through_freed_graph_raises() -> None:
+    x = ac.ones(2, req_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()
+
+
+def test_retain_graph_allows_second_backward() -> None:
+    x = ac.ones(2, req_grad=True)
+    y = (x.exp() * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad, 2 * 2 * np.e)
+
+
+def test_backward_frees_cached_buffers() -> None:
+    x = ac.ones(2, req_grad=True)
+    y = x.exp()
+    z = y.sum()
+    assert hasattr(y.ctx, "out")
+    z.backward()
+    assert not hasattr(y.ctx, "out") and y.ctx.freed and y.ctx.name == "Exp"
+
+
+def test_backward_without_grad_requirement_raises() -> None:
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        ac.ones(1).backward()
+
+
+def test_long_chain_has_no_recursion_limit() -> None:
+    x = ac.tensor([1.0], req_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y + 0.0
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0]
+
+
+def test_no_grad_nesting_restores_mode() -> None:
+    assert ac.is_grad_enabled()
+    with ac.no_grad():
+        assert not ac.is_grad_enabled()
+        with ac.enable_grad():
+            assert ac.is_grad_enabled()
+            with ac.no_autograd_tracking():
+                assert not ac.is_grad_enabled()
+            assert ac.is_grad_enabled()
+        assert not ac.is_grad_enabled()
+    assert ac.is_grad_enabled()
+
+
+def test_no_grad_as_decorator_and_exception_safety() -> None:
+    x = ac.ones(2, req_grad=True)
+
+    @ac.no_grad()
+    def double(t: ac.Tensor) -> ac.Tensor:
+        return t * 2
+
+    y = double(x)
+    assert not y.req_grad and y.ctx is None
+    with pytest.raises(ZeroDivisionError), ac.no_grad():
+        1 / 0  # noqa: B018
+    assert ac.is_grad_enabled()
+    with ac.set_grad_enabled(False):
+        assert not (x * 2).req_grad
+    assert (x * 2).req_grad
+
+
+def test_grad_mode_is_thread_local() -> None:
+    seen = []
+    ready, done = threading.Event(), threading.Event()
+
+    def worker() -> None:
+        ready.wait()
+        seen.append(ac.is_grad_enabled())
+        done.set()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    with ac.no_grad():
+        ready.set()
+        done.wait()
+    thread.join()
+    assert seen == [True]
+
+
+def test_autograd_grad_leaves_dot_grad_untouched() -> None:
+    x = ac.tensor([1.0, 2.0], req_grad=True)
+    w = ac.tensor([3.0, 4.0], req_grad=True)
+    y = (x * w).sum()
+    gx, gw = ac.autograd.grad(y, [x, w])
+    assert gx.tolist() == [3.0, 4.0] and gw.tolist() == [1.0, 2.0]
+    assert x.grad is None and w.grad is None
+    h = x * 2
+    (gh,) = ac.autograd.grad((h * h).sum(), h)  # a non-leaf input
+    assert gh.tolist() == [4.0, 8.0]
+
+
+def test_autograd_grad_unused_input() -> None:
+    x, unused = ac.ones(2, req_grad=True), ac.ones(2, req_grad=True)
+    with pytest.raises(RuntimeError, match="allow_unused"):
+        ac.autograd.grad(x.sum(), [x, unused])
+    assert ac.autograd.grad(x.sum(), [x, unused], allow_unused=True)[1] is None
+
+
+def test_custom_op() -> None:
+    class Cube(ac.Op):
+        """x**3; d/dx = 3 x**2."""
+
+        def forward(self, x):
+            self.x = x
+            return x**3
+
+        def backward(self, grad):
+            return 3 * self.x**2 * grad
+
+    x = ac.randn(4, dtype=ac.float64, req_grad=True)
+    y = Cube.apply(x)
+    assert y.ctx.name == "Cube" and repr(y).endswith("grad_fn=Cube)")
+    assert ac.autograd.gradcheck(Cube.apply, [x])
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, 3 * x.numpy() ** 2)
+
+
+def test_gradcheck_catches_a_wrong_backward() -> None:
+    class WrongSquare(ac.Op):
+        def forward(self, x):
+            self.x = x
+            return x * x
+
+        def backward(self, grad):
+            return self.x * grad  # missing the factor 2
+
+    x = ac.randn(3, dtype=ac.float64, req_grad=True)
+    with pytest.raises(ac.autograd.GradcheckError, match="input 0"):
+        ac.autograd.gradcheck(WrongSquare.apply, [x])
+    assert not ac.autograd.gradcheck(WrongSquare.apply, [x], raise_exception=False)
+
+
+def test_gradcheck_requires_float64() -> None:
+    with pytest.raises(ValueError, match="float64"):
+        ac.autograd.gradcheck(lambda t: t * 2, [ac.ones(2, req_grad=True)])
+
+
+def test_float64_model_trains_end_to_end() -> None:
+    ac.manual_seed(0)
+    w = ac.randn(3, 1, dtype=ac.float64, req_grad=True)
+    x = ac.randn(16, 3, dtype=ac.float64)
+    y = x @ ac.tensor([[1.0], [-2.0], [0.5]], dtype=ac.float64)
+    for _ in range(200):
+        loss = ((x @ w - y) ** 2).mean()
+        w.grad = None
+        loss.backward()
+        assert w.grad.dtype == np.float64
+        with ac.no_grad():
+            w.data -= 0.1 * w.grad
+    np.testing.assert_allclose(w.numpy().ravel(), [1.0, -2.0, 0.5], atol=1e-6)
+
+
+def test_no_graph_is_built_for_constants() -> None:
+    y = ac.ones(2) * 3
+    assert y.ctx is None and y.src == () and not y.req_grad

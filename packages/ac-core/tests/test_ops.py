@@ -1,0 +1,141 @@
+"""Every op: forward against NumPy, gradients against finite differences (float64)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from op_cases import CASES, Case
+
+import auto_compyute as ac
+
+
+def _tensors(case: Case, arrays: list[np.ndarray], device: str, dtype=ac.float64) -> list[ac.Tensor]:
+    return [
+        ac.tensor(a, dtype=dtype, device=device, req_grad=i not in case.constant)
+        for i, a in enumerate(arrays)
+    ]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_forward_matches_numpy(case: Case, rng: np.random.Generator, device: str) -> None:
+    arrays = case.inputs(rng)
+    result = case.ours(*_tensors(case, arrays, device))
+    expected = case.numpy(*arrays)
+    assert result.shape == np.shape(expected)
+    assert result.dtype == ac.float64
+    np.testing.assert_allclose(result.numpy(), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_gradients_match_finite_differences(case: Case, rng: np.random.Generator, device: str) -> None:
+    tensors = _tensors(case, case.inputs(rng), device)
+    assert ac.autograd.gradcheck(case.ours, tensors)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_float32_stays_float32(case: Case, rng: np.random.Generator, device: str) -> None:
+    tensors = _tensors(case, case.inputs(rng), device, dtype=ac.float32)
+    result = case.ours(*tensors)
+    assert result.dtype == ac.float32
+    result.sum().backward()
+    for i, t in enumerate(tensors):
+        if i not in case.constant:
+            assert t.grad is not None and t.grad.dtype == np.float32 and t.grad.shape == t.shape
+
+
+BINARY = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "maximum": lambda a, b: ac.maximum(a, b) if isinstance(a, ac.Tensor) else np.maximum(a, b),
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3),
+    name=st.sampled_from(sorted(BINARY)),
+    seed=st.integers(0, 2**16),
+)
+def test_broadcasting_binary_ops(shapes, name: str, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    a_np, b_np = (rng.uniform(0.5, 2.0, s) * rng.choice([-1, 1], s) for s in shapes.input_shapes)
+    op = BINARY[name]
+    a = ac.tensor(a_np, dtype=ac.float64, req_grad=True)
+    b = ac.tensor(b_np, dtype=ac.float64, req_grad=True)
+    out = op(a, b)
+    np.testing.assert_allclose(out.numpy(), op(a_np, b_np), rtol=1e-12)
+    assert out.shape == shapes.result_shape
+    assert ac.autograd.gradcheck(op, [a, b])
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    shape=hnp.array_shapes(min_dims=1, max_dims=4, max_side=4),
+    data=st.data(),
+)
+def test_reductions_over_any_dims(shape, data) -> None:
+    ndim = len(shape)
+    dims = data.draw(st.lists(st.integers(-ndim, ndim - 1), min_size=1, max_size=ndim, unique_by=lambda d: d % ndim))
+    keepdim = data.draw(st.booleans())
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    x_np = rng.standard_normal(shape)
+    x = ac.tensor(x_np, dtype=ac.float64, req_grad=True)
+    axes = tuple(dims)
+    np.testing.assert_allclose(x.sum(dims, keepdim).numpy(), x_np.sum(axes, keepdims=keepdim), atol=1e-12)
+    np.testing.assert_allclose(x.mean(dims, keepdim).numpy(), x_np.mean(axes, keepdims=keepdim), atol=1e-12)
+    assert ac.autograd.gradcheck(lambda t: t.sum(dims, keepdim) * t.mean(dims, keepdim), [x])
+
+
+def test_repeated_integer_indices_accumulate() -> None:
+    x = ac.zeros(3, req_grad=True)
+    x[ac.tensor([0, 0, 2, 0])].sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 0.0, 1.0])
+
+
+def test_boolean_mask_gradient() -> None:
+    x = ac.tensor([1.0, -2.0, 3.0], req_grad=True)
+    (x[x > 0] * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 0.0, 2.0])
+
+
+def test_softmax_is_stable_for_huge_inputs() -> None:
+    x = ac.tensor([[1000.0, 0.0, -1000.0]])
+    np.testing.assert_allclose(x.softmax(-1).numpy(), [[1.0, 0.0, 0.0]])
+    np.testing.assert_allclose(x.log_softmax(-1).numpy(), [[0.0, -1000.0, -2000.0]])
+
+
+def test_comparisons_and_argmax_have_no_grad() -> None:
+    a = ac.tensor([1.0, 2.0, 3.0], req_grad=True)
+    b = ac.tensor([3.0, 2.0, 1.0])
+    results = {
+        "==": (a == b, [False, True, False]),
+        "!=": (a != b, [True, False, True]),
+        "<": (a < b, [True, False, False]),
+        "<=": (a <= b, [True, True, False]),
+        ">": (a > b, [False, False, True]),
+        ">=": (a >= 2, [False, True, True]),
+    }
+    for name, (result, expected) in results.items():
+        assert result.dtype == ac.bool, name
+        assert not result.req_grad, name
+        assert result.tolist() == expected, name
+    assert a.argmax().item() == 2 and a.argmin().item() == 0
+    assert a.argmax().dtype == ac.int64 and not a.argmax().req_grad
+    m = ac.tensor([[1.0, 5.0], [7.0, 2.0]])
+    assert m.argmax(dim=1).tolist() == [1, 0]
+    assert m.argmin(dim=0, keepdim=True).tolist() == [[0, 1]]
+
+
+def test_split_and_chunk_shapes() -> None:
+    x = ac.arange(10.0)
+    assert [p.shape for p in x.split(4)] == [(4,), (4,), (2,)]
+    assert [p.shape for p in x.chunk(3)] == [(4,), (4,), (2,)]
+    assert [p.tolist() for p in ac.split(x, [3, 7])] == [[0.0, 1.0, 2.0], list(map(float, range(3, 10)))]
+
+
+def test_einsum_trace_like_repeats_are_refused() -> None:
+    with pytest.raises(ValueError, match="repeated index"):
+        ac.einsum("ii->i", ac.ones(3, 3))

@@ -1,0 +1,199 @@
+"""Tensor attributes, conversions, factories, dtypes and error messages."""
+
+import numpy as np
+import pytest
+
+import auto_compyute as ac
+
+
+def test_attributes(device: str) -> None:
+    x = ac.ones(2, 3, device=device, req_grad=True)
+    assert x.shape == (2, 3) and x.ndim == 2 and x.dtype == ac.float32
+    assert x.size() == (2, 3) and x.size(1) == 3 and x.numel() == 6 and len(x) == 2
+    assert x.device == ac.device(device) and str(x.device) == ("cpu" if device == "cpu" else "cuda:0")
+    assert x.req_grad and x.requires_grad and x.is_leaf and x.grad is None and x.ctx is None
+    assert x.src == () and x.T.shape == (3, 2) and x.mT.shape == (3, 2)
+    y = x * 2
+    assert y.ctx is y.grad_fn and y.ctx.name == "Mul" and y.src[0] is x and not y.is_leaf
+
+
+def test_requires_grad_alias_is_settable() -> None:
+    x = ac.zeros(2)
+    x.requires_grad = True
+    assert x.req_grad
+    x.req_grad = False
+    assert not x.requires_grad
+    assert x.requires_grad_() is x and x.req_grad
+
+
+def test_conversions() -> None:
+    x = ac.tensor([[1.5, 2.5]])
+    assert x.item if x.numel() > 1 else True
+    assert ac.tensor(3.5).item() == 3.5
+    assert x.tolist() == [[1.5, 2.5]]
+    assert isinstance(x.numpy(), np.ndarray) and x.as_numpy() is x.numpy()
+    np.testing.assert_array_equal(np.asarray(x), [[1.5, 2.5]])
+    assert np.asarray(x, dtype=np.float64).dtype == np.float64
+    assert x.double().dtype == ac.float64 and x.half().dtype == ac.float16
+    assert x.long().tolist() == [[1, 2]] and x.int().dtype == ac.int32 and x.bool().dtype == ac.bool
+    assert x.to(ac.float64).dtype == ac.float64 and x.to("float64").dtype == ac.float64
+    assert x.to("cpu") is x and x.cpu() is x and x.float() is x
+    assert float(ac.tensor([2.0])) == 2.0 and int(ac.tensor(3)) == 3
+    assert [1, 2, 3][ac.tensor(1)] == 2
+
+
+def test_detach_clone_contiguous() -> None:
+    x = ac.randn(3, 4, req_grad=True)
+    d = x.detach()
+    assert not d.req_grad and d.data is x.data
+    c = x.clone()
+    assert c.data is not x.data and c.req_grad
+    c.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.ones((3, 4)))
+    t = x.T
+    assert not t.data.flags.c_contiguous
+    assert t.contiguous().data.flags.c_contiguous
+    assert x.contiguous() is x
+
+
+def test_seed_style_repr() -> None:
+    x = ac.tensor([[13.89234, 11.55021, 5.24451], [15.64693, 18.80921, 16.28103]], req_grad=True)
+    y = x + 0
+    assert repr(y) == (
+        "Tensor([[13.8923, 11.5502,  5.2445],\n"
+        "        [15.6469, 18.8092, 16.2810]], grad_fn=Add)"
+    )
+    assert repr(ac.tensor([1, 2])) == "Tensor([1, 2])"
+    assert repr(ac.tensor([1.0], dtype=ac.float64)) == "Tensor([1.], dtype=float64)"
+    assert repr(ac.ones(2, req_grad=True)) == "Tensor([1., 1.], req_grad=True)"
+
+
+def test_dtype_defaults_and_promotion() -> None:
+    assert ac.tensor([1.0, 2.0]).dtype == ac.float32
+    assert ac.tensor([1, 2]).dtype == ac.int64
+    assert ac.tensor([True]).dtype == ac.bool
+    assert ac.tensor(np.zeros(2)).dtype == ac.float64
+    f32, f64 = ac.ones(2), ac.ones(2, dtype=ac.float64)
+    i64, i32 = ac.tensor([1, 2]), ac.tensor([1, 2], dtype=ac.int32)
+    assert (f32 * 2.0).dtype == ac.float32  # Python scalars never widen
+    assert (f32 + 2).dtype == ac.float32
+    assert (2.5 * i64).dtype == ac.float32  # ints meet floats in the default dtype
+    assert (i64 + 2).dtype == ac.int64 and (i32 + 2).dtype == ac.int32
+    assert (f32 + f64).dtype == ac.float64
+    assert (i64 + f32).dtype == ac.float32  # not float64 as NumPy would
+    assert (i64 + i32).dtype == ac.int64
+    assert (i64 / 2).dtype == ac.float32
+    assert (ac.tensor([True]) + 1).dtype == ac.int64
+    assert (f32 ** 2).dtype == ac.float32 and (f32 ** 0.5).dtype == ac.float32
+    assert (i64 ** 2).dtype == ac.int64
+
+
+def test_mixed_dtype_gradients_keep_each_inputs_dtype() -> None:
+    a = ac.ones(3, req_grad=True)
+    b = ac.ones(3, dtype=ac.float64, req_grad=True)
+    (a * b).sum().backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+
+
+def test_factories(device: str) -> None:
+    kw = {"device": device}
+    assert ac.zeros(2, 3, **kw).tolist() == [[0.0] * 3] * 2
+    assert ac.ones((2,), dtype=ac.int64, **kw).tolist() == [1, 1]
+    assert ac.full((2, 2), 7, **kw).tolist() == [[7, 7], [7, 7]] and ac.full((1,), 7).dtype == ac.int64
+    assert ac.full((1,), 0.5).dtype == ac.float32
+    assert ac.empty(4, **kw).shape == (4,)
+    assert ac.arange(5, **kw).tolist() == [0, 1, 2, 3, 4] and ac.arange(5).dtype == ac.int64
+    assert ac.arange(1, 2, 0.5).tolist() == [1.0, 1.5] and ac.arange(0.0, 1).dtype == ac.float32
+    assert ac.linspace(0, 1, 5, **kw).tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert ac.eye(2, 3, **kw).tolist() == [[1, 0, 0], [0, 1, 0]]
+    x = ac.randn(2, 3, dtype=ac.float64, **kw)
+    for like in (ac.zeros_like, ac.ones_like, ac.empty_like, ac.rand_like, ac.randn_like):
+        y = like(x)
+        assert (y.shape, y.dtype, y.device) == (x.shape, x.dtype, x.device)
+    assert ac.full_like(x, 3.0).tolist() == [[3.0] * 3] * 2
+    assert ac.zeros_like(x, dtype=ac.int32).dtype == ac.int32
+    r = ac.rand(1000)
+    assert 0 <= r.min().item() and r.max().item() < 1 and r.dtype == ac.float32
+    i = ac.randint(3, 7, (100,))
+    assert i.dtype == ac.int64 and set(i.tolist()) <= {3, 4, 5, 6}
+    assert ac.randint(5, size=(2, 2)).shape == (2, 2)
+    assert sorted(ac.randperm(6).tolist()) == list(range(6))
+    t = ac.randn(2, req_grad=True, **kw)
+    assert t.req_grad and t.is_leaf
+
+
+def test_tensor_copies_but_constructor_shares() -> None:
+    array = np.zeros(3, dtype=np.float32)
+    assert ac.Tensor(array).data is array
+    assert ac.tensor(array).data is not array
+
+
+def test_manual_seed_reproducible() -> None:
+    ac.manual_seed(42)
+    a = ac.randn(5).tolist(), ac.rand(2).tolist(), ac.randint(0, 10, (3,)).tolist(), ac.randperm(4).tolist()
+    ac.set_random_seed(42)
+    b = ac.randn(5).tolist(), ac.rand(2).tolist(), ac.randint(0, 10, (3,)).tolist(), ac.randperm(4).tolist()
+    assert a == b
+
+
+def test_req_grad_on_integer_tensor_is_refused() -> None:
+    with pytest.raises(RuntimeError, match="int64"):
+        ac.tensor([1, 2], req_grad=True)
+    with pytest.raises(RuntimeError, match="floating-point"):
+        ac.arange(3).req_grad = True
+
+
+def test_matmul_shape_mismatch_names_both_shapes() -> None:
+    with pytest.raises(ValueError, match=r"\(2, 3\) @ \(4, 5\)"):
+        ac.ones(2, 3) @ ac.ones(4, 5)
+
+
+def test_broadcast_mismatch_names_both_shapes() -> None:
+    with pytest.raises(ValueError, match=r"\(2, 3\).*\(4,\)"):
+        ac.ones(2, 3) + ac.ones(4)
+
+
+def test_reshape_and_cat_errors() -> None:
+    with pytest.raises(ValueError, match=r"\(2, 3\)"):
+        ac.ones(2, 3).reshape(4, 2)
+    with pytest.raises(ValueError, match=r"tensor 1 has shape \(2, 4\)"):
+        ac.cat([ac.ones(2, 3), ac.ones(2, 4)])
+    with pytest.raises(IndexError, match="dim 2"):
+        ac.ones(2, 3).sum(2)
+
+
+def test_unknown_dtype() -> None:
+    with pytest.raises(TypeError, match="complex128"):
+        ac.zeros(2, dtype=np.complex128)
+
+
+def test_in_place_changes_refused_while_tracking() -> None:
+    x = ac.zeros(3, req_grad=True)
+    with pytest.raises(RuntimeError, match="no_grad"):
+        x[0] = 1.0
+    with ac.no_grad():
+        x[0] = 1.0
+        x.fill_(2.0)
+    assert x.tolist() == [2.0, 2.0, 2.0]
+    y = ac.zeros(2)
+    y.copy_([1.0, 2.0])
+    assert y.tolist() == [1.0, 2.0]
+
+
+def test_truth_value_of_many_elements_is_ambiguous() -> None:
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(ac.ones(2))
+    assert bool(ac.ones(1))
+
+
+def test_iteration_and_len() -> None:
+    rows = list(ac.arange(6).reshape(3, 2))
+    assert [r.tolist() for r in rows] == [[0, 1], [2, 3], [4, 5]]
+    with pytest.raises(TypeError, match="0-d"):
+        len(ac.tensor(1.0))
+
+
+def test_numpy_arrays_on_the_left() -> None:
+    x = ac.ones(2, req_grad=True)
+    y = np.array([2.0, 3.0], dtype=np.float32) * x
+    assert isinstance(y, ac.Tensor) and y.tolist() == [2.0, 3.0] and y.req_grad
