@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import nox
-
-ROOT = Path(__file__).resolve().parent
 
 # Each distribution under packages/ and the local packages it needs (its closure).
 # Adding a package = creating packages/<name>/ and adding its entry here. Add-ons ship only
@@ -46,25 +43,14 @@ nox.options.error_on_external_run = True
 nox.options.tags = ["cpu"]
 
 
-def install_local(
-    session: nox.Session, names: list[str], *extra: str, editable: bool = False
-) -> None:
-    """Install local packages and ``extra`` requirements in ONE command, then verify them.
+def install_local(session: nox.Session, names: list[str], *extra: str) -> None:
+    """Install local packages (regular, not editable) and ``extra`` in ONE command; verify.
 
     One command makes the resolver take every ``ac-*`` from its folder: left out of the
     command, a same-named package on an index could win. The check then proves it.
     """
-    paths = [f"./packages/{name}" for name in names]
-    if editable:
-        paths = [arg for path in paths for arg in ("-e", path)]
-    refresh = []
-    if session.venv_backend == "uv":
-        # NOTE: uv caches wheels built from a folder and, by default, rebuilds only when
-        # pyproject.toml changes; refresh so edited sources are always rebuilt.
-        refresh = [arg for name in names for arg in ("--refresh-package", name)]
-    session.install(*refresh, *paths, *extra)
-    flags = [] if editable else ["--no-editable"]
-    session.run("python", "scripts/check_local_install.py", *flags, *names)
+    session.install(*[f"./packages/{name}" for name in names], *extra)
+    session.run("python", "scripts/check_local_install.py", "--no-editable", *names)
 
 
 def closure(name: str) -> list[str]:
@@ -136,7 +122,8 @@ def parity(session: nox.Session) -> None:
         session.install("pip")  # uv venvs have no pip
     session.run("python", "-m", "pip", "install", "--quiet", TORCH)
     for package in PACKAGES:
-        # Exit status 5 (no test selected) is fine: not every package has parity tests.
+        # One pytest per package: test file names may repeat across packages. Exit status 5
+        # (no test selected) is fine: not every package has parity tests.
         session.run(
             "pytest",
             f"packages/{package}/tests",

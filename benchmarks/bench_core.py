@@ -13,6 +13,7 @@ Run: ``python benchmarks/bench_core.py`` (needs ac-core and torch installed).
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -98,10 +99,12 @@ def _data() -> tuple[np.ndarray, np.ndarray]:
 def _weights() -> list[np.ndarray]:
     rng = np.random.default_rng(1)
     params = []
-    for fan_in, fan_out in zip(SIZES, SIZES[1:]):
+    for fan_in, fan_out in itertools.pairwise(SIZES):
         bound = 1 / np.sqrt(fan_in)
-        params += [rng.uniform(-bound, bound, (fan_in, fan_out)).astype(np.float32),
-                   rng.uniform(-bound, bound, fan_out).astype(np.float32)]
+        params += [
+            rng.uniform(-bound, bound, (fan_in, fan_out)).astype(np.float32),
+            rng.uniform(-bound, bound, fan_out).astype(np.float32),
+        ]
     return params
 
 
@@ -169,7 +172,7 @@ def mlp_numpy() -> Callable[[], object]:
         g2 = (g3 @ w3.T) * (h2 > 0)
         g1 = (g2 @ w2.T) * (h1 > 0)
         grads = (x.T @ g1, g1.sum(0), h1.T @ g2, g2.sum(0), h2.T @ g3, g3.sum(0))
-        for p, g in zip((w1, b1, w2, b2, w3, b3), grads):
+        for p, g in zip((w1, b1, w2, b2, w3, b3), grads, strict=False):
             p -= LR * g
 
     return step
@@ -190,13 +193,19 @@ def main() -> None:
         for framework in FRAMEWORKS:
             out = subprocess.run(
                 [sys.executable, __file__, "--worker", framework, workload],
-                capture_output=True, text=True, check=True,
+                capture_output=True,
+                text=True,
+                check=True,
             ).stdout
             results.setdefault(workload, {})[framework] = json.loads(out)["seconds"]
-    print(f"{'workload':<8} {'ours':>10} {'torch':>10} {'numpy':>10} {'ours/torch':>11} {'ours/numpy':>11}")
+    print(
+        f"{'workload':<8} {'ours':>10} {'torch':>10} {'numpy':>10}"
+        f" {'ours/torch':>11} {'ours/numpy':>11}"
+    )
     for workload, t in results.items():
         print(
-            f"{workload:<8} {t['ours'] * 1e3:>8.3f}ms {t['torch'] * 1e3:>8.3f}ms {t['numpy'] * 1e3:>8.3f}ms"
+            f"{workload:<8} {t['ours'] * 1e3:>8.3f}ms {t['torch'] * 1e3:>8.3f}ms"
+            f" {t['numpy'] * 1e3:>8.3f}ms"
             f" {t['ours'] / t['torch']:>10.2f}x {t['ours'] / t['numpy']:>10.2f}x"
         )
 

@@ -13,7 +13,9 @@ def device() -> str:
     """The device named by AC_TEST_DEVICE (cpu by default); cuda tests skip without a GPU."""
     name = os.environ.get("AC_TEST_DEVICE", "cpu")
     if name != "cpu" and not ac.cuda.is_available():
-        pytest.skip(f"AC_TEST_DEVICE={name} but no CUDA device is usable (CUDA support not installed or no GPU)")
+        pytest.skip(
+            f"AC_TEST_DEVICE={name}, but CUDA support is not installed or no GPU is present"
+        )
     return name
 
 

@@ -5,8 +5,9 @@ computation written three ways: with our tensors, with NumPy and with PyTorch
 (``xp`` is ``numpy`` or ``torch`` where the spelling is the same).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -88,8 +89,24 @@ CASES = [
     ),
     # elementwise unary
     Case("exp", [(3, 4)], ours=lambda a: a.exp(), numpy=np.exp, torch=lambda a: a.exp()),
-    Case("log", [(3, 4)], ours=lambda a: a.log(), numpy=np.log, torch=lambda a: a.log(), low=0.2, high=3.0),
-    Case("sqrt", [(3, 4)], ours=lambda a: a.sqrt(), numpy=np.sqrt, torch=lambda a: a.sqrt(), low=0.2, high=3.0),
+    Case(
+        "log",
+        [(3, 4)],
+        ours=lambda a: a.log(),
+        numpy=np.log,
+        torch=lambda a: a.log(),
+        low=0.2,
+        high=3.0,
+    ),
+    Case(
+        "sqrt",
+        [(3, 4)],
+        ours=lambda a: a.sqrt(),
+        numpy=np.sqrt,
+        torch=lambda a: a.sqrt(),
+        low=0.2,
+        high=3.0,
+    ),
     Case(
         "abs",
         [(3, 4)],
@@ -270,7 +287,13 @@ CASES = [
         numpy=lambda a: a.reshape(3, -1),
         torch=lambda a: a.reshape(3, -1),
     ),
-    Case("view", [(2, 6)], ours=lambda a: a.view((4, 3)), numpy=lambda a: a.reshape(4, 3), torch=lambda a: a.view(4, 3)),
+    Case(
+        "view",
+        [(2, 6)],
+        ours=lambda a: a.view((4, 3)),
+        numpy=lambda a: a.reshape(4, 3),
+        torch=lambda a: a.view(4, 3),
+    ),
     Case(
         "transpose",
         [(2, 3, 4)],
@@ -330,7 +353,13 @@ CASES = [
     ),
     Case("index_int", [(3, 4)], **_same(lambda a: a[1])),
     Case("index_slices", [(4, 5)], **_same(lambda a: a[1:3, ::2])),
-    Case("index_negative_step", [(5,)], ours=lambda a: a[::-1], numpy=lambda a: a[::-1], torch=lambda a: a.flip(0)),
+    Case(
+        "index_negative_step",
+        [(5,)],
+        ours=lambda a: a[::-1],
+        numpy=lambda a: a[::-1],
+        torch=lambda a: a.flip(0),
+    ),
     Case(
         "index_repeated_integers",
         [(4, 3)],

@@ -9,13 +9,16 @@ import auto_compyute as ac
 
 
 def _run(code: str) -> str:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def test_import_has_no_side_effects_on_numpy() -> None:
     code = (
         "import numpy as np\n"
-        "before = np.get_printoptions(); np.random.seed(1); state = np.random.get_state()[1][:4].tolist()\n"
+        "before = np.get_printoptions(); np.random.seed(1)\n"
+        "state = np.random.get_state()[1][:4].tolist()\n"
         "np.random.seed(1)\n"
         "import auto_compyute as ac\n"
         "assert np.get_printoptions() == before\n"
@@ -28,7 +31,9 @@ def test_import_has_no_side_effects_on_numpy() -> None:
     assert _run(code).split() == ["[]", "False"]
 
 
-@pytest.mark.parametrize(("name", "package"), [("nn", "ac-nn"), ("optim", "ac-optim"), ("viz", "ac-viz")])
+@pytest.mark.parametrize(
+    ("name", "package"), [("nn", "ac-nn"), ("optim", "ac-optim"), ("viz", "ac-viz")]
+)
 def test_missing_addon_names_the_package(monkeypatch, name: str, package: str) -> None:
     monkeypatch.delitem(sys.modules, f"auto_compyute.{name}", raising=False)
     monkeypatch.setitem(sys.modules, f"auto_compyute.{name}", None)  # as if not installed

@@ -10,7 +10,9 @@ from op_cases import CASES, Case
 import auto_compyute as ac
 
 
-def _tensors(case: Case, arrays: list[np.ndarray], device: str, dtype=ac.float64) -> list[ac.Tensor]:
+def _tensors(
+    case: Case, arrays: list[np.ndarray], device: str, dtype=ac.float64
+) -> list[ac.Tensor]:
     return [
         ac.tensor(a, dtype=dtype, device=device, req_grad=i not in case.constant)
         for i, a in enumerate(arrays)
@@ -28,7 +30,9 @@ def test_forward_matches_numpy(case: Case, rng: np.random.Generator, device: str
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_gradients_match_finite_differences(case: Case, rng: np.random.Generator, device: str) -> None:
+def test_gradients_match_finite_differences(
+    case: Case, rng: np.random.Generator, device: str
+) -> None:
     tensors = _tensors(case, case.inputs(rng), device)
     assert ac.autograd.gradcheck(case.ours, tensors)
 
@@ -78,14 +82,22 @@ def test_broadcasting_binary_ops(shapes, name: str, seed: int) -> None:
 )
 def test_reductions_over_any_dims(shape, data) -> None:
     ndim = len(shape)
-    dims = data.draw(st.lists(st.integers(-ndim, ndim - 1), min_size=1, max_size=ndim, unique_by=lambda d: d % ndim))
+    dims = data.draw(
+        st.lists(
+            st.integers(-ndim, ndim - 1), min_size=1, max_size=ndim, unique_by=lambda d: d % ndim
+        )
+    )
     keepdim = data.draw(st.booleans())
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
     x_np = rng.standard_normal(shape)
     x = ac.tensor(x_np, dtype=ac.float64, req_grad=True)
     axes = tuple(dims)
-    np.testing.assert_allclose(x.sum(dims, keepdim).numpy(), x_np.sum(axes, keepdims=keepdim), atol=1e-12)
-    np.testing.assert_allclose(x.mean(dims, keepdim).numpy(), x_np.mean(axes, keepdims=keepdim), atol=1e-12)
+    np.testing.assert_allclose(
+        x.sum(dims, keepdim).numpy(), x_np.sum(axes, keepdims=keepdim), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        x.mean(dims, keepdim).numpy(), x_np.mean(axes, keepdims=keepdim), atol=1e-12
+    )
     assert ac.autograd.gradcheck(lambda t: t.sum(dims, keepdim) * t.mean(dims, keepdim), [x])
 
 
@@ -133,7 +145,10 @@ def test_split_and_chunk_shapes() -> None:
     x = ac.arange(10.0)
     assert [p.shape for p in x.split(4)] == [(4,), (4,), (2,)]
     assert [p.shape for p in x.chunk(3)] == [(4,), (4,), (2,)]
-    assert [p.tolist() for p in ac.split(x, [3, 7])] == [[0.0, 1.0, 2.0], list(map(float, range(3, 10)))]
+    assert [p.tolist() for p in ac.split(x, [3, 7])] == [
+        [0.0, 1.0, 2.0],
+        list(map(float, range(3, 10))),
+    ]
 
 
 def test_einsum_trace_like_repeats_are_refused() -> None:

@@ -15,8 +15,10 @@ def test_op_matches_pytorch(case: Case) -> None:
     rng = np.random.default_rng(1)
     arrays = [a.astype(np.float32) for a in case.inputs(rng)]
     differentiable = [i not in case.constant for i in range(len(arrays))]
-    ours = [ac.tensor(a, req_grad=d) for a, d in zip(arrays, differentiable)]
-    theirs = [torch.tensor(a, requires_grad=d) for a, d in zip(arrays, differentiable)]
+    ours = [ac.tensor(a, req_grad=d) for a, d in zip(arrays, differentiable, strict=False)]
+    theirs = [
+        torch.tensor(a, requires_grad=d) for a, d in zip(arrays, differentiable, strict=False)
+    ]
 
     out, expected = case.ours(*ours), case.torch(*theirs)
     np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-6)
@@ -24,9 +26,11 @@ def test_op_matches_pytorch(case: Case) -> None:
     cotangent = rng.standard_normal(out.shape).astype(np.float32)
     out.backward(cotangent)
     expected.backward(torch.tensor(cotangent))
-    for i, (a, b) in enumerate(zip(ours, theirs)):
+    for i, (a, b) in enumerate(zip(ours, theirs, strict=False)):
         if differentiable[i]:
-            np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=f"input {i}")
+            np.testing.assert_allclose(
+                a.grad, b.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=f"input {i}"
+            )
 
 
 def test_seed_expression_matches_pytorch() -> None:

@@ -10,7 +10,7 @@ def test_seed_snippet() -> None:
     x3 = ac.randn(2, 3, req_grad=True)
 
     # do some computation
-    y = x1 ** 2 + 4 * x2 + x3 + 10
+    y = x1**2 + 4 * x2 + x3 + 10
     y  # noqa: B018
 
     text = repr(y)

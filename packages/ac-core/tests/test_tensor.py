@@ -10,7 +10,9 @@ def test_attributes(device: str) -> None:
     x = ac.ones(2, 3, device=device, req_grad=True)
     assert x.shape == (2, 3) and x.ndim == 2 and x.dtype == ac.float32
     assert x.size() == (2, 3) and x.size(1) == 3 and x.numel() == 6 and len(x) == 2
-    assert x.device == ac.device(device) and str(x.device) == ("cpu" if device == "cpu" else "cuda:0")
+    assert x.device == ac.device(device) and str(x.device) == (
+        "cpu" if device == "cpu" else "cuda:0"
+    )
     assert x.req_grad and x.requires_grad and x.is_leaf and x.grad is None and x.ctx is None
     assert x.src == () and x.T.shape == (3, 2) and x.mT.shape == (3, 2)
     y = x * 2
@@ -60,8 +62,7 @@ def test_seed_style_repr() -> None:
     x = ac.tensor([[13.89234, 11.55021, 5.24451], [15.64693, 18.80921, 16.28103]], req_grad=True)
     y = x + 0
     assert repr(y) == (
-        "Tensor([[13.8923, 11.5502,  5.2445],\n"
-        "        [15.6469, 18.8092, 16.2810]], grad_fn=Add)"
+        "Tensor([[13.8923, 11.5502,  5.2445],\n        [15.6469, 18.8092, 16.2810]], grad_fn=Add)"
     )
     assert repr(ac.tensor([1, 2])) == "Tensor([1, 2])"
     assert repr(ac.tensor([1.0], dtype=ac.float64)) == "Tensor([1.], dtype=float64)"
@@ -84,8 +85,8 @@ def test_dtype_defaults_and_promotion() -> None:
     assert (i64 + i32).dtype == ac.int64
     assert (i64 / 2).dtype == ac.float32
     assert (ac.tensor([True]) + 1).dtype == ac.int64
-    assert (f32 ** 2).dtype == ac.float32 and (f32 ** 0.5).dtype == ac.float32
-    assert (i64 ** 2).dtype == ac.int64
+    assert (f32**2).dtype == ac.float32 and (f32**0.5).dtype == ac.float32
+    assert (i64**2).dtype == ac.int64
 
 
 def test_mixed_dtype_gradients_keep_each_inputs_dtype() -> None:
@@ -99,7 +100,9 @@ def test_factories(device: str) -> None:
     kw = {"device": device}
     assert ac.zeros(2, 3, **kw).tolist() == [[0.0] * 3] * 2
     assert ac.ones((2,), dtype=ac.int64, **kw).tolist() == [1, 1]
-    assert ac.full((2, 2), 7, **kw).tolist() == [[7, 7], [7, 7]] and ac.full((1,), 7).dtype == ac.int64
+    assert (
+        ac.full((2, 2), 7, **kw).tolist() == [[7, 7], [7, 7]] and ac.full((1,), 7).dtype == ac.int64
+    )
     assert ac.full((1,), 0.5).dtype == ac.float32
     assert ac.empty(4, **kw).shape == (4,)
     assert ac.arange(5, **kw).tolist() == [0, 1, 2, 3, 4] and ac.arange(5).dtype == ac.int64
@@ -113,7 +116,7 @@ def test_factories(device: str) -> None:
     assert ac.full_like(x, 3.0).tolist() == [[3.0] * 3] * 2
     assert ac.zeros_like(x, dtype=ac.int32).dtype == ac.int32
     r = ac.rand(1000)
-    assert 0 <= r.min().item() and r.max().item() < 1 and r.dtype == ac.float32
+    assert r.min().item() >= 0 and r.max().item() < 1 and r.dtype == ac.float32
     i = ac.randint(3, 7, (100,))
     assert i.dtype == ac.int64 and set(i.tolist()) <= {3, 4, 5, 6}
     assert ac.randint(5, size=(2, 2)).shape == (2, 2)
@@ -130,9 +133,19 @@ def test_tensor_copies_but_constructor_shares() -> None:
 
 def test_manual_seed_reproducible() -> None:
     ac.manual_seed(42)
-    a = ac.randn(5).tolist(), ac.rand(2).tolist(), ac.randint(0, 10, (3,)).tolist(), ac.randperm(4).tolist()
+    a = (
+        ac.randn(5).tolist(),
+        ac.rand(2).tolist(),
+        ac.randint(0, 10, (3,)).tolist(),
+        ac.randperm(4).tolist(),
+    )
     ac.set_random_seed(42)
-    b = ac.randn(5).tolist(), ac.rand(2).tolist(), ac.randint(0, 10, (3,)).tolist(), ac.randperm(4).tolist()
+    b = (
+        ac.randn(5).tolist(),
+        ac.rand(2).tolist(),
+        ac.randint(0, 10, (3,)).tolist(),
+        ac.randperm(4).tolist(),
+    )
     assert a == b
 
 

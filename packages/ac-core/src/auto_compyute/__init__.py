@@ -11,10 +11,10 @@ from pkgutil import extend_path
 
 __path__ = extend_path(__path__, __name__)
 
-import importlib  # noqa: E402
+import importlib
 
-from auto_compyute import autograd, cuda  # noqa: E402
-from auto_compyute._core.autograd import (  # noqa: E402
+from auto_compyute import autograd, cuda
+from auto_compyute._core.autograd import (
     Op,
     enable_grad,
     is_grad_enabled,
@@ -22,8 +22,8 @@ from auto_compyute._core.autograd import (  # noqa: E402
     no_grad,
     set_grad_enabled,
 )
-from auto_compyute._core.devices import Device, device, get_available_devices  # noqa: E402
-from auto_compyute._core.dtypes import (  # noqa: E402
+from auto_compyute._core.devices import Device, device, get_available_devices
+from auto_compyute._core.dtypes import (
     DType,
     bool_,
     float16,
@@ -37,7 +37,7 @@ from auto_compyute._core.dtypes import (  # noqa: E402
     is_floating_point,
     uint8,
 )
-from auto_compyute._core.factories import (  # noqa: E402
+from auto_compyute._core.factories import (
     arange,
     empty,
     empty_like,
@@ -57,7 +57,7 @@ from auto_compyute._core.factories import (  # noqa: E402
     zeros,
     zeros_like,
 )
-from auto_compyute._core.functions import (  # noqa: E402
+from auto_compyute._core.functions import (
     abs,
     argmax,
     argmin,
@@ -86,13 +86,13 @@ from auto_compyute._core.functions import (  # noqa: E402
     triu,
     where,
 )
-from auto_compyute._core.random import manual_seed, seed, set_random_seed  # noqa: E402
-from auto_compyute._core.serialization import load, save  # noqa: E402
-from auto_compyute._core.tensor import Tensor  # noqa: E402
+from auto_compyute._core.random import manual_seed, seed, set_random_seed
+from auto_compyute._core.serialization import load, save
+from auto_compyute._core.tensor import Tensor
 
 __version__ = "0.1.0"
 
-bool = bool_  # noqa: A001  (``ac.bool`` like ``torch.bool``)
+bool = bool_
 
 _ADDONS = {"nn": "ac-nn", "optim": "ac-optim", "viz": "ac-viz"}
 

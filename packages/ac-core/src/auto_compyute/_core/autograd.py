@@ -26,7 +26,7 @@ def is_grad_enabled() -> bool:
     return _grad_enabled.get()
 
 
-class set_grad_enabled:  # noqa: N801  (used like a function, as in PyTorch)
+class set_grad_enabled:
     """Switch graph recording on or off; as a context manager, restore the previous mode on exit.
 
     Args:
@@ -66,7 +66,7 @@ class _GradMode:
         return wrapper  # type: ignore[return-value]
 
 
-class no_grad(_GradMode):  # noqa: N801
+class no_grad(_GradMode):
     """Do not record operations for backward (context manager or decorator).
 
     Example:
@@ -77,8 +77,8 @@ class no_grad(_GradMode):  # noqa: N801
     mode = False
 
 
-class enable_grad(_GradMode):  # noqa: N801
-    """Record operations for backward again, e.g. inside ``no_grad`` (context manager or decorator)."""
+class enable_grad(_GradMode):
+    """Record operations for backward again, e.g. inside ``no_grad`` (also a decorator)."""
 
     mode = True
 
@@ -87,7 +87,7 @@ no_autograd_tracking = no_grad
 
 
 # NOTE: Tensor's constructor for op results; tensor.py sets it, as it imports this module.
-_new_tensor: Callable[[Any, Op | None, tuple[Tensor, ...]], Tensor]
+_new_tensor: Callable[[Any, Op | None, tuple[Tensor, ...]], Tensor] = None  # type: ignore[assignment]
 
 
 class Op:
@@ -115,7 +115,7 @@ class Op:
         True
     """
 
-    # NOTE: the engine's bookkeeping lives in slots, so that release() can drop everything
+    # NOTE: the engine's bookkeeping lives in slots, so that backward can drop everything
     # forward cached (the instance __dict__) in one call.
     __slots__ = ("__dict__", "freed", "kwargs", "needs_grad")
     kwargs: dict[str, Any]
@@ -128,6 +128,7 @@ class Op:
         # NOTE: this is the hot path of every op: one- and two-input ops skip generic code.
         op = cls.__new__(cls)
         op.kwargs, op.freed = kwargs, False
+        needs_grad: tuple[bool, ...]
         try:
             if len(srcs) == 1:
                 data = op.forward(srcs[0].data, **kwargs)
@@ -177,7 +178,7 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
-    return grad.reshape(shape)
+    return grad if grad.shape == shape else grad.reshape(shape)
 
 
 def _topological_order(roots: Iterable[Tensor]) -> list[Tensor]:
@@ -241,7 +242,7 @@ def run_backward(
         if not retain_graph:  # free what forward cached; kwargs live in a slot and stay
             op.__dict__.clear()
             op.freed = True
-        for src, src_grad in zip(tensor.src, src_grads):
+        for src, src_grad in zip(tensor.src, src_grads, strict=False):
             if src_grad is None or not src._req_grad:
                 continue
             data = src.data
@@ -326,10 +327,13 @@ def _initial_grad(output: Tensor, gradient: Any) -> Array:
                 f"{output.shape}; only outputs with one element get an implicit gradient of 1"
             )
         return get_array_module(output.data).ones_like(output.data)
-    data = gradient.data if isinstance(gradient, Tensor) else move_array(np.asarray(gradient), output.device)
+    data = (
+        gradient.data
+        if isinstance(gradient, Tensor)
+        else move_array(np.asarray(gradient), output.device)
+    )
     if data.shape != output.shape:
         raise RuntimeError(
             f"gradient has shape {tuple(data.shape)} but the output has shape {output.shape}"
         )
     return data.astype(output.dtype, copy=True)
-

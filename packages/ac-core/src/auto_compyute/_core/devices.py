@@ -42,9 +42,9 @@ class Backend(Protocol):
 class CPUBackend:
     """The built-in NumPy backend."""
 
-    name = "cpu"
-    xp = np
-    array_type = np.ndarray
+    name: str = "cpu"
+    xp: Any = np
+    array_type: type = np.ndarray
 
     def is_available(self) -> bool:
         return True
@@ -107,6 +107,8 @@ class Device:
     """
 
     __slots__ = ("index", "type")
+    type: str
+    index: int
 
     def __init__(self, spec: str | Device = "cpu", index: int | None = None) -> None:
         if isinstance(spec, Device):
@@ -152,7 +154,7 @@ device = Device
 
 
 def to_device(value: str | Device | None) -> Device:
-    """Turn a device name or ``Device`` (``None`` means CPU) into a ``Device``, checking it exists."""
+    """Turn a device name or ``Device`` (``None``: the CPU) into a ``Device`` that exists."""
     if value is None:
         return CPU
     result = value if isinstance(value, Device) else Device(value)
@@ -160,10 +162,13 @@ def to_device(value: str | Device | None) -> Device:
         return CPU
     backend = get_backend(result.type)
     if not backend.is_available():
-        raise RuntimeError(f"device '{result}' was asked for, but no {result.type} device is present")
+        raise RuntimeError(
+            f"device '{result}' was asked for, but no {result.type} device is present"
+        )
     if result.index >= backend.device_count():
         raise RuntimeError(
-            f"device '{result}' does not exist: {backend.device_count()} {result.type} device(s) present"
+            f"device '{result}' does not exist: "
+            f"{backend.device_count()} {result.type} device(s) present"
         )
     return result
 
@@ -216,6 +221,6 @@ def get_available_devices() -> list[Device]:
             backend = get_backend(name)
             if backend.is_available():
                 result.extend(Device(name, i) for i in range(backend.device_count()))
-        except Exception:  # noqa: S112  (a broken plug-in must not hide the CPU)
+        except Exception:
             continue
     return result

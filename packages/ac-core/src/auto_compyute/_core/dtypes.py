@@ -21,7 +21,7 @@ uint8 = np.dtype("uint8")
 bool_ = np.dtype("bool")
 
 _DEFAULT_FLOAT = float32
-_BY_NAME = {
+_BY_NAME: dict[str, np.dtype] = {
     "float16": float16,
     "half": float16,
     "float32": float32,

@@ -18,7 +18,9 @@ def _make(array: np.ndarray, dtype: Any, device: DeviceLike, req_grad: bool) -> 
     return Tensor(array, dtype=dtype, device=device, req_grad=req_grad)
 
 
-def tensor(data: Any, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False) -> Tensor:
+def tensor(
+    data: Any, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
+) -> Tensor:
     """A new tensor holding a copy of ``data`` (a number, nested sequence, array or Tensor)."""
     if isinstance(data, Tensor):
         data = data.data
@@ -30,23 +32,33 @@ def _float(dtype: Any) -> np.dtype:
     return dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
 
 
-def zeros(*shape: Any, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False) -> Tensor:
+def zeros(
+    *shape: Any, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
+) -> Tensor:
     """A tensor of zeros, e.g. ``zeros(2, 3)`` or ``zeros((2, 3))``."""
     return _make(np.zeros(_shape_args(shape), _float(dtype)), None, device, req_grad)
 
 
-def ones(*shape: Any, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False) -> Tensor:
+def ones(
+    *shape: Any, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
+) -> Tensor:
     """A tensor of ones."""
     return _make(np.ones(_shape_args(shape), _float(dtype)), None, device, req_grad)
 
 
-def empty(*shape: Any, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False) -> Tensor:
+def empty(
+    *shape: Any, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
+) -> Tensor:
     """A tensor with unspecified values."""
     return _make(np.empty(_shape_args(shape), _float(dtype)), None, device, req_grad)
 
 
 def full(
-    shape: Any, fill_value: Any, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
+    shape: Any,
+    fill_value: Any,
+    dtype: Any = None,
+    device: DeviceLike = None,
+    req_grad: bool = False,
 ) -> Tensor:
     """A tensor filled with ``fill_value`` (its dtype follows the value if not given)."""
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.infer_dtype(fill_value)
@@ -54,20 +66,29 @@ def full(
 
 
 def _like(x: Tensor, dtype: Any, device: DeviceLike) -> dict[str, Any]:
-    return {"dtype": dtype if dtype is not None else x.dtype, "device": device if device is not None else x.device}
+    return {
+        "dtype": dtype if dtype is not None else x.dtype,
+        "device": device if device is not None else x.device,
+    }
 
 
-def zeros_like(x: Tensor, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False) -> Tensor:
+def zeros_like(
+    x: Tensor, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
+) -> Tensor:
     """Zeros with the shape (and by default dtype and device) of ``x``."""
     return zeros(x.shape, **_like(x, dtype, device), req_grad=req_grad)
 
 
-def ones_like(x: Tensor, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False) -> Tensor:
+def ones_like(
+    x: Tensor, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
+) -> Tensor:
     """Ones with the shape (and by default dtype and device) of ``x``."""
     return ones(x.shape, **_like(x, dtype, device), req_grad=req_grad)
 
 
-def empty_like(x: Tensor, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False) -> Tensor:
+def empty_like(
+    x: Tensor, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
+) -> Tensor:
     """An uninitialised tensor with the shape (and by default dtype and device) of ``x``."""
     return empty(x.shape, **_like(x, dtype, device), req_grad=req_grad)
 
@@ -87,7 +108,7 @@ def arange(
     device: DeviceLike = None,
     req_grad: bool = False,
 ) -> Tensor:
-    """Values from ``start`` (inclusive) to ``end`` (exclusive) by ``step``; ``arange(n)`` counts from 0."""
+    """Values from ``start`` (included) to ``end`` (excluded) by ``step``; ``arange(n)``: 0..n-1."""
     if end is None:
         start, end = 0, start
     if dtype is None:
@@ -97,39 +118,56 @@ def arange(
 
 
 def linspace(
-    start: float, end: float, steps: int, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
+    start: float,
+    end: float,
+    steps: int,
+    dtype: Any = None,
+    device: DeviceLike = None,
+    req_grad: bool = False,
 ) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end``, both included."""
     return _make(np.linspace(start, end, steps, dtype=_float(dtype)), None, device, req_grad)
 
 
 def eye(
-    n: int, m: int | None = None, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
+    n: int,
+    m: int | None = None,
+    dtype: Any = None,
+    device: DeviceLike = None,
+    req_grad: bool = False,
 ) -> Tensor:
     """A 2-D tensor with ones on the diagonal and zeros elsewhere."""
     return _make(np.eye(n, m, dtype=_float(dtype)), None, device, req_grad)
 
 
-def rand(*shape: Any, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False) -> Tensor:
+def rand(
+    *shape: Any, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
+) -> Tensor:
     """Uniform random values in [0, 1)."""
     dtype = _float(dtype)
     array = get_generator().random(_shape_args(shape), dtype=np.float64).astype(dtype)
     return _make(array, None, device, req_grad)
 
 
-def randn(*shape: Any, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False) -> Tensor:
+def randn(
+    *shape: Any, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
+) -> Tensor:
     """Standard normal random values."""
     dtype = _float(dtype)
     array = get_generator().standard_normal(_shape_args(shape), dtype=np.float64).astype(dtype)
     return _make(array, None, device, req_grad)
 
 
-def rand_like(x: Tensor, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False) -> Tensor:
+def rand_like(
+    x: Tensor, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
+) -> Tensor:
     """Uniform random values with the shape (and by default dtype and device) of ``x``."""
     return rand(x.shape, **_like(x, dtype, device), req_grad=req_grad)
 
 
-def randn_like(x: Tensor, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False) -> Tensor:
+def randn_like(
+    x: Tensor, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
+) -> Tensor:
     """Standard normal random values with the shape (and by default dtype and device) of ``x``."""
     return randn(x.shape, **_like(x, dtype, device), req_grad=req_grad)
 

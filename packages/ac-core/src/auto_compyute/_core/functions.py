@@ -21,12 +21,12 @@ def _unary(name: str) -> Any:
     return function
 
 
-exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu = (  # noqa: A001
+exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu = (
     _unary(n) for n in ("exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu")
 )
 
 
-def clamp(x: Tensor, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
+def clamp(x: Tensor, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
     """Limit values to ``[min, max]``."""
     return x.clamp(min, max)
 
@@ -152,7 +152,7 @@ def pad(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
 
 
 def einsum(subscripts: str, *operands: Tensor) -> Tensor:
-    """Einstein summation, e.g. ``einsum("bij,bjk->bik", a, b)``; ``...`` and implicit output work."""
+    """Einstein summation such as ``einsum("bij,bjk->bik", a, b)``; ``...`` allowed."""
     if len(operands) == 1 and isinstance(operands[0], list | tuple):
         operands = tuple(operands[0])
     operands = tuple(_same_dtype(operands))
@@ -167,19 +167,22 @@ def _explicit_subscripts(subscripts: str, ndims: list[int]) -> str:
     if len(specs) != len(ndims):
         raise ValueError(f"einsum subscripts name {len(specs)} operands, got {len(ndims)}")
     free = [c for c in string.ascii_letters if c not in subscripts]
-    ellipsis_dims = max((n - len(s) + 3 for s, n in zip(specs, ndims) if "..." in s), default=0)
+    spelled = [n - len(s) + 3 for s, n in zip(specs, ndims, strict=True) if "..." in s]
+    ellipsis_dims = max(spelled, default=0)
     batch = "".join(free[:ellipsis_dims])
     expanded = []
-    for spec, n in zip(specs, ndims):
+    for spec, n in zip(specs, ndims, strict=False):
         if "..." in spec:  # broadcast batch axes align from the right
             spec = spec.replace("...", batch[len(batch) - (n - len(spec) + 3) :])
         expanded.append(spec)
     specs = expanded
-    for s, n in zip(specs, ndims):
+    for s, n in zip(specs, ndims, strict=False):
         if len(s) != n:
             raise ValueError(f"einsum subscripts '{s}' do not match an operand with {n} dimensions")
         if len(set(s)) != len(s):
-            raise ValueError(f"einsum with a repeated index in one operand ('{s}') is not supported")
+            raise ValueError(
+                f"einsum with a repeated index in one operand ('{s}') is not supported"
+            )
     if arrow:
         output = output.replace("...", batch)
     else:

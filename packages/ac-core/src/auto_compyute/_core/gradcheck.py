@@ -59,7 +59,7 @@ def gradcheck(
     outputs = _as_tuple(fn(*inputs))
     rng = np.random.default_rng(seed)
     cotangents = [rng.standard_normal(o.shape) for o in outputs]
-    differentiable = [(o, v) for o, v in zip(outputs, cotangents) if o.req_grad]
+    differentiable = [(o, v) for o, v in zip(outputs, cotangents, strict=False) if o.req_grad]
     if not differentiable:
         raise ValueError("none of fn's outputs requires grad")
     analytic = grad(
@@ -72,7 +72,10 @@ def gradcheck(
     def projected(arguments: list[Any]) -> float:
         with no_grad():
             results = _as_tuple(fn(*arguments))
-        return sum(float((r.numpy().astype(np.float64) * v).sum()) for r, v in zip(results, cotangents))
+        return sum(
+            float((r.numpy().astype(np.float64) * v).sum())
+            for r, v in zip(results, cotangents, strict=True)
+        )
 
     for position, i in enumerate(checked):
         original = inputs[i]

@@ -13,7 +13,7 @@ def manual_seed(seed: int) -> None:
 
 def seed() -> int:
     """Seed the global generator from fresh OS entropy and return the seed used."""
-    value = int(np.random.SeedSequence().entropy % 2**63)
+    value = int(np.random.default_rng().integers(2**63))
     manual_seed(value)
     return value
 

@@ -215,7 +215,9 @@ def load(
         content = f.read()
         entries, metadata, start = _parse_header(content[:8], content, len(content), name)
         arrays = {
-            key: _read_array(memoryview(content)[start + begin : start + end], dtype, shape, key, name)
+            key: _read_array(
+                memoryview(content)[start + begin : start + end], dtype, shape, key, name
+            )
             for key, (dtype, shape, begin, end) in entries.items()
         }
     else:
@@ -231,7 +233,9 @@ def load(
     try:
         return _decode(json.loads(structure), tensors)
     except (ValueError, KeyError, TypeError) as error:
-        raise ValueError(f"cannot load '{name}': invalid structure in __metadata__: {error}") from None
+        raise ValueError(
+            f"cannot load '{name}': invalid structure in __metadata__: {error}"
+        ) from None
 
 
 def _parse_header(
@@ -248,7 +252,9 @@ def _parse_header(
     if length > _MAX_HEADER:
         raise fail(f"the header length {length} is implausibly large (not a safetensors file?)")
     if 8 + length > size:
-        raise fail(f"the header needs {length} bytes but the file has only {size - 8} after the length (truncated)")
+        raise fail(
+            f"the header needs {length} bytes but the file has only {size - 8} after the length (truncated)"
+        )
     raw = source[8 : 8 + length] if isinstance(source, bytes | bytearray) else source.read(length)
     try:
         header = json.loads(bytes(raw).decode("utf-8"))
@@ -279,7 +285,9 @@ def _parse_header(
             f"{data_size} (truncated)"
         )
     if position < data_size:
-        raise fail(f"{data_size - position} bytes after the last tensor are not described by the header")
+        raise fail(
+            f"{data_size - position} bytes after the last tensor are not described by the header"
+        )
     return entries, metadata, 8 + length
 
 
@@ -314,7 +322,10 @@ def _check_entry(key: str, info: Any, fail: Any) -> tuple[np.dtype, tuple[int, .
 
 
 def _read_file(
-    file: BinaryIO, entries: dict[str, tuple[np.dtype, tuple[int, ...], int, int]], start: int, name: str
+    file: BinaryIO,
+    entries: dict[str, tuple[np.dtype, tuple[int, ...], int, int]],
+    start: int,
+    name: str,
 ) -> Iterator[tuple[str, np.ndarray]]:
     """Read each tensor straight into a fresh (aligned, writable) array, in header order."""
     for key, (dtype, shape, begin, end) in entries.items():
@@ -322,7 +333,9 @@ def _read_file(
         file.seek(start + begin)
         buffer = memoryview(array.reshape(-1).view(np.uint8))
         if file.readinto(buffer) != end - begin:
-            raise ValueError(f"cannot load '{name}': the file ended inside tensor '{key}' (truncated)")
+            raise ValueError(
+                f"cannot load '{name}': the file ended inside tensor '{key}' (truncated)"
+            )
         yield key, _native(array, key, name)
 
 
@@ -335,7 +348,9 @@ def _read_array(
 
 def _native(array: np.ndarray, key: str, name: str) -> np.ndarray:
     if array.dtype == np.bool_ and array.size and array.view(np.uint8).max() > 1:
-        raise ValueError(f"cannot load '{name}': BOOL tensor '{key}' holds bytes other than 0 and 1")
+        raise ValueError(
+            f"cannot load '{name}': BOOL tensor '{key}' holds bytes other than 0 and 1"
+        )
     return array.astype(array.dtype.newbyteorder("="), copy=False)
 
 
@@ -345,7 +360,7 @@ def _decode(node: Any, tensors: dict[str, Tensor]) -> Any:
     if not isinstance(node, dict):
         return node
     if len(node) == 1:
-        (tag, value), = node.items()
+        ((tag, value),) = node.items()
         if tag == "__tensor__":
             return tensors[value]
         if tag == "__dict__":

@@ -67,7 +67,7 @@ class Tensor:
         data: Any,
         dtype: Any = None,
         device: str | Device | None = None,
-        req_grad: bool = False,
+        req_grad: builtins.bool = False,
         label: str | None = None,
     ) -> None:
         if isinstance(data, Tensor):
@@ -103,12 +103,12 @@ class Tensor:
 
     # ----------------------------------------------------------------- attributes
     @property
-    def req_grad(self) -> bool:
+    def req_grad(self) -> builtins.bool:
         """Whether this tensor takes part in autograd (alias: ``requires_grad``)."""
         return self._req_grad
 
     @req_grad.setter
-    def req_grad(self, value: bool) -> None:
+    def req_grad(self, value: builtins.bool) -> None:
         if value and self.data.dtype.kind != "f":
             raise RuntimeError(
                 f"only floating-point tensors can require gradients, got dtype {self.dtype}"
@@ -121,13 +121,13 @@ class Tensor:
 
     requires_grad = req_grad
 
-    def requires_grad_(self, value: bool = True) -> Tensor:
+    def requires_grad_(self, value: builtins.bool = True) -> Tensor:
         """Set ``req_grad`` in place and return self."""
         self.req_grad = value
         return self
 
     @property
-    def is_leaf(self) -> bool:
+    def is_leaf(self) -> builtins.bool:
         """True if the tensor was not produced by a recorded op."""
         return self.ctx is None
 
@@ -137,11 +137,11 @@ class Tensor:
         return self.ctx
 
     @property
-    def shape(self) -> tuple[int, ...]:
+    def shape(self) -> tuple[builtins.int, ...]:
         return self.data.shape
 
     @property
-    def ndim(self) -> int:
+    def ndim(self) -> builtins.int:
         return self.data.ndim
 
     @property
@@ -153,37 +153,35 @@ class Tensor:
         return device_of(self.data)
 
     @property
-    def T(self) -> Tensor:  # noqa: N802
+    def T(self) -> Tensor:
         """The tensor with all axes reversed."""
         return self.permute(*reversed(range(self.ndim)))
 
     @property
-    def mT(self) -> Tensor:  # noqa: N802
+    def mT(self) -> Tensor:
         """The tensor with its last two axes swapped."""
         return self.transpose(-2, -1)
 
-    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+    def size(self, dim: builtins.int | None = None) -> tuple[builtins.int, ...] | builtins.int:
         """The shape, or the length of axis ``dim``."""
         return self.data.shape if dim is None else self.data.shape[dim]
 
-    def numel(self) -> int:
+    def numel(self) -> builtins.int:
         """The number of elements."""
         return int(self.data.size)
 
-    def dim(self) -> int:
+    def dim(self) -> builtins.int:
         """The number of axes (same as ``ndim``)."""
         return self.data.ndim
 
-    def is_floating_point(self) -> bool:
+    def is_floating_point(self) -> builtins.bool:
         return self.data.dtype.kind == "f"
 
     # -------------------------------------------------------------- conversion
     def item(self) -> Scalar:
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
-            raise ValueError(
-                f"item() needs a tensor with one element, got shape {self.shape}"
-            )
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
         return self.data.item()
 
     def numpy(self) -> np.ndarray:
@@ -195,7 +193,7 @@ class Tensor:
     def tolist(self) -> Any:
         return self.numpy().tolist()
 
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+    def __array__(self, dtype: Any = None, copy: builtins.bool | None = None) -> np.ndarray:
         array = self.numpy()
         return array if dtype is None else array.astype(dtype, copy=False)
 
@@ -204,7 +202,7 @@ class Tensor:
         for arg in args:
             if isinstance(arg, Tensor):
                 device, dtype = arg.device, arg.dtype
-            elif isinstance(arg, Device) or isinstance(arg, str) and arg not in dtypes.NAMES:
+            elif isinstance(arg, Device) or (isinstance(arg, str) and arg not in dtypes.NAMES):
                 device = arg
             else:
                 dtype = arg
@@ -216,15 +214,17 @@ class Tensor:
         if dtype is not None:
             dtype = dtypes.to_dtype(dtype)
             if dtype != result.dtype:
-                result = ew.Cast.apply(result, dtype=dtype) if dtype.kind == "f" else Tensor(
-                    result.data.astype(dtype)
+                result = (
+                    ew.Cast.apply(result, dtype=dtype)
+                    if dtype.kind == "f"
+                    else Tensor(result.data.astype(dtype))
                 )
         return result
 
     def cpu(self) -> Tensor:
         return self.to(device="cpu")
 
-    def cuda(self, index: int = 0) -> Tensor:
+    def cuda(self, index: builtins.int = 0) -> Tensor:
         return self.to(device=Device("cuda", index))
 
     def float(self) -> Tensor:
@@ -260,7 +260,7 @@ class Tensor:
         return ew.Copy.apply(self)
 
     # --------------------------------------------------------------- autograd
-    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+    def backward(self, gradient: Any = None, retain_graph: builtins.bool = False) -> None:
         """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on.
 
         Args:
@@ -291,7 +291,7 @@ class Tensor:
             extras.append("req_grad=True")
         return f"Tensor({', '.join([body, *extras])})"
 
-    def __len__(self) -> int:
+    def __len__(self) -> builtins.int:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.data.shape[0]
@@ -300,7 +300,7 @@ class Tensor:
         for i in range(len(self)):
             yield self[i]
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> builtins.bool:
         if self.data.size != 1:
             raise RuntimeError(
                 f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
@@ -308,13 +308,13 @@ class Tensor:
             )
         return bool(self.data)
 
-    def __float__(self) -> float:
+    def __float__(self) -> builtins.float:
         return float(self.item())
 
-    def __int__(self) -> int:
+    def __int__(self) -> builtins.int:
         return int(self.item())
 
-    def __index__(self) -> int:
+    def __index__(self) -> builtins.int:
         if self.data.dtype.kind not in "iub" or self.data.size != 1:
             raise TypeError("only integer tensors with one element can be used as an index")
         return int(self.item())
@@ -329,7 +329,11 @@ class Tensor:
                 return self, other
             dtype = dtypes.promote_types(self.data.dtype, other.data.dtype)
             return self.to(dtype=dtype), other.to(dtype=dtype)
-        if type(other) is builtins.float and self.data.dtype.kind == "f" and type(self.data) is np.ndarray:
+        if (
+            type(other) is builtins.float
+            and self.data.dtype.kind == "f"
+            and type(self.data) is np.ndarray
+        ):
             return self, _cpu_constant(other, self.data.dtype)
         if isinstance(other, builtins.bool | builtins.int | builtins.float):
             dtype = dtypes.scalar_dtype(other, self.data.dtype)
@@ -377,8 +381,10 @@ class Tensor:
         if isinstance(exponent, builtins.int | builtins.float) and not isinstance(
             exponent, builtins.bool
         ):
-            base = self if self.data.dtype.kind == "f" or isinstance(exponent, builtins.int) else (
-                self.float()
+            base = (
+                self
+                if self.data.dtype.kind == "f" or isinstance(exponent, builtins.int)
+                else (self.float())
             )
             return ew.PowScalar.apply(base, exponent=exponent)
         return ew.Pow.apply(*self._other(exponent))
@@ -404,12 +410,14 @@ class Tensor:
         a, b = self._other(other)
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(
-                f"matmul needs operands with at least one dimension, got shapes {a.shape} and {b.shape}"
+                "matmul needs operands with at least one dimension, "
+                f"got shapes {a.shape} and {b.shape}"
             )
         inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
         if a.shape[-1] != inner_b:
             raise ValueError(
-                f"matmul shape mismatch: {a.shape} @ {b.shape} (inner sizes {a.shape[-1]} and {inner_b} differ)"
+                f"matmul shape mismatch: {a.shape} @ {b.shape} "
+                f"(inner sizes {a.shape[-1]} and {inner_b} differ)"
             )
         return linalg.Matmul.apply(a, b)
 
@@ -450,21 +458,25 @@ class Tensor:
     def __xor__(self, other: Any) -> Tensor:
         return self._compare(other, np.bitwise_xor)
 
-    def all(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
-        return Tensor._from_op(self.data.all(axis=_dims(dim, self.ndim), keepdims=keepdim), None, ())
+    def all(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
+        return Tensor._from_op(
+            self.data.all(axis=_dims(dim, self.ndim), keepdims=keepdim), None, ()
+        )
 
-    def any(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
-        return Tensor._from_op(self.data.any(axis=_dims(dim, self.ndim), keepdims=keepdim), None, ())
+    def any(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
+        return Tensor._from_op(
+            self.data.any(axis=_dims(dim, self.ndim), keepdims=keepdim), None, ()
+        )
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmax(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Tensor:
         """Index of the largest value (over the flattened tensor if ``dim`` is None)."""
         return self._arg(self.data.argmax, dim, keepdim)
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmin(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Tensor:
         """Index of the smallest value (over the flattened tensor if ``dim`` is None)."""
         return self._arg(self.data.argmin, dim, keepdim)
 
-    def _arg(self, func: Any, dim: int | None, keepdim: bool) -> Tensor:
+    def _arg(self, func: Any, dim: builtins.int | None, keepdim: builtins.bool) -> Tensor:
         result = func(axis=dim, keepdims=keepdim) if dim is not None else func()
         return Tensor._from_op(result.astype(dtypes.int64), None, ())
 
@@ -496,7 +508,7 @@ class Tensor:
     def relu(self) -> Tensor:
         return ew.ReLU.apply(self)
 
-    def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
+    def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
         """Limit values to ``[min, max]`` (either bound may be None)."""
         if min is None and max is None:
             raise ValueError("clamp needs at least one of min and max")
@@ -520,34 +532,38 @@ class Tensor:
         return self if self.data.dtype.kind == "f" else self.float()
 
     # ---------------------------------------------------------------- reductions
-    def sum(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    def sum(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
         return reduce.Sum.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
-    def mean(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    def mean(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
         return reduce.Mean.apply(self._floating(), dim=_dims(dim, self.ndim), keepdim=keepdim)
 
-    def var(self, dim: Dim = None, correction: int = 1, keepdim: bool = False) -> Tensor:
+    def var(
+        self, dim: Dim = None, correction: builtins.int = 1, keepdim: builtins.bool = False
+    ) -> Tensor:
         """Variance over ``dim``, divided by ``N - correction`` (1: unbiased, like PyTorch)."""
         return reduce.Var.apply(
             self._floating(), dim=_dims(dim, self.ndim), keepdim=keepdim, correction=correction
         )
 
-    def std(self, dim: Dim = None, correction: int = 1, keepdim: bool = False) -> Tensor:
+    def std(
+        self, dim: Dim = None, correction: builtins.int = 1, keepdim: builtins.bool = False
+    ) -> Tensor:
         """Standard deviation: the square root of ``var``."""
         return self.var(dim, correction, keepdim).sqrt()
 
-    def max(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
-        """Largest values over ``dim`` (like ``torch.amax``: values only, ties share the gradient)."""
+    def max(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
+        """Largest values over ``dim``, like ``torch.amax``: ties share the gradient."""
         return reduce.Max.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
-    def min(self, dim: Dim = None, keepdim: bool = False) -> Tensor:
+    def min(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
         """Smallest values over ``dim`` (like ``torch.amin``)."""
         return reduce.Min.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
-    def softmax(self, dim: int = -1) -> Tensor:
+    def softmax(self, dim: builtins.int = -1) -> Tensor:
         return reduce.Softmax.apply(self._floating(), dim=dim)
 
-    def log_softmax(self, dim: int = -1) -> Tensor:
+    def log_softmax(self, dim: builtins.int = -1) -> Tensor:
         return reduce.LogSoftmax.apply(self._floating(), dim=dim)
 
     # --------------------------------------------------------------- movement
@@ -560,7 +576,7 @@ class Tensor:
 
     view = reshape
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    def flatten(self, start_dim: builtins.int = 0, end_dim: builtins.int = -1) -> Tensor:
         """Merge the axes ``start_dim..end_dim`` into one."""
         if self.ndim == 0:
             return self.reshape(1)
@@ -568,18 +584,18 @@ class Tensor:
         shape = (*self.shape[:start], -1, *self.shape[end + 1 :])
         return self.reshape(shape)
 
-    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+    def unflatten(self, dim: builtins.int, sizes: Sequence[builtins.int]) -> Tensor:
         """Split axis ``dim`` into several with the given sizes."""
         dim %= self.ndim
         return self.reshape((*self.shape[:dim], *sizes, *self.shape[dim + 1 :]))
 
     def squeeze(self, dim: Dim = None) -> Tensor:
         """Remove axes of size 1 (only those in ``dim`` if given; others stay, as in PyTorch)."""
-        dims = _dims(dim, self.ndim) if dim is not None else range(self.ndim)
+        dims = range(self.ndim) if dim is None else _dims(dim, self.ndim) or ()
         shape = tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1))
         return self.reshape(shape)
 
-    def unsqueeze(self, dim: int) -> Tensor:
+    def unsqueeze(self, dim: builtins.int) -> Tensor:
         """Insert an axis of size 1 at ``dim``."""
         dim = dim % (self.ndim + 1)
         return self.reshape((*self.shape[:dim], 1, *self.shape[dim:]))
@@ -591,7 +607,7 @@ class Tensor:
             raise ValueError(f"permute needs a permutation of {self.ndim} axes, got {dims}")
         return movement.Permute.apply(self, dims=dims)
 
-    def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
+    def transpose(self, dim0: builtins.int = -2, dim1: builtins.int = -1) -> Tensor:
         """Swap two axes."""
         dims = list(range(self.ndim))
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
@@ -620,32 +636,39 @@ class Tensor:
         self._check_inplace("item assignment")
         self.data[_index_key(key, self)] = value.data if isinstance(value, Tensor) else value
 
-    def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
-        """Cut along ``dim`` into pieces of ``split_size`` (the last may be smaller) or of the given sizes."""
+    def split(
+        self, split_size: builtins.int | Sequence[builtins.int], dim: builtins.int = 0
+    ) -> tuple[Tensor, ...]:
+        """Cut along ``dim`` into pieces of ``split_size`` or of the given ``sizes``."""
         length = self.shape[dim]
         if isinstance(split_size, builtins.int):
             if split_size <= 0:
                 raise ValueError(f"split_size must be positive, got {split_size}")
-            sizes = [split_size] * (length // split_size) + ([length % split_size] if length % split_size else [])
+            sizes = [split_size] * (length // split_size) + (
+                [length % split_size] if length % split_size else []
+            )
         else:
             sizes = list(split_size)
             if sum(sizes) != length:
-                raise ValueError(f"split sizes {sizes} do not add up to the size {length} of dim {dim}")
+                raise ValueError(
+                    f"split sizes {sizes} do not add up to the size {length} of dim {dim}"
+                )
         prefix = (slice(None),) * (dim % self.ndim)
         pieces, start = [], 0
         for size in sizes:
-            pieces.append(self[(*prefix, slice(start, start + size))])
+            key = (*prefix, slice(start, start + size))
+            pieces.append(self[key])
             start += size
         return tuple(pieces)
 
-    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    def chunk(self, chunks: builtins.int, dim: builtins.int = 0) -> tuple[Tensor, ...]:
         """Cut along ``dim`` into ``chunks`` nearly equal pieces (as PyTorch does)."""
         return self.split(max(math.ceil(self.shape[dim] / chunks), 1), dim)
 
-    def tril(self, diagonal: int = 0) -> Tensor:
+    def tril(self, diagonal: builtins.int = 0) -> Tensor:
         return movement.Tril.apply(self, diagonal=diagonal)
 
-    def triu(self, diagonal: int = 0) -> Tensor:
+    def triu(self, diagonal: builtins.int = 0) -> Tensor:
         return movement.Triu.apply(self, diagonal=diagonal)
 
     # ---------------------------------------------------------------- in place (no grad)

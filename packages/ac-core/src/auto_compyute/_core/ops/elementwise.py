@@ -236,7 +236,7 @@ class ReLU(Op):
 class Clamp(Op):
     """x limited to [min, max]; d/dx = 1 inside the range, 0 outside."""
 
-    def forward(self, x: Array, *, min: float | None, max: float | None) -> Array:  # noqa: A002
+    def forward(self, x: Array, *, min: float | None, max: float | None) -> Array:
         self.mask = True
         if min is not None:
             self.mask = x >= min

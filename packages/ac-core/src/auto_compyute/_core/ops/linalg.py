@@ -60,7 +60,8 @@ class Einsum(Op):
             if not self.needs_grad[i]:
                 grads.append(None)
                 continue
-            others = [(s, op) for j, (s, op) in enumerate(zip(specs, self.operands)) if j != i]
+            pairs = zip(specs, self.operands, strict=True)
+            others = [(s, op) for j, (s, op) in enumerate(pairs) if j != i]
             available = set(output).union(*(s for s, _ in others))
             kept = "".join(c for c in spec if c in available)
             terms = ",".join([output, *(s for s, _ in others)])

@@ -94,7 +94,9 @@ class Pad(Op):
         return get_array_module(x).pad(x, widths, constant_values=value)
 
     def backward(self, grad: Array) -> Array:
-        key = tuple(slice(lo, grad.shape[i] - hi) for i, (lo, hi) in enumerate(self.kwargs["widths"]))
+        key = tuple(
+            slice(lo, grad.shape[i] - hi) for i, (lo, hi) in enumerate(self.kwargs["widths"])
+        )
         return grad[key]
 
 

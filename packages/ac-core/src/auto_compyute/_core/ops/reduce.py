@@ -8,7 +8,7 @@ Dims = tuple[int, ...] | None
 
 def _expand_reduced(grad: Array, shape: tuple[int, ...], dim: Dims, keepdim: bool) -> Array:
     """Give a reduced gradient back its reduced axes (as size 1) so it broadcasts over ``shape``."""
-    if keepdim or dim is None and grad.ndim == 0:
+    if keepdim or (dim is None and grad.ndim == 0):
         return grad
     if dim is None:
         return grad.reshape((1,) * len(shape))
@@ -52,13 +52,18 @@ class Var(Op):
             return squares / squares.dtype.type(self.divisor)
 
     def backward(self, grad: Array) -> Array:
-        grad = _expand_reduced(grad, self.centered.shape, self.kwargs["dim"], self.kwargs["keepdim"])
+        grad = _expand_reduced(
+            grad, self.centered.shape, self.kwargs["dim"], self.kwargs["keepdim"]
+        )
         scale = 2 / self.divisor if self.divisor else float("nan")
         return grad * self.centered * scale
 
 
 class _Extreme(Op):
     """Shared backward of Max and Min: the gradient is split evenly among tied extremes."""
+
+    x: Array
+    out: Array
 
     def backward(self, grad: Array) -> Array:
         dim, keepdim = self.kwargs["dim"], self.kwargs["keepdim"]
