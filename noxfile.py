@@ -1,6 +1,6 @@
 """Developer and CI tasks for the AutoCompyute monorepo.
 
-    nox                 every CPU session: lint, tests(...cpu) per package, parity, packaging
+    nox                 every CPU session: lint, tests(...cpu) per package, parity, integration
     nox -t gpu          the CUDA test sessions (skipped when no GPU is visible)
     nox -l              list the sessions; `*` marks those a bare `nox` runs
     nox -s lint         one session; add `-- ARGS` to pass ARGS to pytest in test sessions
@@ -25,9 +25,9 @@ import nox
 # and never ship src/auto_compyute/__init__.py (it belongs to ac-core).
 PACKAGES: dict[str, list[str]] = {
     "ac-core": [],
-    # "ac-optim": ["ac-core"],
-    # "ac-nn": ["ac-core", "ac-optim"],
-    # "ac-viz": ["ac-core"],
+    "ac-optim": ["ac-core"],
+    "ac-nn": ["ac-core", "ac-optim"],
+    "ac-viz": ["ac-core"],
     # "ac-cuda": ["ac-core"],
 }
 CUDA_PACKAGE = "ac-cuda"  # what the `cuda` test device needs besides the package under test
@@ -35,6 +35,9 @@ CUDA_PACKAGE = "ac-cuda"  # what the `cuda` test device needs besides the packag
 TEST_DEPS = ["pytest==9.0.3", "hypothesis==6.155.2"]
 LINT_DEPS = ["ruff==0.17.6", "mypy==2.4.1", "import-linter==2.16"]
 BUILD_DEPS = ["hatchling==1.33.0", "packaging>=24", "tomli>=2; python_version < '3.11'"]
+SKLEARN = "scikit-learn==1.9.1"  # data sets for examples and training tests
+# Test-only dependencies of one package's tests, beyond TEST_DEPS.
+PACKAGE_TEST_DEPS: dict[str, list[str]] = {"ac-nn": [SKLEARN]}
 TORCH = "torch==2.13.0"  # installed with pip: pip takes the CPU build from the local disk
 
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -99,7 +102,7 @@ def tests(session: nox.Session, package: str, device: str) -> None:
         if CUDA_PACKAGE not in PACKAGES:
             session.skip(f"{CUDA_PACKAGE} is not in the PACKAGES table yet")
         names = [p for p in PACKAGES if p in {*names, *closure(CUDA_PACKAGE)}]
-    install_local(session, names, *TEST_DEPS)
+    install_local(session, names, *TEST_DEPS, *PACKAGE_TEST_DEPS.get(package, []))
     if device == "cuda":
         count = session.run("python", "-c", CUPY_DEVICE_COUNT, silent=True)
         if str(count).strip().splitlines()[-1:] == ["0"]:
@@ -117,7 +120,7 @@ def tests(session: nox.Session, package: str, device: str) -> None:
 @nox.session(python=None, tags=["cpu"])
 def parity(session: nox.Session) -> None:
     """The tests marked `parity`, which compare results with PyTorch, for every package."""
-    install_local(session, list(PACKAGES), *TEST_DEPS)
+    install_local(session, list(PACKAGES), *TEST_DEPS, SKLEARN)
     if session.venv_backend == "uv":
         session.install("pip")  # uv venvs have no pip
     session.run("python", "-m", "pip", "install", "--quiet", TORCH)
@@ -136,7 +139,8 @@ def parity(session: nox.Session) -> None:
 
 
 @nox.session(python=None, tags=["cpu"])
-def packaging(session: nox.Session) -> None:
-    """Repository-wide tests: one version, exact pins, sdist/wheel builds, helper scripts."""
-    session.install(*TEST_DEPS, *BUILD_DEPS)
+def integration(session: nox.Session) -> None:
+    """Repository-wide tests with every package installed: versions, pins, builds, helper
+    scripts, and the README's snippets and Quickstart as a new user runs them."""
+    install_local(session, list(PACKAGES), *TEST_DEPS, *BUILD_DEPS, SKLEARN)
     session.run("pytest", "integration_tests", *session.posargs)

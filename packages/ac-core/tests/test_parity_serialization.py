@@ -48,7 +48,10 @@ def test_we_read_reference_files(tmp_path, rng):
 
 
 def test_reference_reads_our_nested_files(tmp_path, rng):
-    state = {"state": {0: {"exp_avg": ac.Tensor(rng.standard_normal(3)), "step": 2}}, "param_groups": []}
+    state = {
+        "state": {0: {"exp_avg": ac.Tensor(rng.standard_normal(3)), "step": 2}},
+        "param_groups": [],
+    }
     path = tmp_path / "nested.safetensors"
     ac.save(state, path)
     loaded = safetensors_numpy.load_file(str(path))

@@ -27,6 +27,7 @@ Any other object (an optimizer's ``state_dict()``: ``{"state": {0: {"exp_avg": t
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import math
 import os
@@ -92,7 +93,7 @@ def save(obj: Any, f: PathLike | BinaryIO, metadata: dict[str, str] | None = Non
             raise ValueError(f"the metadata key '{STRUCTURE_KEY}' is reserved")
         meta[STRUCTURE_KEY] = json.dumps(_encode(obj, "", tensors), allow_nan=False)
     header = _header(tensors, meta)
-    if hasattr(f, "write"):
+    if not isinstance(f, str | os.PathLike):
         _write(f, header, tensors)
         return
     path = os.fspath(f)
@@ -187,7 +188,7 @@ def _write(out: BinaryIO, header: bytes, tensors: dict[str, np.ndarray]) -> None
     out.write(header)
     for array in tensors.values():
         little = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
-        out.write(memoryview(little.reshape(-1).view(np.uint8)))
+        out.write(little.reshape(-1).view(np.uint8).data)
 
 
 # --------------------------------------------------------------------------- load
@@ -210,7 +211,7 @@ def load(
         saved structure (dicts, lists, numbers, ...) with every array as a Tensor.
     """
     target = to_device(device if device is not None else map_location)
-    if hasattr(f, "read"):
+    if not isinstance(f, str | os.PathLike):
         name = str(getattr(f, "name", "<file object>"))
         content = f.read()
         entries, metadata, start = _parse_header(content[:8], content, len(content), name)
@@ -253,7 +254,8 @@ def _parse_header(
         raise fail(f"the header length {length} is implausibly large (not a safetensors file?)")
     if 8 + length > size:
         raise fail(
-            f"the header needs {length} bytes but the file has only {size - 8} after the length (truncated)"
+            f"the header needs {length} bytes but the file has only {size - 8} after the length "
+            "(truncated)"
         )
     raw = source[8 : 8 + length] if isinstance(source, bytes | bytearray) else source.read(length)
     try:
@@ -322,7 +324,7 @@ def _check_entry(key: str, info: Any, fail: Any) -> tuple[np.dtype, tuple[int, .
 
 
 def _read_file(
-    file: BinaryIO,
+    file: io.BufferedReader,
     entries: dict[str, tuple[np.dtype, tuple[int, ...], int, int]],
     start: int,
     name: str,
@@ -331,7 +333,7 @@ def _read_file(
     for key, (dtype, shape, begin, end) in entries.items():
         array = np.empty(shape, dtype=dtype)
         file.seek(start + begin)
-        buffer = memoryview(array.reshape(-1).view(np.uint8))
+        buffer = array.reshape(-1).view(np.uint8).data
         if file.readinto(buffer) != end - begin:
             raise ValueError(
                 f"cannot load '{name}': the file ended inside tensor '{key}' (truncated)"

@@ -35,6 +35,36 @@ class ToDevice(Op):
         return move_array(grad, self.source)
 
 
+def _binary(op: type[Op], floating: bool = False) -> tuple[Any, Any]:
+    """A binary operator method and its reflected form, e.g. ``__add__`` and ``__radd__``.
+
+    Operands get PyTorch's result dtype first; ``floating`` ops (true division) turn
+    integer operands into the default float dtype.
+    """
+    apply = op.apply
+
+    def method(self: Tensor, other: Any) -> Tensor:
+        dtype = self.data.dtype
+        if (
+            type(other) is Tensor
+            and other.data.dtype is dtype
+            and (not floating or dtype.kind == "f")
+        ):
+            return apply(self, other)  # the common case, kept short
+        a, b = self._other(other)
+        if floating and a.data.dtype.kind != "f":
+            a, b = a.float(), b.float()
+        return apply(a, b)
+
+    def reflected(self: Tensor, other: Any) -> Tensor:
+        a, b = self._other(other)
+        if floating and a.data.dtype.kind != "f":
+            a, b = a.float(), b.float()
+        return apply(b, a)
+
+    return method, reflected
+
+
 class Tensor:
     """An n-dimensional array that records the operations applied to it for autograd.
 
@@ -94,8 +124,8 @@ class Tensor:
     @staticmethod
     def _from_op(data: Array, ctx: Op | None, src: tuple[Tensor, ...]) -> Tensor:
         """Wrap an op's result without any checks (the hot path)."""
-        if isinstance(data, np.generic):  # NumPy returns scalars for 0-d results
-            data = np.asarray(data)
+        if type(data) is not np.ndarray and isinstance(data, np.generic):
+            data = np.asarray(data)  # NumPy returns scalars for 0-d results
         tensor = object.__new__(Tensor)
         tensor.data, tensor.grad, tensor.ctx, tensor.src = data, None, ctx, src
         tensor._req_grad, tensor.label, tensor._seq = ctx is not None, None, next(_creation_order)
@@ -344,38 +374,10 @@ class Tensor:
             return me, Tensor._from_op(constant, None, ())
         return self._other(Tensor(other, device=self.device))
 
-    def __add__(self, other: Any) -> Tensor:
-        return ew.Add.apply(*self._other(other))
-
-    def __radd__(self, other: Any) -> Tensor:
-        a, b = self._other(other)
-        return ew.Add.apply(b, a)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return ew.Sub.apply(*self._other(other))
-
-    def __rsub__(self, other: Any) -> Tensor:
-        a, b = self._other(other)
-        return ew.Sub.apply(b, a)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return ew.Mul.apply(*self._other(other))
-
-    def __rmul__(self, other: Any) -> Tensor:
-        a, b = self._other(other)
-        return ew.Mul.apply(b, a)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        a, b = self._other(other)
-        if a.data.dtype.kind != "f":  # true division of integers gives the default float
-            a, b = a.float(), b.float()
-        return ew.Div.apply(a, b)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        a, b = self._other(other)
-        if a.data.dtype.kind != "f":
-            a, b = a.float(), b.float()
-        return ew.Div.apply(b, a)
+    __add__, __radd__ = _binary(ew.Add)
+    __sub__, __rsub__ = _binary(ew.Sub)
+    __mul__, __rmul__ = _binary(ew.Mul)
+    __truediv__, __rtruediv__ = _binary(ew.Div, floating=True)
 
     def __pow__(self, exponent: Any) -> Tensor:
         if isinstance(exponent, builtins.int | builtins.float) and not isinstance(

@@ -5,14 +5,35 @@ the stateless ops they are built on; ``nn.init`` initialises weights; ``nn.data`
 loads batches.
 """
 
-from auto_compyute.nn import data, functional, init
+from auto_compyute.nn import (
+    activation,
+    attention,
+    containers,
+    conv,
+    data,
+    dropout,
+    flatten,
+    functional,
+    init,
+    linear,
+    loss,
+    module,
+    normalization,
+    pooling,
+    rnn,
+    sparse,
+    transformer,
+    utils,
+)
 from auto_compyute.nn.activation import *  # noqa: F403
 from auto_compyute.nn.attention import *  # noqa: F403
 from auto_compyute.nn.containers import *  # noqa: F403
 from auto_compyute.nn.conv import *  # noqa: F403
 from auto_compyute.nn.data import *  # noqa: F403
 from auto_compyute.nn.dropout import *  # noqa: F403
+from auto_compyute.nn.flatten import *  # noqa: F403
 from auto_compyute.nn.linear import *  # noqa: F403
+from auto_compyute.nn.loss import *  # noqa: F403
 from auto_compyute.nn.module import *  # noqa: F403
 from auto_compyute.nn.normalization import *  # noqa: F403
 from auto_compyute.nn.pooling import *  # noqa: F403
@@ -20,4 +41,15 @@ from auto_compyute.nn.rnn import *  # noqa: F403
 from auto_compyute.nn.sparse import *  # noqa: F403
 from auto_compyute.nn.transformer import *  # noqa: F403
 
-__all__ = ["data", "functional", "init"]
+__all__ = [
+    "data",
+    "functional",
+    "init",
+    "utils",
+    *(
+        name
+        for layer_module in (activation, attention, containers, conv, data, dropout, flatten)
+        + (linear, loss, module, normalization, pooling, rnn, sparse, transformer)
+        for name in layer_module.__all__
+    ),
+]

@@ -1,3 +1,330 @@
-"""(being written)"""
+"""Datasets and batching: ``Dataset``, ``TensorDataset``, ``random_split``, ``DataLoader``, ...
 
-__all__: list[str] = []
+A dataset is anything with ``__getitem__(i)`` and ``__len__``. ``DataLoader`` draws
+indices (shuffled or in order), fetches the samples and merges them into batches with
+a collate function.
+
+Example:
+    >>> ac.manual_seed(0)
+    >>> data = nn.TensorDataset(ac.randn(100, 4), ac.randint(0, 3, (100,)))
+    >>> train, val = nn.random_split(data, [0.8, 0.2])
+    >>> loader = nn.DataLoader(train, batch_size=32, shuffle=True)
+    >>> for x, y in loader:
+    ...     pass  # x: (32, 4) float32, y: (32,) int64; the last batch holds 16
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from auto_compyute._core.functions import stack
+from auto_compyute._core.random import get_generator
+from auto_compyute._core.tensor import Tensor
+
+__all__ = [
+    "ConcatDataset",
+    "DataLoader",
+    "Dataloader",
+    "Dataset",
+    "Subset",
+    "TensorDataset",
+    "default_collate",
+    "random_split",
+]
+
+GeneratorLike = np.random.Generator | int | None
+
+
+def _rng(generator: GeneratorLike) -> np.random.Generator:
+    """A NumPy generator from a generator, an int seed, or None (``ac``'s global generator)."""
+    if generator is None:
+        return get_generator()
+    if isinstance(generator, np.random.Generator):
+        return generator
+    if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
+        return np.random.default_rng(int(generator))
+    raise TypeError(
+        f"generator must be a numpy.random.Generator, an int seed or None, "
+        f"got {type(generator).__name__}"
+    )
+
+
+class Dataset:
+    """Base class of map-style datasets: define ``__getitem__(index)`` and ``__len__()``.
+
+    Datasets can be concatenated with ``+``.
+    """
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not implement __getitem__")
+
+    def __len__(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__} does not implement __len__")
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
+    def _get_batch(self, indices: np.ndarray) -> Any:
+        """A whole collated batch at once, or NotImplemented (then samples are collated one by one).
+
+        ``DataLoader`` uses it when no ``collate_fn`` is given.
+        """
+        return NotImplemented
+
+
+class TensorDataset(Dataset):
+    """Samples are the rows of tensors that share their first dimension.
+
+    ``dataset[i]`` is ``(t1[i], t2[i], ...)``.
+
+    Args:
+        *tensors: Tensors (or arrays) with the same size of axis 0.
+    """
+
+    def __init__(self, *tensors: Tensor | np.ndarray) -> None:
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        self.tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in tensors)
+        for t in self.tensors:
+            if t.ndim == 0:
+                raise ValueError("TensorDataset needs tensors with at least one dimension")
+        sizes = {t.shape[0] for t in self.tensors}
+        if len(sizes) != 1:
+            shapes = ", ".join(str(t.shape) for t in self.tensors)
+            raise ValueError(
+                f"size mismatch between tensors: the first dimensions differ ({shapes})"
+            )
+
+    def __getitem__(self, index: int) -> tuple[Tensor, ...]:
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+
+    def _get_batch(self, indices: np.ndarray) -> tuple[Tensor, ...]:
+        # NOTE: one indexing op per tensor instead of one per sample plus a stack.
+        return tuple(
+            t[indices if type(t.data) is np.ndarray else indices.tolist()] for t in self.tensors
+        )
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices``, in that order.
+
+    Args:
+        dataset: The full dataset.
+        indices: Indices into it.
+    """
+
+    def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
+        self.dataset = dataset
+        self.indices = [int(i) for i in indices]
+        self._index_array = np.asarray(self.indices, dtype=np.int64)
+
+    def __getitem__(self, index: int | list[int]) -> Any:
+        if isinstance(index, list):
+            return [self.dataset[self.indices[i]] for i in index]
+        return self.dataset[self.indices[index]]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def _get_batch(self, indices: np.ndarray) -> Any:
+        get_batch = getattr(self.dataset, "_get_batch", None)
+        if get_batch is None:
+            return NotImplemented
+        return get_batch(self._index_array[indices])
+
+
+class ConcatDataset(Dataset):
+    """Several datasets one after another.
+
+    Args:
+        datasets: The datasets to concatenate.
+    """
+
+    def __init__(self, datasets: Sequence[Any]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset needs at least one dataset")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> Any:
+        length = len(self)
+        if not -length <= index < length:
+            raise IndexError(f"index {index} is out of range for a dataset of length {length}")
+        index %= length
+        which = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
+        offset = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - offset]
+
+
+def random_split(
+    dataset: Any, lengths: Sequence[int | float], generator: GeneratorLike = None
+) -> list[Subset]:
+    """Split a dataset into non-overlapping random subsets.
+
+    Args:
+        dataset: The dataset to split.
+        lengths: The size of each part, or fractions that sum to 1 (the sizes are then
+            rounded down and the remainder given one by one to the first parts, as in PyTorch).
+        generator: A NumPy generator or an int seed for the permutation; ``ac``'s global
+            generator if None.
+
+    Returns:
+        One ``Subset`` per entry of ``lengths``.
+    """
+    total = len(dataset)
+    lengths = list(lengths)
+    if lengths and all(isinstance(n, numbers.Integral) for n in lengths):
+        sizes = [int(n) for n in lengths]
+    elif math.isclose(sum(lengths), 1.0) and all(0 <= f <= 1 for f in lengths):
+        sizes = [math.floor(total * f) for f in lengths]
+        for i in range(total - sum(sizes)):
+            sizes[i % len(sizes)] += 1
+    else:
+        raise ValueError(
+            f"lengths must be integers summing to the dataset length {total} or fractions "
+            f"summing to 1, got {lengths}"
+        )
+    if any(n < 0 for n in sizes) or sum(sizes) != total:
+        raise ValueError(
+            f"the lengths {sizes} do not add up to the length of the dataset ({total})"
+        )
+    permutation = _rng(generator).permutation(total)
+    parts, start = [], 0
+    for size in sizes:
+        parts.append(Subset(dataset, permutation[start : start + size].tolist()))
+        start += size
+    return parts
+
+
+def default_collate(batch: Sequence[Any]) -> Any:
+    """Merge a list of samples into a batch, recursively.
+
+    Tensors, NumPy arrays and NumPy scalars are stacked along a new first axis (keeping
+    their dtype); Python numbers become a tensor with ``ac.tensor``'s dtypes (bool, int64,
+    float32); strings stay a list; tuples, lists and dicts are collated element by element
+    (``[(x, y), ...]`` becomes ``(xs, ys)``).
+
+    Args:
+        batch: The samples.
+
+    Returns:
+        The batch, with the samples' structure.
+    """
+    elem = batch[0]
+    if isinstance(elem, Tensor | np.ndarray | np.generic):
+        shapes = {tuple(np.shape(b.data if isinstance(b, Tensor) else b)) for b in batch}
+        if len(shapes) != 1:
+            raise ValueError(
+                f"default_collate: samples must have one shape to be stacked, got {sorted(shapes)}"
+            )
+        if isinstance(elem, Tensor):
+            return stack([b if isinstance(b, Tensor) else Tensor(b) for b in batch])
+        return Tensor(np.stack([np.asarray(b) for b in batch]))
+    if isinstance(elem, bool | numbers.Number):
+        return Tensor(list(batch))
+    if isinstance(elem, str | bytes):
+        return list(batch)
+    if isinstance(elem, Mapping):
+        return {key: default_collate([sample[key] for sample in batch]) for key in elem}
+    if isinstance(elem, tuple | list):
+        if any(len(sample) != len(elem) for sample in batch):
+            raise ValueError("default_collate: each sample in a batch must have the same length")
+        columns = [default_collate(list(column)) for column in zip(*batch, strict=True)]
+        if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # a namedtuple
+            return type(elem)(*columns)
+        return tuple(columns) if isinstance(elem, tuple) else columns
+    raise TypeError(
+        f"default_collate: cannot batch samples of type {type(elem).__name__}; "
+        "pass a collate_fn to the DataLoader"
+    )
+
+
+def _to_device(batch: Any, device: Any) -> Any:
+    if isinstance(batch, Tensor):
+        return batch.to(device=device)
+    if isinstance(batch, Mapping):
+        return {key: _to_device(value, device) for key, value in batch.items()}
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return type(batch)(*(_to_device(value, device) for value in batch))
+    if isinstance(batch, tuple | list):
+        return type(batch)(_to_device(value, device) for value in batch)
+    return batch
+
+
+class DataLoader:
+    """Iterate over a dataset in batches.
+
+    Each pass (``for batch in loader``) visits every sample once: in order, or in a new
+    random order if ``shuffle``.
+
+    Args:
+        dataset: Anything with ``__getitem__`` and ``__len__``.
+        batch_size: Samples per batch.
+        shuffle: Draw a new random order for every pass.
+        drop_last: Skip the last batch if it is smaller than ``batch_size``.
+        collate_fn: Merges a list of samples into a batch (``default_collate`` if None).
+        generator: What shuffling draws from: a NumPy generator, an int seed (a generator
+            made once, so successive passes differ but the sequence is reproducible) or
+            None, ``ac``'s global generator (reproducible with ``ac.manual_seed``).
+        device: Move every tensor of each batch to this device.
+    """
+
+    def __init__(
+        self,
+        dataset: Any,
+        batch_size: int = 1,
+        shuffle: bool = False,
+        drop_last: bool = False,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
+        generator: GeneratorLike = None,
+        device: Any = None,
+    ) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
+            raise TypeError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if batch_size <= 0:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+            raise TypeError(
+                f"DataLoader needs a dataset with __getitem__ and __len__, "
+                f"got {type(dataset).__name__}"
+            )
+        self.dataset: Any = dataset
+        self.batch_size: int = int(batch_size)
+        self.shuffle: bool = shuffle
+        self.drop_last: bool = drop_last
+        self.collate_fn: Callable[[list[Any]], Any] | None = collate_fn
+        self.device: Any = device
+        self._generator: np.random.Generator | None = None if generator is None else _rng(generator)
+
+    def __len__(self) -> int:
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def __iter__(self) -> Iterator[Any]:
+        n = len(self.dataset)
+        order = _rng(self._generator).permutation(n) if self.shuffle else np.arange(n)
+        get_batch = getattr(self.dataset, "_get_batch", None)
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            indices = order[start : start + self.batch_size]
+            batch = NotImplemented
+            if self.collate_fn is None and get_batch is not None:
+                batch = get_batch(indices)
+            if batch is NotImplemented:
+                samples = [self.dataset[int(i)] for i in indices]
+                batch = (self.collate_fn or default_collate)(samples)
+            yield batch if self.device is None else _to_device(batch, self.device)
+
+
+# Seed spellings, kept as aliases of the PyTorch names.
+Dataloader = DataLoader

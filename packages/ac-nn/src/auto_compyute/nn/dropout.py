@@ -1,3 +1,39 @@
-"""(being written)"""
+"""``Dropout``: random zeroing during training (see ``F.dropout``)."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from auto_compyute._core.tensor import Tensor
+from auto_compyute.nn import functional as F
+from auto_compyute.nn.module import Module
+
+__all__ = ["Dropout"]
+
+
+class Dropout(Module):
+    """In training mode, zero each element with probability ``p`` and scale the rest by ``1/(1-p)``.
+
+    In evaluation mode (``eval()``) the input passes unchanged. Masks come from ``ac``'s
+    global generator (``ac.manual_seed``).
+
+    Args:
+        p: The probability of zeroing an element, in [0, 1].
+        inplace: Accepted for PyTorch compatibility; the result is always a new tensor.
+
+    Example:
+        >>> drop = nn.Dropout(0.1)
+        >>> y = drop(ac.randn(4, 8))  # training mode
+        >>> drop.eval()(ac.ones(2)).tolist()
+        [1.0, 1.0]
+    """
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout(input, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"

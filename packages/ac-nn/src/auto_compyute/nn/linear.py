@@ -1,3 +1,117 @@
-"""(being written)"""
+"""Affine layers: ``Linear`` and the do-nothing ``Identity``."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from auto_compyute._core import dtypes
+from auto_compyute._core.factories import empty
+from auto_compyute._core.tensor import Tensor
+from auto_compyute.nn import functional as F
+from auto_compyute.nn import init
+from auto_compyute.nn.module import Module, Parameter
+
+__all__ = ["Identity", "Linear"]
+
+
+class Identity(Module):
+    """Return the input unchanged; accepts and ignores any constructor arguments.
+
+    Useful as a placeholder, e.g. to remove the head of a model: ``model.head = nn.Identity()``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, x: Any) -> Any:
+        return x
+
+
+def _resolve_dim(name: str, alias: str, value: int | None, alias_value: int | None) -> int:
+    """One size given under its PyTorch name or its seed name (``in_features`` / ``in_dim``)."""
+    if value is None and alias_value is None:
+        raise TypeError(f"Linear() missing required argument '{name}' (or '{alias}')")
+    if value is not None and alias_value is not None and value != alias_value:
+        raise TypeError(f"Linear() got both {name}={value} and {alias}={alias_value}")
+    size = value if value is not None else alias_value
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise ValueError(f"Linear() needs a non-negative integer {name}, got {size!r}")
+    return size
+
+
+class Linear(Module):
+    """An affine map of the last axis: ``y = x @ weight.T + bias``.
+
+    Input ``(*, in_features)``, output ``(*, out_features)``. The weight has shape
+    ``(out_features, in_features)`` and the bias ``(out_features,)``, as in PyTorch, so
+    state dicts are interchangeable. Initialisation is PyTorch's: weight from
+    ``kaiming_uniform_(a=sqrt(5))``, i.e. U(-1/sqrt(in_features), 1/sqrt(in_features)),
+    and bias from the same range.
+
+    Args:
+        in_features: The size of each input sample (also accepted as ``in_dim``).
+        out_features: The size of each output sample (also accepted as ``out_dim``).
+        bias: Whether to add a learnable bias.
+        device: Where to create the parameters.
+        dtype: The floating-point dtype of the parameters (float32 by default).
+        in_dim: The seed's name for ``in_features``.
+        out_dim: The seed's name for ``out_features``.
+
+    Example:
+        >>> layer = nn.Linear(4, 5)  # or nn.Linear(in_dim=4, out_dim=5)
+        >>> layer(ac.randn(2, 4)).shape
+        (2, 5)
+    """
+
+    def __init__(
+        self,
+        in_features: int | None = None,
+        out_features: int | None = None,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        in_dim: int | None = None,
+        out_dim: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.in_features = _resolve_dim("in_features", "in_dim", in_features, in_dim)
+        self.out_features = _resolve_dim("out_features", "out_dim", out_features, out_dim)
+        dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+        if dtype.kind != "f":
+            raise TypeError(f"Linear needs a floating-point dtype, got {dtype}")
+        self.weight = Parameter(
+            empty(self.out_features, self.in_features, dtype=dtype, device=device)
+        )
+        if bias:
+            self.bias = Parameter(empty(self.out_features, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    @property
+    def in_dim(self) -> int:
+        """The seed's name for ``in_features``."""
+        return self.in_features
+
+    @property
+    def out_dim(self) -> int:
+        """The seed's name for ``out_features``."""
+        return self.out_features
+
+    def reset_parameters(self) -> None:
+        """Draw new weights and bias with PyTorch's default initialisation."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )

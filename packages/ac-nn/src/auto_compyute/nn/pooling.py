@@ -1,3 +1,227 @@
-"""(being written)"""
+"""Pooling layers: ``MaxPool1d/2d``, ``AvgPool1d/2d``, ``AdaptiveAvgPool1d/2d``."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from typing import Any
+
+from auto_compyute._core.tensor import Tensor
+from auto_compyute.nn import functional as F
+from auto_compyute.nn.module import Module
+
+__all__ = [
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxPooling2D",
+]
+
+
+class _MaxPoolNd(Module):
+    def __init__(
+        self,
+        kernel_size: Any = None,
+        stride: Any = None,
+        padding: Any = 0,
+        dilation: Any = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+        *,
+        window_size: Any = None,
+    ) -> None:
+        super().__init__()
+        if kernel_size is None and window_size is None:
+            raise TypeError(f"{type(self).__name__}() missing required argument 'kernel_size'")
+        if kernel_size is not None and window_size is not None and kernel_size != window_size:
+            raise TypeError(
+                f"{type(self).__name__}() got both kernel_size={kernel_size} and window_size={window_size}"
+            )
+        self.kernel_size = kernel_size if kernel_size is not None else window_size
+        self.stride = stride if stride is not None else self.kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    @property
+    def window_size(self) -> Any:
+        """The seed's name for ``kernel_size``."""
+        return self.kernel_size
+
+    def extra_repr(self) -> str:
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+        )
+
+
+class MaxPool2d(_MaxPoolNd):
+    """2-D max pooling over inputs (N, C, H, W); see ``F.max_pool2d``.
+
+    Args:
+        kernel_size: Window size, an int or (KH, KW) (also accepted as ``window_size``).
+        stride: Step between windows; defaults to ``kernel_size``.
+        padding: Implicit padding on both sides (never a maximum), at most half the kernel.
+        dilation: Spacing between window elements.
+        return_indices: Also return the flat index of each maximum in its input plane.
+        ceil_mode: Round the output size up instead of down.
+        window_size: The seed's name for ``kernel_size``.
+
+    Example:
+        >>> nn.MaxPool2d(2)(ac.randn(8, 3, 6, 7)).shape
+        (8, 3, 3, 3)
+    """
+
+    def forward(self, x: Tensor) -> Any:
+        return F.max_pool2d(
+            x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode, self.return_indices
+        )
+
+
+class MaxPool1d(_MaxPoolNd):
+    """1-D max pooling over inputs (N, C, L); see ``F.max_pool1d``.
+
+    Args:
+        kernel_size: Window size (also accepted as ``window_size``).
+        stride: Step between windows; defaults to ``kernel_size``.
+        padding: Implicit padding on both sides (never a maximum), at most half the kernel.
+        dilation: Spacing between window elements.
+        return_indices: Also return the index of each maximum along L.
+        ceil_mode: Round the output size up instead of down.
+        window_size: The seed's name for ``kernel_size``.
+
+    Example:
+        >>> nn.MaxPool1d(3, stride=2)(ac.randn(2, 3, 10)).shape
+        (2, 3, 4)
+    """
+
+    def forward(self, x: Tensor) -> Any:
+        return F.max_pool1d(
+            x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode, self.return_indices
+        )
+
+
+class AvgPool2d(Module):
+    """2-D average pooling over inputs (N, C, H, W); see ``F.avg_pool2d``.
+
+    Args:
+        kernel_size: Window size, an int or (KH, KW).
+        stride: Step between windows; defaults to ``kernel_size``.
+        padding: Zero padding on both sides, at most half the kernel.
+        ceil_mode: Round the output size up instead of down.
+        count_include_pad: Count padding zeros in the divisor (PyTorch's default).
+        divisor_override: Divide every window sum by this number instead.
+
+    Example:
+        >>> nn.AvgPool2d(3, stride=1, padding=1)(ac.randn(8, 3, 6, 7)).shape
+        (8, 3, 6, 7)
+    """
+
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] | None = None,
+        padding: int | tuple[int, int] = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.avg_pool2d(
+            x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+            self.count_include_pad, self.divisor_override,
+        )
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool1d(Module):
+    """1-D average pooling over inputs (N, C, L); see ``F.avg_pool1d``.
+
+    Args:
+        kernel_size: Window size.
+        stride: Step between windows; defaults to ``kernel_size``.
+        padding: Zero padding on both sides, at most half the kernel.
+        ceil_mode: Round the output size up instead of down.
+        count_include_pad: Count padding zeros in the divisor (PyTorch's default).
+
+    Example:
+        >>> nn.AvgPool1d(2)(ac.randn(2, 3, 10)).shape
+        (2, 3, 5)
+    """
+
+    def __init__(
+        self,
+        kernel_size: int | tuple[int],
+        stride: int | tuple[int] | None = None,
+        padding: int | tuple[int] = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.avg_pool1d(
+            x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad
+        )
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """2-D average pooling to a fixed output size; see ``F.adaptive_avg_pool2d``.
+
+    Args:
+        output_size: (OH, OW), or one int for both; ``None`` keeps that input size.
+
+    Example:
+        >>> nn.AdaptiveAvgPool2d((1, 1))(ac.randn(8, 3, 6, 7)).shape
+        (8, 3, 1, 1)
+    """
+
+    def __init__(self, output_size: int | tuple[int | None, int | None]) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(Module):
+    """1-D average pooling to a fixed output length; see ``F.adaptive_avg_pool1d``.
+
+    Args:
+        output_size: The output length.
+
+    Example:
+        >>> nn.AdaptiveAvgPool1d(4)(ac.randn(2, 3, 10)).shape
+        (2, 3, 4)
+    """
+
+    def __init__(self, output_size: int | tuple[int]) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.adaptive_avg_pool1d(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+# NOTE: spelling of the original AutoCompyute API, kept as an alias.
+MaxPooling2D = MaxPool2d

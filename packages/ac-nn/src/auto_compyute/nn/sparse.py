@@ -1,3 +1,101 @@
-"""(being written)"""
+"""``Embedding``: a learnable lookup table of vectors."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from typing import Any
+
+from auto_compyute._core import dtypes
+from auto_compyute._core.autograd import no_grad
+from auto_compyute._core.factories import empty
+from auto_compyute._core.tensor import Tensor
+from auto_compyute.nn import functional as F
+from auto_compyute.nn import init
+from auto_compyute.nn.module import Module, Parameter
+
+__all__ = ["Embedding"]
+
+
+class Embedding(Module):
+    """A table of ``num_embeddings`` vectors of size ``embedding_dim``, looked up by index.
+
+    The weight is drawn from N(0, 1) (as PyTorch); the row ``padding_idx``, if given,
+    starts at zero and gets no gradient.
+
+    Args:
+        num_embeddings: The number of rows (the vocabulary size).
+        embedding_dim: The size of each vector.
+        padding_idx: A row that stays fixed (negative counts from the end).
+        device: Where to create the weight.
+        dtype: The floating-point dtype of the weight (float32 by default).
+
+    Example:
+        >>> emb = nn.Embedding(10, 3, padding_idx=0)
+        >>> emb(ac.tensor([[0, 2], [4, 9]])).shape
+        (2, 2, 3)
+    """
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        *,
+        device: Any = None,
+        dtype: Any = None,
+        _weight: Tensor | None = None,
+        _freeze: bool = False,
+    ) -> None:
+        super().__init__()
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(
+                    f"padding_idx {padding_idx} must be within num_embeddings ({num_embeddings})"
+                )
+            padding_idx %= num_embeddings
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx = padding_idx
+        if _weight is not None:
+            if _weight.shape != (num_embeddings, embedding_dim):
+                raise ValueError(
+                    f"_weight must have shape ({num_embeddings}, {embedding_dim}), "
+                    f"got {_weight.shape}"
+                )
+            self.weight = Parameter(_weight, req_grad=not _freeze)
+            return
+        dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+        if dtype.kind != "f":
+            raise TypeError(f"Embedding needs a floating-point dtype, got {dtype}")
+        self.weight = Parameter(
+            empty(num_embeddings, embedding_dim, dtype=dtype, device=device), req_grad=not _freeze
+        )
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw the weight from N(0, 1) and zero the padding row."""
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight[self.padding_idx] = 0
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.embedding(input, self.weight, self.padding_idx)
+
+    @classmethod
+    def from_pretrained(
+        cls, embeddings: Tensor, freeze: bool = True, padding_idx: int | None = None
+    ) -> Embedding:
+        """An ``Embedding`` holding ``embeddings`` (2-D) as its weight (shared, not copied).
+
+        Args:
+            embeddings: The table, shape ``(num_embeddings, embedding_dim)``.
+            freeze: Keep the weight fixed (``req_grad=False``).
+            padding_idx: A row excluded from the gradient.
+        """
+        if embeddings.ndim != 2:
+            raise ValueError(f"embeddings must be 2-D, got shape {embeddings.shape}")
+        rows, width = embeddings.shape
+        return cls(rows, width, padding_idx, _weight=embeddings, _freeze=freeze)
+
+    def extra_repr(self) -> str:
+        extra = f"{self.num_embeddings}, {self.embedding_dim}"
+        return extra if self.padding_idx is None else f"{extra}, padding_idx={self.padding_idx}"

@@ -1,3 +1,211 @@
-"""(being written)"""
+"""Transformer encoder blocks with PyTorch's structure and submodule names.
 
-__all__: list[str] = []
+``TransformerEncoderLayer`` holds ``self_attn``, ``linear1``, ``dropout``, ``linear2``,
+``norm1``, ``norm2``, ``dropout1`` and ``dropout2`` exactly as PyTorch's does, so their
+state dicts are interchangeable; ``TransformerEncoder`` stacks copies of a layer under
+``layers.0``, ``layers.1``, ...
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from auto_compyute import Tensor
+from auto_compyute._core import dtypes
+from auto_compyute.nn import functional as F
+from auto_compyute.nn.attention import MultiheadAttention
+from auto_compyute.nn.containers import ModuleList
+from auto_compyute.nn.dropout import Dropout
+from auto_compyute.nn.linear import Linear
+from auto_compyute.nn.module import Module
+from auto_compyute.nn.normalization import LayerNorm
+
+__all__ = ["TransformerEncoder", "TransformerEncoderLayer", "generate_square_subsequent_mask"]
+
+_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {"relu": F.relu, "gelu": F.gelu}
+
+
+def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> Tensor:
+    """A causal mask for a sequence of length ``sz``: 0 on and below the diagonal, -inf above.
+
+    Args:
+        sz: The sequence length.
+        device: Where to create the mask.
+        dtype: A floating-point dtype (float32 by default).
+
+    Returns:
+        A float tensor (sz, sz) to pass as ``attn_mask`` / ``src_mask``.
+
+    Example:
+        >>> nn.generate_square_subsequent_mask(3)
+        Tensor([[0., -inf, -inf],
+                [0., 0., -inf],
+                [0., 0., 0.]])
+    """
+    dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    return Tensor(np.triu(np.full((sz, sz), -np.inf, dtype=dtype), 1), device=device)
+
+
+class TransformerEncoderLayer(Module):
+    """Self-attention then a feed-forward network, each with a residual connection and LayerNorm.
+
+    Post-norm (default): ``x = norm1(x + SA(x)); x = norm2(x + FF(x))``; with ``norm_first``:
+    ``x = x + SA(norm1(x)); x = x + FF(norm2(x))``, where
+    ``FF(x) = dropout2(linear2(dropout(activation(linear1(x)))))`` and
+    ``SA(x) = dropout1(self_attn(x, x, x))``.
+
+    Args:
+        d_model: Width of the inputs and outputs.
+        nhead: Number of attention heads.
+        dim_feedforward: Width of the feed-forward network's hidden layer.
+        dropout: Dropout probability (attention weights, feed-forward, residual branches).
+        activation: ``"relu"``, ``"gelu"`` or a callable (a function or a module).
+        layer_norm_eps: The ``eps`` of both LayerNorms.
+        batch_first: Inputs and outputs are (batch, seq, feature) instead of (seq, batch, feature).
+        norm_first: Normalize before attention and feed-forward (pre-norm) instead of after.
+        bias: Whether the linear layers, the attention and the LayerNorms have biases.
+        device: Where to create the parameters.
+        dtype: The floating-point dtype of the parameters.
+
+    Example:
+        >>> layer = nn.TransformerEncoderLayer(d_model=32, nhead=4, batch_first=True)
+        >>> layer(ac.randn(2, 10, 32)).shape
+        (2, 10, 32)
+    """
+
+    def __init__(
+        self,
+        d_model: int,
+        nhead: int,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        activation: str | Callable[[Tensor], Tensor] = "relu",
+        layer_norm_eps: float = 1e-5,
+        batch_first: bool = False,
+        norm_first: bool = False,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        factory = {"device": device, "dtype": dtype}
+        self.self_attn = MultiheadAttention(
+            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **factory
+        )
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
+        self.norm_first = bool(norm_first)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        if isinstance(activation, str):
+            if activation not in _ACTIVATIONS:
+                raise RuntimeError(f"activation should be relu/gelu, not {activation}")
+            activation = _ACTIVATIONS[activation]
+        elif not callable(activation):
+            raise TypeError(f"activation must be 'relu', 'gelu' or a callable, got {activation!r}")
+        self.activation = activation
+
+    @property
+    def batch_first(self) -> bool:
+        return self.self_attn.batch_first
+
+    def forward(
+        self,
+        src: Tensor,
+        src_mask: Tensor | None = None,
+        src_key_padding_mask: Tensor | None = None,
+        is_causal: bool = False,
+    ) -> Tensor:
+        """Encode ``src``.
+
+        Args:
+            src: (S, N, E) ((N, S, E) if ``batch_first``; (S, E) unbatched).
+            src_mask: (S, S) or (N * nhead, S, S) attention mask (see ``MultiheadAttention``).
+            src_key_padding_mask: (N, S); True marks positions to ignore.
+            is_causal: Attend causally (``src_mask`` is then taken to be the causal mask,
+                and may be omitted).
+
+        Returns:
+            A tensor shaped like ``src``.
+        """
+        x = src
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            x = x + self._ff_block(self.norm2(x))
+        else:
+            x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+            x = self.norm2(x + self._ff_block(x))
+        return x
+
+    def _sa_block(
+        self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None, is_causal: bool
+    ) -> Tensor:
+        out, _ = self.self_attn(
+            x,
+            x,
+            x,
+            attn_mask=attn_mask,
+            key_padding_mask=key_padding_mask,
+            need_weights=False,
+            is_causal=is_causal,
+        )
+        return self.dropout1(out)
+
+    def _ff_block(self, x: Tensor) -> Tensor:
+        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+
+class TransformerEncoder(Module):
+    """A stack of ``num_layers`` copies of an encoder layer, optionally followed by a norm.
+
+    Args:
+        encoder_layer: The layer to copy (each copy gets its own parameters).
+        num_layers: Number of layers.
+        norm: An optional module applied to the output (e.g. a ``LayerNorm``).
+        enable_nested_tensor: Accepted for PyTorch compatibility; has no effect.
+        mask_check: Accepted for PyTorch compatibility; has no effect.
+
+    Example:
+        >>> layer = nn.TransformerEncoderLayer(16, 2, dim_feedforward=32, batch_first=True)
+        >>> encoder = nn.TransformerEncoder(layer, num_layers=3)
+        >>> encoder(ac.randn(2, 5, 16)).shape
+        (2, 5, 16)
+    """
+
+    def __init__(
+        self,
+        encoder_layer: TransformerEncoderLayer,
+        num_layers: int,
+        norm: Module | None = None,
+        enable_nested_tensor: bool = True,
+        mask_check: bool = True,
+    ) -> None:
+        super().__init__()
+        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
+            raise ValueError(f"TransformerEncoder: num_layers must be a positive integer, got {num_layers!r}")
+        self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
+        self.num_layers = num_layers
+        self.norm = norm
+
+    def forward(
+        self,
+        src: Tensor,
+        mask: Tensor | None = None,
+        src_key_padding_mask: Tensor | None = None,
+        is_causal: bool | None = None,
+    ) -> Tensor:
+        """Run ``src`` through every layer (arguments as in ``TransformerEncoderLayer.forward``)."""
+        causal = bool(is_causal)
+        output = src
+        for layer in self.layers:
+            output = layer(
+                output, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=causal
+            )
+        return output if self.norm is None else self.norm(output)

@@ -1,3 +1,428 @@
-"""(being written)"""
+"""Convolutions: ``conv1d``, ``conv2d``, ``conv_transpose1d``, ``conv_transpose2d``.
 
-__all__: list[str] = []
+NOTE: convolution is a primitive for speed. The input is unfolded (im2col) through a
+strided view into one ``(C*KH*KW, N*OH*OW)`` matrix, so the forward pass and both
+gradients are one BLAS matrix product each (batched over groups). The input gradient
+folds the columns back (col2im) with a loop over the KH*KW kernel offsets, each adding a
+strided slice; no loop runs over pixels or samples. A transposed convolution is the
+input gradient of a convolution and reuses the same two kernels.
+
+1-D ops run the 2-D kernels on a unit height. Arrays are NCHW; weights are
+``(out, in/groups, KH, KW)`` for a convolution and ``(in, out/groups, KH, KW)`` for a
+transposed one, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auto_compyute._core.autograd import Array, Op
+from auto_compyute._core.tensor import Tensor
+from auto_compyute.nn.functional._windows import (
+    BATCH_LAST_BELOW_WIDTH,
+    Pair,
+    Padding2d,
+    col2im,
+    contract_columns,
+    from_nchw,
+    im2col,
+    matmul,
+    to_nchw,
+    tuple_arg,
+)
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
+
+
+# --------------------------------------------------------------------------------- ops
+class Convolution(Op):
+    """Cross-correlation of x (N, C, [H,] W) with w (O, C/groups, [KH,] KW), plus bias b (O).
+
+    With cols = im2col(x): out = w @ cols + b; d/dw = g @ cols^T; d/dx = col2im(w^T @ g);
+    d/db = g summed over batch and pixels.
+    """
+
+    def forward(
+        self,
+        x: Array,
+        w: Array,
+        b: Array | None = None,
+        *,
+        stride: Pair,
+        padding: Padding2d,
+        dilation: Pair,
+        groups: int,
+    ) -> Array:
+        self.one_d = x.ndim == 3
+        if self.one_d:
+            x, w = x[:, :, None], w[:, :, None]
+        (pt, pb), (pl, pr) = padding
+        kernel = w.shape[2:]
+        size = (
+            (x.shape[2] + pt + pb - dilation[0] * (kernel[0] - 1) - 1) // stride[0] + 1,
+            (x.shape[3] + pl + pr - dilation[1] * (kernel[1] - 1) - 1) // stride[1] + 1,
+        )
+        self.batch_last = size[1] < BATCH_LAST_BELOW_WIDTH
+        # NOTE: the columns are kept for the weight gradient (KH*KW times the input's
+        # size at stride 1): recomputing them in backward would cost a second unfold.
+        self.cols = im2col(x, kernel, stride, padding, dilation, size, groups, self.batch_last)
+        self.w, self.x_shape, self.size, self.has_bias = w, x.shape, size, b is not None
+        w_g = w.reshape(groups, w.shape[0] // groups, -1)
+        out = to_nchw(matmul(w_g, self.cols), x.shape[0], size, b, self.batch_last)
+        return out[:, :, 0] if self.one_d else out
+
+    def backward(self, grad: Array) -> tuple[Array | None, ...]:
+        kw = self.kwargs
+        w, groups = self.w, kw["groups"]
+        g = from_nchw(grad[:, :, None] if self.one_d else grad, groups, self.batch_last)
+        grad_x = grad_w = grad_b = None
+        if self.needs_grad[0]:
+            w_t = w.reshape(groups, w.shape[0] // groups, -1).transpose(0, 2, 1)
+            grad_x = col2im(
+                matmul(w_t, g),
+                self.x_shape,
+                w.shape[2:],
+                kw["stride"],
+                kw["padding"],
+                kw["dilation"],
+                self.size,
+                self.batch_last,
+            )
+            grad_x = grad_x[:, :, 0] if self.one_d else grad_x
+        if self.needs_grad[1]:
+            grad_w = contract_columns(g, self.cols).reshape(w.shape)
+            grad_w = grad_w[:, :, 0] if self.one_d else grad_w
+        if self.has_bias and self.needs_grad[2]:
+            grad_b = g.sum(axis=2).reshape(-1)
+        return (grad_x, grad_w, grad_b) if self.has_bias else (grad_x, grad_w)
+
+
+class ConvolutionTranspose(Op):
+    """Transposed convolution of x (N, C, [H,] W) with w (C, O/groups, [KH,] KW), plus bias b (O).
+
+    The input gradient of a convolution with weight w: out = col2im(w^T @ x) + b;
+    d/dx = w @ im2col(g) (a convolution of g); d/dw = x @ im2col(g)^T; d/db = sum of g.
+    """
+
+    def forward(
+        self,
+        x: Array,
+        w: Array,
+        b: Array | None = None,
+        *,
+        stride: Pair,
+        padding: Padding2d,
+        dilation: Pair,
+        groups: int,
+        out_size: Pair,
+    ) -> Array:
+        self.one_d = x.ndim == 3
+        if self.one_d:
+            x, w = x[:, :, None], w[:, :, None]
+        n, _, h, wd = x.shape
+        self.batch_last = wd < BATCH_LAST_BELOW_WIDTH
+        self.x = from_nchw(x, groups, self.batch_last)
+        self.w, self.size, self.has_bias = w, (h, wd), b is not None
+        w_t = w.reshape(groups, w.shape[0] // groups, -1).transpose(0, 2, 1)
+        shape = (n, w.shape[1] * groups, *out_size)
+        out = col2im(
+            matmul(w_t, self.x), shape, w.shape[2:], stride, padding, dilation, (h, wd), self.batch_last
+        )
+        if b is not None:
+            out += b.reshape(-1, 1, 1)
+        return out[:, :, 0] if self.one_d else out
+
+    def backward(self, grad: Array) -> tuple[Array | None, ...]:
+        kw = self.kwargs
+        w, groups, n = self.w, kw["groups"], grad.shape[0]
+        grad = grad[:, :, None] if self.one_d else grad
+        cols = im2col(
+            grad, w.shape[2:], kw["stride"], kw["padding"], kw["dilation"], self.size, groups, self.batch_last
+        )
+        grad_x = grad_w = grad_b = None
+        if self.needs_grad[0]:
+            w_g = w.reshape(groups, w.shape[0] // groups, -1)
+            grad_x = to_nchw(matmul(w_g, cols), n, self.size, None, self.batch_last)
+            grad_x = grad_x[:, :, 0] if self.one_d else grad_x
+        if self.needs_grad[1]:
+            grad_w = contract_columns(self.x, cols).reshape(w.shape)
+            grad_w = grad_w[:, :, 0] if self.one_d else grad_w
+        if self.has_bias and self.needs_grad[2]:
+            grad_b = grad.sum(axis=(0, 2, 3))
+        return (grad_x, grad_w, grad_b) if self.has_bias else (grad_x, grad_w)
+
+
+# --------------------------------------------------------------------- argument checks
+def _check_positive(values: tuple[int, ...], name: str, op: str) -> None:
+    if any(v < 1 for v in values):
+        raise ValueError(f"{op}: {name} must be positive, got {values}")
+
+
+def _check_tensors(
+    op: str, x: Tensor, w: Tensor, b: Tensor | None, spatial: int, groups: int, transposed: bool
+) -> None:
+    """Validate ranks, dtypes, groups and channel counts, naming the shapes involved."""
+    if x.ndim != spatial + 2:
+        raise ValueError(
+            f"{op}: expected a {spatial + 2}-D input (N, C, {'H, W' if spatial == 2 else 'L'}) "
+            f"or a {spatial + 1}-D unbatched one, got shape {x.shape}"
+        )
+    if w.ndim != spatial + 2:
+        raise ValueError(f"{op}: expected a {spatial + 2}-D weight, got shape {w.shape}")
+    if not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    tensors = [("input", x), ("weight", w)] + ([("bias", b)] if b is not None else [])
+    if any(t.dtype.kind != "f" for _, t in tensors) or len({t.dtype for _, t in tensors}) > 1:
+        names = ", ".join(f"{name} {t.dtype}" for name, t in tensors)
+        raise TypeError(f"{op}: input, weight and bias must share one floating-point dtype, got {names}")
+    in_channels = w.shape[0] if transposed else w.shape[1] * groups
+    out_channels = w.shape[1] * groups if transposed else w.shape[0]
+    if w.shape[0] % groups:
+        kind = "in_channels" if transposed else "out_channels"
+        raise ValueError(
+            f"{op}: groups={groups} must divide the weight's {kind}, but weight has shape {w.shape}"
+        )
+    if x.shape[1] != in_channels:
+        raise ValueError(
+            f"{op}: weight of shape {w.shape} with groups={groups} expects input with "
+            f"{in_channels} channels, but the input of shape {x.shape} has {x.shape[1]}"
+        )
+    if b is not None and b.shape != (out_channels,):
+        raise ValueError(
+            f"{op}: bias must have shape ({out_channels},) for weight of shape {w.shape} "
+            f"with groups={groups}, got {b.shape}"
+        )
+
+
+def _padding(
+    padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...], stride: tuple[int, ...], op: str
+) -> tuple[Pair, ...]:
+    """Padding as (before, after) per spatial axis; 'same' splits d*(k-1) like PyTorch."""
+    n = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * n
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(f"{op}: padding='same' needs stride 1, got stride={stride}")
+            totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            return tuple((t // 2, t - t // 2) for t in totals)
+        raise ValueError(f"{op}: padding must be 'same', 'valid', an int or a tuple, got {padding!r}")
+    values = tuple_arg(padding, n, "padding")
+    if any(p < 0 for p in values):
+        raise ValueError(f"{op}: padding must be non-negative, got {values}")
+    return tuple((p, p) for p in values)
+
+
+def _lift(x: Tensor, spatial: int) -> tuple[Tensor, bool]:
+    """Add a batch axis to an unbatched input (C, [H,] W)."""
+    if x.ndim == spatial + 1:
+        return x.unsqueeze(0), True
+    return x, False
+
+
+def _conv(
+    op: str, x: Tensor, w: Tensor, b: Tensor | None, stride: Any, padding: Any, dilation: Any, groups: int, spatial: int
+) -> Tensor:
+    x, unbatched = _lift(x, spatial)
+    _check_tensors(op, x, w, b, spatial, groups, transposed=False)
+    strides, dilations = tuple_arg(stride, spatial, "stride"), tuple_arg(dilation, spatial, "dilation")
+    _check_positive(strides, "stride", op)
+    _check_positive(dilations, "dilation", op)
+    kernel = w.shape[2:]
+    pads = _padding(padding, kernel, dilations, strides, op)
+    padded = tuple(n + p0 + p1 for n, (p0, p1) in zip(x.shape[2:], pads))
+    extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilations))
+    if any(e > p for e, p in zip(extent, padded)):
+        raise ValueError(
+            f"{op}: the (dilated) kernel {extent} of weight {w.shape} is larger than the padded "
+            f"input {padded} of input {x.shape}"
+        )
+    if spatial == 1:
+        strides, dilations, pads = (1, *strides), (1, *dilations), ((0, 0), *pads)
+    srcs = (x, w) if b is None else (x, w, b)
+    out = Convolution.apply(*srcs, stride=strides, padding=pads, dilation=dilations, groups=groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def _conv_transpose(
+    op: str,
+    x: Tensor,
+    w: Tensor,
+    b: Tensor | None,
+    stride: Any,
+    padding: Any,
+    output_padding: Any,
+    groups: int,
+    dilation: Any,
+    spatial: int,
+) -> Tensor:
+    x, unbatched = _lift(x, spatial)
+    _check_tensors(op, x, w, b, spatial, groups, transposed=True)
+    strides, dilations = tuple_arg(stride, spatial, "stride"), tuple_arg(dilation, spatial, "dilation")
+    _check_positive(strides, "stride", op)
+    _check_positive(dilations, "dilation", op)
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be an int or a tuple of ints, got {padding!r}")
+    pads = _padding(padding, w.shape[2:], dilations, strides, op)
+    extra = tuple_arg(output_padding, spatial, "output_padding")
+    if any(e < 0 or (e >= s and e >= d) for e, s, d in zip(extra, strides, dilations)):
+        raise ValueError(
+            f"{op}: output_padding {extra} must be smaller than either stride {strides} or "
+            f"dilation {dilations}"
+        )
+    size = tuple(
+        (n - 1) * s - 2 * p + d * (k - 1) + e + 1
+        for n, s, (p, _), d, k, e in zip(x.shape[2:], strides, pads, dilations, w.shape[2:], extra)
+    )
+    if any(n < 1 for n in size):
+        raise ValueError(f"{op}: input {x.shape} with weight {w.shape} gives an empty output {size}")
+    if spatial == 1:
+        strides, dilations, pads, size = (1, *strides), (1, *dilations), ((0, 0), *pads), (1, *size)
+    srcs = (x, w) if b is None else (x, w, b)
+    out = ConvolutionTranspose.apply(
+        *srcs, stride=strides, padding=pads, dilation=dilations, groups=groups, out_size=size
+    )
+    return out.squeeze(0) if unbatched else out
+
+
+# --------------------------------------------------------------------------- functions
+def conv2d(
+    input: Tensor,  # noqa: A002  (PyTorch's name)
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] | str = 0,
+    dilation: int | tuple[int, int] = 1,
+    groups: int = 1,
+) -> Tensor:
+    """2-D convolution (cross-correlation) over an input of shape (N, C, H, W).
+
+    ``out[n, o, i, j] = b[o] + sum_{c, p, q} w[o, c, p, q] * x[n, g*C/G + c, i*s + p*d, j*s + q*d]``
+    over the zero-padded input, where ``g`` is the group of output channel ``o``.
+    Output size per axis: ``(size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1``.
+
+    Args:
+        input: Tensor of shape (N, C_in, H, W) or unbatched (C_in, H, W).
+        weight: Tensor of shape (C_out, C_in / groups, KH, KW).
+        bias: Optional tensor of shape (C_out,).
+        stride: Step between windows, an int or (sH, sW).
+        padding: Zeros added on both sides, an int, (pH, pW), ``'valid'`` (none) or
+            ``'same'`` (output as large as the input; stride 1 only; odd totals put the
+            extra zero after, like PyTorch).
+        dilation: Spacing between kernel elements, an int or (dH, dW).
+        groups: Split input and output channels into this many independent groups.
+
+    Returns:
+        Tensor of shape (N, C_out, OH, OW).
+
+    Example:
+        >>> x = ac.randn(8, 3, 5, 7)
+        >>> F.conv2d(x, ac.randn(4, 3, 3, 3)).shape
+        (8, 4, 3, 5)
+    """
+    return _conv("conv2d", input, weight, bias, stride, padding, dilation, groups, 2)
+
+
+def conv1d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int] = 1,
+    padding: int | tuple[int] | str = 0,
+    dilation: int | tuple[int] = 1,
+    groups: int = 1,
+) -> Tensor:
+    """1-D convolution (cross-correlation) over an input of shape (N, C, L).
+
+    Args:
+        input: Tensor of shape (N, C_in, L) or unbatched (C_in, L).
+        weight: Tensor of shape (C_out, C_in / groups, K).
+        bias: Optional tensor of shape (C_out,).
+        stride: Step between windows.
+        padding: Zeros added on both sides, an int, ``'valid'`` or ``'same'`` (stride 1).
+        dilation: Spacing between kernel elements.
+        groups: Split input and output channels into this many independent groups.
+
+    Returns:
+        Tensor of shape (N, C_out, (L + 2 * padding - dilation * (K - 1) - 1) // stride + 1).
+
+    Example:
+        >>> F.conv1d(ac.randn(2, 3, 10), ac.randn(4, 3, 3), padding="same").shape
+        (2, 4, 10)
+    """
+    return _conv("conv1d", input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def conv_transpose2d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+    output_padding: int | tuple[int, int] = 0,
+    groups: int = 1,
+    dilation: int | tuple[int, int] = 1,
+) -> Tensor:
+    """2-D transposed convolution (the gradient of ``conv2d`` with respect to its input).
+
+    Output size per axis:
+    ``(size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1``.
+
+    Args:
+        input: Tensor of shape (N, C_in, H, W) or unbatched (C_in, H, W).
+        weight: Tensor of shape (C_in, C_out / groups, KH, KW).
+        bias: Optional tensor of shape (C_out,).
+        stride: Stride of the convolution this op transposes.
+        padding: Padding of the convolution this op transposes (removed from the output).
+        output_padding: Extra rows/columns added to one side of the output, to pick among
+            the output sizes a strided convolution maps onto the same input size; each must
+            be smaller than the stride or the dilation.
+        groups: Split input and output channels into this many independent groups.
+        dilation: Spacing between kernel elements.
+
+    Returns:
+        Tensor of shape (N, C_out, OH, OW).
+
+    Example:
+        >>> F.conv_transpose2d(ac.randn(1, 4, 5, 7), ac.randn(4, 2, 3, 3), stride=2).shape
+        (1, 2, 11, 15)
+    """
+    return _conv_transpose(
+        "conv_transpose2d", input, weight, bias, stride, padding, output_padding, groups, dilation, 2
+    )
+
+
+def conv_transpose1d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int] = 1,
+    padding: int | tuple[int] = 0,
+    output_padding: int | tuple[int] = 0,
+    groups: int = 1,
+    dilation: int | tuple[int] = 1,
+) -> Tensor:
+    """1-D transposed convolution (the gradient of ``conv1d`` with respect to its input).
+
+    Args:
+        input: Tensor of shape (N, C_in, L) or unbatched (C_in, L).
+        weight: Tensor of shape (C_in, C_out / groups, K).
+        bias: Optional tensor of shape (C_out,).
+        stride: Stride of the convolution this op transposes.
+        padding: Padding of the convolution this op transposes (removed from the output).
+        output_padding: Extra elements added at the end of the output (smaller than the
+            stride or the dilation).
+        groups: Split input and output channels into this many independent groups.
+        dilation: Spacing between kernel elements.
+
+    Returns:
+        Tensor of shape (N, C_out, (L - 1) * stride - 2 * padding + dilation * (K - 1) + output_padding + 1).
+
+    Example:
+        >>> F.conv_transpose1d(ac.randn(2, 4, 5), ac.randn(4, 3, 3), stride=2).shape
+        (2, 3, 11)
+    """
+    return _conv_transpose(
+        "conv_transpose1d", input, weight, bias, stride, padding, output_padding, groups, dilation, 1
+    )

@@ -1,3 +1,495 @@
-"""(being written)"""
+"""Loss functions with PyTorch's ``reduction`` (``"none"``, ``"mean"``, ``"sum"``) semantics.
 
-__all__: list[str] = []
+Cross-entropy with class-index targets and binary cross-entropy on probabilities are
+primitives (see their ``NOTE``); the others are composed from Tensor ops.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from auto_compyute._core.autograd import Array, Op
+from auto_compyute._core.devices import get_array_module
+from auto_compyute._core.functions import where
+from auto_compyute._core.tensor import Tensor
+from auto_compyute.nn.functional.activations import Softplus
+
+__all__ = [
+    "bce_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "cross_entropy_loss",
+    "l1_loss",
+    "mse_loss",
+    "nll_loss",
+    "smooth_l1_loss",
+]
+
+_REDUCTIONS = ("none", "mean", "sum")
+# NOTE: PyTorch clamps log-probabilities in binary_cross_entropy at -100 and divides
+# its gradient by max(x (1 - x), 1e-12); we do the same so both agree at 0 and 1.
+_BCE_LOG_FLOOR = -100.0
+_BCE_GRAD_EPS = 1e-12
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of 'none', 'mean', 'sum', got {reduction!r}")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:
+    if input.shape != target.shape:
+        raise ValueError(
+            f"{name}: target shape {target.shape} differs from input shape {input.shape}; "
+            "they must be equal"
+        )
+
+
+def _weighted(loss: Tensor, weight: Tensor | None, reduction: str) -> Tensor:
+    """Elementwise weights (of the loss's shape); ``mean`` becomes ``sum(w l) / sum(w)``."""
+    if weight is None:
+        return _reduce(loss, reduction)
+    if weight.shape != loss.shape:
+        raise ValueError(f"weight shape {weight.shape} must equal the input shape {loss.shape}")
+    loss = loss * weight
+    if reduction == "mean":
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction)
+
+
+def mse_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", weight: Tensor | None = None
+) -> Tensor:
+    """Mean squared error: ``(input - target)²``, reduced.
+
+    Args:
+        input: Predictions.
+        target: Targets of the same shape.
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+        weight: Optional elementwise weights of the input's shape; with ``"mean"`` the
+            result is ``sum(w l) / sum(w)``.
+
+    Returns:
+        The loss: a scalar, or the input's shape for ``"none"``.
+    """
+    _check_reduction(reduction)
+    _check_same_shape("mse_loss", input, target)
+    diff = input - target
+    return _weighted(diff * diff, weight, reduction)
+
+
+def l1_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", weight: Tensor | None = None
+) -> Tensor:
+    """Mean absolute error: ``|input - target|``, reduced.
+
+    Args:
+        input: Predictions.
+        target: Targets of the same shape.
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+        weight: Optional elementwise weights of the input's shape; with ``"mean"`` the
+            result is ``sum(w l) / sum(w)``.
+
+    Returns:
+        The loss: a scalar, or the input's shape for ``"none"``.
+    """
+    _check_reduction(reduction)
+    _check_same_shape("l1_loss", input, target)
+    return _weighted((input - target).abs(), weight, reduction)
+
+
+def smooth_l1_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0
+) -> Tensor:
+    """Smooth L1 loss: ``0.5 d² / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta``.
+
+    ``d = input - target``, elementwise.
+
+    Args:
+        input: Predictions.
+        target: Targets of the same shape.
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+        beta: Where the loss changes from quadratic to linear; 0 gives the L1 loss.
+
+    Returns:
+        The loss: a scalar, or the input's shape for ``"none"``.
+    """
+    _check_reduction(reduction)
+    _check_same_shape("smooth_l1_loss", input, target)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss needs beta >= 0, got {beta}")
+    diff = input - target
+    size = diff.abs()
+    if beta == 0:
+        return _reduce(size, reduction)
+    loss = where(size < beta, diff * diff * (0.5 / beta), size - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+# ------------------------------------------------------------------ class targets
+def _class_key(target: Array) -> tuple[Array, ...]:
+    """Index that picks, for each position of an ``(N, *)`` target, its class on axis 1."""
+    xp = get_array_module(target)
+    key: list[Array] = []
+    for axis, size in enumerate(target.shape):
+        shape = [1] * target.ndim
+        shape[axis] = size
+        key.append(xp.arange(size).reshape(shape))
+    key.insert(1, target)
+    return tuple(key)
+
+
+def _class_targets(
+    name: str,
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None,
+    ignore_index: int,
+) -> tuple[Array, Array, Array]:
+    """Check class-index targets; return (safe targets, mask of counted ones, their weights).
+
+    ``input`` is ``(N, C, *)`` and ``target`` ``(N, *)``. Ignored positions get class 0
+    (so they can be gathered) and weight 0.
+    """
+    expected = (input.shape[0], *input.shape[2:])
+    if target.shape != expected:
+        raise ValueError(
+            f"{name}: a target of shape {expected} is needed for an input of shape "
+            f"{input.shape}, got target shape {target.shape}"
+        )
+    classes = input.shape[1]
+    if weight is not None and weight.shape != (classes,):
+        raise ValueError(
+            f"{name}: weight must have shape ({classes},), one per class of an input of shape "
+            f"{input.shape}, got {weight.shape}"
+        )
+    xp = get_array_module(target.data)
+    labels = target.data.astype(np.int64, copy=False)
+    valid = labels != ignore_index
+    bad = valid & ((labels < 0) | (labels >= classes))
+    if bad.any():
+        raise IndexError(
+            f"{name}: target {int(labels[bad].reshape(-1)[0])} is out of bounds for "
+            f"{classes} classes (input shape {input.shape})"
+        )
+    safe = xp.where(valid, labels, 0)
+    dtype = input.dtype if input.dtype.kind == "f" else np.float32
+    weights = valid.astype(dtype)
+    if weight is not None:
+        weights = weights * weight.data.astype(dtype, copy=False)[safe]
+    return safe, valid, weights
+
+
+class CrossEntropy(Op):
+    """Cross-entropy of logits x (N, C, *) with class targets t, label smoothing ε and weights w.
+
+    Per position not ignored: l = -Σ_c q_c log softmax(x)_c with
+    q = (1 - ε) w_t onehot(t) + (ε / C) w, so dl/dx = (Σ_c q_c) softmax(x) - q;
+    ``mean`` divides by Σ w_t over those positions. ``weights`` holds w_t (0 if ignored).
+
+    NOTE: a primitive for stability: log-softmax through the max-shifted logsumexp is exact
+    for huge logits (no exp overflow, no log of 0).
+    """
+
+    def forward(
+        self,
+        x: Array,
+        *,
+        reduction: str,
+        label_smoothing: float,
+        target: Array,
+        counted: Array,
+        weights: Array,
+        class_weight: Array | None,
+    ) -> Array:
+        xp = get_array_module(x)
+        shifted = x - x.max(axis=1, keepdims=True)
+        self.logp = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        self.key = _class_key(target)
+        loss = -self.logp[self.key] * weights
+        smoothing = label_smoothing
+        if smoothing:
+            logp = self.logp if class_weight is None else self.logp * self._broadcast(class_weight)
+            spread = -logp.sum(axis=1) * counted
+            loss = (1 - smoothing) * loss + (smoothing / x.shape[1]) * spread
+        self.total = weights.sum()
+        if reduction == "sum":
+            return loss.sum()
+        if reduction == "mean":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return loss.sum() / self.total
+        return loss
+
+    def _broadcast(self, class_weight: Array) -> Array:
+        return class_weight.reshape((1, -1) + (1,) * (self.logp.ndim - 2))
+
+    def backward(self, grad: Array) -> Array:
+        xp = get_array_module(grad)
+        kw = self.kwargs
+        weights, smoothing = kw["weights"], kw["label_smoothing"]
+        if kw["reduction"] == "mean":
+            grad = grad / self.total if self.total else xp.zeros_like(grad)
+        scale = grad * weights  # per position: upstream gradient times w_t (0 if ignored)
+        classes = self.logp.shape[1]
+        probs = xp.exp(self.logp)
+        if not smoothing:
+            dx = probs * xp.expand_dims(scale, 1)
+            dx[self.key] -= scale
+            return dx
+        class_weight = kw["class_weight"]
+        counted = grad * kw["counted"]
+        total_w = classes if class_weight is None else class_weight.sum()
+        mass = (1 - smoothing) * scale + (smoothing / classes) * total_w * counted
+        dx = probs * xp.expand_dims(mass, 1)
+        spread = xp.expand_dims((smoothing / classes) * counted, 1)
+        dx -= spread if class_weight is None else spread * self._broadcast(class_weight)
+        dx[self.key] -= (1 - smoothing) * scale
+        return dx
+
+
+def _batched(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor, bool]:
+    """Give an unbatched ``(C,)`` input a batch axis (and its ``()`` target)."""
+    if input.ndim == 1:
+        if target.ndim != 0 and target.dtype.kind != "f":
+            raise ValueError(
+                f"an unbatched input of shape {input.shape} needs a target of shape (), "
+                f"got {target.shape}"
+            )
+        return input.unsqueeze(0), target.unsqueeze(0), True
+    if input.ndim == 0:
+        raise ValueError("the input needs a class axis: shape (C,), (N, C) or (N, C, *), got ()")
+    return input, target, False
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Cross-entropy between logits and class targets (softmax + negative log-likelihood).
+
+    With class indices, each position's loss is
+    ``-(1 - ε) w[t] log p[t] - (ε / C) Σ_c w[c] log p[c]`` (``p = softmax(input)`` over
+    axis 1, ``ε = label_smoothing``); ``"mean"`` divides the sum by ``Σ w[t]`` over the
+    positions not equal to ``ignore_index``, exactly as PyTorch. With class
+    probabilities (a float target of the input's shape), the loss is
+    ``-Σ_c w[c] y'[c] log p[c]`` with ``y' = (1 - ε) y + ε / C``, and ``"mean"`` divides
+    by the number of positions.
+
+    Args:
+        input: Logits of shape ``(C,)``, ``(N, C)`` or ``(N, C, d1, ...)``.
+        target: Class indices of any integer dtype, shape ``()``, ``(N,)`` or
+            ``(N, d1, ...)``; or class probabilities of the input's shape.
+        weight: Optional per-class weights of shape ``(C,)``.
+        ignore_index: A target value that contributes neither loss nor gradient.
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+        label_smoothing: ε in [0, 1]: the share of the target mass spread over all classes.
+
+    Returns:
+        The loss: a scalar, or the target's positions for ``"none"``.
+
+    Example:
+        >>> logits = ac.tensor([[1000.0, 0.0]])
+        >>> F.cross_entropy(logits, ac.tensor([1]))
+        Tensor(1000.)
+    """
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    x, t, unbatched = _batched(input._floating(), target)
+    if t.dtype.kind == "f":
+        return _soft_cross_entropy(x, t, weight, reduction, label_smoothing, unbatched)
+    if t.dtype.kind not in "iu":
+        raise TypeError(
+            f"cross_entropy needs integer class indices or float class probabilities as "
+            f"target, got dtype {target.dtype}"
+        )
+    safe, counted, weights = _class_targets("cross_entropy", x, t, weight, ignore_index)
+    loss = CrossEntropy.apply(
+        x,
+        reduction=reduction,
+        label_smoothing=float(label_smoothing),
+        target=safe,
+        counted=counted,
+        weights=weights,
+        class_weight=None if weight is None else weight.data.astype(x.dtype, copy=False),
+    )
+    return loss.reshape(()) if unbatched and reduction == "none" else loss
+
+
+def _soft_cross_entropy(
+    x: Tensor,
+    target: Tensor,
+    weight: Tensor | None,
+    reduction: str,
+    label_smoothing: float,
+    unbatched: bool,
+) -> Tensor:
+    """Cross-entropy with class-probability targets, composed (gradients reach the target too)."""
+    if target.shape != x.shape:
+        shape = x.shape[1:] if unbatched else x.shape
+        raise ValueError(
+            f"cross_entropy with class probabilities needs a target of the input's shape "
+            f"{shape}, got {target.shape[1:] if unbatched else target.shape}"
+        )
+    classes = x.shape[1]
+    if weight is not None and weight.shape != (classes,):
+        raise ValueError(f"cross_entropy: weight must have shape ({classes},), got {weight.shape}")
+    if label_smoothing:
+        target = target * (1 - label_smoothing) + label_smoothing / classes
+    logp = x.log_softmax(1)
+    if weight is not None:
+        logp = logp * weight.reshape((classes,) + (1,) * (x.ndim - 2))
+    loss = -(logp * target).sum(1)
+    if unbatched:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of class targets, given log-probabilities.
+
+    Each position's loss is ``-w[t] input[t]``; ``"mean"`` divides the sum by ``Σ w[t]``
+    over the positions not equal to ``ignore_index``.
+
+    Args:
+        input: Log-probabilities of shape ``(C,)``, ``(N, C)`` or ``(N, C, d1, ...)``.
+        target: Class indices of any integer dtype, shape ``()``, ``(N,)`` or ``(N, d1, ...)``.
+        weight: Optional per-class weights of shape ``(C,)``.
+        ignore_index: A target value that contributes neither loss nor gradient.
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+
+    Returns:
+        The loss: a scalar, or the target's positions for ``"none"``.
+    """
+    _check_reduction(reduction)
+    x, t, unbatched = _batched(input._floating(), target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss needs integer class indices as target, got dtype {target.dtype}")
+    safe, _, weights = _class_targets("nll_loss", x, t, weight, ignore_index)
+    loss = -x[_class_key(safe)] * Tensor(weights, device=x.device)
+    if unbatched:
+        loss = loss.reshape(())
+    if reduction == "mean":
+        total = float(weights.sum())
+        # NOTE: with nothing counted the loss is NaN (0/0, as PyTorch) but gradients are 0.
+        return loss.sum() / total if total else loss.sum() * 0.0 + math.nan
+    return _reduce(loss, reduction)
+
+
+# ------------------------------------------------------------------ binary targets
+class BinaryCrossEntropy(Op):
+    """-(y log x + (1 - y) log(1 - x)); dx = (x - y) / (x (1 - x)), dy = log(1 - x) - log x.
+
+    NOTE: a primitive for stability: the logs are clamped at -100 and the x-gradient's
+    denominator at 1e-12 (as PyTorch), so x = 0 or 1 give finite values.
+    """
+
+    def forward(self, x: Array, y: Array) -> Array:
+        xp = get_array_module(x)
+        with np.errstate(divide="ignore"):
+            self.log_x = xp.maximum(xp.log(x), _BCE_LOG_FLOOR)
+            self.log_1mx = xp.maximum(xp.log1p(-x), _BCE_LOG_FLOOR)
+        self.x, self.y = x, y
+        return -(y * (self.log_x - self.log_1mx) + self.log_1mx)
+
+    def backward(self, grad: Array) -> tuple[Array | None, Array | None]:
+        xp = get_array_module(grad)
+        x, y = self.x, self.y
+        grad_x = None
+        if self.needs_grad[0]:
+            grad_x = grad * (x - y) / xp.maximum(x * (1 - x), _BCE_GRAD_EPS)
+        grad_y = grad * (self.log_1mx - self.log_x) if self.needs_grad[1] else None
+        return grad_x, grad_y
+
+
+def binary_cross_entropy(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"
+) -> Tensor:
+    """Binary cross-entropy between probabilities and targets in [0, 1].
+
+    ``l = -w (y log x + (1 - y) log(1 - x))`` with the logs clamped at -100 (as PyTorch);
+    ``"mean"`` averages over all elements.
+
+    Args:
+        input: Probabilities in [0, 1].
+        target: Targets of the same shape (hard or soft labels).
+        weight: Optional weights broadcastable to the input's shape.
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+
+    Returns:
+        The loss: a scalar, or the input's shape for ``"none"``.
+    """
+    _check_reduction(reduction)
+    _check_same_shape("binary_cross_entropy", input, target)
+    x = input._floating()
+    if x.numel() and bool(((x.data < 0) | (x.data > 1)).any()):
+        raise ValueError(
+            "binary_cross_entropy needs probabilities in [0, 1] as input; "
+            "use binary_cross_entropy_with_logits for logits"
+        )
+    loss = BinaryCrossEntropy.apply(*x._other(target))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """Binary cross-entropy on logits: ``sigmoid`` and the loss in one stable expression.
+
+    ``l = w ((1 - y) x + (1 + (p - 1) y) softplus(-x))`` with ``p = pos_weight`` (1 if
+    None), which equals ``-w (p y log σ(x) + (1 - y) log(1 - σ(x)))`` without overflow.
+
+    Args:
+        input: Logits.
+        target: Targets in [0, 1] of the same shape.
+        weight: Optional weights broadcastable to the input's shape.
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+        pos_weight: Optional weight of the positive class, broadcast along the last axis
+            (one per class for multi-label targets).
+
+    Returns:
+        The loss: a scalar, or the input's shape for ``"none"``.
+    """
+    _check_reduction(reduction)
+    _check_same_shape("binary_cross_entropy_with_logits", input, target)
+    x, y = input._floating()._other(target)
+    log_sigmoid_neg = Softplus.apply(-x, beta=1.0, threshold=math.inf)  # -log σ(x)
+    if pos_weight is not None:
+        log_sigmoid_neg = log_sigmoid_neg * ((pos_weight - 1) * y + 1)
+    loss = (1 - y) * x + log_sigmoid_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+# The seed's spellings. NOTE: the seed's bce_loss took logits (it was binary
+# cross-entropy with logits), so that is what the alias points to.
+cross_entropy_loss = cross_entropy
+bce_loss = binary_cross_entropy_with_logits

@@ -1,3 +1,472 @@
-"""(being written)"""
+"""Pooling: ``max_pool1d/2d``, ``avg_pool1d/2d``, ``adaptive_avg_pool1d/2d``.
 
-__all__: list[str] = []
+NOTE: pooling is a primitive for speed. Windowed pools loop over the KH*KW kernel
+offsets, each handling that offset of every window at once through a strided view (NumPy
+reduces tiny trailing window axes slowly; whole-array elementwise ops are fast); no loop
+runs over pixels or samples. Max pooling copies the windows once so that the loop reads
+contiguous memory, and keeps only a small integer argmax per output for backward.
+Adaptive pooling is two matrix products with averaging matrices. 1-D ops run the 2-D
+kernels on a unit height.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from auto_compyute._core.autograd import Array, Op
+from auto_compyute._core.devices import get_array_module
+from auto_compyute._core.tensor import Tensor
+from auto_compyute.nn.functional._windows import Pair, Padding2d, crop2d, pad2d, tuple_arg, windows
+
+__all__ = [
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "max_pool1d",
+    "max_pool2d",
+    "maxpool1d",
+    "maxpool2d",
+]
+
+
+def _lowest(dtype: Any) -> Any:
+    """The padding value that never wins a maximum."""
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _disjoint(kernel: Pair, stride: Pair, dilation: Pair) -> bool:
+    """True if no input element belongs to two windows, so per-offset writes never collide."""
+    return all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+
+
+def _max_argmax(
+    x: Array, kernel: Pair, stride: Pair, padding: Padding2d, dilation: Pair, out_size: Pair
+) -> tuple[Array, Array]:
+    """The maximum of each window of x (N, C, H, W) and its first position in the window (row-major)."""
+    xp = get_array_module(x)
+    count = kernel[0] * kernel[1]
+    x = pad2d(x, padding, _lowest(x.dtype))
+    cols = windows(x, kernel, stride, dilation, out_size).reshape(count, *x.shape[:2], *out_size)
+    out = cols[0].copy()
+    index = xp.zeros(out.shape, dtype=np.int8 if count < 128 else np.int32)
+    for k in range(1, count):
+        better = cols[k] > out
+        xp.maximum(out, cols[k], out=out)
+        # NOTE: k only grows, so the maximum keeps the last strict improvement: the first
+        # position of the window's maximum.
+        xp.maximum(index, better * index.dtype.type(k), out=index)
+    return out, index
+
+
+class MaxPool(Op):
+    """Maximum over each window of x (N, C, [H,] W).
+
+    d/dx: each output's gradient goes to the first maximum of its window (row-major).
+    """
+
+    def forward(
+        self, x: Array, *, kernel: Pair, stride: Pair, padding: Padding2d, dilation: Pair, out_size: Pair
+    ) -> Array:
+        self.one_d = x.ndim == 3
+        x = x[:, :, None] if self.one_d else x
+        self.shape = x.shape
+        out, self.index = _max_argmax(x, kernel, stride, padding, dilation, out_size)
+        return out[:, :, 0] if self.one_d else out
+
+    def backward(self, grad: Array) -> Array:
+        kw = self.kwargs
+        grad = grad[:, :, None] if self.one_d else grad
+        (kh, kwd), (top, bottom), (left, right) = kw["kernel"], *kw["padding"]
+        xp = get_array_module(grad)
+        n, c, h, w = self.shape
+        dx = xp.zeros((n, c, h + top + bottom, w + left + right), dtype=grad.dtype)
+        view = windows(dx, kw["kernel"], kw["stride"], kw["dilation"], kw["out_size"])
+        disjoint = _disjoint(kw["kernel"], kw["stride"], kw["dilation"])
+        for k in range(kh * kwd):
+            target = view[k // kwd, k % kwd]
+            if disjoint:
+                xp.multiply(grad, self.index == k, out=target)
+            else:
+                target += grad * (self.index == k)
+        dx = crop2d(dx, kw["padding"])
+        return dx[:, :, 0] if self.one_d else dx
+
+
+class AvgPool(Op):
+    """Sum over each window of zero-padded x (N, C, [H,] W) divided by ``divisor``.
+
+    d/dx: each output's gradient, divided by its divisor, goes to every element of its window.
+    """
+
+    def forward(
+        self, x: Array, *, kernel: Pair, stride: Pair, padding: Padding2d, out_size: Pair, divisor: Any
+    ) -> Array:
+        self.one_d = x.ndim == 3
+        x = pad2d(x[:, :, None] if self.one_d else x, padding)
+        self.shape = x.shape
+        view = windows(x, kernel, stride, (1, 1), out_size)
+        out = view[0, 0].copy()
+        for k in range(1, kernel[0] * kernel[1]):
+            out += view[k // kernel[1], k % kernel[1]]
+        out /= divisor
+        return out[:, :, 0] if self.one_d else out
+
+    def backward(self, grad: Array) -> Array:
+        kw = self.kwargs
+        kernel = kw["kernel"]
+        xp = get_array_module(grad)
+        grad = (grad[:, :, None] if self.one_d else grad) / kw["divisor"]
+        dx = xp.zeros(self.shape, dtype=grad.dtype)
+        view = windows(dx, kernel, kw["stride"], (1, 1), kw["out_size"])
+        disjoint = _disjoint(kernel, kw["stride"], (1, 1))
+        for k in range(kernel[0] * kernel[1]):
+            if disjoint:
+                view[k // kernel[1], k % kernel[1]] = grad
+            else:
+                view[k // kernel[1], k % kernel[1]] += grad
+        dx = crop2d(dx, kw["padding"])
+        return dx[:, :, 0] if self.one_d else dx
+
+
+def _averaging_matrix(size: int, out: int) -> np.ndarray:
+    """(out, size) matrix averaging PyTorch's adaptive windows [floor(i*size/out), ceil((i+1)*size/out))."""
+    matrix = np.zeros((out, size))
+    for i in range(out):
+        start, end = i * size // out, -(-(i + 1) * size // out)
+        matrix[i, start:end] = 1.0 / (end - start)
+    return matrix
+
+
+def _both_axes(x: Array, rows: Array, cols: Array) -> Array:
+    """``rows @ x @ cols^T`` over the last two axes of x (N, C, H, W), as two 2-D BLAS products."""
+    n, c, h, w = x.shape
+    t = (x.reshape(-1, w) @ cols.T).reshape(n * c, h, -1)
+    t = t.transpose(0, 2, 1).reshape(-1, h) @ rows.T
+    return t.reshape(n, c, cols.shape[0], rows.shape[0]).transpose(0, 1, 3, 2).copy()
+
+
+class AdaptiveAvgPool(Op):
+    """Average over PyTorch's adaptive windows: out = A_h @ x @ A_w^T; d/dx = A_h^T @ g @ A_w."""
+
+    def forward(self, x: Array, *, out_size: Pair) -> Array:
+        self.one_d = x.ndim == 3
+        x = x[:, :, None] if self.one_d else x
+        xp = get_array_module(x)
+        self.rows = xp.asarray(_averaging_matrix(x.shape[2], out_size[0]), dtype=x.dtype)
+        self.cols = xp.asarray(_averaging_matrix(x.shape[3], out_size[1]), dtype=x.dtype)
+        out = _both_axes(x, self.rows, self.cols)
+        return out[:, :, 0] if self.one_d else out
+
+    def backward(self, grad: Array) -> Array:
+        dx = _both_axes(grad[:, :, None] if self.one_d else grad, self.rows.T, self.cols.T)
+        return dx[:, :, 0] if self.one_d else dx
+
+
+# --------------------------------------------------------------------------- arguments
+def _lift(op: str, x: Tensor, spatial: int) -> tuple[Tensor, bool]:
+    """Check the rank and add a batch axis to an unbatched input."""
+    if x.ndim == spatial + 1:
+        return x.unsqueeze(0), True
+    if x.ndim != spatial + 2:
+        dims = "H, W" if spatial == 2 else "L"
+        raise ValueError(
+            f"{op}: expected a {spatial + 2}-D input (N, C, {dims}) or a {spatial + 1}-D "
+            f"unbatched one, got shape {x.shape}"
+        )
+    return x, False
+
+
+def _out_size(length: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling output size, including its ceil_mode rule."""
+    span = length + 2 * p - d * (k - 1) - 1
+    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+    # NOTE: in ceil mode the last window must start inside the input or the left padding.
+    if ceil_mode and (out - 1) * s >= length + p:
+        out -= 1
+    return out
+
+
+def _window_args(
+    op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool, spatial: int
+) -> tuple[Pair, Pair, Padding2d, Pair, Pair]:
+    """Validate pooling arguments; return kernel, stride, padding, dilation and output size in 2-D."""
+    kernel = tuple_arg(kernel_size, spatial, "kernel_size")
+    strides = kernel if stride is None or stride == () or stride == [] else tuple_arg(stride, spatial, "stride")
+    pads = tuple_arg(padding, spatial, "padding")
+    dilations = tuple_arg(dilation, spatial, "dilation")
+    for name, values in (("kernel_size", kernel), ("stride", strides), ("dilation", dilations)):
+        if any(v < 1 for v in values):
+            raise ValueError(f"{op}: {name} must be positive, got {values}")
+    if any(p < 0 or p > k // 2 for p, k in zip(pads, kernel)):
+        raise ValueError(f"{op}: padding {pads} must be between 0 and half the kernel size {kernel}")
+    lengths = x.shape[2:]
+    sizes = tuple(
+        _out_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(lengths, kernel, strides, pads, dilations)
+    )
+    if any(n < 1 for n in sizes):
+        raise ValueError(
+            f"{op}: input of shape {x.shape} is too small for kernel_size {kernel} with padding "
+            f"{pads} and dilation {dilations} (output size {sizes})"
+        )
+    # NOTE: ceil mode may need windows past the right padding: pad more (never read as a maximum
+    # or counted in an average's divisor beyond what PyTorch counts).
+    padding2d = tuple(
+        (p, p + max(0, (o - 1) * s + d * (k - 1) + 1 - (n + 2 * p)))
+        for n, k, s, p, d, o in zip(lengths, kernel, strides, pads, dilations, sizes)
+    )
+    if spatial == 1:
+        return (1, *kernel), (1, *strides), ((0, 0), *padding2d), (1, *dilations), (1, *sizes)
+    return kernel, strides, padding2d, dilations, sizes  # type: ignore[return-value]
+
+
+def _divisor(
+    x: Tensor, kernel: Pair, stride: Pair, padding: Padding2d, out_size: Pair, count_include_pad: bool
+) -> Any:
+    """PyTorch's avg-pool divisor per output: the window clipped to the padded input (or to the input)."""
+    sizes = []
+    for n, k, s, (p, _), o in zip(x.shape[2:] if x.ndim == 4 else (1, x.shape[2]), kernel, stride, padding, out_size):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, n + p)
+        sizes.append(end - start if count_include_pad else np.minimum(end, n) - np.maximum(start, 0))
+    divisor = np.outer(sizes[0], sizes[1])
+    if (divisor == divisor.flat[0]).all():
+        return float(divisor.flat[0])
+    return get_array_module(x.data).asarray(divisor, dtype=x.dtype)
+
+
+def _max_indices(x: Tensor, args: tuple[Any, ...], spatial: int) -> Tensor:
+    """Flat indices ``h * W + w`` into each input plane of the chosen maxima (like PyTorch)."""
+    kernel, stride, padding, dilation, out_size = args
+    data = x.data[:, :, None] if spatial == 1 else x.data
+    xp = get_array_module(data)
+    offset = _max_argmax(data, kernel, stride, padding, dilation, out_size)[1].astype(xp.int64)
+    rows = xp.arange(out_size[0]).reshape(-1, 1) * stride[0] - padding[0][0]
+    cols = xp.arange(out_size[1]) * stride[1] - padding[1][0]
+    rows = rows + offset // kernel[1] * dilation[0]
+    cols = cols + offset % kernel[1] * dilation[1]
+    flat = rows * data.shape[3] + cols
+    return Tensor(flat[:, :, 0] if spatial == 1 else flat)
+
+
+def _max_pool(
+    op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool,
+    return_indices: bool, spatial: int,
+) -> Tensor | tuple[Tensor, Tensor]:
+    x, unbatched = _lift(op, x, spatial)
+    if x.dtype.kind not in "fiu":
+        raise TypeError(f"{op}: expected a numeric input, got dtype {x.dtype}")
+    args = _window_args(op, x, kernel_size, stride, padding, dilation, ceil_mode, spatial)
+    kernel, strides, pads, dilations, sizes = args
+    out = MaxPool.apply(x, kernel=kernel, stride=strides, padding=pads, dilation=dilations, out_size=sizes)
+    if not return_indices:
+        return out.squeeze(0) if unbatched else out
+    indices = _max_indices(x, args, spatial)
+    return (out.squeeze(0), indices.squeeze(0)) if unbatched else (out, indices)
+
+
+def _avg_pool(
+    op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool,
+    count_include_pad: bool, divisor_override: int | None, spatial: int,
+) -> Tensor:
+    x, unbatched = _lift(op, x, spatial)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point input, got dtype {x.dtype}")
+    kernel, strides, pads, _, sizes = _window_args(op, x, kernel_size, stride, padding, 1, ceil_mode, spatial)
+    if divisor_override is not None:
+        if not isinstance(divisor_override, int) or divisor_override < 1:
+            raise ValueError(f"{op}: divisor_override must be a positive int, got {divisor_override!r}")
+        divisor: Any = float(divisor_override)
+    else:
+        divisor = _divisor(x, kernel, strides, pads, sizes, count_include_pad)
+    out = AvgPool.apply(x, kernel=kernel, stride=strides, padding=pads, out_size=sizes, divisor=divisor)
+    return out.squeeze(0) if unbatched else out
+
+
+def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, spatial: int) -> Tensor:
+    x, unbatched = _lift(op, x, spatial)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point input, got dtype {x.dtype}")
+    if isinstance(output_size, int) or output_size is None:
+        output_size = (output_size,) * spatial
+    if not isinstance(output_size, tuple | list) or len(output_size) != spatial:
+        raise TypeError(f"{op}: output_size must be an int or a tuple of {spatial}, got {output_size!r}")
+    sizes = tuple(n if o is None else o for o, n in zip(output_size, x.shape[2:]))
+    if any(not isinstance(o, int) or o < 1 for o in sizes):
+        raise ValueError(f"{op}: output_size must be positive ints, got {output_size!r}")
+    out = AdaptiveAvgPool.apply(x, out_size=sizes if spatial == 2 else (1, *sizes))
+    return out.squeeze(0) if unbatched else out
+
+
+# --------------------------------------------------------------------------- functions
+def max_pool2d(
+    input: Tensor,  # noqa: A002  (PyTorch's name)
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+    dilation: int | tuple[int, int] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """2-D max pooling: the maximum of each (KH, KW) window of an input (N, C, H, W).
+
+    Output size per axis: ``(size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1``
+    (rounded up with ``ceil_mode``). Padding never wins a maximum.
+
+    Args:
+        input: Tensor of shape (N, C, H, W) or unbatched (C, H, W).
+        kernel_size: Window size, an int or (KH, KW).
+        stride: Step between windows; defaults to ``kernel_size``.
+        padding: Implicit padding on both sides, at most half the kernel size.
+        dilation: Spacing between window elements.
+        ceil_mode: Round the output size up instead of down (PyTorch's rule: the last
+            window must start inside the input or the left padding).
+        return_indices: Also return, per output, the flat index ``h * W + w`` of the chosen
+            maximum in its input plane.
+
+    Returns:
+        Tensor of shape (N, C, OH, OW), or the pair (output, int64 indices).
+
+    Example:
+        >>> F.max_pool2d(ac.randn(8, 3, 5, 7), 2).shape
+        (8, 3, 2, 3)
+    """
+    return _max_pool("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2)
+
+
+def max_pool1d(
+    input: Tensor,  # noqa: A002
+    kernel_size: int | tuple[int],
+    stride: int | tuple[int] | None = None,
+    padding: int | tuple[int] = 0,
+    dilation: int | tuple[int] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """1-D max pooling over an input (N, C, L); arguments as in ``max_pool2d``.
+
+    Args:
+        input: Tensor of shape (N, C, L) or unbatched (C, L).
+        kernel_size: Window size.
+        stride: Step between windows; defaults to ``kernel_size``.
+        padding: Implicit padding on both sides, at most half the kernel size.
+        dilation: Spacing between window elements.
+        ceil_mode: Round the output size up instead of down.
+        return_indices: Also return the index of each chosen maximum along L.
+
+    Returns:
+        Tensor of shape (N, C, OL), or the pair (output, int64 indices).
+
+    Example:
+        >>> F.max_pool1d(ac.randn(2, 3, 10), 3, stride=2).shape
+        (2, 3, 4)
+    """
+    return _max_pool("max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1)
+
+
+def avg_pool2d(
+    input: Tensor,  # noqa: A002
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """2-D average pooling: the mean of each (KH, KW) window of an input (N, C, H, W).
+
+    Padding adds zeros. The divisor of a window is its size clipped to the padded input
+    (``count_include_pad=True``, PyTorch's default) or to the input itself, unless
+    ``divisor_override`` is given.
+
+    Args:
+        input: Tensor of shape (N, C, H, W) or unbatched (C, H, W).
+        kernel_size: Window size, an int or (KH, KW).
+        stride: Step between windows; defaults to ``kernel_size``.
+        padding: Zero padding on both sides, at most half the kernel size.
+        ceil_mode: Round the output size up instead of down.
+        count_include_pad: Count padding zeros in the divisor.
+        divisor_override: Divide every window sum by this number instead.
+
+    Returns:
+        Tensor of shape (N, C, OH, OW).
+
+    Example:
+        >>> F.avg_pool2d(ac.randn(8, 3, 5, 7), 3, stride=1, padding=1).shape
+        (8, 3, 5, 7)
+    """
+    return _avg_pool(
+        "avg_pool2d", input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 2
+    )
+
+
+def avg_pool1d(
+    input: Tensor,  # noqa: A002
+    kernel_size: int | tuple[int],
+    stride: int | tuple[int] | None = None,
+    padding: int | tuple[int] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """1-D average pooling over an input (N, C, L); arguments as in ``avg_pool2d``.
+
+    Args:
+        input: Tensor of shape (N, C, L) or unbatched (C, L).
+        kernel_size: Window size.
+        stride: Step between windows; defaults to ``kernel_size``.
+        padding: Zero padding on both sides, at most half the kernel size.
+        ceil_mode: Round the output size up instead of down.
+        count_include_pad: Count padding zeros in the divisor.
+
+    Returns:
+        Tensor of shape (N, C, OL).
+
+    Example:
+        >>> F.avg_pool1d(ac.randn(2, 3, 10), 2).shape
+        (2, 3, 5)
+    """
+    return _avg_pool("avg_pool1d", input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: int | tuple[int | None, int | None]) -> Tensor:  # noqa: A002
+    """2-D average pooling to a fixed output size, whatever the input size.
+
+    Output row ``i`` averages input rows ``floor(i * H / OH)`` to ``ceil((i + 1) * H / OH)``
+    (exclusive), and likewise for columns, as in PyTorch; windows may overlap or differ in size.
+
+    Args:
+        input: Tensor of shape (N, C, H, W) or unbatched (C, H, W).
+        output_size: (OH, OW), or one int for both; ``None`` keeps that input size.
+
+    Returns:
+        Tensor of shape (N, C, OH, OW).
+
+    Example:
+        >>> F.adaptive_avg_pool2d(ac.randn(2, 3, 7, 5), (3, 2)).shape
+        (2, 3, 3, 2)
+    """
+    return _adaptive_avg_pool("adaptive_avg_pool2d", input, output_size, 2)
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: int | tuple[int]) -> Tensor:  # noqa: A002
+    """1-D average pooling to a fixed output length (PyTorch's window formula).
+
+    Args:
+        input: Tensor of shape (N, C, L) or unbatched (C, L).
+        output_size: The output length OL.
+
+    Returns:
+        Tensor of shape (N, C, OL).
+
+    Example:
+        >>> F.adaptive_avg_pool1d(ac.randn(2, 3, 10), 4).shape
+        (2, 3, 4)
+    """
+    return _adaptive_avg_pool("adaptive_avg_pool1d", input, output_size, 1)
+
+
+# NOTE: spellings of the original AutoCompyute API, kept as aliases.
+maxpool2d = max_pool2d
+maxpool1d = max_pool1d

@@ -1,3 +1,112 @@
-"""(being written)"""
+"""Lookups by integer index: ``embedding`` and ``one_hot``."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+import numpy as np
+
+from auto_compyute._core.autograd import Array, Op
+from auto_compyute._core.devices import get_array_module
+from auto_compyute._core.tensor import Tensor
+
+__all__ = ["embedding", "one_hot"]
+
+
+class Embedding(Op):
+    """weight[indices] (rows of a table); the gradient of each row sums the gradients of its uses.
+
+    The row ``padding_idx`` (if given) gets no gradient.
+
+    NOTE: a primitive for speed: one scatter-add into the table, and the padding row is
+    skipped without copying the table.
+    """
+
+    def forward(self, weight: Array, *, indices: Array, padding_idx: int | None) -> Array:
+        self.shape, self.dtype = weight.shape, weight.dtype
+        return weight[indices]
+
+    def backward(self, grad: Array) -> Array:
+        xp = get_array_module(grad)
+        table = xp.zeros(self.shape, dtype=self.dtype)
+        xp.add.at(table, self.kwargs["indices"].reshape(-1), grad.reshape(-1, self.shape[1]))
+        padding_idx = self.kwargs["padding_idx"]
+        if padding_idx is not None:
+            table[padding_idx] = 0
+        return table
+
+
+def _check_indices(name: str, input: Tensor) -> None:
+    if input.dtype.kind not in "iu":
+        raise TypeError(f"{name} needs integer indices, got dtype {input.dtype}")
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Look up rows of an embedding table: ``weight[input]``.
+
+    Repeated indices accumulate their gradients in the same row; the row ``padding_idx``
+    gets no gradient (its value is used as it is).
+
+    Args:
+        input: Integer indices of any shape ``(*)``, each in ``[0, num_embeddings)``.
+        weight: The table, shape ``(num_embeddings, embedding_dim)``.
+        padding_idx: A row (negative counts from the end) excluded from the gradient.
+
+    Returns:
+        A tensor of shape ``(*, embedding_dim)``.
+
+    Example:
+        >>> table = ac.randn(10, 3, req_grad=True)
+        >>> F.embedding(ac.tensor([[1, 2], [1, 9]]), table).shape
+        (2, 2, 3)
+    """
+    _check_indices("embedding", input)
+    if weight.ndim != 2:
+        raise ValueError(
+            f"embedding needs a weight of shape (num_embeddings, embedding_dim), got {weight.shape}"
+        )
+    rows = weight.shape[0]
+    if padding_idx is not None:
+        if not -rows <= padding_idx < rows:
+            raise ValueError(
+                f"padding_idx {padding_idx} is out of range for a weight of shape {weight.shape}"
+            )
+        padding_idx %= rows
+    indices = input.data
+    if indices.size and bool(((indices < 0) | (indices >= rows)).any()):
+        bad = indices[(indices < 0) | (indices >= rows)].reshape(-1)[0]
+        raise IndexError(
+            f"embedding: index {int(bad)} is out of range for a weight of shape {weight.shape}"
+        )
+    return Embedding.apply(weight, indices=indices, padding_idx=padding_idx)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """One-hot encoding: ``(*)`` class indices become ``(*, num_classes)`` int64 rows of 0s and a 1.
+
+    Args:
+        tensor: Non-negative integer class indices.
+        num_classes: The number of classes; ``max(tensor) + 1`` if -1.
+
+    Returns:
+        An int64 tensor of shape ``(*, num_classes)``.
+
+    Example:
+        >>> F.one_hot(ac.tensor([0, 2]), 3)
+        Tensor([[1, 0, 0],
+                [0, 0, 1]])
+    """
+    _check_indices("one_hot", tensor)
+    labels = tensor.data
+    if num_classes == -1:
+        if labels.size == 0:
+            raise ValueError("one_hot cannot infer num_classes from an empty tensor; pass it")
+        num_classes = int(labels.max()) + 1
+    if num_classes < 0:
+        raise ValueError(f"num_classes must be -1 or non-negative, got {num_classes}")
+    if labels.size and (bool((labels < 0).any()) or int(labels.max()) >= num_classes):
+        raise ValueError(
+            f"one_hot needs class values in [0, {num_classes}), got values from "
+            f"{int(labels.min())} to {int(labels.max())}"
+        )
+    xp = get_array_module(labels)
+    encoded = labels[..., None] == xp.arange(num_classes)
+    return Tensor(encoded.astype(np.int64), device=tensor.device)

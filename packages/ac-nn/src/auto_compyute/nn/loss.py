@@ -1,0 +1,167 @@
+"""Loss layers: module forms of the losses in ``nn.functional``: ``criterion(input, target)``.
+
+Class weights and ``pos_weight`` are buffers, as in PyTorch, so they follow ``to()``.
+"""
+
+from __future__ import annotations
+
+from auto_compyute._core.tensor import Tensor
+from auto_compyute.nn import functional as F
+from auto_compyute.nn.functional.losses import _check_reduction
+from auto_compyute.nn.module import Module
+
+__all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "L1Loss",
+    "MSELoss",
+    "NLLLoss",
+    "SmoothL1Loss",
+]
+
+
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        _check_reduction(reduction)
+        self.reduction = reduction
+
+    def extra_repr(self) -> str:
+        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+
+
+class _WeightedLoss(_Loss):
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.register_buffer("weight", weight)
+
+
+class MSELoss(_Loss):
+    """Mean squared error (see ``F.mse_loss``).
+
+    Args:
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error (see ``F.l1_loss``).
+
+    Args:
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """Quadratic below ``beta``, linear above (see ``F.smooth_l1_loss``).
+
+    Args:
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+        beta: Where the loss changes from quadratic to linear.
+    """
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    """Cross-entropy between logits and class indices or probabilities (see ``F.cross_entropy``).
+
+    Args:
+        weight: Optional per-class weights of shape ``(C,)``.
+        ignore_index: A target value that contributes neither loss nor gradient.
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+        label_smoothing: The share of the target mass spread over all classes.
+
+    Example:
+        >>> criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
+        >>> loss = criterion(ac.randn(4, 3), ac.tensor([0, 2, 1, 1]))
+    """
+
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+    ) -> None:
+        super().__init__(weight, reduction)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.cross_entropy(
+            input,
+            target,
+            self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+        )
+
+
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of class indices given log-probabilities (see ``F.nll_loss``).
+
+    Args:
+        weight: Optional per-class weights of shape ``(C,)``.
+        ignore_index: A target value that contributes neither loss nor gradient.
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+    """
+
+    def __init__(
+        self, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean"
+    ) -> None:
+        super().__init__(weight, reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.nll_loss(
+            input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction
+        )
+
+
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy of probabilities (see ``F.binary_cross_entropy``).
+
+    Args:
+        weight: Optional weights broadcastable to the input's shape.
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_WeightedLoss):
+    """Binary cross-entropy of logits, computed stably (see ``F.binary_cross_entropy_with_logits``).
+
+    Args:
+        weight: Optional weights broadcastable to the input's shape.
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+        pos_weight: Optional weight of the positive class, broadcast along the last axis.
+    """
+
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        reduction: str = "mean",
+        pos_weight: Tensor | None = None,
+    ) -> None:
+        super().__init__(weight, reduction)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.binary_cross_entropy_with_logits(
+            input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
+        )

@@ -1,0 +1,171 @@
+"""Activation functions and layers: forward against NumPy, gradients against finite differences."""
+
+import math
+
+import numpy as np
+import pytest
+
+import auto_compyute as ac
+import auto_compyute.nn.functional as F
+from auto_compyute import nn
+from auto_compyute.nn.functional.activations import _erf
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    ac.manual_seed(0)
+    return np.random.default_rng(0)
+
+
+def _away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Values in ±[0.05, 3], so kinks at 0 are out of the finite-difference stencil."""
+    return rng.uniform(0.05, 3.0, shape) * rng.choice([-1.0, 1.0], shape)
+
+
+_erf_np = np.vectorize(math.erf)
+
+# name -> (ours, NumPy reference)
+CASES = {
+    "relu": (F.relu, lambda x: np.maximum(x, 0)),
+    "leaky_relu": (F.leaky_relu, lambda x: np.where(x > 0, x, 0.01 * x)),
+    "leaky_relu_0.2": (
+        lambda x: F.leaky_relu(x, negative_slope=0.2),
+        lambda x: np.where(x > 0, x, 0.2 * x),
+    ),
+    "elu": (F.elu, lambda x: np.where(x > 0, x, np.expm1(x))),
+    "elu_alpha": (lambda x: F.elu(x, alpha=0.5), lambda x: np.where(x > 0, x, 0.5 * np.expm1(x))),
+    "gelu": (F.gelu, lambda x: 0.5 * x * (1 + _erf_np(x / math.sqrt(2)))),
+    "gelu_tanh": (
+        lambda x: F.gelu(x, approximate="tanh"),
+        lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))),
+    ),
+    "silu": (F.silu, lambda x: x / (1 + np.exp(-x))),
+    "sigmoid": (F.sigmoid, lambda x: 1 / (1 + np.exp(-x))),
+    "tanh": (F.tanh, np.tanh),
+    "softmax": (
+        lambda x: F.softmax(x, dim=1),
+        lambda x: np.exp(x) / np.exp(x).sum(1, keepdims=True),
+    ),
+    "softmax_dim0": (
+        lambda x: F.softmax(x, 0),
+        lambda x: np.exp(x) / np.exp(x).sum(0, keepdims=True),
+    ),
+    "log_softmax": (
+        lambda x: F.log_softmax(x, dim=-1),
+        lambda x: x - np.log(np.exp(x).sum(-1, keepdims=True)),
+    ),
+    "softplus": (F.softplus, lambda x: np.log1p(np.exp(x))),
+    "softplus_beta_threshold": (
+        lambda x: F.softplus(x, beta=2.0, threshold=1.5),
+        lambda x: np.where(2 * x > 1.5, x, np.log1p(np.exp(2 * x)) / 2),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_forward_matches_numpy(name: str, rng: np.random.Generator) -> None:
+    ours, reference = CASES[name]
+    x = _away_from_zero(rng, (3, 4, 2))
+    result = ours(ac.tensor(x, dtype=ac.float64))
+    assert result.shape == x.shape and result.dtype == ac.float64
+    np.testing.assert_allclose(result.numpy(), reference(x), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gradients_match_finite_differences(name: str, rng: np.random.Generator) -> None:
+    ours, _ = CASES[name]
+    x = ac.tensor(_away_from_zero(rng, (3, 4)), dtype=ac.float64, req_grad=True)
+    assert ac.autograd.gradcheck(ours, [x])
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_float32_stays_float32(name: str, rng: np.random.Generator) -> None:
+    ours, _ = CASES[name]
+    x = ac.tensor(_away_from_zero(rng, (2, 3)), dtype=ac.float32, req_grad=True)
+    y = ours(x)
+    y.sum().backward()
+    assert y.dtype == ac.float32 and x.grad.dtype == np.float32
+
+
+def test_erf_is_accurate_to_double_precision() -> None:
+    x = np.concatenate([np.linspace(-7, 7, 20001), [-1.0, 1.0, 0.0, 1e-300, -40.0, 40.0]])
+    np.testing.assert_allclose(_erf(x), _erf_np(x), rtol=1e-15, atol=3e-16)
+    assert _erf(x.astype(np.float32)).dtype == np.float32
+
+
+def test_kinks_take_pytorch_subgradients() -> None:
+    x = ac.zeros(1, dtype=ac.float64, req_grad=True)
+    for fn, slope in ((F.relu, 0.0), (lambda t: F.leaky_relu(t, 0.2), 0.2), (F.elu, 1.0)):
+        x.grad = None
+        fn(x).sum().backward()
+        assert x.grad.tolist() == [slope]
+
+
+def test_extreme_inputs_stay_finite() -> None:
+    x = ac.tensor([-1000.0, -40.0, 40.0, 1000.0], dtype=ac.float64, req_grad=True)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        for fn in (F.gelu, F.elu, F.silu, F.softplus, lambda t: F.softplus(t, 0.5, 1e9)):
+            x.grad = None
+            y = fn(x)
+            y.sum().backward()
+            assert np.isfinite(y.numpy()).all() and np.isfinite(x.grad).all()
+    np.testing.assert_allclose(F.gelu(x).numpy(), [0.0, 0.0, 40.0, 1000.0], atol=1e-300)
+    expected = np.logaddexp(0, 0.5 * x.numpy()) / 0.5
+    np.testing.assert_allclose(F.softplus(x, 0.5, 1e9).numpy(), expected, rtol=1e-15)
+
+
+def test_softmax_without_dim_warns_and_uses_pytorch_rule() -> None:
+    x = ac.randn(2, 3)
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        y = F.softmax(x)
+    np.testing.assert_allclose(y.numpy(), F.softmax(x, 1).numpy())
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        y = F.log_softmax(ac.randn(2, 3, 4))
+    np.testing.assert_allclose(np.exp(y.numpy()).sum(axis=0), 1, rtol=1e-6)
+
+
+def test_softmax_dtype_argument() -> None:
+    assert F.softmax(ac.randn(2, 3), dim=1, dtype=ac.float64).dtype == ac.float64
+
+
+def test_gelu_rejects_unknown_approximation() -> None:
+    with pytest.raises(ValueError, match="'none' or 'tanh'"):
+        F.gelu(ac.randn(2), approximate="erf")
+    with pytest.raises(ValueError, match="'none' or 'tanh'"):
+        nn.GELU("fast")
+
+
+MODULES = [
+    (nn.ReLU(), F.relu),
+    (nn.LeakyReLU(0.3), lambda x: F.leaky_relu(x, 0.3)),
+    (nn.ELU(alpha=2.0), lambda x: F.elu(x, 2.0)),
+    (nn.GELU(), F.gelu),
+    (nn.GELU(approximate="tanh"), lambda x: F.gelu(x, "tanh")),
+    (nn.SiLU(), F.silu),
+    (nn.Sigmoid(), F.sigmoid),
+    (nn.Tanh(), F.tanh),
+    (nn.Softmax(dim=0), lambda x: F.softmax(x, 0)),
+    (nn.LogSoftmax(dim=1), lambda x: F.log_softmax(x, 1)),
+    (nn.Softplus(beta=2.0, threshold=3.0), lambda x: F.softplus(x, 2.0, 3.0)),
+]
+
+
+@pytest.mark.parametrize(("module", "function"), MODULES, ids=lambda m: type(m).__name__)
+def test_modules_apply_their_function(
+    module: nn.Module, function, rng: np.random.Generator
+) -> None:
+    x = ac.tensor(rng.standard_normal((3, 4)))
+    np.testing.assert_array_equal(module(x).numpy(), function(x).numpy())
+    assert list(module.parameters()) == [] and module.state_dict() == {}
+
+
+def test_module_reprs_and_inplace_flag() -> None:
+    assert repr(nn.ReLU()) == "ReLU()"
+    assert repr(nn.ReLU(inplace=True)) == "ReLU(inplace=True)"
+    assert repr(nn.LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
+    assert repr(nn.GELU("tanh")) == "GELU(approximate='tanh')"
+    assert repr(nn.Softmax(dim=-1)) == "Softmax(dim=-1)"
+    assert repr(nn.Softplus()) == "Softplus(beta=1.0, threshold=20.0)"
+    x = ac.tensor([-1.0, 2.0])
+    y = nn.ReLU(inplace=True)(x)
+    assert y.tolist() == [0.0, 2.0] and x.tolist() == [-1.0, 2.0]

@@ -1,0 +1,320 @@
+"""Convolutions: gradients against finite differences, shapes, errors and the layers."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import auto_compyute as ac
+import auto_compyute.nn.functional as F
+from auto_compyute import nn
+from auto_compyute.autograd import gradcheck
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    ac.manual_seed(0)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+def _tensors(rng, *shapes):
+    return [ac.tensor(rng.standard_normal(s), dtype=ac.float64, req_grad=True) for s in shapes]
+
+
+def _conv2d_reference(x, w, b, stride, padding, dilation, groups):
+    """Direct sum over output pixels (float64, slow, for small inputs only)."""
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    out = np.zeros((n, o, oh, ow))
+    og = o // groups
+    for oc, i, j in itertools.product(range(o), range(oh), range(ow)):
+        g = oc // og
+        patch = xp[:, g * cg : (g + 1) * cg, i * sh : i * sh + dh * (kh - 1) + 1 : dh,
+                   j * sw : j * sw + dw * (kw - 1) + 1 : dw]
+        out[:, oc, i, j] = (patch * w[oc]).sum(axis=(1, 2, 3)) + (0 if b is None else b[oc])
+    return out
+
+
+# ------------------------------------------------------------------------------ forward
+@pytest.mark.parametrize("stride", [1, 2, (2, 1)])
+@pytest.mark.parametrize("padding", [0, 1, (0, 2)])
+@pytest.mark.parametrize("dilation", [1, (2, 1)])
+@pytest.mark.parametrize("groups", [1, 2])
+@pytest.mark.parametrize("width", [7, 19])  # below and above the batch-last threshold
+def test_conv2d_matches_direct_sum(rng, stride, padding, dilation, groups, width):
+    x = rng.standard_normal((3, 4, 6, width))
+    w = rng.standard_normal((6, 4 // groups, 3, 2))
+    b = rng.standard_normal(6)
+    pair = lambda v: v if isinstance(v, tuple) else (v, v)  # noqa: E731
+    expected = _conv2d_reference(x, w, b, pair(stride), pair(padding), pair(dilation), groups)
+    out = F.conv2d(ac.tensor(x), ac.tensor(w), ac.tensor(b), stride, padding, dilation, groups)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_rectangular_shapes():
+    assert F.conv2d(ac.randn(2, 3, 5, 7), ac.randn(4, 3, 3, 3)).shape == (2, 4, 3, 5)
+    assert F.conv2d(ac.randn(2, 3, 5, 7), ac.randn(4, 3, 1, 3)).shape == (2, 4, 5, 5)
+    assert F.conv2d(ac.randn(2, 3, 5, 7), ac.randn(4, 3, 3, 3), stride=(1, 2)).shape == (2, 4, 3, 3)
+    assert F.conv1d(ac.randn(2, 3, 10), ac.randn(4, 3, 3), stride=2).shape == (2, 4, 4)
+
+
+@pytest.mark.parametrize("kernel", [(3, 3), (2, 4), (4, 1)])
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_same_and_valid_padding(kernel, dilation):
+    x = ac.randn(1, 2, 5, 7)
+    w = ac.randn(3, 2, *kernel)
+    assert F.conv2d(x, w, padding="same", dilation=dilation).shape == (1, 3, 5, 7)
+    np.testing.assert_array_equal(F.conv2d(x, w, padding="valid").numpy(), F.conv2d(x, w).numpy())
+    assert F.conv1d(ac.randn(1, 2, 9), ac.randn(3, 2, kernel[1]), padding="same").shape == (1, 3, 9)
+
+
+def test_unbatched_inputs():
+    w = ac.randn(4, 3, 3, 3)
+    x = ac.randn(3, 5, 7)
+    np.testing.assert_allclose(F.conv2d(x, w).numpy(), F.conv2d(x.unsqueeze(0), w).numpy()[0])
+    assert F.conv1d(ac.randn(3, 9), ac.randn(4, 3, 3)).shape == (4, 7)
+    assert F.conv_transpose2d(ac.randn(3, 4, 5), ac.randn(3, 2, 3, 3)).shape == (2, 6, 7)
+
+
+def test_conv_transpose_is_the_adjoint_of_conv(rng):
+    # <conv(x, w), y> == <x, conv_transpose(y, w)> for every stride/padding/dilation/groups
+    for stride, padding, dilation, groups in itertools.product([1, 2], [0, 1], [1, 2], [1, 2]):
+        x = rng.standard_normal((2, 4, 7, 18))
+        w = rng.standard_normal((6, 4 // groups, 3, 2))
+        out = F.conv2d(ac.tensor(x), ac.tensor(w), None, stride, padding, dilation, groups)
+        y = rng.standard_normal(out.shape)
+        size = x.shape[2:]
+        extra = tuple(
+            n - ((m - 1) * stride - 2 * padding + dilation * (k - 1) + 1)
+            for n, m, k in zip(size, out.shape[2:], w.shape[2:])
+        )
+        back = F.conv_transpose2d(ac.tensor(y), ac.tensor(w), None, stride, padding, extra, groups, dilation)
+        assert back.shape == x.shape
+        np.testing.assert_allclose((out.numpy() * y).sum(), (x * back.numpy()).sum(), rtol=1e-10)
+
+
+def test_dtype_is_kept_and_no_graph_without_grad():
+    x, w = ac.randn(2, 3, 5, 7), ac.randn(4, 3, 3, 3, req_grad=True)
+    assert F.conv2d(x, w).dtype == ac.float32
+    with ac.no_grad():
+        out = F.conv2d(x, w)
+    assert not out.req_grad and out.grad_fn is None
+
+
+def test_only_the_needed_gradients_are_computed():
+    x, w = ac.randn(2, 3, 5, 7), ac.randn(4, 3, 3, 3, req_grad=True)
+    F.conv2d(x, w).sum().backward()
+    assert x.grad is None and w.grad.shape == w.shape
+
+
+# ---------------------------------------------------------------------------- gradients
+CONV_GRID = [  # stride, padding, dilation, groups; 'same' needs stride 1
+    (s, p, d, g)
+    for s, p, d, g in itertools.product([1, 2], [0, 1, "same", (1, 0)], [1, 2], [1, 2])
+    if not (p == "same" and s != 1)
+]
+
+
+@pytest.mark.parametrize(("stride", "padding", "dilation", "groups"), CONV_GRID)
+def test_conv2d_gradcheck(rng, stride, padding, dilation, groups):
+    x, w, b = _tensors(rng, (2, 4, 5, 6), (4, 4 // groups, 3, 2), (4,))
+    assert gradcheck(lambda *t: F.conv2d(*t, stride, padding, dilation, groups), [x, w, b])
+
+
+def test_conv2d_gradcheck_wide_image_without_bias(rng):
+    # an output wider than the batch-last threshold takes the other unfolding layout
+    x, w = _tensors(rng, (2, 2, 3, 20), (3, 2, 2, 3))
+    assert gradcheck(lambda a, b: F.conv2d(a, b, padding=(0, 1)), [x, w])
+    x, w = _tensors(rng, (1, 2, 3, 40), (4, 1, 2, 3))
+    assert gradcheck(lambda a, b: F.conv2d(a, b, stride=(1, 2), groups=2), [x, w])
+
+
+@pytest.mark.parametrize(("stride", "padding", "dilation", "groups"), CONV_GRID)
+def test_conv1d_gradcheck(rng, stride, padding, dilation, groups):
+    padding = 2 if padding == (1, 0) else padding
+    x, w, b = _tensors(rng, (2, 4, 9), (4, 4 // groups, 3), (4,))
+    assert gradcheck(lambda *t: F.conv1d(*t, stride, padding, dilation, groups), [x, w, b])
+
+
+TRANSPOSE_GRID = [
+    (s, p, op, d, g)
+    for s, p, op, d, g in itertools.product([1, 2, 3], [0, 1], [0, 1], [1, 2], [1, 2])
+    if op < s or op < d
+]
+
+
+@pytest.mark.parametrize(("stride", "padding", "output_padding", "dilation", "groups"), TRANSPOSE_GRID)
+def test_conv_transpose2d_gradcheck(rng, stride, padding, output_padding, dilation, groups):
+    x, w, b = _tensors(rng, (2, 4, 3, 4), (4, 4 // groups, 2, 3), (4,))
+    assert gradcheck(
+        lambda *t: F.conv_transpose2d(*t, stride, padding, output_padding, groups, dilation), [x, w, b]
+    )
+
+
+@pytest.mark.parametrize(("stride", "padding", "output_padding", "dilation", "groups"), TRANSPOSE_GRID)
+def test_conv_transpose1d_gradcheck(rng, stride, padding, output_padding, dilation, groups):
+    x, w, b = _tensors(rng, (2, 4, 5), (4, 6 // groups if groups == 2 else 3, 3), (6 if groups == 2 else 3,))
+    assert gradcheck(
+        lambda *t: F.conv_transpose1d(*t, stride, padding, output_padding, groups, dilation), [x, w, b]
+    )
+
+
+def test_conv_transpose2d_gradcheck_wide_image(rng):
+    x, w = _tensors(rng, (2, 2, 2, 17), (2, 3, 2, 2))
+    assert gradcheck(lambda a, b: F.conv_transpose2d(a, b, stride=2, padding=(0, 1)), [x, w])
+
+
+def test_second_backward_is_refused():
+    x, w = ac.randn(1, 2, 4, 4, req_grad=True), ac.randn(3, 2, 3, 3, req_grad=True)
+    y = F.conv2d(x, w).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        y.backward()
+
+
+# ------------------------------------------------------------------------------- errors
+def test_wrong_channel_count_names_both_shapes():
+    with pytest.raises(ValueError, match=r"weight of shape \(4, 3, 3, 3\).*input of shape \(2, 5, 7, 7\)"):
+        F.conv2d(ac.randn(2, 5, 7, 7), ac.randn(4, 3, 3, 3))
+    with pytest.raises(ValueError, match=r"\(6, 2, 3\).*groups=2.*4 channels.*\(2, 3, 9\)"):
+        F.conv1d(ac.randn(2, 3, 9), ac.randn(6, 2, 3), groups=2)
+    with pytest.raises(ValueError, match=r"weight of shape \(4, 2, 3, 3\).*input of shape \(1, 3, 5, 5\)"):
+        F.conv_transpose2d(ac.randn(1, 3, 5, 5), ac.randn(4, 2, 3, 3))
+
+
+def test_groups_must_divide_channels():
+    with pytest.raises(ValueError, match=r"groups=2 must divide.*\(5, 2, 3, 3\)"):
+        F.conv2d(ac.randn(1, 4, 5, 5), ac.randn(5, 2, 3, 3), groups=2)
+    with pytest.raises(ValueError, match=r"groups=2 must divide.*in_channels"):
+        F.conv_transpose2d(ac.randn(1, 3, 5, 5), ac.randn(3, 2, 3, 3), groups=2)
+    with pytest.raises(ValueError, match="groups must be a positive int"):
+        F.conv2d(ac.randn(1, 4, 5, 5), ac.randn(4, 4, 3, 3), groups=0)
+    with pytest.raises(ValueError, match="divisible by groups=3"):
+        nn.Conv2d(4, 6, 3, groups=3)
+
+
+def test_argument_errors():
+    x, w = ac.randn(1, 2, 5, 5), ac.randn(3, 2, 3, 3)
+    with pytest.raises(ValueError, match="'same' needs stride 1"):
+        F.conv2d(x, w, stride=2, padding="same")
+    with pytest.raises(ValueError, match="padding must be 'same', 'valid'"):
+        F.conv2d(x, w, padding="full")
+    with pytest.raises(ValueError, match="non-negative"):
+        F.conv2d(x, w, padding=-1)
+    with pytest.raises(ValueError, match="stride must be positive"):
+        F.conv2d(x, w, stride=0)
+    with pytest.raises(TypeError, match="tuple of 2 ints"):
+        F.conv2d(x, w, stride=(1, 2, 3))
+    with pytest.raises(ValueError, match=r"kernel \(5, 5\).*larger than the padded input \(3, 3\)"):
+        F.conv2d(ac.randn(1, 2, 3, 3), ac.randn(3, 2, 3, 3), dilation=2)
+    with pytest.raises(ValueError, match="4-D input"):
+        F.conv2d(ac.randn(5, 5), w)
+    with pytest.raises(ValueError, match="4-D weight"):
+        F.conv2d(x, ac.randn(3, 2, 3))
+    with pytest.raises(ValueError, match=r"bias must have shape \(3,\)"):
+        F.conv2d(x, w, ac.randn(2))
+    with pytest.raises(TypeError, match="input float64, weight float32"):
+        F.conv2d(x.double(), w)
+    with pytest.raises(TypeError, match="floating-point"):
+        F.conv2d(ac.zeros(1, 2, 5, 5, dtype=ac.int64), ac.zeros(3, 2, 3, 3, dtype=ac.int64))
+
+
+def test_transpose_argument_errors():
+    x, w = ac.randn(1, 2, 5, 5), ac.randn(2, 3, 3, 3)
+    with pytest.raises(ValueError, match="smaller than either stride"):
+        F.conv_transpose2d(x, w, stride=2, output_padding=2)
+    with pytest.raises(ValueError, match="an int or a tuple"):
+        F.conv_transpose2d(x, w, padding="same")
+    with pytest.raises(ValueError, match="empty output"):
+        F.conv_transpose2d(ac.randn(1, 2, 1, 1), w, padding=2)
+
+
+# ------------------------------------------------------------------------------- layers
+def test_conv_layers_parameters_and_init():
+    conv = nn.Conv2d(4, 6, (3, 2), groups=2)
+    assert [name for name, _ in conv.named_parameters()] == ["weight", "bias"]
+    assert conv.weight.shape == (6, 2, 3, 2) and conv.bias.shape == (6,)
+    bound = 1 / math.sqrt(2 * 3 * 2)  # kaiming_uniform_(a=sqrt(5)) on fan_in = in/groups * KH * KW
+    assert np.abs(conv.weight.numpy()).max() <= bound and np.abs(conv.bias.numpy()).max() <= bound
+    assert np.abs(conv.weight.numpy()).max() > 0.8 * bound
+    up = nn.ConvTranspose2d(4, 6, 3, groups=2)
+    assert up.weight.shape == (4, 3, 3, 3)
+    assert np.abs(up.bias.numpy()).max() <= 1 / math.sqrt(3 * 9)
+    assert nn.Conv1d(3, 5, 4, bias=False).bias is None
+    assert nn.ConvTranspose1d(3, 5, 4).weight.shape == (3, 5, 4)
+    assert nn.Conv2d(1, 2, 3, dtype=ac.float64).weight.dtype == ac.float64
+
+
+def test_conv_layers_forward_use_the_functional_ops(rng):
+    x = ac.tensor(rng.standard_normal((2, 4, 6, 7)), dtype=ac.float32)
+    conv = nn.Conv2d(4, 6, 3, stride=(1, 2), padding=1, dilation=(2, 1), groups=2)
+    expected = F.conv2d(x, conv.weight, conv.bias, (1, 2), 1, (2, 1), 2)
+    np.testing.assert_array_equal(conv(x).numpy(), expected.numpy())
+    up = nn.ConvTranspose2d(4, 2, 3, stride=2, output_padding=1)
+    np.testing.assert_array_equal(
+        up(x).numpy(), F.conv_transpose2d(x, up.weight, up.bias, 2, 0, 1).numpy()
+    )
+    assert up(x).shape == (2, 2, 14, 16)
+    assert up(x, output_size=(13, 15)).shape == (2, 2, 13, 15)
+    with pytest.raises(ValueError, match=r"axis 0 must lie in \[13, 14\]"):
+        up(x, output_size=(12, 15))
+    x1 = ac.randn(2, 3, 10)
+    assert nn.Conv1d(3, 5, 3, padding="same")(x1).shape == (2, 5, 10)
+    assert nn.ConvTranspose1d(3, 5, 3, stride=2)(x1, output_size=[22]).shape == (2, 5, 22)
+
+
+def test_conv_layer_training_step_reduces_loss(rng):
+    conv = nn.Conv2d(2, 3, 3, padding=1)
+    x = ac.tensor(rng.standard_normal((4, 2, 5, 5)), dtype=ac.float32)
+    target = ac.tensor(rng.standard_normal((4, 3, 5, 5)), dtype=ac.float32)
+    optimizer = ac.optim.SGD(conv.parameters(), lr=0.1)
+    losses = []
+    for _ in range(5):
+        loss = ((conv(x) - target) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]
+
+
+def test_conv_layer_repr_and_aliases():
+    assert repr(nn.Conv2d(1, 16, 5)) == "Conv2d(1, 16, kernel_size=(5, 5), stride=(1, 1))"
+    assert repr(nn.Conv1d(2, 4, 3, padding="same", dilation=2, bias=False)) == (
+        "Conv1d(2, 4, kernel_size=(3,), stride=(1,), padding='same', dilation=(2,), bias=False)"
+    )
+    assert repr(nn.ConvTranspose2d(4, 2, 2, stride=2, output_padding=1, groups=2)) == (
+        "ConvTranspose2d(4, 2, kernel_size=(2, 2), stride=(2, 2), output_padding=(1, 1), groups=2)"
+    )
+    assert nn.Conv1D is nn.Conv1d and nn.Conv2D is nn.Conv2d
+    assert nn.ConvTranspose2D is nn.ConvTranspose2d
+    conv = nn.Conv2D(in_dim=3, out_dim=4, kernel_size=3)
+    assert conv.in_channels == 3 and conv.out_channels == 4
+
+
+def test_conv_layer_bad_arguments():
+    with pytest.raises(TypeError, match="missing required argument 'kernel_size'"):
+        nn.Conv2d(3, 4)
+    with pytest.raises(TypeError, match="missing required argument 'in_channels'"):
+        nn.Conv2d(out_channels=4, kernel_size=3)
+    with pytest.raises(TypeError, match="both in_channels=3 and in_dim=4"):
+        nn.Conv2d(3, 4, 3, in_dim=4)
+    with pytest.raises(ValueError, match="padding_mode='zeros'"):
+        nn.Conv2d(3, 4, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="'same' needs stride 1"):
+        nn.Conv2d(3, 4, 3, stride=2, padding="same")
+    with pytest.raises(ValueError, match="padding must be an int or a tuple"):
+        nn.ConvTranspose2d(3, 4, 3, padding="same")
+    with pytest.raises(ValueError, match="kernel_size must be positive"):
+        nn.Conv1d(3, 4, 0)
+    with pytest.raises(TypeError, match="floating-point dtype"):
+        nn.Conv2d(3, 4, 3, dtype=ac.int32)

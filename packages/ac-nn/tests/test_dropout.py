@@ -1,0 +1,59 @@
+"""Dropout (function and layer)."""
+
+import numpy as np
+import pytest
+
+import auto_compyute as ac
+import auto_compyute.nn.functional as F
+from auto_compyute import nn
+
+
+@pytest.fixture(autouse=True)
+def _seed() -> None:
+    ac.manual_seed(0)
+
+
+def test_inverted_dropout_values_and_rate() -> None:
+    x = ac.ones(100, 100)
+    y = F.dropout(x, p=0.3).numpy()
+    assert set(np.unique(y).tolist()) == {0.0, np.float32(1 / 0.7).item()}
+    assert abs((y == 0).mean() - 0.3) < 0.02
+    assert y.dtype == np.float32
+
+
+def test_dropout_is_reproducible_and_gradient_is_the_mask() -> None:
+    ac.manual_seed(5)
+    first = F.dropout(ac.randn(6, 4), 0.5)
+    ac.manual_seed(5)
+    x = ac.randn(6, 4, dtype=ac.float32, req_grad=True)
+    y = F.dropout(x, 0.5)
+    np.testing.assert_array_equal(y.numpy(), first.numpy())
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, (y.numpy() != 0) * np.float32(2.0))
+
+    def fn(t):
+        ac.manual_seed(2)
+        return F.dropout(t, 0.25)
+
+    assert ac.autograd.gradcheck(fn, [ac.randn(3, 4, dtype=ac.float64, req_grad=True)])
+
+
+def test_dropout_identity_and_extremes() -> None:
+    x = ac.randn(3, 3, req_grad=True)
+    assert F.dropout(x, 0.5, training=False) is x
+    assert F.dropout(x, 0.0) is x
+    zeros = F.dropout(x, 1.0)
+    assert (zeros.numpy() == 0).all() and zeros.req_grad
+    with pytest.raises(ValueError, match=r"in \[0, 1\], got 1.5"):
+        F.dropout(x, 1.5)
+
+
+def test_dropout_layer_follows_training_mode() -> None:
+    layer = nn.Dropout(0.5)
+    x = ac.ones(50, 50)
+    assert (layer(x).numpy() == 0).any()
+    layer.eval()
+    assert layer(x) is x
+    assert repr(layer) == "Dropout(p=0.5, inplace=False)"
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        nn.Dropout(-0.1)

@@ -1,0 +1,333 @@
+"""Loss functions and layers: hand-written NumPy forward, finite-difference gradients, errors."""
+
+import math
+
+import numpy as np
+import pytest
+
+import auto_compyute as ac
+import auto_compyute.nn.functional as F
+from auto_compyute import nn
+
+gradcheck = ac.autograd.gradcheck
+REDUCTIONS = ["none", "mean", "sum"]
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    ac.manual_seed(0)
+    return np.random.default_rng(0)
+
+
+def _t(array, req_grad: bool = False, dtype=ac.float64) -> ac.Tensor:
+    return ac.tensor(array, dtype=dtype, req_grad=req_grad)
+
+
+def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
+    return {"none": loss, "mean": loss.mean(), "sum": loss.sum()}[reduction]
+
+
+# ----------------------------------------------------------------- regression losses
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_regression_losses_forward(reduction: str, rng: np.random.Generator) -> None:
+    x, y = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    d = x - y
+    cases = {
+        "mse": (F.mse_loss(_t(x), _t(y), reduction=reduction), d**2),
+        "l1": (F.l1_loss(_t(x), _t(y), reduction=reduction), np.abs(d)),
+        "smooth_l1": (
+            F.smooth_l1_loss(_t(x), _t(y), reduction=reduction, beta=0.7),
+            np.where(np.abs(d) < 0.7, 0.5 * d**2 / 0.7, np.abs(d) - 0.35),
+        ),
+        "smooth_l1_beta0": (
+            F.smooth_l1_loss(_t(x), _t(y), reduction=reduction, beta=0.0),
+            np.abs(d),
+        ),
+    }
+    for name, (ours, elementwise) in cases.items():
+        expected = _reduce(elementwise, reduction)
+        assert ours.shape == np.shape(expected), name
+        np.testing.assert_allclose(ours.numpy(), expected, rtol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_regression_losses_with_weight(reduction: str, rng: np.random.Generator) -> None:
+    x, y, w = rng.standard_normal((2, 3)), rng.standard_normal((2, 3)), rng.random((2, 3))
+    for fn, elementwise in ((F.mse_loss, (x - y) ** 2), (F.l1_loss, np.abs(x - y))):
+        ours = fn(_t(x), _t(y), reduction=reduction, weight=_t(w))
+        weighted = elementwise * w
+        expected = weighted.sum() / w.sum() if reduction == "mean" else _reduce(weighted, reduction)
+        np.testing.assert_allclose(ours.numpy(), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_regression_losses_gradients(reduction: str, rng: np.random.Generator) -> None:
+    x = _t(rng.standard_normal((3, 4)), True)
+    y = _t(rng.standard_normal((3, 4)), True)
+    w = _t(rng.random((3, 4)))
+    assert gradcheck(lambda a, b: F.mse_loss(a, b, reduction=reduction), [x, y])
+    assert gradcheck(lambda a, b: F.mse_loss(a, b, reduction=reduction, weight=w), [x, y])
+    assert gradcheck(lambda a, b: F.l1_loss(a, b, reduction=reduction), [x, y])
+    assert gradcheck(lambda a, b: F.smooth_l1_loss(a, b, reduction, beta=0.5), [x, y])
+
+
+def test_regression_losses_reject_mismatched_shapes() -> None:
+    for fn in (F.mse_loss, F.l1_loss, F.smooth_l1_loss, F.binary_cross_entropy):
+        with pytest.raises(
+            ValueError, match=r"target shape \(3, 1\) differs from input shape \(3,\)"
+        ):
+            fn(ac.rand(3), ac.rand(3, 1))
+    with pytest.raises(ValueError, match=r"weight shape \(3,\).*\(2, 3\)"):
+        F.mse_loss(ac.rand(2, 3), ac.rand(2, 3), weight=ac.ones(3))
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        F.mse_loss(ac.rand(3), ac.rand(3), reduction="avg")
+    with pytest.raises(ValueError, match="beta >= 0"):
+        F.smooth_l1_loss(ac.rand(3), ac.rand(3), beta=-1.0)
+
+
+# --------------------------------------------------------------------- cross-entropy
+def _np_cross_entropy(x, t, weight=None, ignore_index=-100, reduction="mean", smoothing=0.0):
+    """Straight from the definition, class axis 1, loops over positions."""
+    x = np.moveaxis(x, 1, -1)
+    c = x.shape[-1]
+    w = np.ones(c) if weight is None else weight
+    top = x.max(-1, keepdims=True)
+    logp = x - top - np.log(np.exp(x - top).sum(-1, keepdims=True))
+    losses, total = np.zeros(t.shape), 0.0
+    for index in np.ndindex(t.shape):
+        if t[index] == ignore_index:
+            continue
+        k = t[index]
+        q = (1 - smoothing) * w[k] * np.eye(c)[k] + smoothing / c * w
+        losses[index] = -(q * logp[index]).sum()
+        total += w[k]
+    if reduction == "mean":
+        return losses.sum() / total
+    return losses.sum() if reduction == "sum" else losses
+
+
+CE_SHAPES = [((4, 3), (4,)), ((2, 3, 4), (2, 4)), ((2, 3, 2, 2), (2, 2, 2))]
+
+
+@pytest.mark.parametrize(("x_shape", "t_shape"), CE_SHAPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("smoothing", [0.0, 0.25])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_forward_and_gradients(
+    x_shape, t_shape, reduction, smoothing, weighted, rng: np.random.Generator
+) -> None:
+    x = rng.standard_normal(x_shape) * 2
+    t = rng.integers(0, 3, t_shape)
+    t.reshape(-1)[1] = -1  # a custom ignore_index
+    w = rng.uniform(0.5, 2.0, 3) if weighted else None
+    if weighted:
+        w[2] = 0.0  # a class without weight still takes part in label smoothing
+    ours = F.cross_entropy(
+        _t(x),
+        ac.tensor(t),
+        weight=None if w is None else _t(w),
+        ignore_index=-1,
+        reduction=reduction,
+        label_smoothing=smoothing,
+    )
+    expected = _np_cross_entropy(x, t, w, -1, reduction, smoothing)
+    assert ours.shape == np.shape(expected) and ours.dtype == ac.float64
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=1e-12, atol=1e-14)
+
+    weight = None if w is None else _t(w)
+
+    def fn(logits):
+        return F.cross_entropy(logits, ac.tensor(t), weight, -1, reduction, smoothing)
+
+    assert gradcheck(fn, [_t(x, True)])
+
+
+def test_cross_entropy_default_ignore_index_and_all_ignored(rng: np.random.Generator) -> None:
+    x = _t(rng.standard_normal((3, 4)), True)
+    t = np.array([1, -100, 3])
+    np.testing.assert_allclose(
+        F.cross_entropy(x, ac.tensor(t)).numpy(), _np_cross_entropy(x.numpy(), t), rtol=1e-12
+    )
+    loss = F.cross_entropy(x, ac.tensor([-100, -100, -100]))
+    assert math.isnan(loss.item())
+    loss.backward()
+    assert (x.grad == 0).all()
+    x.grad = None
+    loss = F.nll_loss(x, ac.tensor([-100, -100, -100]))
+    assert math.isnan(loss.item())
+    loss.backward()
+    assert (x.grad == 0).all()
+
+
+def test_cross_entropy_is_exact_for_huge_logits() -> None:
+    loss = F.cross_entropy(ac.tensor([[1000.0, 0.0]]), ac.tensor([1]))
+    assert loss.item() == 1000.0
+    x = ac.tensor([[1e4, -1e4, 0.0], [0.0, 3e4, 0.0]], dtype=ac.float32, req_grad=True)
+    loss = F.cross_entropy(x, ac.tensor([1, 1]), reduction="none")
+    np.testing.assert_array_equal(loss.numpy(), [2e4, 0.0])
+    loss.sum().backward()
+    np.testing.assert_array_equal(x.grad, [[1.0, -1.0, 0.0], [0.0, 0.0, 0.0]])
+
+
+@pytest.mark.parametrize("dtype", [ac.uint8, ac.int8, ac.int16, ac.int32, ac.int64])
+def test_cross_entropy_accepts_any_integer_target_dtype(dtype, rng: np.random.Generator) -> None:
+    x = _t(rng.standard_normal((4, 3)))
+    t = np.array([0, 2, 1, 1])
+    loss = F.cross_entropy(x, ac.tensor(t, dtype=dtype))
+    np.testing.assert_allclose(loss.numpy(), _np_cross_entropy(x.numpy(), t), rtol=1e-12)
+
+
+def test_cross_entropy_unbatched_input(rng: np.random.Generator) -> None:
+    x = rng.standard_normal(5)
+    loss = F.cross_entropy(_t(x), ac.tensor(3), reduction="none")
+    assert loss.shape == ()
+    np.testing.assert_allclose(loss.item(), -(x[3] - np.log(np.exp(x).sum())), rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_with_class_probabilities(reduction: str, rng: np.random.Generator) -> None:
+    x = rng.standard_normal((3, 4, 2))
+    y = rng.random((3, 4, 2))
+    y /= y.sum(1, keepdims=True)
+    w = rng.uniform(0.5, 2, 4)
+    smooth = 0.2 * 1 / 4 + 0.8 * y
+    logp = x - np.log(np.exp(x).sum(1, keepdims=True))
+    expected = _reduce(-(w[None, :, None] * smooth * logp).sum(1), reduction)
+    ours = F.cross_entropy(_t(x), _t(y), _t(w), reduction=reduction, label_smoothing=0.2)
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=1e-12)
+
+    def fn(a, b):
+        return F.cross_entropy(a, b, _t(w), reduction=reduction, label_smoothing=0.2)
+
+    assert gradcheck(fn, [_t(x, True), _t(y, True)])
+
+
+def test_cross_entropy_errors() -> None:
+    x = ac.randn(3, 4)
+    with pytest.raises(
+        ValueError, match=r"target of shape \(3,\).*input of shape \(3, 4\).*\(2,\)"
+    ):
+        F.cross_entropy(x, ac.tensor([0, 1]))
+    with pytest.raises(IndexError, match=r"target 4 is out of bounds for 4 classes"):
+        F.cross_entropy(x, ac.tensor([0, 4, 1]))
+    with pytest.raises(IndexError, match=r"target -3 is out of bounds"):
+        F.nll_loss(x, ac.tensor([0, -3, 1]))
+    with pytest.raises(ValueError, match=r"weight must have shape \(4,\).*got \(3,\)"):
+        F.cross_entropy(x, ac.tensor([0, 1, 2]), weight=ac.ones(3))
+    with pytest.raises(ValueError, match=r"target of the input's shape \(3, 4\), got \(3, 2\)"):
+        F.cross_entropy(x, ac.rand(3, 2))
+    with pytest.raises(TypeError, match="integer class indices"):
+        F.cross_entropy(x, ac.tensor([True, False, True]))
+    with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\]"):
+        F.cross_entropy(x, ac.tensor([0, 1, 2]), label_smoothing=1.5)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        F.cross_entropy(x, ac.tensor([0, 1, 2]), reduction="batchmean")
+
+
+# ------------------------------------------------------------------------------- NLL
+@pytest.mark.parametrize(("x_shape", "t_shape"), CE_SHAPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_nll_loss_forward_and_gradients(x_shape, t_shape, reduction, rng: np.random.Generator):
+    x = rng.standard_normal(x_shape)
+    t = rng.integers(0, 3, t_shape)
+    t.reshape(-1)[0] = 7
+    w = rng.uniform(0.5, 2.0, 3)
+    picked = np.take_along_axis(x, np.expand_dims(np.where(t == 7, 0, t), 1), 1).squeeze(1)
+    losses = -picked * w[np.where(t == 7, 0, t)] * (t != 7)
+    total = (w[np.where(t == 7, 0, t)] * (t != 7)).sum()
+    expected = losses.sum() / total if reduction == "mean" else _reduce(losses, reduction)
+    ours = F.nll_loss(_t(x), ac.tensor(t), _t(w), ignore_index=7, reduction=reduction)
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=1e-12)
+    assert gradcheck(lambda a: F.nll_loss(a, ac.tensor(t), _t(w), 7, reduction), [_t(x, True)])
+
+
+# --------------------------------------------------------------- binary cross-entropy
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_cross_entropy(reduction: str, rng: np.random.Generator) -> None:
+    p, y, w = rng.uniform(0.05, 0.95, (3, 4)), rng.random((3, 4)), rng.random(4)
+    expected = _reduce(-w * (y * np.log(p) + (1 - y) * np.log(1 - p)), reduction)
+    ours = F.binary_cross_entropy(_t(p), _t(y), _t(w), reduction=reduction)
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=1e-12)
+
+    def fn(a, b):
+        return F.binary_cross_entropy(a, b, _t(w), reduction)
+
+    assert gradcheck(fn, [_t(p, True), _t(y, True)])
+
+
+def test_binary_cross_entropy_clamps_logs_like_pytorch() -> None:
+    p = ac.tensor([0.0, 1.0, 0.0, 1.0], dtype=ac.float64, req_grad=True)
+    y = ac.tensor([1.0, 0.0, 0.0, 1.0], dtype=ac.float64)
+    loss = F.binary_cross_entropy(p, y, reduction="none")
+    np.testing.assert_array_equal(loss.numpy(), [100.0, 100.0, 0.0, 0.0])
+    loss.sum().backward()
+    np.testing.assert_array_equal(p.grad, [-1e12, 1e12, 0.0, 0.0])
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\]"):
+        F.binary_cross_entropy(ac.tensor([1.5]), ac.tensor([1.0]))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_cross_entropy_with_logits(reduction: str, rng: np.random.Generator) -> None:
+    x, y = rng.standard_normal((3, 4)) * 3, rng.random((3, 4))
+    w, pw = rng.random((3, 1)), rng.uniform(0.5, 3, 4)
+    s = 1 / (1 + np.exp(-x))
+    elementwise = -w * (pw * y * np.log(s) + (1 - y) * np.log(1 - s))
+    ours = F.binary_cross_entropy_with_logits(_t(x), _t(y), _t(w), reduction, _t(pw))
+    np.testing.assert_allclose(ours.numpy(), _reduce(elementwise, reduction), rtol=1e-12)
+    plain = F.binary_cross_entropy_with_logits(_t(x), _t(y), reduction=reduction)
+    expected = _reduce(-(y * np.log(s) + (1 - y) * np.log(1 - s)), reduction)
+    np.testing.assert_allclose(plain.numpy(), expected, rtol=1e-12)
+
+    def fn(a, b):
+        return F.binary_cross_entropy_with_logits(a, b, _t(w), reduction, _t(pw))
+
+    assert gradcheck(fn, [_t(x, True), _t(y, True)])
+
+
+def test_binary_cross_entropy_with_logits_is_stable() -> None:
+    x = ac.tensor([1000.0, -1000.0, 1000.0, -1000.0], req_grad=True)
+    y = ac.tensor([0.0, 1.0, 1.0, 0.0])
+    loss = F.binary_cross_entropy_with_logits(x, y, reduction="none")
+    np.testing.assert_array_equal(loss.numpy(), [1000.0, 1000.0, 0.0, 0.0])
+    loss.sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, -1.0, 0.0, 0.0])
+
+
+def test_seed_aliases() -> None:
+    assert F.cross_entropy_loss is F.cross_entropy
+    # NOTE: the seed's bce_loss took logits, so it maps to the logits version.
+    assert F.bce_loss is F.binary_cross_entropy_with_logits
+
+
+# ---------------------------------------------------------------------------- layers
+def test_loss_modules_match_functions(rng: np.random.Generator) -> None:
+    x, y = _t(rng.standard_normal((4, 3))), _t(rng.random((4, 3)))
+    t = ac.tensor([0, 2, 1, 2])
+    w = _t(rng.random(3))
+    pairs = [
+        (nn.MSELoss(reduction="sum")(x, y), F.mse_loss(x, y, reduction="sum")),
+        (nn.L1Loss()(x, y), F.l1_loss(x, y)),
+        (nn.SmoothL1Loss(beta=0.5)(x, y), F.smooth_l1_loss(x, y, beta=0.5)),
+        (
+            nn.CrossEntropyLoss(w, ignore_index=1, label_smoothing=0.1)(x, t),
+            F.cross_entropy(x, t, w, ignore_index=1, label_smoothing=0.1),
+        ),
+        (nn.NLLLoss(w, reduction="none")(x, t), F.nll_loss(x, t, w, reduction="none")),
+        (nn.BCELoss(w)(y, y), F.binary_cross_entropy(y, y, w)),
+        (
+            nn.BCEWithLogitsLoss(pos_weight=w)(x, y),
+            F.binary_cross_entropy_with_logits(x, y, pos_weight=w),
+        ),
+    ]
+    for module_result, function_result in pairs:
+        np.testing.assert_array_equal(module_result.numpy(), function_result.numpy())
+
+
+def test_loss_module_state_and_validation() -> None:
+    criterion = nn.CrossEntropyLoss(weight=ac.ones(3))
+    assert list(criterion.state_dict()) == ["weight"] and list(criterion.parameters()) == []
+    assert list(nn.BCEWithLogitsLoss(pos_weight=ac.ones(2)).state_dict()) == ["pos_weight"]
+    assert nn.CrossEntropyLoss().weight is None
+    assert repr(nn.MSELoss(reduction="sum")) == "MSELoss(reduction='sum')"
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        nn.MSELoss(reduction="avg")

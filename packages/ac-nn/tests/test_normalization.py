@@ -1,0 +1,252 @@
+"""Batch, layer, group and RMS normalization: NumPy forward, finite-difference gradients, layers."""
+
+import numpy as np
+import pytest
+
+import auto_compyute as ac
+import auto_compyute.nn.functional as F
+from auto_compyute import nn
+
+gradcheck = ac.autograd.gradcheck
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    ac.manual_seed(0)
+    return np.random.default_rng(0)
+
+
+def _t(array: np.ndarray, req_grad: bool = False) -> ac.Tensor:
+    return ac.tensor(array, dtype=ac.float64, req_grad=req_grad)
+
+
+def _np_batch_norm(x, weight, bias, eps=1e-5):
+    axes = (0, *range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * weight.reshape(shape) + bias.reshape(shape)
+
+
+# ------------------------------------------------------------------------- batch norm
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (3, 3, 2, 2)])
+def test_batch_norm_training_forward_and_running_stats(shape, rng: np.random.Generator) -> None:
+    x = rng.standard_normal(shape) * 2 + 1
+    w, b = rng.standard_normal(3), rng.standard_normal(3)
+    running_mean, running_var = _t(np.full(3, 0.5)), _t(np.full(3, 2.0))
+    y = F.batch_norm(_t(x), running_mean, running_var, _t(w), _t(b), training=True, momentum=0.2)
+    np.testing.assert_allclose(y.numpy(), _np_batch_norm(x, w, b), rtol=1e-12, atol=1e-12)
+    axes = (0, *range(2, x.ndim))
+    count = x.size // 3
+    np.testing.assert_allclose(running_mean.numpy(), 0.8 * 0.5 + 0.2 * x.mean(axis=axes))
+    unbiased = x.var(axis=axes) * count / (count - 1)
+    np.testing.assert_allclose(running_var.numpy(), 0.8 * 2.0 + 0.2 * unbiased)
+
+
+def test_batch_norm_eval_uses_running_stats(rng: np.random.Generator) -> None:
+    x = rng.standard_normal((4, 3, 2))
+    mean, var = rng.standard_normal(3), rng.uniform(0.5, 2, 3)
+    w, b = rng.standard_normal(3), rng.standard_normal(3)
+    y = F.batch_norm(_t(x), _t(mean), _t(var), _t(w), _t(b), training=False, eps=1e-3)
+    expected = (x - mean[:, None]) / np.sqrt(var[:, None] + 1e-3) * w[:, None] + b[:, None]
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 3, 4), (2, 3, 2, 2)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_gradients(shape, training: bool, rng: np.random.Generator) -> None:
+    x = _t(rng.standard_normal(shape), req_grad=True)
+    w, b = _t(rng.standard_normal(3), True), _t(rng.standard_normal(3), True)
+    mean, var = _t(rng.standard_normal(3)), _t(rng.uniform(0.5, 2, 3))
+    assert gradcheck(lambda x, w, b: F.batch_norm(x, mean, var, w, b, training=training), [x, w, b])
+
+
+def test_batch_norm_gradients_without_affine(rng: np.random.Generator) -> None:
+    x = _t(rng.standard_normal((4, 2, 3)), req_grad=True)
+    b = _t(rng.standard_normal(2), True)
+    assert gradcheck(lambda x: F.batch_norm(x, None, None, training=True), [x])
+    assert gradcheck(lambda x, b: F.batch_norm(x, None, None, None, b, training=True), [x, b])
+
+
+def test_batch_norm_errors() -> None:
+    with pytest.raises(ValueError, match=r"more than 1 value per channel.*\(1, 3\)"):
+        F.batch_norm(ac.randn(1, 3), None, None, training=True)
+    with pytest.raises(ValueError, match="running_mean and running_var"):
+        F.batch_norm(ac.randn(4, 3), None, None, training=False)
+    with pytest.raises(ValueError, match=r"weight must have shape \(3,\).*got \(4,\)"):
+        F.batch_norm(ac.randn(4, 3), None, None, ac.ones(4), training=True)
+    with pytest.raises(ValueError, match=r"running_mean must have shape \(3,\)"):
+        F.batch_norm(ac.randn(4, 3), ac.zeros(2), ac.ones(3))
+    with pytest.raises(ValueError, match=r"\(N, C, \*\)"):
+        F.batch_norm(ac.randn(4), None, None, training=True)
+
+
+# ------------------------------------------------------------------------- layer norm
+def _np_layer_norm(x, ndim, weight=None, bias=None, eps=1e-5):
+    axes = tuple(range(x.ndim - ndim, x.ndim))
+    mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    y = (x - mean) / np.sqrt(var + eps)
+    y = y if weight is None else y * weight
+    return y if bias is None else y + bias
+
+
+@pytest.mark.parametrize("normalized_shape", [4, (4,), (3, 4)])
+def test_layer_norm_forward(normalized_shape, rng: np.random.Generator) -> None:
+    x = rng.standard_normal((2, 3, 4)) * 3 - 1
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+    w, b = rng.standard_normal(shape), rng.standard_normal(shape)
+    y = F.layer_norm(_t(x), normalized_shape, _t(w), _t(b), eps=1e-4)
+    expected = _np_layer_norm(x, len(shape), w, b, eps=1e-4)
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-12, atol=1e-12)
+    bare = F.layer_norm(_t(x), normalized_shape)
+    np.testing.assert_allclose(bare.numpy(), _np_layer_norm(x, len(shape)), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("normalized_shape", [(4,), (3, 4)])
+def test_layer_norm_gradients(normalized_shape, rng: np.random.Generator) -> None:
+    x = _t(rng.standard_normal((2, 3, 4)), req_grad=True)
+    w = _t(rng.standard_normal(normalized_shape), True)
+    b = _t(rng.standard_normal(normalized_shape), True)
+    assert gradcheck(lambda x, w, b: F.layer_norm(x, normalized_shape, w, b), [x, w, b])
+    assert gradcheck(lambda x: F.layer_norm(x, normalized_shape), [x])
+    assert gradcheck(lambda x, w: F.layer_norm(x, normalized_shape, w), [x, w])
+
+
+def test_layer_norm_errors_name_the_shapes() -> None:
+    with pytest.raises(ValueError, match=r"normalized_shape \(5,\).*input shape \(2, 4\)"):
+        F.layer_norm(ac.randn(2, 4), (5,))
+    with pytest.raises(ValueError, match=r"weight must have shape \(4,\).*got \(3,\)"):
+        F.layer_norm(ac.randn(2, 4), 4, ac.ones(3))
+    with pytest.raises(TypeError, match="normalized_shape must be an int"):
+        F.layernorm(ac.randn(2, 4), ac.ones(4), ac.zeros(4))
+
+
+# ------------------------------------------------------------------------- group norm
+def _np_group_norm(x, groups, weight, bias, eps=1e-5):
+    n, c = x.shape[:2]
+    grouped = x.reshape(n, groups, -1)
+    mean, var = grouped.mean(-1, keepdims=True), grouped.var(-1, keepdims=True)
+    y = ((grouped - mean) / np.sqrt(var + eps)).reshape(x.shape)
+    shape = (c,) + (1,) * (x.ndim - 2)
+    return y * weight.reshape(shape) + bias.reshape(shape)
+
+
+@pytest.mark.parametrize(("shape", "groups"), [((2, 6, 3), 3), ((2, 4, 2, 2), 2), ((3, 4), 1)])
+def test_group_norm_forward_and_gradients(shape, groups, rng: np.random.Generator) -> None:
+    x = rng.standard_normal(shape)
+    c = shape[1]
+    w, b = rng.standard_normal(c), rng.standard_normal(c)
+    y = F.group_norm(_t(x), groups, _t(w), _t(b))
+    np.testing.assert_allclose(y.numpy(), _np_group_norm(x, groups, w, b), rtol=1e-12, atol=1e-12)
+    args = [_t(x, True), _t(w, True), _t(b, True)]
+    assert gradcheck(lambda x, w, b: F.group_norm(x, groups, w, b), args)
+    assert gradcheck(lambda x: F.group_norm(x, groups), args[:1])
+
+
+def test_group_norm_errors() -> None:
+    with pytest.raises(ValueError, match=r"6 channels .*\(2, 6, 3\).*4 groups"):
+        F.group_norm(ac.randn(2, 6, 3), 4)
+    with pytest.raises(ValueError, match="num_channels"):
+        nn.GroupNorm(4, 6)
+
+
+# --------------------------------------------------------------------------- RMS norm
+def test_rms_norm_forward_and_gradients(rng: np.random.Generator) -> None:
+    x = rng.standard_normal((2, 3, 4))
+    w = rng.standard_normal((3, 4))
+    y = F.rms_norm(_t(x), (3, 4), _t(w), eps=1e-3)
+    expected = x / np.sqrt((x**2).mean(axis=(1, 2), keepdims=True) + 1e-3) * w
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-12)
+    default = F.rms_norm(_t(x), 4)
+    eps = np.finfo(np.float64).eps
+    np.testing.assert_allclose(default.numpy(), x / np.sqrt((x**2).mean(-1, keepdims=True) + eps))
+    args = [_t(x, True), _t(w, True)]
+    assert gradcheck(lambda x, w: F.rms_norm(x, (3, 4), w), args)
+    assert gradcheck(lambda x: F.rms_norm(x, 4, eps=0.1), args[:1])
+    with pytest.raises(ValueError, match=r"normalized_shape \(5,\).*\(2, 3, 4\)"):
+        F.rms_norm(_t(x), 5)
+
+
+def test_seed_aliases() -> None:
+    assert F.batchnorm is F.batch_norm and F.layernorm is F.layer_norm
+    assert nn.Layernorm is nn.LayerNorm
+    assert issubclass(nn.Batchnorm, nn.Module)
+
+
+# ---------------------------------------------------------------------------- layers
+def test_batchnorm_module_state_and_modes(rng: np.random.Generator) -> None:
+    bn = nn.BatchNorm1d(3, momentum=0.5)
+    assert list(bn.state_dict()) == [
+        "weight",
+        "bias",
+        "running_mean",
+        "running_var",
+        "num_batches_tracked",
+    ]
+    assert [name for name, _ in bn.named_parameters()] == ["weight", "bias"]
+    x = rng.standard_normal((5, 3)).astype(np.float32)
+    bn(ac.tensor(x))
+    bn(ac.tensor(x))
+    assert bn.num_batches_tracked.item() == 2 and bn.num_batches_tracked.dtype == ac.int64
+    np.testing.assert_allclose(bn.running_mean.numpy(), 0.75 * x.mean(0), rtol=1e-5)
+    bn.eval()
+    y = bn(ac.tensor(x)).numpy()
+    expected = (x - bn.running_mean.numpy()) / np.sqrt(bn.running_var.numpy() + 1e-5)
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-6)
+    assert bn.num_batches_tracked.item() == 2
+
+
+def test_batchnorm_cumulative_average_when_momentum_is_none(rng: np.random.Generator) -> None:
+    bn = nn.BatchNorm1d(2, momentum=None, affine=False)
+    batches = [rng.standard_normal((4, 2)) for _ in range(3)]
+    for batch in batches:
+        bn(ac.tensor(batch, dtype=ac.float32))
+    np.testing.assert_allclose(
+        bn.running_mean.numpy(), np.mean([b.mean(0) for b in batches], axis=0), rtol=1e-5
+    )
+
+
+def test_batchnorm_without_running_stats_uses_batch_stats_in_eval(rng: np.random.Generator) -> None:
+    bn = nn.BatchNorm2d(2, affine=False, track_running_stats=False).eval()
+    assert bn.running_mean is None and bn.state_dict() == {}
+    x = rng.standard_normal((3, 2, 2, 2))
+    y = bn(ac.tensor(x, dtype=ac.float64))
+    np.testing.assert_allclose(y.numpy(), _np_batch_norm(x, np.ones(2), np.zeros(2)), atol=1e-12)
+
+
+def test_batchnorm_rank_checks() -> None:
+    with pytest.raises(
+        ValueError, match=r"BatchNorm1d expects 2D or 3D input, got shape \(2, 3, 4, 4\)"
+    ):
+        nn.BatchNorm1d(3)(ac.randn(2, 3, 4, 4))
+    with pytest.raises(ValueError, match="BatchNorm2d expects 4D input"):
+        nn.BatchNorm2d(3)(ac.randn(2, 3))
+    assert nn.Batchnorm(3)(ac.randn(2, 3, 4, 4)).shape == (2, 3, 4, 4)
+    assert nn.Batchnorm(3)(ac.randn(2, 3)).shape == (2, 3)
+
+
+def test_batchnorm_reset_and_dtype() -> None:
+    bn = nn.BatchNorm1d(2, dtype=ac.float64)
+    assert bn.weight.dtype == ac.float64 and bn.running_var.dtype == ac.float64
+    bn(ac.randn(4, 2, dtype=ac.float64) * 3)
+    bn.reset_parameters()
+    assert bn.running_mean.tolist() == [0.0, 0.0] and bn.running_var.tolist() == [1.0, 1.0]
+    assert bn.num_batches_tracked.item() == 0
+    assert nn.BatchNorm1d(2, bias=False).bias is None
+    with pytest.raises(TypeError, match="floating-point"):
+        nn.BatchNorm1d(2, dtype=ac.int32)
+
+
+def test_layernorm_groupnorm_rmsnorm_modules(rng: np.random.Generator) -> None:
+    x = ac.tensor(rng.standard_normal((2, 4, 3)), dtype=ac.float32)
+    ln = nn.LayerNorm(3)
+    assert ln.weight.shape == (3,) and ln.normalized_shape == (3,)
+    np.testing.assert_allclose(ln(x).numpy(), F.layer_norm(x, 3).numpy())
+    assert nn.LayerNorm((4, 3), elementwise_affine=False).state_dict() == {}
+    assert nn.LayerNorm(3, bias=False).bias is None
+    gn = nn.GroupNorm(2, 4)
+    np.testing.assert_allclose(gn(x).numpy(), F.group_norm(x, 2).numpy())
+    rms = nn.RMSNorm([4, 3], eps=1e-6)
+    assert rms.weight.shape == (4, 3)
+    np.testing.assert_allclose(rms(x).numpy(), F.rms_norm(x, (4, 3), eps=1e-6).numpy())
+    assert repr(ln) == "LayerNorm((3,), eps=1e-05, elementwise_affine=True)"
+    assert repr(gn) == "GroupNorm(2, 4, eps=1e-05, affine=True)"

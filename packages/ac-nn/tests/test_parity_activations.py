@@ -1,0 +1,62 @@
+"""Activation functions and layers against PyTorch: outputs and input gradients (float32)."""
+
+import numpy as np
+import pytest
+from parity_helpers import compare, compare_layers
+
+import auto_compyute.nn.functional as F
+from auto_compyute import nn
+
+pytestmark = pytest.mark.parity
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+FUNCTIONS = {
+    "relu": (F.relu, TF.relu),
+    "leaky_relu": (lambda x: F.leaky_relu(x, 0.1), lambda x: TF.leaky_relu(x, 0.1)),
+    "elu": (lambda x: F.elu(x, 0.7), lambda x: TF.elu(x, 0.7)),
+    "gelu": (F.gelu, TF.gelu),
+    "gelu_tanh": (lambda x: F.gelu(x, "tanh"), lambda x: TF.gelu(x, approximate="tanh")),
+    "silu": (F.silu, TF.silu),
+    "sigmoid": (F.sigmoid, torch.sigmoid),
+    "tanh": (F.tanh, torch.tanh),
+    "softmax": (lambda x: F.softmax(x, 1), lambda x: TF.softmax(x, 1)),
+    "log_softmax": (lambda x: F.log_softmax(x, -1), lambda x: TF.log_softmax(x, -1)),
+    "softplus": (F.softplus, TF.softplus),
+    "softplus_beta": (lambda x: F.softplus(x, 2.0, 5.0), lambda x: TF.softplus(x, 2.0, 5.0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_functions_match_pytorch(name: str, rng: np.random.Generator) -> None:
+    ours, theirs = FUNCTIONS[name]
+    x = rng.uniform(-6, 6, (4, 5, 3))
+    x[0, 0, :] = [-30.0, 30.0, 0.5]  # far tails
+    compare(ours, theirs, [x], rng)
+
+
+LAYERS = [
+    (nn.ReLU(), torch.nn.ReLU()),
+    (nn.LeakyReLU(0.2), torch.nn.LeakyReLU(0.2)),
+    (nn.ELU(), torch.nn.ELU()),
+    (nn.GELU(), torch.nn.GELU()),
+    (nn.GELU("tanh"), torch.nn.GELU("tanh")),
+    (nn.SiLU(), torch.nn.SiLU()),
+    (nn.Sigmoid(), torch.nn.Sigmoid()),
+    (nn.Tanh(), torch.nn.Tanh()),
+    (nn.Softmax(dim=-1), torch.nn.Softmax(dim=-1)),
+    (nn.LogSoftmax(dim=1), torch.nn.LogSoftmax(dim=1)),
+    (nn.Softplus(beta=0.5, threshold=4.0), torch.nn.Softplus(beta=0.5, threshold=4.0)),
+]
+
+
+@pytest.mark.parametrize(("ours", "theirs"), LAYERS, ids=lambda m: repr(m))
+def test_layers_match_pytorch(ours, theirs, rng: np.random.Generator) -> None:
+    assert repr(ours) == repr(theirs)
+    compare_layers(ours, theirs, rng.uniform(-4, 4, (3, 6)), rng)

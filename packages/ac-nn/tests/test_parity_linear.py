@@ -1,0 +1,91 @@
+"""Linear and Sequential against PyTorch: state-dict keys, outputs and gradients."""
+
+import numpy as np
+import pytest
+
+import auto_compyute as ac
+from auto_compyute import nn
+
+pytestmark = pytest.mark.parity
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    ac.manual_seed(0)
+    torch.manual_seed(0)
+
+
+def _to_numpy(state_dict):
+    return {k: v.detach().numpy() for k, v in state_dict.items()}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(4,), (7, 4), (2, 3, 4)])
+def test_sequential_of_linears_matches_torch(dtype, shape):
+    tdtype = getattr(torch, dtype)
+    reference = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.Linear(5, 3, bias=False)).to(
+        tdtype
+    )
+    ours = nn.Sequential(nn.Linear(4, 5), nn.Linear(5, 3, bias=False)).to(dtype)
+    assert list(ours.state_dict()) == list(reference.state_dict())
+    ours.load_state_dict(_to_numpy(reference.state_dict()))
+
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    tx = torch.tensor(x, requires_grad=True)
+    ax = ac.tensor(x, req_grad=True)
+    ty, ay = reference(tx), ours(ax)
+    tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == "float32" else {"rtol": 1e-12, "atol": 1e-12}
+    np.testing.assert_allclose(ay.data, ty.detach().numpy(), **tol)
+
+    cotangent = np.random.default_rng(1).standard_normal(ty.shape).astype(dtype)
+    ty.backward(torch.tensor(cotangent))
+    ay.backward(cotangent)
+    np.testing.assert_allclose(ax.grad, tx.grad.numpy(), **tol)
+    for (name, param), (tname, tparam) in zip(
+        ours.named_parameters(), reference.named_parameters(), strict=True
+    ):
+        assert name == tname
+        np.testing.assert_allclose(param.grad, tparam.grad.numpy(), **tol, err_msg=name)
+
+
+def test_state_dict_keys_match_torch_for_relu_style_model():
+    reference = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
+    ours = nn.Sequential(nn.Linear(4, 5), nn.Identity(), nn.Linear(5, 3))
+    assert list(ours.state_dict()) == list(reference.state_dict())
+    for key, value in reference.state_dict().items():
+        assert ours.state_dict()[key].shape == tuple(value.shape)
+
+
+def test_torch_state_dict_tensors_load_directly():
+    reference = torch.nn.Linear(3, 2)
+    ours = nn.Linear(3, 2)
+    ours.load_state_dict(reference.state_dict())
+    np.testing.assert_array_equal(ours.weight.data, reference.weight.detach().numpy())
+
+
+def test_our_weights_give_torch_the_same_outputs():
+    ours = nn.Sequential(nn.Linear(4, 5), nn.Linear(5, 3))
+    reference = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.Linear(5, 3))
+    reference.load_state_dict(
+        {k: torch.from_numpy(v.numpy().copy()) for k, v in ours.state_dict().items()}
+    )
+    x = np.random.default_rng(0).standard_normal((6, 4)).astype(np.float32)
+    np.testing.assert_allclose(
+        ours(ac.tensor(x)).data, reference(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_flatten_and_unflatten_match_torch():
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 5)).astype(np.float32)
+    for ours, reference in [
+        (nn.Flatten(), torch.nn.Flatten()),
+        (nn.Flatten(0, 2), torch.nn.Flatten(0, 2)),
+        (nn.Unflatten(1, (3, 1)), torch.nn.Unflatten(1, (3, 1))),
+    ]:
+        np.testing.assert_array_equal(ours(ac.tensor(x)).data, reference(torch.tensor(x)).numpy())
+        assert repr(ours) == repr(reference)
+    assert repr(nn.Linear(4, 5)) == repr(torch.nn.Linear(4, 5))
+    assert repr(nn.Sequential(nn.Linear(4, 5), nn.Linear(5, 3, bias=False))) == repr(
+        torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.Linear(5, 3, bias=False))
+    )

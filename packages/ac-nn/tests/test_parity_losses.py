@@ -1,0 +1,156 @@
+"""Loss functions and layers against PyTorch: values and the gradients of every input (float32)."""
+
+import numpy as np
+import pytest
+from parity_helpers import OUT_TOL, compare, load_from
+
+import auto_compyute as ac
+import auto_compyute.nn.functional as F
+from auto_compyute import nn
+
+pytestmark = pytest.mark.parity
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+REDUCTIONS = ["none", "mean", "sum"]
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_regression_losses(reduction: str, rng: np.random.Generator) -> None:
+    x, y, w = rng.standard_normal((4, 3)), rng.standard_normal((4, 3)), rng.random((4, 3))
+    compare(
+        lambda a, b: F.mse_loss(a, b, reduction=reduction),
+        lambda a, b: TF.mse_loss(a, b, reduction=reduction),
+        [x, y],
+        rng,
+    )
+    compare(
+        lambda a, b, c: F.mse_loss(a, b, reduction=reduction, weight=c),
+        lambda a, b, c: TF.mse_loss(a, b, reduction=reduction, weight=c),
+        [x, y, w],
+        rng,
+        [0, 1],
+    )
+    compare(
+        lambda a, b: F.l1_loss(a, b, reduction=reduction),
+        lambda a, b: TF.l1_loss(a, b, reduction=reduction),
+        [x, y],
+        rng,
+    )
+    compare(
+        lambda a, b: F.smooth_l1_loss(a, b, reduction=reduction, beta=0.6),
+        lambda a, b: TF.smooth_l1_loss(a, b, reduction=reduction, beta=0.6),
+        [x, y],
+        rng,
+    )
+
+
+CE_SHAPES = [((5, 4), (5,)), ((3, 4, 5), (3, 5)), ((2, 4, 3, 2), (2, 3, 2))]
+
+
+@pytest.mark.parametrize(("x_shape", "t_shape"), CE_SHAPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_and_nll(x_shape, t_shape, reduction, smoothing, weighted, rng) -> None:
+    x = rng.standard_normal(x_shape) * 3
+    t = rng.integers(0, 4, t_shape)
+    t.reshape(-1)[0] = -100
+    w = rng.uniform(0.2, 2.0, 4).astype(np.float32) if weighted else None
+
+    def ours(a, b):
+        weight = None if w is None else ac.tensor(w)
+        return F.cross_entropy(a, b, weight, reduction=reduction, label_smoothing=smoothing)
+
+    def theirs(a, b):
+        weight = None if w is None else torch.tensor(w)
+        return TF.cross_entropy(a, b, weight, reduction=reduction, label_smoothing=smoothing)
+
+    compare(ours, theirs, [x, t], rng)
+    if smoothing == 0.0:
+        compare(
+            lambda a, b: F.nll_loss(a, b, None if w is None else ac.tensor(w), reduction=reduction),
+            lambda a, b: TF.nll_loss(
+                a, b, None if w is None else torch.tensor(w), reduction=reduction
+            ),
+            [x, t],
+            rng,
+        )
+
+
+def test_cross_entropy_probability_targets_and_huge_logits(rng: np.random.Generator) -> None:
+    x, y = rng.standard_normal((3, 5, 2)), rng.random((3, 5, 2))
+    y /= y.sum(1, keepdims=True)
+    w = rng.uniform(0.5, 2, 5).astype(np.float32)
+    compare(
+        lambda a, b: F.cross_entropy(a, b, ac.tensor(w), label_smoothing=0.1),
+        lambda a, b: TF.cross_entropy(a, b, torch.tensor(w), label_smoothing=0.1),
+        [x, y],
+        rng,
+    )
+    huge = np.array([[1000.0, 0.0, -500.0], [0.0, 2e4, 1.0]])
+    t = np.array([1, 2])
+    compare(
+        lambda a, b: F.cross_entropy(a, b, reduction="none"),
+        lambda a, b: TF.cross_entropy(a, b, reduction="none"),
+        [huge, t],
+        rng,
+    )
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_cross_entropy(reduction: str, rng: np.random.Generator) -> None:
+    p, y, w = rng.uniform(0.02, 0.98, (4, 3)), rng.random((4, 3)), rng.random(3)
+    compare(
+        lambda a, b, c: F.binary_cross_entropy(a, b, c, reduction),
+        lambda a, b, c: TF.binary_cross_entropy(a, b, c, reduction=reduction),
+        [p, y, w],
+        rng,
+        [0, 1],
+    )
+    x, pw = rng.standard_normal((4, 3)) * 4, rng.uniform(0.5, 3, 3)
+    compare(
+        lambda a, b, c, d: F.binary_cross_entropy_with_logits(a, b, c, reduction, d),
+        lambda a, b, c, d: TF.binary_cross_entropy_with_logits(
+            a, b, c, reduction=reduction, pos_weight=d
+        ),
+        [x, y, w, pw],
+        rng,
+        [0, 1],
+    )
+
+
+def test_loss_layers_match_pytorch(rng: np.random.Generator) -> None:
+    x, y = rng.standard_normal((4, 3)).astype(np.float32), rng.random((4, 3)).astype(np.float32)
+    t = np.array([0, 2, 1, 2])
+    w = rng.uniform(0.5, 2, 3).astype(np.float32)
+    pairs = [
+        (nn.MSELoss(), torch.nn.MSELoss(), (x, y)),
+        (nn.L1Loss(reduction="sum"), torch.nn.L1Loss(reduction="sum"), (x, y)),
+        (nn.SmoothL1Loss(beta=0.3), torch.nn.SmoothL1Loss(beta=0.3), (x, y)),
+        (
+            nn.CrossEntropyLoss(ac.tensor(w), ignore_index=1, label_smoothing=0.1),
+            torch.nn.CrossEntropyLoss(torch.tensor(w), ignore_index=1, label_smoothing=0.1),
+            (x, t),
+        ),
+        (nn.NLLLoss(ac.tensor(w)), torch.nn.NLLLoss(torch.tensor(w)), (x, t)),
+        (nn.BCELoss(ac.tensor(w)), torch.nn.BCELoss(torch.tensor(w)), (y, y)),
+        (
+            nn.BCEWithLogitsLoss(pos_weight=ac.tensor(w)),
+            torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(w)),
+            (x, y),
+        ),
+    ]
+    for ours, theirs, (a, b) in pairs:
+        assert list(ours.state_dict()) == list(theirs.state_dict())
+        load_from(ours, theirs)
+        np.testing.assert_allclose(
+            ours(ac.tensor(a), ac.tensor(b)).numpy(),
+            theirs(torch.tensor(a), torch.tensor(b)).numpy(),
+            **OUT_TOL,
+            err_msg=type(ours).__name__,
+        )

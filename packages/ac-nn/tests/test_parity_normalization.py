@@ -1,0 +1,118 @@
+"""Normalization functions and layers against PyTorch: outputs, all gradients, running stats."""
+
+import numpy as np
+import pytest
+from parity_helpers import OUT_TOL, compare, compare_layers, load_from
+
+import auto_compyute as ac
+import auto_compyute.nn.functional as F
+from auto_compyute import nn
+
+pytestmark = pytest.mark.parity
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    ac.manual_seed(0)
+    torch.manual_seed(0)
+    return np.random.default_rng(0)
+
+
+@pytest.mark.parametrize("shape", [(8, 3), (4, 3, 5), (2, 3, 4, 4)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_function(shape, training: bool, rng: np.random.Generator) -> None:
+    x = rng.standard_normal(shape) * 3 + 2
+    w, b = rng.standard_normal(3), rng.standard_normal(3)
+    mean, var = rng.standard_normal(3).astype(np.float32), rng.uniform(0.5, 2, 3).astype(np.float32)
+    stats_ours = [ac.tensor(mean), ac.tensor(var)]
+    stats_theirs = [torch.tensor(mean), torch.tensor(var)]
+
+    def ours(x, w, b):
+        return F.batch_norm(x, *stats_ours, w, b, training=training, momentum=0.3, eps=1e-3)
+
+    def theirs(x, w, b):
+        return TF.batch_norm(x, *stats_theirs, w, b, training=training, momentum=0.3, eps=1e-3)
+
+    compare(ours, theirs, [x, w, b], rng)
+    for a, t in zip(stats_ours, stats_theirs, strict=True):
+        np.testing.assert_allclose(a.numpy(), t.numpy(), **OUT_TOL)
+
+
+@pytest.mark.parametrize("normalized_shape", [(5,), (4, 5)])
+def test_layer_norm_function(normalized_shape, rng: np.random.Generator) -> None:
+    x = rng.standard_normal((3, 4, 5)) * 2 - 1
+    w, b = rng.standard_normal(normalized_shape), rng.standard_normal(normalized_shape)
+    compare(
+        lambda x, w, b: F.layer_norm(x, normalized_shape, w, b, 1e-4),
+        lambda x, w, b: TF.layer_norm(x, normalized_shape, w, b, 1e-4),
+        [x, w, b],
+        rng,
+    )
+
+
+def test_group_norm_function(rng: np.random.Generator) -> None:
+    x, w, b = rng.standard_normal((2, 6, 3, 2)), rng.standard_normal(6), rng.standard_normal(6)
+    compare(
+        lambda x, w, b: F.group_norm(x, 3, w, b),
+        lambda x, w, b: TF.group_norm(x, 3, w, b),
+        [x, w, b],
+        rng,
+    )
+
+
+@pytest.mark.parametrize("eps", [None, 1e-3])
+def test_rms_norm_function(eps, rng: np.random.Generator) -> None:
+    x, w = rng.standard_normal((3, 4, 5)), rng.standard_normal((4, 5))
+    compare(
+        lambda x, w: F.rms_norm(x, (4, 5), w, eps),
+        lambda x, w: TF.rms_norm(x, (4, 5), w, eps),
+        [x, w],
+        rng,
+    )
+
+
+def _randomize(module) -> None:
+    with torch.no_grad():
+        for param in module.parameters():
+            param.copy_(torch.randn_like(param))
+
+
+LAYERS = {
+    "BatchNorm1d": (lambda: nn.BatchNorm1d(4), lambda: torch.nn.BatchNorm1d(4), (6, 4, 3)),
+    "BatchNorm2d": (lambda: nn.BatchNorm2d(4), lambda: torch.nn.BatchNorm2d(4), (3, 4, 2, 3)),
+    "LayerNorm": (lambda: nn.LayerNorm((3, 5)), lambda: torch.nn.LayerNorm((3, 5)), (2, 3, 5)),
+    "GroupNorm": (lambda: nn.GroupNorm(2, 4), lambda: torch.nn.GroupNorm(2, 4), (3, 4, 5)),
+    "RMSNorm": (lambda: nn.RMSNorm(5), lambda: torch.nn.RMSNorm(5), (2, 3, 5)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_layers_match_pytorch(name: str, rng: np.random.Generator) -> None:
+    make_ours, make_theirs, shape = LAYERS[name]
+    ours, theirs = make_ours(), make_theirs()
+    _randomize(theirs)
+    load_from(ours, theirs)
+    compare_layers(ours, theirs, rng.standard_normal(shape) * 2 + 1, rng)
+    compare_layers(ours.eval(), theirs.eval(), rng.standard_normal(shape), rng)
+
+
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_batchnorm_running_stats_follow_pytorch(momentum, rng: np.random.Generator) -> None:
+    ours, theirs = nn.BatchNorm2d(3, momentum=momentum), torch.nn.BatchNorm2d(3, momentum=momentum)
+    _randomize(theirs)
+    load_from(ours, theirs)
+    for _ in range(4):
+        x = (rng.standard_normal((4, 3, 2, 2)) * rng.uniform(0.5, 3) + 1).astype(np.float32)
+        np.testing.assert_allclose(
+            ours(ac.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), **OUT_TOL
+        )
+    for key, value in theirs.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[key].numpy(), value.numpy(), **OUT_TOL)
+    x = rng.standard_normal((2, 3, 2, 2)).astype(np.float32)
+    ours.eval()
+    theirs.eval()
+    np.testing.assert_allclose(
+        ours(ac.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), **OUT_TOL
+    )

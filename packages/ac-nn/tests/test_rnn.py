@@ -1,0 +1,353 @@
+"""RNN, LSTM, GRU, their cells and the fused recurrence ops (no PyTorch needed)."""
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+import auto_compyute as ac
+import auto_compyute.nn.functional as F
+from auto_compyute import nn
+from auto_compyute.autograd import gradcheck
+
+KINDS = ["RNN", "LSTM", "GRU"]
+
+
+@pytest.fixture
+def rng():
+    ac.manual_seed(0)
+    return np.random.default_rng(0)
+
+
+@pytest.fixture
+def device():
+    name = os.environ.get("AC_TEST_DEVICE", "cpu")
+    if name != "cpu" and not ac.cuda.is_available():
+        pytest.skip(f"AC_TEST_DEVICE={name}, but no CUDA device is usable")
+    return name
+
+
+def leaf(rng, *shape, scale=1.0):
+    return ac.Tensor(scale * rng.standard_normal(shape), dtype=ac.float64, req_grad=True)
+
+
+def module(kind, *args, **kwargs):
+    return getattr(nn, kind)(*args, dtype=ac.float64, **kwargs)
+
+
+def unpack(kind, result):
+    """(output, [final states]) for any of the three kinds."""
+    output, state = result
+    return output, list(state) if kind == "LSTM" else [state]
+
+
+# ----------------------------------------------------------------------------- fused ops
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_recurrence_gradcheck(rng, reverse):
+    x_proj, h0, c0, w_hh = leaf(rng, 4, 3, 8), leaf(rng, 3, 2), leaf(rng, 3, 2), leaf(rng, 8, 2)
+    assert gradcheck(lambda *a: F.lstm_recurrence(*a, reverse=reverse), [x_proj, h0, c0, w_hh])
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("bias", [False, True])
+def test_gru_recurrence_gradcheck(rng, reverse, bias):
+    inputs = [leaf(rng, 4, 3, 6), leaf(rng, 3, 2), leaf(rng, 6, 2)]
+    if bias:
+        inputs.append(leaf(rng, 6))
+    assert gradcheck(lambda *a: F.gru_recurrence(*a, reverse=reverse), inputs)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_rnn_recurrence_gradcheck(rng, reverse, nonlinearity):
+    inputs = [leaf(rng, 4, 3, 2), leaf(rng, 3, 2), leaf(rng, 2, 2)]
+    fn = lambda *a: F.rnn_recurrence(*a, nonlinearity=nonlinearity, reverse=reverse)  # noqa: E731
+    assert gradcheck(fn, inputs)
+
+
+def test_recurrence_grads_only_where_needed(rng):
+    x_proj = leaf(rng, 3, 2, 8)
+    w_hh = ac.Tensor(rng.standard_normal((8, 2)))  # a constant: no gradient wanted
+    out, h, c = F.lstm_recurrence(x_proj, None, None, w_hh)
+    (out.sum() + c.sum()).backward()
+    assert x_proj.grad is not None and x_proj.grad.shape == (3, 2, 8)
+    assert w_hh.grad is None
+
+
+def test_lstm_recurrence_matches_composed_steps(rng):
+    """The fused op equals the LSTM equations written with elementary tensor ops."""
+    length, batch, hidden = 5, 2, 3
+    x_proj, h0, c0, w_hh = (
+        leaf(rng, length, batch, 4 * hidden),
+        leaf(rng, batch, hidden),
+        leaf(rng, batch, hidden),
+        leaf(rng, 4 * hidden, hidden),
+    )
+    out, h_n, c_n = F.lstm_recurrence(x_proj, h0, c0, w_hh)
+    h, c, steps = h0, c0, []
+    for t in range(length):
+        i, f, g, o = (x_proj[t] + h @ w_hh.T).chunk(4, dim=-1)
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        h = o.sigmoid() * c.tanh()
+        steps.append(h)
+    np.testing.assert_allclose(out.numpy(), ac.stack(steps).numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(h_n.numpy(), h.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(c_n.numpy(), c.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_gru_recurrence_matches_composed_steps(rng):
+    length, batch, hidden = 4, 2, 3
+    x_proj, h0, w_hh, b_hh = (
+        leaf(rng, length, batch, 3 * hidden),
+        leaf(rng, batch, hidden),
+        leaf(rng, 3 * hidden, hidden),
+        leaf(rng, 3 * hidden),
+    )
+    out, _ = F.gru_recurrence(x_proj, h0, w_hh, b_hh)
+    h = h0
+    for t in range(length):
+        x_r, x_z, x_n = x_proj[t].chunk(3, dim=-1)
+        u_r, u_z, u_n = (h @ w_hh.T + b_hh).chunk(3, dim=-1)
+        r, z = (x_r + u_r).sigmoid(), (x_z + u_z).sigmoid()
+        n = (x_n + r * u_n).tanh()
+        h = (1 - z) * n + z * h
+        np.testing.assert_allclose(out[t].numpy(), h.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_recurrence_shape_and_dtype_errors(rng):
+    w = ac.randn(8, 2)
+    with pytest.raises(ValueError, match=r"x_proj must have shape \(seq_len, batch"):
+        F.lstm_recurrence(ac.randn(3, 8), None, None, w)
+    with pytest.raises(ValueError, match="weight_hh must have shape"):
+        F.lstm_recurrence(ac.randn(3, 2, 8), None, None, ac.randn(6, 2))
+    with pytest.raises(ValueError, match=r"h0 must have shape \(batch, hidden\)"):
+        F.lstm_recurrence(ac.randn(3, 2, 8), ac.randn(5, 2), None, w)
+    with pytest.raises(TypeError, match="weight_hh has dtype float64"):
+        F.lstm_recurrence(ac.randn(3, 2, 8), None, None, w.double())
+    with pytest.raises(ValueError, match="empty"):
+        F.gru_recurrence(ac.randn(0, 2, 6), None, ac.randn(6, 2))
+    with pytest.raises(ValueError, match="nonlinearity"):
+        F.rnn_recurrence(ac.randn(3, 2, 2), None, ac.randn(2, 2), "sigmoid")
+
+
+def test_cells_gradcheck_with_weights_as_inputs(rng):
+    x, h, c = leaf(rng, 3, 4), leaf(rng, 3, 2), leaf(rng, 3, 2)
+    lstm = [leaf(rng, 8, 4), leaf(rng, 8, 2), leaf(rng, 8), leaf(rng, 8)]
+    assert gradcheck(lambda x, h, c, *w: F.lstm_cell(x, h, c, *w), [x, h, c, *lstm])
+    gru = [leaf(rng, 6, 4), leaf(rng, 6, 2), leaf(rng, 6), leaf(rng, 6)]
+    assert gradcheck(lambda x, h, *w: F.gru_cell(x, h, *w), [x, h, *gru])
+    rnn = [leaf(rng, 2, 4), leaf(rng, 2, 2), leaf(rng, 2), leaf(rng, 2)]
+    assert gradcheck(lambda x, h, *w: F.rnn_cell(x, h, *w, nonlinearity="tanh"), [x, h, *rnn])
+
+
+# ------------------------------------------------------------------------------ modules
+@pytest.mark.parametrize("kind", KINDS)
+def test_parameter_names_shapes_and_init(kind):
+    layer = getattr(nn, kind)(5, 4, num_layers=2, bidirectional=True)
+    gates = {"RNN": 1, "LSTM": 4, "GRU": 3}[kind]
+    expected = {}
+    for lay in range(2):
+        for suffix in ("", "_reverse"):
+            size = 5 if lay == 0 else 8
+            expected[f"weight_ih_l{lay}{suffix}"] = (gates * 4, size)
+            expected[f"weight_hh_l{lay}{suffix}"] = (gates * 4, 4)
+            expected[f"bias_ih_l{lay}{suffix}"] = (gates * 4,)
+            expected[f"bias_hh_l{lay}{suffix}"] = (gates * 4,)
+    assert {k: v.shape for k, v in layer.state_dict().items()} == expected
+    assert list(layer.state_dict())[:4] == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
+    bound = 1 / np.sqrt(4)
+    values = np.concatenate([p.numpy().ravel() for p in layer.parameters()])
+    assert values.min() >= -bound and values.max() <= bound and values.std() > bound / 3
+    assert len(layer.all_weights) == 4 and len(layer.all_weights[0]) == 4
+
+
+def test_no_bias_and_seeded_init():
+    assert [k for k in nn.LSTM(3, 2, bias=False).state_dict()] == ["weight_ih_l0", "weight_hh_l0"]
+    ac.manual_seed(1)
+    a = nn.GRU(3, 2).state_dict()
+    ac.manual_seed(1)
+    b = nn.GRU(3, 2).state_dict()
+    assert all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_output_shapes(rng, kind, batch_first, bidirectional):
+    layers, d = 2, 2 if bidirectional else 1
+    layer = getattr(nn, kind)(3, 4, layers, batch_first=batch_first, bidirectional=bidirectional)
+    x = ac.randn(2, 6, 3) if batch_first else ac.randn(6, 2, 3)
+    output, states = unpack(kind, layer(x))
+    assert output.shape == ((2, 6, 4 * d) if batch_first else (6, 2, 4 * d))
+    assert all(s.shape == (layers * d, 2, 4) for s in states)
+    # unbatched input: (seq, features), whatever batch_first says
+    output, states = unpack(kind, layer(ac.randn(6, 3)))
+    assert output.shape == (6, 4 * d) and all(s.shape == (layers * d, 4) for s in states)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_final_states_are_the_outputs_at_the_ends(rng, kind):
+    layer = module(kind, 3, 4, bidirectional=True, batch_first=True)
+    output, states = unpack(kind, layer(ac.Tensor(rng.standard_normal((2, 5, 3)))))
+    h_n = states[0]
+    np.testing.assert_array_equal(h_n[0].numpy(), output[:, -1, :4].numpy())
+    np.testing.assert_array_equal(h_n[1].numpy(), output[:, 0, 4:].numpy())
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_reverse_direction_is_forward_on_reversed_sequence(rng, kind):
+    bi = module(kind, 3, 4, bidirectional=True)
+    uni = module(kind, 3, 4)
+    uni.load_state_dict(
+        {k.replace("_reverse", ""): v for k, v in bi.state_dict().items() if k.endswith("_reverse")}
+    )
+    x = rng.standard_normal((5, 2, 3))
+    output, _ = unpack(kind, bi(ac.Tensor(x)))
+    flipped, _ = unpack(kind, uni(ac.Tensor(x[::-1].copy())))
+    np.testing.assert_allclose(output[:, :, 4:].numpy(), flipped.numpy()[::-1], atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_module_gradcheck_inputs_and_initial_state(rng, kind):
+    layer = module(kind, 2, 2, num_layers=2, bidirectional=True)
+    x = leaf(rng, 3, 2, 2)
+    h0 = leaf(rng, 4, 2, 2, scale=0.5)
+    if kind == "LSTM":
+        c0 = leaf(rng, 4, 2, 2, scale=0.5)
+        fn = lambda x, h, c: unpack(kind, layer(x, (h, c)))[0]  # noqa: E731
+        assert gradcheck(fn, [x, h0, c0])
+        fn = lambda x, h, c: tuple(unpack(kind, layer(x, (h, c)))[1])  # noqa: E731
+        assert gradcheck(fn, [x, h0, c0])
+    else:
+        assert gradcheck(lambda x, h: layer(x, h), [x, h0])
+
+
+def test_module_parameter_gradients_match_finite_differences(rng):
+    """Every parameter of a 2-layer bidirectional LSTM, perturbed through the state dict."""
+    layer = module("LSTM", 2, 2, num_layers=2, bidirectional=True, batch_first=True)
+    x = ac.Tensor(rng.standard_normal((2, 3, 2)))
+    weights = rng.standard_normal((2, 3, 4))
+    (layer(x)[0] * ac.Tensor(weights)).sum().backward()
+    eps = 1e-6
+    for name, param in layer.named_parameters():
+        index = tuple(int(i) for i in rng.integers(0, param.shape))
+        with ac.no_grad():
+            original = float(param.data[index])
+            param.data[index] = original + eps
+            up = float((layer(x)[0].numpy() * weights).sum())
+            param.data[index] = original - eps
+            down = float((layer(x)[0].numpy() * weights).sum())
+            param.data[index] = original
+        assert param.grad[index] == pytest.approx((up - down) / (2 * eps), rel=1e-5, abs=1e-8), name
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_cells_equal_one_step_of_the_layer(rng, kind):
+    layer = module(kind, 3, 4)
+    cell = getattr(nn, kind + "Cell")(3, 4, dtype=ac.float64)
+    cell.load_state_dict({k[:-3]: v for k, v in layer.state_dict().items()})
+    x = rng.standard_normal((2, 3))
+    h = rng.standard_normal((2, 4))
+    if kind == "LSTM":
+        c = rng.standard_normal((2, 4))
+        _, (h_n, c_n) = layer(ac.Tensor(x[None]), (ac.Tensor(h[None]), ac.Tensor(c[None])))
+        h1, c1 = cell(ac.Tensor(x), (ac.Tensor(h), ac.Tensor(c)))
+        np.testing.assert_allclose(c1.numpy(), c_n[0].numpy(), atol=1e-12)
+        h1_unbatched, _ = cell(ac.Tensor(x[0]), (ac.Tensor(h[0]), ac.Tensor(c[0])))
+    else:
+        _, h_n = layer(ac.Tensor(x[None]), ac.Tensor(h[None]))
+        h1 = cell(ac.Tensor(x), ac.Tensor(h))
+        h1_unbatched = cell(ac.Tensor(x[0]), ac.Tensor(h[0]))
+    np.testing.assert_allclose(h1.numpy(), h_n[0].numpy(), atol=1e-12)
+    np.testing.assert_allclose(h1_unbatched.numpy(), h1[0].numpy(), atol=1e-12)
+
+
+def test_relu_rnn_is_nonnegative(rng):
+    layer = nn.RNN(3, 5, nonlinearity="relu")
+    output, h_n = layer(ac.randn(4, 2, 3))
+    assert output.numpy().min() >= 0 and h_n.numpy().min() >= 0
+    assert "nonlinearity='relu'" in repr(layer)
+
+
+def test_dropout_between_layers_only_in_training(rng):
+    layer = nn.LSTM(3, 8, num_layers=2, dropout=0.5)
+    x = ac.randn(5, 2, 3)
+    first, second = layer(x)[0].numpy(), layer(x)[0].numpy()
+    assert not np.allclose(first, second)
+    layer.eval()
+    np.testing.assert_array_equal(layer(x)[0].numpy(), layer(x)[0].numpy())
+
+
+def test_dropout_warning_and_argument_errors():
+    with pytest.warns(UserWarning, match="num_layers=1"):
+        nn.GRU(3, 4, dropout=0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nn.GRU(3, 4, num_layers=2, dropout=0.2)
+    with pytest.raises(ValueError, match="dropout should be a number in the range"):
+        nn.LSTM(3, 4, num_layers=2, dropout=1.5)
+    with pytest.raises(ValueError, match="hidden_size must be an integer >= 1"):
+        nn.LSTM(3, 0)
+    with pytest.raises(ValueError, match="num_layers must be"):
+        nn.RNN(3, 4, num_layers=0)
+    with pytest.raises(ValueError, match="Unknown nonlinearity"):
+        nn.RNN(3, 4, nonlinearity="sigmoid")
+    with pytest.raises(ValueError, match="proj_size"):
+        nn.LSTM(3, 4, proj_size=2)
+    with pytest.raises(TypeError, match="floating-point dtype"):
+        nn.GRU(3, 4, dtype=ac.int32)
+
+
+def test_forward_errors_name_the_shapes(rng):
+    layer = nn.LSTM(3, 4, num_layers=2)
+    with pytest.raises(ValueError, match="Expected input to be 2D or 3D, got 4D"):
+        layer(ac.randn(1, 2, 3, 3))
+    with pytest.raises(RuntimeError, match="input.size\\(-1\\) must be equal to input_size. Expected 3, got 5"):
+        layer(ac.randn(4, 2, 5))
+    with pytest.raises(RuntimeError, match=r"Expected hidden\[0\] size \(2, 2, 4\), got \(1, 2, 4\)"):
+        layer(ac.randn(4, 2, 3), (ac.zeros(1, 2, 4), ac.zeros(2, 2, 4)))
+    with pytest.raises(TypeError, match="hx must be a tuple"):
+        layer(ac.randn(4, 2, 3), ac.zeros(2, 2, 4))
+    with pytest.raises(TypeError, match="input has dtype float64 but the parameters have dtype float32"):
+        layer(ac.randn(4, 2, 3, dtype=ac.float64))
+    with pytest.raises(RuntimeError, match="should also be 2-D"):
+        nn.GRU(3, 4)(ac.randn(5, 3), ac.zeros(1, 2, 4))
+    with pytest.raises(RuntimeError, match="Expected hidden size"):
+        nn.GRUCell(3, 4)(ac.randn(2, 3), ac.zeros(3, 4))
+
+
+def test_long_sequences_do_not_recurse(rng):
+    layer = nn.LSTM(2, 3)
+    x = ac.randn(3000, 1, 2, req_grad=True)
+    output, (h_n, _) = layer(x)
+    (output.sum() + h_n.sum()).backward()
+    assert np.isfinite(x.grad).all() and layer.weight_hh_l0.grad.shape == (12, 3)
+
+
+def test_no_grad_records_nothing(rng):
+    layer = nn.GRU(3, 4)
+    with ac.no_grad():
+        output, h_n = layer(ac.randn(5, 2, 3))
+    assert output.grad_fn is None and not output.req_grad
+
+
+def test_repr():
+    assert repr(nn.LSTM(3, 4)) == "LSTM(3, 4)"
+    text = repr(nn.GRU(3, 4, num_layers=2, bias=False, batch_first=True, dropout=0.1, bidirectional=True))
+    assert text == "GRU(3, 4, num_layers=2, bias=False, batch_first=True, dropout=0.1, bidirectional=True)"
+    assert repr(nn.LSTMCell(3, 4)) == "LSTMCell(3, 4)"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_runs_on_the_test_device(rng, kind, device):
+    layer = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True).to(device)
+    x = ac.randn(5, 2, 3).to(device)
+    x.req_grad = True
+    output, _ = layer(x)
+    output.sum().backward()
+    assert output.device == device and x.grad is not None
+    cpu_layer = getattr(nn, kind)(3, 4, num_layers=2, bidirectional=True)
+    cpu_layer.load_state_dict({k: v.cpu() for k, v in layer.state_dict().items()})
+    expected, _ = cpu_layer(x.detach().cpu())
+    np.testing.assert_allclose(output.cpu().numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)

@@ -1,0 +1,106 @@
+"""Embedding (function and layer) and one_hot."""
+
+import numpy as np
+import pytest
+
+import auto_compyute as ac
+import auto_compyute.nn.functional as F
+from auto_compyute import nn
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    ac.manual_seed(0)
+    return np.random.default_rng(0)
+
+
+def test_embedding_forward_and_accumulated_gradient(rng: np.random.Generator) -> None:
+    table = rng.standard_normal((6, 3))
+    indices = np.array([[1, 4, 1], [5, 1, 0]])
+    weight = ac.tensor(table, dtype=ac.float64, req_grad=True)
+    out = F.embedding(ac.tensor(indices), weight)
+    np.testing.assert_array_equal(out.numpy(), table[indices])
+    upstream = rng.standard_normal((2, 3, 3))
+    out.backward(upstream)
+    expected = np.zeros_like(table)
+    np.add.at(expected, indices.reshape(-1), upstream.reshape(-1, 3))
+    np.testing.assert_allclose(weight.grad, expected, rtol=1e-15)
+    assert ac.autograd.gradcheck(lambda w: F.embedding(ac.tensor(indices), w), [weight])
+
+
+@pytest.mark.parametrize("padding_idx", [1, -5])
+def test_embedding_padding_row_gets_no_gradient(padding_idx: int, rng: np.random.Generator) -> None:
+    weight = ac.tensor(rng.standard_normal((6, 2)), dtype=ac.float64, req_grad=True)
+    indices = ac.tensor([1, 2, 1, 3])
+    out = F.embedding(indices, weight, padding_idx=padding_idx)
+    np.testing.assert_array_equal(out.numpy(), weight.numpy()[[1, 2, 1, 3]])
+    out.sum().backward()
+    np.testing.assert_array_equal(weight.grad[:, 0], [0, 0, 1, 1, 0, 0])
+
+
+@pytest.mark.parametrize("dtype", [ac.uint8, ac.int16, ac.int32, ac.int64])
+def test_embedding_accepts_integer_dtypes(dtype) -> None:
+    weight = ac.randn(4, 2)
+    out = F.embedding(ac.tensor([3, 0], dtype=dtype), weight)
+    np.testing.assert_array_equal(out.numpy(), weight.numpy()[[3, 0]])
+
+
+def test_embedding_errors() -> None:
+    weight = ac.randn(4, 2)
+    with pytest.raises(IndexError, match=r"index 4 is out of range for a weight of shape \(4, 2\)"):
+        F.embedding(ac.tensor([0, 4]), weight)
+    with pytest.raises(IndexError, match="index -1"):
+        F.embedding(ac.tensor([-1]), weight)
+    with pytest.raises(TypeError, match="integer indices"):
+        F.embedding(ac.tensor([0.0]), weight)
+    with pytest.raises(ValueError, match=r"\(num_embeddings, embedding_dim\)"):
+        F.embedding(ac.tensor([0]), ac.randn(4))
+    with pytest.raises(ValueError, match="padding_idx 4"):
+        F.embedding(ac.tensor([0]), weight, padding_idx=4)
+    with pytest.raises(ValueError, match="padding_idx -5"):
+        nn.Embedding(4, 2, padding_idx=-5)
+
+
+def test_embedding_layer_initialisation_and_padding() -> None:
+    emb = nn.Embedding(400, 50, padding_idx=3)
+    values = np.delete(emb.weight.numpy(), 3, axis=0)
+    assert abs(values.mean()) < 0.02 and abs(values.std() - 1) < 0.02
+    assert (emb.weight.numpy()[3] == 0).all()
+    assert emb.weight.dtype == ac.float32 and emb.weight.req_grad
+    assert list(emb.state_dict()) == ["weight"]
+    out = emb(ac.tensor([[3, 7]]))
+    assert out.shape == (1, 2, 50)
+    out.sum().backward()
+    assert (emb.weight.grad[3] == 0).all() and (emb.weight.grad[7] == 1).all()
+    assert repr(emb) == "Embedding(400, 50, padding_idx=3)"
+    ac.manual_seed(1)
+    first = nn.Embedding(5, 2).weight.numpy()
+    ac.manual_seed(1)
+    np.testing.assert_array_equal(nn.Embedding(5, 2).weight.numpy(), first)
+
+
+def test_embedding_from_pretrained() -> None:
+    table = ac.randn(3, 2)
+    frozen = nn.Embedding.from_pretrained(table)
+    assert not frozen.weight.req_grad and frozen.weight.data is table.data
+    trainable = nn.Embedding.from_pretrained(table, freeze=False, padding_idx=0)
+    assert trainable.weight.req_grad and trainable.padding_idx == 0
+    assert nn.Embedding(3, 2, dtype=ac.float64).weight.dtype == ac.float64
+    with pytest.raises(ValueError, match="2-D"):
+        nn.Embedding.from_pretrained(ac.randn(3))
+
+
+def test_one_hot() -> None:
+    out = F.one_hot(ac.tensor([[0, 2], [1, 0]]))
+    assert out.dtype == ac.int64 and out.shape == (2, 2, 3)
+    np.testing.assert_array_equal(out.numpy(), np.eye(3, dtype=np.int64)[[[0, 2], [1, 0]]])
+    assert F.one_hot(ac.tensor([1], dtype=ac.uint8), num_classes=4).tolist() == [[0, 1, 0, 0]]
+    assert F.one_hot(ac.tensor(2), 3).tolist() == [0, 0, 1]
+    with pytest.raises(ValueError, match=r"class values in \[0, 2\), got values from 0 to 2"):
+        F.one_hot(ac.tensor([0, 2]), 2)
+    with pytest.raises(ValueError, match="from -1"):
+        F.one_hot(ac.tensor([-1, 1]))
+    with pytest.raises(ValueError, match="empty tensor"):
+        F.one_hot(ac.zeros(0, dtype=ac.int64))
+    with pytest.raises(TypeError, match="integer indices"):
+        F.one_hot(ac.tensor([1.0]))

@@ -1,0 +1,76 @@
+"""SGD: steps computed by hand, and hyper-parameter checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import auto_compyute as ac
+from auto_compyute import optim
+
+GRADS = [np.array([1.0, -2.0, 0.5]), np.array([0.5, 1.0, -1.0]), np.array([-1.0, 0.0, 2.0])]
+START = np.array([0.3, -0.1, 2.0])
+
+
+def run(device, **kwargs):
+    p = ac.tensor(START, dtype=ac.float64, device=device, req_grad=True)
+    opt = optim.SGD([p], **kwargs)
+    trajectory = []
+    for g in GRADS:
+        p.grad = g.copy()
+        opt.step()
+        trajectory.append(p.numpy().copy())
+    return trajectory
+
+
+def test_plain_sgd(device):
+    expected = START - 0.1 * np.cumsum(GRADS, axis=0)
+    np.testing.assert_allclose(run(device, lr=0.1), expected, rtol=1e-15)
+
+
+def test_momentum_with_dampening(device):
+    p, b, expected = START.copy(), None, []
+    for g in GRADS:
+        b = g.copy() if b is None else 0.9 * b + (1 - 0.25) * g
+        p = p - 0.1 * b
+        expected.append(p)
+    np.testing.assert_allclose(
+        run(device, lr=0.1, momentum=0.9, dampening=0.25), expected, rtol=1e-14
+    )
+
+
+def test_nesterov_weight_decay_and_maximize(device):
+    p, b, expected = START.copy(), None, []
+    for g in GRADS:
+        d = -g + 0.01 * p
+        b = d.copy() if b is None else 0.9 * b + d
+        p = p - 0.1 * (d + 0.9 * b)
+        expected.append(p)
+    result = run(device, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01, maximize=True)
+    np.testing.assert_allclose(result, expected, rtol=1e-14)
+
+
+def test_momentum_buffer_appears_only_with_momentum(device):
+    p = ac.tensor(START, device=device, req_grad=True)
+    p.grad = GRADS[0].astype(np.float32)
+    opt = optim.SGD([p], lr=0.1)
+    opt.step()
+    assert opt.state[p] == {}
+    opt.param_groups[0]["momentum"] = 0.9  # e.g. set by OneCycleLR
+    opt.step()
+    np.testing.assert_array_equal(opt.state[p]["momentum_buffer"], GRADS[0].astype(np.float32))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"lr": -0.1}, "invalid lr: -0.1"),
+        ({"momentum": -0.5}, "invalid momentum"),
+        ({"weight_decay": -1e-4}, "invalid weight_decay"),
+        ({"nesterov": True}, "Nesterov momentum needs momentum > 0"),
+        ({"nesterov": True, "momentum": 0.9, "dampening": 0.1}, "dampening == 0"),
+    ],
+)
+def test_invalid_hyper_parameters(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        optim.SGD([ac.zeros(2, req_grad=True)], **kwargs)
