@@ -30,7 +30,9 @@ def encode(text: str) -> tuple[np.ndarray, int]:
     return np.array([index[c] for c in text], dtype=np.int64), len(vocab)
 
 
-def batches(ids: np.ndarray, batch: int, length: int, steps: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def batches(
+    ids: np.ndarray, batch: int, length: int, steps: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """``steps`` batches of random windows: inputs (batch, length) and next-character targets."""
     rng = np.random.default_rng(seed)
     result = []
@@ -58,7 +60,15 @@ def char_lstm(nn: Any, vocab: int, embed: int = 32, hidden: int = 128) -> Any:
     return CharLSTM()
 
 
-def tiny_gpt(nn: Any, causal_mask: Any, vocab: int, context: int, width: int = 64, heads: int = 4, blocks: int = 2) -> Any:
+def tiny_gpt(
+    nn: Any,
+    causal_mask: Any,
+    vocab: int,
+    context: int,
+    width: int = 64,
+    heads: int = 4,
+    blocks: int = 2,
+) -> Any:
     """A GPT-style decoder: token + position embeddings, causal pre-norm blocks, a linear head.
 
     ``causal_mask(length)`` must return the additive causal mask of the library.
@@ -70,7 +80,13 @@ def tiny_gpt(nn: Any, causal_mask: Any, vocab: int, context: int, width: int = 6
             self.token = nn.Embedding(vocab, width)
             self.position = nn.Embedding(context, width)
             layer = nn.TransformerEncoderLayer(
-                width, heads, 4 * width, dropout=0.0, activation="gelu", batch_first=True, norm_first=True
+                width,
+                heads,
+                4 * width,
+                dropout=0.0,
+                activation="gelu",
+                batch_first=True,
+                norm_first=True,
             )
             self.blocks = nn.TransformerEncoder(layer, blocks, enable_nested_tensor=False)
             self.norm = nn.LayerNorm(width)

@@ -75,7 +75,11 @@ def test_weights_are_distributions_and_respect_masks(rng):
     blocked = np.zeros((5, 5), dtype=bool)
     blocked[:, 1] = True
     _, weights = mha(
-        x, x, x, key_padding_mask=ac.Tensor(padding), attn_mask=ac.Tensor(blocked),
+        x,
+        x,
+        x,
+        key_padding_mask=ac.Tensor(padding),
+        attn_mask=ac.Tensor(blocked),
         average_attn_weights=False,
     )
     w = weights.numpy()
@@ -83,7 +87,9 @@ def test_weights_are_distributions_and_respect_masks(rng):
     assert not w[..., 3:].any() and not w[..., 1].any()
     # a float mask of 0 / -inf is the same as the bool mask
     additive = ac.Tensor(np.where(padding, -np.inf, 0.0).astype(np.float32))
-    _, weights_float = mha(x, x, x, key_padding_mask=additive, attn_mask=ac.Tensor(blocked), average_attn_weights=False)
+    _, weights_float = mha(
+        x, x, x, key_padding_mask=additive, attn_mask=ac.Tensor(blocked), average_attn_weights=False
+    )
     np.testing.assert_allclose(weights_float.numpy(), w, atol=1e-7)
 
 
@@ -103,7 +109,13 @@ def test_causal_attention_ignores_the_future(rng, need_weights):
     changed = x.copy()
     changed[:, 4:] += 1.0
     a, _ = mha(ac.Tensor(x), ac.Tensor(x), ac.Tensor(x), is_causal=True, need_weights=need_weights)
-    b, _ = mha(ac.Tensor(changed), ac.Tensor(changed), ac.Tensor(changed), is_causal=True, need_weights=need_weights)
+    b, _ = mha(
+        ac.Tensor(changed),
+        ac.Tensor(changed),
+        ac.Tensor(changed),
+        is_causal=True,
+        need_weights=need_weights,
+    )
     np.testing.assert_allclose(a.numpy()[:, :4], b.numpy()[:, :4], rtol=1e-5, atol=1e-6)
     assert not np.allclose(a.numpy()[:, 4:], b.numpy()[:, 4:])
 
@@ -124,7 +136,9 @@ def test_gradcheck(rng, need_weights):
 
 
 def test_gradcheck_bias_kv_zero_attn_and_separate_dims(rng):
-    mha = nn.MultiheadAttention(4, 2, kdim=3, vdim=2, add_bias_kv=True, add_zero_attn=True, dtype=ac.float64)
+    mha = nn.MultiheadAttention(
+        4, 2, kdim=3, vdim=2, add_bias_kv=True, add_zero_attn=True, dtype=ac.float64
+    )
     q, k, v = leaf(rng, 2, 3, 4), leaf(rng, 2, 5, 3), leaf(rng, 2, 5, 2)
     fn = lambda q, k, v: mha(q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1))  # noqa: E731
     assert gradcheck(fn, [q, k, v])
@@ -163,7 +177,12 @@ def test_self_attention_seed_layer(rng):
     y = attn(x)
     expected, _ = nn.MultiheadAttention.forward(attn, x, x, x, need_weights=False)
     np.testing.assert_allclose(y.numpy(), expected.numpy(), atol=1e-6)
-    assert list(attn.state_dict()) == ["in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"]
+    assert list(attn.state_dict()) == [
+        "in_proj_weight",
+        "in_proj_bias",
+        "out_proj.weight",
+        "out_proj.bias",
+    ]
     causal = nn.MultiHeadSelfAttention(8, 2, causal=True)
     causal.load_state_dict(attn.state_dict())
     changed = x.numpy().copy()

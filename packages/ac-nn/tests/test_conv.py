@@ -29,7 +29,7 @@ def _tensors(rng, *shapes):
 def _conv2d_reference(x, w, b, stride, padding, dilation, groups):
     """Direct sum over output pixels (float64, slow, for small inputs only)."""
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    n, c, h, wd = x.shape
+    n, _, h, wd = x.shape
     o, cg, kh, kw = w.shape
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
@@ -38,8 +38,12 @@ def _conv2d_reference(x, w, b, stride, padding, dilation, groups):
     og = o // groups
     for oc, i, j in itertools.product(range(o), range(oh), range(ow)):
         g = oc // og
-        patch = xp[:, g * cg : (g + 1) * cg, i * sh : i * sh + dh * (kh - 1) + 1 : dh,
-                   j * sw : j * sw + dw * (kw - 1) + 1 : dw]
+        patch = xp[
+            :,
+            g * cg : (g + 1) * cg,
+            i * sh : i * sh + dh * (kh - 1) + 1 : dh,
+            j * sw : j * sw + dw * (kw - 1) + 1 : dw,
+        ]
         out[:, oc, i, j] = (patch * w[oc]).sum(axis=(1, 2, 3)) + (0 if b is None else b[oc])
     return out
 
@@ -49,9 +53,10 @@ def _conv2d_reference(x, w, b, stride, padding, dilation, groups):
 @pytest.mark.parametrize("padding", [0, 1, (0, 2)])
 @pytest.mark.parametrize("dilation", [1, (2, 1)])
 @pytest.mark.parametrize("groups", [1, 2])
-@pytest.mark.parametrize("width", [7, 19])  # below and above the batch-last threshold
-def test_conv2d_matches_direct_sum(rng, stride, padding, dilation, groups, width):
-    x = rng.standard_normal((3, 4, 6, width))
+# the three column layouts: narrow (batch last), wider (batch first), large (per sample)
+@pytest.mark.parametrize("size", [(6, 7), (6, 19), (26, 24)])
+def test_conv2d_matches_direct_sum(rng, stride, padding, dilation, groups, size):
+    x = rng.standard_normal((3, 4, *size))
     w = rng.standard_normal((6, 4 // groups, 3, 2))
     b = rng.standard_normal(6)
     pair = lambda v: v if isinstance(v, tuple) else (v, v)  # noqa: E731
@@ -95,9 +100,11 @@ def test_conv_transpose_is_the_adjoint_of_conv(rng):
         size = x.shape[2:]
         extra = tuple(
             n - ((m - 1) * stride - 2 * padding + dilation * (k - 1) + 1)
-            for n, m, k in zip(size, out.shape[2:], w.shape[2:])
+            for n, m, k in zip(size, out.shape[2:], w.shape[2:], strict=True)
         )
-        back = F.conv_transpose2d(ac.tensor(y), ac.tensor(w), None, stride, padding, extra, groups, dilation)
+        back = F.conv_transpose2d(
+            ac.tensor(y), ac.tensor(w), None, stride, padding, extra, groups, dilation
+        )
         assert back.shape == x.shape
         np.testing.assert_allclose((out.numpy() * y).sum(), (x * back.numpy()).sum(), rtol=1e-10)
 
@@ -130,12 +137,16 @@ def test_conv2d_gradcheck(rng, stride, padding, dilation, groups):
     assert gradcheck(lambda *t: F.conv2d(*t, stride, padding, dilation, groups), [x, w, b])
 
 
-def test_conv2d_gradcheck_wide_image_without_bias(rng):
-    # an output wider than the batch-last threshold takes the other unfolding layout
+def test_conv2d_gradcheck_other_layouts(rng):
+    # outputs wider than the batch-last threshold, and large ones (one product per sample)
     x, w = _tensors(rng, (2, 2, 3, 20), (3, 2, 2, 3))
     assert gradcheck(lambda a, b: F.conv2d(a, b, padding=(0, 1)), [x, w])
     x, w = _tensors(rng, (1, 2, 3, 40), (4, 1, 2, 3))
     assert gradcheck(lambda a, b: F.conv2d(a, b, stride=(1, 2), groups=2), [x, w])
+    x, w, b = _tensors(rng, (2, 2, 23, 24), (4, 1, 2, 2), (4,))
+    assert gradcheck(lambda *t: F.conv2d(*t, groups=2, padding=(1, 0)), [x, w, b])
+    x, w, b = _tensors(rng, (2, 1, 520), (2, 1, 3), (2,))
+    assert gradcheck(lambda *t: F.conv1d(*t, padding="same"), [x, w, b])
 
 
 @pytest.mark.parametrize(("stride", "padding", "dilation", "groups"), CONV_GRID)
@@ -152,25 +163,57 @@ TRANSPOSE_GRID = [
 ]
 
 
-@pytest.mark.parametrize(("stride", "padding", "output_padding", "dilation", "groups"), TRANSPOSE_GRID)
+@pytest.mark.parametrize(
+    ("stride", "padding", "output_padding", "dilation", "groups"), TRANSPOSE_GRID
+)
 def test_conv_transpose2d_gradcheck(rng, stride, padding, output_padding, dilation, groups):
     x, w, b = _tensors(rng, (2, 4, 3, 4), (4, 4 // groups, 2, 3), (4,))
     assert gradcheck(
-        lambda *t: F.conv_transpose2d(*t, stride, padding, output_padding, groups, dilation), [x, w, b]
+        lambda *t: F.conv_transpose2d(*t, stride, padding, output_padding, groups, dilation),
+        [x, w, b],
     )
 
 
-@pytest.mark.parametrize(("stride", "padding", "output_padding", "dilation", "groups"), TRANSPOSE_GRID)
+@pytest.mark.parametrize(
+    ("stride", "padding", "output_padding", "dilation", "groups"), TRANSPOSE_GRID
+)
 def test_conv_transpose1d_gradcheck(rng, stride, padding, output_padding, dilation, groups):
-    x, w, b = _tensors(rng, (2, 4, 5), (4, 6 // groups if groups == 2 else 3, 3), (6 if groups == 2 else 3,))
+    x, w, b = _tensors(
+        rng, (2, 4, 5), (4, 6 // groups if groups == 2 else 3, 3), (6 if groups == 2 else 3,)
+    )
     assert gradcheck(
-        lambda *t: F.conv_transpose1d(*t, stride, padding, output_padding, groups, dilation), [x, w, b]
+        lambda *t: F.conv_transpose1d(*t, stride, padding, output_padding, groups, dilation),
+        [x, w, b],
     )
 
 
-def test_conv_transpose2d_gradcheck_wide_image(rng):
+def test_conv_transpose2d_gradcheck_other_layouts(rng):
     x, w = _tensors(rng, (2, 2, 2, 17), (2, 3, 2, 2))
     assert gradcheck(lambda a, b: F.conv_transpose2d(a, b, stride=2, padding=(0, 1)), [x, w])
+    x, w, b = _tensors(rng, (2, 2, 23, 23), (2, 2, 2, 2), (4,))
+    assert gradcheck(lambda *t: F.conv_transpose2d(*t, groups=2, padding=1), [x, w, b])
+
+
+@pytest.mark.parametrize("size", [(5, 7), (5, 20), (30, 30)])  # the three column layouts
+def test_retained_graph_gives_the_same_gradients_twice(size):
+    x = ac.randn(2, 3, *size, dtype=ac.float64, req_grad=True)
+    w = ac.randn(4, 3, 3, 3, dtype=ac.float64, req_grad=True)
+    y = (F.conv2d(x, w, padding=1) ** 2).sum()
+    first = ac.autograd.grad(y, [x, w], retain_graph=True)
+    second = ac.autograd.grad(y, [x, w])
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("size", [(5, 7), (5, 20), (30, 30)])
+def test_backward_leaves_the_input_untouched(size):
+    # a 1x1 kernel on one channel unfolds to a view of the input itself
+    x = ac.randn(2, 1, *size, req_grad=True)
+    before = x.numpy().copy()
+    w = ac.randn(3, 1, 1, 1, req_grad=True)
+    F.conv2d(x, w).sum().backward()
+    np.testing.assert_array_equal(x.numpy(), before)
+    np.testing.assert_allclose(x.grad, np.broadcast_to(w.numpy().sum(), x.shape), rtol=1e-6)
 
 
 def test_second_backward_is_refused():
@@ -183,11 +226,15 @@ def test_second_backward_is_refused():
 
 # ------------------------------------------------------------------------------- errors
 def test_wrong_channel_count_names_both_shapes():
-    with pytest.raises(ValueError, match=r"weight of shape \(4, 3, 3, 3\).*input of shape \(2, 5, 7, 7\)"):
+    with pytest.raises(
+        ValueError, match=r"weight of shape \(4, 3, 3, 3\).*input of shape \(2, 5, 7, 7\)"
+    ):
         F.conv2d(ac.randn(2, 5, 7, 7), ac.randn(4, 3, 3, 3))
     with pytest.raises(ValueError, match=r"\(6, 2, 3\).*groups=2.*4 channels.*\(2, 3, 9\)"):
         F.conv1d(ac.randn(2, 3, 9), ac.randn(6, 2, 3), groups=2)
-    with pytest.raises(ValueError, match=r"weight of shape \(4, 2, 3, 3\).*input of shape \(1, 3, 5, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"weight of shape \(4, 2, 3, 3\).*input of shape \(1, 3, 5, 5\)"
+    ):
         F.conv_transpose2d(ac.randn(1, 3, 5, 5), ac.randn(4, 2, 3, 3))
 
 
@@ -318,3 +365,13 @@ def test_conv_layer_bad_arguments():
         nn.Conv1d(3, 4, 0)
     with pytest.raises(TypeError, match="floating-point dtype"):
         nn.Conv2d(3, 4, 3, dtype=ac.int32)
+
+
+@pytest.mark.parametrize("size", [(5, 7), (5, 20), (30, 30)])
+def test_empty_batch(size):
+    x, w = ac.randn(0, 3, *size, req_grad=True), ac.randn(4, 3, 3, 3, req_grad=True)
+    out = F.conv2d(x, w, ac.randn(4))
+    assert out.shape == (0, 4, size[0] - 2, size[1] - 2)
+    out.sum().backward()
+    assert x.grad.shape == x.shape and np.all(w.grad == 0)
+    assert F.conv_transpose2d(x, ac.randn(3, 2, 3, 3)).shape == (0, 2, size[0] + 2, size[1] + 2)

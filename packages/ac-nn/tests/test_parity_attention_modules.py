@@ -34,8 +34,8 @@ def compare(outputs_a, outputs_t, inputs_a, inputs_t, ours, reference, rng, atol
     for a, t in zip(outputs_a, outputs_t, strict=True):
         np.testing.assert_allclose(a.numpy(), t.detach().numpy(), rtol=atol, atol=atol)
     cotangents = [rng.standard_normal(t.shape) for t in outputs_t]
-    sum((t * torch.tensor(c)).sum() for t, c in zip(outputs_t, cotangents)).backward()
-    sum((a * ac.Tensor(c)).sum() for a, c in zip(outputs_a, cotangents)).backward()
+    sum((t * torch.tensor(c)).sum() for t, c in zip(outputs_t, cotangents, strict=True)).backward()
+    sum((a * ac.Tensor(c)).sum() for a, c in zip(outputs_a, cotangents, strict=True)).backward()
     for a, t in zip(inputs_a, inputs_t, strict=True):
         np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=atol, atol=atol)
     reference_params = dict(reference.named_parameters())
@@ -74,8 +74,12 @@ def test_mha_matches_torch(rng, batch_first, need_weights, average, with_masks):
         attn, padding = masks(rng, length, source, batch)
         kwargs_t = {"attn_mask": torch.tensor(attn), "key_padding_mask": torch.tensor(padding)}
         kwargs_a = {"attn_mask": ac.Tensor(attn), "key_padding_mask": ac.Tensor(padding)}
-    out_t, w_t = reference(*inputs_t, need_weights=need_weights, average_attn_weights=average, **kwargs_t)
-    out_a, w_a = ours(*inputs_a, need_weights=need_weights, average_attn_weights=average, **kwargs_a)
+    out_t, w_t = reference(
+        *inputs_t, need_weights=need_weights, average_attn_weights=average, **kwargs_t
+    )
+    out_a, w_a = ours(
+        *inputs_a, need_weights=need_weights, average_attn_weights=average, **kwargs_a
+    )
     assert (w_a is None) == (w_t is None)
     outputs_t = [out_t] + ([w_t] if need_weights else [])
     outputs_a = [out_a] + ([w_a] if need_weights else [])
@@ -98,7 +102,10 @@ def test_mha_options_match_torch(rng, options, with_masks):
     ours = nn.MultiheadAttention(e, heads, dtype=ac.float64, **options)
     load_into(ours, reference, rng)
     widths = (e, options.get("kdim", e), options.get("vdim", e))
-    arrays = [rng.standard_normal((n, batch, w)) for n, w in zip((length, source, source), widths)]
+    arrays = [
+        rng.standard_normal((n, batch, w))
+        for n, w in zip((length, source, source), widths, strict=True)
+    ]
     inputs_t = [torch.tensor(a, requires_grad=True) for a in arrays]
     inputs_a = [ac.Tensor(a, req_grad=True) for a in arrays]
     kwargs_t, kwargs_a = {}, {}
@@ -121,7 +128,9 @@ def test_mha_causal_unbatched_and_float_masks(rng, need_weights):
     inputs_t = [torch.tensor(x, requires_grad=True)]
     inputs_a = [ac.Tensor(x, req_grad=True)]
     causal = torch.nn.Transformer.generate_square_subsequent_mask(length, dtype=torch.float64)
-    out_t, w_t = reference(*inputs_t * 3, attn_mask=causal, is_causal=True, need_weights=need_weights)
+    out_t, w_t = reference(
+        *inputs_t * 3, attn_mask=causal, is_causal=True, need_weights=need_weights
+    )
     out_a, w_a = ours(*inputs_a * 3, is_causal=True, need_weights=need_weights)
     outputs_t = [out_t] + ([w_t] if need_weights else [])
     outputs_a = [out_a] + ([w_a] if need_weights else [])
@@ -140,7 +149,12 @@ def test_mha_causal_unbatched_and_float_masks(rng, need_weights):
 )
 def test_encoder_layer_matches_torch(rng, batch_first, norm_first, activation, with_masks):
     e, heads, ff, length, batch = 8, 2, 16, 5, 3
-    options = {"dropout": 0.1, "activation": activation, "batch_first": batch_first, "norm_first": norm_first}
+    options = {
+        "dropout": 0.1,
+        "activation": activation,
+        "batch_first": batch_first,
+        "norm_first": norm_first,
+    }
     reference = torch.nn.TransformerEncoderLayer(e, heads, ff, **options).double().eval()
     ours = nn.TransformerEncoderLayer(e, heads, ff, dtype=ac.float64, **options).eval()
     load_into(ours, reference, rng)
@@ -159,20 +173,44 @@ def test_encoder_layer_matches_torch(rng, batch_first, norm_first, activation, w
 @pytest.mark.parametrize("causal", [False, True])
 def test_encoder_stack_matches_torch(rng, causal):
     e, heads, ff, length, batch = 8, 2, 16, 6, 2
-    layer_t = torch.nn.TransformerEncoderLayer(e, heads, ff, batch_first=True, norm_first=True, activation="gelu")
-    reference = torch.nn.TransformerEncoder(
-        layer_t, 2, norm=torch.nn.LayerNorm(e), enable_nested_tensor=False
-    ).double().eval()
-    layer_a = nn.TransformerEncoderLayer(e, heads, ff, batch_first=True, norm_first=True, activation="gelu")
+    layer_t = torch.nn.TransformerEncoderLayer(
+        e, heads, ff, batch_first=True, norm_first=True, activation="gelu"
+    )
+    reference = (
+        torch.nn.TransformerEncoder(
+            layer_t, 2, norm=torch.nn.LayerNorm(e), enable_nested_tensor=False
+        )
+        .double()
+        .eval()
+    )
+    layer_a = nn.TransformerEncoderLayer(
+        e, heads, ff, batch_first=True, norm_first=True, activation="gelu"
+    )
     ours = nn.TransformerEncoder(layer_a, 2, norm=nn.LayerNorm(e)).double().eval()
     load_into(ours, reference, rng)
     x = rng.standard_normal((batch, length, e))
     inputs_t, inputs_a = [torch.tensor(x, requires_grad=True)], [ac.Tensor(x, req_grad=True)]
     kwargs_t, kwargs_a = {}, {}
     if causal:
-        kwargs_t = {"mask": torch.nn.Transformer.generate_square_subsequent_mask(length, dtype=torch.float64), "is_causal": True}
-        kwargs_a = {"mask": nn.generate_square_subsequent_mask(length, dtype=ac.float64), "is_causal": True}
-    compare([ours(*inputs_a, **kwargs_a)], [reference(*inputs_t, **kwargs_t)], inputs_a, inputs_t, ours, reference, rng)
+        kwargs_t = {
+            "mask": torch.nn.Transformer.generate_square_subsequent_mask(
+                length, dtype=torch.float64
+            ),
+            "is_causal": True,
+        }
+        kwargs_a = {
+            "mask": nn.generate_square_subsequent_mask(length, dtype=ac.float64),
+            "is_causal": True,
+        }
+    compare(
+        [ours(*inputs_a, **kwargs_a)],
+        [reference(*inputs_t, **kwargs_t)],
+        inputs_a,
+        inputs_t,
+        ours,
+        reference,
+        rng,
+    )
 
 
 def test_self_attention_seed_layer_matches_torch(rng):

@@ -28,7 +28,9 @@ def rng():
 
 WINDOW_GRID = [  # kernel, stride, padding, dilation, ceil_mode
     (k, s, p, d, c)
-    for k, s, p, d, c in itertools.product([2, 3, (2, 3)], [None, 1, 2, (1, 2)], [0, 1], [1, 2], [False, True])
+    for k, s, p, d, c in itertools.product(
+        [2, 3, (2, 3)], [None, 1, 2, (1, 2)], [0, 1], [1, 2], [False, True]
+    )
     if p <= min(k if isinstance(k, tuple) else (k,)) // 2
 ]
 
@@ -38,38 +40,59 @@ def test_max_pool2d_matches_torch(rng, kernel, stride, padding, dilation, ceil_m
     compare(
         lambda x: F.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode),
         lambda x: TF.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode),
-        [rng.standard_normal((2, 3, 7, 8))], rng,
+        [rng.standard_normal((2, 3, 7, 8))],
+        rng,
     )
     x = rng.standard_normal((2, 3, 7, 8)).astype(np.float32)
-    _, ours = F.max_pool2d(ac.tensor(x), kernel, stride, padding, dilation, ceil_mode, return_indices=True)
-    _, theirs = TF.max_pool2d(torch.tensor(x), kernel, stride, padding, dilation, ceil_mode, return_indices=True)
+    _, ours = F.max_pool2d(
+        ac.tensor(x), kernel, stride, padding, dilation, ceil_mode, return_indices=True
+    )
+    _, theirs = TF.max_pool2d(
+        torch.tensor(x), kernel, stride, padding, dilation, ceil_mode, return_indices=True
+    )
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
-@pytest.mark.parametrize(("kernel", "stride", "padding", "dilation", "ceil_mode"),
-                         [g for g in WINDOW_GRID if not isinstance(g[0], tuple) and not isinstance(g[1], tuple)])
+@pytest.mark.parametrize(
+    ("kernel", "stride", "padding", "dilation", "ceil_mode"),
+    [g for g in WINDOW_GRID if not isinstance(g[0], tuple) and not isinstance(g[1], tuple)],
+)
 def test_max_pool1d_matches_torch(rng, kernel, stride, padding, dilation, ceil_mode):
     compare(
         lambda x: F.max_pool1d(x, kernel, stride, padding, dilation, ceil_mode),
         lambda x: TF.max_pool1d(x, kernel, stride, padding, dilation, ceil_mode),
-        [rng.standard_normal((2, 3, 11))], rng,
+        [rng.standard_normal((2, 3, 11))],
+        rng,
     )
 
 
 @pytest.mark.parametrize(("kernel", "stride"), [(2, None), (3, 1), (3, 2)])
 def test_max_pool_ties_route_gradients_like_torch(rng, kernel, stride):
     # ReLU outputs and small integers repeat a lot: the gradient must go to the same element
-    for x in (np.maximum(rng.standard_normal((2, 3, 8, 9)), 0), rng.integers(0, 3, (2, 3, 8, 9)).astype(float)):
-        compare(lambda t: F.max_pool2d(t, kernel, stride), lambda t: TF.max_pool2d(t, kernel, stride), [x], rng)
+    for x in (
+        np.maximum(rng.standard_normal((2, 3, 8, 9)), 0),
+        rng.integers(0, 3, (2, 3, 8, 9)).astype(float),
+    ):
+        compare(
+            lambda t: F.max_pool2d(t, kernel, stride),
+            lambda t: TF.max_pool2d(t, kernel, stride),
+            [x],
+            rng,
+        )
 
 
-@pytest.mark.parametrize(("kernel", "stride", "padding", "dilation", "ceil_mode"), [g for g in WINDOW_GRID if g[3] == 1])
+@pytest.mark.parametrize(
+    ("kernel", "stride", "padding", "dilation", "ceil_mode"), [g for g in WINDOW_GRID if g[3] == 1]
+)
 @pytest.mark.parametrize("count_include_pad", [True, False])
-def test_avg_pool2d_matches_torch(rng, kernel, stride, padding, dilation, ceil_mode, count_include_pad):
+def test_avg_pool2d_matches_torch(
+    rng, kernel, stride, padding, dilation, ceil_mode, count_include_pad
+):
     compare(
         lambda x: F.avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad),
         lambda x: TF.avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad),
-        [rng.standard_normal((2, 3, 7, 8))], rng,
+        [rng.standard_normal((2, 3, 7, 8))],
+        rng,
     )
 
 
@@ -78,43 +101,65 @@ def test_avg_pool2d_divisor_override_matches_torch(rng, divisor_override):
     compare(
         lambda x: F.avg_pool2d(x, 3, 2, 1, True, True, divisor_override),
         lambda x: TF.avg_pool2d(x, 3, 2, 1, True, True, divisor_override),
-        [rng.standard_normal((2, 3, 7, 8))], rng,
+        [rng.standard_normal((2, 3, 7, 8))],
+        rng,
     )
 
 
-@pytest.mark.parametrize(("kernel", "stride", "padding", "ceil_mode", "count_include_pad"),
-                         itertools.product([2, 3], [None, 2], [0, 1], [False, True], [True, False]))
+@pytest.mark.parametrize(
+    ("kernel", "stride", "padding", "ceil_mode", "count_include_pad"),
+    itertools.product([2, 3], [None, 2], [0, 1], [False, True], [True, False]),
+)
 def test_avg_pool1d_matches_torch(rng, kernel, stride, padding, ceil_mode, count_include_pad):
     compare(
         lambda x: F.avg_pool1d(x, kernel, stride, padding, ceil_mode, count_include_pad),
         lambda x: TF.avg_pool1d(x, kernel, stride, padding, ceil_mode, count_include_pad),
-        [rng.standard_normal((2, 3, 11))], rng,
+        [rng.standard_normal((2, 3, 11))],
+        rng,
     )
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, (3, 5), (7, 8), (4, 3), (10, 11), (None, 2), (2, None)])
 @pytest.mark.parametrize("shape", [(2, 3, 7, 8), (3, 9, 5)])
 def test_adaptive_avg_pool2d_matches_torch(rng, size, shape):
-    compare(lambda x: F.adaptive_avg_pool2d(x, size), lambda x: TF.adaptive_avg_pool2d(x, size),
-            [rng.standard_normal(shape)], rng)
+    compare(
+        lambda x: F.adaptive_avg_pool2d(x, size),
+        lambda x: TF.adaptive_avg_pool2d(x, size),
+        [rng.standard_normal(shape)],
+        rng,
+    )
 
 
 @pytest.mark.parametrize("size", [1, 2, 4, 9, 13])
 def test_adaptive_avg_pool1d_matches_torch(rng, size):
-    compare(lambda x: F.adaptive_avg_pool1d(x, size), lambda x: TF.adaptive_avg_pool1d(x, size),
-            [rng.standard_normal((2, 3, 9))], rng)
+    compare(
+        lambda x: F.adaptive_avg_pool1d(x, size),
+        lambda x: TF.adaptive_avg_pool1d(x, size),
+        [rng.standard_normal((2, 3, 9))],
+        rng,
+    )
 
 
-@pytest.mark.parametrize(("ours", "theirs", "shape"), [
-    (lambda: nn.MaxPool2d(2), lambda: torch.nn.MaxPool2d(2), (2, 3, 6, 7)),
-    (lambda: nn.MaxPool2d((3, 2), (2, 1), 1, ceil_mode=True),
-     lambda: torch.nn.MaxPool2d((3, 2), (2, 1), 1, ceil_mode=True), (2, 3, 6, 7)),
-    (lambda: nn.MaxPool1d(3, 2, 1), lambda: torch.nn.MaxPool1d(3, 2, 1), (2, 3, 10)),
-    (lambda: nn.AvgPool2d(3, 2, 1), lambda: torch.nn.AvgPool2d(3, 2, 1), (2, 3, 6, 7)),
-    (lambda: nn.AvgPool1d(2), lambda: torch.nn.AvgPool1d(2), (2, 3, 10)),
-    (lambda: nn.AdaptiveAvgPool2d((2, 3)), lambda: torch.nn.AdaptiveAvgPool2d((2, 3)), (2, 3, 6, 7)),
-    (lambda: nn.AdaptiveAvgPool1d(4), lambda: torch.nn.AdaptiveAvgPool1d(4), (2, 3, 10)),
-])
+@pytest.mark.parametrize(
+    ("ours", "theirs", "shape"),
+    [
+        (lambda: nn.MaxPool2d(2), lambda: torch.nn.MaxPool2d(2), (2, 3, 6, 7)),
+        (
+            lambda: nn.MaxPool2d((3, 2), (2, 1), 1, ceil_mode=True),
+            lambda: torch.nn.MaxPool2d((3, 2), (2, 1), 1, ceil_mode=True),
+            (2, 3, 6, 7),
+        ),
+        (lambda: nn.MaxPool1d(3, 2, 1), lambda: torch.nn.MaxPool1d(3, 2, 1), (2, 3, 10)),
+        (lambda: nn.AvgPool2d(3, 2, 1), lambda: torch.nn.AvgPool2d(3, 2, 1), (2, 3, 6, 7)),
+        (lambda: nn.AvgPool1d(2), lambda: torch.nn.AvgPool1d(2), (2, 3, 10)),
+        (
+            lambda: nn.AdaptiveAvgPool2d((2, 3)),
+            lambda: torch.nn.AdaptiveAvgPool2d((2, 3)),
+            (2, 3, 6, 7),
+        ),
+        (lambda: nn.AdaptiveAvgPool1d(4), lambda: torch.nn.AdaptiveAvgPool1d(4), (2, 3, 10)),
+    ],
+)
 def test_pooling_layers_match_torch(rng, ours, theirs, shape):
     ours, theirs = ours(), theirs()
     assert repr(ours) == repr(theirs)
@@ -123,11 +168,19 @@ def test_pooling_layers_match_torch(rng, ours, theirs, shape):
 
 def test_small_cnn_matches_torch(rng):
     """The benchmark's network on a small batch: conv-relu-pool twice, then linear."""
+
     def build(lib):
         return lib.Sequential(
-            lib.Conv2d(1, 4, 5), lib.ReLU(), lib.MaxPool2d(2),
-            lib.Conv2d(4, 8, 5), lib.ReLU(), lib.MaxPool2d(2), lib.Flatten(), lib.Linear(128, 10),
+            lib.Conv2d(1, 4, 5),
+            lib.ReLU(),
+            lib.MaxPool2d(2),
+            lib.Conv2d(4, 8, 5),
+            lib.ReLU(),
+            lib.MaxPool2d(2),
+            lib.Flatten(),
+            lib.Linear(128, 10),
         )
+
     ours, theirs = build(nn), build(torch.nn)
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
     compare_layers(ours, theirs, rng.standard_normal((4, 1, 28, 28)), rng)

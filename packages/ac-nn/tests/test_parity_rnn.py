@@ -54,8 +54,12 @@ def check(kind, reference, ours, x, states, rng, atol):
     for a, t in zip(final_a, final_t, strict=True):
         np.testing.assert_allclose(a.numpy(), t.detach().numpy(), rtol=atol, atol=atol)
     cotangents = [rng.standard_normal(t.shape).astype(x.dtype) for t in (out_t, *final_t)]
-    loss_t = sum((t * torch.tensor(c)).sum() for t, c in zip((out_t, *final_t), cotangents))
-    loss_a = sum((a * ac.Tensor(c)).sum() for a, c in zip((out_a, *final_a), cotangents))
+    loss_t = sum(
+        (t * torch.tensor(c)).sum() for t, c in zip((out_t, *final_t), cotangents, strict=True)
+    )
+    loss_a = sum(
+        (a * ac.Tensor(c)).sum() for a, c in zip((out_a, *final_a), cotangents, strict=True)
+    )
     loss_t.backward()
     loss_a.backward()
     np.testing.assert_allclose(x_a.grad, x_t.grad.numpy(), rtol=atol, atol=atol)

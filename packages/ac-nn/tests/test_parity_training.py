@@ -29,7 +29,9 @@ def loss_curves(ours, reference, vocab, data, lr):
         optimizer_a.step()
         curve_a.append(loss_a.item())
         logits = reference(torch.tensor(x))
-        loss_t = torch.nn.functional.cross_entropy(logits.reshape(-1, vocab), torch.tensor(y).reshape(-1))
+        loss_t = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, vocab), torch.tensor(y).reshape(-1)
+        )
         optimizer_t.zero_grad()
         loss_t.backward()
         optimizer_t.step()

@@ -28,7 +28,9 @@ def _input(rng, *shape):
 # kernel, stride, padding, dilation, ceil_mode; padding is at most half the kernel
 WINDOW_GRID = [
     (k, s, p, d, c)
-    for k, s, p, d, c in itertools.product([2, 3, (2, 3)], [None, 1, 2, (1, 2)], [0, 1], [1, 2], [False, True])
+    for k, s, p, d, c in itertools.product(
+        [2, 3, (2, 3)], [None, 1, 2, (1, 2)], [0, 1], [1, 2], [False, True]
+    )
     if p <= min(k if isinstance(k, tuple) else (k,)) // 2
 ]
 
@@ -42,20 +44,27 @@ def _max_pool2d_reference(x, kernel, stride, padding, dilation):
     ow = (x.shape[3] + 2 * pw - dw * (kw - 1) - 1) // sw + 1
     out = np.empty((*x.shape[:2], oh, ow))
     for i, j in itertools.product(range(oh), range(ow)):
-        window = xp[:, :, i * sh : i * sh + dh * (kh - 1) + 1 : dh, j * sw : j * sw + dw * (kw - 1) + 1 : dw]
+        window = xp[
+            :, :, i * sh : i * sh + dh * (kh - 1) + 1 : dh, j * sw : j * sw + dw * (kw - 1) + 1 : dw
+        ]
         out[:, :, i, j] = window.max(axis=(2, 3))
     return out
 
 
-@pytest.mark.parametrize(("kernel", "stride", "padding", "dilation"), [
-    ((2, 2), (2, 2), (0, 0), (1, 1)),
-    ((3, 2), (1, 2), (1, 0), (1, 1)),
-    ((2, 3), (2, 1), (1, 1), (2, 1)),
-])
+@pytest.mark.parametrize(
+    ("kernel", "stride", "padding", "dilation"),
+    [
+        ((2, 2), (2, 2), (0, 0), (1, 1)),
+        ((3, 2), (1, 2), (1, 0), (1, 1)),
+        ((2, 3), (2, 1), (1, 1), (2, 1)),
+    ],
+)
 def test_max_pool2d_matches_direct_maximum(rng, kernel, stride, padding, dilation):
     x = rng.standard_normal((2, 3, 7, 8))
     out = F.max_pool2d(ac.tensor(x), kernel, stride, padding, dilation)
-    np.testing.assert_array_equal(out.numpy(), _max_pool2d_reference(x, kernel, stride, padding, dilation))
+    np.testing.assert_array_equal(
+        out.numpy(), _max_pool2d_reference(x, kernel, stride, padding, dilation)
+    )
 
 
 @pytest.mark.parametrize(("kernel", "stride", "padding", "dilation", "ceil_mode"), WINDOW_GRID)
@@ -64,9 +73,15 @@ def test_max_pool2d_gradcheck(rng, kernel, stride, padding, dilation, ceil_mode)
     assert gradcheck(lambda t: F.max_pool2d(t, kernel, stride, padding, dilation, ceil_mode), [x])
 
 
-@pytest.mark.parametrize(("kernel", "stride", "padding", "dilation", "ceil_mode"), [
-    (2, None, 0, 1, False), (3, 2, 1, 1, True), (2, 1, 1, 2, False), (3, 3, 0, 1, True),
-])
+@pytest.mark.parametrize(
+    ("kernel", "stride", "padding", "dilation", "ceil_mode"),
+    [
+        (2, None, 0, 1, False),
+        (3, 2, 1, 1, True),
+        (2, 1, 1, 2, False),
+        (3, 3, 0, 1, True),
+    ],
+)
 def test_max_pool1d_gradcheck(rng, kernel, stride, padding, dilation, ceil_mode):
     x = _input(rng, 2, 3, 8)
     assert gradcheck(lambda t: F.max_pool1d(t, kernel, stride, padding, dilation, ceil_mode), [x])
@@ -75,27 +90,33 @@ def test_max_pool1d_gradcheck(rng, kernel, stride, padding, dilation, ceil_mode)
 def test_max_pool_gradient_goes_to_the_first_maximum():
     x = ac.tensor([[[[1.0, 1.0, 0.0], [1.0, 1.0, 2.0], [2.0, 0.0, 2.0]]]], req_grad=True)
     F.max_pool2d(x, 2, stride=1).sum().backward()
-    # windows: [[1,1],[1,1]] -> (0,0); [[1,0],[1,2]] -> (1,2); [[1,1],[2,0]] -> (2,0); [[1,2],[0,2]] -> (1,2)
+    # windows [[1,1],[1,1]] -> (0,0); [[1,0],[1,2]] -> (1,2); [[1,1],[2,0]] -> (2,0);
+    # [[1,2],[0,2]] -> (1,2)
     np.testing.assert_array_equal(x.grad[0, 0], [[1, 0, 0], [0, 0, 2], [1, 0, 0]])
-    out, indices = F.max_pool2d(x, 2, stride=1, return_indices=True)
+    _, indices = F.max_pool2d(x, 2, stride=1, return_indices=True)
     np.testing.assert_array_equal(indices.numpy()[0, 0], [[0, 5], [6, 5]])
     assert indices.dtype == ac.int64 and not indices.req_grad
 
 
 def test_max_pool_return_indices_with_padding_and_dilation(rng):
     x = rng.standard_normal((2, 3, 7, 8))
-    out, indices = F.max_pool2d(ac.tensor(x), 3, stride=2, padding=1, dilation=(1, 2), return_indices=True)
+    out, indices = F.max_pool2d(
+        ac.tensor(x), 3, stride=2, padding=1, dilation=(1, 2), return_indices=True
+    )
     flat = x.reshape(2, 3, -1)
-    np.testing.assert_array_equal(np.take_along_axis(flat, indices.numpy().reshape(2, 3, -1), 2),
-                                  out.numpy().reshape(2, 3, -1))
+    np.testing.assert_array_equal(
+        np.take_along_axis(flat, indices.numpy().reshape(2, 3, -1), 2),
+        out.numpy().reshape(2, 3, -1),
+    )
     out1, indices1 = F.max_pool1d(ac.tensor(x[:, :, 0]), 3, 2, 1, return_indices=True)
     np.testing.assert_array_equal(np.take_along_axis(x[:, :, 0], indices1.numpy(), 2), out1.numpy())
 
 
 def test_max_pool_works_on_integers_and_keeps_nan():
     x = ac.tensor(np.arange(16, dtype=np.int64).reshape(1, 1, 4, 4))
-    np.testing.assert_array_equal(F.max_pool2d(x, 2, padding=1).numpy()[0, 0],
-                                  [[0, 2, 3], [8, 10, 11], [12, 14, 15]])
+    np.testing.assert_array_equal(
+        F.max_pool2d(x, 2, padding=1).numpy()[0, 0], [[0, 2, 3], [8, 10, 11], [12, 14, 15]]
+    )
     y = ac.tensor([[[[1.0, np.nan], [0.0, 2.0]]]])
     assert np.isnan(F.max_pool2d(y, 2).item())
 
@@ -104,7 +125,9 @@ def test_max_pool_layer_and_aliases(rng):
     x = ac.tensor(rng.standard_normal((2, 3, 6, 7)), dtype=ac.float32)
     layer = nn.MaxPool2d(2)
     np.testing.assert_array_equal(layer(x).numpy(), F.max_pool2d(x, 2).numpy())
-    assert repr(layer) == "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
+    assert (
+        repr(layer) == "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
+    )
     out, indices = nn.MaxPool2d(3, 2, 1, return_indices=True, ceil_mode=True)(x)
     assert out.shape == indices.shape == (2, 3, 4, 4)
     assert nn.MaxPool1d(3, stride=2)(ac.randn(2, 3, 10)).shape == (2, 3, 4)
@@ -115,19 +138,31 @@ def test_max_pool_layer_and_aliases(rng):
 
 
 # ------------------------------------------------------------------------------ avg pool
-@pytest.mark.parametrize(("kernel", "stride", "padding", "dilation", "ceil_mode"), [g for g in WINDOW_GRID if g[3] == 1])
+@pytest.mark.parametrize(
+    ("kernel", "stride", "padding", "dilation", "ceil_mode"), [g for g in WINDOW_GRID if g[3] == 1]
+)
 @pytest.mark.parametrize("count_include_pad", [True, False])
 def test_avg_pool2d_gradcheck(rng, kernel, stride, padding, dilation, ceil_mode, count_include_pad):
     x = _input(rng, 2, 2, 5, 6)
-    assert gradcheck(lambda t: F.avg_pool2d(t, kernel, stride, padding, ceil_mode, count_include_pad), [x])
+    assert gradcheck(
+        lambda t: F.avg_pool2d(t, kernel, stride, padding, ceil_mode, count_include_pad), [x]
+    )
 
 
-@pytest.mark.parametrize(("kernel", "stride", "padding", "ceil_mode", "count_include_pad"), [
-    (2, None, 0, False, True), (3, 2, 1, True, True), (3, 2, 1, True, False), (4, 1, 2, False, False),
-])
+@pytest.mark.parametrize(
+    ("kernel", "stride", "padding", "ceil_mode", "count_include_pad"),
+    [
+        (2, None, 0, False, True),
+        (3, 2, 1, True, True),
+        (3, 2, 1, True, False),
+        (4, 1, 2, False, False),
+    ],
+)
 def test_avg_pool1d_gradcheck(rng, kernel, stride, padding, ceil_mode, count_include_pad):
     x = _input(rng, 2, 3, 9)
-    assert gradcheck(lambda t: F.avg_pool1d(t, kernel, stride, padding, ceil_mode, count_include_pad), [x])
+    assert gradcheck(
+        lambda t: F.avg_pool1d(t, kernel, stride, padding, ceil_mode, count_include_pad), [x]
+    )
 
 
 def test_avg_pool_divisors():
@@ -154,7 +189,7 @@ def test_avg_pool_layers(rng):
     assert layer(x).shape == (2, 3, 6, 7)
     np.testing.assert_array_equal(layer(x).numpy(), F.avg_pool2d(x, 3, 1, 1).numpy())
     assert repr(layer) == "AvgPool2d(kernel_size=3, stride=1, padding=1)"
-    assert repr(nn.AvgPool1d(2)) == "AvgPool1d(kernel_size=2, stride=2, padding=0)"
+    assert repr(nn.AvgPool1d(2)) == "AvgPool1d(kernel_size=(2,), stride=(2,), padding=(0,))"
     assert nn.AvgPool1d(2)(ac.randn(2, 3, 10)).shape == (2, 3, 5)
 
 
@@ -176,14 +211,19 @@ def test_adaptive_avg_pool2d_values_and_gradcheck(rng, size):
     out = F.adaptive_avg_pool2d(x, size)
     pair = size if isinstance(size, tuple) else (size, size)
     out_h, out_w = (7 if pair[0] is None else pair[0]), pair[1]
-    np.testing.assert_allclose(out.numpy(), _adaptive_reference(x.numpy(), out_h, out_w), rtol=1e-12)
+    np.testing.assert_allclose(
+        out.numpy(), _adaptive_reference(x.numpy(), out_h, out_w), rtol=1e-12
+    )
     assert gradcheck(lambda t: F.adaptive_avg_pool2d(t, size), [x])
 
 
 def test_adaptive_avg_pool1d_and_layers(rng):
     x = _input(rng, 2, 3, 9)
-    np.testing.assert_allclose(F.adaptive_avg_pool1d(x, 4).numpy(),
-                               _adaptive_reference(x.numpy()[:, :, None], 1, 4)[:, :, 0], rtol=1e-12)
+    np.testing.assert_allclose(
+        F.adaptive_avg_pool1d(x, 4).numpy(),
+        _adaptive_reference(x.numpy()[:, :, None], 1, 4)[:, :, 0],
+        rtol=1e-12,
+    )
     assert gradcheck(lambda t: F.adaptive_avg_pool1d(t, 4), [x])
     assert nn.AdaptiveAvgPool2d((1, 1))(ac.randn(8, 3, 6, 7)).shape == (8, 3, 1, 1)
     assert nn.AdaptiveAvgPool1d(4)(ac.randn(3, 10)).shape == (3, 4)
@@ -229,3 +269,11 @@ def test_pooling_float32_and_no_graph():
         assert out.dtype == ac.float32 and out.req_grad
     with ac.no_grad():
         assert not F.max_pool2d(x, 2).req_grad
+
+
+def test_empty_batch():
+    x = ac.randn(0, 3, 6, 7, req_grad=True)
+    for out in (F.max_pool2d(x, 2), F.avg_pool2d(x, 2), F.adaptive_avg_pool2d(x, (2, 5))):
+        assert out.shape[:2] == (0, 3)
+        out.sum().backward()
+        assert x.grad.shape == x.shape

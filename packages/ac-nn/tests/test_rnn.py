@@ -1,4 +1,4 @@
-"""RNN, LSTM, GRU, their cells and the fused recurrence ops (no PyTorch needed)."""
+"""RNN, LSTM, GRU, their cells and the fused layer ops (no PyTorch needed)."""
 
 import os
 import warnings
@@ -44,50 +44,73 @@ def unpack(kind, result):
 
 # ----------------------------------------------------------------------------- fused ops
 @pytest.mark.parametrize("reverse", [False, True])
-def test_lstm_recurrence_gradcheck(rng, reverse):
-    x_proj, h0, c0, w_hh = leaf(rng, 4, 3, 8), leaf(rng, 3, 2), leaf(rng, 3, 2), leaf(rng, 8, 2)
-    assert gradcheck(lambda *a: F.lstm_recurrence(*a, reverse=reverse), [x_proj, h0, c0, w_hh])
+@pytest.mark.parametrize("bias", [False, True])
+def test_lstm_layer_gradcheck(rng, reverse, bias):
+    inputs = [
+        leaf(rng, 4, 3, 2),
+        leaf(rng, 3, 2),
+        leaf(rng, 3, 2),
+        leaf(rng, 8, 2),
+        leaf(rng, 8, 2),
+    ]
+    if bias:
+        inputs.append(leaf(rng, 8))
+    assert gradcheck(lambda *a: F.lstm_layer(*a, reverse=reverse), inputs)
 
 
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("bias", [False, True])
-def test_gru_recurrence_gradcheck(rng, reverse, bias):
-    inputs = [leaf(rng, 4, 3, 6), leaf(rng, 3, 2), leaf(rng, 6, 2)]
+def test_gru_layer_gradcheck(rng, reverse, bias):
+    inputs = [leaf(rng, 4, 3, 2), leaf(rng, 3, 2), leaf(rng, 6, 2), leaf(rng, 6, 2)]
     if bias:
-        inputs.append(leaf(rng, 6))
-    assert gradcheck(lambda *a: F.gru_recurrence(*a, reverse=reverse), inputs)
+        inputs += [leaf(rng, 6), leaf(rng, 6)]
+    assert gradcheck(lambda *a: F.gru_layer(*a, reverse=reverse), inputs)
 
 
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
-def test_rnn_recurrence_gradcheck(rng, reverse, nonlinearity):
-    inputs = [leaf(rng, 4, 3, 2), leaf(rng, 3, 2), leaf(rng, 2, 2)]
-    fn = lambda *a: F.rnn_recurrence(*a, nonlinearity=nonlinearity, reverse=reverse)  # noqa: E731
+def test_rnn_layer_gradcheck(rng, reverse, nonlinearity):
+    inputs = [leaf(rng, 4, 3, 3), leaf(rng, 3, 2), leaf(rng, 2, 3), leaf(rng, 2, 2), leaf(rng, 2)]
+    fn = lambda *a: F.rnn_layer(*a, nonlinearity=nonlinearity, reverse=reverse)  # noqa: E731
     assert gradcheck(fn, inputs)
 
 
-def test_recurrence_grads_only_where_needed(rng):
-    x_proj = leaf(rng, 3, 2, 8)
-    w_hh = ac.Tensor(rng.standard_normal((8, 2)))  # a constant: no gradient wanted
-    out, h, c = F.lstm_recurrence(x_proj, None, None, w_hh)
-    (out.sum() + c.sum()).backward()
-    assert x_proj.grad is not None and x_proj.grad.shape == (3, 2, 8)
-    assert w_hh.grad is None
-
-
-def test_lstm_recurrence_matches_composed_steps(rng):
-    """The fused op equals the LSTM equations written with elementary tensor ops."""
-    length, batch, hidden = 5, 2, 3
-    x_proj, h0, c0, w_hh = (
-        leaf(rng, length, batch, 4 * hidden),
-        leaf(rng, batch, hidden),
-        leaf(rng, batch, hidden),
-        leaf(rng, 4 * hidden, hidden),
+def test_layer_on_a_non_contiguous_input(rng):
+    """A batch-first input seen time-major (a transposed view) gives the same gradients."""
+    x = leaf(rng, 3, 4, 2)
+    w_ih, w_hh, bias = leaf(rng, 8, 2), leaf(rng, 8, 2), leaf(rng, 8)
+    assert gradcheck(
+        lambda x: F.lstm_layer(x.transpose(0, 1), None, None, w_ih, w_hh, bias)[0], [x]
     )
-    out, h_n, c_n = F.lstm_recurrence(x_proj, h0, c0, w_hh)
+
+
+def test_layer_grads_only_where_needed(rng):
+    x = leaf(rng, 3, 2, 4)
+    w_ih = ac.Tensor(rng.standard_normal((8, 4)))  # constants: no gradient wanted
+    w_hh = ac.Tensor(rng.standard_normal((8, 2)))
+    out, _, c = F.lstm_layer(x, None, None, w_ih, w_hh)
+    (out.sum() + c.sum()).backward()
+    assert x.grad is not None and x.grad.shape == (3, 2, 4)
+    assert w_ih.grad is None and w_hh.grad is None
+
+
+def test_lstm_layer_matches_composed_steps(rng):
+    """The fused op equals the LSTM equations written with elementary tensor ops."""
+    length, batch, features, hidden = 5, 2, 3, 4
+    x, h0, c0 = (
+        leaf(rng, length, batch, features),
+        leaf(rng, batch, hidden),
+        leaf(rng, batch, hidden),
+    )
+    w_ih, w_hh, bias = (
+        leaf(rng, 4 * hidden, features),
+        leaf(rng, 4 * hidden, hidden),
+        leaf(rng, 4 * hidden),
+    )
+    out, h_n, c_n = F.lstm_layer(x, h0, c0, w_ih, w_hh, bias)
     h, c, steps = h0, c0, []
     for t in range(length):
-        i, f, g, o = (x_proj[t] + h @ w_hh.T).chunk(4, dim=-1)
+        i, f, g, o = (x[t] @ w_ih.T + bias + h @ w_hh.T).chunk(4, dim=-1)
         c = f.sigmoid() * c + i.sigmoid() * g.tanh()
         h = o.sigmoid() * c.tanh()
         steps.append(h)
@@ -96,39 +119,40 @@ def test_lstm_recurrence_matches_composed_steps(rng):
     np.testing.assert_allclose(c_n.numpy(), c.numpy(), rtol=1e-12, atol=1e-12)
 
 
-def test_gru_recurrence_matches_composed_steps(rng):
-    length, batch, hidden = 4, 2, 3
-    x_proj, h0, w_hh, b_hh = (
-        leaf(rng, length, batch, 3 * hidden),
-        leaf(rng, batch, hidden),
-        leaf(rng, 3 * hidden, hidden),
-        leaf(rng, 3 * hidden),
-    )
-    out, _ = F.gru_recurrence(x_proj, h0, w_hh, b_hh)
+def test_gru_layer_matches_composed_steps(rng):
+    length, batch, features, hidden = 4, 2, 3, 4
+    x, h0 = leaf(rng, length, batch, features), leaf(rng, batch, hidden)
+    w_ih, w_hh = leaf(rng, 3 * hidden, features), leaf(rng, 3 * hidden, hidden)
+    b_ih, b_hh = leaf(rng, 3 * hidden), leaf(rng, 3 * hidden)
+    out, _ = F.gru_layer(x, h0, w_ih, w_hh, b_ih, b_hh)
     h = h0
     for t in range(length):
-        x_r, x_z, x_n = x_proj[t].chunk(3, dim=-1)
+        v_r, v_z, v_n = (x[t] @ w_ih.T + b_ih).chunk(3, dim=-1)
         u_r, u_z, u_n = (h @ w_hh.T + b_hh).chunk(3, dim=-1)
-        r, z = (x_r + u_r).sigmoid(), (x_z + u_z).sigmoid()
-        n = (x_n + r * u_n).tanh()
+        r, z = (v_r + u_r).sigmoid(), (v_z + u_z).sigmoid()
+        n = (v_n + r * u_n).tanh()
         h = (1 - z) * n + z * h
         np.testing.assert_allclose(out[t].numpy(), h.numpy(), rtol=1e-12, atol=1e-12)
 
 
-def test_recurrence_shape_and_dtype_errors(rng):
-    w = ac.randn(8, 2)
-    with pytest.raises(ValueError, match=r"x_proj must have shape \(seq_len, batch"):
-        F.lstm_recurrence(ac.randn(3, 8), None, None, w)
+def test_layer_shape_and_dtype_errors(rng):
+    x, w_ih, w_hh = ac.randn(3, 2, 5), ac.randn(8, 5), ac.randn(8, 2)
+    with pytest.raises(ValueError, match=r"input must have shape \(seq_len, batch, input_size\)"):
+        F.lstm_layer(ac.randn(3, 5), None, None, w_ih, w_hh)
     with pytest.raises(ValueError, match="weight_hh must have shape"):
-        F.lstm_recurrence(ac.randn(3, 2, 8), None, None, ac.randn(6, 2))
-    with pytest.raises(ValueError, match=r"h0 must have shape \(batch, hidden\)"):
-        F.lstm_recurrence(ac.randn(3, 2, 8), ac.randn(5, 2), None, w)
+        F.lstm_layer(x, None, None, w_ih, ac.randn(6, 2))
+    with pytest.raises(ValueError, match=r"weight_ih must have shape \(8, 5\)"):
+        F.lstm_layer(x, None, None, ac.randn(8, 4), w_hh)
+    with pytest.raises(ValueError, match=r"bias must have shape \(8,\)"):
+        F.lstm_layer(x, None, None, w_ih, w_hh, ac.randn(4))
+    with pytest.raises(ValueError, match=r"h0 must have shape \(batch, hidden_size\)"):
+        F.lstm_layer(x, ac.randn(5, 2), None, w_ih, w_hh)
     with pytest.raises(TypeError, match="weight_hh has dtype float64"):
-        F.lstm_recurrence(ac.randn(3, 2, 8), None, None, w.double())
+        F.lstm_layer(x, None, None, w_ih, w_hh.double())
     with pytest.raises(ValueError, match="empty"):
-        F.gru_recurrence(ac.randn(0, 2, 6), None, ac.randn(6, 2))
+        F.gru_layer(ac.randn(0, 2, 5), None, ac.randn(6, 5), ac.randn(6, 2))
     with pytest.raises(ValueError, match="nonlinearity"):
-        F.rnn_recurrence(ac.randn(3, 2, 2), None, ac.randn(2, 2), "sigmoid")
+        F.rnn_layer(x, None, ac.randn(2, 5), ac.randn(2, 2), nonlinearity="sigmoid")
 
 
 def test_cells_gradcheck_with_weights_as_inputs(rng):
@@ -155,7 +179,12 @@ def test_parameter_names_shapes_and_init(kind):
             expected[f"bias_ih_l{lay}{suffix}"] = (gates * 4,)
             expected[f"bias_hh_l{lay}{suffix}"] = (gates * 4,)
     assert {k: v.shape for k, v in layer.state_dict().items()} == expected
-    assert list(layer.state_dict())[:4] == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]
+    assert list(layer.state_dict())[:4] == [
+        "weight_ih_l0",
+        "weight_hh_l0",
+        "bias_ih_l0",
+        "bias_hh_l0",
+    ]
     bound = 1 / np.sqrt(4)
     values = np.concatenate([p.numpy().ravel() for p in layer.parameters()])
     assert values.min() >= -bound and values.max() <= bound and values.std() > bound / 3
@@ -303,13 +332,19 @@ def test_forward_errors_name_the_shapes(rng):
     layer = nn.LSTM(3, 4, num_layers=2)
     with pytest.raises(ValueError, match="Expected input to be 2D or 3D, got 4D"):
         layer(ac.randn(1, 2, 3, 3))
-    with pytest.raises(RuntimeError, match="input.size\\(-1\\) must be equal to input_size. Expected 3, got 5"):
+    with pytest.raises(
+        RuntimeError, match=r"input.size\(-1\) must be equal to input_size. Expected 3, got 5"
+    ):
         layer(ac.randn(4, 2, 5))
-    with pytest.raises(RuntimeError, match=r"Expected hidden\[0\] size \(2, 2, 4\), got \(1, 2, 4\)"):
+    with pytest.raises(
+        RuntimeError, match=r"Expected hidden\[0\] size \(2, 2, 4\), got \(1, 2, 4\)"
+    ):
         layer(ac.randn(4, 2, 3), (ac.zeros(1, 2, 4), ac.zeros(2, 2, 4)))
     with pytest.raises(TypeError, match="hx must be a tuple"):
         layer(ac.randn(4, 2, 3), ac.zeros(2, 2, 4))
-    with pytest.raises(TypeError, match="input has dtype float64 but the parameters have dtype float32"):
+    with pytest.raises(
+        TypeError, match="input has dtype float64 but the parameters have dtype float32"
+    ):
         layer(ac.randn(4, 2, 3, dtype=ac.float64))
     with pytest.raises(RuntimeError, match="should also be 2-D"):
         nn.GRU(3, 4)(ac.randn(5, 3), ac.zeros(1, 2, 4))
@@ -328,14 +363,19 @@ def test_long_sequences_do_not_recurse(rng):
 def test_no_grad_records_nothing(rng):
     layer = nn.GRU(3, 4)
     with ac.no_grad():
-        output, h_n = layer(ac.randn(5, 2, 3))
+        output, _ = layer(ac.randn(5, 2, 3))
     assert output.grad_fn is None and not output.req_grad
 
 
 def test_repr():
     assert repr(nn.LSTM(3, 4)) == "LSTM(3, 4)"
-    text = repr(nn.GRU(3, 4, num_layers=2, bias=False, batch_first=True, dropout=0.1, bidirectional=True))
-    assert text == "GRU(3, 4, num_layers=2, bias=False, batch_first=True, dropout=0.1, bidirectional=True)"
+    text = repr(
+        nn.GRU(3, 4, num_layers=2, bias=False, batch_first=True, dropout=0.1, bidirectional=True)
+    )
+    assert (
+        text
+        == "GRU(3, 4, num_layers=2, bias=False, batch_first=True, dropout=0.1, bidirectional=True)"
+    )
     assert repr(nn.LSTMCell(3, 4)) == "LSTMCell(3, 4)"
 
 

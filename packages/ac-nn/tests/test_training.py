@@ -63,18 +63,20 @@ def test_cnn_learns_digits():
         images, digits.target, test_size=0.2, random_state=0, stratify=digits.target
     )
     model = nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1),
+        nn.Conv2d(1, 32, 3, padding=1),
         nn.ReLU(),
         nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1),
+        nn.Conv2d(32, 64, 3, padding=1),
         nn.ReLU(),
         nn.MaxPool2d(2),
         nn.Flatten(),
-        nn.Linear(32 * 2 * 2, 10),
+        nn.Linear(64 * 2 * 2, 10),
     )
-    optimizer = optim.Adam(model.parameters(), lr=5e-3)
-    loader = nn.DataLoader(nn.TensorDataset(x_train, y_train), batch_size=64, shuffle=True, generator=0)
-    for _ in range(15):
+    optimizer = optim.Adam(model.parameters(), lr=2e-3)
+    loader = nn.DataLoader(
+        nn.TensorDataset(x_train, y_train), batch_size=64, shuffle=True, generator=0
+    )
+    for _ in range(30):
         for x, y in loader:
             loss = F.cross_entropy(model(x), y)
             optimizer.zero_grad()
@@ -90,7 +92,9 @@ def test_cnn_learns_digits():
 def test_lstm_learns_characters(text_ids):
     train, held_out, vocab = text_ids
     ac.manual_seed(0)
-    losses, before, after = fit_characters(char_lstm(nn, vocab), train, held_out, vocab, 150, 32, 1e-2)
+    losses, before, after = fit_characters(
+        char_lstm(nn, vocab), train, held_out, vocab, 150, 32, 1e-2
+    )
     assert losses[-10:].mean() < 0.6 * losses[:5].mean()
     assert before > 4.0  # about log(vocab) at initialisation
     assert after < unigram_cross_entropy(train, held_out, vocab) - 0.4, (before, after)

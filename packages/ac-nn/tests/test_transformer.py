@@ -18,12 +18,28 @@ def rng():
 def test_submodule_names_match_pytorch():
     layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16)
     assert [name for name, _ in layer.named_children()] == [
-        "self_attn", "linear1", "dropout", "linear2", "norm1", "norm2", "dropout1", "dropout2",
+        "self_attn",
+        "linear1",
+        "dropout",
+        "linear2",
+        "norm1",
+        "norm2",
+        "dropout1",
+        "dropout2",
     ]
     assert list(layer.state_dict()) == [
-        "self_attn.in_proj_weight", "self_attn.in_proj_bias", "self_attn.out_proj.weight",
-        "self_attn.out_proj.bias", "linear1.weight", "linear1.bias", "linear2.weight",
-        "linear2.bias", "norm1.weight", "norm1.bias", "norm2.weight", "norm2.bias",
+        "self_attn.in_proj_weight",
+        "self_attn.in_proj_bias",
+        "self_attn.out_proj.weight",
+        "self_attn.out_proj.bias",
+        "linear1.weight",
+        "linear1.bias",
+        "linear2.weight",
+        "linear2.bias",
+        "norm1.weight",
+        "norm1.bias",
+        "norm2.weight",
+        "norm2.bias",
     ]
     no_bias = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, bias=False)
     assert not any(key.endswith("bias") for key in no_bias.state_dict())
@@ -70,7 +86,9 @@ def test_layout_and_unbatched(rng):
     layer_bf.load_state_dict(layer.state_dict())
     x = ac.randn(5, 2, 8)
     seq_first = layer(x).numpy()
-    np.testing.assert_allclose(layer_bf(x.transpose(0, 1)).numpy(), seq_first.transpose(1, 0, 2), atol=1e-6)
+    np.testing.assert_allclose(
+        layer_bf(x.transpose(0, 1)).numpy(), seq_first.transpose(1, 0, 2), atol=1e-6
+    )
     np.testing.assert_allclose(layer(x[:, 0]).numpy(), seq_first[:, 0], atol=1e-6)
 
 
@@ -83,7 +101,9 @@ def test_causal_flag_equals_the_causal_mask(rng):
     np.testing.assert_allclose(layer(x, src_mask=mask, is_causal=True).numpy(), by_mask, atol=1e-6)
     changed = x.numpy().copy()
     changed[:, 4:] = 0
-    np.testing.assert_allclose(layer(ac.Tensor(changed), is_causal=True).numpy()[:, :4], by_mask[:, :4], atol=1e-6)
+    np.testing.assert_allclose(
+        layer(ac.Tensor(changed), is_causal=True).numpy()[:, :4], by_mask[:, :4], atol=1e-6
+    )
 
 
 def test_generate_square_subsequent_mask():

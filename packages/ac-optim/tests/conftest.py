@@ -13,11 +13,19 @@ from typing import Any
 import numpy as np
 import pytest
 
+import auto_compyute as ac
+
 
 @pytest.fixture
 def device() -> str:
     """The device the tests run on: ``AC_TEST_DEVICE`` (``cpu`` unless set)."""
     return os.environ.get("AC_TEST_DEVICE", "cpu")
+
+
+@pytest.fixture
+def as_grad(device: str) -> Callable[[np.ndarray], Any]:
+    """A copy of a NumPy array on the test device, as a raw array (what ``.grad`` holds)."""
+    return lambda array: ac.tensor(array, device=device).data
 
 
 @pytest.fixture

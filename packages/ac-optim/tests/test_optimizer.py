@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
 import auto_compyute as ac
 from auto_compyute import optim
-from auto_compyute.optim import optimizer as optimizer_module
+from auto_compyute.optim import _updates as updates_module
 
 ALL = [optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad]
 
@@ -157,7 +159,7 @@ def test_step_does_not_change_the_gradient(params, cls):
     kwargs = {"weight_decay": 0.1, "maximize": True}
     cls(params, lr=0.1, **kwargs).step()
     for p, g in zip(params, grads, strict=True):
-        np.testing.assert_array_equal(p.grad, g)
+        np.testing.assert_array_equal(ac.Tensor(p.grad), ac.Tensor(g))
 
 
 def test_step_returns_the_closure_loss_computed_with_grad_enabled(params):
@@ -219,14 +221,14 @@ def test_repr_lists_the_groups(params):
 
 
 @pytest.mark.parametrize("cls", ALL)
-def test_chunked_updates_equal_whole_array_updates(rng, cls, monkeypatch):
-    """Big parameters are updated piece by piece; the result must not depend on the pieces."""
-    monkeypatch.setattr(optimizer_module, "CHUNK_SIZE", 64)
+def test_pieces_and_threads_do_not_change_the_result(rng, cls, monkeypatch):
+    """Big parameters are updated piece by piece, on threads; the result must not depend on it."""
     weights = rng.standard_normal((3, 50, 7)).astype(np.float32)
     transposed = rng.standard_normal((40, 9)).astype(np.float32)
 
-    def run(chunk_size):
-        monkeypatch.setattr(optimizer_module, "CHUNK_SIZE", chunk_size)
+    def run(chunk_size, threads):
+        monkeypatch.setattr(updates_module, "CHUNK_SIZE", chunk_size)
+        optim.set_num_threads(threads)
         w = ac.tensor(weights, req_grad=True)
         t = ac.Tensor(transposed.copy().T, req_grad=True)  # not C-contiguous: updated whole
         kwargs = {"momentum": 0.9} if cls in (optim.SGD, optim.RMSprop) else {}
@@ -237,16 +239,41 @@ def test_chunked_updates_equal_whole_array_updates(rng, cls, monkeypatch):
             opt.step()
         return w.numpy(), t.numpy()
 
-    chunked, whole = run(64), run(10**9)
-    for a, b in zip(chunked, whole, strict=True):
-        np.testing.assert_array_equal(a, b)
+    threads = optim.get_num_threads()
+    try:
+        results = [run(64, 1), run(64, 3), run(10**9, 1)]
+    finally:
+        optim.set_num_threads(threads)
+    for result in results[1:]:
+        for a, b in zip(result, results[0], strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_an_error_on_a_worker_thread_reaches_the_caller(monkeypatch):
+    monkeypatch.setattr(updates_module, "CHUNK_SIZE", 4)
+    monkeypatch.setattr(updates_module, "NUM_THREADS", 2)
+    callers = set()
+
+    def kernel(piece):
+        callers.add(threading.get_ident())
+        if piece[0] == 4:  # the second piece: a worker's
+            raise FloatingPointError("boom")
+
+    with pytest.raises(FloatingPointError, match="boom"):
+        updates_module.run_updates([(kernel, (np.arange(16.0),))])
+    assert len(callers) == 2
+
+
+def test_set_num_threads_checks_its_argument():
+    with pytest.raises(ValueError, match="positive int, got 0"):
+        optim.set_num_threads(0)
 
 
 def test_chunks_are_views_and_cover_everything(monkeypatch):
     arrays = [np.arange(10.0), np.ones(10)]
-    assert list(optimizer_module.chunks(*arrays, None)) == [(*arrays, None)]  # small: whole
-    monkeypatch.setattr(optimizer_module, "CHUNK_SIZE", 4)
-    pieces = list(optimizer_module.chunks(*arrays, None))
+    assert list(updates_module.chunks(*arrays, None)) == [(*arrays, None)]  # small: whole
+    monkeypatch.setattr(updates_module, "CHUNK_SIZE", 4)
+    pieces = list(updates_module.chunks(*arrays, None))
     assert [len(p[0]) for p in pieces] == [4, 4, 2]
     assert all(p[2] is None for p in pieces)
     for a, b, _ in pieces:

@@ -12,53 +12,56 @@ GRADS = [np.array([1.0, -2.0, 0.5]), np.array([0.5, 1.0, -1.0]), np.array([-1.0,
 START = np.array([0.3, -0.1, 2.0])
 
 
-def run(device, **kwargs):
+def run(device, as_grad, **kwargs):
     p = ac.tensor(START, dtype=ac.float64, device=device, req_grad=True)
     opt = optim.SGD([p], **kwargs)
     trajectory = []
     for g in GRADS:
-        p.grad = g.copy()
+        p.grad = as_grad(g)
         opt.step()
         trajectory.append(p.numpy().copy())
     return trajectory
 
 
-def test_plain_sgd(device):
+def test_plain_sgd(device, as_grad):
     expected = START - 0.1 * np.cumsum(GRADS, axis=0)
-    np.testing.assert_allclose(run(device, lr=0.1), expected, rtol=1e-15)
+    np.testing.assert_allclose(run(device, as_grad, lr=0.1), expected, rtol=1e-15)
 
 
-def test_momentum_with_dampening(device):
+def test_momentum_with_dampening(device, as_grad):
     p, b, expected = START.copy(), None, []
     for g in GRADS:
         b = g.copy() if b is None else 0.9 * b + (1 - 0.25) * g
         p = p - 0.1 * b
         expected.append(p)
     np.testing.assert_allclose(
-        run(device, lr=0.1, momentum=0.9, dampening=0.25), expected, rtol=1e-14
+        run(device, as_grad, lr=0.1, momentum=0.9, dampening=0.25), expected, rtol=1e-14
     )
 
 
-def test_nesterov_weight_decay_and_maximize(device):
+def test_nesterov_weight_decay_and_maximize(device, as_grad):
     p, b, expected = START.copy(), None, []
     for g in GRADS:
         d = -g + 0.01 * p
         b = d.copy() if b is None else 0.9 * b + d
         p = p - 0.1 * (d + 0.9 * b)
         expected.append(p)
-    result = run(device, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01, maximize=True)
+    result = run(
+        device, as_grad, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01, maximize=True
+    )
     np.testing.assert_allclose(result, expected, rtol=1e-14)
 
 
-def test_momentum_buffer_appears_only_with_momentum(device):
+def test_momentum_buffer_appears_only_with_momentum(device, as_grad):
     p = ac.tensor(START, device=device, req_grad=True)
-    p.grad = GRADS[0].astype(np.float32)
+    p.grad = as_grad(GRADS[0].astype(np.float32))
     opt = optim.SGD([p], lr=0.1)
     opt.step()
     assert opt.state[p] == {}
     opt.param_groups[0]["momentum"] = 0.9  # e.g. set by OneCycleLR
     opt.step()
-    np.testing.assert_array_equal(opt.state[p]["momentum_buffer"], GRADS[0].astype(np.float32))
+    buffer = ac.Tensor(opt.state[p]["momentum_buffer"])
+    np.testing.assert_array_equal(buffer, GRADS[0].astype(np.float32))
 
 
 @pytest.mark.parametrize(

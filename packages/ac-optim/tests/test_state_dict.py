@@ -82,7 +82,7 @@ def test_state_dict_shares_memory_and_deepcopy_snapshots(params_and_adam):
     params, opt = params_and_adam
     live, snapshot = opt.state_dict(), copy.deepcopy(opt.state_dict())
     before = snapshot["state"][0]["exp_avg"].numpy().copy()
-    params[0].grad = np.ones(params[0].shape, dtype=params[0].dtype)
+    params[0].grad = ac.ones_like(params[0]).data
     opt.step()
     assert not np.array_equal(live["state"][0]["exp_avg"].numpy(), before)
     np.testing.assert_array_equal(snapshot["state"][0]["exp_avg"].numpy(), before)
@@ -120,7 +120,7 @@ def params_and_adam(rng, device):
 
 
 def snapshot(opt):
-    state = {id(p): {k: np.array(v) for k, v in s.items()} for p, s in opt.state.items()}
+    state = {id(p): {k: np.array(ac.Tensor(v)) for k, v in s.items()} for p, s in opt.state.items()}
     return state, copy.deepcopy(
         [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]
     )

@@ -41,15 +41,7 @@ from auto_compyute.nn.rnn import *  # noqa: F403
 from auto_compyute.nn.sparse import *  # noqa: F403
 from auto_compyute.nn.transformer import *  # noqa: F403
 
-__all__ = [
-    "data",
-    "functional",
-    "init",
-    "utils",
-    *(
-        name
-        for layer_module in (activation, attention, containers, conv, data, dropout, flatten)
-        + (linear, loss, module, normalization, pooling, rnn, sparse, transformer)
-        for name in layer_module.__all__
-    ),
-]
+_LAYER_MODULES = [activation, attention, containers, conv, data, dropout, flatten, linear]
+_LAYER_MODULES += [loss, module, normalization, pooling, rnn, sparse, transformer]
+__all__ = ["data", "functional", "init", "utils"]
+__all__ += [name for layer_module in _LAYER_MODULES for name in layer_module.__all__]

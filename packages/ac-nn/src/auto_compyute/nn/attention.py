@@ -38,8 +38,10 @@ def _additive_mask(mask: Tensor, dtype: Any, what: str) -> Tensor:
     return mask if mask.dtype == dtype else mask.to(dtype)
 
 
-def _causal_mask(length: int, source: int | None = None, dtype: Any = None, device: Any = None) -> Tensor:
-    """A float mask (length, source) with -inf above the diagonal: query ``i`` sees keys ``j <= i``."""
+def _causal_mask(
+    length: int, source: int | None = None, dtype: Any = None, device: Any = None
+) -> Tensor:
+    """A float mask (length, source), -inf above the diagonal: query ``i`` sees keys ``j <= i``."""
     source = length if source is None else source
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     array = np.triu(np.full((length, source), -np.inf, dtype=dtype), 1)
@@ -190,7 +192,11 @@ class MultiheadAttention(Module):
                 f"{name}: query, key and value must all be 3-D (batched) or 2-D (unbatched), got "
                 f"shapes {query.shape}, {key.shape} and {value.shape}"
             )
-        widths = ((query, self.embed_dim, "query"), (key, self.kdim, "key"), (value, self.vdim, "value"))
+        widths = (
+            (query, self.embed_dim, "query"),
+            (key, self.kdim, "key"),
+            (value, self.vdim, "value"),
+        )
         for t, width, label in widths:
             if t.shape[-1] != width:
                 raise ValueError(f"{name}: expected {label} of width {width}, got shape {t.shape}")
@@ -238,7 +244,8 @@ class MultiheadAttention(Module):
             padding = _additive_mask(key_padding_mask, dtype, "key_padding_mask")
             if padding.shape != (batch, source):
                 raise RuntimeError(
-                    f"{name}: expected key_padding_mask of shape {(batch, source)}, got {padding.shape}"
+                    f"{name}: expected key_padding_mask of shape {(batch, source)}, "
+                    f"got {padding.shape}"
                 )
             padding = padding.reshape(batch, 1, 1, source)
             mask = padding if mask is None else mask + padding
@@ -302,7 +309,9 @@ class MultiheadAttention(Module):
         dropout = self.dropout if self.training else 0.0
         # NOTE: as in PyTorch, is_causal lets the fused kernel skip an explicit mask when
         # nothing else needs one (the given attn_mask is then taken to be causal).
-        fused_causal = is_causal and key_padding_mask is None and not need_weights and length == source
+        fused_causal = (
+            is_causal and key_padding_mask is None and not need_weights and length == source
+        )
         if is_causal and attn_mask is None and not fused_causal:
             attn_mask = _causal_mask(length, source, q.dtype, q.device)
         mask = None

@@ -10,7 +10,7 @@ from auto_compyute._core.factories import empty
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn import functional as F
 from auto_compyute.nn import init
-from auto_compyute.nn.functional._windows import tuple_arg
+from auto_compyute.nn.functional._windows import Ints, tuple_arg
 from auto_compyute.nn.module import Module, Parameter
 
 __all__ = [
@@ -25,7 +25,7 @@ __all__ = [
 
 
 def _channels(name: str, alias: str, value: int | None, alias_value: int | None, cls: str) -> int:
-    """A channel count given under its PyTorch name or its seed name (``in_channels`` / ``in_dim``)."""
+    """A channel count under its PyTorch name or its seed name (``in_channels`` / ``in_dim``)."""
     if value is None and alias_value is None:
         raise TypeError(f"{cls}() missing required argument '{name}' (or '{alias}')")
     if value is not None and alias_value is not None and value != alias_value:
@@ -82,7 +82,9 @@ class _ConvNd(Module):
                 raise ValueError(f"{cls}: {name} must be positive, got {getattr(self, name)}")
         if isinstance(padding, str):
             if padding not in ("same", "valid") or self.transposed:
-                allowed = "an int or a tuple" if self.transposed else "'same', 'valid', an int or a tuple"
+                allowed = (
+                    "an int or a tuple" if self.transposed else "'same', 'valid', an int or a tuple"
+                )
                 raise ValueError(f"{cls}: padding must be {allowed}, got {padding!r}")
             if padding == "same" and any(s != 1 for s in self.stride):
                 raise ValueError(f"{cls}: padding='same' needs stride 1, got stride={self.stride}")
@@ -124,7 +126,11 @@ class _ConvNd(Module):
             f"stride={self.stride}"
         )
         if self.padding != (0,) * self.spatial:
-            text += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
+            text += (
+                f", padding={self.padding!r}"
+                if isinstance(self.padding, str)
+                else f", padding={self.padding}"
+            )
         if self.dilation != (1,) * self.spatial:
             text += f", dilation={self.dilation}"
         if self.output_padding != (0,) * self.spatial:
@@ -168,10 +174,10 @@ class Conv2d(_ConvNd):
         self,
         in_channels: int | None = None,
         out_channels: int | None = None,
-        kernel_size: int | tuple[int, int] | None = None,
-        stride: int | tuple[int, int] = 1,
-        padding: int | tuple[int, int] | str = 0,
-        dilation: int | tuple[int, int] = 1,
+        kernel_size: Ints | None = None,
+        stride: Ints = 1,
+        padding: Ints | str = 0,
+        dilation: Ints = 1,
         groups: int = 1,
         bias: bool = True,
         padding_mode: str = "zeros",
@@ -182,12 +188,25 @@ class Conv2d(_ConvNd):
         out_dim: int | None = None,
     ) -> None:
         super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, device, dtype, in_dim=in_dim, out_dim=out_dim,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+            in_dim=in_dim,
+            out_dim=out_dim,
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return F.conv2d(
+            x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
 
 
 class Conv1d(_ConvNd):
@@ -222,10 +241,10 @@ class Conv1d(_ConvNd):
         self,
         in_channels: int | None = None,
         out_channels: int | None = None,
-        kernel_size: int | tuple[int] | None = None,
-        stride: int | tuple[int] = 1,
-        padding: int | tuple[int] | str = 0,
-        dilation: int | tuple[int] = 1,
+        kernel_size: Ints | None = None,
+        stride: Ints = 1,
+        padding: Ints | str = 0,
+        dilation: Ints = 1,
         groups: int = 1,
         bias: bool = True,
         padding_mode: str = "zeros",
@@ -236,29 +255,45 @@ class Conv1d(_ConvNd):
         out_dim: int | None = None,
     ) -> None:
         super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, device, dtype, in_dim=in_dim, out_dim=out_dim,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+            in_dim=in_dim,
+            out_dim=out_dim,
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return F.conv1d(
+            x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
 
 
 class _ConvTransposeNd(_ConvNd):
     transposed = True
 
     def _output_padding(self, x: Tensor, output_size: Any) -> tuple[int, ...]:
-        """PyTorch's rule: the output_padding that turns the default output size into ``output_size``."""
+        """PyTorch's rule: the output_padding that makes the output ``output_size``."""
         if output_size is None:
             return self.output_padding
         n = self.spatial
         sizes = tuple(output_size)[-n:]
+        padding = tuple_arg(self.padding, n, "padding")
         extra = []
         for i in range(n):
             length = x.shape[x.ndim - n + i]
             smallest = (
-                (length - 1) * self.stride[i] - 2 * self.padding[i]  # type: ignore[operator]
-                + self.dilation[i] * (self.kernel_size[i] - 1) + 1
+                (length - 1) * self.stride[i]
+                - 2 * padding[i]
+                + self.dilation[i] * (self.kernel_size[i] - 1)
+                + 1
             )
             largest = smallest + self.stride[i] - 1
             if not smallest <= sizes[i] <= largest:
@@ -301,13 +336,13 @@ class ConvTranspose2d(_ConvTransposeNd):
         self,
         in_channels: int | None = None,
         out_channels: int | None = None,
-        kernel_size: int | tuple[int, int] | None = None,
-        stride: int | tuple[int, int] = 1,
-        padding: int | tuple[int, int] = 0,
-        output_padding: int | tuple[int, int] = 0,
+        kernel_size: Ints | None = None,
+        stride: Ints = 1,
+        padding: Ints = 0,
+        output_padding: Ints = 0,
         groups: int = 1,
         bias: bool = True,
-        dilation: int | tuple[int, int] = 1,
+        dilation: Ints = 1,
         padding_mode: str = "zeros",
         device: Any = None,
         dtype: Any = None,
@@ -316,15 +351,33 @@ class ConvTranspose2d(_ConvTransposeNd):
         out_dim: int | None = None,
     ) -> None:
         super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, device, dtype, output_padding, in_dim=in_dim, out_dim=out_dim,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+            output_padding,
+            in_dim=in_dim,
+            out_dim=out_dim,
         )
 
     def forward(self, x: Tensor, output_size: Any = None) -> Tensor:
-        """Transposed convolution of ``x``; ``output_size`` picks ``output_padding`` like PyTorch."""
+        """Transposed convolution of ``x``; ``output_size`` picks ``output_padding``."""
         return F.conv_transpose2d(
-            x, self.weight, self.bias, self.stride, self.padding,
-            self._output_padding(x, output_size), self.groups, self.dilation,
+            x,
+            self.weight,
+            self.bias,
+            self.stride,
+            tuple_arg(self.padding, self.spatial, "padding"),
+            self._output_padding(x, output_size),
+            self.groups,
+            self.dilation,
         )
 
 
@@ -361,13 +414,13 @@ class ConvTranspose1d(_ConvTransposeNd):
         self,
         in_channels: int | None = None,
         out_channels: int | None = None,
-        kernel_size: int | tuple[int] | None = None,
-        stride: int | tuple[int] = 1,
-        padding: int | tuple[int] = 0,
-        output_padding: int | tuple[int] = 0,
+        kernel_size: Ints | None = None,
+        stride: Ints = 1,
+        padding: Ints = 0,
+        output_padding: Ints = 0,
         groups: int = 1,
         bias: bool = True,
-        dilation: int | tuple[int] = 1,
+        dilation: Ints = 1,
         padding_mode: str = "zeros",
         device: Any = None,
         dtype: Any = None,
@@ -376,15 +429,33 @@ class ConvTranspose1d(_ConvTransposeNd):
         out_dim: int | None = None,
     ) -> None:
         super().__init__(
-            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, device, dtype, output_padding, in_dim=in_dim, out_dim=out_dim,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+            output_padding,
+            in_dim=in_dim,
+            out_dim=out_dim,
         )
 
     def forward(self, x: Tensor, output_size: Any = None) -> Tensor:
-        """Transposed convolution of ``x``; ``output_size`` picks ``output_padding`` like PyTorch."""
+        """Transposed convolution of ``x``; ``output_size`` picks ``output_padding``."""
         return F.conv_transpose1d(
-            x, self.weight, self.bias, self.stride, self.padding,
-            self._output_padding(x, output_size), self.groups, self.dilation,
+            x,
+            self.weight,
+            self.bias,
+            self.stride,
+            tuple_arg(self.padding, self.spatial, "padding"),
+            self._output_padding(x, output_size),
+            self.groups,
+            self.dilation,
         )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn import functional as F
+from auto_compyute.nn.functional._windows import Ints, tuple_arg
 from auto_compyute.nn.module import Module
 
 __all__ = [
@@ -36,7 +38,8 @@ class _MaxPoolNd(Module):
             raise TypeError(f"{type(self).__name__}() missing required argument 'kernel_size'")
         if kernel_size is not None and window_size is not None and kernel_size != window_size:
             raise TypeError(
-                f"{type(self).__name__}() got both kernel_size={kernel_size} and window_size={window_size}"
+                f"{type(self).__name__}() got both kernel_size={kernel_size} and "
+                f"window_size={window_size}"
             )
         self.kernel_size = kernel_size if kernel_size is not None else window_size
         self.stride = stride if stride is not None else self.kernel_size
@@ -74,7 +77,13 @@ class MaxPool2d(_MaxPoolNd):
 
     def forward(self, x: Tensor) -> Any:
         return F.max_pool2d(
-            x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode, self.return_indices
+            x,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.ceil_mode,
+            self.return_indices,
         )
 
 
@@ -97,7 +106,13 @@ class MaxPool1d(_MaxPoolNd):
 
     def forward(self, x: Tensor) -> Any:
         return F.max_pool1d(
-            x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode, self.return_indices
+            x,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.ceil_mode,
+            self.return_indices,
         )
 
 
@@ -119,9 +134,9 @@ class AvgPool2d(Module):
 
     def __init__(
         self,
-        kernel_size: int | tuple[int, int],
-        stride: int | tuple[int, int] | None = None,
-        padding: int | tuple[int, int] = 0,
+        kernel_size: Ints,
+        stride: Ints | None = None,
+        padding: Ints = 0,
         ceil_mode: bool = False,
         count_include_pad: bool = True,
         divisor_override: int | None = None,
@@ -134,8 +149,13 @@ class AvgPool2d(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return F.avg_pool2d(
-            x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-            self.count_include_pad, self.divisor_override,
+            x,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
         )
 
     def extra_repr(self) -> str:
@@ -159,16 +179,18 @@ class AvgPool1d(Module):
 
     def __init__(
         self,
-        kernel_size: int | tuple[int],
-        stride: int | tuple[int] | None = None,
-        padding: int | tuple[int] = 0,
+        kernel_size: Ints,
+        stride: Ints | None = None,
+        padding: Ints = 0,
         ceil_mode: bool = False,
         count_include_pad: bool = True,
     ) -> None:
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
+        # NOTE: stored as 1-tuples, as PyTorch's AvgPool1d does (its repr shows them).
+        self.kernel_size = tuple_arg(kernel_size, 1, "kernel_size")
+        self.stride = tuple_arg(stride, 1, "stride") if stride is not None else self.kernel_size
+        self.padding = tuple_arg(padding, 1, "padding")
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
     def forward(self, x: Tensor) -> Tensor:
         return F.avg_pool1d(
@@ -190,7 +212,7 @@ class AdaptiveAvgPool2d(Module):
         (8, 3, 1, 1)
     """
 
-    def __init__(self, output_size: int | tuple[int | None, int | None]) -> None:
+    def __init__(self, output_size: int | Sequence[int | None]) -> None:
         super().__init__()
         self.output_size = output_size
 
@@ -212,7 +234,7 @@ class AdaptiveAvgPool1d(Module):
         (2, 3, 4)
     """
 
-    def __init__(self, output_size: int | tuple[int]) -> None:
+    def __init__(self, output_size: Ints) -> None:
         super().__init__()
         self.output_size = output_size
 

@@ -3,8 +3,8 @@
 Constructors, parameter names (``weight_ih_l0``, ``bias_hh_l1_reverse``, ...), gate order,
 initialisation and the ``(output, h_n)`` / ``(output, (h_n, c_n))`` results are PyTorch's,
 so state dicts load in both directions. Each layer and direction runs as one fused op
-(``nn.functional.lstm_recurrence`` and friends) after one matrix product that projects
-the inputs of all time steps at once.
+(``nn.functional.lstm_layer`` and friends), which projects the inputs of all time
+steps with one matrix product.
 """
 
 from __future__ import annotations
@@ -63,7 +63,11 @@ class RNNBase(Module):
         self.input_size = _check_size(name, "input_size", input_size, 0)
         self.hidden_size = _check_size(name, "hidden_size", hidden_size, 1)
         self.num_layers = _check_size(name, "num_layers", num_layers, 1)
-        if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not 0 <= dropout <= 1:
+        if (
+            isinstance(dropout, bool)
+            or not isinstance(dropout, int | float)
+            or not 0 <= dropout <= 1
+        ):
             raise ValueError(
                 f"{name}: dropout should be a number in the range [0, 1] representing the "
                 f"probability of an element being zeroed, got {dropout!r}"
@@ -76,7 +80,9 @@ class RNNBase(Module):
                 stacklevel=3,
             )
         if proj_size != 0:
-            raise ValueError(f"{name}: proj_size (LSTM with projections) is not supported, got {proj_size}")
+            raise ValueError(
+                f"{name}: proj_size (LSTM with projections) is not supported, got {proj_size}"
+            )
         self.proj_size = 0
         self.bias = bool(bias)
         self.batch_first = bool(batch_first)
@@ -90,14 +96,16 @@ class RNNBase(Module):
             layer_input = input_size if layer == 0 else hidden_size * num_directions
             for direction in range(num_directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
-                shapes = {
+                shapes: dict[str, tuple[int, ...]] = {
                     "weight_ih": (gate_size, layer_input),
                     "weight_hh": (gate_size, hidden_size),
                 }
                 if bias:
                     shapes.update({"bias_ih": (gate_size,), "bias_hh": (gate_size,)})
                 for kind, shape in shapes.items():
-                    setattr(self, kind + suffix, Parameter(empty(*shape, dtype=dtype, device=device)))
+                    setattr(
+                        self, kind + suffix, Parameter(empty(*shape, dtype=dtype, device=device))
+                    )
                     self._flat_weights_names.append(kind + suffix)
         self.reset_parameters()
 
@@ -121,7 +129,9 @@ class RNNBase(Module):
     def flatten_parameters(self) -> None:
         """Do nothing: weights are used in place (kept for code written for cuDNN)."""
 
-    def _layer_params(self, layer: int, direction: int) -> tuple[Tensor, ...]:
+    def _layer_params(
+        self, layer: int, direction: int
+    ) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
         w_ih = getattr(self, "weight_ih" + suffix)
         w_hh = getattr(self, "weight_hh" + suffix)
@@ -129,8 +139,8 @@ class RNNBase(Module):
             return w_ih, w_hh, None, None
         return w_ih, w_hh, getattr(self, "bias_ih" + suffix), getattr(self, "bias_hh" + suffix)
 
-    def _prepare_input(self, input: Tensor) -> tuple[Tensor, bool]:  # noqa: A002
-        """Check the input; return it time-major (seq_len, batch, features) and whether it was unbatched."""
+    def _prepare_input(self, input: Tensor) -> tuple[Tensor, bool]:
+        """Check the input; return it time-major (seq, batch, features) and if it was unbatched."""
         name = type(self).__name__
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: expected a Tensor input, got {type(input).__name__}")
@@ -152,8 +162,10 @@ class RNNBase(Module):
             return input.unsqueeze(1), True
         return (input.transpose(0, 1) if self.batch_first else input), False
 
-    def _prepare_state(self, state: Tensor | None, batch: int, unbatched: bool, what: str) -> Tensor | None:
-        """Check an initial state (num_layers * num_directions, batch, hidden); add a batch axis if unbatched."""
+    def _prepare_state(
+        self, state: Tensor | None, batch: int, unbatched: bool, what: str
+    ) -> Tensor | None:
+        """Check an initial state (layers * directions, batch, hidden); batch it if unbatched."""
         if state is None:
             return None
         name = type(self).__name__
@@ -182,52 +194,42 @@ class RNNBase(Module):
         Returns the last layer's output and, per state kind, the final states of every
         layer and direction in PyTorch's order (layer-major, forward before reverse).
         """
-        length, batch = x.shape[0], x.shape[1]
         finals: list[list[Tensor]] = [[] for _ in states]
         for layer in range(self.num_layers):
             if layer and self.dropout and self.training:
                 x = F.dropout(x, self.dropout, training=True)
-            flat = x.reshape(length * batch, x.shape[2])
             outputs = []
             for direction in range(self.num_directions):
                 index = layer * self.num_directions + direction
                 initial = [None if s is None else s[index] for s in states]
-                output, last = self._recurrence(flat, length, batch, layer, direction, initial)
+                output, last = self._layer(x, layer, direction, initial)
                 outputs.append(output)
                 for kind, state in enumerate(last):
                     finals[kind].append(state)
             x = outputs[0] if len(outputs) == 1 else cat(outputs, dim=2)
         return x, finals
 
-    def _recurrence(
-        self,
-        flat: Tensor,
-        length: int,
-        batch: int,
-        layer: int,
-        direction: int,
-        initial: list[Tensor | None],
+    def _layer(
+        self, x: Tensor, layer: int, direction: int, initial: list[Tensor | None]
     ) -> tuple[Tensor, list[Tensor]]:
         w_ih, w_hh, b_ih, b_hh = self._layer_params(layer, direction)
         reverse = direction == 1
-        x_proj = flat @ w_ih.T
         if self.mode == "GRU":
-            if b_ih is not None:
-                x_proj = x_proj + b_ih
-            x_proj = x_proj.reshape(length, batch, w_ih.shape[0])
-            output, h = F.gru_recurrence(x_proj, initial[0], w_hh, b_hh, reverse=reverse)
+            output, h = F.gru_layer(x, initial[0], w_ih, w_hh, b_ih, b_hh, reverse=reverse)
             return output, [h]
-        if b_ih is not None:
-            x_proj = x_proj + (b_ih + b_hh)
-        x_proj = x_proj.reshape(length, batch, w_ih.shape[0])
+        bias = None if b_ih is None else b_ih + b_hh
         if self.mode == "LSTM":
-            output, h, c = F.lstm_recurrence(x_proj, initial[0], initial[1], w_hh, reverse=reverse)
+            output, h, c = F.lstm_layer(
+                x, initial[0], initial[1], w_ih, w_hh, bias, reverse=reverse
+            )
             return output, [h, c]
         nonlinearity = "tanh" if self.mode == "RNN_TANH" else "relu"
-        output, h = F.rnn_recurrence(x_proj, initial[0], w_hh, nonlinearity, reverse=reverse)
+        output, h = F.rnn_layer(x, initial[0], w_ih, w_hh, bias, nonlinearity, reverse=reverse)
         return output, [h]
 
-    def _finish(self, output: Tensor, finals: list[list[Tensor]], unbatched: bool) -> tuple[Tensor, list[Tensor]]:
+    def _finish(
+        self, output: Tensor, finals: list[list[Tensor]], unbatched: bool
+    ) -> tuple[Tensor, list[Tensor]]:
         """Put the output back in the caller's layout and stack the final states."""
         states = [stack(kind, dim=0) for kind in finals]
         if unbatched:
@@ -297,7 +299,9 @@ class RNN(RNNBase):
         dtype: Any = None,
     ) -> None:
         if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+            raise ValueError(
+                f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'."
+            )
         self.nonlinearity = nonlinearity
         super().__init__(
             "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU",
@@ -312,7 +316,7 @@ class RNN(RNNBase):
             dtype=dtype,
         )
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
         x, unbatched = self._prepare_input(input)
         h0 = self._prepare_state(hx, x.shape[1], unbatched, "hidden")
         output, finals = self._run(x, [h0])
@@ -382,7 +386,7 @@ class LSTM(RNNBase):
 
     def forward(
         self,
-        input: Tensor,  # noqa: A002
+        input: Tensor,
         hx: tuple[Tensor, Tensor] | None = None,
     ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         x, unbatched = self._prepare_input(input)
@@ -449,7 +453,7 @@ class GRU(RNNBase):
             dtype=dtype,
         )
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
         x, unbatched = self._prepare_input(input)
         h0 = self._prepare_state(hx, x.shape[1], unbatched, "hidden")
         output, finals = self._run(x, [h0])
@@ -492,7 +496,7 @@ class RNNCellBase(Module):
         for param in self.parameters():
             init.uniform_(param, -bound, bound)
 
-    def _check(self, input: Tensor, states: tuple[Tensor | None, ...]) -> None:  # noqa: A002
+    def _check(self, input: Tensor, states: tuple[Tensor | None, ...]) -> None:
         name = type(self).__name__
         if input.ndim not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D instead")
@@ -553,7 +557,7 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, bias, 1, device, dtype)
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         self._check(input, (hx,))
         return F.rnn_cell(
             input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, self.nonlinearity
@@ -577,13 +581,18 @@ class LSTMCell(RNNCellBase):
     """
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None, dtype: Any = None
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
     ) -> None:
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
     def forward(
         self,
-        input: Tensor,  # noqa: A002
+        input: Tensor,
         hx: tuple[Tensor, Tensor] | None = None,
     ) -> tuple[Tensor, Tensor]:
         h, c = (None, None) if hx is None else hx
@@ -608,10 +617,15 @@ class GRUCell(RNNCellBase):
     """
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None, dtype: Any = None
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
     ) -> None:
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         self._check(input, (hx,))
         return F.gru_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)

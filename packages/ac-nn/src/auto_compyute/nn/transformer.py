@@ -189,7 +189,9 @@ class TransformerEncoder(Module):
     ) -> None:
         super().__init__()
         if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
-            raise ValueError(f"TransformerEncoder: num_layers must be a positive integer, got {num_layers!r}")
+            raise ValueError(
+                f"TransformerEncoder: num_layers must be a positive integer, got {num_layers!r}"
+            )
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
         self.num_layers = num_layers
         self.norm = norm

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from auto_compyute._core.autograd import Array
 from auto_compyute._core.devices import get_array_module
-from auto_compyute.optim.optimizer import (
-    Optimizer,
-    Params,
-    check_range,
-    chunks,
-    effective_grad,
-    new_state,
-)
+from auto_compyute.optim._updates import effective_grad, new_state, run_updates
+from auto_compyute.optim.optimizer import Optimizer, Params, check_range
 
 
 class Adagrad(Optimizer):
@@ -64,6 +59,7 @@ class Adagrad(Optimizer):
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._evaluate(closure)
+        updates = []
         for group in self.param_groups:
             for param, grad in self._with_grads(group):
                 state = self.state[param]
@@ -72,8 +68,15 @@ class Adagrad(Optimizer):
                     state["sum"] = new_state(param, group["initial_accumulator_value"])
                 state["step"] += 1
                 clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-                for p, g, s in chunks(param.data, grad, state["sum"]):
-                    _adagrad(p, g, s, clr, group["eps"], group["weight_decay"], group["maximize"])
+                kernel = partial(
+                    _adagrad,
+                    clr=clr,
+                    eps=group["eps"],
+                    weight_decay=group["weight_decay"],
+                    maximize=group["maximize"],
+                )
+                updates.append((kernel, (param.data, grad, state["sum"])))
+        run_updates(updates)
         return loss
 
 
@@ -81,6 +84,7 @@ def _adagrad(
     p: Array,
     g: Array,
     state_sum: Array,
+    *,
     clr: float,
     eps: float,
     weight_decay: float,

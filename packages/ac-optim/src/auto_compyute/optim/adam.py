@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from auto_compyute._core.autograd import Array
 from auto_compyute._core.devices import get_array_module
-from auto_compyute.optim.optimizer import (
-    Optimizer,
-    Params,
-    check_range,
-    chunks,
-    effective_grad,
-    new_state,
-)
+from auto_compyute.optim._updates import effective_grad, new_state, run_updates
+from auto_compyute.optim.optimizer import Optimizer, Params, check_range
 
 
 class Adam(Optimizer):
@@ -25,7 +20,7 @@ class Adam(Optimizer):
         g = -g                                  if maximize
         p = p * (1 - lr * weight_decay)         if decoupled_weight_decay (AdamW)
         g = g + weight_decay * p                otherwise
-        m = m + (1 - beta1) * (g - m)           (= beta1 * m + (1 - beta1) * g)
+        m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g * g
         v_max = max(v_max, v)                   if amsgrad, and v_max replaces v below
         p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
@@ -77,13 +72,13 @@ class Adam(Optimizer):
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._evaluate(closure)
+        updates = []
         for group in self.param_groups:
             lr, (beta1, beta2), amsgrad = group["lr"], group["betas"], group["amsgrad"]
             hyper = {
                 "lr": lr,
                 "beta1": beta1,
                 "beta2": beta2,
-                "eps": group["eps"],
                 "weight_decay": group["weight_decay"],
                 "decoupled": group["decoupled_weight_decay"],
                 "maximize": group["maximize"],
@@ -91,18 +86,19 @@ class Adam(Optimizer):
             for param, grad in self._with_grads(group):
                 state = self.state[param]
                 if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = new_state(param)
-                    state["exp_avg_sq"] = new_state(param)
+                    state.update(step=0, exp_avg=new_state(param), exp_avg_sq=new_state(param))
                 if amsgrad and "max_exp_avg_sq" not in state:
                     state["max_exp_avg_sq"] = new_state(param)
                 state["step"] += 1
-                step = state["step"]
-                hyper["step_size"] = lr / (1 - beta1**step)
-                hyper["bias2_sqrt"] = (1 - beta2**step) ** 0.5
-                arrays = (state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"))
-                for p, g, m, v, v_max in chunks(param.data, grad, *arrays):
-                    _adam(p, g, m, v, v_max if amsgrad else None, **hyper)
+                # NOTE: with c1, c2 the bias corrections, lr / c1 * m / (sqrt(v) / sqrt(c2) + eps)
+                # = (lr * sqrt(c2) / c1) * m / (sqrt(v) + eps * sqrt(c2)): one array op fewer.
+                root_c2 = (1 - beta2 ** state["step"]) ** 0.5
+                step_size = lr * root_c2 / (1 - beta1 ** state["step"])
+                kernel = partial(_adam, step_size=step_size, eps=group["eps"] * root_c2, **hyper)
+                v_max = state["max_exp_avg_sq"] if amsgrad else None
+                arrays = (param.data, grad, state["exp_avg"], state["exp_avg_sq"], v_max)
+                updates.append((kernel, arrays))
+        run_updates(updates)
         return loss
 
 
@@ -159,7 +155,6 @@ def _adam(
     decoupled: bool,
     maximize: bool,
     step_size: float,
-    bias2_sqrt: float,
 ) -> None:
     """One Adam update of ``p``, ``m``, ``v`` (and ``v_max``) in place."""
     xp = get_array_module(p)
@@ -168,18 +163,17 @@ def _adam(
         weight_decay = 0
     g = effective_grad(p, g, weight_decay, maximize)
     tmp = xp.empty_like(p)
-    xp.subtract(g, m, out=tmp)
-    tmp *= 1 - beta1
+    m *= beta1
+    xp.multiply(g, 1 - beta1, out=tmp)
     m += tmp
     v *= beta2
-    xp.multiply(g, g, out=tmp)
+    xp.square(g, out=tmp)
     tmp *= 1 - beta2
     v += tmp
     if v_max is not None:
         xp.maximum(v_max, v, out=v_max)
         v = v_max
     xp.sqrt(v, out=tmp)
-    tmp /= bias2_sqrt
     tmp += eps
     xp.divide(m, tmp, out=tmp)
     tmp *= step_size

@@ -136,7 +136,10 @@ class LambdaLR(LRScheduler):
         last_epoch: int = -1,
     ) -> None:
         count = len(optimizer.param_groups)
-        lambdas = list(lr_lambda) if isinstance(lr_lambda, list | tuple) else [lr_lambda] * count
+        if isinstance(lr_lambda, list | tuple):
+            lambdas: list[Any] = list(lr_lambda)
+        else:
+            lambdas = [lr_lambda] * count
         if len(lambdas) != count:
             raise ValueError(f"expected {count} lr_lambdas (one per group), got {len(lambdas)}")
         for fn in lambdas:

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from auto_compyute._core.autograd import Array
 from auto_compyute._core.devices import get_array_module
-from auto_compyute.optim.optimizer import (
-    Optimizer,
-    Params,
-    check_range,
-    chunks,
-    effective_grad,
-    new_state,
-)
+from auto_compyute.optim._updates import effective_grad, new_state, run_updates
+from auto_compyute.optim.optimizer import Optimizer, Params, check_range
 
 
 class RMSprop(Optimizer):
@@ -26,7 +21,7 @@ class RMSprop(Optimizer):
         g = g + weight_decay * p
         s = alpha * s + (1 - alpha) * g * g
         if centered:
-            a = a + (1 - alpha) * (g - a)        (running mean of g)
+            a = alpha * a + (1 - alpha) * g      (running mean of g)
             d = sqrt(s - a * a) + eps
         else:
             d = sqrt(s) + eps
@@ -79,6 +74,7 @@ class RMSprop(Optimizer):
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._evaluate(closure)
+        updates = []
         for group in self.param_groups:
             hyper = {key: group[key] for key in _HYPER}
             for param, grad in self._with_grads(group):
@@ -93,10 +89,9 @@ class RMSprop(Optimizer):
                 state["step"] += 1
                 buffer = state["momentum_buffer"] if group["momentum"] > 0 else None
                 grad_avg = state["grad_avg"] if group["centered"] else None
-                for p, g, s, a, b in chunks(
-                    param.data, grad, state["square_avg"], grad_avg, buffer
-                ):
-                    _rmsprop(p, g, s, a, b, **hyper)
+                arrays = (param.data, grad, state["square_avg"], grad_avg, buffer)
+                updates.append((partial(_rmsprop, **hyper), arrays))
+        run_updates(updates)
         return loss
 
 
@@ -126,8 +121,8 @@ def _rmsprop(
     tmp *= 1 - alpha
     square_avg += tmp
     if grad_avg is not None:
-        xp.subtract(g, grad_avg, out=tmp)
-        tmp *= 1 - alpha
+        grad_avg *= alpha
+        xp.multiply(g, 1 - alpha, out=tmp)
         grad_avg += tmp
         xp.multiply(grad_avg, grad_avg, out=tmp)
         xp.subtract(square_avg, tmp, out=tmp)

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from auto_compyute._core.autograd import Array
 from auto_compyute._core.devices import get_array_module
-from auto_compyute.optim.optimizer import (
-    Optimizer,
-    Params,
-    check_range,
-    chunks,
-    effective_grad,
-    new_state,
-)
+from auto_compyute.optim._updates import effective_grad, new_state, run_updates
+from auto_compyute.optim.optimizer import Optimizer, Params, check_range
 
 
 class SGD(Optimizer):
@@ -76,6 +71,7 @@ class SGD(Optimizer):
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._evaluate(closure)
+        updates = []
         for group in self.param_groups:
             hyper = {key: group[key] for key in _HYPER}
             for param, grad in self._with_grads(group):
@@ -86,8 +82,8 @@ class SGD(Optimizer):
                     if first:
                         state["momentum_buffer"] = new_state(param)
                     buffer = state["momentum_buffer"]
-                for p, g, b in chunks(param.data, grad, buffer):
-                    _sgd(p, g, b, first=first, **hyper)
+                updates.append((partial(_sgd, first=first, **hyper), (param.data, grad, buffer)))
+        run_updates(updates)
         return loss
 
 

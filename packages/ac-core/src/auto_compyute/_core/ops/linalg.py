@@ -12,6 +12,9 @@ class Matmul(Op):
 
     def forward(self, a: Array, b: Array) -> Array:
         self.a, self.b = a, b
+        if a.ndim > 2 and b.ndim == 2:
+            # NOTE: one large 2-D product; NumPy would loop over the batch (e.g. a Linear layer).
+            return (a.reshape(-1, a.shape[-1]) @ b).reshape(*a.shape[:-1], b.shape[-1])
         return a @ b
 
     def backward(self, grad: Array) -> tuple[Array | None, Array | None]:
@@ -28,15 +31,13 @@ class Matmul(Op):
             grad_a = grad[..., None] * b if needs_a else None
             grad_b = (xp.swapaxes(a, -1, -2) @ grad[..., None])[..., 0] if needs_b else None
             return grad_a, grad_b
+        if b.ndim == 2 and a.ndim > 2:  # as in forward: one large 2-D product each
+            k, m = a.shape[-1], grad.shape[-1]
+            grad_a = (grad.reshape(-1, m) @ b.T).reshape(a.shape) if needs_a else None
+            grad_b = a.reshape(-1, k).T @ grad.reshape(-1, m) if needs_b else None
+            return grad_a, grad_b
         grad_a = grad @ xp.swapaxes(b, -1, -2) if needs_a else None
-        grad_b = None
-        if needs_b:
-            if b.ndim == 2 and a.ndim > 2:
-                # NOTE: one large 2-D product instead of a batch of them summed afterwards.
-                k, m = a.shape[-1], grad.shape[-1]
-                grad_b = a.reshape(-1, k).T @ grad.reshape(-1, m)
-            else:
-                grad_b = xp.swapaxes(a, -1, -2) @ grad
+        grad_b = xp.swapaxes(a, -1, -2) @ grad if needs_b else None
         return grad_a, grad_b
 
 

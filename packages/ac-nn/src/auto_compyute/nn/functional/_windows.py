@@ -7,6 +7,7 @@ over the KH*KW kernel offsets at most, each touching one strided slice of every 
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,11 +16,16 @@ from auto_compyute._core.devices import get_array_module
 
 Pair = tuple[int, int]
 Padding2d = tuple[Pair, Pair]  # ((top, bottom), (left, right))
+Ints = int | Sequence[int]  # one size for every spatial axis, or one per axis
 
 # NOTE: below this output width the image rows an im2col copy reads are too short to be
 # fast (NumPy's inner loops do little work each); such images are unfolded with the batch
 # as the last, contiguous axis instead, which costs two transposes of the activations.
 BATCH_LAST_BELOW_WIDTH = 16
+# NOTE: from this many output pixels per image, one matrix product per sample is about as
+# fast as one for the whole batch and writes NCHW directly, sparing two transposes.
+PER_SAMPLE_FROM_PIXELS = 512
+BATCH_FIRST, BATCH_LAST, PER_SAMPLE = "batch_first", "batch_last", "per_sample"
 
 
 def as_strided(x: Array, shape: tuple[int, ...], strides: tuple[int, ...]) -> Array:
@@ -40,7 +46,7 @@ def windows(
     offset ``(i, j)`` of every window; ``x`` must already be padded.
     """
     shape, strides = list(x.shape), list(x.strides)
-    for axis, size, step, dil in zip(axes, out_size, stride, dilation):
+    for axis, size, step in zip(axes, out_size, stride, strict=True):
         shape[axis], strides[axis] = size, x.strides[axis] * step
     offsets = (x.strides[axes[0]] * dilation[0], x.strides[axes[1]] * dilation[1])
     return as_strided(x, (*kernel, *shape), (*offsets, *strides))
@@ -76,6 +82,20 @@ def crop2d(x: Array, padding: Padding2d) -> Array:
     return x[:, :, top : x.shape[2] - bottom, left : x.shape[3] - right]
 
 
+def choose_layout(out_size: Pair) -> str:
+    """How to lay out the columns of a convolution with an output of ``out_size`` (OH, OW).
+
+    ``BATCH_LAST`` for narrow outputs, ``PER_SAMPLE`` (one matrix product per sample,
+    straight into NCHW) for large ones, ``BATCH_FIRST`` (one matrix product for the batch)
+    otherwise. All three give the same numbers; they differ in speed only.
+    """
+    if out_size[1] < BATCH_LAST_BELOW_WIDTH:
+        return BATCH_LAST
+    if out_size[0] * out_size[1] >= PER_SAMPLE_FROM_PIXELS:
+        return PER_SAMPLE
+    return BATCH_FIRST
+
+
 def im2col(
     x: Array,
     kernel: Pair,
@@ -84,19 +104,21 @@ def im2col(
     dilation: Pair,
     out_size: Pair,
     groups: int,
-    batch_last: bool,
+    layout: str,
 ) -> Array:
     """Unfold ``x`` (N, C, H, W) into columns ``(groups, C/groups*KH*KW, L)`` with one copy.
 
     Rows run over (channel, kernel row, kernel column), matching a weight reshaped to
     ``(O, C*KH*KW)``; the L = N*OH*OW columns run over (n, oh, ow), or over (oh, ow, n)
-    with ``batch_last``.
+    for ``BATCH_LAST``.
     """
+    batch_last = layout == BATCH_LAST
     x = pad2d(x, padding, 0, batch_last)
-    c = x.shape[0] if batch_last else x.shape[1]
+    n, c = (x.shape[3], x.shape[0]) if batch_last else x.shape[:2]
     view = windows(x, kernel, stride, dilation, out_size, (1, 2) if batch_last else (2, 3))
     view = view.transpose(2, 0, 1, 3, 4, 5) if batch_last else view.transpose(3, 0, 1, 2, 4, 5)
-    return view.reshape(groups, c // groups * kernel[0] * kernel[1], -1)
+    rows = c // groups * kernel[0] * kernel[1]
+    return view.reshape(groups, rows, n * out_size[0] * out_size[1])
 
 
 def col2im(
@@ -107,19 +129,23 @@ def col2im(
     padding: Padding2d,
     dilation: Pair,
     out_size: Pair,
-    batch_last: bool,
+    layout: str,
 ) -> Array:
-    """Fold columns laid out as ``im2col`` makes them into an image of ``shape`` (N, C, H, W).
+    """Fold columns as ``input_columns`` makes them into an image of ``shape`` (N, C, H, W).
 
-    Overlapping windows add up: the adjoint of ``im2col``.
+    Overlapping windows add up: the adjoint of ``im2col``. Loops over the KH*KW kernel
+    offsets, each adding one strided slab for every window at once.
     """
     xp = get_array_module(cols)
     n, c, h, w = shape
     (top, bottom), (left, right) = padding
     hp, wp = h + top + bottom, w + left + right
+    batch_last = layout == BATCH_LAST
     out = xp.zeros((c, hp, wp, n) if batch_last else (n, c, hp, wp), dtype=cols.dtype)
     view = windows(out, kernel, stride, dilation, out_size, (1, 2) if batch_last else (2, 3))
-    if batch_last:
+    if layout == PER_SAMPLE:
+        cols = cols.reshape(n, c, *kernel, *out_size).transpose(2, 3, 0, 1, 4, 5)
+    elif batch_last:
         cols = cols.reshape(c, *kernel, *out_size, n).transpose(1, 2, 0, 3, 4, 5)
     else:
         cols = cols.reshape(c, *kernel, n, *out_size).transpose(1, 2, 3, 0, 4, 5)
@@ -131,45 +157,88 @@ def col2im(
     return crop2d(out, padding)
 
 
-def to_nchw(out: Array, n: int, size: Pair, bias: Array | None, batch_last: bool) -> Array:
-    """Columns ``(..., O', L)`` of a product with im2col columns as a contiguous ``(N, O, OH, OW)``,
-    plus an optional bias per channel, in one copy."""
-    xp = get_array_module(out)
-    if batch_last:
-        out = out.reshape(-1, *size, n).transpose(3, 0, 1, 2)
-    else:
-        out = out.reshape(-1, n, *size).transpose(1, 0, 2, 3)
-    if bias is None:
-        return xp.ascontiguousarray(out)
-    result = xp.empty(out.shape, dtype=out.dtype)
-    xp.add(out, bias.reshape(-1, 1, 1), out=result)
-    return result
+def output_matrix(x: Array, groups: int, layout: str) -> Array:
+    """An output (or its gradient) (N, O, OH, OW) in the form that pairs with im2col columns.
+
+    ``(N, groups, O/groups, OH*OW)`` (a view) for ``PER_SAMPLE``, else ``(groups, O/groups, L)``
+    with L ordered like the columns (one copy).
+    """
+    n, o, h, w = x.shape
+    if layout == PER_SAMPLE:
+        return x.reshape(n, groups, o // groups, h * w)
+    x = x.transpose(1, 2, 3, 0) if layout == BATCH_LAST else x.transpose(1, 0, 2, 3)
+    return x.reshape(groups, o // groups, n * h * w)
 
 
-def from_nchw(x: Array, groups: int, batch_last: bool) -> Array:
-    """``(N, O, OH, OW)`` as columns ``(groups, O/groups, L)`` laid out like im2col's (one copy)."""
-    x = x.transpose(1, 2, 3, 0) if batch_last else x.transpose(1, 0, 2, 3)
-    return x.reshape(groups, x.shape[0] // groups, -1)
+def weight_times_columns(
+    w: Array, cols: Array, n: int, size: Pair, bias: Array | None, layout: str
+) -> Array:
+    """``w @ cols`` per group, plus bias, as a contiguous (N, O, OH, OW) image.
+
+    ``w`` is ``(groups, O/groups, C/groups*KH*KW)`` and ``cols`` comes from ``im2col``.
+    """
+    xp = get_array_module(cols)
+    groups, rows = cols.shape[:2]
+    channels = groups * w.shape[1]
+    if layout == PER_SAMPLE:
+        per_sample = cols.reshape(groups, rows, n, size[0] * size[1]).transpose(2, 0, 1, 3)
+        out = _matmul(w, per_sample).reshape(n, channels, *size)
+        if bias is not None:
+            out += bias.reshape(channels, 1, 1)
+        return out
+    out = _matmul(w, cols).reshape(channels, cols.shape[-1])
+    if bias is not None:
+        out += bias.reshape(channels, 1)
+    if layout == BATCH_LAST:
+        return xp.ascontiguousarray(out.reshape(channels, *size, n).transpose(3, 0, 1, 2))
+    return xp.ascontiguousarray(out.reshape(channels, n, *size).transpose(1, 0, 2, 3))
 
 
-def matmul(a: Array, b: Array) -> Array:
-    """``a @ b`` batched over groups; a single 2-D BLAS product for one group."""
-    if a.shape[0] == 1:
-        return (a[0] @ b[0])[None]
-    return a @ b
+def input_columns(w: Array, g: Array, out: Array | None = None) -> Array:
+    """``w^T @ g`` per group: the columns whose ``col2im`` is the gradient of the input.
+
+    ``g`` comes from ``output_matrix``; ``w`` is ``(groups, O/groups, C/groups*KH*KW)``.
+    ``out``, a contiguous array of the result's size and dtype, receives the result.
+    """
+    w_t = w.transpose(0, 2, 1)
+    if out is not None:
+        out = out.reshape(*g.shape[:-3], *w_t.shape[-3:-1], g.shape[-1])
+    return _matmul(w_t, g, out)
 
 
-def contract_columns(a: Array, b: Array) -> Array:
-    """``a @ b^T`` per group for ``a`` (G, M, L) and ``b`` (G, K, L) with a long L (the pixels)."""
-    m, k, length = a.shape[1], b.shape[1], a.shape[2]
-    chunks = _chunks(length) if a.shape[0] == 1 and m * k <= 16384 else 1
+def weight_product(g: Array, cols: Array, layout: str) -> Array:
+    """``g @ cols^T`` per group, summed over all pixels: the weight gradient.
+
+    Returns ``(groups, O/groups, C/groups*KH*KW)``.
+    """
+    if layout == PER_SAMPLE:
+        n, groups, rows = g.shape[0], cols.shape[0], cols.shape[1]
+        per_sample = cols.reshape(groups, rows, n, g.shape[3]).transpose(2, 0, 1, 3)
+        return _matmul(per_sample, g.transpose(0, 1, 3, 2)).sum(axis=0).transpose(0, 2, 1)
+    m, k = g.shape[1], cols.shape[1]
+    # NOTE: BLAS runs ``cols @ g^T`` (then transposed) up to 1.5x faster than ``g @ cols^T``
+    # for these shapes, and a product with a tiny result and a huge L faster still as a
+    # batch of cache-sized chunks of L.
+    chunks = _chunks(g.shape[2]) if g.shape[0] == 1 and m * k <= 2048 else 1
     if chunks == 1:
-        return matmul(a, b.transpose(0, 2, 1))
-    # NOTE: BLAS runs a product with a tiny (M, K) result and a huge inner dimension L
-    # about twice as slowly as the same work as a batch of cache-sized chunks of L.
-    a = a[0].reshape(m, chunks, -1).transpose(1, 0, 2)
-    b = b[0].reshape(k, chunks, -1).transpose(1, 2, 0)
-    return (a @ b).sum(axis=0)[None]
+        return _matmul(cols, g.transpose(0, 2, 1)).transpose(0, 2, 1)
+    g = g[0].reshape(m, chunks, -1).transpose(1, 2, 0)
+    cols = cols[0].reshape(k, chunks, -1).transpose(1, 0, 2)
+    return (cols @ g).sum(axis=0).T[None]
+
+
+def _matmul(a: Array, b: Array, out: Array | None = None) -> Array:
+    """``a @ b`` over groups on axis -3 (batched or broadcast), into ``out`` if given.
+
+    A single-group product skips that axis so BLAS sees plain 2-D (or per-sample) matrices.
+    """
+    xp = get_array_module(a)
+    if a.shape[-3] == 1 and b.shape[-3] == 1:
+        if out is None:
+            return (a[..., 0, :, :] @ b[..., 0, :, :])[..., None, :, :]
+        xp.matmul(a[..., 0, :, :], b[..., 0, :, :], out=out[..., 0, :, :])
+        return out
+    return xp.matmul(a, b, out=out)
 
 
 def _chunks(length: int, target: int = 2048) -> int:
@@ -181,9 +250,14 @@ def _chunks(length: int, target: int = 2048) -> int:
 
 
 def tuple_arg(value: Any, n: int, name: str) -> tuple[int, ...]:
-    """An int or a sequence of ``n`` ints as a tuple of ``n`` ints."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return (value,) * n
-    if isinstance(value, Sequence) and len(value) == n and all(isinstance(v, int) for v in value):
-        return tuple(value)
-    raise TypeError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
+    """An integer or a sequence of ``n`` integers as a tuple of ``n`` ints."""
+    try:
+        if isinstance(value, Sequence):
+            values = tuple(operator.index(v) for v in value)
+        else:
+            values = (operator.index(value),) * n
+    except TypeError:
+        values = ()
+    if len(values) != n:
+        raise TypeError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
+    return values

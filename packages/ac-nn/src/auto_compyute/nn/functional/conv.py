@@ -1,11 +1,12 @@
 """Convolutions: ``conv1d``, ``conv2d``, ``conv_transpose1d``, ``conv_transpose2d``.
 
 NOTE: convolution is a primitive for speed. The input is unfolded (im2col) through a
-strided view into one ``(C*KH*KW, N*OH*OW)`` matrix, so the forward pass and both
-gradients are one BLAS matrix product each (batched over groups). The input gradient
-folds the columns back (col2im) with a loop over the KH*KW kernel offsets, each adding a
-strided slice; no loop runs over pixels or samples. A transposed convolution is the
-input gradient of a convolution and reuses the same two kernels.
+strided view into a ``(C*KH*KW, N*OH*OW)`` column matrix with one copy, so the forward
+pass and both gradients are BLAS matrix products (batched over groups, and over samples
+for large images; see ``_windows.choose_layout``). The input gradient folds columns back
+(col2im) with a loop over the KH*KW kernel offsets, each adding one strided slab; no loop
+runs over pixels or samples. A transposed convolution is the input gradient of a
+convolution and reuses the same kernels.
 
 1-D ops run the 2-D kernels on a unit height. Arrays are NCHW; weights are
 ``(out, in/groups, KH, KW)`` for a convolution and ``(in, out/groups, KH, KW)`` for a
@@ -17,18 +18,21 @@ from __future__ import annotations
 from typing import Any
 
 from auto_compyute._core.autograd import Array, Op
+from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn.functional._windows import (
-    BATCH_LAST_BELOW_WIDTH,
-    Pair,
+    PER_SAMPLE,
+    Ints,
     Padding2d,
+    Pair,
+    choose_layout,
     col2im,
-    contract_columns,
-    from_nchw,
     im2col,
-    matmul,
-    to_nchw,
+    input_columns,
+    output_matrix,
     tuple_arg,
+    weight_product,
+    weight_times_columns,
 )
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
@@ -62,38 +66,40 @@ class Convolution(Op):
             (x.shape[2] + pt + pb - dilation[0] * (kernel[0] - 1) - 1) // stride[0] + 1,
             (x.shape[3] + pl + pr - dilation[1] * (kernel[1] - 1) - 1) // stride[1] + 1,
         )
-        self.batch_last = size[1] < BATCH_LAST_BELOW_WIDTH
-        # NOTE: the columns are kept for the weight gradient (KH*KW times the input's
-        # size at stride 1): recomputing them in backward would cost a second unfold.
-        self.cols = im2col(x, kernel, stride, padding, dilation, size, groups, self.batch_last)
-        self.w, self.x_shape, self.size, self.has_bias = w, x.shape, size, b is not None
+        self.layout = choose_layout(size)
+        # NOTE: the columns (KH*KW times the input's size at stride 1) are not kept for
+        # backward, which unfolds x again: the graph holds x anyway, and the smaller
+        # footprint made training no slower (fewer page faults offset the second unfold).
+        cols = im2col(x, kernel, stride, padding, dilation, size, groups, self.layout)
+        self.x, self.w, self.size, self.has_bias = x, w, size, b is not None
         w_g = w.reshape(groups, w.shape[0] // groups, -1)
-        out = to_nchw(matmul(w_g, self.cols), x.shape[0], size, b, self.batch_last)
+        out = weight_times_columns(w_g, cols, x.shape[0], size, b, self.layout)
         return out[:, :, 0] if self.one_d else out
 
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
-        kw = self.kwargs
+        kw, layout = self.kwargs, self.layout
         w, groups = self.w, kw["groups"]
-        g = from_nchw(grad[:, :, None] if self.one_d else grad, groups, self.batch_last)
-        grad_x = grad_w = grad_b = None
+        kernel, stride, padding, dilation = w.shape[2:], kw["stride"], kw["padding"], kw["dilation"]
+        g = output_matrix(grad[:, :, None] if self.one_d else grad, groups, layout)
+        grad_x = grad_w = grad_b = cols = None
+        if self.needs_grad[1]:
+            cols = im2col(self.x, kernel, stride, padding, dilation, self.size, groups, layout)
+            grad_w = weight_product(g, cols, layout).reshape(w.shape)
+            grad_w = grad_w[:, :, 0] if self.one_d else grad_w
         if self.needs_grad[0]:
-            w_t = w.reshape(groups, w.shape[0] // groups, -1).transpose(0, 2, 1)
+            # NOTE: the columns' buffer, no longer needed, receives the input gradient's
+            # columns: that saves allocating (and page-faulting) another one of its size.
+            # NOTE: a 1x1 unfold of one channel can be a view of x, which must stay intact.
+            reuse = None
+            if cols is not None and cols.dtype == g.dtype:
+                reuse = None if get_array_module(cols).may_share_memory(cols, self.x) else cols
+            cols = input_columns(w.reshape(groups, w.shape[0] // groups, -1), g, reuse)
             grad_x = col2im(
-                matmul(w_t, g),
-                self.x_shape,
-                w.shape[2:],
-                kw["stride"],
-                kw["padding"],
-                kw["dilation"],
-                self.size,
-                self.batch_last,
+                cols, self.x.shape, kernel, stride, padding, dilation, self.size, layout
             )
             grad_x = grad_x[:, :, 0] if self.one_d else grad_x
-        if self.needs_grad[1]:
-            grad_w = contract_columns(g, self.cols).reshape(w.shape)
-            grad_w = grad_w[:, :, 0] if self.one_d else grad_w
         if self.has_bias and self.needs_grad[2]:
-            grad_b = g.sum(axis=2).reshape(-1)
+            grad_b = g.sum(axis=(0, 3) if layout == PER_SAMPLE else 2).reshape(-1)
         return (grad_x, grad_w, grad_b) if self.has_bias else (grad_x, grad_w)
 
 
@@ -120,32 +126,37 @@ class ConvolutionTranspose(Op):
         if self.one_d:
             x, w = x[:, :, None], w[:, :, None]
         n, _, h, wd = x.shape
-        self.batch_last = wd < BATCH_LAST_BELOW_WIDTH
-        self.x = from_nchw(x, groups, self.batch_last)
+        self.layout = choose_layout((h, wd))
+        self.x = output_matrix(x, groups, self.layout)
         self.w, self.size, self.has_bias = w, (h, wd), b is not None
-        w_t = w.reshape(groups, w.shape[0] // groups, -1).transpose(0, 2, 1)
+        cols = input_columns(w.reshape(groups, w.shape[0] // groups, -1), self.x)
         shape = (n, w.shape[1] * groups, *out_size)
-        out = col2im(
-            matmul(w_t, self.x), shape, w.shape[2:], stride, padding, dilation, (h, wd), self.batch_last
-        )
+        out = col2im(cols, shape, w.shape[2:], stride, padding, dilation, (h, wd), self.layout)
         if b is not None:
             out += b.reshape(-1, 1, 1)
         return out[:, :, 0] if self.one_d else out
 
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
-        kw = self.kwargs
+        kw, layout = self.kwargs, self.layout
         w, groups, n = self.w, kw["groups"], grad.shape[0]
         grad = grad[:, :, None] if self.one_d else grad
         cols = im2col(
-            grad, w.shape[2:], kw["stride"], kw["padding"], kw["dilation"], self.size, groups, self.batch_last
+            grad,
+            w.shape[2:],
+            kw["stride"],
+            kw["padding"],
+            kw["dilation"],
+            self.size,
+            groups,
+            layout,
         )
         grad_x = grad_w = grad_b = None
         if self.needs_grad[0]:
             w_g = w.reshape(groups, w.shape[0] // groups, -1)
-            grad_x = to_nchw(matmul(w_g, cols), n, self.size, None, self.batch_last)
+            grad_x = weight_times_columns(w_g, cols, n, self.size, None, layout)
             grad_x = grad_x[:, :, 0] if self.one_d else grad_x
         if self.needs_grad[1]:
-            grad_w = contract_columns(self.x, cols).reshape(w.shape)
+            grad_w = weight_product(self.x, cols, layout).reshape(w.shape)
             grad_w = grad_w[:, :, 0] if self.one_d else grad_w
         if self.has_bias and self.needs_grad[2]:
             grad_b = grad.sum(axis=(0, 2, 3))
@@ -174,7 +185,9 @@ def _check_tensors(
     tensors = [("input", x), ("weight", w)] + ([("bias", b)] if b is not None else [])
     if any(t.dtype.kind != "f" for _, t in tensors) or len({t.dtype for _, t in tensors}) > 1:
         names = ", ".join(f"{name} {t.dtype}" for name, t in tensors)
-        raise TypeError(f"{op}: input, weight and bias must share one floating-point dtype, got {names}")
+        raise TypeError(
+            f"{op}: input, weight and bias must share one floating-point dtype, got {names}"
+        )
     in_channels = w.shape[0] if transposed else w.shape[1] * groups
     out_channels = w.shape[1] * groups if transposed else w.shape[0]
     if w.shape[0] % groups:
@@ -195,7 +208,11 @@ def _check_tensors(
 
 
 def _padding(
-    padding: Any, kernel: tuple[int, ...], dilation: tuple[int, ...], stride: tuple[int, ...], op: str
+    padding: Any,
+    kernel: tuple[int, ...],
+    dilation: tuple[int, ...],
+    stride: tuple[int, ...],
+    op: str,
 ) -> tuple[Pair, ...]:
     """Padding as (before, after) per spatial axis; 'same' splits d*(k-1) like PyTorch."""
     n = len(kernel)
@@ -205,9 +222,11 @@ def _padding(
         if padding == "same":
             if any(s != 1 for s in stride):
                 raise ValueError(f"{op}: padding='same' needs stride 1, got stride={stride}")
-            totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            totals = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
             return tuple((t // 2, t - t // 2) for t in totals)
-        raise ValueError(f"{op}: padding must be 'same', 'valid', an int or a tuple, got {padding!r}")
+        raise ValueError(
+            f"{op}: padding must be 'same', 'valid', an int or a tuple, got {padding!r}"
+        )
     values = tuple_arg(padding, n, "padding")
     if any(p < 0 for p in values):
         raise ValueError(f"{op}: padding must be non-negative, got {values}")
@@ -222,18 +241,29 @@ def _lift(x: Tensor, spatial: int) -> tuple[Tensor, bool]:
 
 
 def _conv(
-    op: str, x: Tensor, w: Tensor, b: Tensor | None, stride: Any, padding: Any, dilation: Any, groups: int, spatial: int
+    op: str,
+    x: Tensor,
+    w: Tensor,
+    b: Tensor | None,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    groups: int,
+    spatial: int,
 ) -> Tensor:
     x, unbatched = _lift(x, spatial)
     _check_tensors(op, x, w, b, spatial, groups, transposed=False)
-    strides, dilations = tuple_arg(stride, spatial, "stride"), tuple_arg(dilation, spatial, "dilation")
+    strides, dilations = (
+        tuple_arg(stride, spatial, "stride"),
+        tuple_arg(dilation, spatial, "dilation"),
+    )
     _check_positive(strides, "stride", op)
     _check_positive(dilations, "dilation", op)
     kernel = w.shape[2:]
     pads = _padding(padding, kernel, dilations, strides, op)
-    padded = tuple(n + p0 + p1 for n, (p0, p1) in zip(x.shape[2:], pads))
-    extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilations))
-    if any(e > p for e, p in zip(extent, padded)):
+    padded = tuple(n + p0 + p1 for n, (p0, p1) in zip(x.shape[2:], pads, strict=True))
+    extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilations, strict=True))
+    if any(e > p for e, p in zip(extent, padded, strict=True)):
         raise ValueError(
             f"{op}: the (dilated) kernel {extent} of weight {w.shape} is larger than the padded "
             f"input {padded} of input {x.shape}"
@@ -259,24 +289,31 @@ def _conv_transpose(
 ) -> Tensor:
     x, unbatched = _lift(x, spatial)
     _check_tensors(op, x, w, b, spatial, groups, transposed=True)
-    strides, dilations = tuple_arg(stride, spatial, "stride"), tuple_arg(dilation, spatial, "dilation")
+    strides, dilations = (
+        tuple_arg(stride, spatial, "stride"),
+        tuple_arg(dilation, spatial, "dilation"),
+    )
     _check_positive(strides, "stride", op)
     _check_positive(dilations, "dilation", op)
     if isinstance(padding, str):
         raise ValueError(f"{op}: padding must be an int or a tuple of ints, got {padding!r}")
     pads = _padding(padding, w.shape[2:], dilations, strides, op)
     extra = tuple_arg(output_padding, spatial, "output_padding")
-    if any(e < 0 or (e >= s and e >= d) for e, s, d in zip(extra, strides, dilations)):
+    if any(e < 0 or (e >= s and e >= d) for e, s, d in zip(extra, strides, dilations, strict=True)):
         raise ValueError(
             f"{op}: output_padding {extra} must be smaller than either stride {strides} or "
             f"dilation {dilations}"
         )
     size = tuple(
         (n - 1) * s - 2 * p + d * (k - 1) + e + 1
-        for n, s, (p, _), d, k, e in zip(x.shape[2:], strides, pads, dilations, w.shape[2:], extra)
+        for n, s, (p, _), d, k, e in zip(
+            x.shape[2:], strides, pads, dilations, w.shape[2:], extra, strict=True
+        )
     )
     if any(n < 1 for n in size):
-        raise ValueError(f"{op}: input {x.shape} with weight {w.shape} gives an empty output {size}")
+        raise ValueError(
+            f"{op}: input {x.shape} with weight {w.shape} gives an empty output {size}"
+        )
     if spatial == 1:
         strides, dilations, pads, size = (1, *strides), (1, *dilations), ((0, 0), *pads), (1, *size)
     srcs = (x, w) if b is None else (x, w, b)
@@ -288,12 +325,12 @@ def _conv_transpose(
 
 # --------------------------------------------------------------------------- functions
 def conv2d(
-    input: Tensor,  # noqa: A002  (PyTorch's name)
+    input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
-    stride: int | tuple[int, int] = 1,
-    padding: int | tuple[int, int] | str = 0,
-    dilation: int | tuple[int, int] = 1,
+    stride: Ints = 1,
+    padding: Ints | str = 0,
+    dilation: Ints = 1,
     groups: int = 1,
 ) -> Tensor:
     """2-D convolution (cross-correlation) over an input of shape (N, C, H, W).
@@ -325,12 +362,12 @@ def conv2d(
 
 
 def conv1d(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
-    stride: int | tuple[int] = 1,
-    padding: int | tuple[int] | str = 0,
-    dilation: int | tuple[int] = 1,
+    stride: Ints = 1,
+    padding: Ints | str = 0,
+    dilation: Ints = 1,
     groups: int = 1,
 ) -> Tensor:
     """1-D convolution (cross-correlation) over an input of shape (N, C, L).
@@ -355,14 +392,14 @@ def conv1d(
 
 
 def conv_transpose2d(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
-    stride: int | tuple[int, int] = 1,
-    padding: int | tuple[int, int] = 0,
-    output_padding: int | tuple[int, int] = 0,
+    stride: Ints = 1,
+    padding: Ints = 0,
+    output_padding: Ints = 0,
     groups: int = 1,
-    dilation: int | tuple[int, int] = 1,
+    dilation: Ints = 1,
 ) -> Tensor:
     """2-D transposed convolution (the gradient of ``conv2d`` with respect to its input).
 
@@ -389,19 +426,28 @@ def conv_transpose2d(
         (1, 2, 11, 15)
     """
     return _conv_transpose(
-        "conv_transpose2d", input, weight, bias, stride, padding, output_padding, groups, dilation, 2
+        "conv_transpose2d",
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+        2,
     )
 
 
 def conv_transpose1d(
-    input: Tensor,  # noqa: A002
+    input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
-    stride: int | tuple[int] = 1,
-    padding: int | tuple[int] = 0,
-    output_padding: int | tuple[int] = 0,
+    stride: Ints = 1,
+    padding: Ints = 0,
+    output_padding: Ints = 0,
     groups: int = 1,
-    dilation: int | tuple[int] = 1,
+    dilation: Ints = 1,
 ) -> Tensor:
     """1-D transposed convolution (the gradient of ``conv1d`` with respect to its input).
 
@@ -417,12 +463,22 @@ def conv_transpose1d(
         dilation: Spacing between kernel elements.
 
     Returns:
-        Tensor of shape (N, C_out, (L - 1) * stride - 2 * padding + dilation * (K - 1) + output_padding + 1).
+        Tensor of shape (N, C_out, OL) with
+        ``OL = (L - 1) * stride - 2 * padding + dilation * (K - 1) + output_padding + 1``.
 
     Example:
         >>> F.conv_transpose1d(ac.randn(2, 4, 5), ac.randn(4, 3, 3), stride=2).shape
         (2, 3, 11)
     """
     return _conv_transpose(
-        "conv_transpose1d", input, weight, bias, stride, padding, output_padding, groups, dilation, 1
+        "conv_transpose1d",
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+        1,
     )

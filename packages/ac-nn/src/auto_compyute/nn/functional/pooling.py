@@ -11,14 +11,23 @@ kernels on a unit height.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.tensor import Tensor
-from auto_compyute.nn.functional._windows import Pair, Padding2d, crop2d, pad2d, tuple_arg, windows
+from auto_compyute.nn.functional._windows import (
+    Ints,
+    Padding2d,
+    Pair,
+    crop2d,
+    pad2d,
+    tuple_arg,
+    windows,
+)
 
 __all__ = [
     "adaptive_avg_pool1d",
@@ -39,13 +48,13 @@ def _lowest(dtype: Any) -> Any:
 
 def _disjoint(kernel: Pair, stride: Pair, dilation: Pair) -> bool:
     """True if no input element belongs to two windows, so per-offset writes never collide."""
-    return all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+    return all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation, strict=True))
 
 
 def _max_argmax(
     x: Array, kernel: Pair, stride: Pair, padding: Padding2d, dilation: Pair, out_size: Pair
 ) -> tuple[Array, Array]:
-    """The maximum of each window of x (N, C, H, W) and its first position in the window (row-major)."""
+    """The maximum of each window of x (N, C, H, W) and its first position there (row-major)."""
     xp = get_array_module(x)
     count = kernel[0] * kernel[1]
     x = pad2d(x, padding, _lowest(x.dtype))
@@ -68,7 +77,14 @@ class MaxPool(Op):
     """
 
     def forward(
-        self, x: Array, *, kernel: Pair, stride: Pair, padding: Padding2d, dilation: Pair, out_size: Pair
+        self,
+        x: Array,
+        *,
+        kernel: Pair,
+        stride: Pair,
+        padding: Padding2d,
+        dilation: Pair,
+        out_size: Pair,
     ) -> Array:
         self.one_d = x.ndim == 3
         x = x[:, :, None] if self.one_d else x
@@ -79,7 +95,7 @@ class MaxPool(Op):
     def backward(self, grad: Array) -> Array:
         kw = self.kwargs
         grad = grad[:, :, None] if self.one_d else grad
-        (kh, kwd), (top, bottom), (left, right) = kw["kernel"], *kw["padding"]
+        (kh, kwd), ((top, bottom), (left, right)) = kw["kernel"], kw["padding"]
         xp = get_array_module(grad)
         n, c, h, w = self.shape
         dx = xp.zeros((n, c, h + top + bottom, w + left + right), dtype=grad.dtype)
@@ -102,7 +118,14 @@ class AvgPool(Op):
     """
 
     def forward(
-        self, x: Array, *, kernel: Pair, stride: Pair, padding: Padding2d, out_size: Pair, divisor: Any
+        self,
+        x: Array,
+        *,
+        kernel: Pair,
+        stride: Pair,
+        padding: Padding2d,
+        out_size: Pair,
+        divisor: Any,
     ) -> Array:
         self.one_d = x.ndim == 3
         x = pad2d(x[:, :, None] if self.one_d else x, padding)
@@ -132,7 +155,10 @@ class AvgPool(Op):
 
 
 def _averaging_matrix(size: int, out: int) -> np.ndarray:
-    """(out, size) matrix averaging PyTorch's adaptive windows [floor(i*size/out), ceil((i+1)*size/out))."""
+    """(out, size) matrix averaging PyTorch's adaptive windows.
+
+    Row i averages [floor(i * size / out), ceil((i + 1) * size / out)).
+    """
     matrix = np.zeros((out, size))
     for i in range(out):
         start, end = i * size // out, -(-(i + 1) * size // out)
@@ -143,9 +169,10 @@ def _averaging_matrix(size: int, out: int) -> np.ndarray:
 def _both_axes(x: Array, rows: Array, cols: Array) -> Array:
     """``rows @ x @ cols^T`` over the last two axes of x (N, C, H, W), as two 2-D BLAS products."""
     n, c, h, w = x.shape
-    t = (x.reshape(-1, w) @ cols.T).reshape(n * c, h, -1)
-    t = t.transpose(0, 2, 1).reshape(-1, h) @ rows.T
-    return t.reshape(n, c, cols.shape[0], rows.shape[0]).transpose(0, 1, 3, 2).copy()
+    out_h, out_w = rows.shape[0], cols.shape[0]
+    t = (x.reshape(n * c * h, w) @ cols.T).reshape(n * c, h, out_w)
+    t = t.transpose(0, 2, 1).reshape(n * c * out_w, h) @ rows.T
+    return t.reshape(n, c, out_w, out_h).transpose(0, 1, 3, 2).copy()
 
 
 class AdaptiveAvgPool(Op):
@@ -190,21 +217,35 @@ def _out_size(length: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> i
 
 
 def _window_args(
-    op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool, spatial: int
+    op: str,
+    x: Tensor,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil_mode: bool,
+    spatial: int,
 ) -> tuple[Pair, Pair, Padding2d, Pair, Pair]:
-    """Validate pooling arguments; return kernel, stride, padding, dilation and output size in 2-D."""
+    """Validate pooling arguments; return kernel, stride, padding, dilation, output size in 2-D."""
     kernel = tuple_arg(kernel_size, spatial, "kernel_size")
-    strides = kernel if stride is None or stride == () or stride == [] else tuple_arg(stride, spatial, "stride")
+    strides = (
+        kernel
+        if stride is None or stride == () or stride == []
+        else tuple_arg(stride, spatial, "stride")
+    )
     pads = tuple_arg(padding, spatial, "padding")
     dilations = tuple_arg(dilation, spatial, "dilation")
     for name, values in (("kernel_size", kernel), ("stride", strides), ("dilation", dilations)):
         if any(v < 1 for v in values):
             raise ValueError(f"{op}: {name} must be positive, got {values}")
-    if any(p < 0 or p > k // 2 for p, k in zip(pads, kernel)):
-        raise ValueError(f"{op}: padding {pads} must be between 0 and half the kernel size {kernel}")
+    if any(p < 0 or p > k // 2 for p, k in zip(pads, kernel, strict=True)):
+        raise ValueError(
+            f"{op}: padding {pads} must be between 0 and half the kernel size {kernel}"
+        )
     lengths = x.shape[2:]
     sizes = tuple(
-        _out_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(lengths, kernel, strides, pads, dilations)
+        _out_size(n, k, s, p, d, ceil_mode)
+        for n, k, s, p, d in zip(lengths, kernel, strides, pads, dilations, strict=True)
     )
     if any(n < 1 for n in sizes):
         raise ValueError(
@@ -215,22 +256,39 @@ def _window_args(
     # or counted in an average's divisor beyond what PyTorch counts).
     padding2d = tuple(
         (p, p + max(0, (o - 1) * s + d * (k - 1) + 1 - (n + 2 * p)))
-        for n, k, s, p, d, o in zip(lengths, kernel, strides, pads, dilations, sizes)
+        for n, k, s, p, d, o in zip(lengths, kernel, strides, pads, dilations, sizes, strict=True)
     )
     if spatial == 1:
-        return (1, *kernel), (1, *strides), ((0, 0), *padding2d), (1, *dilations), (1, *sizes)
-    return kernel, strides, padding2d, dilations, sizes  # type: ignore[return-value]
+        kernel, strides, dilations = (1, *kernel), (1, *strides), (1, *dilations)
+        padding2d, sizes = ((0, 0), *padding2d), (1, *sizes)
+    return cast(
+        tuple[Pair, Pair, Padding2d, Pair, Pair], (kernel, strides, padding2d, dilations, sizes)
+    )
 
 
 def _divisor(
-    x: Tensor, kernel: Pair, stride: Pair, padding: Padding2d, out_size: Pair, count_include_pad: bool
+    x: Tensor,
+    kernel: Pair,
+    stride: Pair,
+    padding: Padding2d,
+    out_size: Pair,
+    count_include_pad: bool,
 ) -> Any:
-    """PyTorch's avg-pool divisor per output: the window clipped to the padded input (or to the input)."""
+    """PyTorch's avg-pool divisor per output: the window clipped to the padded input (or input)."""
     sizes = []
-    for n, k, s, (p, _), o in zip(x.shape[2:] if x.ndim == 4 else (1, x.shape[2]), kernel, stride, padding, out_size):
+    for n, k, s, (p, _), o in zip(
+        x.shape[2:] if x.ndim == 4 else (1, x.shape[2]),
+        kernel,
+        stride,
+        padding,
+        out_size,
+        strict=True,
+    ):
         start = np.arange(o) * s - p
         end = np.minimum(start + k, n + p)
-        sizes.append(end - start if count_include_pad else np.minimum(end, n) - np.maximum(start, 0))
+        sizes.append(
+            end - start if count_include_pad else np.minimum(end, n) - np.maximum(start, 0)
+        )
     divisor = np.outer(sizes[0], sizes[1])
     if (divisor == divisor.flat[0]).all():
         return float(divisor.flat[0])
@@ -252,15 +310,24 @@ def _max_indices(x: Tensor, args: tuple[Any, ...], spatial: int) -> Tensor:
 
 
 def _max_pool(
-    op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool,
-    return_indices: bool, spatial: int,
+    op: str,
+    x: Tensor,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil_mode: bool,
+    return_indices: bool,
+    spatial: int,
 ) -> Tensor | tuple[Tensor, Tensor]:
     x, unbatched = _lift(op, x, spatial)
     if x.dtype.kind not in "fiu":
         raise TypeError(f"{op}: expected a numeric input, got dtype {x.dtype}")
     args = _window_args(op, x, kernel_size, stride, padding, dilation, ceil_mode, spatial)
     kernel, strides, pads, dilations, sizes = args
-    out = MaxPool.apply(x, kernel=kernel, stride=strides, padding=pads, dilation=dilations, out_size=sizes)
+    out = MaxPool.apply(
+        x, kernel=kernel, stride=strides, padding=pads, dilation=dilations, out_size=sizes
+    )
     if not return_indices:
         return out.squeeze(0) if unbatched else out
     indices = _max_indices(x, args, spatial)
@@ -268,20 +335,33 @@ def _max_pool(
 
 
 def _avg_pool(
-    op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool,
-    count_include_pad: bool, divisor_override: int | None, spatial: int,
+    op: str,
+    x: Tensor,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: int | None,
+    spatial: int,
 ) -> Tensor:
     x, unbatched = _lift(op, x, spatial)
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating-point input, got dtype {x.dtype}")
-    kernel, strides, pads, _, sizes = _window_args(op, x, kernel_size, stride, padding, 1, ceil_mode, spatial)
+    kernel, strides, pads, _, sizes = _window_args(
+        op, x, kernel_size, stride, padding, 1, ceil_mode, spatial
+    )
     if divisor_override is not None:
         if not isinstance(divisor_override, int) or divisor_override < 1:
-            raise ValueError(f"{op}: divisor_override must be a positive int, got {divisor_override!r}")
+            raise ValueError(
+                f"{op}: divisor_override must be a positive int, got {divisor_override!r}"
+            )
         divisor: Any = float(divisor_override)
     else:
         divisor = _divisor(x, kernel, strides, pads, sizes, count_include_pad)
-    out = AvgPool.apply(x, kernel=kernel, stride=strides, padding=pads, out_size=sizes, divisor=divisor)
+    out = AvgPool.apply(
+        x, kernel=kernel, stride=strides, padding=pads, out_size=sizes, divisor=divisor
+    )
     return out.squeeze(0) if unbatched else out
 
 
@@ -292,8 +372,10 @@ def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, spatial: int) -> Te
     if isinstance(output_size, int) or output_size is None:
         output_size = (output_size,) * spatial
     if not isinstance(output_size, tuple | list) or len(output_size) != spatial:
-        raise TypeError(f"{op}: output_size must be an int or a tuple of {spatial}, got {output_size!r}")
-    sizes = tuple(n if o is None else o for o, n in zip(output_size, x.shape[2:]))
+        raise TypeError(
+            f"{op}: output_size must be an int or a tuple of {spatial}, got {output_size!r}"
+        )
+    sizes = tuple(n if o is None else o for o, n in zip(output_size, x.shape[2:], strict=True))
     if any(not isinstance(o, int) or o < 1 for o in sizes):
         raise ValueError(f"{op}: output_size must be positive ints, got {output_size!r}")
     out = AdaptiveAvgPool.apply(x, out_size=sizes if spatial == 2 else (1, *sizes))
@@ -302,11 +384,11 @@ def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, spatial: int) -> Te
 
 # --------------------------------------------------------------------------- functions
 def max_pool2d(
-    input: Tensor,  # noqa: A002  (PyTorch's name)
-    kernel_size: int | tuple[int, int],
-    stride: int | tuple[int, int] | None = None,
-    padding: int | tuple[int, int] = 0,
-    dilation: int | tuple[int, int] = 1,
+    input: Tensor,
+    kernel_size: Ints,
+    stride: Ints | None = None,
+    padding: Ints = 0,
+    dilation: Ints = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Tensor | tuple[Tensor, Tensor]:
@@ -333,15 +415,17 @@ def max_pool2d(
         >>> F.max_pool2d(ac.randn(8, 3, 5, 7), 2).shape
         (8, 3, 2, 3)
     """
-    return _max_pool("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2)
+    return _max_pool(
+        "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2
+    )
 
 
 def max_pool1d(
-    input: Tensor,  # noqa: A002
-    kernel_size: int | tuple[int],
-    stride: int | tuple[int] | None = None,
-    padding: int | tuple[int] = 0,
-    dilation: int | tuple[int] = 1,
+    input: Tensor,
+    kernel_size: Ints,
+    stride: Ints | None = None,
+    padding: Ints = 0,
+    dilation: Ints = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Tensor | tuple[Tensor, Tensor]:
@@ -363,14 +447,16 @@ def max_pool1d(
         >>> F.max_pool1d(ac.randn(2, 3, 10), 3, stride=2).shape
         (2, 3, 4)
     """
-    return _max_pool("max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1)
+    return _max_pool(
+        "max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1
+    )
 
 
 def avg_pool2d(
-    input: Tensor,  # noqa: A002
-    kernel_size: int | tuple[int, int],
-    stride: int | tuple[int, int] | None = None,
-    padding: int | tuple[int, int] = 0,
+    input: Tensor,
+    kernel_size: Ints,
+    stride: Ints | None = None,
+    padding: Ints = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
     divisor_override: int | None = None,
@@ -398,15 +484,23 @@ def avg_pool2d(
         (8, 3, 5, 7)
     """
     return _avg_pool(
-        "avg_pool2d", input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 2
+        "avg_pool2d",
+        input,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+        2,
     )
 
 
 def avg_pool1d(
-    input: Tensor,  # noqa: A002
-    kernel_size: int | tuple[int],
-    stride: int | tuple[int] | None = None,
-    padding: int | tuple[int] = 0,
+    input: Tensor,
+    kernel_size: Ints,
+    stride: Ints | None = None,
+    padding: Ints = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
 ) -> Tensor:
@@ -427,10 +521,12 @@ def avg_pool1d(
         >>> F.avg_pool1d(ac.randn(2, 3, 10), 2).shape
         (2, 3, 5)
     """
-    return _avg_pool("avg_pool1d", input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1)
+    return _avg_pool(
+        "avg_pool1d", input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1
+    )
 
 
-def adaptive_avg_pool2d(input: Tensor, output_size: int | tuple[int | None, int | None]) -> Tensor:  # noqa: A002
+def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) -> Tensor:
     """2-D average pooling to a fixed output size, whatever the input size.
 
     Output row ``i`` averages input rows ``floor(i * H / OH)`` to ``ceil((i + 1) * H / OH)``
@@ -450,7 +546,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | tuple[int | None, int 
     return _adaptive_avg_pool("adaptive_avg_pool2d", input, output_size, 2)
 
 
-def adaptive_avg_pool1d(input: Tensor, output_size: int | tuple[int]) -> Tensor:  # noqa: A002
+def adaptive_avg_pool1d(input: Tensor, output_size: Ints) -> Tensor:
     """1-D average pooling to a fixed output length (PyTorch's window formula).
 
     Args:
