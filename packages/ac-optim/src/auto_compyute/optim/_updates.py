@@ -14,8 +14,9 @@ from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.tensor import Tensor
 
 # NOTE: an update is a chain of array expressions; running the chain over pieces of this many
-# elements (256 KiB of float32) keeps its temporaries in the CPU cache.
-CHUNK_SIZE = 1 << 16
+# elements (512 KiB of float32) keeps its temporaries in the CPU cache. Smaller pieces make
+# the threads below wait for each other's GIL more often than they gain.
+CHUNK_SIZE = 1 << 17
 # NOTE: NumPy runs an expression on one core and releases the GIL meanwhile, so the pieces
 # of a step are spread over threads, as PyTorch spreads its ops over intra-op threads. The
 # result is the same bit for bit: every piece is updated on its own.
@@ -55,9 +56,15 @@ def run_updates(updates: Sequence[Update]) -> None:
     if threads <= 1:
         _run(mine + cpu)
         return
-    futures = [_executor(threads).submit(_run, cpu[i::threads]) for i in range(1, threads)]
+    shares: list[list[Any]] = [[] for _ in range(threads)]
+    loads = [0] * threads
+    for piece in sorted(cpu, key=lambda piece: -piece[1][0].size):  # biggest to least loaded
+        least = loads.index(min(loads))
+        shares[least].append(piece)
+        loads[least] += piece[1][0].size
+    futures = [_executor(threads).submit(_run, share) for share in shares[1:]]
     try:
-        _run(mine + cpu[::threads])
+        _run(mine + shares[0])
     finally:
         wait(futures)
     for future in futures:

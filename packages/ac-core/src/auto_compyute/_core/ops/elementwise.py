@@ -226,11 +226,11 @@ class ReLU(Op):
     """max(x, 0); d/dx = 1 where x > 0, else 0."""
 
     def forward(self, x: Array) -> Array:
-        self.mask = x > 0
-        return x * self.mask
+        self.out = get_array_module(x).maximum(x, 0)
+        return self.out
 
     def backward(self, grad: Array) -> Array:
-        return grad * self.mask
+        return grad * (self.out > 0)
 
 
 class Clamp(Op):
