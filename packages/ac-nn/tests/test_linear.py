@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import auto_compyute as ac
+import auto_compyute.nn.functional as F
 from auto_compyute import nn
 
 
@@ -136,3 +137,21 @@ def test_flatten_gradient_flows():
     x = ac.randn(2, 3, 4, dtype=ac.float64, req_grad=True)
     assert ac.autograd.gradcheck(lambda t: nn.Flatten()(t), (x,))
     assert ac.autograd.gradcheck(lambda t: nn.Unflatten(1, (2, 6))(nn.Flatten()(t)), (x,))
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (2, 4, 3), (3,)])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_functional_linear_gradcheck(shape, with_bias):
+    x = ac.randn(*shape, dtype=ac.float64, req_grad=True)
+    w = ac.randn(2, 3, dtype=ac.float64, req_grad=True)
+    b = ac.randn(2, dtype=ac.float64, req_grad=True) if with_bias else None
+    inputs = [x, w] + ([b] if with_bias else [])
+    assert ac.autograd.gradcheck(lambda *t: F.linear(*t), inputs)
+    expected = x.numpy() @ w.numpy().T + (b.numpy() if with_bias else 0)
+    np.testing.assert_allclose(F.linear(*inputs).numpy(), expected, rtol=1e-12)
+
+
+def test_functional_linear_weight_grad_is_contiguous():
+    layer = nn.Linear(4, 3)
+    layer(ac.randn(5, 4)).sum().backward()
+    assert layer.weight.grad.flags.c_contiguous and layer.weight.grad.shape == (3, 4)

@@ -237,21 +237,23 @@ def run_backward(
                 "the first backward; pass retain_graph=True to the first backward() call"
             )
         src_grads = op.backward(grad)
-        if type(src_grads) is not tuple:
-            src_grads = (src_grads,)
         if not retain_graph:  # free what forward cached; kwargs live in a slot and stay
             op.__dict__.clear()
             op.freed = True
+        if type(src_grads) is not tuple:
+            src_grads = (src_grads,)
         for src, src_grad in zip(tensor.src, src_grads, strict=False):
             if src_grad is None or not src._req_grad:
                 continue
-            data = src.data
-            if src_grad.shape != data.shape:
-                src_grad = unbroadcast(src_grad, data.shape)
-            if src_grad.dtype is not data.dtype and src_grad.dtype != data.dtype:
-                src_grad = src_grad.astype(data.dtype)
-            previous = get_grad(id(src))
-            grads[id(src)] = src_grad if previous is None else previous + src_grad
+            shape = src.data.shape
+            if src_grad.shape != shape:
+                src_grad = unbroadcast(src_grad, shape)
+            dtype = src.data.dtype
+            if src_grad.dtype is not dtype and src_grad.dtype != dtype:
+                src_grad = src_grad.astype(dtype)
+            key = id(src)
+            previous = get_grad(key)
+            grads[key] = src_grad if previous is None else previous + src_grad
     return captured if inputs is not None else None
 
 

@@ -98,12 +98,24 @@ def _erf(x: Array) -> Array:
     """
     xp = get_array_module(x)
     if x.dtype != xp.float64:
+        # NOTE: in place, on three buffers: the temporaries of a big activation cost more
+        # (allocation, page faults) than the arithmetic.
         magnitude = xp.abs(x)
-        t = 1.0 / (1.0 + _AS_P * magnitude)
-        poly = _AS_A[4]
-        for coefficient in _AS_A[3::-1]:
-            poly = poly * t + coefficient
-        return xp.copysign(1.0 - t * poly * xp.exp(-magnitude * magnitude), x)
+        t = magnitude * _AS_P
+        t += 1.0
+        xp.reciprocal(t, out=t)
+        poly = t * _AS_A[4]
+        for coefficient in _AS_A[3:0:-1]:
+            poly += coefficient
+            poly *= t
+        poly += _AS_A[0]
+        poly *= t
+        xp.square(magnitude, out=magnitude)
+        xp.negative(magnitude, out=magnitude)
+        xp.exp(magnitude, out=magnitude)
+        poly *= magnitude
+        xp.subtract(1.0, poly, out=poly)
+        return xp.copysign(poly, x, out=poly)
     inner = xp.clip(x, -1.0, 1.0)
     squared = inner * inner
     small = inner * _polynomial(squared, _ERF_T) / _polynomial(squared, _ERF_U)
@@ -125,7 +137,9 @@ class GELU(Op):
         if approximate == "tanh":
             self.t = xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_TANH_COEFF * x * x * x))
             return 0.5 * x * (1.0 + self.t)
-        self.cdf = 0.5 * (1.0 + _erf(x * _SQRT_HALF))
+        self.cdf = _erf(x * _SQRT_HALF)
+        self.cdf += 1.0
+        self.cdf *= 0.5
         return x * self.cdf
 
     def backward(self, grad: Array) -> Array:
@@ -133,8 +147,15 @@ class GELU(Op):
         if self.kwargs["approximate"] == "tanh":
             inner = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_TANH_COEFF * x * x)
             return grad * (0.5 * (1.0 + self.t) + 0.5 * x * (1.0 - self.t * self.t) * inner)
-        pdf = get_array_module(x).exp(-0.5 * x * x) * _INV_SQRT_2PI
-        return grad * (self.cdf + x * pdf)
+        xp = get_array_module(x)
+        slope = xp.square(x)  # x phi(x) + Phi(x), computed in place in one buffer
+        slope *= -0.5
+        xp.exp(slope, out=slope)
+        slope *= _INV_SQRT_2PI
+        slope *= x
+        slope += self.cdf
+        slope *= grad
+        return slope
 
 
 class Softplus(Op):
