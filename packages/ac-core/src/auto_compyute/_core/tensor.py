@@ -44,13 +44,14 @@ def _binary(op: type[Op], floating: bool = False) -> tuple[Any, Any]:
     apply = op.apply
 
     def method(self: Tensor, other: Any) -> Tensor:
+        # NOTE: the two common cases, kept short: a tensor of the same dtype, and a Python
+        # float next to a float tensor on the CPU.
         dtype = self.data.dtype
-        if (
-            type(other) is Tensor
-            and other.data.dtype is dtype
-            and (not floating or dtype.kind == "f")
-        ):
-            return apply(self, other)  # the common case, kept short
+        if type(other) is Tensor:
+            if other.data.dtype is dtype and (not floating or dtype.kind == "f"):
+                return apply(self, other)
+        elif type(other) is builtins.float and dtype.kind == "f" and type(self.data) is np.ndarray:
+            return apply(self, _cpu_constant(other, dtype))
         a, b = self._other(other)
         if floating and a.data.dtype.kind != "f":
             a, b = a.float(), b.float()
@@ -359,12 +360,6 @@ class Tensor:
                 return self, other
             dtype = dtypes.promote_types(self.data.dtype, other.data.dtype)
             return self.to(dtype=dtype), other.to(dtype=dtype)
-        if (
-            type(other) is builtins.float
-            and self.data.dtype.kind == "f"
-            and type(self.data) is np.ndarray
-        ):
-            return self, _cpu_constant(other, self.data.dtype)
         if isinstance(other, builtins.bool | builtins.int | builtins.float):
             dtype = dtypes.scalar_dtype(other, self.data.dtype)
             me = self if dtype == self.data.dtype else self.to(dtype=dtype)
