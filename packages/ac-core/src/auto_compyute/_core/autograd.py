@@ -131,13 +131,16 @@ class Op:
         needs_grad: tuple[bool, ...]
         try:
             if len(srcs) == 1:
-                data = op.forward(srcs[0].data, **kwargs)
+                data = op.forward(srcs[0].data, **kwargs) if kwargs else op.forward(srcs[0].data)
                 needs_grad = (srcs[0]._req_grad,)
             elif len(srcs) == 2:
                 a, b = srcs
                 if type(a.data) is not np.ndarray or type(b.data) is not np.ndarray:
                     check_same_device(srcs)
-                data = op.forward(a.data, b.data, **kwargs)
+                if kwargs:
+                    data = op.forward(a.data, b.data, **kwargs)
+                else:
+                    data = op.forward(a.data, b.data)
                 needs_grad = (a._req_grad, b._req_grad)
             else:
                 for src in srcs:
@@ -212,48 +215,52 @@ def run_backward(
     requires grad. With ``inputs``, their gradients are returned instead and no
     ``grad`` attribute is touched.
     """
-    grads: dict[int, Array] = {}
+    order = _topological_order(roots)
     for root, grad in zip(roots, root_grads, strict=True):
-        grads[id(root)] = grad + grads[id(root)] if id(root) in grads else grad
+        pending = root._pending_grad
+        root._pending_grad = grad if pending is None else pending + grad
     wanted = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
     captured: list[Array | None] = [None] * len(inputs or ())
     handed_to_leaves: set[int] = set()
-    pop_grad, get_grad = grads.pop, grads.get
-
-    for tensor in reversed(_topological_order(roots)):
-        grad = pop_grad(id(tensor), None)
-        if grad is None:
-            continue
-        op = tensor.ctx
-        if wanted is not None and id(tensor) in wanted:
-            captured[wanted[id(tensor)]] = grad
-        if op is None:
-            if wanted is None:
-                _accumulate_into_leaf(tensor, grad, handed_to_leaves)
-            continue
-        if op.freed:
-            raise RuntimeError(
-                f"cannot backward through {op.name} a second time: its buffers were freed by "
-                "the first backward; pass retain_graph=True to the first backward() call"
-            )
-        src_grads = op.backward(grad)
-        if not retain_graph:  # free what forward cached; kwargs live in a slot and stay
-            op.__dict__.clear()
-            op.freed = True
-        if type(src_grads) is not tuple:
-            src_grads = (src_grads,)
-        for src, src_grad in zip(tensor.src, src_grads, strict=False):
-            if src_grad is None or not src._req_grad:
+    try:
+        for tensor in reversed(order):
+            # NOTE: gradients wait on the tensors themselves (a slot is faster than a dict).
+            grad = tensor._pending_grad
+            if grad is None:
                 continue
-            shape = src.data.shape
-            if src_grad.shape != shape:
-                src_grad = unbroadcast(src_grad, shape)
-            dtype = src.data.dtype
-            if src_grad.dtype is not dtype and src_grad.dtype != dtype:
-                src_grad = src_grad.astype(dtype)
-            key = id(src)
-            previous = get_grad(key)
-            grads[key] = src_grad if previous is None else previous + src_grad
+            tensor._pending_grad = None
+            op = tensor.ctx
+            if wanted is not None and id(tensor) in wanted:
+                captured[wanted[id(tensor)]] = grad
+            if op is None:
+                if wanted is None:
+                    _accumulate_into_leaf(tensor, grad, handed_to_leaves)
+                continue
+            if op.freed:
+                raise RuntimeError(
+                    f"cannot backward through {op.name} a second time: its buffers were freed "
+                    "by the first backward; pass retain_graph=True to the first backward() call"
+                )
+            src_grads = op.backward(grad)
+            if not retain_graph:  # free what forward cached; kwargs live in a slot and stay
+                op.__dict__.clear()
+                op.freed = True
+            if type(src_grads) is not tuple:
+                src_grads = (src_grads,)
+            for src, src_grad in zip(tensor.src, src_grads):  # noqa: B905  (hot loop)
+                if src_grad is None or not src._req_grad:
+                    continue
+                data = src.data
+                if src_grad.shape != data.shape:
+                    src_grad = unbroadcast(src_grad, data.shape)
+                if src_grad.dtype is not data.dtype and src_grad.dtype != data.dtype:
+                    src_grad = src_grad.astype(data.dtype)
+                pending = src._pending_grad
+                src._pending_grad = src_grad if pending is None else pending + src_grad
+    except BaseException:
+        for tensor in order:  # no half-propagated gradient may leak into a later backward
+            tensor._pending_grad = None
+        raise
     return captured if inputs is not None else None
 
 

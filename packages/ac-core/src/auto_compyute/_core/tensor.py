@@ -84,7 +84,17 @@ class Tensor:
         src: The tensors ``ctx`` was applied to.
     """
 
-    __slots__ = ("__weakref__", "_req_grad", "_seq", "ctx", "data", "grad", "label", "src")
+    __slots__ = (
+        "__weakref__",
+        "_pending_grad",
+        "_req_grad",
+        "_seq",
+        "ctx",
+        "data",
+        "grad",
+        "label",
+        "src",
+    )
     # NOTE: makes NumPy hand ``ndarray <op> Tensor`` to the Tensor's reflected operators.
     __array_ufunc__ = None
 
@@ -118,7 +128,7 @@ class Tensor:
             if target is not None and target != CPU:
                 data = move_array(data, target)
         self.data, self.grad, self.ctx, self.src, self.label = data, None, None, (), label
-        self._req_grad, self._seq = False, next(_creation_order)
+        self._req_grad, self._seq, self._pending_grad = False, next(_creation_order), None
         if req_grad:
             self.req_grad = True
 
@@ -130,6 +140,7 @@ class Tensor:
         tensor = object.__new__(Tensor)
         tensor.data, tensor.grad, tensor.ctx, tensor.src = data, None, ctx, src
         tensor._req_grad, tensor.label, tensor._seq = ctx is not None, None, next(_creation_order)
+        tensor._pending_grad = None
         return tensor
 
     # ----------------------------------------------------------------- attributes
