@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -129,11 +130,12 @@ class Op:
         op = cls.__new__(cls)
         op.kwargs, op.freed = kwargs, False
         needs_grad: tuple[bool, ...]
+        count = len(srcs)
         try:
-            if len(srcs) == 1:
+            if count == 1:
                 data = op.forward(srcs[0].data, **kwargs) if kwargs else op.forward(srcs[0].data)
                 needs_grad = (srcs[0]._req_grad,)
-            elif len(srcs) == 2:
+            elif count == 2:
                 a, b = srcs
                 if type(a.data) is not np.ndarray or type(b.data) is not np.ndarray:
                     check_same_device(srcs)
@@ -189,18 +191,18 @@ def _topological_order(roots: Iterable[Tensor]) -> list[Tensor]:
     nodes = list(roots)
     seen = {id(t) for t in nodes}
     stack = nodes.copy()
+    pop, push, keep, mark = stack.pop, stack.append, nodes.append, seen.add
     while stack:
-        for src in stack.pop().src:
+        for src in pop().src:
             if src._req_grad and id(src) not in seen:
-                seen.add(id(src))
-                nodes.append(src)
-                stack.append(src)
+                mark(id(src))
+                keep(src)
+                push(src)
     nodes.sort(key=_creation_number)
     return nodes
 
 
-def _creation_number(tensor: Tensor) -> int:
-    return tensor._seq
+_creation_number = attrgetter("_seq")
 
 
 def run_backward(

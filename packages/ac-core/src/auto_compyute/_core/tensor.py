@@ -66,6 +66,17 @@ def _binary(op: type[Op], floating: bool = False) -> tuple[Any, Any]:
     return method, reflected
 
 
+def _float_unary(op: type[Op], what: str) -> Any:
+    """A method applying ``op`` elementwise; integer tensors become the default float first."""
+    apply = op.apply
+
+    def method(self: Tensor) -> Tensor:
+        return apply(self if self.data.dtype.kind == "f" else self.float())
+
+    method.__doc__ = f"Elementwise {what}."
+    return method
+
+
 class Tensor:
     """An n-dimensional array that records the operations applied to it for autograd.
 
@@ -489,29 +500,16 @@ class Tensor:
         return Tensor._from_op(result.astype(dtypes.int64), None, ())
 
     # ------------------------------------------------------------ elementwise math
-    def exp(self) -> Tensor:
-        return ew.Exp.apply(self._floating())
-
-    def log(self) -> Tensor:
-        return ew.Log.apply(self._floating())
-
-    def sqrt(self) -> Tensor:
-        return ew.Sqrt.apply(self._floating())
+    exp = _float_unary(ew.Exp, "e**x")
+    log = _float_unary(ew.Log, "the natural logarithm")
+    sqrt = _float_unary(ew.Sqrt, "the square root")
+    sin = _float_unary(ew.Sin, "the sine")
+    cos = _float_unary(ew.Cos, "the cosine")
+    tanh = _float_unary(ew.Tanh, "the hyperbolic tangent")
+    sigmoid = _float_unary(ew.Sigmoid, "the logistic sigmoid 1 / (1 + e**-x)")
 
     def abs(self) -> Tensor:
         return ew.Abs.apply(self)
-
-    def sin(self) -> Tensor:
-        return ew.Sin.apply(self._floating())
-
-    def cos(self) -> Tensor:
-        return ew.Cos.apply(self._floating())
-
-    def tanh(self) -> Tensor:
-        return ew.Tanh.apply(self._floating())
-
-    def sigmoid(self) -> Tensor:
-        return ew.Sigmoid.apply(self._floating())
 
     def relu(self) -> Tensor:
         return ew.ReLU.apply(self)
