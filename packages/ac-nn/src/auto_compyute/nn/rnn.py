@@ -227,6 +227,14 @@ class RNNBase(Module):
         output, h = F.rnn_layer(x, initial[0], w_ih, w_hh, bias, nonlinearity, reverse=reverse)
         return output, [h]
 
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Run the sequence; return the output and the final hidden state (LSTM: and cell)."""
+        x, unbatched = self._prepare_input(input)
+        h0 = self._prepare_state(hx, x.shape[1], unbatched, "hidden")
+        output, finals = self._run(x, [h0])
+        output, (h_n,) = self._finish(output, finals, unbatched)
+        return output, h_n
+
     def _finish(
         self, output: Tensor, finals: list[list[Tensor]], unbatched: bool
     ) -> tuple[Tensor, list[Tensor]]:
@@ -315,13 +323,6 @@ class RNN(RNNBase):
             device=device,
             dtype=dtype,
         )
-
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        x, unbatched = self._prepare_input(input)
-        h0 = self._prepare_state(hx, x.shape[1], unbatched, "hidden")
-        output, finals = self._run(x, [h0])
-        output, (h_n,) = self._finish(output, finals, unbatched)
-        return output, h_n
 
 
 class LSTM(RNNBase):
@@ -452,13 +453,6 @@ class GRU(RNNBase):
             device=device,
             dtype=dtype,
         )
-
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        x, unbatched = self._prepare_input(input)
-        h0 = self._prepare_state(hx, x.shape[1], unbatched, "hidden")
-        output, finals = self._run(x, [h0])
-        output, (h_n,) = self._finish(output, finals, unbatched)
-        return output, h_n
 
 
 class RNNCellBase(Module):
