@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
 
@@ -221,14 +219,13 @@ def test_repr_lists_the_groups(params):
 
 
 @pytest.mark.parametrize("cls", ALL)
-def test_pieces_and_threads_do_not_change_the_result(rng, cls, monkeypatch):
-    """Big parameters are updated piece by piece, on threads; the result must not depend on it."""
+def test_updating_in_pieces_does_not_change_the_result(rng, cls, monkeypatch):
+    """Big parameters are updated piece by piece; the result must not depend on the pieces."""
     weights = rng.standard_normal((3, 50, 7)).astype(np.float32)
     transposed = rng.standard_normal((40, 9)).astype(np.float32)
 
-    def run(chunk_size, threads):
+    def run(chunk_size):
         monkeypatch.setattr(updates_module, "CHUNK_SIZE", chunk_size)
-        optim.set_num_threads(threads)
         w = ac.tensor(weights, req_grad=True)
         t = ac.Tensor(transposed.copy().T, req_grad=True)  # not C-contiguous: updated whole
         kwargs = {"momentum": 0.9} if cls in (optim.SGD, optim.RMSprop) else {}
@@ -239,34 +236,9 @@ def test_pieces_and_threads_do_not_change_the_result(rng, cls, monkeypatch):
             opt.step()
         return w.numpy(), t.numpy()
 
-    threads = optim.get_num_threads()
-    try:
-        results = [run(64, 1), run(64, 3), run(10**9, 1)]
-    finally:
-        optim.set_num_threads(threads)
-    for result in results[1:]:
-        for a, b in zip(result, results[0], strict=True):
-            np.testing.assert_array_equal(a, b)
-
-
-def test_an_error_on_a_worker_thread_reaches_the_caller(monkeypatch):
-    monkeypatch.setattr(updates_module, "CHUNK_SIZE", 4)
-    monkeypatch.setattr(updates_module, "NUM_THREADS", 2)
-    callers = set()
-
-    def kernel(piece):
-        callers.add(threading.get_ident())
-        if piece[0] == 4:  # the second piece: a worker's
-            raise FloatingPointError("boom")
-
-    with pytest.raises(FloatingPointError, match="boom"):
-        updates_module.run_updates([(kernel, (np.arange(16.0),))])
-    assert len(callers) == 2
-
-
-def test_set_num_threads_checks_its_argument():
-    with pytest.raises(ValueError, match="positive int, got 0"):
-        optim.set_num_threads(0)
+    pieces, whole = run(64), run(10**9)
+    for a, b in zip(pieces, whole, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_chunks_are_views_and_cover_everything(monkeypatch):

@@ -122,7 +122,7 @@ def test_update_rule_matches_torch_given_the_same_gradients(rng, problems, confi
 
 @pytest.mark.parametrize("config", CONFIGS, ids=config_id)
 def test_big_float32_parameters_match_torch(rng, config):
-    """The CPU fast path: float32 parameters big enough to be updated in pieces, on threads."""
+    """The CPU fast path: float32 parameters big enough to be updated in pieces."""
     name, kwargs = config
     init = [rng.standard_normal(s).astype(np.float32) for s in [(200, 400), (200,)]]
     ours = [ac.tensor(a, req_grad=True) for a in init]

@@ -14,7 +14,6 @@ PyTorch's update rules and API::
 """
 
 from auto_compyute.optim import lr_scheduler
-from auto_compyute.optim._updates import get_num_threads, set_num_threads
 from auto_compyute.optim.adagrad import Adagrad
 from auto_compyute.optim.adam import Adam, AdamW
 from auto_compyute.optim.clip import clip_grad_norm_, clip_grad_value_
@@ -31,7 +30,5 @@ __all__ = [
     "RMSprop",
     "clip_grad_norm_",
     "clip_grad_value_",
-    "get_num_threads",
     "lr_scheduler",
-    "set_num_threads",
 ]

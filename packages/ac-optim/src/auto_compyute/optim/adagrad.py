@@ -94,10 +94,10 @@ def _adagrad(
     xp = get_array_module(p)
     g = effective_grad(p, g, weight_decay, maximize)
     tmp = xp.empty_like(p)
-    xp.multiply(g, g, out=tmp)
+    xp.square(g, tmp)
     state_sum += tmp
-    xp.sqrt(state_sum, out=tmp)
+    xp.sqrt(state_sum, tmp)
     tmp += eps
-    xp.divide(g, tmp, out=tmp)
+    xp.divide(g, tmp, tmp)
     tmp *= clr
     p -= tmp

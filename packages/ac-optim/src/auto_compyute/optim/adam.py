@@ -164,17 +164,17 @@ def _adam(
     g = effective_grad(p, g, weight_decay, maximize)
     tmp = xp.empty_like(p)
     m *= beta1
-    xp.multiply(g, 1 - beta1, out=tmp)
+    xp.multiply(g, 1 - beta1, tmp)
     m += tmp
     v *= beta2
-    xp.square(g, out=tmp)
+    xp.square(g, tmp)
     tmp *= 1 - beta2
     v += tmp
     if v_max is not None:
-        xp.maximum(v_max, v, out=v_max)
+        xp.maximum(v_max, v, out=v_max)  # NOTE: np.maximum deprecates a positional out
         v = v_max
-    xp.sqrt(v, out=tmp)
+    xp.sqrt(v, tmp)
     tmp += eps
-    xp.divide(m, tmp, out=tmp)
+    xp.divide(m, tmp, tmp)
     tmp *= step_size
     p -= tmp

@@ -117,24 +117,24 @@ def _rmsprop(
     g = effective_grad(p, g, weight_decay, maximize)
     tmp = xp.empty_like(p)
     square_avg *= alpha
-    xp.multiply(g, g, out=tmp)
+    xp.square(g, tmp)
     tmp *= 1 - alpha
     square_avg += tmp
     if grad_avg is not None:
         grad_avg *= alpha
-        xp.multiply(g, 1 - alpha, out=tmp)
+        xp.multiply(g, 1 - alpha, tmp)
         grad_avg += tmp
-        xp.multiply(grad_avg, grad_avg, out=tmp)
-        xp.subtract(square_avg, tmp, out=tmp)
-        xp.sqrt(tmp, out=tmp)
+        xp.multiply(grad_avg, grad_avg, tmp)
+        xp.subtract(square_avg, tmp, tmp)
+        xp.sqrt(tmp, tmp)
     else:
-        xp.sqrt(square_avg, out=tmp)
+        xp.sqrt(square_avg, tmp)
     tmp += eps
-    xp.divide(g, tmp, out=tmp)
+    xp.divide(g, tmp, tmp)
     if buffer is not None:
         buffer *= momentum
         buffer += tmp
-        xp.multiply(buffer, lr, out=tmp)
+        xp.multiply(buffer, lr, tmp)
     else:
         tmp *= lr
     p -= tmp

@@ -112,13 +112,13 @@ def _sgd(
             buffer[...] = g
         else:
             buffer *= momentum
-            xp.multiply(g, 1 - dampening, out=tmp)
+            xp.multiply(g, 1 - dampening, tmp)
             buffer += tmp
         if nesterov:
-            xp.multiply(buffer, momentum, out=tmp)
+            xp.multiply(buffer, momentum, tmp)
             tmp += g
             g = tmp
         else:
             g = buffer
-    xp.multiply(g, lr, out=tmp)
+    xp.multiply(g, lr, tmp)
     p -= tmp
