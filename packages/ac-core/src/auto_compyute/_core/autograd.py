@@ -217,21 +217,24 @@ def run_backward(
     requires grad. With ``inputs``, their gradients are returned instead and no
     ``grad`` attribute is touched.
     """
+    # NOTE: gradients on their way wait in a slot of each intermediate tensor (faster than
+    # a dict); leaves, which concurrent backward passes may share, use this call's dict.
     order = _topological_order(roots)
+    leaf_grads: dict[int, Array] = {}
     for root, grad in zip(roots, root_grads, strict=True):
-        pending = root._pending_grad
-        root._pending_grad = grad if pending is None else pending + grad
+        _add_pending(root, grad, leaf_grads)
     wanted = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
     captured: list[Array | None] = [None] * len(inputs or ())
     handed_to_leaves: set[int] = set()
     try:
         for tensor in reversed(order):
-            # NOTE: gradients wait on the tensors themselves (a slot is faster than a dict).
-            grad = tensor._pending_grad
+            op = tensor.ctx
+            if op is None:
+                grad = leaf_grads.pop(id(tensor), None)
+            else:
+                grad, tensor._pending_grad = tensor._pending_grad, None
             if grad is None:
                 continue
-            tensor._pending_grad = None
-            op = tensor.ctx
             if wanted is not None and id(tensor) in wanted:
                 captured[wanted[id(tensor)]] = grad
             if op is None:
@@ -257,13 +260,21 @@ def run_backward(
                     src_grad = unbroadcast(src_grad, data.shape)
                 if src_grad.dtype is not data.dtype and src_grad.dtype != data.dtype:
                     src_grad = src_grad.astype(data.dtype)
-                pending = src._pending_grad
-                src._pending_grad = src_grad if pending is None else pending + src_grad
+                _add_pending(src, src_grad, leaf_grads)
     except BaseException:
         for tensor in order:  # no half-propagated gradient may leak into a later backward
             tensor._pending_grad = None
         raise
     return captured if inputs is not None else None
+
+
+def _add_pending(tensor: Tensor, grad: Array, leaf_grads: dict[int, Array]) -> None:
+    if tensor.ctx is None:
+        previous = leaf_grads.get(id(tensor))
+        leaf_grads[id(tensor)] = grad if previous is None else previous + grad
+    else:
+        pending = tensor._pending_grad
+        tensor._pending_grad = grad if pending is None else pending + grad
 
 
 def _accumulate_into_leaf(leaf: Tensor, grad: Array, handed_to_leaves: set[int]) -> None:
