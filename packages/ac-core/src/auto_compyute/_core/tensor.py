@@ -529,10 +529,13 @@ class Tensor:
         return ew.Minimum.apply(*self._other(other))
 
     def masked_fill(self, mask: Any, value: Scalar) -> Tensor:
-        """Replace the values where ``mask`` is True by ``value``."""
-        from auto_compyute._core.functions import where
-
-        return where(mask, value, self)
+        """Replace the values where ``mask`` (broadcast to this shape) is True by ``value``."""
+        if not isinstance(mask, Tensor):
+            mask = Tensor(mask, device=self.device)
+        if mask.data.dtype != dtypes.bool_:
+            mask = mask.bool()
+        me, fill = self._other(value)
+        return ew.Where.apply(mask, fill, me)
 
     def _floating(self) -> Tensor:
         return self if self.data.dtype.kind == "f" else self.float()
