@@ -142,7 +142,51 @@ class _ConvNd(Module):
         return text
 
 
-class Conv2d(_ConvNd):
+class _Conv(_ConvNd):
+    """The constructor and forward of ``Conv1d`` and ``Conv2d`` (PyTorch's argument order)."""
+
+    function: Any  # F.conv1d or F.conv2d
+
+    def __init__(
+        self,
+        in_channels: int | None = None,
+        out_channels: int | None = None,
+        kernel_size: Ints | None = None,
+        stride: Ints = 1,
+        padding: Ints | str = 0,
+        dilation: Ints = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        in_dim: int | None = None,
+        out_dim: int | None = None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            device,
+            dtype,
+            in_dim=in_dim,
+            out_dim=out_dim,
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.function(
+            x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
+
+
+class Conv2d(_Conv):
     """2-D convolution over inputs (N, C_in, H, W) -> (N, C_out, OH, OW); see ``F.conv2d``.
 
     The weight has shape ``(out_channels, in_channels / groups, KH, KW)`` and the bias
@@ -170,46 +214,10 @@ class Conv2d(_ConvNd):
         (2, 8, 5, 7)
     """
 
-    def __init__(
-        self,
-        in_channels: int | None = None,
-        out_channels: int | None = None,
-        kernel_size: Ints | None = None,
-        stride: Ints = 1,
-        padding: Ints | str = 0,
-        dilation: Ints = 1,
-        groups: int = 1,
-        bias: bool = True,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-        *,
-        in_dim: int | None = None,
-        out_dim: int | None = None,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            padding_mode,
-            device,
-            dtype,
-            in_dim=in_dim,
-            out_dim=out_dim,
-        )
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.conv2d(
-            x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
-        )
+    function = staticmethod(F.conv2d)
 
 
-class Conv1d(_ConvNd):
+class Conv1d(_Conv):
     """1-D convolution over inputs (N, C_in, L) -> (N, C_out, OL); see ``F.conv1d``.
 
     The weight has shape ``(out_channels, in_channels / groups, K)``; arguments as in
@@ -236,6 +244,14 @@ class Conv1d(_ConvNd):
     """
 
     spatial = 1
+    function = staticmethod(F.conv1d)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """The constructor and forward of the transposed convolutions (PyTorch's argument order)."""
+
+    transposed = True
+    function: Any  # F.conv_transpose1d or F.conv_transpose2d
 
     def __init__(
         self,
@@ -243,10 +259,11 @@ class Conv1d(_ConvNd):
         out_channels: int | None = None,
         kernel_size: Ints | None = None,
         stride: Ints = 1,
-        padding: Ints | str = 0,
-        dilation: Ints = 1,
+        padding: Ints = 0,
+        output_padding: Ints = 0,
         groups: int = 1,
         bias: bool = True,
+        dilation: Ints = 1,
         padding_mode: str = "zeros",
         device: Any = None,
         dtype: Any = None,
@@ -266,18 +283,23 @@ class Conv1d(_ConvNd):
             padding_mode,
             device,
             dtype,
+            output_padding,
             in_dim=in_dim,
             out_dim=out_dim,
         )
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.conv1d(
-            x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+    def forward(self, x: Tensor, output_size: Any = None) -> Tensor:
+        """Transposed convolution of ``x``; ``output_size`` picks ``output_padding``."""
+        return self.function(
+            x,
+            self.weight,
+            self.bias,
+            self.stride,
+            tuple_arg(self.padding, self.spatial, "padding"),
+            self._output_padding(x, output_size),
+            self.groups,
+            self.dilation,
         )
-
-
-class _ConvTransposeNd(_ConvNd):
-    transposed = True
 
     def _output_padding(self, x: Tensor, output_size: Any) -> tuple[int, ...]:
         """PyTorch's rule: the output_padding that makes the output ``output_size``."""
@@ -332,53 +354,7 @@ class ConvTranspose2d(_ConvTransposeNd):
         (2, 3, 10, 14)
     """
 
-    def __init__(
-        self,
-        in_channels: int | None = None,
-        out_channels: int | None = None,
-        kernel_size: Ints | None = None,
-        stride: Ints = 1,
-        padding: Ints = 0,
-        output_padding: Ints = 0,
-        groups: int = 1,
-        bias: bool = True,
-        dilation: Ints = 1,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-        *,
-        in_dim: int | None = None,
-        out_dim: int | None = None,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            padding_mode,
-            device,
-            dtype,
-            output_padding,
-            in_dim=in_dim,
-            out_dim=out_dim,
-        )
-
-    def forward(self, x: Tensor, output_size: Any = None) -> Tensor:
-        """Transposed convolution of ``x``; ``output_size`` picks ``output_padding``."""
-        return F.conv_transpose2d(
-            x,
-            self.weight,
-            self.bias,
-            self.stride,
-            tuple_arg(self.padding, self.spatial, "padding"),
-            self._output_padding(x, output_size),
-            self.groups,
-            self.dilation,
-        )
+    function = staticmethod(F.conv_transpose2d)
 
 
 class ConvTranspose1d(_ConvTransposeNd):
@@ -409,54 +385,7 @@ class ConvTranspose1d(_ConvTransposeNd):
     """
 
     spatial = 1
-
-    def __init__(
-        self,
-        in_channels: int | None = None,
-        out_channels: int | None = None,
-        kernel_size: Ints | None = None,
-        stride: Ints = 1,
-        padding: Ints = 0,
-        output_padding: Ints = 0,
-        groups: int = 1,
-        bias: bool = True,
-        dilation: Ints = 1,
-        padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
-        *,
-        in_dim: int | None = None,
-        out_dim: int | None = None,
-    ) -> None:
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            padding_mode,
-            device,
-            dtype,
-            output_padding,
-            in_dim=in_dim,
-            out_dim=out_dim,
-        )
-
-    def forward(self, x: Tensor, output_size: Any = None) -> Tensor:
-        """Transposed convolution of ``x``; ``output_size`` picks ``output_padding``."""
-        return F.conv_transpose1d(
-            x,
-            self.weight,
-            self.bias,
-            self.stride,
-            tuple_arg(self.padding, self.spatial, "padding"),
-            self._output_padding(x, output_size),
-            self.groups,
-            self.dilation,
-        )
+    function = staticmethod(F.conv_transpose1d)
 
 
 # NOTE: spellings of the original AutoCompyute API, kept as aliases.
