@@ -86,11 +86,14 @@ from auto_compyute._core.functions import (
     triu,
     where,
 )
+from auto_compyute._core.memory import keep_freed_memory
 from auto_compyute._core.random import manual_seed, seed, set_random_seed
 from auto_compyute._core.serialization import load, save
 from auto_compyute._core.tensor import Tensor
 
 __version__ = "0.1.0"
+
+keep_freed_memory()
 
 bool = bool_
 
