@@ -8,7 +8,8 @@ import pytest
 import auto_compyute as ac
 import auto_compyute.nn.functional as F
 from auto_compyute import nn
-from auto_compyute.nn.functional.activations import _erf
+from auto_compyute._core.parallel import PIECE_SIZE
+from auto_compyute.nn.functional.activations import _erf, _gelu_slope_kernel, _normal_cdf_kernel
 
 
 @pytest.fixture
@@ -90,7 +91,31 @@ def test_float32_stays_float32(name: str, rng: np.random.Generator) -> None:
 def test_erf_is_accurate_to_double_precision() -> None:
     x = np.concatenate([np.linspace(-7, 7, 20001), [-1.0, 1.0, 0.0, 1e-300, -40.0, 40.0]])
     np.testing.assert_allclose(_erf(x), _erf_np(x), rtol=1e-15, atol=3e-16)
-    assert _erf(x.astype(np.float32)).dtype == np.float32
+
+
+def test_float32_normal_cdf_is_accurate_to_a_few_float32_ulps() -> None:
+    x = np.concatenate([np.linspace(-12, 12, 240001), [-1e30, -50.0, 0.0, 50.0, 1e30]])
+    x = x.astype(np.float32)
+    cdf = np.empty(x.shape, np.float32)
+    _normal_cdf_kernel(x, cdf)
+    exact = 0.5 * (1.0 + _erf_np(x.astype(np.float64) * np.sqrt(0.5)))
+    # A&S 7.1.26 is within 7.5e-8 of the CDF; float32 rounding adds up to about 2e-7 near
+    # x = 0, where the terms of its polynomial (up to 1.45 in size) cancel to 1.
+    np.testing.assert_allclose(cdf, exact, rtol=0, atol=3e-7)
+
+
+def test_float32_gelu_split_across_threads_matches_one_piece(rng: np.random.Generator) -> None:
+    x = ac.tensor(4 * rng.standard_normal((8, 1 << 17)), dtype=ac.float32, req_grad=True)
+    grad = rng.standard_normal(x.shape).astype(np.float32)
+    y = F.gelu(x)
+    y.backward(ac.tensor(grad))
+    cdf = np.empty(x.shape, np.float32)
+    _normal_cdf_kernel(x.numpy(), cdf)
+    slope = np.empty(x.shape, np.float32)
+    _gelu_slope_kernel(x.numpy(), cdf, grad, slope)
+    assert x.numel() >= 4 * PIECE_SIZE
+    np.testing.assert_array_equal(y.numpy(), x.numpy() * cdf)
+    np.testing.assert_array_equal(x.grad, slope)
 
 
 def test_kinks_take_pytorch_subgradients() -> None:

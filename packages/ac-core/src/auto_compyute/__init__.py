@@ -87,6 +87,7 @@ from auto_compyute._core.functions import (
     where,
 )
 from auto_compyute._core.memory import keep_freed_memory
+from auto_compyute._core.parallel import get_num_threads, set_num_threads
 from auto_compyute._core.random import manual_seed, seed, set_random_seed
 from auto_compyute._core.serialization import load, save
 from auto_compyute._core.tensor import Tensor
@@ -148,6 +149,7 @@ __all__ = [
     "full_like",
     "get_available_devices",
     "get_default_dtype",
+    "get_num_threads",
     "int8",
     "int16",
     "int32",
@@ -177,6 +179,7 @@ __all__ = [
     "save",
     "seed",
     "set_grad_enabled",
+    "set_num_threads",
     "set_random_seed",
     "sigmoid",
     "sin",

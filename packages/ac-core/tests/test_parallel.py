@@ -1,0 +1,57 @@
+"""Elementwise kernels split across threads give the results of one call on whole arrays."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import auto_compyute as ac
+from auto_compyute._core import parallel
+
+
+def _kernel(x: np.ndarray, out: np.ndarray) -> None:
+    np.exp(x, out)
+    out *= x
+    _kernel.threads.add(threading.get_ident())  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def threads():
+    before = ac.get_num_threads()
+    _kernel.threads = set()  # type: ignore[attr-defined]
+    yield
+    ac.set_num_threads(before)
+
+
+@pytest.mark.parametrize("num_threads", [1, 2, 3])
+def test_split_kernel_matches_one_call(threads, num_threads: int) -> None:
+    ac.set_num_threads(num_threads)
+    x = np.random.default_rng(0).standard_normal((5, parallel.PIECE_SIZE + 7)).astype(np.float32)
+    out = np.empty_like(x)
+    parallel.run_split(_kernel, x, out)
+    np.testing.assert_array_equal(out, np.exp(x) * x)
+    if num_threads > 1:
+        assert threading.get_ident() not in _kernel.threads  # type: ignore[attr-defined]
+
+
+def test_small_or_strided_arrays_run_in_one_call(threads) -> None:
+    ac.set_num_threads(2)
+    x = np.ones((4, parallel.PIECE_SIZE), np.float32)
+    for array in (x[:1], x.T, x[:, ::2]):
+        out = np.empty_like(array)
+        parallel.run_split(_kernel, array, out)
+        np.testing.assert_array_equal(out, np.exp(array) * array)
+    assert _kernel.threads == {threading.get_ident()}  # type: ignore[attr-defined]
+
+
+def test_calls_run_in_worker_threads(threads) -> None:
+    ac.set_num_threads(2)
+    results: list[int] = []
+    parallel.run_calls([lambda i=i: results.append(i) for i in range(5)])
+    assert sorted(results) == list(range(5))
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True])
+def test_num_threads_must_be_a_positive_integer(bad) -> None:
+    with pytest.raises(ValueError, match="positive integer"):
+        ac.set_num_threads(bad)
