@@ -159,3 +159,34 @@ def test_errors_name_the_shapes() -> None:
         attention(q, k, v, dropout_p=1.0)
     with pytest.raises(ValueError, match="enable_gqa"):
         attention(ac.randn(1, 3, 4, 6), ac.randn(1, 2, 5, 6), ac.randn(1, 2, 5, 6), enable_gqa=True)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"is_causal": True}, {"mask": "float"}, {"mask": "bool", "dropout_p": 0.25}],
+)
+def test_attention_split_across_threads_matches_one_thread(rng, options) -> None:
+    """Large inputs take the threaded path; one thread must give the very same numbers."""
+    options = dict(options)
+    mask_kind = options.pop("mask", None)
+    shape = (8, 4, 128, 64)  # big enough to be split over the batch axis
+    arrays = [rng.standard_normal(shape).astype(np.float32) for _ in range(3)]
+    mask = None
+    if mask_kind == "float":
+        mask = rng.standard_normal((1, 4, 128, 128)).astype(np.float32)
+    elif mask_kind == "bool":
+        mask = rng.random((8, 1, 128, 128)) < 0.8
+    cotangent = rng.standard_normal(shape).astype(np.float32)
+    results, before = [], ac.get_num_threads()
+    for threads in (1, 2):
+        ac.set_num_threads(threads)
+        ac.manual_seed(1)
+        inputs = [ac.tensor(a, req_grad=True) for a in arrays]
+        attn_mask = None if mask is None else ac.tensor(mask, req_grad=mask_kind == "float")
+        out = attention(*inputs, attn_mask, **options)
+        out.backward(ac.tensor(cotangent))
+        grads = [t.grad for t in inputs] + ([attn_mask.grad] if mask_kind == "float" else [])
+        results.append((out.numpy(), *grads))
+    ac.set_num_threads(before)
+    for one, split in zip(*results, strict=True):
+        np.testing.assert_array_equal(one, split)

@@ -54,11 +54,12 @@ def masks(rng, length, source, batch):
 
 
 @pytest.mark.parametrize(
-    ("batch_first", "need_weights", "average", "with_masks"),
-    list(itertools.product([False, True], repeat=4)),
+    ("batch_first", "need_weights", "average", "with_masks", "self_attention"),
+    list(itertools.product([False, True], repeat=5)),
 )
-def test_mha_matches_torch(rng, batch_first, need_weights, average, with_masks):
-    e, heads, length, source, batch = 8, 2, 4, 5, 3
+def test_mha_matches_torch(rng, batch_first, need_weights, average, with_masks, self_attention):
+    e, heads, length, batch = 8, 2, 4, 3
+    source = length if self_attention else 5
     reference = torch.nn.MultiheadAttention(e, heads, batch_first=batch_first).double()
     ours = nn.MultiheadAttention(e, heads, batch_first=batch_first, dtype=ac.float64)
     load_into(ours, reference, rng)
@@ -66,9 +67,11 @@ def test_mha_matches_torch(rng, batch_first, need_weights, average, with_masks):
     def make(n):
         return rng.standard_normal((batch, n, e) if batch_first else (n, batch, e))
 
-    arrays = [make(length), make(source), make(source)]
+    arrays = [make(length)] if self_attention else [make(length), make(source), make(source)]
     inputs_t = [torch.tensor(a, requires_grad=True) for a in arrays]
     inputs_a = [ac.Tensor(a, req_grad=True) for a in arrays]
+    if self_attention:  # one tensor as query, key and value
+        inputs_t, inputs_a = inputs_t * 3, inputs_a * 3
     kwargs_t, kwargs_a = {}, {}
     if with_masks:
         attn, padding = masks(rng, length, source, batch)

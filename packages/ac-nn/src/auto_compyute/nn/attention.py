@@ -20,6 +20,7 @@ from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.factories import empty
 from auto_compyute.nn import functional as F
 from auto_compyute.nn import init
+from auto_compyute.nn.functional.attention import packed_self_attention
 from auto_compyute.nn.linear import Linear
 from auto_compyute.nn.module import Module, Parameter
 
@@ -283,6 +284,15 @@ class MultiheadAttention(Module):
             or None if ``need_weights`` is False.
         """
         unbatched = self._check_inputs(query, key, value)
+        # NOTE: self-attention runs as one input projection and one attention op over
+        # its packed output, with no graph ops splitting or merging heads.
+        packed = (
+            query is key is value
+            and self._qkv_same_embed_dim
+            and self.bias_k is None
+            and not self.add_zero_attn
+            and not need_weights
+        )
         if unbatched:
             query, key, value = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
             if key_padding_mask is not None:
@@ -290,6 +300,11 @@ class MultiheadAttention(Module):
         elif not self.batch_first:
             query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
         batch, length, _ = query.shape
+        if packed:
+            out = self._packed_self_attention(
+                query, key_padding_mask, attn_mask, is_causal, batch, length
+            )
+            return self._output(out, unbatched, None)
         q, k, v = self._project(query, key, value)
         if self.bias_k is not None:
             k = cat([k, self.bias_k.expand(batch, 1, self.embed_dim)], dim=1)
@@ -330,8 +345,34 @@ class MultiheadAttention(Module):
                 weights = weights.mean(dim=1)
         else:
             out = F.scaled_dot_product_attention(q, k, v, mask, dropout, is_causal=fused_causal)
-        out = out.transpose(1, 2).reshape(batch * length, self.embed_dim)
-        out = self.out_proj(out).reshape(batch, length, self.embed_dim)
+        out = out.transpose(1, 2).reshape(batch, length, self.embed_dim)
+        return self._output(out, unbatched, weights)
+
+    def _packed_self_attention(
+        self,
+        x: Tensor,
+        key_padding_mask: Tensor | None,
+        attn_mask: Tensor | None,
+        is_causal: bool,
+        batch: int,
+        length: int,
+    ) -> Tensor:
+        """Self-attention of batch-first ``x`` before the output projection, (B, L, E)."""
+        qkv = F.linear(x, self.in_proj_weight, self.in_proj_bias)
+        fused_causal = is_causal and key_padding_mask is None
+        if is_causal and attn_mask is None and not fused_causal:
+            attn_mask = _causal_mask(length, length, x.dtype, x.device)
+        mask = None
+        if not fused_causal:
+            mask = self._merge_masks(attn_mask, key_padding_mask, batch, length, length, x.dtype)
+        dropout = self.dropout if self.training else 0.0
+        return packed_self_attention(qkv, self.num_heads, mask, dropout, fused_causal)
+
+    def _output(
+        self, out: Tensor, unbatched: bool, weights: Tensor | None
+    ) -> tuple[Tensor, Tensor | None]:
+        """Project the merged heads (B, L, E) and lay the result out like the input."""
+        out = self.out_proj(out)
         if unbatched:
             return out.squeeze(0), None if weights is None else weights.squeeze(0)
         if not self.batch_first:

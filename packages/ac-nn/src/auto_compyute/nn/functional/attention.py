@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 import numpy as np
 
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import device_of, get_array_module, move_array
+from auto_compyute._core.parallel import PIECE_SIZE, get_num_threads, run_calls
 from auto_compyute._core.random import get_generator
 from auto_compyute._core.tensor import Tensor
 
@@ -21,8 +25,9 @@ class ScaledDotProductAttention(Op):
     dQ = dS K · scale; dK = dSᵀ Q · scale; an additive float mask gets dS.
     Rows whose every score is masked give 0 (as PyTorch), not NaN.
 
-    NOTE: a primitive for speed and memory: one graph node keeps P instead of the
-    five intermediate arrays a composed version would.
+    NOTE: a primitive for speed and memory: one graph node keeps P instead of the five
+    intermediate arrays a composed version would, and the work is split over the leading
+    (batch) axis across threads (see ``_split_batch``).
     """
 
     def forward(
@@ -37,47 +42,195 @@ class ScaledDotProductAttention(Op):
         dropout_p: float,
     ) -> Array:
         xp = get_array_module(q)
-        scores = (q @ xp.swapaxes(k, -1, -2)) * scale
-        if mask_kind == "bool":
-            scores = xp.where(mask[0], scores, -xp.inf)
-        elif mask_kind == "float":
-            scores = scores + mask[0]
-        if is_causal:
-            length, source = scores.shape[-2:]
-            keep = xp.tril(xp.ones((length, source), dtype=bool))
-            scores = xp.where(keep, scores, -xp.inf)
-        top = scores.max(axis=-1, keepdims=True)
-        top = xp.where(xp.isfinite(top), top, 0)
-        exps = xp.exp(scores - top)
-        total = exps.sum(axis=-1, keepdims=True)
-        self.probs = exps / xp.where(total == 0, 1, total)
-        self.keep = None
-        weights = self.probs
-        if dropout_p > 0:
-            keep = get_generator().random(self.probs.shape) >= dropout_p
-            self.keep = move_array(keep, device_of(q)) * q.dtype.type(1 / (1 - dropout_p))
-            weights = self.probs * self.keep
-        self.q, self.k, self.v, self.weights = q, k, v, weights
-        return weights @ v
+        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+        out = xp.empty((*batch, q.shape[-2], v.shape[-1]), dtype=q.dtype)
+        self._attend(q, k, v, mask[0] if mask else None, out)
+        return out
 
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
         xp = get_array_module(grad)
-        scale = self.kwargs["scale"]
-        needs_q, needs_k, needs_v = self.needs_grad[:3]
-        grad_v = xp.swapaxes(self.weights, -1, -2) @ grad if needs_v else None
-        grad_q = grad_k = grad_mask = None
-        if needs_q or needs_k or True in self.needs_grad[3:]:
-            grad_p = grad @ xp.swapaxes(self.v, -1, -2)
-            if self.keep is not None:
-                grad_p = grad_p * self.keep
-            grad_s = self.probs * (grad_p - (grad_p * self.probs).sum(axis=-1, keepdims=True))
-            grad_mask = grad_s if self.kwargs["mask_kind"] == "float" else None
-            if needs_q:
-                grad_q = (grad_s @ self.k) * scale
-            if needs_k:
-                grad_k = (xp.swapaxes(grad_s, -1, -2) @ self.q) * scale
+        shapes = (self.probs.shape[:-2] + a.shape[-2:] for a in (self.q, self.k, self.v))
+        grad_q, grad_k, grad_v = (xp.empty(shape, grad.dtype) for shape in shapes)
+        grad_scores = self._attend_backward(grad, grad_q, grad_k, grad_v)
         grads = (grad_q, grad_k, grad_v)
-        return grads if self.kwargs["mask_kind"] is None else (*grads, grad_mask)
+        return grads if grad_scores is None else (*grads, grad_scores)
+
+    def _attend(self, q: Array, k: Array, v: Array, mask: Array | None, out: Array) -> None:
+        """Run the forward into ``out`` (any strides) and keep what backward needs."""
+        xp = get_array_module(q)
+        kwargs = self.kwargs
+        self.q, self.k, self.v, self.out = q, k, v, out
+        self.additive = _additive_mask(mask, kwargs["mask_kind"], kwargs["is_causal"], q, k)
+        self.probs = xp.empty((*out.shape[:-1], k.shape[-2]), dtype=q.dtype)
+        self.keep = _dropout_keep(self.probs, kwargs["dropout_p"], q)
+        self.weights = self.probs if self.keep is None else xp.empty_like(self.probs)
+        arrays = (q, k, v, self.additive, self.keep, self.probs, self.weights, out)
+        _split_batch(partial(_attend, scale=kwargs["scale"]), arrays, out.ndim - 2)
+
+    def _attend_backward(
+        self, grad: Array, grad_q: Array, grad_k: Array, grad_v: Array
+    ) -> Array | None:
+        """Write the gradients of q, k and v; return that of a float mask (else None)."""
+        xp = get_array_module(grad)
+        probs = self.probs
+        grad_scores = xp.empty_like(probs) if self.kwargs["mask_kind"] == "float" else None
+        arrays = (grad, self.q, self.k, self.v, self.keep, probs, self.weights, self.out)
+        arrays += (grad_q, grad_k, grad_v, grad_scores)
+        kernel = partial(_attend_backward, scale=self.kwargs["scale"])
+        _split_batch(kernel, arrays, probs.ndim - 2)
+        return grad_scores
+
+
+class PackedSelfAttention(ScaledDotProductAttention):
+    """Self-attention of ``heads`` heads from one (B, L, 3E) projection [Q | K | V].
+
+    The output comes out with the heads merged, (B, L, E), and the gradient of the
+    projection in one array, so that no op splits or merges heads in the graph.
+    """
+
+    def forward(self, qkv: Array, *mask: Array, heads: int, **kwargs: Any) -> Array:
+        xp = get_array_module(qkv)
+        batch, length, width = qkv.shape
+        out = xp.empty((batch, length, heads, width // (3 * heads)), dtype=qkv.dtype)
+        self._attend(*_split_heads(qkv, heads), mask[0] if mask else None, out.swapaxes(1, 2))
+        return out.reshape(batch, length, width // 3)
+
+    def backward(self, grad: Array) -> tuple[Array | None, ...]:
+        xp = get_array_module(grad)
+        heads = self.kwargs["heads"]
+        grad_qkv = xp.empty((*grad.shape[:-1], 3 * grad.shape[-1]), dtype=grad.dtype)
+        grad = grad.reshape(*grad.shape[:-1], heads, -1).swapaxes(1, 2)
+        grad_scores = self._attend_backward(grad, *_split_heads(grad_qkv, heads))
+        return grad_qkv if grad_scores is None else (grad_qkv, grad_scores)
+
+
+def _split_heads(qkv: Array, heads: int) -> tuple[Array, Array, Array]:
+    """Views (B, heads, L, E / heads) of the three thirds of (B, L, 3E)."""
+    batch, length, width = qkv.shape
+    parts = qkv.reshape(batch, length, 3, heads, width // (3 * heads))
+    return (
+        parts[:, :, 0].swapaxes(1, 2),
+        parts[:, :, 1].swapaxes(1, 2),
+        parts[:, :, 2].swapaxes(1, 2),
+    )
+
+
+def _additive_mask(
+    mask: Array | None, mask_kind: str | None, is_causal: bool, q: Array, k: Array
+) -> Array | None:
+    """The mask as scores to add (0 where allowed, -inf where not), or None."""
+    xp = get_array_module(q)
+    if is_causal:
+        return xp.triu(xp.full((q.shape[-2], k.shape[-2]), -xp.inf, dtype=q.dtype), 1)
+    if mask_kind == "bool":
+        return xp.where(mask, 0, -xp.inf).astype(q.dtype)
+    return mask
+
+
+def _dropout_keep(probs: Array, dropout_p: float, like: Array) -> Array | None:
+    """Dropout's scaled keep mask (keep / (1 - p)) for the attention weights, or None."""
+    if dropout_p == 0:
+        return None
+    keep = get_generator().random(probs.shape) >= dropout_p
+    return move_array(keep, device_of(like)) * like.dtype.type(1 / (1 - dropout_p))
+
+
+def _split_batch(
+    kernel: Callable[..., None], arrays: tuple[Array | None, ...], batch_ndim: int
+) -> None:
+    """Call ``kernel(*arrays)`` on slices of the leading axis, across threads.
+
+    Arrays that broadcast along that axis (fewer axes, or size 1) go whole to every call;
+    ``None`` stays ``None``. Small or non-NumPy work is one call.
+    """
+    present = [a for a in arrays if a is not None]
+    full = batch_ndim + 2
+    rows = max((a.shape[0] for a in present if a.ndim == full), default=1)
+    threads = get_num_threads()
+    work = sum(a.size for a in present)
+    if batch_ndim == 0 or rows < 2 or threads == 1 or work < 4 * PIECE_SIZE:
+        kernel(*arrays)
+        return
+    if not all(type(a) is np.ndarray for a in present):
+        kernel(*arrays)
+        return
+
+    def piece(array: Array | None, start: int, stop: int) -> Array | None:
+        if array is None or array.ndim != full or array.shape[0] == 1:
+            return array
+        return array[start:stop]
+
+    step = -(-rows // min(threads, rows))
+    run_calls(
+        [
+            partial(kernel, *(piece(a, start, start + step) for a in arrays))
+            for start in range(0, rows, step)
+        ]
+    )
+
+
+def _attend(
+    q: Array,
+    k: Array,
+    v: Array,
+    additive: Array | None,
+    keep: Array | None,
+    probs: Array,
+    weights: Array,
+    out: Array,
+    *,
+    scale: float,
+) -> None:
+    """probs = softmax(q kᵀ · scale + additive); weights = probs · keep; out = weights v."""
+    xp = get_array_module(q)
+    # NOTE: a contiguous kᵀ makes NumPy's stacked product about twice as fast.
+    xp.matmul(q, xp.ascontiguousarray(xp.swapaxes(k, -1, -2)), probs)
+    probs *= scale
+    if additive is not None:
+        probs += additive
+    top = probs.max(axis=-1, keepdims=True)
+    top[~xp.isfinite(top)] = 0  # rows with every key masked: their weights come out 0
+    probs -= top
+    xp.exp(probs, probs)
+    total = probs.sum(axis=-1, keepdims=True)
+    total[total == 0] = 1
+    probs /= total
+    if keep is not None:
+        xp.multiply(probs, keep, weights)
+    xp.matmul(weights, v, out)
+
+
+def _attend_backward(
+    grad: Array,
+    q: Array,
+    k: Array,
+    v: Array,
+    keep: Array | None,
+    probs: Array,
+    weights: Array,
+    out: Array,
+    grad_q: Array,
+    grad_k: Array,
+    grad_v: Array,
+    grad_scores: Array | None,
+    *,
+    scale: float,
+) -> None:
+    """The gradients of ``_attend`` for its pieces, written into ``grad_*``."""
+    xp = get_array_module(grad)
+    xp.matmul(xp.swapaxes(weights, -1, -2), grad, grad_v)
+    grad_s = grad @ xp.swapaxes(v, -1, -2)
+    if keep is not None:
+        grad_s *= keep
+    # NOTE: Σ_j dP_ij P_ij = g_i · out_i, a sum over the (shorter) value width.
+    grad_s -= (grad * out).sum(axis=-1, keepdims=True)
+    grad_s *= probs
+    if grad_scores is not None:
+        grad_scores[...] = grad_s
+    xp.matmul(grad_s, k, grad_q)
+    grad_q *= scale
+    xp.matmul(xp.swapaxes(grad_s, -1, -2), q, grad_k)
+    grad_k *= scale
 
 
 def _repeat_heads(t: Tensor, repeats: int) -> Tensor:
@@ -172,5 +325,30 @@ def scaled_dot_product_attention(
         mask_kind=mask_kind,
         is_causal=is_causal,
         scale=1 / math.sqrt(query.shape[-1]) if scale is None else float(scale),
+        dropout_p=float(dropout_p),
+    )
+
+
+def packed_self_attention(
+    qkv: Tensor,
+    heads: int,
+    attn_mask: Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+) -> Tensor:
+    """Self-attention from one (B, L, 3E) input projection [Q | K | V]; returns (B, L, E).
+
+    ``scaled_dot_product_attention`` over the heads of the three thirds, with the heads
+    merged back; used by ``nn.MultiheadAttention`` for self-attention. ``attn_mask`` is a
+    float mask broadcastable to (B, heads, L, L).
+    """
+    width = qkv.shape[-1] // 3
+    srcs = [qkv] if attn_mask is None else [qkv, attn_mask]
+    return PackedSelfAttention.apply(
+        *srcs,
+        heads=heads,
+        mask_kind=None if attn_mask is None else "float",
+        is_causal=is_causal,
+        scale=1 / math.sqrt(width // heads),
         dropout_p=float(dropout_p),
     )

@@ -7,11 +7,13 @@ normalization is composed from Tensor ops.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from auto_compyute._core.autograd import Array, Op
+from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.tensor import Tensor
 
 __all__ = [
@@ -117,23 +119,62 @@ class BatchNorm(_Normalize):
         return self._affine(centered, rstd, params, shape)
 
 
-class LayerNorm(_Normalize):
-    """Normalization over the last ``ndim`` axes of each sample.
+class LayerNorm(Op):
+    """Normalization over the last ``ndim`` axes of each sample: y = x̂ w + b.
 
-    NOTE: a primitive for speed: the backward is one closed formula, not a graph of ~10 ops.
+    dx = rstd (ĝ - mean(ĝ) - x̂ mean(ĝ x̂)) with ĝ = g w, dw = Σ g x̂, db = Σ g.
+
+    NOTE: a primitive for speed: the backward is one closed formula, not a graph of ~10
+    ops. Samples are the rows of a 2-D view; the means over a row and the sums over all
+    rows are products with a constant vector, which BLAS runs faster than NumPy's
+    reductions, and the passes over the data reuse two buffers.
     """
 
     def forward(
         self, x: Array, *params: Array, has_weight: bool, has_bias: bool, ndim: int, eps: float
     ) -> Array:
-        axes = tuple(range(x.ndim - ndim, x.ndim))
-        self.stat_axes, self.param_axes = axes, tuple(range(x.ndim - ndim))
-        self.batch_stats = True
-        mean = x.mean(axis=axes, keepdims=True)
-        centered = x - mean
-        var = (centered * centered).mean(axis=axes, keepdims=True)
-        rstd = (var + eps) ** -0.5
-        return self._affine(centered, rstd, params, x.shape[x.ndim - ndim :])
+        xp = get_array_module(x)
+        features = math.prod(x.shape[x.ndim - ndim :])
+        rows = x.reshape(-1, features)
+        self.averager = xp.full(features, 1 / features, dtype=x.dtype)
+        x_hat = rows - (rows @ self.averager)[:, None]
+        squares = xp.square(x_hat)
+        self.rstd = (squares @ self.averager + eps) ** -0.5
+        x_hat *= self.rstd[:, None]
+        self.x_hat = x_hat
+        params = tuple(p.reshape(features) for p in params)
+        self.weight = params[0] if has_weight else None
+        if self.weight is None:
+            out = x_hat.copy() if has_bias else x_hat
+        else:
+            out = xp.multiply(x_hat, self.weight, squares)
+        if has_bias:
+            out += params[-1]
+        return out.reshape(x.shape)
+
+    def backward(self, grad: Array) -> tuple[Array | None, ...]:
+        xp = get_array_module(grad)
+        x_hat, weight = self.x_hat, self.weight
+        rows = grad.reshape(x_hat.shape)
+        ones = xp.ones(len(rows), dtype=grad.dtype)
+        needs_x, *needs_params = self.needs_grad
+        grads: list[Array | None] = [None]
+        product = rows * x_hat  # g x̂
+        if weight is not None:
+            grads.append(ones @ product if needs_params[0] else None)
+            product *= weight  # ĝ x̂
+        if self.kwargs["has_bias"]:
+            grads.append(ones @ rows if needs_params[-1] else None)
+        if needs_x:
+            g_hat = rows * weight if weight is not None else rows.copy()
+            mean_g = g_hat @ self.averager
+            mean_gx = product @ self.averager
+            g_hat -= mean_g[:, None]
+            xp.multiply(x_hat, mean_gx[:, None], product)
+            g_hat -= product
+            g_hat *= self.rstd[:, None]
+            grads[0] = g_hat.reshape(grad.shape)
+        return tuple(grads)
 
 
 def _check_param(name: str, param: Tensor | None, shape: tuple[int, ...], what: str) -> None:
