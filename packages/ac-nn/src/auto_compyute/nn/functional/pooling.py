@@ -58,12 +58,13 @@ def _max_argmax(
     xp = get_array_module(x)
     count = kernel[0] * kernel[1]
     x = pad2d(x, padding, _lowest(x.dtype))
-    cols = windows(x, kernel, stride, dilation, out_size).reshape(count, *x.shape[:2], *out_size)
-    out = cols[0].copy()
+    view = windows(x, kernel, stride, dilation, out_size)  # NOTE: indexed, never reshaped (a copy)
+    out = view[0, 0].copy()
     index = xp.zeros(out.shape, dtype=np.int8 if count < 128 else np.int32)
     for k in range(1, count):
-        better = cols[k] > out
-        xp.maximum(out, cols[k], out=out)
+        offset = view[k // kernel[1], k % kernel[1]]
+        better = offset > out
+        xp.maximum(out, offset, out=out)
         # NOTE: k only grows, so the maximum keeps the last strict improvement: the first
         # position of the window's maximum.
         xp.maximum(index, better * index.dtype.type(k), out=index)
