@@ -108,6 +108,12 @@ def _erf(x: Array) -> Array:
     return xp.where(xp.abs(x) < 1.0, small, large)
 
 
+def _gelu_kernel(x: Array, cdf: Array, out: Array) -> None:
+    """cdf = Φ(x) and out = x Φ(x), in x's (low-precision) dtype."""
+    _normal_cdf_kernel(x, cdf)
+    get_array_module(x).multiply(x, cdf, out)
+
+
 def _normal_cdf_kernel(x: Array, cdf: Array) -> None:
     """cdf = Φ(x) = (1 + erf(x / √2)) / 2 by A&S 7.1.26, in x's (low-precision) dtype.
 
@@ -170,10 +176,11 @@ class GELU(Op):
             return 0.5 * x * (1.0 + self.t)
         if x.dtype == xp.float64:
             self.cdf = 0.5 * (1.0 + _erf(x * _SQRT_HALF))
-        else:
-            self.cdf = xp.empty_like(x)
-            run_split(_normal_cdf_kernel, x, self.cdf)
-        return x * self.cdf
+            return x * self.cdf
+        x = xp.ascontiguousarray(x)
+        self.x, self.cdf, out = x, xp.empty_like(x), xp.empty_like(x)
+        run_split(_gelu_kernel, x, self.cdf, out)
+        return out
 
     def backward(self, grad: Array) -> Array:
         x = self.x
