@@ -4,6 +4,7 @@ import math
 
 from auto_compyute import Tensor
 from auto_compyute._core.autograd import Array, Op
+from auto_compyute._core.devices import get_array_module
 
 __all__ = ["linear"]
 
@@ -29,7 +30,9 @@ class Linear(Op):
         grad_weight = grad_2d.T @ x_2d if needs_weight else None
         if not needs_bias:
             return grad_x, grad_weight
-        return grad_x, grad_weight, grad_2d.sum(axis=0) if needs_bias[0] else None
+        # NOTE: a product with a vector of ones: BLAS sums the rows about twice as fast.
+        ones = get_array_module(grad).ones(len(grad_2d), dtype=grad.dtype)
+        return grad_x, grad_weight, ones @ grad_2d if needs_bias[0] else None
 
 
 def _matrix(array: Array) -> Array:
