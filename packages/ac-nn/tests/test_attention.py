@@ -8,6 +8,7 @@ import pytest
 import auto_compyute as ac
 import auto_compyute.nn.functional as F
 from auto_compyute._core.random import get_generator
+from auto_compyute.nn.functional.attention import packed_self_attention
 
 gradcheck = ac.autograd.gradcheck
 attention = F.scaled_dot_product_attention
@@ -190,3 +191,22 @@ def test_attention_split_across_threads_matches_one_thread(rng, options) -> None
     ac.set_num_threads(before)
     for one, split in zip(*results, strict=True):
         np.testing.assert_array_equal(one, split)
+
+
+def test_packed_self_attention_matches_attention_over_split_heads(rng) -> None:
+    batch, length, heads, width = 2, 5, 2, 3
+    qkv = _t(rng.standard_normal((batch, length, 3 * heads * width)), req_grad=True)
+    mask = _t(rng.standard_normal((1, heads, length, length)), req_grad=True)
+    for options in ({"attn_mask": mask}, {"is_causal": True}):
+        out = packed_self_attention(qkv, heads, **options)
+        q, k, v = (
+            t.reshape(batch, length, heads, width).transpose(1, 2) for t in qkv.chunk(3, dim=-1)
+        )
+        expected = attention(q, k, v, **options).transpose(1, 2).reshape(batch, length, -1)
+        np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-12, atol=1e-12)
+        inputs = [qkv, mask] if "attn_mask" in options else [qkv]
+
+        def packed(t, *m, options=options):
+            return packed_self_attention(t, heads, *m, is_causal="is_causal" in options)
+
+        assert gradcheck(packed, inputs)

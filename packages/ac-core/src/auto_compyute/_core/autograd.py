@@ -117,18 +117,18 @@ class Op:
     """
 
     # NOTE: the engine's bookkeeping lives in slots, so that backward can drop everything
-    # forward cached (the instance __dict__) in one call. Backward marks a freed op by
-    # setting ``needs_grad`` to None.
-    __slots__ = ("__dict__", "kwargs", "needs_grad")
+    # forward cached (the instance __dict__) in one call.
+    __slots__ = ("__dict__", "freed", "kwargs", "needs_grad")
     kwargs: dict[str, Any]
-    needs_grad: tuple[bool, ...] | None
+    needs_grad: tuple[bool, ...]
+    freed: bool
 
     @classmethod
     def apply(cls, *srcs: Tensor, **kwargs: Any) -> Tensor:
         """Run the op on tensors and, if any input requires grad, record it in the graph."""
         # NOTE: this is the hot path of every op: one- and two-input ops skip generic code.
         op = cls.__new__(cls)
-        op.kwargs = kwargs
+        op.kwargs, op.freed = kwargs, False
         needs_grad: tuple[bool, ...]
         count = len(srcs)
         try:
@@ -160,11 +160,6 @@ class Op:
             op.needs_grad = needs_grad
             return _new_tensor(data, op, srcs)
         return _new_tensor(data, None, ())
-
-    @property
-    def freed(self) -> bool:
-        """Whether a backward pass has released what forward kept for it."""
-        return getattr(self, "needs_grad", True) is None
 
     @property
     def name(self) -> str:
@@ -246,7 +241,7 @@ def run_backward(
                 if wanted is None:
                     _accumulate_into_leaf(tensor, grad, handed_to_leaves)
                 continue
-            if op.needs_grad is None:
+            if op.freed:
                 raise RuntimeError(
                     f"cannot backward through {op.name} a second time: its buffers were freed "
                     "by the first backward; pass retain_graph=True to the first backward() call"
@@ -254,7 +249,7 @@ def run_backward(
             src_grads = op.backward(grad)
             if not retain_graph:  # free what forward cached; kwargs live in a slot and stay
                 op.__dict__.clear()
-                op.needs_grad = None
+                op.freed = True
             if type(src_grads) is not tuple:
                 src_grads = (src_grads,)
             for src, src_grad in zip(tensor.src, src_grads):  # noqa: B905  (hot loop)
@@ -265,11 +260,7 @@ def run_backward(
                     src_grad = unbroadcast(src_grad, data.shape)
                 if src_grad.dtype is not data.dtype and src_grad.dtype != data.dtype:
                     src_grad = src_grad.astype(data.dtype)
-                if src.ctx is None:
-                    _add_pending(src, src_grad, leaf_grads)
-                else:  # _add_pending, inlined for intermediate tensors
-                    pending = src._pending_grad
-                    src._pending_grad = src_grad if pending is None else pending + src_grad
+                _add_pending(src, src_grad, leaf_grads)
     except BaseException:
         for tensor in order:  # no half-propagated gradient may leak into a later backward
             tensor._pending_grad = None

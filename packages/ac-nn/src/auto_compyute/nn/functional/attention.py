@@ -184,7 +184,7 @@ def _attend(
     """probs = softmax(q kᵀ · scale + additive); weights = probs · keep; out = weights v."""
     xp = get_array_module(q)
     # NOTE: a contiguous kᵀ makes NumPy's stacked product about twice as fast.
-    xp.matmul(q, xp.ascontiguousarray(xp.swapaxes(k, -1, -2)), probs)
+    xp.matmul(q, xp.ascontiguousarray(xp.swapaxes(k, -1, -2)), out=probs)
     probs *= scale
     if additive is not None:
         probs += additive
@@ -197,7 +197,7 @@ def _attend(
     probs /= total
     if keep is not None:
         xp.multiply(probs, keep, weights)
-    xp.matmul(weights, v, out)
+    xp.matmul(weights, v, out=out)
 
 
 def _attend_backward(
@@ -218,7 +218,7 @@ def _attend_backward(
 ) -> None:
     """The gradients of ``_attend`` for its pieces, written into ``grad_*``."""
     xp = get_array_module(grad)
-    xp.matmul(xp.swapaxes(weights, -1, -2), grad, grad_v)
+    xp.matmul(xp.swapaxes(weights, -1, -2), grad, out=grad_v)
     grad_s = grad @ xp.swapaxes(v, -1, -2)
     if keep is not None:
         grad_s *= keep
@@ -227,9 +227,9 @@ def _attend_backward(
     grad_s *= probs
     if grad_scores is not None:
         grad_scores[...] = grad_s
-    xp.matmul(grad_s, k, grad_q)
+    xp.matmul(grad_s, k, out=grad_q)
     grad_q *= scale
-    xp.matmul(xp.swapaxes(grad_s, -1, -2), q, grad_k)
+    xp.matmul(xp.swapaxes(grad_s, -1, -2), q, out=grad_k)
     grad_k *= scale
 
 
