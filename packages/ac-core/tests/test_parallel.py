@@ -1,6 +1,8 @@
 """Elementwise kernels split across threads give the results of one call on whole arrays."""
 
+import os
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -55,3 +57,25 @@ def test_calls_run_in_worker_threads(threads) -> None:
 def test_num_threads_must_be_a_positive_integer(bad) -> None:
     with pytest.raises(ValueError, match="positive integer"):
         ac.set_num_threads(bad)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_gets_worker_threads_of_its_own(threads) -> None:
+    ac.set_num_threads(2)
+    x = np.ones(4 * parallel.PIECE_SIZE, np.float32)
+    parallel.run_split(_kernel, x, np.empty_like(x))  # the parent's pool exists now
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if the split kernel ran (a hang fails by timeout)
+        out = np.empty_like(x)
+        parallel.run_split(_kernel, x, out)
+        os._exit(0 if np.array_equal(out, np.exp(x) * x) else 1)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.01)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    pytest.fail("the forked child hung on the parent's worker threads")

@@ -25,6 +25,16 @@ _num_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") 
 _pool: ThreadPoolExecutor | None = None
 
 
+def _forget_pool() -> None:
+    """In a forked child: the parent's worker threads do not exist there."""
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def get_num_threads() -> int:
     """The number of threads that elementwise kernels over large arrays use."""
     return _num_threads or 1
