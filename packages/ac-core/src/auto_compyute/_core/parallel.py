@@ -2,9 +2,12 @@
 
 NumPy runs each ufunc on one core, but it releases the GIL while it loops over an array,
 so a chain of ufuncs over separate pieces of the arrays runs in parallel in threads. Ops
-whose cost is many elementwise passes over big activations (GELU, normalization) use
-this; a kernel is a function that reads its input pieces and writes its output pieces
-in place.
+whose cost is many elementwise passes over big activations (GELU, attention) use this; a
+kernel is a function that reads its input pieces and writes its output pieces in place.
+
+NOTE: this pays off for long chains of passes only. After each matrix product, OpenBLAS's
+threads spin for a while and share the cores with these threads; a single pass (ReLU, a
+bias) split this way measured slower than one call.
 """
 
 from __future__ import annotations
