@@ -108,10 +108,18 @@ def _erf(x: Array) -> Array:
     return xp.where(xp.abs(x) < 1.0, small, large)
 
 
-def _gelu_kernel(x: Array, cdf: Array, out: Array) -> None:
-    """cdf = Φ(x) and out = x Φ(x), in x's (low-precision) dtype."""
-    _normal_cdf_kernel(x, cdf)
-    get_array_module(x).multiply(x, cdf, out)
+def _gelu_kernel(x: Array, out: Array, slope: Array) -> None:
+    """out = x Φ(x) and slope = Φ(x) + x φ(x) (φ(x) = exp(-x² / 2) / √(2π)), in x's dtype."""
+    xp = get_array_module(x)
+    _normal_cdf_kernel(x, out)
+    xp.square(x, slope)
+    slope *= -0.5
+    xp.maximum(slope, _PHI_EXPONENT_MIN, out=slope)
+    slope += _LOG_INV_SQRT_2PI
+    xp.exp(slope, slope)
+    slope *= x
+    slope += out
+    out *= x
 
 
 def _normal_cdf_kernel(x: Array, cdf: Array) -> None:
@@ -148,49 +156,32 @@ def _normal_cdf_kernel(x: Array, cdf: Array) -> None:
     xp.subtract(step, cdf, cdf)
 
 
-def _gelu_slope_kernel(x: Array, cdf: Array, grad: Array, out: Array) -> None:
-    """out = grad (Φ(x) + x φ(x)), with φ(x) = exp(-x² / 2) / √(2π)."""
-    xp = get_array_module(x)
-    xp.square(x, out)
-    out *= -0.5
-    xp.maximum(out, _PHI_EXPONENT_MIN, out=out)
-    out += _LOG_INV_SQRT_2PI
-    xp.exp(out, out)
-    out *= x
-    out += cdf
-    out *= grad
-
-
 class GELU(Op):
     """x Φ(x) (Φ: the standard normal CDF) or its tanh approximation; d/dx = Φ(x) + x φ(x).
 
-    NOTE: a primitive for speed: a few in-place passes, split across threads, instead of
-    about twenty composed ops.
+    NOTE: a primitive for speed and memory: forward computes the slope along with the
+    output, in a few in-place passes split across threads (float64 and the tanh form
+    compose array expressions), and keeps only the slope for backward.
     """
 
     def forward(self, x: Array, *, approximate: str) -> Array:
         xp = get_array_module(x)
-        self.x = x
         if approximate == "tanh":
-            self.t = xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_TANH_COEFF * x * x * x))
-            return 0.5 * x * (1.0 + self.t)
+            t = xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_TANH_COEFF * x * x * x))
+            inner = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_TANH_COEFF * x * x)
+            self.slope = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * inner
+            return 0.5 * x * (1.0 + t)
         if x.dtype == xp.float64:
-            self.cdf = 0.5 * (1.0 + _erf(x * _SQRT_HALF))
-            return x * self.cdf
+            cdf = 0.5 * (1.0 + _erf(x * _SQRT_HALF))
+            self.slope = cdf + x * xp.exp(-0.5 * x * x + _LOG_INV_SQRT_2PI)
+            return x * cdf
         x = xp.ascontiguousarray(x)
-        self.x, self.cdf, out = x, xp.empty_like(x), xp.empty_like(x)
-        run_split(_gelu_kernel, x, self.cdf, out)
+        out, self.slope = xp.empty_like(x), xp.empty_like(x)
+        run_split(_gelu_kernel, x, out, self.slope)
         return out
 
     def backward(self, grad: Array) -> Array:
-        x = self.x
-        if self.kwargs["approximate"] == "tanh":
-            inner = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_TANH_COEFF * x * x)
-            return grad * (0.5 * (1.0 + self.t) + 0.5 * x * (1.0 - self.t * self.t) * inner)
-        xp = get_array_module(x)
-        slope = xp.empty_like(x)
-        run_split(_gelu_slope_kernel, x, self.cdf, xp.ascontiguousarray(grad), slope)
-        return slope
+        return grad * self.slope
 
 
 class Softplus(Op):
