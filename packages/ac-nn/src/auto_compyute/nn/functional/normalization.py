@@ -26,62 +26,13 @@ __all__ = [
 ]
 
 
-class _Normalize(Op):
-    """Shared backward of batch and layer norm: y = x̂ w + b with x̂ = (x - mean) / sqrt(var + eps).
-
-    Forward sets ``x_hat``, ``rstd``, ``weight`` (broadcastable, or None), ``stat_axes``
-    (the axes mean and var were taken over), ``param_axes`` (the axes w and b are shared
-    over) and ``batch_stats`` (False when fixed statistics were used). With statistics of
-    the batch: dx = rstd (ĝ - mean(ĝ) - x̂ mean(ĝ x̂)) with ĝ = g w; else dx = rstd ĝ;
-    dw = sum(g x̂), db = sum(g).
-    """
-
-    x_hat: Array
-    rstd: Array
-    weight: Array | None
-    stat_axes: tuple[int, ...]
-    param_axes: tuple[int, ...]
-    batch_stats: bool
-
-    def _affine(
-        self, centered: Array, rstd: Array, params: tuple[Array, ...], shape: tuple[int, ...]
-    ) -> Array:
-        """Scale ``x - mean`` to x̂, then apply the optional weight and bias (shaped ``shape``)."""
-        self.x_hat, self.rstd = centered * rstd, rstd
-        params = list(params)
-        self.weight = params.pop(0).reshape(shape) if self.kwargs["has_weight"] else None
-        out = self.x_hat if self.weight is None else self.x_hat * self.weight
-        if self.kwargs["has_bias"]:
-            out = out + params.pop(0).reshape(shape)
-        return out
-
-    def backward(self, grad: Array) -> tuple[Array | None, ...]:
-        x_hat, axes = self.x_hat, self.stat_axes
-        grads: list[Array | None] = [None]
-        if self.needs_grad[0]:
-            g_hat = grad if self.weight is None else grad * self.weight
-            if self.batch_stats:
-                mean_g = g_hat.mean(axis=axes, keepdims=True)
-                mean_gx = (g_hat * x_hat).mean(axis=axes, keepdims=True)
-                grads[0] = self.rstd * (g_hat - mean_g - x_hat * mean_gx)
-            else:
-                grads[0] = g_hat * self.rstd
-        index = 1
-        if self.kwargs["has_weight"]:
-            grads.append(
-                (grad * x_hat).sum(axis=self.param_axes) if self.needs_grad[index] else None
-            )
-            index += 1
-        if self.kwargs["has_bias"]:
-            grads.append(grad.sum(axis=self.param_axes) if self.needs_grad[index] else None)
-        return tuple(grads)
-
-
-class BatchNorm(_Normalize):
-    """Normalization of each channel (axis 1) over the batch and all other axes.
+class BatchNorm(Op):
+    """Normalization of each channel (axis 1) over the batch and all other axes: y = x̂ w + b.
 
     With ``training``, the statistics of the batch are used and the running statistics
-    (if given) are updated in place; otherwise the running statistics are used.
+    (if given) are updated in place; otherwise the running statistics are used. With
+    statistics of the batch, dx = rstd (ĝ - mean(ĝ) - x̂ mean(ĝ x̂)) with ĝ = g w; with
+    fixed ones, dx = rstd ĝ; dw = Σ g x̂, db = Σ g.
 
     NOTE: a primitive for speed: the backward is one closed formula, not a graph of ~10 ops.
     """
@@ -98,14 +49,12 @@ class BatchNorm(_Normalize):
         running_mean: Array | None,
         running_var: Array | None,
     ) -> Array:
-        axes = (0, *range(2, x.ndim))
+        self.axes = (0, *range(2, x.ndim))
         shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
-        self.stat_axes = self.param_axes = axes
-        self.batch_stats = training
         if training:
-            mean = x.mean(axis=axes, keepdims=True)
+            mean = x.mean(axis=self.axes, keepdims=True)
             centered = x - mean
-            var = (centered * centered).mean(axis=axes, keepdims=True)
+            var = (centered * centered).mean(axis=self.axes, keepdims=True)
             if running_mean is not None and running_var is not None:
                 count = x.size // x.shape[1]
                 running_mean *= 1 - momentum
@@ -115,8 +64,32 @@ class BatchNorm(_Normalize):
         else:
             centered = x - running_mean.reshape(shape).astype(x.dtype, copy=False)
             var = running_var.reshape(shape).astype(x.dtype, copy=False)
-        rstd = (var + eps) ** -0.5
-        return self._affine(centered, rstd, params, shape)
+        self.rstd = (var + eps) ** -0.5
+        self.x_hat = centered * self.rstd
+        self.weight = params[0].reshape(shape) if has_weight else None
+        out = self.x_hat if self.weight is None else self.x_hat * self.weight
+        if has_bias:
+            out = out + params[-1].reshape(shape)
+        return out
+
+    def backward(self, grad: Array) -> tuple[Array | None, ...]:
+        x_hat, axes = self.x_hat, self.axes
+        grads: list[Array | None] = [None]
+        if self.needs_grad[0]:
+            g_hat = grad if self.weight is None else grad * self.weight
+            if self.kwargs["training"]:
+                mean_g = g_hat.mean(axis=axes, keepdims=True)
+                mean_gx = (g_hat * x_hat).mean(axis=axes, keepdims=True)
+                grads[0] = self.rstd * (g_hat - mean_g - x_hat * mean_gx)
+            else:
+                grads[0] = g_hat * self.rstd
+        index = 1
+        if self.kwargs["has_weight"]:
+            grads.append((grad * x_hat).sum(axis=axes) if self.needs_grad[index] else None)
+            index += 1
+        if self.kwargs["has_bias"]:
+            grads.append(grad.sum(axis=axes) if self.needs_grad[index] else None)
+        return tuple(grads)
 
 
 class LayerNorm(Op):
