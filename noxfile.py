@@ -82,7 +82,7 @@ def gpu_is_visible() -> bool:
 
 @nox.session(python=None, tags=["cpu"])
 def lint(session: nox.Session) -> None:
-    """Ruff (lint + format check), mypy on ac-core, and import layering (import-linter)."""
+    """Ruff (lint + format check), mypy on every package, and import layering (import-linter)."""
     # import-linter must see a regular (non-editable) install of every package.
     install_local(session, list(PACKAGES), *LINT_DEPS)
     session.run("ruff", "check", ".")

@@ -385,7 +385,7 @@ class LSTM(RNNBase):
             dtype,
         )
 
-    def forward(
+    def forward(  # type: ignore[override]  # (h, c) state pairs, as in PyTorch
         self,
         input: Tensor,
         hx: tuple[Tensor, Tensor] | None = None,

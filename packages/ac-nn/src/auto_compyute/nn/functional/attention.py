@@ -18,7 +18,7 @@ from auto_compyute._core.tensor import Tensor
 __all__ = ["scaled_dot_product_attention"]
 
 
-class ScaledDotProductAttention(Op):
+class _Attention(Op):
     """out = P' V with P = softmax(S), S = Q Kᵀ · scale (+ mask), P' = P with dropout.
 
     dV = P'ᵀ g; dP' = g Vᵀ (dP = dP' · keep / (1 - p)); dS = P (dP - Σ dP P);
@@ -29,6 +29,35 @@ class ScaledDotProductAttention(Op):
     intermediate arrays a composed version would, and the work is split over the leading
     (batch) axis across threads (see ``_split_batch``).
     """
+
+    def _attend(self, q: Array, k: Array, v: Array, mask: Array | None, out: Array) -> None:
+        """Run the forward into ``out`` (any strides) and keep what backward needs."""
+        xp = get_array_module(q)
+        kwargs = self.kwargs
+        self.q, self.k, self.v, self.out = q, k, v, out
+        self.additive = _additive_mask(mask, kwargs["mask_kind"], kwargs["is_causal"], q, k)
+        self.probs = xp.empty((*out.shape[:-1], k.shape[-2]), dtype=q.dtype)
+        self.keep = _dropout_keep(self.probs, kwargs["dropout_p"], q)
+        self.weights = self.probs if self.keep is None else xp.empty_like(self.probs)
+        arrays = (q, k, v, self.additive, self.keep, self.probs, self.weights, out)
+        _split_batch(partial(_attend, scale=kwargs["scale"]), arrays, out.ndim - 2)
+
+    def _attend_backward(
+        self, grad: Array, grad_q: Array, grad_k: Array, grad_v: Array
+    ) -> Array | None:
+        """Write the gradients of q, k and v; return that of a float mask (else None)."""
+        xp = get_array_module(grad)
+        probs = self.probs
+        grad_scores = xp.empty_like(probs) if self.kwargs["mask_kind"] == "float" else None
+        inputs = (grad, self.q, self.k, self.v, self.keep, probs, self.weights, self.out)
+        arrays = (*inputs, grad_q, grad_k, grad_v, grad_scores)
+        kernel = partial(_attend_backward, scale=self.kwargs["scale"])
+        _split_batch(kernel, arrays, probs.ndim - 2)
+        return grad_scores
+
+
+class ScaledDotProductAttention(_Attention):
+    """Attention over separate q (..., L, E), k (..., S, E) and v (..., S, Ev) arrays."""
 
     def forward(
         self,
@@ -55,33 +84,8 @@ class ScaledDotProductAttention(Op):
         grads = (grad_q, grad_k, grad_v)
         return grads if grad_scores is None else (*grads, grad_scores)
 
-    def _attend(self, q: Array, k: Array, v: Array, mask: Array | None, out: Array) -> None:
-        """Run the forward into ``out`` (any strides) and keep what backward needs."""
-        xp = get_array_module(q)
-        kwargs = self.kwargs
-        self.q, self.k, self.v, self.out = q, k, v, out
-        self.additive = _additive_mask(mask, kwargs["mask_kind"], kwargs["is_causal"], q, k)
-        self.probs = xp.empty((*out.shape[:-1], k.shape[-2]), dtype=q.dtype)
-        self.keep = _dropout_keep(self.probs, kwargs["dropout_p"], q)
-        self.weights = self.probs if self.keep is None else xp.empty_like(self.probs)
-        arrays = (q, k, v, self.additive, self.keep, self.probs, self.weights, out)
-        _split_batch(partial(_attend, scale=kwargs["scale"]), arrays, out.ndim - 2)
 
-    def _attend_backward(
-        self, grad: Array, grad_q: Array, grad_k: Array, grad_v: Array
-    ) -> Array | None:
-        """Write the gradients of q, k and v; return that of a float mask (else None)."""
-        xp = get_array_module(grad)
-        probs = self.probs
-        grad_scores = xp.empty_like(probs) if self.kwargs["mask_kind"] == "float" else None
-        arrays = (grad, self.q, self.k, self.v, self.keep, probs, self.weights, self.out)
-        arrays += (grad_q, grad_k, grad_v, grad_scores)
-        kernel = partial(_attend_backward, scale=self.kwargs["scale"])
-        _split_batch(kernel, arrays, probs.ndim - 2)
-        return grad_scores
-
-
-class PackedSelfAttention(ScaledDotProductAttention):
+class PackedSelfAttention(_Attention):
     """Self-attention of ``heads`` heads from one (B, L, 3E) projection [Q | K | V].
 
     The output comes out with the heads merged, (B, L, E), and the gradient of the

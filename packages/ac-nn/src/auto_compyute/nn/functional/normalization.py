@@ -62,6 +62,8 @@ class BatchNorm(Op):
                 running_var *= 1 - momentum
                 running_var += (momentum * count / (count - 1)) * var.reshape(-1)
         else:
+            if running_mean is None or running_var is None:
+                raise ValueError("batch norm in evaluation needs running_mean and running_var")
             centered = x - running_mean.reshape(shape).astype(x.dtype, copy=False)
             var = running_var.reshape(shape).astype(x.dtype, copy=False)
         self.rstd = (var + eps) ** -0.5
