@@ -194,12 +194,16 @@ def weight_times_columns(
     return xp.ascontiguousarray(out.reshape(channels, n, *size).transpose(1, 0, 2, 3))
 
 
-def input_columns(w: Array, g: Array) -> Array:
+def input_columns(w: Array, g: Array, out: Array | None = None) -> Array:
     """``w^T @ g`` per group: the columns whose ``col2im`` is the gradient of the input.
 
     ``g`` comes from ``output_matrix``; ``w`` is ``(groups, O/groups, C/groups*KH*KW)``.
+    ``out``, a contiguous array of the result's size and dtype, receives the result.
     """
-    return _matmul(w.transpose(0, 2, 1), g)
+    w_t = w.transpose(0, 2, 1)
+    if out is not None:
+        out = out.reshape(*g.shape[:-3], *w_t.shape[-3:-1], g.shape[-1])
+    return _matmul(w_t, g, out)
 
 
 def weight_product(g: Array, cols: Array, layout: str) -> Array:
@@ -223,14 +227,18 @@ def weight_product(g: Array, cols: Array, layout: str) -> Array:
     return (cols @ g).sum(axis=0).T[None]
 
 
-def _matmul(a: Array, b: Array) -> Array:
-    """``a @ b`` over groups on axis -3 (batched or broadcast).
+def _matmul(a: Array, b: Array, out: Array | None = None) -> Array:
+    """``a @ b`` over groups on axis -3 (batched or broadcast), into ``out`` if given.
 
     A single-group product skips that axis so BLAS sees plain 2-D (or per-sample) matrices.
     """
+    xp = get_array_module(a)
     if a.shape[-3] == 1 and b.shape[-3] == 1:
-        return (a[..., 0, :, :] @ b[..., 0, :, :])[..., None, :, :]
-    return a @ b
+        if out is None:
+            return (a[..., 0, :, :] @ b[..., 0, :, :])[..., None, :, :]
+        xp.matmul(a[..., 0, :, :], b[..., 0, :, :], out=out[..., 0, :, :])
+        return out
+    return xp.matmul(a, b, out=out)
 
 
 def _chunks(length: int, target: int = 2048) -> int:
