@@ -5,7 +5,8 @@ Linear(512 -> 10) with cross-entropy, on a batch of 64 float32 images of 28x28; 
 is forward + backward + an SGD update. Each framework runs in a process of its own (so
 thread pools and allocators do not interfere), several rounds in turn, so that load from
 other processes on the machine hits all of them alike. The script prints the median and
-the best time per step over all rounds and the ratios to PyTorch.
+the best time per step over all rounds and the ratios to PyTorch, then the peak memory
+growth of one step as ``bench_nn.py`` measures it (Linux only).
 
 Run: ``python benchmarks/bench_cnn.py [--rounds 3] [--steps 40]`` (needs ac-core, ac-optim,
 ac-nn and torch installed, or the packages' ``src`` folders on ``PYTHONPATH``).
@@ -15,12 +16,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 
 import numpy as np
+from bench_nn import MEMORY_ENV, peak_memory
 
 FRAMEWORKS = ("ours", "torch", "numpy")
 BATCH, LR, WARMUP = 64, 0.01, 5
@@ -209,6 +212,7 @@ def main() -> None:
                 check=True,
             ).stdout
             times[framework] += json.loads(out)["seconds"]
+    memory = {f: run_memory_worker(f) for f in ("ours", "torch")}
     median = {f: float(np.median(t)) for f, t in times.items()}
     best = {f: float(np.min(t)) for f, t in times.items()}
     print(
@@ -221,10 +225,32 @@ def main() -> None:
             f"{f:>8} {median[f] * 1e3:>8.2f}ms {best[f] * 1e3:>8.2f}ms"
             f" {median[f] / median['torch']:>12.2f}x {best[f] / best['torch']:>10.2f}x"
         )
+    ours_mib, torch_mib = (memory[f]["rss_peak"] / 2**20 for f in ("ours", "torch"))
+    print(
+        f"Peak memory growth of one step: ours {ours_mib:.1f} MiB, torch {torch_mib:.1f} MiB"
+        f" ({ours_mib / torch_mib:.2f}x)"
+    )
+
+
+def run_memory_worker(framework: str) -> dict[str, int]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--memory-worker", framework],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **MEMORY_ENV},
+    ).stdout
+    return json.loads(out)
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--worker":
         print(json.dumps({"seconds": worker(sys.argv[2], int(sys.argv[3]))}))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--memory-worker":
+        if sys.argv[2] == "torch":
+            import torch as pt
+
+            pt.set_num_threads(2)
+        print(json.dumps(peak_memory(globals()[sys.argv[2]](), traced=False)))
     else:
         main()

@@ -245,7 +245,15 @@ def memory_worker(framework: str, workload: str) -> dict[str, Any]:
         import torch
 
         torch.set_num_threads(2)
-    step = globals()[f"step_{framework}"](workload)
+    return peak_memory(globals()[f"step_{framework}"](workload), traced=framework == "ours")
+
+
+def peak_memory(step: Callable[[], object], traced: bool) -> dict[str, Any]:
+    """Peak growth of the resident set over one ``step`` (after two warm-up steps).
+
+    Run it in a process started with ``MEMORY_ENV`` (see the module docstring). With
+    ``traced``, the peak that ``tracemalloc`` sees over one more step is added.
+    """
     step()
     step()
     gc.collect()
@@ -254,7 +262,7 @@ def memory_worker(framework: str, workload: str) -> dict[str, Any]:
     before = _status("VmRSS")
     step()
     result: dict[str, Any] = {"rss_peak": _status("VmHWM") - before}
-    if framework == "ours":
+    if traced:
         import tracemalloc
 
         gc.collect()
@@ -267,10 +275,14 @@ def memory_worker(framework: str, workload: str) -> dict[str, Any]:
     return result
 
 
+# glibc returns every large freed buffer to the system, for every framework alike.
+MEMORY_ENV = {"MALLOC_MMAP_THRESHOLD_": str(128 * 1024)}
+
+
 def run_worker(kind: str, framework: str, workload: str) -> dict[str, Any]:
     env = dict(os.environ)
     if kind == "memory":
-        env["MALLOC_MMAP_THRESHOLD_"] = str(128 * 1024)
+        env.update(MEMORY_ENV)
     out = subprocess.run(
         [sys.executable, __file__, "--worker", kind, framework, workload],
         capture_output=True,
