@@ -151,11 +151,13 @@ def _split_batch(
     full = batch_ndim + 2
     rows = max((a.shape[0] for a in present if a.ndim == full), default=1)
     threads = get_num_threads()
-    work = sum(a.size for a in present)
-    if batch_ndim == 0 or rows < 2 or threads == 1 or work < 4 * PIECE_SIZE:
-        kernel(*arrays)
-        return
-    if not all(type(a) is np.ndarray for a in present):
+    if (
+        batch_ndim == 0
+        or rows < 2
+        or threads == 1
+        or sum(a.size for a in present) < 4 * PIECE_SIZE
+        or not all(type(a) is np.ndarray for a in present)
+    ):
         kernel(*arrays)
         return
 
