@@ -109,6 +109,7 @@ def test_layer_norm_gradients(normalized_shape, rng: np.random.Generator) -> Non
     assert gradcheck(lambda x, w, b: F.layer_norm(x, normalized_shape, w, b), [x, w, b])
     assert gradcheck(lambda x: F.layer_norm(x, normalized_shape), [x])
     assert gradcheck(lambda x, w: F.layer_norm(x, normalized_shape, w), [x, w])
+    assert gradcheck(lambda x, b: F.layer_norm(x, normalized_shape, None, b), [x, b])
 
 
 def test_layer_norm_errors_name_the_shapes() -> None:
