@@ -1,6 +1,8 @@
 """The engine: accumulation, graph freeing, grad mode, grad(), custom ops and gradcheck."""
 
+import gc
 import threading
+import weakref
 
 import numpy as np
 import pytest
@@ -71,6 +73,30 @@ def test_backward_frees_cached_buffers() -> None:
     assert hasattr(y.ctx, "out")
     z.backward()
     assert not hasattr(y.ctx, "out") and y.ctx.freed and y.ctx.name == "Exp"
+
+
+def test_graph_frees_intermediate_results_nothing_uses() -> None:
+    x = ac.ones(3, req_grad=True)
+    hidden = x + 1  # Add keeps nothing for backward
+    kept = hidden * 2  # Mul keeps its inputs' arrays, not the tensor `hidden`
+    loss = (kept + 1).sum()
+    hidden_ref, kept_data_ref = weakref.ref(hidden), weakref.ref(kept.data)
+    del hidden, kept
+    gc.collect()
+    assert hidden_ref() is None and kept_data_ref() is None
+    loss.backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_src_gives_live_tensors_and_stand_ins_for_freed_ones() -> None:
+    x = ac.ones(2, 3, req_grad=True)
+    hidden = x * 2
+    y = (hidden + 1).exp()
+    assert y.src[0].src[0] is hidden and hidden.src[0] is x
+    stand_in = y.src[0]  # `hidden + 1` was freed
+    assert stand_in is y.src[0] and stand_in.ctx is y.ctx.parents[0]
+    assert stand_in.shape == (2, 3) and stand_in.dtype == ac.float32
+    assert stand_in.ctx.name == "Add" and np.isnan(stand_in.numpy()).all()
 
 
 def test_backward_without_grad_requirement_raises() -> None:

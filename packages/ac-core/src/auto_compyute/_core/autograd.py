@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar
+from weakref import ref
 
 import numpy as np
 
@@ -87,12 +89,14 @@ class enable_grad(_GradMode):
 no_autograd_tracking = no_grad
 
 
-# NOTE: Tensor's constructor for op results; tensor.py sets it, as it imports this module.
-_new_tensor: Callable[[Any, Op | None, tuple[Tensor, ...]], Tensor] = None  # type: ignore[assignment]
+# NOTE: the Tensor class; tensor.py sets it, as it imports this module.
+_Tensor: type[Tensor] = None  # type: ignore[assignment]
+_new_object = object.__new__
+_creation_order = itertools.count()
 
 
 class Op:
-    """A differentiable operation on raw arrays.
+    """A differentiable operation on raw arrays, and a node of the graph.
 
     Subclasses implement ``forward(*arrays, **kwargs)``, which returns the result array
     and keeps on ``self`` what backward needs, and ``backward(grad)``, which returns one
@@ -100,6 +104,11 @@ class Op:
     ``self.needs_grad[i]`` tells whether input ``i`` needs a gradient, so expensive
     gradients can be skipped. The engine reduces broadcast gradients back to each input's
     shape and casts them to its dtype.
+
+    The graph links ops, not tensors: ``parents[i]`` is the op that produced input ``i``,
+    or the input tensor itself when it is a leaf. An op refers to its result only weakly,
+    so an intermediate tensor that nothing else uses is freed during forward, as in
+    PyTorch; what backward needs is what the ops kept.
 
     This is also how users write their own differentiable operation:
 
@@ -118,17 +127,34 @@ class Op:
 
     # NOTE: the engine's bookkeeping lives in slots, so that backward can drop everything
     # forward cached (the instance __dict__) in one call.
-    __slots__ = ("__dict__", "freed", "kwargs", "needs_grad")
+    __slots__ = (
+        "__dict__",
+        "_dtype",
+        "_grad",
+        "_output",
+        "_seq",
+        "_shape",
+        "freed",
+        "kwargs",
+        "needs_grad",
+        "parents",
+    )
     kwargs: dict[str, Any]
     needs_grad: tuple[bool, ...]
+    parents: tuple[Op | Tensor, ...]
     freed: bool
+    _output: ref[Tensor]  # the result (weakly)
+    _shape: tuple[int, ...]  # the result's shape and dtype
+    _dtype: Any
+    _grad: Array | None  # the result's gradient while backward runs
+    _seq: int  # creation order, for the topological sort
 
     @classmethod
     def apply(cls, *srcs: Tensor, **kwargs: Any) -> Tensor:
         """Run the op on tensors and, if any input requires grad, record it in the graph."""
         # NOTE: this is the hot path of every op: one- and two-input ops skip generic code.
         op = cls.__new__(cls)
-        op.kwargs, op.freed = kwargs, False
+        op.kwargs = kwargs
         needs_grad: tuple[bool, ...]
         count = len(srcs)
         try:
@@ -156,10 +182,44 @@ class Op:
                 raise
             shapes = " and ".join(str(s.shape) for s in srcs)
             raise ValueError(f"{op.name}: shapes {shapes} cannot be broadcast together") from None
+        # NOTE: the result tensor is built here, not by a Tensor method: one call less per op.
+        if type(data) is not np.ndarray and isinstance(data, np.generic):
+            data = np.asarray(data)  # NumPy returns scalars for 0-d results
+        tensor = _new_object(_Tensor)
+        tensor.data, tensor.grad, tensor.label = data, None, None
         if True in needs_grad and _grad_enabled.get():
+            tensor.ctx, tensor._req_grad = op, True
             op.needs_grad = needs_grad
-            return _new_tensor(data, op, srcs)
-        return _new_tensor(data, None, ())
+            if count == 1:
+                op.parents = (srcs[0].ctx or srcs[0],)
+            elif count == 2:
+                op.parents = (a.ctx or a, b.ctx or b)
+            else:
+                op.parents = tuple([s.ctx or s for s in srcs])
+            op._output, op._shape, op._dtype = ref(tensor), data.shape, data.dtype
+            op._grad, op._seq, op.freed = None, next(_creation_order), False
+        else:
+            tensor.ctx, tensor._req_grad = None, False
+        return tensor
+
+    @property
+    def src(self) -> tuple[Tensor, ...]:
+        """The tensors the op was applied to.
+
+        An intermediate result that nothing references any more has been freed; it is
+        stood in for by a tensor with its op, shape and dtype, filled with NaN, on the
+        device of this op's result.
+        """
+        result = self._output()
+        xp = np if result is None else get_array_module(result.data)
+        return tuple(p._output_or_stand_in(xp) if isinstance(p, Op) else p for p in self.parents)
+
+    def _output_or_stand_in(self, xp: Any) -> Tensor:
+        tensor = self._output()
+        if tensor is None:
+            tensor = _Tensor(xp.broadcast_to(xp.asarray(np.nan, self._dtype), self._shape))
+            tensor.ctx, tensor._req_grad, self._output = self, True, ref(tensor)
+        return tensor
 
     @property
     def name(self) -> str:
@@ -186,20 +246,20 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     return grad if grad.shape == shape else grad.reshape(shape)
 
 
-def _topological_order(roots: Iterable[Tensor]) -> list[Tensor]:
-    """The tensors of the graph that require grad, each after all of its sources."""
-    nodes = list(roots)
-    seen = {id(t) for t in nodes}
-    stack = nodes.copy()
-    pop, push, keep, mark = stack.pop, stack.append, nodes.append, seen.add
+def _topological_order(roots: Iterable[Op]) -> list[Op]:
+    """The ops of the graph, each after all the ops that produced its inputs."""
+    ops = list(roots)
+    seen = {id(op) for op in ops}
+    stack = ops.copy()
+    pop, push, keep, mark = stack.pop, stack.append, ops.append, seen.add
     while stack:
-        for src in pop().src:
-            if src._req_grad and id(src) not in seen:
-                mark(id(src))
-                keep(src)
-                push(src)
-    nodes.sort(key=_creation_number)
-    return nodes
+        for parent in pop().parents:
+            if isinstance(parent, Op) and id(parent) not in seen:
+                mark(id(parent))
+                keep(parent)
+                push(parent)
+    ops.sort(key=_creation_number)
+    return ops
 
 
 _creation_number = attrgetter("_seq")
@@ -217,30 +277,22 @@ def run_backward(
     requires grad. With ``inputs``, their gradients are returned instead and no
     ``grad`` attribute is touched.
     """
-    # NOTE: gradients on their way wait in a slot of each intermediate tensor (faster than
-    # a dict); leaves, which concurrent backward passes may share, use this call's dict.
-    order = _topological_order(roots)
-    leaf_grads: dict[int, Array] = {}
+    # NOTE: gradients on their way wait in a slot of each op (faster than a dict); those
+    # of leaves, which concurrent backward passes may share, in this call's dict.
+    leaf_grads: dict[int, tuple[Tensor, Array]] = {}
     for root, grad in zip(roots, root_grads, strict=True):
-        _add_pending(root, grad, leaf_grads)
-    wanted = {id(t): i for i, t in enumerate(inputs)} if inputs is not None else None
+        _add_pending(root.ctx or root, grad, leaf_grads)
+    order = _topological_order([r.ctx for r in roots if r.ctx is not None])
+    # an intermediate input's gradient is its op's output gradient
+    wanted = {id(t.ctx or t): i for i, t in enumerate(inputs)} if inputs is not None else None
     captured: list[Array | None] = [None] * len(inputs or ())
-    handed_to_leaves: set[int] = set()
     try:
-        for tensor in reversed(order):
-            op = tensor.ctx
-            if op is None:
-                grad = leaf_grads.pop(id(tensor), None)
-            else:
-                grad, tensor._pending_grad = tensor._pending_grad, None
+        for op in reversed(order):
+            grad, op._grad = op._grad, None
             if grad is None:
                 continue
-            if wanted is not None and id(tensor) in wanted:
-                captured[wanted[id(tensor)]] = grad
-            if op is None:
-                if wanted is None:
-                    _accumulate_into_leaf(tensor, grad, handed_to_leaves)
-                continue
+            if wanted is not None and id(op) in wanted:
+                captured[wanted[id(op)]] = grad
             if op.freed:
                 raise RuntimeError(
                     f"cannot backward through {op.name} a second time: its buffers were freed "
@@ -252,29 +304,52 @@ def run_backward(
                 op.freed = True
             if type(src_grads) is not tuple:
                 src_grads = (src_grads,)
-            for src, src_grad in zip(tensor.src, src_grads):  # noqa: B905  (hot loop)
-                if src_grad is None or not src._req_grad:
+            for parent, needed, src_grad in zip(op.parents, op.needs_grad, src_grads):  # noqa: B905
+                if not needed or src_grad is None:
                     continue
-                data = src.data
-                if src_grad.shape != data.shape:
-                    src_grad = unbroadcast(src_grad, data.shape)
-                if src_grad.dtype is not data.dtype and src_grad.dtype != data.dtype:
-                    src_grad = src_grad.astype(data.dtype)
-                _add_pending(src, src_grad, leaf_grads)
+                if not isinstance(parent, Op):
+                    _add_pending(parent, src_grad, leaf_grads)
+                    continue
+                # NOTE: _add_pending inlined for ops: this loop runs once per graph edge.
+                if src_grad.shape != parent._shape:
+                    src_grad = unbroadcast(src_grad, parent._shape)
+                if src_grad.dtype is not parent._dtype and src_grad.dtype != parent._dtype:
+                    src_grad = src_grad.astype(parent._dtype)
+                pending = parent._grad
+                parent._grad = src_grad if pending is None else pending + src_grad
     except BaseException:
-        for tensor in order:  # no half-propagated gradient may leak into a later backward
-            tensor._pending_grad = None
+        for op in order:  # no half-propagated gradient may leak into a later backward
+            op._grad = None
         raise
-    return captured if inputs is not None else None
+    if wanted is not None:
+        for key, (_, grad) in leaf_grads.items():
+            if key in wanted:
+                captured[wanted[key]] = grad
+        return captured
+    handed_to_leaves: set[int] = set()
+    for leaf, grad in leaf_grads.values():
+        _accumulate_into_leaf(leaf, grad, handed_to_leaves)
+    return None
 
 
-def _add_pending(tensor: Tensor, grad: Array, leaf_grads: dict[int, Array]) -> None:
-    if tensor.ctx is None:
-        previous = leaf_grads.get(id(tensor))
-        leaf_grads[id(tensor)] = grad if previous is None else previous + grad
+def _add_pending(
+    node: Op | Tensor, grad: Array, leaf_grads: dict[int, tuple[Tensor, Array]]
+) -> None:
+    """Add ``grad`` to what waits for ``node``, reduced to its shape and cast to its dtype."""
+    if isinstance(node, Op):
+        shape, dtype = node._shape, node._dtype
     else:
-        pending = tensor._pending_grad
-        tensor._pending_grad = grad if pending is None else pending + grad
+        shape, dtype = node.data.shape, node.data.dtype
+    if grad.shape != shape:
+        grad = unbroadcast(grad, shape)
+    if grad.dtype is not dtype and grad.dtype != dtype:
+        grad = grad.astype(dtype)
+    if isinstance(node, Op):
+        pending = node._grad
+        node._grad = grad if pending is None else pending + grad
+    else:
+        previous = leaf_grads.get(id(node))
+        leaf_grads[id(node)] = (node, grad if previous is None else previous[1] + grad)
 
 
 def _accumulate_into_leaf(leaf: Tensor, grad: Array, handed_to_leaves: set[int]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import itertools
 import math
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -21,7 +20,6 @@ Dim = int | Sequence[int] | None
 
 # NOTE: every tensor gets a creation number; a tensor is always created after its
 # sources, so decreasing numbers give backward a topological order without a graph walk.
-_creation_order = itertools.count()
 
 
 class ToDevice(Op):
@@ -92,19 +90,17 @@ class Tensor:
         data: The values, as a NumPy (or CuPy) array.
         grad: The accumulated gradient, an array of the same shape and dtype, or None.
         ctx: The ``Op`` that produced this tensor (None for leaves).
-        src: The tensors ``ctx`` was applied to.
+        src: The tensors ``ctx`` was applied to (a property: the graph links ops, and
+            intermediate results that nothing else uses are freed; see ``Op``).
     """
 
     __slots__ = (
         "__weakref__",
-        "_pending_grad",
         "_req_grad",
-        "_seq",
         "ctx",
         "data",
         "grad",
         "label",
-        "src",
     )
     # NOTE: makes NumPy hand ``ndarray <op> Tensor`` to the Tensor's reflected operators.
     __array_ufunc__ = None
@@ -112,7 +108,6 @@ class Tensor:
     data: Array
     grad: Array | None
     ctx: Op | None
-    src: tuple[Tensor, ...]
 
     def __init__(
         self,
@@ -138,20 +133,18 @@ class Tensor:
             data = np.asarray(data, dtype=dtype)
             if target is not None and target != CPU:
                 data = move_array(data, target)
-        self.data, self.grad, self.ctx, self.src, self.label = data, None, None, (), label
-        self._req_grad, self._seq, self._pending_grad = False, next(_creation_order), None
+        self.data, self.grad, self.ctx, self.label, self._req_grad = data, None, None, label, False
         if req_grad:
             self.req_grad = True
 
     @staticmethod
-    def _from_op(data: Array, ctx: Op | None, src: tuple[Tensor, ...]) -> Tensor:
+    def _from_op(data: Array, ctx: Op | None) -> Tensor:
         """Wrap an op's result without any checks (the hot path)."""
         if type(data) is not np.ndarray and isinstance(data, np.generic):
             data = np.asarray(data)  # NumPy returns scalars for 0-d results
         tensor = object.__new__(Tensor)
-        tensor.data, tensor.grad, tensor.ctx, tensor.src = data, None, ctx, src
-        tensor._req_grad, tensor.label, tensor._seq = ctx is not None, None, next(_creation_order)
-        tensor._pending_grad = None
+        tensor.data, tensor.grad, tensor.ctx, tensor.label = data, None, ctx, None
+        tensor._req_grad = ctx is not None
         return tensor
 
     # ----------------------------------------------------------------- attributes
@@ -178,6 +171,11 @@ class Tensor:
         """Set ``req_grad`` in place and return self."""
         self.req_grad = value
         return self
+
+    @property
+    def src(self) -> tuple[Tensor, ...]:
+        """The tensors ``ctx`` was applied to (empty for leaves); see ``Op.src``."""
+        return () if self.ctx is None else self.ctx.src
 
     @property
     def is_leaf(self) -> builtins.bool:
@@ -300,7 +298,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data without graph history (shares memory)."""
-        return Tensor._from_op(self.data, None, ())
+        return Tensor._from_op(self.data, None)
 
     def clone(self) -> Tensor:
         """A copy of the data; gradients flow back to this tensor."""
@@ -388,7 +386,7 @@ class Tensor:
             if type(self.data) is np.ndarray:
                 return me, _cpu_constant(other, dtype)
             constant = move_array(np.asarray(other, dtype=dtype), self.device)
-            return me, Tensor._from_op(constant, None, ())
+            return me, Tensor._from_op(constant, None)
         return self._other(Tensor(other, device=self.device))
 
     __add__, __radd__ = _binary(ew.Add)
@@ -443,7 +441,7 @@ class Tensor:
     # ------------------------------------------------------------- comparisons
     def _compare(self, other: Any, op: Any) -> Tensor:
         other_data = other.data if isinstance(other, Tensor) else other
-        return Tensor._from_op(op(self.data, other_data), None, ())
+        return Tensor._from_op(op(self.data, other_data), None)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.equal)
@@ -466,7 +464,7 @@ class Tensor:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def __invert__(self) -> Tensor:
-        return Tensor._from_op(~self.data, None, ())
+        return Tensor._from_op(~self.data, None)
 
     def __and__(self, other: Any) -> Tensor:
         return self._compare(other, np.bitwise_and)
@@ -478,14 +476,10 @@ class Tensor:
         return self._compare(other, np.bitwise_xor)
 
     def all(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
-        return Tensor._from_op(
-            self.data.all(axis=_dims(dim, self.ndim), keepdims=keepdim), None, ()
-        )
+        return Tensor._from_op(self.data.all(axis=_dims(dim, self.ndim), keepdims=keepdim), None)
 
     def any(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
-        return Tensor._from_op(
-            self.data.any(axis=_dims(dim, self.ndim), keepdims=keepdim), None, ()
-        )
+        return Tensor._from_op(self.data.any(axis=_dims(dim, self.ndim), keepdims=keepdim), None)
 
     def argmax(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Tensor:
         """Index of the largest value (over the flattened tensor if ``dim`` is None)."""
@@ -497,7 +491,7 @@ class Tensor:
 
     def _arg(self, func: Any, dim: builtins.int | None, keepdim: builtins.bool) -> Tensor:
         result = func(axis=dim, keepdims=keepdim) if dim is not None else func()
-        return Tensor._from_op(result.astype(dtypes.int64), None, ())
+        return Tensor._from_op(result.astype(dtypes.int64), None)
 
     # ------------------------------------------------------------ elementwise math
     exp = _float_unary(ew.Exp, "e**x")
@@ -706,7 +700,7 @@ class Tensor:
         return self
 
 
-autograd._new_tensor = Tensor._from_op
+autograd._Tensor = Tensor
 
 _constants: dict[tuple[type, Scalar, np.dtype], Tensor] = {}
 
@@ -720,7 +714,7 @@ def _cpu_constant(value: Scalar, dtype: np.dtype) -> Tensor:
             _constants.clear()
         array = np.asarray(value, dtype=dtype)
         array.flags.writeable = False
-        constant = _constants[key] = Tensor._from_op(array, None, ())
+        constant = _constants[key] = Tensor._from_op(array, None)
     return constant
 
 
