@@ -9,7 +9,12 @@ import auto_compyute as ac
 import auto_compyute.nn.functional as F
 from auto_compyute import nn
 from auto_compyute._core.parallel import PIECE_SIZE
-from auto_compyute.nn.functional.activations import _erf, _gelu_kernel, _normal_cdf_kernel
+from auto_compyute.nn.functional.activations import (
+    GELU,
+    _erf,
+    _gelu_kernel,
+    _normal_cdf_kernel,
+)
 
 
 @pytest.fixture
@@ -114,6 +119,23 @@ def test_float32_gelu_split_across_threads_matches_one_piece(rng: np.random.Gene
     assert x.numel() >= 4 * PIECE_SIZE
     np.testing.assert_array_equal(y.numpy(), out)
     np.testing.assert_array_equal(x.grad, grad * slope)
+
+
+def test_gelu_over_its_input_gives_the_same_result_and_gradient(
+    rng: np.random.Generator,
+) -> None:
+    x = ac.tensor(4 * rng.standard_normal((8, 1 << 17)), dtype=ac.float32, req_grad=True)
+    grad = ac.tensor(rng.standard_normal(x.shape), dtype=ac.float32)
+    expected = F.gelu(x)
+    expected.backward(grad)
+    expected_grad, x.grad = x.grad, None
+    hidden = x * 1.0  # a temporary, as linear1's result in TransformerEncoderLayer
+    buffer = hidden.data
+    y = GELU.apply(hidden, approximate="none", reuse_input=True)
+    y.backward(grad)
+    assert y.data is buffer
+    np.testing.assert_array_equal(y.numpy(), expected.numpy())
+    np.testing.assert_array_equal(x.grad, expected_grad)
 
 
 def test_kinks_take_pytorch_subgradients() -> None:

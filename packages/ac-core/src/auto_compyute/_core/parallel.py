@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 
 # NOTE: below this many elements a piece costs more in thread hand-offs than it saves;
-# pieces of about this size also stay in the cores' L2 caches through a kernel's passes.
-PIECE_SIZE = 1 << 18
+# pieces of about this size also stay in the cores' L2 caches through a kernel's passes,
+# and a kernel's temporaries (a few pieces per thread) stay small next to activations.
+PIECE_SIZE = 1 << 17
 
 _num_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 _pool: ThreadPoolExecutor | None = None

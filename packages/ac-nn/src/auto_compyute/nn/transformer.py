@@ -20,6 +20,7 @@ from auto_compyute.nn import functional as F
 from auto_compyute.nn.attention import MultiheadAttention
 from auto_compyute.nn.containers import ModuleList
 from auto_compyute.nn.dropout import Dropout
+from auto_compyute.nn.functional.activations import GELU
 from auto_compyute.nn.linear import Linear
 from auto_compyute.nn.module import Module
 from auto_compyute.nn.normalization import LayerNorm
@@ -159,7 +160,14 @@ class TransformerEncoderLayer(Module):
         return self.dropout1(out)
 
     def _ff_block(self, x: Tensor) -> Tensor:
-        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        hidden = self.linear1(x)
+        if self.activation is F.gelu:
+            # NOTE: linear1's result is a temporary that no op keeps, so GELU may write
+            # over it: one activation-sized array less at the peak of a training step.
+            hidden = GELU.apply(hidden, approximate="none", reuse_input=True)
+        else:
+            hidden = self.activation(hidden)
+        return self.dropout2(self.linear2(self.dropout(hidden)))
 
 
 class TransformerEncoder(Module):

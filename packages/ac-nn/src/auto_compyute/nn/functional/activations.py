@@ -109,17 +109,20 @@ def _erf(x: Array) -> Array:
 
 
 def _gelu_kernel(x: Array, out: Array, slope: Array) -> None:
-    """out = x Φ(x) and slope = Φ(x) + x φ(x) (φ(x) = exp(-x² / 2) / √(2π)), in x's dtype."""
+    """out = x Φ(x) and slope = Φ(x) + x φ(x) (φ(x) = exp(-x² / 2) / √(2π)), in x's dtype.
+
+    ``out`` may be ``x`` itself.
+    """
     xp = get_array_module(x)
-    _normal_cdf_kernel(x, out)
-    xp.square(x, slope)
-    slope *= -0.5
-    xp.maximum(slope, _PHI_EXPONENT_MIN, out=slope)
-    slope += _LOG_INV_SQRT_2PI
-    xp.exp(slope, slope)
-    slope *= x
-    slope += out
-    out *= x
+    _normal_cdf_kernel(x, slope)
+    x_phi = xp.square(x)
+    x_phi *= -0.5
+    xp.maximum(x_phi, _PHI_EXPONENT_MIN, out=x_phi)
+    x_phi += _LOG_INV_SQRT_2PI
+    xp.exp(x_phi, x_phi)
+    x_phi *= x
+    xp.multiply(x, slope, out)
+    slope += x_phi
 
 
 def _normal_cdf_kernel(x: Array, cdf: Array) -> None:
@@ -161,10 +164,12 @@ class GELU(Op):
 
     NOTE: a primitive for speed and memory: forward computes the slope along with the
     output, in a few in-place passes split across threads (float64 and the tanh form
-    compose array expressions), and keeps only the slope for backward.
+    compose array expressions), and keeps only the slope for backward. With
+    ``reuse_input``, the float32 result is written over the input's array (for callers
+    whose input is a temporary that nothing else reads).
     """
 
-    def forward(self, x: Array, *, approximate: str) -> Array:
+    def forward(self, x: Array, *, approximate: str, reuse_input: bool = False) -> Array:
         xp = get_array_module(x)
         if approximate == "tanh":
             t = xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_TANH_COEFF * x * x * x))
@@ -176,7 +181,8 @@ class GELU(Op):
             self.slope = cdf + x * xp.exp(-0.5 * x * x + _LOG_INV_SQRT_2PI)
             return x * cdf
         x = xp.ascontiguousarray(x)
-        out, self.slope = xp.empty_like(x), xp.empty_like(x)
+        out = x if reuse_input else xp.empty_like(x)
+        self.slope = xp.empty_like(x)
         run_split(_gelu_kernel, x, out, self.slope)
         return out
 

@@ -25,8 +25,9 @@ class _Attention(Op):
     dQ = dS K · scale; dK = dSᵀ Q · scale; an additive float mask gets dS.
     Rows whose every score is masked give 0 (as PyTorch), not NaN.
 
-    NOTE: a primitive for speed and memory: one graph node keeps P instead of the five
-    intermediate arrays a composed version would, and the work is split over the leading
+    NOTE: a primitive for speed and memory: one graph node keeps only each score row's
+    log-sum-exp and recomputes P from it in backward (as PyTorch's fused kernels do:
+    keeping P would cost L·S numbers per head), and the work is split over the leading
     (batch) axis across threads (see ``_split_batch``).
     """
 
@@ -36,10 +37,10 @@ class _Attention(Op):
         kwargs = self.kwargs
         self.q, self.k, self.v, self.out = q, k, v, out
         self.additive = _additive_mask(mask, kwargs["mask_kind"], kwargs["is_causal"], q, k)
-        self.probs = xp.empty((*out.shape[:-1], k.shape[-2]), dtype=q.dtype)
-        self.keep = _dropout_keep(self.probs, kwargs["dropout_p"], q)
-        self.weights = self.probs if self.keep is None else xp.empty_like(self.probs)
-        arrays = (q, k, v, self.additive, self.keep, self.probs, self.weights, out)
+        probs = xp.empty((*out.shape[:-1], k.shape[-2]), dtype=q.dtype)
+        self.log_total = xp.empty((*out.shape[:-1], 1), dtype=q.dtype)
+        self.keep = _dropout_keep(probs, kwargs["dropout_p"], q)
+        arrays = (q, k, v, self.additive, self.keep, probs, self.log_total, out)
         _split_batch(partial(_attend, scale=kwargs["scale"]), arrays, out.ndim - 2)
 
     def _attend_backward(
@@ -47,10 +48,10 @@ class _Attention(Op):
     ) -> Array | None:
         """Write the gradients of q, k and v; return that of a float mask (else None)."""
         xp = get_array_module(grad)
-        probs = self.probs
+        probs = xp.empty((*self.log_total.shape[:-1], self.k.shape[-2]), dtype=grad.dtype)
         grad_scores = xp.empty_like(probs) if self.kwargs["mask_kind"] == "float" else None
-        inputs = (grad, self.q, self.k, self.v, self.keep, probs, self.weights, self.out)
-        arrays = (*inputs, grad_q, grad_k, grad_v, grad_scores)
+        inputs = (grad, self.q, self.k, self.v, self.additive, self.keep, self.log_total)
+        arrays = (*inputs, self.out, probs, grad_q, grad_k, grad_v, grad_scores)
         kernel = partial(_attend_backward, scale=self.kwargs["scale"])
         _split_batch(kernel, arrays, probs.ndim - 2)
         return grad_scores
@@ -78,7 +79,7 @@ class ScaledDotProductAttention(_Attention):
 
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
         xp = get_array_module(grad)
-        shapes = (self.probs.shape[:-2] + a.shape[-2:] for a in (self.q, self.k, self.v))
+        shapes = (self.log_total.shape[:-2] + a.shape[-2:] for a in (self.q, self.k, self.v))
         grad_q, grad_k, grad_v = (xp.empty(shape, grad.dtype) for shape in shapes)
         grad_scores = self._attend_backward(grad, grad_q, grad_k, grad_v)
         grads = (grad_q, grad_k, grad_v)
@@ -182,18 +183,15 @@ def _attend(
     additive: Array | None,
     keep: Array | None,
     probs: Array,
-    weights: Array,
+    log_total: Array,
     out: Array,
     *,
     scale: float,
 ) -> None:
-    """probs = softmax(q kᵀ · scale + additive); weights = probs · keep; out = weights v."""
+    """probs = softmax(q kᵀ · scale + additive), log_total its rows' log-sum-exp;
+    out = (probs · keep) v."""
     xp = get_array_module(q)
-    # NOTE: a contiguous kᵀ makes NumPy's stacked product about twice as fast.
-    xp.matmul(q, xp.ascontiguousarray(xp.swapaxes(k, -1, -2)), out=probs)
-    probs *= scale
-    if additive is not None:
-        probs += additive
+    _scores(q, k, additive, probs, scale)
     top = probs.max(axis=-1, keepdims=True)
     top[~xp.isfinite(top)] = 0  # rows with every key masked: their weights come out 0
     probs -= top
@@ -201,9 +199,21 @@ def _attend(
     total = probs.sum(axis=-1, keepdims=True)
     total[total == 0] = 1
     probs /= total
+    xp.log(total, log_total)
+    log_total += top
     if keep is not None:
-        xp.multiply(probs, keep, weights)
-    xp.matmul(weights, v, out=out)
+        probs *= keep
+    xp.matmul(probs, v, out=out)
+
+
+def _scores(q: Array, k: Array, additive: Array | None, scores: Array, scale: float) -> None:
+    """scores = q kᵀ · scale + additive."""
+    xp = get_array_module(q)
+    # NOTE: a contiguous kᵀ makes NumPy's stacked product about twice as fast.
+    xp.matmul(q, xp.ascontiguousarray(xp.swapaxes(k, -1, -2)), out=scores)
+    scores *= scale
+    if additive is not None:
+        scores += additive
 
 
 def _attend_backward(
@@ -211,10 +221,11 @@ def _attend_backward(
     q: Array,
     k: Array,
     v: Array,
+    additive: Array | None,
     keep: Array | None,
-    probs: Array,
-    weights: Array,
+    log_total: Array,
     out: Array,
+    probs: Array,
     grad_q: Array,
     grad_k: Array,
     grad_v: Array,
@@ -224,6 +235,10 @@ def _attend_backward(
 ) -> None:
     """The gradients of ``_attend`` for its pieces, written into ``grad_*``."""
     xp = get_array_module(grad)
+    _scores(q, k, additive, probs, scale)
+    probs -= log_total
+    xp.exp(probs, probs)  # the probabilities again
+    weights = probs if keep is None else probs * keep
     xp.matmul(xp.swapaxes(weights, -1, -2), grad, out=grad_v)
     grad_s = grad @ xp.swapaxes(v, -1, -2)
     if keep is not None:
