@@ -99,6 +99,23 @@ def test_src_gives_live_tensors_and_stand_ins_for_freed_ones() -> None:
     assert stand_in.ctx.name == "Add" and np.isnan(stand_in.numpy()).all()
 
 
+def test_a_failed_backward_leaves_no_gradient_behind() -> None:
+    class Fails(ac.Op):
+        def forward(self, x):
+            return x.copy()
+
+        def backward(self, grad):
+            raise ValueError("boom")
+
+    x = ac.ones(2, req_grad=True)
+    h = x * 2
+    a = h * 3  # made before Fails: its gradient waits while Fails runs backward
+    with pytest.raises(ValueError, match="boom"):
+        (a + Fails.apply(h)).sum().backward()
+    a.sum().backward()
+    assert x.grad.tolist() == [6.0, 6.0]
+
+
 def test_backward_without_grad_requirement_raises() -> None:
     with pytest.raises(RuntimeError, match="does not require grad"):
         ac.ones(1).backward()

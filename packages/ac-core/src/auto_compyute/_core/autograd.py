@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
-from operator import attrgetter
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any, TypeVar
 from weakref import ref
 
@@ -93,6 +93,10 @@ no_autograd_tracking = no_grad
 _Tensor: type[Tensor] = None  # type: ignore[assignment]
 _new_object = object.__new__
 _creation_order = itertools.count()
+# NOTE: shared needs_grad tuples for one and two inputs: every op that survives in the
+# graph adds to the work of Python's cyclic garbage collector, and a new tuple would too.
+_ONE_INPUT = ((False,), (True,))
+_TWO_INPUTS = (((False, False), (False, True)), ((True, False), (True, True)))
 
 
 class Op:
@@ -147,7 +151,7 @@ class Op:
     _shape: tuple[int, ...]  # the result's shape and dtype
     _dtype: Any
     _grad: Array | None  # the result's gradient while backward runs
-    _seq: int  # creation order, for the topological sort
+    _seq: int  # creation order: backward runs newest first
 
     @classmethod
     def apply(cls, *srcs: Tensor, **kwargs: Any) -> Tensor:
@@ -160,7 +164,7 @@ class Op:
         try:
             if count == 1:
                 data = op.forward(srcs[0].data, **kwargs) if kwargs else op.forward(srcs[0].data)
-                needs_grad = (srcs[0]._req_grad,)
+                needs_grad = _ONE_INPUT[srcs[0]._req_grad]
             elif count == 2:
                 a, b = srcs
                 if type(a.data) is not np.ndarray or type(b.data) is not np.ndarray:
@@ -169,7 +173,7 @@ class Op:
                     data = op.forward(a.data, b.data, **kwargs)
                 else:
                     data = op.forward(a.data, b.data)
-                needs_grad = (a._req_grad, b._req_grad)
+                needs_grad = _TWO_INPUTS[a._req_grad][b._req_grad]
             else:
                 for src in srcs:
                     if type(src.data) is not np.ndarray:
@@ -246,25 +250,6 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     return grad if grad.shape == shape else grad.reshape(shape)
 
 
-def _topological_order(roots: Iterable[Op]) -> list[Op]:
-    """The ops of the graph, each after all the ops that produced its inputs."""
-    ops = list(roots)
-    seen = {id(op) for op in ops}
-    stack = ops.copy()
-    pop, push, keep, mark = stack.pop, stack.append, ops.append, seen.add
-    while stack:
-        for parent in pop().parents:
-            if isinstance(parent, Op) and id(parent) not in seen:
-                mark(id(parent))
-                keep(parent)
-                push(parent)
-    ops.sort(key=_creation_number)
-    return ops
-
-
-_creation_number = attrgetter("_seq")
-
-
 def run_backward(
     roots: Sequence[Tensor],
     root_grads: Sequence[Array],
@@ -277,20 +262,25 @@ def run_backward(
     requires grad. With ``inputs``, their gradients are returned instead and no
     ``grad`` attribute is touched.
     """
-    # NOTE: gradients on their way wait in a slot of each op (faster than a dict); those
-    # of leaves, which concurrent backward passes may share, in this call's dict.
+    # NOTE: an op runs its backward once it is the newest op with a gradient waiting: all
+    # its consumers are newer, so all their gradients have arrived (PyTorch orders by the
+    # same creation numbers). A heap finds it; the graph is never walked separately.
+    # Gradients on their way wait in a slot of each op (faster than a dict); those of
+    # leaves, which concurrent backward passes may share, in this call's dict.
+    queue: list[tuple[int, Op]] = []
     leaf_grads: dict[int, tuple[Tensor, Array]] = {}
     for root, grad in zip(roots, root_grads, strict=True):
-        _add_pending(root.ctx or root, grad, leaf_grads)
-    order = _topological_order([r.ctx for r in roots if r.ctx is not None])
+        node = root.ctx or root
+        if isinstance(node, Op) and node._grad is None:
+            heappush(queue, (-node._seq, node))
+        _add_pending(node, grad, leaf_grads)
     # an intermediate input's gradient is its op's output gradient
     wanted = {id(t.ctx or t): i for i, t in enumerate(inputs)} if inputs is not None else None
     captured: list[Array | None] = [None] * len(inputs or ())
     try:
-        for op in reversed(order):
+        while queue:
+            op = heappop(queue)[1]
             grad, op._grad = op._grad, None
-            if grad is None:
-                continue
             if wanted is not None and id(op) in wanted:
                 captured[wanted[id(op)]] = grad
             if op.freed:
@@ -316,9 +306,13 @@ def run_backward(
                 if src_grad.dtype is not parent._dtype and src_grad.dtype != parent._dtype:
                     src_grad = src_grad.astype(parent._dtype)
                 pending = parent._grad
-                parent._grad = src_grad if pending is None else pending + src_grad
+                if pending is None:
+                    parent._grad = src_grad
+                    heappush(queue, (-parent._seq, parent))
+                else:
+                    parent._grad = pending + src_grad
     except BaseException:
-        for op in order:  # no half-propagated gradient may leak into a later backward
+        for _, op in queue:  # no half-propagated gradient may leak into a later backward
             op._grad = None
         raise
     if wanted is not None:
