@@ -346,9 +346,11 @@ def main() -> None:
     print(f"{'workload':<8} {'ours':>10} {'torch':>10} {'ours/torch':>11} {'ours traced':>12}")
     for workload, m in memory.items():
         ours, torch_peak = m["ours"]["rss_peak"], m["torch"]["rss_peak"]
+        # a growth of less than a MiB is within the noise of the resident set: no ratio
+        ratio = f"{ours / torch_peak:>10.2f}x" if torch_peak >= 2**20 else f"{'-':>11}"
         print(
             f"{workload:<8} {ours / 2**20:>10.1f} {torch_peak / 2**20:>10.1f}"
-            f" {ours / max(torch_peak, 1):>10.2f}x {m['ours']['traced_peak'] / 2**20:>12.1f}"
+            f" {ratio} {m['ours']['traced_peak'] / 2**20:>12.1f}"
         )
 
 
