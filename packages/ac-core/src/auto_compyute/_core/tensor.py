@@ -18,9 +18,6 @@ from auto_compyute._core.ops import linalg, movement, reduce
 Scalar = int | float | bool
 Dim = int | Sequence[int] | None
 
-# NOTE: every tensor gets a creation number; a tensor is always created after its
-# sources, so decreasing numbers give backward a topological order without a graph walk.
-
 
 class ToDevice(Op):
     """x copied to another device; the gradient is copied back."""
@@ -138,13 +135,13 @@ class Tensor:
             self.req_grad = True
 
     @staticmethod
-    def _from_op(data: Array, ctx: Op | None) -> Tensor:
-        """Wrap an op's result without any checks (the hot path)."""
+    def _from_op(data: Array) -> Tensor:
+        """Wrap the result of an untracked array operation without any checks (hot path)."""
         if type(data) is not np.ndarray and isinstance(data, np.generic):
             data = np.asarray(data)  # NumPy returns scalars for 0-d results
         tensor = object.__new__(Tensor)
-        tensor.data, tensor.grad, tensor.ctx, tensor.label = data, None, ctx, None
-        tensor._req_grad = ctx is not None
+        tensor.data, tensor.grad, tensor.ctx, tensor.label = data, None, None, None
+        tensor._req_grad = False
         return tensor
 
     # ----------------------------------------------------------------- attributes
@@ -298,7 +295,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data without graph history (shares memory)."""
-        return Tensor._from_op(self.data, None)
+        return Tensor._from_op(self.data)
 
     def clone(self) -> Tensor:
         """A copy of the data; gradients flow back to this tensor."""
@@ -386,7 +383,7 @@ class Tensor:
             if type(self.data) is np.ndarray:
                 return me, _cpu_constant(other, dtype)
             constant = move_array(np.asarray(other, dtype=dtype), self.device)
-            return me, Tensor._from_op(constant, None)
+            return me, Tensor._from_op(constant)
         return self._other(Tensor(other, device=self.device))
 
     __add__, __radd__ = _binary(ew.Add)
@@ -441,7 +438,7 @@ class Tensor:
     # ------------------------------------------------------------- comparisons
     def _compare(self, other: Any, op: Any) -> Tensor:
         other_data = other.data if isinstance(other, Tensor) else other
-        return Tensor._from_op(op(self.data, other_data), None)
+        return Tensor._from_op(op(self.data, other_data))
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.equal)
@@ -464,7 +461,7 @@ class Tensor:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def __invert__(self) -> Tensor:
-        return Tensor._from_op(~self.data, None)
+        return Tensor._from_op(~self.data)
 
     def __and__(self, other: Any) -> Tensor:
         return self._compare(other, np.bitwise_and)
@@ -476,10 +473,10 @@ class Tensor:
         return self._compare(other, np.bitwise_xor)
 
     def all(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
-        return Tensor._from_op(self.data.all(axis=_dims(dim, self.ndim), keepdims=keepdim), None)
+        return Tensor._from_op(self.data.all(axis=_dims(dim, self.ndim), keepdims=keepdim))
 
     def any(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
-        return Tensor._from_op(self.data.any(axis=_dims(dim, self.ndim), keepdims=keepdim), None)
+        return Tensor._from_op(self.data.any(axis=_dims(dim, self.ndim), keepdims=keepdim))
 
     def argmax(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Tensor:
         """Index of the largest value (over the flattened tensor if ``dim`` is None)."""
@@ -491,7 +488,7 @@ class Tensor:
 
     def _arg(self, func: Any, dim: builtins.int | None, keepdim: builtins.bool) -> Tensor:
         result = func(axis=dim, keepdims=keepdim) if dim is not None else func()
-        return Tensor._from_op(result.astype(dtypes.int64), None)
+        return Tensor._from_op(result.astype(dtypes.int64))
 
     # ------------------------------------------------------------ elementwise math
     exp = _float_unary(ew.Exp, "e**x")
@@ -714,7 +711,7 @@ def _cpu_constant(value: Scalar, dtype: np.dtype) -> Tensor:
             _constants.clear()
         array = np.asarray(value, dtype=dtype)
         array.flags.writeable = False
-        constant = _constants[key] = Tensor._from_op(array, None)
+        constant = _constants[key] = Tensor._from_op(array)
     return constant
 
 
