@@ -97,6 +97,9 @@ def test_src_gives_live_tensors_and_stand_ins_for_freed_ones() -> None:
     assert stand_in is y.src[0] and stand_in.ctx is y.ctx.parents[0]
     assert stand_in.shape == (2, 3) and stand_in.dtype == ac.float32
     assert stand_in.ctx.name == "Add" and np.isnan(stand_in.numpy()).all()
+    exp = y.ctx
+    del y, stand_in  # an op whose own result is gone still lists its inputs
+    assert exp.src[0].ctx is exp.parents[0] and exp.src[0].shape == (2, 3)
 
 
 def test_a_failed_backward_leaves_no_gradient_behind() -> None:
