@@ -86,11 +86,11 @@ def run_calls(calls: Sequence[Callable[[], None]]) -> None:
             call()
         return
     if _pool is None:
-        _pool = ThreadPoolExecutor(get_num_threads(), thread_name_prefix="auto_compyute")
+        _pool = ThreadPoolExecutor(get_num_threads() - 1, thread_name_prefix="auto_compyute")
     share = -(-len(calls) // threads)
-    futures = [
-        _pool.submit(_run_in_order, calls[i : i + share]) for i in range(0, len(calls), share)
-    ]
+    runs = [calls[i : i + share] for i in range(0, len(calls), share)]
+    futures = [_pool.submit(_run_in_order, run) for run in runs[1:]]
+    _run_in_order(runs[0])  # the calling thread takes one run itself
     for future in futures:
         future.result()
 
