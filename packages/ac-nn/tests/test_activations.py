@@ -13,7 +13,7 @@ from auto_compyute.nn.functional.activations import (
     GELU,
     _erf,
     _gelu_kernel,
-    _normal_cdf_kernel,
+    _normal_kernel,
 )
 
 
@@ -29,6 +29,7 @@ def _away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndar
 
 
 _erf_np = np.vectorize(math.erf)
+_erfc_np = np.vectorize(math.erfc)
 
 # name -> (ours, NumPy reference)
 CASES = {
@@ -98,15 +99,23 @@ def test_erf_is_accurate_to_double_precision() -> None:
     np.testing.assert_allclose(_erf(x), _erf_np(x), rtol=1e-15, atol=3e-16)
 
 
-def test_float32_normal_cdf_is_accurate_to_a_few_float32_ulps() -> None:
+def test_float32_normal_cdf_and_density_are_accurate_to_a_few_float32_ulps() -> None:
     x = np.concatenate([np.linspace(-12, 12, 240001), [-1e30, -50.0, 0.0, 50.0, 1e30]])
     x = x.astype(np.float32)
-    cdf = np.empty(x.shape, np.float32)
-    _normal_cdf_kernel(x, cdf)
-    exact = 0.5 * (1.0 + _erf_np(x.astype(np.float64) * np.sqrt(0.5)))
+    cdf, pdf = np.empty(x.shape, np.float32), np.empty(x.shape, np.float32)
+    with np.errstate(all="raise"):
+        _normal_kernel(x, cdf, pdf)
+    wide = x.astype(np.float64)
+    exact = 0.5 * _erfc_np(-wide * np.sqrt(0.5))
     # A&S 7.1.26 is within 7.5e-8 of the CDF; float32 rounding adds up to about 2e-7 near
     # x = 0, where the terms of its polynomial (up to 1.45 in size) cancel to 1.
     np.testing.assert_allclose(cdf, exact, rtol=0, atol=3e-7)
+    # the left tail keeps its small values (no 1 - erf rounding), to A&S's relative error
+    tail = (x < -2) & (x > -11)
+    np.testing.assert_allclose(cdf[tail], exact[tail], rtol=0.03)
+    density = np.exp(-0.5 * np.minimum(np.abs(wide), 11.0) ** 2) / np.sqrt(2 * np.pi)
+    # float32 rounds x² / 2 (up to 60) by up to 4e-6, which moves exp by as much
+    np.testing.assert_allclose(pdf, density, rtol=5e-6, atol=0)
 
 
 def test_float32_gelu_split_across_threads_matches_one_piece(rng: np.random.Generator) -> None:

@@ -84,15 +84,18 @@ def _polynomial(x: Array, coefficients: tuple[float, ...]) -> Array:
     return result
 
 
-# Abramowitz & Stegun 7.1.26: erf(x) = 1 - t (a1 + a2 t + ... + a5 t^4) exp(-x^2), with
-# t = 1 / (1 + p x) for x >= 0; absolute error below 1.5e-7, float32's resolution.
-_AS_P = 0.3275911
-_AS_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
-_AS_HALF_A = tuple(a / 2 for a in _AS_A)
-# erf(4) is 1 in float32; clamping there keeps exp(-x^2) out of the slow subnormal range.
-_AS_CLAMP = 4.0
-# GELU's slope x phi(x) vanishes long before exp(-x^2 / 2) underflows: clamp there too.
-_PHI_EXPONENT_MIN = -60.0
+# Abramowitz & Stegun 7.1.26: erf(z) = 1 - t (a1 + a2 t + ... + a5 t^4) exp(-z^2), with
+# t = 1 / (1 + p z) for z >= 0; absolute error below 1.5e-7, float32's resolution. With
+# z = |x| / √2 it reads Φ(-|x|) = t P(t) φ(x), P's coefficients times √(π/2): the exp of
+# the normal density φ, which GELU's slope needs anyway, is the only one.
+_AS_P_OVER_SQRT2 = 0.3275911 * math.sqrt(0.5)
+_AS_PHI_A = tuple(
+    a * math.sqrt(math.pi / 2)
+    for a in (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+)
+# φ(11) is below 1e-26: clamping |x| there keeps exp out of its slow subnormal range and
+# x² from overflowing.
+_NORMAL_CLAMP = 11.0
 _LOG_INV_SQRT_2PI = -0.5 * math.log(2.0 * math.pi)
 
 
@@ -109,54 +112,50 @@ def _erf(x: Array) -> Array:
 
 
 def _gelu_kernel(x: Array, out: Array, slope: Array) -> None:
-    """out = x Φ(x) and slope = Φ(x) + x φ(x) (φ(x) = exp(-x² / 2) / √(2π)), in x's dtype.
-
-    ``out`` may be ``x`` itself.
-    """
+    """out = x Φ(x) and slope = Φ(x) + x φ(x), in x's dtype; ``out`` may be ``x`` itself."""
     xp = get_array_module(x)
-    _normal_cdf_kernel(x, slope)
-    x_phi = xp.square(x)
-    x_phi *= -0.5
-    xp.maximum(x_phi, _PHI_EXPONENT_MIN, out=x_phi)
-    x_phi += _LOG_INV_SQRT_2PI
-    xp.exp(x_phi, x_phi)
-    x_phi *= x
+    x_pdf = xp.empty_like(x)
+    _normal_kernel(x, slope, x_pdf)
+    x_pdf *= x
     xp.multiply(x, slope, out)
-    slope += x_phi
+    slope += x_pdf
 
 
-def _normal_cdf_kernel(x: Array, cdf: Array) -> None:
-    """cdf = Φ(x) = (1 + erf(x / √2)) / 2 by A&S 7.1.26, in x's (low-precision) dtype.
+def _normal_kernel(x: Array, cdf: Array, pdf: Array) -> None:
+    """cdf = Φ(x) by A&S 7.1.26 and pdf = φ(x), in x's (low-precision) dtype, from one exp.
 
-    NOTE: in place, over a piece of the arrays at a time (see ``run_split``): two
-    temporaries of a piece stay in cache where those of a whole activation would not.
+    NOTE: in place, over a piece of the arrays at a time (see ``run_split``): the
+    temporary of a piece stays in cache where that of a whole activation would not.
     """
     xp = get_array_module(x)
-    magnitude = xp.multiply(x, _SQRT_HALF)
-    xp.absolute(magnitude, magnitude)
-    xp.minimum(magnitude, _AS_CLAMP, out=magnitude)
-    t = xp.multiply(magnitude, _AS_P)
+    t = xp.absolute(x)
+    xp.minimum(t, _NORMAL_CLAMP, out=t)
+    xp.square(t, pdf)
+    pdf *= -0.5
+    pdf += _LOG_INV_SQRT_2PI
+    xp.exp(pdf, pdf)
+    t *= _AS_P_OVER_SQRT2
     t += 1.0
     xp.reciprocal(t, t)
-    xp.multiply(t, _AS_HALF_A[4], cdf)
-    for coefficient in _AS_HALF_A[3:0:-1]:
+    xp.multiply(t, _AS_PHI_A[4], cdf)
+    for coefficient in _AS_PHI_A[3:0:-1]:
         cdf += coefficient
         cdf *= t
-    cdf += _AS_HALF_A[0]
+    cdf += _AS_PHI_A[0]
     cdf *= t
-    xp.square(magnitude, magnitude)
-    xp.negative(magnitude, magnitude)
-    xp.exp(magnitude, magnitude)
-    cdf *= magnitude  # Φ(-|x|) = erfc(|x| / √2) / 2
-    # NOTE: Φ(x) = H - (2H - 1) Φ(-|x|), with H = 1 where x >= 0 and 0 elsewhere, keeps the
-    # small values of the left tail exact (1 - erf would round them to multiples of
-    # float32's epsilon); it avoids copysign and heaviside, which NumPy runs slowly.
-    step = magnitude
-    xp.greater_equal(x, 0.0, step, casting="unsafe")
-    xp.multiply(step, 2.0, t)
-    t -= 1.0
-    cdf *= t
-    xp.subtract(step, cdf, cdf)
+    cdf *= pdf  # Φ(-|x|)
+    # NOTE: Φ(x) = H - s Φ(-|x|), with H = 1 where x >= 0 (else 0) and s = 2H - 1, keeps
+    # the small values of the left tail exact (1 - erf would round them to multiples of
+    # float32's epsilon); it avoids copysign and heaviside, which NumPy runs slowly. One
+    # buffer holds s, then H = (s + 1) / 2 (exact for s = ±1).
+    sign = t
+    xp.greater_equal(x, 0.0, sign, casting="unsafe")
+    sign *= 2.0
+    sign -= 1.0
+    cdf *= sign
+    sign += 1.0
+    sign *= 0.5
+    xp.subtract(sign, cdf, cdf)
 
 
 class GELU(Op):
