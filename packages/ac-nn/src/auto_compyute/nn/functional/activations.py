@@ -164,7 +164,7 @@ class GELU(Op):
     NOTE: a primitive for speed and memory: forward computes the slope along with the
     output, in a few in-place passes split across threads (float64 and the tanh form
     compose array expressions), and keeps only the slope for backward. With
-    ``reuse_input``, the float32 result is written over the input's array (for callers
+    ``reuse_input``, that kernel writes its result over the input's array (for callers
     whose input is a temporary that nothing else reads).
     """
 
