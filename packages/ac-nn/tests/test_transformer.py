@@ -69,6 +69,16 @@ def test_forward_matches_the_equations(rng, norm_first, activation):
     np.testing.assert_allclose(layer(x).numpy(), expected.numpy(), rtol=1e-6, atol=1e-6)
 
 
+def test_gelu_keeps_the_input_of_a_module_put_in_linear1s_place(rng):
+    """GELU writes over linear1's result only when linear1 is a Linear (a new array)."""
+    layer = nn.TransformerEncoderLayer(8, 2, 8, dropout=0.0, activation="gelu", batch_first=True)
+    layer.linear1 = nn.Identity()  # post-norm: its input is the residual stream, used later
+    x = ac.randn(2, 5, 8)
+    h = layer.norm1(x + layer._sa_block(x, None, None, False))
+    expected = layer.norm2(h + layer.linear2(F.gelu(h))).numpy()
+    np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-6, atol=1e-6)
+
+
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_gradcheck(rng, norm_first):
     layer = nn.TransformerEncoderLayer(

@@ -161,9 +161,10 @@ class TransformerEncoderLayer(Module):
 
     def _ff_block(self, x: Tensor) -> Tensor:
         hidden = self.linear1(x)
-        if self.activation is F.gelu:
-            # NOTE: linear1's result is a temporary that no op keeps, so GELU may write
+        if self.activation is F.gelu and type(self.linear1) is Linear:
+            # NOTE: a Linear's result is a new array that no op keeps, so GELU may write
             # over it: one activation-sized array less at the peak of a training step.
+            # (Another module in linear1's place might return an array still in use.)
             hidden = GELU.apply(hidden, approximate="none", reuse_input=True)
         else:
             hidden = self.activation(hidden)
