@@ -27,7 +27,9 @@ memory of a step (activations, saved tensors, temporaries) the same way for both
 libraries. For ours, the peak traced by ``tracemalloc`` (NumPy reports its allocations to
 it) is shown as a cross-check. Linux only.
 
-Run: ``python benchmarks/bench_nn.py`` (needs ac-core, ac-optim, ac-nn and torch).
+Run: ``python benchmarks/bench_nn.py`` (needs ac-core, ac-optim, ac-nn and torch). The
+workers inherit the environment: ``OPENBLAS_THREAD_TIMEOUT=20 python benchmarks/bench_nn.py``
+measures the setting the README suggests for Transformer-like models.
 """
 
 from __future__ import annotations
