@@ -24,9 +24,14 @@ def run(cls, device, as_grad, **kwargs):
 
 
 def reference(lr, beta1, beta2, eps, weight_decay=0.0, decoupled=False, amsgrad=False, sign=1):
-    """Adam as written in the paper (with bias-corrected moments), in float64."""
+    """Adam as written in the paper (with bias-corrected moments), in float64.
+
+    ``beta1`` and ``beta2`` may be lists: one value per step.
+    """
     p, m, v, v_max, out = START.copy(), 0.0, 0.0, 0.0, []
-    for t, g in enumerate(GRADS, start=1):
+    betas1 = beta1 if isinstance(beta1, list) else [beta1] * len(GRADS)
+    betas2 = beta2 if isinstance(beta2, list) else [beta2] * len(GRADS)
+    for t, (g, beta1, beta2) in enumerate(zip(GRADS, betas1, betas2, strict=True), start=1):
         g = sign * g
         if decoupled:
             p = p * (1 - lr * weight_decay)
@@ -51,6 +56,21 @@ def test_adam_with_l2_weight_decay_amsgrad_and_maximize(device, as_grad):
     kwargs = {"lr": 0.01, "betas": (0.8, 0.9), "eps": 1e-3, "weight_decay": 0.1, "amsgrad": True}
     result = run(optim.Adam, device, as_grad, maximize=True, **kwargs)
     expected = reference(0.01, 0.8, 0.9, 1e-3, weight_decay=0.1, amsgrad=True, sign=-1)
+    np.testing.assert_allclose(result, expected, rtol=1e-13)
+
+
+def test_betas_changed_between_steps_apply_from_the_next_step(device, as_grad):
+    """As OneCycleLR changes beta1 every step; the state keeps sums scaled by 1 - beta."""
+    betas = [(0.9, 0.999), (0.8, 0.99), (0.95, 0.9)]
+    p = ac.tensor(START, dtype=ac.float64, device=device, req_grad=True)
+    opt = optim.Adam([p], lr=0.01, amsgrad=True)
+    result = []
+    for g, group_betas in zip(GRADS, betas, strict=True):
+        opt.param_groups[0]["betas"] = group_betas
+        p.grad = as_grad(g)
+        opt.step()
+        result.append(p.numpy().copy())
+    expected = reference(0.01, [b for b, _ in betas], [b for _, b in betas], 1e-8, amsgrad=True)
     np.testing.assert_allclose(result, expected, rtol=1e-13)
 
 

@@ -74,18 +74,18 @@ def test_state_dict_layout(params_and_adam):
     assert set(state["state"]) == {0, 1}  # parameter 2 never had a gradient
     entry = state["state"][1]
     assert entry["step"] == 1
-    assert isinstance(entry["exp_avg"], ac.Tensor)
-    assert entry["exp_avg"].shape == params[1].shape
+    assert isinstance(entry["grad_sum"], ac.Tensor)
+    assert entry["grad_sum"].shape == params[1].shape
 
 
 def test_state_dict_shares_memory_and_deepcopy_snapshots(params_and_adam):
     params, opt = params_and_adam
     live, snapshot = opt.state_dict(), copy.deepcopy(opt.state_dict())
-    before = snapshot["state"][0]["exp_avg"].numpy().copy()
+    before = snapshot["state"][0]["grad_sum"].numpy().copy()
     params[0].grad = ac.ones_like(params[0]).data
     opt.step()
-    assert not np.array_equal(live["state"][0]["exp_avg"].numpy(), before)
-    np.testing.assert_array_equal(snapshot["state"][0]["exp_avg"].numpy(), before)
+    assert not np.array_equal(live["state"][0]["grad_sum"].numpy(), before)
+    np.testing.assert_array_equal(snapshot["state"][0]["grad_sum"].numpy(), before)
 
 
 def test_loaded_state_does_not_alias_the_dict(params_and_adam):
@@ -93,7 +93,7 @@ def test_loaded_state_does_not_alias_the_dict(params_and_adam):
     saved = opt.state_dict()
     fresh = optim.Adam([{"params": params[:2]}, {"params": [params[2]]}])
     fresh.load_state_dict(saved)
-    assert fresh.state[params[0]]["exp_avg"] is not saved["state"][0]["exp_avg"].data
+    assert fresh.state[params[0]]["grad_sum"] is not saved["state"][0]["grad_sum"].data
     assert fresh.param_groups[1]["lr"] == 0.5
     assert fresh.param_groups[0]["params"][0] is params[0]
 
@@ -101,10 +101,10 @@ def test_loaded_state_does_not_alias_the_dict(params_and_adam):
 def test_loading_casts_array_state_to_the_parameter_dtype(params_and_adam):
     params, opt = params_and_adam
     saved = opt.state_dict()
-    saved["state"][0]["exp_avg"] = saved["state"][0]["exp_avg"].double()
+    saved["state"][0]["grad_sum"] = saved["state"][0]["grad_sum"].double()
     fresh = optim.Adam([{"params": params[:2]}, {"params": [params[2]]}])
     fresh.load_state_dict(saved)
-    assert fresh.state[params[0]]["exp_avg"].dtype == np.float32
+    assert fresh.state[params[0]]["grad_sum"].dtype == np.float32
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ NumPy alone (no pickle, so loading a file never runs code):
 A flat ``{str: tensor}`` dict (a module's ``state_dict()``) is stored as exactly that,
 so files are interchangeable with ``safetensors.torch.save_file`` / ``load_file``.
 
-Any other object (an optimizer's ``state_dict()``: ``{"state": {0: {"exp_avg": t,
+Any other object (an optimizer's ``state_dict()``: ``{"state": {0: {"grad_sum": t,
 "step": 3}}, "param_groups": [{"lr": 0.1, "params": [0, 1]}]}``) is stored as:
 
-- every tensor (or NumPy array) in it under its dotted path (``state.0.exp_avg``; a
+- every tensor (or NumPy array) in it under its dotted path (``state.0.grad_sum``; a
   ``#1``, ``#2``, ... suffix if two paths would collide), and
 - the structure as JSON in ``__metadata__["auto_compyute.structure"]``, where a tensor
   is ``{"__tensor__": name}``, a dict with non-string (or reserved) keys is

@@ -21,10 +21,24 @@ Update = tuple[Callable[..., None], tuple[Array | None, ...]]
 
 
 def run_updates(updates: Sequence[Update]) -> None:
-    """Call ``kernel(*arrays)`` for every ``(kernel, arrays)``, piece by piece (see ``chunks``)."""
+    """Call ``kernel(*arrays, tmp)`` for every ``(kernel, arrays)``, piece by piece.
+
+    The arrays come cut into pieces (see ``chunks``); ``tmp`` is a scratch array shaped like
+    the first array's piece, for the kernel's temporary results. The pieces of one step share
+    one scratch array, which stays in the CPU cache.
+    """
+    scratch: dict[Any, Array] = {}
     for kernel, arrays in updates:
         for piece in chunks(*arrays):
-            kernel(*piece)
+            kernel(*piece, _scratch_like(piece[0], scratch))
+
+
+def _scratch_like(array: Array, scratch: dict[Any, Array]) -> Array:
+    if type(array) is not np.ndarray or array.size > CHUNK_SIZE:
+        return get_array_module(array).empty_like(array)
+    if array.dtype not in scratch:
+        scratch[array.dtype] = np.empty(CHUNK_SIZE, array.dtype)
+    return scratch[array.dtype][: array.size].reshape(array.shape)
 
 
 def chunks(*arrays: Array | None) -> Iterator[tuple[Any, ...]]:

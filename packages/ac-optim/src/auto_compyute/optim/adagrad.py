@@ -84,6 +84,7 @@ def _adagrad(
     p: Array,
     g: Array,
     state_sum: Array,
+    tmp: Array,
     *,
     clr: float,
     eps: float,
@@ -93,7 +94,6 @@ def _adagrad(
     """One Adagrad update of ``p`` and ``state_sum`` in place, with learning rate ``clr``."""
     xp = get_array_module(p)
     g = effective_grad(p, g, weight_decay, maximize)
-    tmp = xp.empty_like(p)
     xp.square(g, tmp)
     state_sum += tmp
     xp.sqrt(state_sum, tmp)

@@ -25,7 +25,11 @@ class Adam(Optimizer):
         v_max = max(v_max, v)                   if amsgrad, and v_max replaces v below
         p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
 
-    with ``m`` and ``v`` starting at zero.
+    with ``m`` and ``v`` starting at zero. Instead of PyTorch's ``exp_avg`` and
+    ``exp_avg_sq``, a parameter's state holds the decayed sums ``grad_sum = m / (1 - beta1)``
+    and ``grad_sq_sum = v / (1 - beta2)`` (``max_grad_sq_sum`` with amsgrad), with the
+    ``betas`` they were last updated with and ``step``: a sum takes one pass over memory less
+    per step than an average, and NumPy makes each array operation a pass of its own.
 
     Args:
         params: Tensors to optimize, or dicts of parameter groups.
@@ -77,8 +81,6 @@ class Adam(Optimizer):
             lr, (beta1, beta2), amsgrad = group["lr"], group["betas"], group["amsgrad"]
             hyper = {
                 "lr": lr,
-                "beta1": beta1,
-                "beta2": beta2,
                 "weight_decay": group["weight_decay"],
                 "decoupled": group["decoupled_weight_decay"],
                 "maximize": group["maximize"],
@@ -86,17 +88,31 @@ class Adam(Optimizer):
             for param, grad in self._with_grads(group):
                 state = self.state[param]
                 if not state:
-                    state.update(step=0, exp_avg=new_state(param), exp_avg_sq=new_state(param))
-                if amsgrad and "max_exp_avg_sq" not in state:
-                    state["max_exp_avg_sq"] = new_state(param)
+                    state.update(step=0, grad_sum=new_state(param), grad_sq_sum=new_state(param))
+                    state["betas"] = (beta1, beta2)
+                if amsgrad and "max_grad_sq_sum" not in state:
+                    state["max_grad_sq_sum"] = new_state(param)
                 state["step"] += 1
-                # NOTE: with c1, c2 the bias corrections, lr / c1 * m / (sqrt(v) / sqrt(c2) + eps)
-                # = (lr * sqrt(c2) / c1) * m / (sqrt(v) + eps * sqrt(c2)): one array op fewer.
-                root_c2 = (1 - beta2 ** state["step"]) ** 0.5
-                step_size = lr * root_c2 / (1 - beta1 ** state["step"])
-                kernel = partial(_adam, step_size=step_size, eps=group["eps"] * root_c2, **hyper)
-                v_max = state["max_exp_avg_sq"] if amsgrad else None
-                arrays = (param.data, grad, state["exp_avg"], state["exp_avg_sq"], v_max)
+                step = state["step"]
+                # NOTE: with m = (1 - beta1) * grad_sum, v = (1 - beta2) * grad_sq_sum, Adam's
+                # lr / c1 * m / (sqrt(v / c2) + eps) (c1, c2: the bias corrections) is
+                # lr * (1 - beta1) / c1 * r * grad_sum / (sqrt(grad_sq_sum) + eps * r), with
+                # r = sqrt(c2 / (1 - beta2)). Sums last scaled for other betas are rescaled
+                # as they decay (factors of exactly 1 while the betas stay).
+                old1, old2 = state["betas"]
+                state["betas"] = (beta1, beta2)
+                root = ((1 - beta2**step) / (1 - beta2)) ** 0.5
+                kernel = partial(
+                    _adam,
+                    decay1=beta1 * ((1 - old1) / (1 - beta1)),
+                    decay2=beta2 * ((1 - old2) / (1 - beta2)),
+                    rescale_max=(1 - old2) / (1 - beta2),
+                    step_size=lr * (1 - beta1) / (1 - beta1**step) * root,
+                    eps=group["eps"] * root,
+                    **hyper,
+                )
+                v_max = state["max_grad_sq_sum"] if amsgrad else None
+                arrays = (param.data, grad, state["grad_sum"], state["grad_sq_sum"], v_max)
                 updates.append((kernel, arrays))
         run_updates(updates)
         return loss
@@ -146,31 +162,32 @@ def _adam(
     m: Array,
     v: Array,
     v_max: Array | None,
+    tmp: Array,
     *,
     lr: float,
-    beta1: float,
-    beta2: float,
+    decay1: float,
+    decay2: float,
+    rescale_max: float,
     eps: float,
     weight_decay: float,
     decoupled: bool,
     maximize: bool,
     step_size: float,
 ) -> None:
-    """One Adam update of ``p``, ``m``, ``v`` (and ``v_max``) in place."""
+    """One Adam update of ``p`` and the decayed sums ``m``, ``v`` (and ``v_max``) in place."""
     xp = get_array_module(p)
     if decoupled and weight_decay != 0:
         p *= 1 - lr * weight_decay
         weight_decay = 0
     g = effective_grad(p, g, weight_decay, maximize)
-    tmp = xp.empty_like(p)
-    m *= beta1
-    xp.multiply(g, 1 - beta1, tmp)
-    m += tmp
-    v *= beta2
+    m *= decay1
+    m += g
+    v *= decay2
     xp.square(g, tmp)
-    tmp *= 1 - beta2
     v += tmp
     if v_max is not None:
+        if rescale_max != 1:
+            v_max *= rescale_max
         xp.maximum(v_max, v, out=v_max)  # NOTE: np.maximum deprecates a positional out
         v = v_max
     xp.sqrt(v, tmp)

@@ -104,6 +104,7 @@ def _rmsprop(
     square_avg: Array,
     grad_avg: Array | None,
     buffer: Array | None,
+    tmp: Array,
     *,
     lr: float,
     alpha: float,
@@ -115,7 +116,6 @@ def _rmsprop(
     """One RMSprop update of ``p`` and its state arrays in place."""
     xp = get_array_module(p)
     g = effective_grad(p, g, weight_decay, maximize)
-    tmp = xp.empty_like(p)
     square_avg *= alpha
     xp.square(g, tmp)
     tmp *= 1 - alpha

@@ -94,6 +94,7 @@ def _sgd(
     p: Array,
     g: Array,
     buffer: Array | None,
+    tmp: Array,
     *,
     first: bool,
     lr: float,
@@ -106,7 +107,6 @@ def _sgd(
     """One SGD update of ``p`` (and ``buffer``) in place."""
     xp = get_array_module(p)
     g = effective_grad(p, g, weight_decay, maximize)
-    tmp = xp.empty_like(p)
     if buffer is not None:
         if first:
             buffer[...] = g
