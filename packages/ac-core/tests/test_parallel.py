@@ -15,12 +15,14 @@ def _kernel(x: np.ndarray, out: np.ndarray) -> None:
     np.exp(x, out)
     out *= x
     _kernel.threads.add(threading.get_ident())  # type: ignore[attr-defined]
+    _kernel.calls += 1  # type: ignore[attr-defined]
 
 
 @pytest.fixture
 def threads():
     before = ac.get_num_threads()
     _kernel.threads = set()  # type: ignore[attr-defined]
+    _kernel.calls = 0  # type: ignore[attr-defined]
     yield
     ac.set_num_threads(before)
 
@@ -32,9 +34,11 @@ def test_split_kernel_matches_one_call(threads, num_threads: int) -> None:
     out = np.empty_like(x)
     parallel.run_split(_kernel, x, out)
     np.testing.assert_array_equal(out, np.exp(x) * x)
+    used = _kernel.threads  # type: ignore[attr-defined]
     if num_threads > 1:  # the calling thread takes a share, worker threads the others
-        used = _kernel.threads  # type: ignore[attr-defined]
         assert threading.get_ident() in used and len(used) > 1
+    else:  # piece after piece on the calling thread
+        assert used == {threading.get_ident()} and _kernel.calls > 1  # type: ignore[attr-defined]
 
 
 def test_small_or_strided_arrays_run_in_one_call(threads) -> None:

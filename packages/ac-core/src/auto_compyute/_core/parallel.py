@@ -61,14 +61,13 @@ def set_num_threads(num_threads: int) -> None:
 def run_split(kernel: Callable[..., None], *arrays: Any) -> None:
     """Call ``kernel(*pieces)`` on aligned flat pieces of same-sized arrays, in parallel.
 
-    Arrays that are not all C-contiguous NumPy arrays (CuPy arrays, strided views), small
-    arrays, and a setting of one thread give one call on the whole arrays.
+    With one thread the pieces run one after another (each still stays in cache). Arrays
+    that are not all C-contiguous NumPy arrays (CuPy arrays, strided views) and small
+    arrays give one call on the whole arrays.
     """
     size = arrays[0].size
-    if (
-        get_num_threads() == 1
-        or size < 2 * PIECE_SIZE
-        or not all(type(a) is np.ndarray and a.flags.c_contiguous for a in arrays)
+    if size < 2 * PIECE_SIZE or not all(
+        type(a) is np.ndarray and a.flags.c_contiguous for a in arrays
     ):
         kernel(*arrays)
         return
