@@ -153,19 +153,21 @@ class LSTMLayer(_FusedLayer):
         gates, cells, tanh_cells = self.gates, self.cells, self.tanh_cells
         length, width, batch = gates.shape
         hidden = width // 4
-        grad_states = xp.ascontiguousarray(grad[:length].transpose(0, 2, 1))
-        dgates = xp.empty_like(gates)
+        # NOTE: each step's gradient da (4H, B) is copied into column block t of dgates,
+        # whose (4H, T * B) view the large products after the loop take as it is.
+        dgates = xp.empty((width, length, batch), dtype=grad.dtype)
+        da = xp.empty((width, batch), dtype=grad.dtype)
         dh = xp.zeros((hidden, batch), dtype=grad.dtype)
         dc = xp.ascontiguousarray(grad[length].T)
         c0 = xp.ascontiguousarray(self.c0.T)
-        local = xp.empty((width, batch), dtype=grad.dtype)
+        local = xp.empty_like(da)
         local_g = local[2 * hidden : 3 * hidden]
         scratch = xp.empty_like(dh)
         w_hh_t = xp.ascontiguousarray(self.w_hh.T)
         steps = _steps(length, reverse)
         for k in range(length - 1, -1, -1):
             t = steps[k]
-            a, da, tanh_c = gates[t], dgates[t], tanh_cells[t]
+            a, tanh_c = gates[t], tanh_cells[t]
             i, f = a[:hidden], a[hidden : 2 * hidden]
             g, o = a[2 * hidden : 3 * hidden], a[3 * hidden :]
             c_prev = cells[steps[k - 1]] if k else c0
@@ -174,7 +176,7 @@ class LSTMLayer(_FusedLayer):
             local *= a
             xp.multiply(g, g, out=local_g)
             xp.subtract(1, local_g, out=local_g)
-            dh += grad_states[t]
+            dh += grad[t].T
             xp.multiply(tanh_c, tanh_c, out=scratch)
             xp.subtract(1, scratch, out=scratch)
             scratch *= o
@@ -186,11 +188,11 @@ class LSTMLayer(_FusedLayer):
             xp.multiply(dh, tanh_c, out=da[3 * hidden :])
             da *= local
             dc *= f
+            dgates[:, t] = da
             if k or self.needs_grad[1]:
                 xp.matmul(w_hh_t, da, out=dh)
         needs = self.needs_grad
-        # (T, 4H, B) -> (4H, T * B): columns in time-major order, for the large products
-        d2d = xp.ascontiguousarray(dgates.transpose(1, 0, 2)).reshape(width, -1).T
+        d2d = dgates.reshape(width, -1).T  # (T * B, 4H), time-major rows
         dx, dw_ih = self._input_grads(d2d, (length, batch, self.w_ih.shape[1]))
         dw_hh = _previous_hidden_grad(d2d, self.out, self.h0, reverse) if needs[4] else None
         grads = [dx, dh.T if needs[1] else None, dc.T if needs[2] else None, dw_ih, dw_hh]
