@@ -162,3 +162,14 @@ def test_a_state_for_other_parameters_is_refused_and_changes_nothing(
     with pytest.raises(ValueError, match=message):
         opt.load_state_dict(saved)
     assert_unchanged(opt, before)
+
+
+def test_adam_refuses_state_without_its_sums(params_and_adam):
+    params, opt = params_and_adam
+    saved = opt.state_dict()
+    for entry in saved["state"].values():  # PyTorch's names for Adam's state
+        entry["exp_avg"], entry["exp_avg_sq"] = entry.pop("grad_sum"), entry.pop("grad_sq_sum")
+    fresh = optim.Adam([{"params": params[:2]}, {"params": [params[2]]}])
+    fresh.load_state_dict(saved)
+    with pytest.raises(KeyError, match="'exp_avg'.*not 'step', 'grad_sum'"):
+        fresh.step()

@@ -90,6 +90,11 @@ class Adam(Optimizer):
                 if not state:
                     state.update(step=0, grad_sum=new_state(param), grad_sq_sum=new_state(param))
                     state["betas"] = (beta1, beta2)
+                elif "grad_sum" not in state:
+                    raise KeyError(
+                        f"{type(self).__name__} state has the keys {sorted(state)}, not "
+                        "'step', 'grad_sum', 'grad_sq_sum' and 'betas' (see the class docstring)"
+                    )
                 if amsgrad and "max_grad_sq_sum" not in state:
                     state["max_grad_sq_sum"] = new_state(param)
                 state["step"] += 1
