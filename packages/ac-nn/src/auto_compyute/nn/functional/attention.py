@@ -28,7 +28,9 @@ class _Attention(Op):
     NOTE: a primitive for speed and memory: one graph node keeps only each score row's
     log-sum-exp and recomputes P from it in backward (as PyTorch's fused kernels do:
     keeping P would cost L·S numbers per head), and the work is split over the leading
-    (batch) axis across threads (see ``_split_batch``).
+    (batch) axis across threads (see ``_split_batch``). The kernels hold the scores
+    transposed, (S, L), one column per query: NumPy's maximum and sum along a short last
+    axis (the keys) are several times slower than along the axis before it.
     """
 
     def _attend(self, q: Array, k: Array, v: Array, mask: Array | None, out: Array) -> None:
@@ -37,9 +39,10 @@ class _Attention(Op):
         kwargs = self.kwargs
         self.q, self.k, self.v, self.out = q, k, v, out
         self.additive = _additive_mask(mask, kwargs["mask_kind"], kwargs["is_causal"], q, k)
-        probs = xp.empty((*out.shape[:-1], k.shape[-2]), dtype=q.dtype)
-        self.log_total = xp.empty((*out.shape[:-1], 1), dtype=q.dtype)
-        self.keep = _dropout_keep(probs, kwargs["dropout_p"], q)
+        batch, length = out.shape[:-2], out.shape[-2]
+        probs = xp.empty((*batch, k.shape[-2], length), dtype=q.dtype)  # transposed
+        self.log_total = xp.empty((*batch, 1, length), dtype=q.dtype)
+        self.keep = _dropout_keep((*batch, length, k.shape[-2]), kwargs["dropout_p"], q)
         arrays = (q, k, v, self.additive, self.keep, probs, self.log_total, out)
         _split_batch(partial(_attend, scale=kwargs["scale"]), arrays, out.ndim - 2)
 
@@ -48,8 +51,11 @@ class _Attention(Op):
     ) -> Array | None:
         """Write the gradients of q, k and v; return that of a float mask (else None)."""
         xp = get_array_module(grad)
-        probs = xp.empty((*self.log_total.shape[:-1], self.k.shape[-2]), dtype=grad.dtype)
-        grad_scores = xp.empty_like(probs) if self.kwargs["mask_kind"] == "float" else None
+        batch, length = self.log_total.shape[:-2], self.log_total.shape[-1]
+        probs = xp.empty((*batch, self.k.shape[-2], length), dtype=grad.dtype)  # transposed
+        grad_scores = None
+        if self.kwargs["mask_kind"] == "float":
+            grad_scores = xp.empty((*batch, length, self.k.shape[-2]), dtype=grad.dtype)
         inputs = (grad, self.q, self.k, self.v, self.additive, self.keep, self.log_total)
         arrays = (*inputs, self.out, probs, grad_q, grad_k, grad_v, grad_scores)
         kernel = partial(_attend_backward, scale=self.kwargs["scale"])
@@ -123,21 +129,23 @@ def _split_heads(qkv: Array, heads: int) -> tuple[Array, Array, Array]:
 def _additive_mask(
     mask: Array | None, mask_kind: str | None, is_causal: bool, q: Array, k: Array
 ) -> Array | None:
-    """The mask as scores to add (0 where allowed, -inf where not), or None."""
+    """The mask as scores to add (0 where allowed, -inf where not), transposed to (..., S, L)."""
     xp = get_array_module(q)
-    if is_causal:
-        return xp.triu(xp.full((q.shape[-2], k.shape[-2]), -xp.inf, dtype=q.dtype), 1)
+    if is_causal:  # key j may be seen by query i when j <= i
+        return xp.tril(xp.full((k.shape[-2], q.shape[-2]), -xp.inf, dtype=q.dtype), -1)
     if mask_kind == "bool":
-        return xp.where(mask, 0, -xp.inf).astype(q.dtype)
-    return mask
+        mask = xp.where(mask, 0, -xp.inf).astype(q.dtype)
+    return None if mask is None else xp.ascontiguousarray(xp.swapaxes(mask, -1, -2))
 
 
-def _dropout_keep(probs: Array, dropout_p: float, like: Array) -> Array | None:
-    """Dropout's scaled keep mask (keep / (1 - p)) for the attention weights, or None."""
+def _dropout_keep(shape: tuple[int, ...], dropout_p: float, like: Array) -> Array | None:
+    """Dropout's scaled keep mask (keep / (1 - p)) for weights of ``shape`` (..., L, S),
+    transposed to (..., S, L); or None."""
     if dropout_p == 0:
         return None
-    keep = get_generator().random(probs.shape) >= dropout_p
-    return move_array(keep, device_of(like)) * like.dtype.type(1 / (1 - dropout_p))
+    keep = get_generator().random(shape) >= dropout_p
+    keep = move_array(keep, device_of(like)) * like.dtype.type(1 / (1 - dropout_p))
+    return get_array_module(like).ascontiguousarray(keep.swapaxes(-1, -2))
 
 
 def _split_batch(
@@ -188,29 +196,29 @@ def _attend(
     *,
     scale: float,
 ) -> None:
-    """probs = softmax(q kᵀ · scale + additive), log_total its rows' log-sum-exp;
-    out = (probs · keep) v."""
+    """probs = softmax over the keys of q kᵀ · scale + additive, as (..., S, L), and
+    log_total (..., 1, L) its log-sum-exp per query; out = (probs · keep)ᵀ v."""
     xp = get_array_module(q)
     _scores(q, k, additive, probs, scale)
-    top = probs.max(axis=-1, keepdims=True)
-    top[~xp.isfinite(top)] = 0  # rows with every key masked: their weights come out 0
+    top = probs.max(axis=-2, keepdims=True)
+    top[~xp.isfinite(top)] = 0  # queries with every key masked: their weights come out 0
     probs -= top
     xp.exp(probs, probs)
-    total = probs.sum(axis=-1, keepdims=True)
+    total = probs.sum(axis=-2, keepdims=True)
     total[total == 0] = 1
     probs /= total
     xp.log(total, log_total)
     log_total += top
     if keep is not None:
         probs *= keep
-    xp.matmul(probs, v, out=out)
+    xp.matmul(xp.swapaxes(probs, -1, -2), v, out=out)
 
 
 def _scores(q: Array, k: Array, additive: Array | None, scores: Array, scale: float) -> None:
-    """scores = q kᵀ · scale + additive."""
+    """scores = (q kᵀ)ᵀ · scale + additive = k qᵀ · scale + additive, (..., S, L)."""
     xp = get_array_module(q)
-    # NOTE: a contiguous kᵀ makes NumPy's stacked product about twice as fast.
-    xp.matmul(q, xp.ascontiguousarray(xp.swapaxes(k, -1, -2)), out=scores)
+    # NOTE: a contiguous qᵀ makes NumPy's stacked product about twice as fast.
+    xp.matmul(k, xp.ascontiguousarray(xp.swapaxes(q, -1, -2)), out=scores)
     scores *= scale
     if additive is not None:
         scores += additive
@@ -237,20 +245,20 @@ def _attend_backward(
     xp = get_array_module(grad)
     _scores(q, k, additive, probs, scale)
     probs -= log_total
-    xp.exp(probs, probs)  # the probabilities again
+    xp.exp(probs, probs)  # the probabilities again, (..., S, L)
     weights = probs if keep is None else probs * keep
-    xp.matmul(xp.swapaxes(weights, -1, -2), grad, out=grad_v)
-    grad_s = grad @ xp.swapaxes(v, -1, -2)
+    xp.matmul(weights, grad, out=grad_v)
+    grad_s = v @ xp.ascontiguousarray(xp.swapaxes(grad, -1, -2))  # dP', transposed
     if keep is not None:
         grad_s *= keep
     # NOTE: Σ_j dP_ij P_ij = g_i · out_i, a sum over the (shorter) value width.
-    grad_s -= (grad * out).sum(axis=-1, keepdims=True)
+    grad_s -= (grad * out).sum(axis=-1)[..., None, :]
     grad_s *= probs
     if grad_scores is not None:
-        grad_scores[...] = grad_s
-    xp.matmul(grad_s, k, out=grad_q)
+        grad_scores[...] = xp.swapaxes(grad_s, -1, -2)
+    xp.matmul(xp.swapaxes(grad_s, -1, -2), k, out=grad_q)
     grad_q *= scale
-    xp.matmul(xp.swapaxes(grad_s, -1, -2), q, out=grad_k)
+    xp.matmul(grad_s, q, out=grad_k)
     grad_k *= scale
 
 
