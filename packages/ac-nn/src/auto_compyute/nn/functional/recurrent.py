@@ -86,6 +86,7 @@ class LSTMLayer(_FusedLayer):
     element (gates (4H, B), h and c (H, B)): each gate is then a contiguous block of rows,
     and NumPy's elementwise calls on contiguous blocks are several times faster than on
     the column slices of (B, 4H) rows; ``W_hh @ h`` is also faster than ``h @ W_hh^T``.
+    Inside, the gates come in the order i, f, o, g (see ``_ifog``).
     """
 
     w_ih_index = 3
@@ -108,18 +109,18 @@ class LSTMLayer(_FusedLayer):
         # lands in the step's gates: no separate input projection or additions. Column
         # t of ``stacked`` feeds step t (t + 1 when reversed), and step t writes h_t into the
         # next step's slot, so that ``stacked`` also keeps every hidden state.
+        w_ih, w_hh = _ifog(w_ih), _ifog(w_hh)  # kept in this order for backward too
         weights = xp.empty((width, inp + hidden + 1), dtype=dtype)
         weights[:, :inp], weights[:, inp:-1] = w_ih, w_hh
-        weights[:, -1] = 0 if bias is None else bias
+        weights[:, -1] = 0 if bias is None else _ifog(bias)
         # NOTE: all four gates in one contiguous tanh: σ(a) = 0.5 tanh(0.5 a) + 0.5, so the
         # rows of i, f and o are scaled by 0.5 here, and their tanh is halved and shifted.
-        weights[: 2 * hidden] *= 0.5
-        weights[3 * hidden :] *= 0.5
+        weights[: 3 * hidden] *= 0.5
         stacked = xp.empty((length + 1, inp + hidden + 1, batch), dtype=dtype)
         (stacked[1:] if reverse else stacked[:length])[:, :inp] = x.transpose(0, 2, 1)
         stacked[:, -1] = 1
         stacked[length if reverse else 0, inp:-1] = h0.T
-        gates = xp.empty((length, width, batch), dtype=dtype)  # σ(i), σ(f), tanh(g), σ(o)
+        gates = xp.empty((length, width, batch), dtype=dtype)  # σ(i), σ(f), σ(o), tanh(g)
         cells = xp.empty((length, hidden, batch), dtype=dtype)  # c_t in time order
         tanh_cells = xp.empty_like(cells)
         product = xp.empty((hidden, batch), dtype=dtype)
@@ -128,16 +129,16 @@ class LSTMLayer(_FusedLayer):
             a = gates[t]
             xp.matmul(weights, stacked[t + 1 if reverse else t], out=a)
             xp.tanh(a, out=a)
-            for sigmoid in (a[: 2 * hidden], a[3 * hidden :]):
-                sigmoid *= 0.5
-                sigmoid += 0.5
+            sigmoids = a[: 3 * hidden]
+            sigmoids *= 0.5
+            sigmoids += 0.5
             c_new = cells[t]
             xp.multiply(a[hidden : 2 * hidden], c, out=c_new)
-            xp.multiply(a[:hidden], a[2 * hidden : 3 * hidden], out=product)
+            xp.multiply(a[:hidden], a[3 * hidden :], out=product)
             c_new += product
             xp.tanh(c_new, out=tanh_cells[t])
             h = stacked[t if reverse else t + 1, inp:-1]
-            xp.multiply(a[3 * hidden :], tanh_cells[t], out=h)
+            xp.multiply(a[2 * hidden : 3 * hidden], tanh_cells[t], out=h)
             c = c_new
         out = xp.empty((length + 1, batch, hidden), dtype=dtype)
         out[:length] = (stacked[:length] if reverse else stacked[1:])[:, inp:-1].transpose(0, 2, 1)
@@ -159,24 +160,25 @@ class LSTMLayer(_FusedLayer):
         da = xp.empty((width, batch), dtype=grad.dtype)
         dh = xp.zeros((hidden, batch), dtype=grad.dtype)
         dc = xp.ascontiguousarray(grad[length].T)
+        grad_states = xp.ascontiguousarray(grad[:length].transpose(0, 2, 1))
         c0 = xp.ascontiguousarray(self.c0.T)
         local = xp.empty_like(da)
-        local_g = local[2 * hidden : 3 * hidden]
+        local_ifo, local_g = local[: 3 * hidden], local[3 * hidden :]
         scratch = xp.empty_like(dh)
         w_hh_t = xp.ascontiguousarray(self.w_hh.T)
         steps = _steps(length, reverse)
         for k in range(length - 1, -1, -1):
             t = steps[k]
             a, tanh_c = gates[t], tanh_cells[t]
-            i, f = a[:hidden], a[hidden : 2 * hidden]
-            g, o = a[2 * hidden : 3 * hidden], a[3 * hidden :]
+            sigmoids, g = a[: 3 * hidden], a[3 * hidden :]
+            i, f, o = a[:hidden], a[hidden : 2 * hidden], a[2 * hidden : 3 * hidden]
             c_prev = cells[steps[k - 1]] if k else c0
             # local derivatives: σ' = σ (1 - σ) for i, f, o and tanh' = 1 - g^2 for g
-            xp.subtract(1, a, out=local)
-            local *= a
+            xp.subtract(1, sigmoids, out=local_ifo)
+            local_ifo *= sigmoids
             xp.multiply(g, g, out=local_g)
             xp.subtract(1, local_g, out=local_g)
-            dh += grad[t].T
+            dh += grad_states[t]
             xp.multiply(tanh_c, tanh_c, out=scratch)
             xp.subtract(1, scratch, out=scratch)
             scratch *= o
@@ -184,8 +186,8 @@ class LSTMLayer(_FusedLayer):
             dc += scratch
             xp.multiply(dc, g, out=da[:hidden])
             xp.multiply(dc, c_prev, out=da[hidden : 2 * hidden])
-            xp.multiply(dc, i, out=da[2 * hidden : 3 * hidden])
-            xp.multiply(dh, tanh_c, out=da[3 * hidden :])
+            xp.multiply(dh, tanh_c, out=da[2 * hidden : 3 * hidden])
+            xp.multiply(dc, i, out=da[3 * hidden :])
             da *= local
             dc *= f
             dgates[:, t] = da
@@ -195,12 +197,25 @@ class LSTMLayer(_FusedLayer):
         d2d = dgates.reshape(width, -1).T  # (T * B, 4H), time-major rows
         dx, dw_ih = self._input_grads(d2d, (length, batch, self.w_ih.shape[1]))
         dw_hh = _previous_hidden_grad(d2d, self.out, self.h0, reverse) if needs[4] else None
-        grads = [dx, dh.T if needs[1] else None, dc.T if needs[2] else None, dw_ih, dw_hh]
-        if len(needs) == 6:
+        dbias = None
+        if len(needs) == 6 and needs[5]:
             # NOTE: a product with ones sums the columns several times faster than sum()
-            ones = xp.ones(d2d.shape[0], dtype=d2d.dtype)
-            grads.append(ones @ d2d if needs[5] else None)
-        return tuple(grads)
+            dbias = xp.ones(d2d.shape[0], dtype=d2d.dtype) @ d2d
+        dw_ih, dw_hh, dbias = (None if d is None else _ifog(d) for d in (dw_ih, dw_hh, dbias))
+        grads = [dx, dh.T if needs[1] else None, dc.T if needs[2] else None, dw_ih, dw_hh]
+        return tuple(grads) if len(needs) == 5 else (*grads, dbias)
+
+
+def _ifog(gates: Array) -> Array:
+    """Rows of gates i, f, g, o (PyTorch's order) as i, f, o, g, and back (a copy).
+
+    NOTE: inside, the three sigmoid gates come first, so that one call covers them all.
+    """
+    hidden = gates.shape[0] // 4
+    xp = get_array_module(gates)
+    return xp.concatenate(
+        [gates[: 2 * hidden], gates[3 * hidden :], gates[2 * hidden : 3 * hidden]]
+    )
 
 
 class GRULayer(_FusedLayer):
