@@ -34,7 +34,7 @@ class Optimizer:
         param_groups: One dict per group: ``"params"`` (a list of tensors) and its
             hyper-parameters (``"lr"``, ...). Learning-rate schedulers change these values.
         state: The state of each parameter (a dict keyed by the tensor): step counts as ints,
-            running averages as arrays on the parameter's device.
+            running sums and averages as arrays on the parameter's device.
         defaults: The default hyper-parameters.
     """
 
