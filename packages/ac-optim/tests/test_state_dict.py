@@ -171,5 +171,5 @@ def test_adam_refuses_state_without_its_sums(params_and_adam):
         entry["exp_avg"], entry["exp_avg_sq"] = entry.pop("grad_sum"), entry.pop("grad_sq_sum")
     fresh = optim.Adam([{"params": params[:2]}, {"params": [params[2]]}])
     fresh.load_state_dict(saved)
-    with pytest.raises(KeyError, match="'exp_avg'.*not 'step', 'grad_sum'"):
+    with pytest.raises(KeyError, match=r"'exp_avg'.*not 'step', 'grad_sum'"):
         fresh.step()
