@@ -13,7 +13,7 @@ bias) split this way measured slower than one call.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -77,7 +77,11 @@ def run_split(kernel: Callable[..., None], *arrays: Any) -> None:
 
 
 def run_calls(calls: Sequence[Callable[[], None]]) -> None:
-    """Run independent calls of NumPy code, split into one run of calls per thread."""
+    """Run independent calls of NumPy code across threads, the calling thread included.
+
+    Each thread takes the next call as soon as it is done with one, so a thread that
+    shares its core (with OpenBLAS's spinning threads, say) takes fewer calls.
+    """
     global _pool
     threads = min(get_num_threads(), len(calls))
     if threads <= 1:
@@ -86,14 +90,13 @@ def run_calls(calls: Sequence[Callable[[], None]]) -> None:
         return
     if _pool is None:
         _pool = ThreadPoolExecutor(get_num_threads() - 1, thread_name_prefix="auto_compyute")
-    share = -(-len(calls) // threads)
-    runs = [calls[i : i + share] for i in range(0, len(calls), share)]
-    futures = [_pool.submit(_run_in_order, run) for run in runs[1:]]
-    _run_in_order(runs[0])  # the calling thread takes one run itself
+    queue = iter(calls)  # NOTE: shared by the threads; next() on it is atomic under the GIL
+    futures = [_pool.submit(_run_all, queue) for _ in range(threads - 1)]
+    _run_all(queue)
     for future in futures:
         future.result()
 
 
-def _run_in_order(calls: Sequence[Callable[[], None]]) -> None:
+def _run_all(calls: Iterator[Callable[[], None]]) -> None:
     for call in calls:
         call()

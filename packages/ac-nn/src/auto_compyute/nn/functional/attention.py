@@ -196,30 +196,34 @@ def _attend(
     *,
     scale: float,
 ) -> None:
-    """probs = softmax over the keys of q kᵀ · scale + additive, as (..., S, L), and
-    log_total (..., 1, L) its log-sum-exp per query; out = (probs · keep)ᵀ v."""
+    """out = (softmax over the keys of q kᵀ · scale + additive, times keep) v, and
+    log_total (..., 1, L) the log-sum-exp of each query's scores; ``probs`` (..., S, L)
+    is scratch space."""
     xp = get_array_module(q)
     _scores(q, k, additive, probs, scale)
     top = probs.max(axis=-2, keepdims=True)
     top[~xp.isfinite(top)] = 0  # queries with every key masked: their weights come out 0
     probs -= top
     xp.exp(probs, probs)
-    total = probs.sum(axis=-2, keepdims=True)
+    # NOTE: sums over an axis of a few dozen run several times faster as products with
+    # ones (BLAS) than as NumPy reductions.
+    total = xp.ones((1, probs.shape[-2]), dtype=probs.dtype) @ probs
     total[total == 0] = 1
-    probs /= total
     xp.log(total, log_total)
     log_total += top
     if keep is not None:
         probs *= keep
+    # NOTE: the output (E values per query) is normalized instead of the weights (S each).
     xp.matmul(xp.swapaxes(probs, -1, -2), v, out=out)
+    out /= xp.swapaxes(total, -1, -2)
 
 
 def _scores(q: Array, k: Array, additive: Array | None, scores: Array, scale: float) -> None:
-    """scores = (q kᵀ)ᵀ · scale + additive = k qᵀ · scale + additive, (..., S, L)."""
+    """scores = (q kᵀ)ᵀ · scale + additive = k (qᵀ · scale) + additive, (..., S, L)."""
     xp = get_array_module(q)
-    # NOTE: a contiguous qᵀ makes NumPy's stacked product about twice as fast.
-    xp.matmul(k, xp.ascontiguousarray(xp.swapaxes(q, -1, -2)), out=scores)
-    scores *= scale
+    # NOTE: a contiguous qᵀ makes NumPy's stacked product about twice as fast; the copy
+    # scales it on the way (q has E numbers per query, the scores S).
+    xp.matmul(k, _scaled_transpose(q, scale), out=scores)
     if additive is not None:
         scores += additive
 
@@ -248,18 +252,30 @@ def _attend_backward(
     xp.exp(probs, probs)  # the probabilities again, (..., S, L)
     weights = probs if keep is None else probs * keep
     xp.matmul(weights, grad, out=grad_v)
-    grad_s = v @ xp.ascontiguousarray(xp.swapaxes(grad, -1, -2))  # dP', transposed
+    # NOTE: dQ and dK take dS · scale, got from g · scale (E numbers per query, not S);
+    # a float mask's gradient is dS itself.
+    factor = scale if grad_scores is None else 1.0
+    grad_s = v @ _scaled_transpose(grad, factor)  # dP' · factor, transposed
     if keep is not None:
         grad_s *= keep
-    # NOTE: Σ_j dP_ij P_ij = g_i · out_i, a sum over the (shorter) value width.
-    grad_s -= (grad * out).sum(axis=-1)[..., None, :]
+    # NOTE: Σ_j dP_ij P_ij = g_i · out_i, a sum over the (shorter) value width, taken as
+    # a product with ones like the sums in ``_attend``.
+    row_dots = (grad * out) @ xp.ones(out.shape[-1], dtype=out.dtype)
+    row_dots *= factor
+    grad_s -= row_dots[..., None, :]
     grad_s *= probs
     if grad_scores is not None:
         grad_scores[...] = xp.swapaxes(grad_s, -1, -2)
+        grad_s *= scale
     xp.matmul(xp.swapaxes(grad_s, -1, -2), k, out=grad_q)
-    grad_q *= scale
     xp.matmul(grad_s, q, out=grad_k)
-    grad_k *= scale
+
+
+def _scaled_transpose(x: Array, scale: float) -> Array:
+    """A contiguous copy of ``x`` with its last two axes swapped, times ``scale``."""
+    xp = get_array_module(x)
+    out = xp.empty((*x.shape[:-2], x.shape[-1], x.shape[-2]), dtype=x.dtype)
+    return xp.multiply(xp.swapaxes(x, -1, -2), scale, out=out)
 
 
 def _repeat_heads(t: Tensor, repeats: int) -> Tensor:

@@ -102,7 +102,7 @@ class LayerNorm(Op):
     NOTE: a primitive for speed: the backward is one closed formula, not a graph of ~10
     ops. Samples are the rows of a 2-D view; the means over a row and the sums over all
     rows are products with a constant vector, which BLAS runs faster than NumPy's
-    reductions, and the passes over the data reuse two buffers.
+    reductions.
     """
 
     def forward(
@@ -113,8 +113,8 @@ class LayerNorm(Op):
         rows = x.reshape(-1, features)
         self.averager = xp.full(features, 1 / features, dtype=x.dtype)
         x_hat = rows - (rows @ self.averager)[:, None]
-        squares = xp.square(x_hat)
-        self.rstd = (squares @ self.averager + eps) ** -0.5
+        # NOTE: einsum sums the squares of each row without writing them out.
+        self.rstd = (xp.einsum("ij,ij->i", x_hat, x_hat) / features + eps) ** -0.5
         x_hat *= self.rstd[:, None]
         self.x_hat = x_hat
         params = tuple(p.reshape(features) for p in params)
@@ -122,7 +122,7 @@ class LayerNorm(Op):
         if self.weight is None:
             out = x_hat.copy() if has_bias else x_hat
         else:
-            out = xp.multiply(x_hat, self.weight, squares)
+            out = x_hat * self.weight
         if has_bias:
             out += params[-1]
         return out.reshape(x.shape)
@@ -137,13 +137,14 @@ class LayerNorm(Op):
         product = rows * x_hat  # g x̂
         if weight is not None:
             grads.append(ones @ product if needs_params[0] else None)
-            product *= weight  # ĝ x̂
         if self.kwargs["has_bias"]:
             grads.append(ones @ rows if needs_params[-1] else None)
         if needs_x:
+            # NOTE: the means of ĝ = g w and ĝ x̂ as products of g and g x̂ with w / features
+            averager = self.averager if weight is None else weight * self.averager
+            mean_g = rows @ averager
+            mean_gx = product @ averager
             g_hat = rows * weight if weight is not None else rows.copy()
-            mean_g = g_hat @ self.averager
-            mean_gx = product @ self.averager
             g_hat -= mean_g[:, None]
             xp.multiply(x_hat, mean_gx[:, None], product)
             g_hat -= product
