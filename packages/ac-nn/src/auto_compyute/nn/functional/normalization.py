@@ -119,10 +119,12 @@ class LayerNorm(Op):
         self.x_hat = x_hat
         params = tuple(p.reshape(features) for p in params)
         self.weight = params[0] if has_weight else None
-        if self.weight is None:
-            out = x_hat.copy() if has_bias else x_hat
-        else:
+        if self.weight is not None:
             out = x_hat * self.weight
+        elif has_bias:
+            out = x_hat.copy()  # x_hat is kept for backward
+        else:
+            out = x_hat
         if has_bias:
             out += params[-1]
         return out.reshape(x.shape)
