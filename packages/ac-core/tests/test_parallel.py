@@ -14,6 +14,7 @@ from auto_compyute._core import parallel
 def _kernel(x: np.ndarray, out: np.ndarray) -> None:
     np.exp(x, out)
     out *= x
+    time.sleep(0.002)  # each thread takes the next piece when free: give the workers time
     _kernel.threads.add(threading.get_ident())  # type: ignore[attr-defined]
     _kernel.calls += 1  # type: ignore[attr-defined]
 
@@ -56,6 +57,24 @@ def test_calls_run_in_worker_threads(threads) -> None:
     results: list[int] = []
     parallel.run_calls([lambda i=i: results.append(i) for i in range(5)])
     assert sorted(results) == list(range(5))
+
+
+def test_a_failing_call_returns_only_after_the_other_threads_stopped(threads) -> None:
+    ac.set_num_threads(2)
+    caller, worker_busy = threading.get_ident(), threading.Event()
+    finished: list[int] = []
+
+    def call(i: int) -> None:
+        if threading.get_ident() == caller:  # fails once a worker is inside a call
+            worker_busy.wait(5)
+            raise ValueError("boom")
+        worker_busy.set()
+        time.sleep(0.02)
+        finished.append(i)
+
+    with pytest.raises(ValueError, match="boom"):
+        parallel.run_calls([lambda i=i: call(i) for i in range(3)])
+    assert worker_busy.is_set() and len(finished) == 2  # the worker finished what it took
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True])

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from functools import partial
 from typing import Any
 
@@ -92,7 +92,10 @@ def run_calls(calls: Sequence[Callable[[], None]]) -> None:
         _pool = ThreadPoolExecutor(get_num_threads() - 1, thread_name_prefix="auto_compyute")
     queue = iter(calls)  # NOTE: shared by the threads; next() on it is atomic under the GIL
     futures = [_pool.submit(_run_all, queue) for _ in range(threads - 1)]
-    _run_all(queue)
+    try:
+        _run_all(queue)
+    finally:  # no worker may still write into the arrays once this returns or raises
+        wait(futures)
     for future in futures:
         future.result()
 
