@@ -59,6 +59,11 @@ def _max_argmax(
     count = kernel[0] * kernel[1]
     x = pad2d(x, padding, _lowest(x.dtype))
     view = windows(x, kernel, stride, dilation, out_size)  # NOTE: indexed, never reshaped (a copy)
+    if _disjoint(kernel, stride, dilation):
+        # NOTE: one copy gathers each kernel offset's elements into a contiguous slab (all
+        # of them no larger than x): NumPy runs the comparisons below on strided slices of
+        # x row by row, 25-30% slower in all for 2x2 windows of a small CNN.
+        view = view.copy()
     out = view[0, 0].copy()
     index = xp.zeros(out.shape, dtype=np.int8 if count < 128 else np.int32)
     for k in range(1, count):
