@@ -223,14 +223,22 @@ class Sigmoid(Op):
 
 
 class ReLU(Op):
-    """max(x, 0); d/dx = 1 where x > 0, else 0."""
+    """max(x, 0); d/dx = 1 where x > 0, else 0.
+
+    NOTE: keeps where x > 0 as bits (1/32 of a float32 result), not the result, which is
+    then freed during forward when the next op keeps none of it (max pooling does not).
+    """
 
     def forward(self, x: Array) -> Array:
-        self.out = get_array_module(x).maximum(x, 0)
-        return self.out
+        xp = get_array_module(x)
+        # NOTE: packed as uint8, as an empty bool array would be returned unpacked (CuPy)
+        self.positive = xp.packbits((x > 0).view(xp.uint8))
+        return xp.maximum(x, 0)
 
     def backward(self, grad: Array) -> Array:
-        return grad * (self.out > 0)
+        xp = get_array_module(grad)
+        positive = xp.unpackbits(self.positive)[: grad.size].view(bool).reshape(grad.shape)
+        return grad * positive
 
 
 class Clamp(Op):
