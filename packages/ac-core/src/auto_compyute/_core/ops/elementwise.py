@@ -226,7 +226,8 @@ class ReLU(Op):
     """max(x, 0); d/dx = 1 where x > 0, else 0.
 
     NOTE: keeps where x > 0 as bits (1/32 of a float32 result), not the result, which is
-    then freed during forward when the next op keeps none of it (max pooling does not).
+    then freed during forward when the next op keeps none of it (max pooling keeps only
+    its argmax).
     """
 
     def forward(self, x: Array) -> Array:
