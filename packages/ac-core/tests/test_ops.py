@@ -1,5 +1,7 @@
 """Every op: forward against NumPy, gradients against finite differences (float64)."""
 
+import weakref
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -154,3 +156,26 @@ def test_split_and_chunk_shapes() -> None:
 def test_einsum_trace_like_repeats_are_refused() -> None:
     with pytest.raises(ValueError, match="repeated index"):
         ac.einsum("ii->i", ac.ones(3, 3))
+
+
+@pytest.mark.parametrize("shape", [(), (0, 3), (7,), (8,), (9,), (3, 5, 2)])
+def test_relu_gradient_is_one_where_the_input_is_positive(shape) -> None:
+    x_np = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    x_np.reshape(-1)[::3] = 0.0  # some exact zeros
+    x = ac.tensor(x_np, req_grad=True)
+    y = x.relu()
+    y.backward(ac.ones(*shape))
+    np.testing.assert_array_equal(y.numpy(), np.maximum(x_np, 0))
+    # zero is not positive: no gradient there, as in PyTorch
+    np.testing.assert_array_equal(x.grad, (x_np > 0).astype(np.float32))
+
+
+def test_relu_does_not_keep_its_result_alive() -> None:
+    x = ac.randn(4, 5, req_grad=True)
+    y = x.relu()
+    loss = y.sum()  # Sum keeps only a shape
+    result = weakref.ref(y.data)
+    del y
+    assert result() is None
+    loss.backward()
+    np.testing.assert_array_equal(x.grad, (x.numpy() > 0).astype(np.float32))
