@@ -1,7 +1,9 @@
 """Convolutions: gradients against finite differences, shapes, errors and the layers."""
 
+import importlib
 import itertools
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -10,6 +12,9 @@ import auto_compyute as ac
 import auto_compyute.nn.functional as F
 from auto_compyute import nn
 from auto_compyute.autograd import gradcheck
+from auto_compyute.nn.functional import _windows
+
+conv_module = importlib.import_module("auto_compyute.nn.functional.conv")
 
 
 @pytest.fixture(autouse=True)
@@ -367,11 +372,82 @@ def test_conv_layer_bad_arguments():
         nn.Conv2d(3, 4, 3, dtype=ac.int32)
 
 
+# ------------------------------------------------------------------- columns in pieces
+def _count_unfolds(monkeypatch):
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return _windows.im2col(*args, **kwargs)
+
+    monkeypatch.setattr(conv_module, "im2col", counting)
+    return calls
+
+
+@pytest.mark.parametrize("size", [(6, 7), (6, 19), (26, 24)])  # the three column layouts
+@pytest.mark.parametrize(
+    ("stride", "padding", "dilation", "groups"), [(1, 0, 1, 1), (2, (1, 2), (2, 1), 2)]
+)
+def test_columns_in_pieces_give_the_same_results(
+    rng, monkeypatch, size, stride, padding, dilation, groups
+):
+    x, w, b = _tensors(rng, (3, 4, *size), (6, 4 // groups, 3, 2), (6,))
+
+    def forward_backward():
+        for t in (x, w, b):
+            t.grad = None
+        out = F.conv2d(x, w, b, stride, padding, dilation, groups)
+        (out * out).sum().backward()
+        return [out.numpy(), x.grad, w.grad, b.grad]
+
+    whole = forward_backward()
+    unfolds = _count_unfolds(monkeypatch)
+    monkeypatch.setattr(_windows, "COLUMNS_PIECE_BYTES", 256)
+    pieces = forward_backward()
+    assert len(unfolds) >= 4  # at least two pieces in forward and in backward
+    for expected, actual in zip(whole, pieces, strict=True):
+        np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("size", [(4, 5), (4, 17), (23, 23)])  # the three column layouts
+def test_columns_in_pieces_gradcheck(rng, monkeypatch, size):
+    monkeypatch.setattr(_windows, "COLUMNS_PIECE_BYTES", 256)
+    x, w, b = _tensors(rng, (3, 2, *size), (2, 1, 2, 2), (2,))
+    assert gradcheck(lambda *t: F.conv2d(*t, padding=1, groups=2), [x, w, b])
+
+
+# the three column layouts, with 2.3 to 5.3 MiB of columns if unfolded at once
+@pytest.mark.parametrize(("batch", "size"), [(64, 10), (32, 18), (16, 26)])
+def test_columns_take_bounded_memory(monkeypatch, batch, size):
+    budget = 1 << 20
+    monkeypatch.setattr(_windows, "COLUMNS_PIECE_BYTES", budget)
+    x = ac.randn(batch, 16, size, size, req_grad=True)
+    w = ac.randn(16, 16, 3, 3, req_grad=True)
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        out = F.conv2d(x, w)
+        forward_peak = tracemalloc.get_traced_memory()[1] - start
+        tracemalloc.reset_peak()
+        start = tracemalloc.get_traced_memory()[0]
+        out.backward(ac.ones_like(out))
+        backward_peak = tracemalloc.get_traced_memory()[1] - start
+    finally:
+        tracemalloc.stop()
+    # besides a piece of columns: the output, in column order and as an image, and the
+    # input as the columns are read from it (padded, or transposed), kept for backward
+    assert forward_peak <= 2 * out.data.nbytes + x.data.nbytes + budget
+    # the output's gradient and its copy in column order; the input's gradient, in column
+    # order and as an image
+    assert backward_peak <= 2 * out.data.nbytes + 2 * x.data.nbytes + budget
+
+
 @pytest.mark.parametrize("size", [(5, 7), (5, 20), (30, 30)])
 def test_empty_batch(size):
     x, w = ac.randn(0, 3, *size, req_grad=True), ac.randn(4, 3, 3, 3, req_grad=True)
-    out = F.conv2d(x, w, ac.randn(4))
+    b = ac.randn(4, req_grad=True)
+    out = F.conv2d(x, w, b)
     assert out.shape == (0, 4, size[0] - 2, size[1] - 2)
     out.sum().backward()
-    assert x.grad.shape == x.shape and np.all(w.grad == 0)
+    assert x.grad.shape == x.shape and np.all(w.grad == 0) and np.all(b.grad == 0)
     assert F.conv_transpose2d(x, ac.randn(3, 2, 3, 3)).shape == (0, 2, size[0] + 2, size[1] + 2)

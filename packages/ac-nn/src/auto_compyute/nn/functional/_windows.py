@@ -7,6 +7,7 @@ over the KH*KW kernel offsets at most, each touching one strided slice of every 
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Sequence
 from typing import Any
@@ -26,6 +27,13 @@ BATCH_LAST_BELOW_WIDTH = 16
 # fast as one for the whole batch and writes NCHW directly, sparing two transposes.
 PER_SAMPLE_FROM_PIXELS = 512
 BATCH_FIRST, BATCH_LAST, PER_SAMPLE = "batch_first", "batch_last", "per_sample"
+# NOTE: a convolution unfolds its columns (KH*KW times its input at stride 1) at most this
+# many bytes at a time, so that its working memory stays bounded, as PyTorch's does, and
+# a step's peak stays near that of its activations. Smaller pieces make smaller matrix
+# products, which BLAS runs less efficiently: 4 MiB cost about 2% of the benchmark CNN's
+# step (its second convolution in two pieces), 2 MiB about 5%.
+COLUMNS_PIECE_BYTES = 4 << 20
+_ALL = slice(None)
 
 
 def as_strided(x: Array, shape: tuple[int, ...], strides: tuple[int, ...]) -> Array:
@@ -96,108 +104,193 @@ def choose_layout(out_size: Pair) -> str:
     return BATCH_FIRST
 
 
+def column_pieces(layout: str, n: int, out_size: Pair, rows: int, itemsize: int) -> list[slice]:
+    """Even ranges of the columns' leading axis, each with at most ``COLUMNS_PIECE_BYTES``
+    of columns (or a single index, if one alone takes more).
+
+    The leading axis is the output rows for ``BATCH_LAST`` and the batch otherwise (see
+    ``im2col``); ``rows`` is the number of column rows, C*KH*KW.
+    """
+    lead = out_size[0] if layout == BATCH_LAST else n
+    if lead == 0:
+        return [slice(0, 0)]
+    per_index = rows * n * out_size[0] * out_size[1] * itemsize // lead
+    count = -(-lead // max(1, COLUMNS_PIECE_BYTES // max(per_index, 1)))
+    step = -(-lead // count)
+    return [slice(i, i + step) for i in range(0, lead, step)]
+
+
+def unfold_input(x: Array, padding: Padding2d, layout: str) -> Array:
+    """``x`` (N, C, H, W) zero-padded as ``im2col`` reads it: (C, H, W, N) for ``BATCH_LAST``."""
+    return pad2d(x, padding, 0, layout == BATCH_LAST)
+
+
+def zero_image(
+    xp: Any, shape: tuple[int, ...], padding: Padding2d, layout: str, dtype: Any
+) -> Array:
+    """Zeros laid out like ``unfold_input`` of an (N, C, H, W) array of ``shape``, for
+    ``col2im`` to add into."""
+    n, c, h, w = shape
+    (top, bottom), (left, right) = padding
+    h, w = h + top + bottom, w + left + right
+    return xp.zeros((c, h, w, n) if layout == BATCH_LAST else (n, c, h, w), dtype=dtype)
+
+
+def fold_input(image: Array, padding: Padding2d, layout: str) -> Array:
+    """Undo ``unfold_input``: the (N, C, H, W) image without its padding."""
+    if layout != BATCH_LAST:
+        return crop2d(image, padding)
+    (top, bottom), (left, right) = padding
+    cropped = image[:, top : image.shape[1] - bottom, left : image.shape[2] - right]
+    return get_array_module(image).ascontiguousarray(cropped.transpose(3, 0, 1, 2))
+
+
 def im2col(
     x: Array,
     kernel: Pair,
     stride: Pair,
-    padding: Padding2d,
     dilation: Pair,
     out_size: Pair,
     groups: int,
     layout: str,
+    piece: slice = _ALL,
 ) -> Array:
-    """Unfold ``x`` (N, C, H, W) into columns ``(groups, C/groups*KH*KW, L)`` with one copy.
+    """Unfold ``x`` (from ``unfold_input``) into columns ``(groups, C/groups*KH*KW, L)``.
 
     Rows run over (channel, kernel row, kernel column), matching a weight reshaped to
-    ``(O, C*KH*KW)``; the L = N*OH*OW columns run over (n, oh, ow), or over (oh, ow, n)
-    for ``BATCH_LAST``.
+    ``(O, C*KH*KW)``; the L columns run over (n, oh, ow), or over (oh, ow, n) for
+    ``BATCH_LAST``, for the ``piece`` of the leading axis (n, or oh) only. One copy.
     """
-    batch_last = layout == BATCH_LAST
-    x = pad2d(x, padding, 0, batch_last)
-    n, c = (x.shape[3], x.shape[0]) if batch_last else x.shape[:2]
-    view = windows(x, kernel, stride, dilation, out_size, (1, 2) if batch_last else (2, 3))
-    view = view.transpose(2, 0, 1, 3, 4, 5) if batch_last else view.transpose(3, 0, 1, 2, 4, 5)
-    rows = c // groups * kernel[0] * kernel[1]
-    return view.reshape(groups, rows, n * out_size[0] * out_size[1])
+    view = _piece_of_windows(x, kernel, stride, dilation, out_size, layout, piece)
+    if layout == BATCH_LAST:
+        view = view.transpose(2, 0, 1, 3, 4, 5)  # (C, KH, KW, oh, OW, N)
+    else:
+        view = view.transpose(3, 0, 1, 2, 4, 5)  # (C, KH, KW, n, OH, OW)
+    rows = view.shape[0] // groups * kernel[0] * kernel[1]
+    return view.reshape(groups, rows, math.prod(view.shape[3:]))
 
 
 def col2im(
     cols: Array,
-    shape: tuple[int, ...],
+    image: Array,
     kernel: Pair,
     stride: Pair,
-    padding: Padding2d,
     dilation: Pair,
     out_size: Pair,
     layout: str,
-) -> Array:
-    """Fold columns as ``input_columns`` makes them into an image of ``shape`` (N, C, H, W).
+    piece: slice = _ALL,
+) -> None:
+    """Add the columns of ``piece``, as ``input_columns`` makes them, into ``image``.
 
-    Overlapping windows add up: the adjoint of ``im2col``. Loops over the KH*KW kernel
-    offsets, each adding one strided slab for every window at once.
+    The adjoint of ``im2col``: ``image`` is laid out and zero-padded like the result of
+    ``unfold_input``, and overlapping windows add up. Loops over the KH*KW kernel offsets,
+    each adding one strided slab for every window of the piece at once.
     """
-    xp = get_array_module(cols)
-    n, c, h, w = shape
-    (top, bottom), (left, right) = padding
-    hp, wp = h + top + bottom, w + left + right
-    batch_last = layout == BATCH_LAST
-    out = xp.zeros((c, hp, wp, n) if batch_last else (n, c, hp, wp), dtype=cols.dtype)
-    view = windows(out, kernel, stride, dilation, out_size, (1, 2) if batch_last else (2, 3))
-    if layout == PER_SAMPLE:
-        cols = cols.reshape(n, c, *kernel, *out_size).transpose(2, 3, 0, 1, 4, 5)
-    elif batch_last:
-        cols = cols.reshape(c, *kernel, *out_size, n).transpose(1, 2, 0, 3, 4, 5)
-    else:
-        cols = cols.reshape(c, *kernel, n, *out_size).transpose(1, 2, 3, 0, 4, 5)
+    view = _piece_of_windows(image, kernel, stride, dilation, out_size, layout, piece)
+    if layout == BATCH_LAST:  # view (KH, KW, C, oh, OW, N)
+        c, *lead = view.shape[2:]
+        cols = cols.reshape(c, *kernel, *lead).transpose(1, 2, 0, 3, 4, 5)
+    else:  # view (KH, KW, n, C, OH, OW)
+        n, c, *size = view.shape[2:]
+        if layout == PER_SAMPLE:
+            cols = cols.reshape(n, c, *kernel, *size).transpose(2, 3, 0, 1, 4, 5)
+        else:
+            cols = cols.reshape(c, *kernel, n, *size).transpose(1, 2, 3, 0, 4, 5)
     for i in range(kernel[0]):
         for j in range(kernel[1]):
             view[i, j] += cols[i, j]
-    if batch_last:
-        return xp.ascontiguousarray(out[:, top : top + h, left : left + w].transpose(3, 0, 1, 2))
-    return crop2d(out, padding)
+
+
+def _piece_of_windows(
+    x: Array, kernel: Pair, stride: Pair, dilation: Pair, out_size: Pair, layout: str, piece: slice
+) -> Array:
+    """The windows of ``piece`` of an ``unfold_input`` layout: (KH, KW, C, oh, OW, N) for
+    ``BATCH_LAST``, else (KH, KW, n, C, OH, OW)."""
+    if layout == BATCH_LAST:
+        return windows(x, kernel, stride, dilation, out_size, (1, 2))[:, :, :, piece]
+    return windows(x, kernel, stride, dilation, out_size)[:, :, piece]
 
 
 def output_matrix(x: Array, groups: int, layout: str) -> Array:
-    """An output (or its gradient) (N, O, OH, OW) in the form that pairs with im2col columns.
+    """An output (or its gradient) (N, O, OH, OW) in the form that pairs with the columns.
 
-    ``(N, groups, O/groups, OH*OW)`` (a view) for ``PER_SAMPLE``, else ``(groups, O/groups, L)``
-    with L ordered like the columns (one copy).
+    ``(N, groups, O/groups, OH*OW)`` (a view) for ``PER_SAMPLE``; else ``(groups,
+    O/groups, lead, rest)`` with the columns' leading axis (n or oh) third (one copy).
+    ``output_piece`` cuts a piece of it, ``output_image`` turns it back.
     """
-    n, o, h, w = x.shape
-    if layout == PER_SAMPLE:
-        return x.reshape(n, groups, o // groups, h * w)
-    x = x.transpose(1, 2, 3, 0) if layout == BATCH_LAST else x.transpose(1, 0, 2, 3)
-    return x.reshape(groups, o // groups, n * h * w)
+    shape = _matrix_shape(x.shape, groups, layout)
+    if layout != PER_SAMPLE:
+        x = x.transpose(1, 2, 3, 0) if layout == BATCH_LAST else x.transpose(1, 0, 2, 3)
+        x = get_array_module(x).ascontiguousarray(x)
+    return x.reshape(shape)
 
 
-def weight_times_columns(
-    w: Array, cols: Array, n: int, size: Pair, bias: Array | None, layout: str
+def empty_output_matrix(
+    xp: Any, shape: tuple[int, ...], groups: int, layout: str, dtype: Any
 ) -> Array:
-    """``w @ cols`` per group, plus bias, as a contiguous (N, O, OH, OW) image.
+    """An uninitialized ``output_matrix`` for an output of ``shape`` (N, O, OH, OW)."""
+    return xp.empty(_matrix_shape(shape, groups, layout), dtype=dtype)
+
+
+def _matrix_shape(shape: tuple[int, ...], groups: int, layout: str) -> tuple[int, ...]:
+    n, o, h, w = shape
+    if layout == PER_SAMPLE:
+        return (n, groups, o // groups, h * w)
+    if layout == BATCH_LAST:
+        return (groups, o // groups, h, w * n)
+    return (groups, o // groups, n, h * w)
+
+
+def output_piece(matrix: Array, layout: str, piece: slice = _ALL) -> Array:
+    """The part of an ``output_matrix`` that pairs with the columns of ``piece`` (a view)."""
+    if layout == PER_SAMPLE:
+        return matrix[piece]
+    part = matrix[:, :, piece]
+    return part.reshape(*part.shape[:2], math.prod(part.shape[2:]))
+
+
+def output_image(matrix: Array, shape: tuple[int, ...], layout: str) -> Array:
+    """Undo ``output_matrix``: the contiguous (N, O, OH, OW) image of ``shape``."""
+    n, o, h, w = shape
+    if layout == PER_SAMPLE:
+        return matrix.reshape(shape)
+    xp = get_array_module(matrix)
+    if layout == BATCH_LAST:
+        return xp.ascontiguousarray(matrix.reshape(o, h, w, n).transpose(3, 0, 1, 2))
+    return xp.ascontiguousarray(matrix.reshape(o, n, h, w).transpose(1, 0, 2, 3))
+
+
+def output_sum(matrix: Array, layout: str) -> Array:
+    """An ``output_matrix`` summed over all but its channels (O,): the bias gradient.
+
+    NOTE: as products with vectors of ones, which BLAS runs several times faster than
+    NumPy's reductions over these axes.
+    """
+    xp = get_array_module(matrix)
+    if layout == PER_SAMPLE:
+        n, groups, channels, pixels = matrix.shape
+        per_sample = matrix.reshape(-1, pixels) @ xp.ones(pixels, dtype=matrix.dtype)
+        return xp.ones(n, dtype=matrix.dtype) @ per_sample.reshape(n, groups * channels)
+    length = math.prod(matrix.shape[2:])
+    rows = matrix.reshape(matrix.shape[0] * matrix.shape[1], length)
+    return rows @ xp.ones(length, dtype=matrix.dtype)
+
+
+def weight_times_columns(w: Array, cols: Array, layout: str, out: Array) -> None:
+    """``w @ cols`` per group into ``out``, an ``output_piece`` of matching size.
 
     ``w`` is ``(groups, O/groups, C/groups*KH*KW)`` and ``cols`` comes from ``im2col``.
     """
-    xp = get_array_module(cols)
-    groups, rows = cols.shape[:2]
-    channels = groups * w.shape[1]
-    if layout == PER_SAMPLE:
-        per_sample = cols.reshape(groups, rows, n, size[0] * size[1]).transpose(2, 0, 1, 3)
-        out = _matmul(w, per_sample).reshape(n, channels, *size)
-        if bias is not None:
-            out += bias.reshape(channels, 1, 1)
-        return out
-    out = _matmul(w, cols).reshape(channels, cols.shape[-1])
-    if bias is not None:
-        out += bias.reshape(channels, 1)
-    if layout == BATCH_LAST:
-        return xp.ascontiguousarray(out.reshape(channels, *size, n).transpose(3, 0, 1, 2))
-    return xp.ascontiguousarray(out.reshape(channels, n, *size).transpose(1, 0, 2, 3))
+    if layout == PER_SAMPLE:  # one product per sample, into out (n, groups, O/groups, OH*OW)
+        groups, rows = cols.shape[:2]
+        cols = cols.reshape(groups, rows, out.shape[0], out.shape[-1]).transpose(2, 0, 1, 3)
+    _matmul(w, cols, out)
 
 
 def input_columns(w: Array, g: Array, out: Array | None = None) -> Array:
     """``w^T @ g`` per group: the columns whose ``col2im`` is the gradient of the input.
 
-    ``g`` comes from ``output_matrix``; ``w`` is ``(groups, O/groups, C/groups*KH*KW)``.
+    ``g`` is an ``output_piece``; ``w`` is ``(groups, O/groups, C/groups*KH*KW)``.
     ``out``, a contiguous array of the result's size and dtype, receives the result.
     """
     w_t = w.transpose(0, 2, 1)
@@ -209,7 +302,8 @@ def input_columns(w: Array, g: Array, out: Array | None = None) -> Array:
 def weight_product(g: Array, cols: Array, layout: str) -> Array:
     """``g @ cols^T`` per group, summed over all pixels: the weight gradient.
 
-    Returns ``(groups, O/groups, C/groups*KH*KW)``.
+    ``g`` is an ``output_piece`` and ``cols`` the columns of the same piece. Returns
+    ``(groups, O/groups, C/groups*KH*KW)``.
     """
     if layout == PER_SAMPLE:
         n, groups, rows = g.shape[0], cols.shape[0], cols.shape[1]

@@ -5,8 +5,10 @@ strided view into a ``(C*KH*KW, N*OH*OW)`` column matrix with one copy, so the f
 pass and both gradients are BLAS matrix products (batched over groups, and over samples
 for large images; see ``_windows.choose_layout``). The input gradient folds columns back
 (col2im) with a loop over the KH*KW kernel offsets, each adding one strided slab; no loop
-runs over pixels or samples. A transposed convolution is the input gradient of a
-convolution and reuses the same kernels.
+runs over pixels or samples. Columns are unfolded a few pieces of the batch (or of the
+output rows) at a time (see ``_windows.column_pieces``), which bounds the memory they
+take. A transposed convolution is the input gradient of a convolution and reuses the
+same kernels.
 
 1-D ops run the 2-D kernels on a unit height. Arrays are NCHW; weights are
 ``(out, in/groups, KH, KW)`` for a convolution and ``(in, out/groups, KH, KW)`` for a
@@ -27,12 +29,20 @@ from auto_compyute.nn.functional._windows import (
     Pair,
     choose_layout,
     col2im,
+    column_pieces,
+    empty_output_matrix,
+    fold_input,
     im2col,
     input_columns,
+    output_image,
     output_matrix,
+    output_piece,
+    output_sum,
     tuple_arg,
+    unfold_input,
     weight_product,
     weight_times_columns,
+    zero_image,
 )
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
@@ -43,7 +53,8 @@ class Convolution(Op):
     """Cross-correlation of x (N, C, [H,] W) with w (O, C/groups, [KH,] KW), plus bias b (O).
 
     With cols = im2col(x): out = w @ cols + b; d/dw = g @ cols^T; d/dx = col2im(w^T @ g);
-    d/db = g summed over batch and pixels.
+    d/db = g summed over batch and pixels. The columns are unfolded a piece at a time (see
+    ``column_pieces``), in forward and again in backward.
     """
 
     def forward(
@@ -57,6 +68,7 @@ class Convolution(Op):
         dilation: Pair,
         groups: int,
     ) -> Array:
+        xp = get_array_module(x)
         self.one_d = x.ndim == 3
         if self.one_d:
             x, w = x[:, :, None], w[:, :, None]
@@ -66,40 +78,62 @@ class Convolution(Op):
             (x.shape[2] + pt + pb - dilation[0] * (kernel[0] - 1) - 1) // stride[0] + 1,
             (x.shape[3] + pl + pr - dilation[1] * (kernel[1] - 1) - 1) // stride[1] + 1,
         )
-        self.layout = choose_layout(size)
-        # NOTE: the columns (KH*KW times the input's size at stride 1) are not kept for
-        # backward, which unfolds x again: the graph holds x anyway, and keeping them
-        # measured no faster while raising a small CNN's peak memory by two thirds.
-        cols = im2col(x, kernel, stride, padding, dilation, size, groups, self.layout)
-        self.x, self.w, self.size, self.has_bias = x, w, size, b is not None
+        layout = self.layout = choose_layout(size)
+        # NOTE: backward reads the input as unfolded here (padded; batch last for narrow
+        # outputs), kept instead of x: no second copy, and x can go once nothing holds it.
+        self.unfolded, self.x_shape = unfold_input(x, padding, layout), x.shape
+        self.w, self.size, self.has_bias = w, size, b is not None
         w_g = w.reshape(groups, w.shape[0] // groups, -1)
-        out = weight_times_columns(w_g, cols, x.shape[0], size, b, self.layout)
+        shape = (x.shape[0], w.shape[0], *size)
+        out = empty_output_matrix(xp, shape, groups, layout, x.dtype)
+        for piece in self._pieces():
+            cols = im2col(self.unfolded, kernel, stride, dilation, size, groups, layout, piece)
+            weight_times_columns(w_g, cols, layout, output_piece(out, layout, piece))
+            del cols  # NOTE: before the next piece's columns are made
+        if b is not None:
+            out += b.reshape(groups, -1, 1) if layout == PER_SAMPLE else b.reshape(groups, -1, 1, 1)
+        out = output_image(out, shape, layout)
         return out[:, :, 0] if self.one_d else out
 
+    def _pieces(self) -> list[slice]:
+        w = self.w
+        rows = w.shape[1] * w.shape[2] * w.shape[3] * self.kwargs["groups"]
+        return column_pieces(self.layout, self.x_shape[0], self.size, rows, w.itemsize)
+
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
-        kw, layout = self.kwargs, self.layout
+        xp = get_array_module(grad)
+        kw, layout, size, unfolded = self.kwargs, self.layout, self.size, self.unfolded
         w, groups = self.w, kw["groups"]
         kernel, stride, padding, dilation = w.shape[2:], kw["stride"], kw["padding"], kw["dilation"]
+        w_g = w.reshape(groups, w.shape[0] // groups, -1)
         g = output_matrix(grad[:, :, None] if self.one_d else grad, groups, layout)
-        grad_x = grad_w = grad_b = cols = None
-        if self.needs_grad[1]:
-            cols = im2col(self.x, kernel, stride, padding, dilation, self.size, groups, layout)
-            grad_w = weight_product(g, cols, layout).reshape(w.shape)
-            grad_w = grad_w[:, :, 0] if self.one_d else grad_w
-        if self.needs_grad[0]:
-            # NOTE: the columns' buffer, no longer needed, receives the input gradient's
-            # columns: that saves allocating another one of its size.
-            # NOTE: a 1x1 unfold of one channel can be a view of x, which must stay intact.
-            reuse = None
-            if cols is not None and cols.dtype == g.dtype:
-                reuse = None if get_array_module(cols).may_share_memory(cols, self.x) else cols
-            cols = input_columns(w.reshape(groups, w.shape[0] // groups, -1), g, reuse)
-            grad_x = col2im(
-                cols, self.x.shape, kernel, stride, padding, dilation, self.size, layout
-            )
-            grad_x = grad_x[:, :, 0] if self.one_d else grad_x
+        needs_x, needs_w = self.needs_grad[:2]
+        image = zero_image(xp, self.x_shape, padding, layout, grad.dtype) if needs_x else None
+        grad_w = grad_b = None
+        for piece in self._pieces():
+            g_piece, cols = output_piece(g, layout, piece), None
+            if needs_w:
+                cols = im2col(unfolded, kernel, stride, dilation, size, groups, layout, piece)
+                product = weight_product(g_piece, cols, layout)
+                grad_w = product if grad_w is None else grad_w + product
+            if image is not None:
+                # NOTE: the columns' buffer, no longer needed, receives the input gradient's
+                # columns; a 1x1 unfold of one channel can be a view of x, which must stay.
+                if cols is not None and (
+                    cols.dtype != g.dtype or xp.may_share_memory(cols, unfolded)
+                ):
+                    cols = None
+                cols = input_columns(w_g, g_piece, cols)
+                col2im(cols, image, kernel, stride, dilation, size, layout, piece)
+            del cols  # NOTE: before the next piece's columns are made
+        grad_x = None if image is None else fold_input(image, padding, layout)
+        if grad_w is not None:
+            grad_w = grad_w.reshape(w.shape)
+        if self.one_d:
+            grad_x = None if grad_x is None else grad_x[:, :, 0]
+            grad_w = None if grad_w is None else grad_w[:, :, 0]
         if self.has_bias and self.needs_grad[2]:
-            grad_b = g.sum(axis=(0, 3) if layout == PER_SAMPLE else 2).reshape(-1)
+            grad_b = output_sum(g, layout)
         return (grad_x, grad_w, grad_b) if self.has_bias else (grad_x, grad_w)
 
 
@@ -122,38 +156,37 @@ class ConvolutionTranspose(Op):
         groups: int,
         out_size: Pair,
     ) -> Array:
+        xp = get_array_module(x)
         self.one_d = x.ndim == 3
         if self.one_d:
             x, w = x[:, :, None], w[:, :, None]
         n, _, h, wd = x.shape
-        self.layout = choose_layout((h, wd))
-        self.x = output_matrix(x, groups, self.layout)
+        layout = self.layout = choose_layout((h, wd))
+        self.x = output_piece(output_matrix(x, groups, layout), layout)
         self.w, self.size, self.has_bias = w, (h, wd), b is not None
         cols = input_columns(w.reshape(groups, w.shape[0] // groups, -1), self.x)
         shape = (n, w.shape[1] * groups, *out_size)
-        out = col2im(cols, shape, w.shape[2:], stride, padding, dilation, (h, wd), self.layout)
+        image = zero_image(xp, shape, padding, layout, x.dtype)
+        col2im(cols, image, w.shape[2:], stride, dilation, (h, wd), layout)
+        out = fold_input(image, padding, layout)
         if b is not None:
             out += b.reshape(-1, 1, 1)
         return out[:, :, 0] if self.one_d else out
 
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
-        kw, layout = self.kwargs, self.layout
+        xp = get_array_module(grad)
+        kw, layout, size = self.kwargs, self.layout, self.size
         w, groups, n = self.w, kw["groups"], grad.shape[0]
         grad = grad[:, :, None] if self.one_d else grad
-        cols = im2col(
-            grad,
-            w.shape[2:],
-            kw["stride"],
-            kw["padding"],
-            kw["dilation"],
-            self.size,
-            groups,
-            layout,
-        )
+        unfolded = unfold_input(grad, kw["padding"], layout)
+        cols = im2col(unfolded, w.shape[2:], kw["stride"], kw["dilation"], size, groups, layout)
         grad_x = grad_w = grad_b = None
         if self.needs_grad[0]:
+            shape = (n, w.shape[0], *size)
+            grad_x = empty_output_matrix(xp, shape, groups, layout, grad.dtype)
             w_g = w.reshape(groups, w.shape[0] // groups, -1)
-            grad_x = weight_times_columns(w_g, cols, n, self.size, None, layout)
+            weight_times_columns(w_g, cols, layout, output_piece(grad_x, layout))
+            grad_x = output_image(grad_x, shape, layout)
             grad_x = grad_x[:, :, 0] if self.one_d else grad_x
         if self.needs_grad[1]:
             grad_w = weight_product(self.x, cols, layout).reshape(w.shape)
