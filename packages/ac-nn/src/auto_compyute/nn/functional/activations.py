@@ -128,12 +128,12 @@ def _normal_kernel(x: Array, cdf: Array, pdf: Array) -> None:
     temporary of a piece stays in cache where that of a whole activation would not.
     """
     xp = get_array_module(x)
-    t = xp.absolute(x)
-    xp.minimum(t, _NORMAL_CLAMP, out=t)
+    t = xp.clip(x, -_NORMAL_CLAMP, _NORMAL_CLAMP)  # NOTE: faster than a minimum of |x|
     xp.square(t, pdf)
     pdf *= -0.5
     pdf += _LOG_INV_SQRT_2PI
     xp.exp(pdf, pdf)
+    xp.absolute(t, t)
     t *= _AS_P_OVER_SQRT2
     t += 1.0
     xp.reciprocal(t, t)
@@ -143,19 +143,13 @@ def _normal_kernel(x: Array, cdf: Array, pdf: Array) -> None:
         cdf *= t
     cdf += _AS_PHI_A[0]
     cdf *= t
-    cdf *= pdf  # Φ(-|x|)
-    # NOTE: Φ(x) = H - s Φ(-|x|), with H = 1 where x >= 0 (else 0) and s = 2H - 1, keeps
-    # the small values of the left tail exact (1 - erf would round them to multiples of
-    # float32's epsilon); it avoids copysign and heaviside, which NumPy runs slowly. One
-    # buffer holds s, then H = (s + 1) / 2 (exact for s = ±1).
-    sign = t
-    xp.greater_equal(x, 0.0, sign, casting="unsafe")
-    sign *= 2.0
-    sign -= 1.0
-    cdf *= sign
-    sign += 1.0
-    sign *= 0.5
-    xp.subtract(sign, cdf, cdf)
+    cdf *= pdf  # Φ(-|x|), at most 1/2
+    # NOTE: Φ(x) = |Φ(-|x|) - H| with H = 1 where x >= 0, else 0: exact in the left tail,
+    # where 1 - erf would round small values to multiples of float32's epsilon, and three
+    # fast passes (NumPy runs copysign, heaviside and where= several times slower).
+    xp.greater_equal(x, 0.0, t, casting="unsafe")
+    cdf -= t
+    xp.absolute(cdf, cdf)
 
 
 class GELU(Op):
