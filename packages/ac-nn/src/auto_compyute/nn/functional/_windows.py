@@ -154,12 +154,14 @@ def im2col(
     groups: int,
     layout: str,
     piece: slice = _ALL,
+    ones: bool = False,
 ) -> Array:
     """Unfold ``x`` (from ``unfold_input``) into columns ``(groups, C/groups*KH*KW, L)``.
 
     Rows run over (channel, kernel row, kernel column), matching a weight reshaped to
     ``(O, C*KH*KW)``; the L columns run over (n, oh, ow), or over (oh, ow, n) for
     ``BATCH_LAST``, for the ``piece`` of the leading axis (n, or oh) only. One copy.
+    With ``ones``, each group gets a last row of ones (for a bias column in the weight).
     """
     view = _piece_of_windows(x, kernel, stride, dilation, out_size, layout, piece)
     if layout == BATCH_LAST:
@@ -167,7 +169,14 @@ def im2col(
     else:
         view = view.transpose(3, 0, 1, 2, 4, 5)  # (C, KH, KW, n, OH, OW)
     rows = view.shape[0] // groups * kernel[0] * kernel[1]
-    return view.reshape(groups, rows, math.prod(view.shape[3:]))
+    length = math.prod(view.shape[3:])
+    if not ones:
+        return view.reshape(groups, rows, length)
+    cols = get_array_module(x).empty((groups, rows + 1, length), dtype=x.dtype)
+    cols[:, -1] = 1
+    grouped = (groups, view.shape[0] // groups, *view.shape[1:])
+    cols[:, :-1].reshape(grouped)[...] = view.reshape(grouped)
+    return cols
 
 
 def col2im(

@@ -23,7 +23,6 @@ from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn.functional._windows import (
-    PER_SAMPLE,
     Ints,
     Padding2d,
     Pair,
@@ -84,14 +83,18 @@ class Convolution(Op):
         self.unfolded, self.x_shape = unfold_input(x, padding, layout), x.shape
         self.w, self.size, self.has_bias = w, size, b is not None
         w_g = w.reshape(groups, w.shape[0] // groups, -1)
+        if b is not None:
+            # NOTE: the bias as a last column of w, times a row of ones in the columns: the
+            # products write it, where adding it would take one more pass over the output
+            w_g = xp.concatenate((w_g, b.reshape(groups, -1, 1)), axis=2)
         shape = (x.shape[0], w.shape[0], *size)
         out = empty_output_matrix(xp, shape, groups, layout, x.dtype)
         for piece in self._pieces():
-            cols = im2col(self.unfolded, kernel, stride, dilation, size, groups, layout, piece)
+            cols = im2col(
+                self.unfolded, kernel, stride, dilation, size, groups, layout, piece, b is not None
+            )
             weight_times_columns(w_g, cols, layout, output_piece(out, layout, piece))
             del cols  # NOTE: before the next piece's columns are made
-        if b is not None:
-            out += b.reshape(groups, -1, 1) if layout == PER_SAMPLE else b.reshape(groups, -1, 1, 1)
         out = output_image(out, shape, layout)
         return out[:, :, 0] if self.one_d else out
 
