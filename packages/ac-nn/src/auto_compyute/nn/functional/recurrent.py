@@ -154,22 +154,22 @@ class LSTMLayer(_FusedLayer):
         gates, cells, tanh_cells = self.gates, self.cells, self.tanh_cells
         length, width, batch = gates.shape
         hidden = width // 4
-        # NOTE: each step's gradient da (4H, B) is copied into column block t of dgates,
-        # whose (4H, T * B) view the large products after the loop take as it is.
-        dgates = xp.empty((width, length, batch), dtype=grad.dtype)
-        da = xp.empty((width, batch), dtype=grad.dtype)
+        # NOTE: each step computes its gradient da (4H, B) in place in dgates[t]; one copy
+        # after the loop lays them out as the (4H, T * B) matrix the large products take,
+        # faster than a strided copy of da into that matrix at every step.
+        dgates = xp.empty((length, width, batch), dtype=grad.dtype)
         dh = xp.zeros((hidden, batch), dtype=grad.dtype)
         dc = xp.ascontiguousarray(grad[length].T)
         grad_states = xp.ascontiguousarray(grad[:length].transpose(0, 2, 1))
         c0 = xp.ascontiguousarray(self.c0.T)
-        local = xp.empty_like(da)
+        local = xp.empty((width, batch), dtype=grad.dtype)
         local_ifo, local_g = local[: 3 * hidden], local[3 * hidden :]
         scratch = xp.empty_like(dh)
         w_hh_t = xp.ascontiguousarray(self.w_hh.T)
         steps = _steps(length, reverse)
         for k in range(length - 1, -1, -1):
             t = steps[k]
-            a, tanh_c = gates[t], tanh_cells[t]
+            a, tanh_c, da = gates[t], tanh_cells[t], dgates[t]
             sigmoids, g = a[: 3 * hidden], a[3 * hidden :]
             i, f, o = a[:hidden], a[hidden : 2 * hidden], a[2 * hidden : 3 * hidden]
             c_prev = cells[steps[k - 1]] if k else c0
@@ -190,11 +190,10 @@ class LSTMLayer(_FusedLayer):
             xp.multiply(dc, i, out=da[3 * hidden :])
             da *= local
             dc *= f
-            dgates[:, t] = da
             if k or self.needs_grad[1]:
                 xp.matmul(w_hh_t, da, out=dh)
         needs = self.needs_grad
-        d2d = dgates.reshape(width, -1).T  # (T * B, 4H), time-major rows
+        d2d = xp.ascontiguousarray(dgates.transpose(1, 0, 2)).reshape(width, -1).T  # (T * B, 4H)
         dx, dw_ih = self._input_grads(d2d, (length, batch, self.w_ih.shape[1]))
         dw_hh = _previous_hidden_grad(d2d, self.out, self.h0, reverse) if needs[4] else None
         dbias = None
