@@ -79,6 +79,21 @@ def test_gelu_keeps_the_input_of_a_module_put_in_linear1s_place(rng):
     np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-6, atol=1e-6)
 
 
+def test_residual_sum_keeps_the_branch_of_a_module_put_in_linear2s_place(rng):
+    """The feed-forward sum is written over the branch only when linear2 is a Linear."""
+    layer = nn.TransformerEncoderLayer(
+        8, 2, 8, dropout=0.0, activation=lambda t: t.tanh(), batch_first=True
+    )
+    layer.linear2 = nn.Identity()  # the branch is tanh's result, which tanh keeps
+    x = ac.randn(2, 5, 8)
+    layer(x).sum().backward()
+    got = layer.linear1.weight.grad.copy()
+    layer.zero_grad()
+    h = layer.norm1(x + layer._sa_block(x, None, None, False))
+    layer.norm2(h + layer.linear1(h).tanh()).sum().backward()
+    np.testing.assert_allclose(got, layer.linear1.weight.grad, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_gradcheck(rng, norm_first):
     layer = nn.TransformerEncoderLayer(

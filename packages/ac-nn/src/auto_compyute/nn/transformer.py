@@ -16,6 +16,7 @@ import numpy as np
 
 from auto_compyute import Tensor
 from auto_compyute._core import dtypes
+from auto_compyute._core.autograd import Array, Op
 from auto_compyute.nn import functional as F
 from auto_compyute.nn.attention import MultiheadAttention
 from auto_compyute.nn.containers import ModuleList
@@ -139,10 +140,10 @@ class TransformerEncoderLayer(Module):
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            x = x + self._ff_block(self.norm2(x))
+            x = self._add_ff_block(x, self.norm2(x))
         else:
             x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-            x = self.norm2(x + self._ff_block(x))
+            x = self.norm2(self._add_ff_block(x, x))
         return x
 
     def _sa_block(
@@ -159,6 +160,17 @@ class TransformerEncoderLayer(Module):
         )
         return self.dropout1(out)
 
+    def _add_ff_block(self, residual: Tensor, x: Tensor) -> Tensor:
+        """``residual + FF(x)``."""
+        branch = self._ff_block(x)
+        # NOTE: as with GELU below, the array of a Linear's (or Dropout's) result is new and
+        # no op keeps it, so the sum may be written over it: one activation-sized array
+        # less at the end of forward, where a step's memory peaks.
+        new = type(self.linear2) is Linear and type(self.dropout2) is Dropout
+        if new and (branch.shape, branch.dtype) == (residual.shape, residual.dtype):
+            return _AddInto.apply(residual, branch)
+        return residual + branch
+
     def _ff_block(self, x: Tensor) -> Tensor:
         hidden = self.linear1(x)
         if self.activation is F.gelu and type(self.linear1) is Linear:
@@ -169,6 +181,17 @@ class TransformerEncoderLayer(Module):
         else:
             hidden = self.activation(hidden)
         return self.dropout2(self.linear2(self.dropout(hidden)))
+
+
+class _AddInto(Op):
+    """a + b, written over b's array (which must be one no op keeps); d/da = d/db = 1."""
+
+    def forward(self, a: Array, b: Array) -> Array:
+        b += a
+        return b
+
+    def backward(self, grad: Array) -> tuple[Array, Array]:
+        return grad, grad
 
 
 class TransformerEncoder(Module):
