@@ -409,11 +409,39 @@ def test_columns_in_pieces_give_the_same_results(
         np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("size", [(6, 7), (6, 19), (26, 24)])  # the three column layouts
+@pytest.mark.parametrize(("stride", "padding", "dilation", "groups"), [(1, 0, 1, 1), (2, 1, 2, 2)])
+def test_transposed_columns_in_pieces_give_the_same_results(
+    rng, monkeypatch, size, stride, padding, dilation, groups
+):
+    x, w, b = _tensors(rng, (3, 4, *size), (4, 6 // groups, 3, 2), (6,))
+
+    def forward_backward():
+        for t in (x, w, b):
+            t.grad = None
+        out = F.conv_transpose2d(x, w, b, stride, padding, 0, groups, dilation)
+        (out * out).sum().backward()
+        return [out.numpy(), x.grad, w.grad, b.grad]
+
+    whole = forward_backward()
+    folds, unfolds = [], _count_unfolds(monkeypatch)
+    input_columns = conv_module.input_columns
+    monkeypatch.setattr(
+        conv_module, "input_columns", lambda *a: folds.append(1) or input_columns(*a)
+    )
+    monkeypatch.setattr(_windows, "COLUMNS_PIECE_BYTES", 256)
+    pieces = forward_backward()
+    assert len(folds) >= 2 and len(unfolds) >= 2  # pieces in forward and in backward
+    for expected, actual in zip(whole, pieces, strict=True):
+        np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("size", [(4, 5), (4, 17), (23, 23)])  # the three column layouts
 def test_columns_in_pieces_gradcheck(rng, monkeypatch, size):
     monkeypatch.setattr(_windows, "COLUMNS_PIECE_BYTES", 256)
     x, w, b = _tensors(rng, (3, 2, *size), (2, 1, 2, 2), (2,))
     assert gradcheck(lambda *t: F.conv2d(*t, padding=1, groups=2), [x, w, b])
+    assert gradcheck(lambda *t: F.conv_transpose2d(*t, stride=2, padding=1, groups=2), [x, w, b])
 
 
 # the three column layouts, with 2.3 to 5.3 MiB of columns if unfolded at once

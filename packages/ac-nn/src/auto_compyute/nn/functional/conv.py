@@ -89,7 +89,9 @@ class Convolution(Op):
             w_g = xp.concatenate((w_g, b.reshape(groups, -1, 1)), axis=2)
         shape = (x.shape[0], w.shape[0], *size)
         out = empty_output_matrix(xp, shape, groups, layout, x.dtype)
-        for piece in self._pieces():
+        rows = w.shape[1] * kernel[0] * kernel[1] * groups
+        self.pieces = column_pieces(layout, x.shape[0], size, rows, x.itemsize)
+        for piece in self.pieces:
             cols = im2col(
                 self.unfolded, kernel, stride, dilation, size, groups, layout, piece, b is not None
             )
@@ -97,11 +99,6 @@ class Convolution(Op):
             del cols  # NOTE: before the next piece's columns are made
         out = output_image(out, shape, layout)
         return out[:, :, 0] if self.one_d else out
-
-    def _pieces(self) -> list[slice]:
-        w = self.w
-        rows = w.shape[1] * w.shape[2] * w.shape[3] * self.kwargs["groups"]
-        return column_pieces(self.layout, self.x_shape[0], self.size, rows, w.itemsize)
 
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
         xp = get_array_module(grad)
@@ -113,7 +110,7 @@ class Convolution(Op):
         needs_x, needs_w = self.needs_grad[:2]
         image = zero_image(xp, self.x_shape, padding, layout, grad.dtype) if needs_x else None
         grad_w = grad_b = None
-        for piece in self._pieces():
+        for piece in self.pieces:
             g_piece, cols = output_piece(g, layout, piece), None
             if needs_w:
                 cols = im2col(unfolded, kernel, stride, dilation, size, groups, layout, piece)
@@ -145,6 +142,7 @@ class ConvolutionTranspose(Op):
 
     The input gradient of a convolution with weight w: out = col2im(w^T @ x) + b;
     d/dx = w @ im2col(g) (a convolution of g); d/dw = x @ im2col(g)^T; d/db = sum of g.
+    The columns (one per input pixel) are made a piece at a time, as in ``Convolution``.
     """
 
     def forward(
@@ -165,12 +163,17 @@ class ConvolutionTranspose(Op):
             x, w = x[:, :, None], w[:, :, None]
         n, _, h, wd = x.shape
         layout = self.layout = choose_layout((h, wd))
-        self.x = output_piece(output_matrix(x, groups, layout), layout)
+        self.x = output_matrix(x, groups, layout)
         self.w, self.size, self.has_bias = w, (h, wd), b is not None
-        cols = input_columns(w.reshape(groups, w.shape[0] // groups, -1), self.x)
+        w_g = w.reshape(groups, w.shape[0] // groups, -1)
+        rows = w.shape[1] * groups * w.shape[2] * w.shape[3]
+        self.pieces = column_pieces(layout, n, (h, wd), rows, x.itemsize)
         shape = (n, w.shape[1] * groups, *out_size)
         image = zero_image(xp, shape, padding, layout, x.dtype)
-        col2im(cols, image, w.shape[2:], stride, dilation, (h, wd), layout)
+        for piece in self.pieces:
+            cols = input_columns(w_g, output_piece(self.x, layout, piece))
+            col2im(cols, image, w.shape[2:], stride, dilation, (h, wd), layout, piece)
+            del cols  # NOTE: before the next piece's columns are made
         out = fold_input(image, padding, layout)
         if b is not None:
             out += b.reshape(-1, 1, 1)
@@ -181,18 +184,26 @@ class ConvolutionTranspose(Op):
         kw, layout, size = self.kwargs, self.layout, self.size
         w, groups, n = self.w, kw["groups"], grad.shape[0]
         grad = grad[:, :, None] if self.one_d else grad
+        kernel, stride, dilation = w.shape[2:], kw["stride"], kw["dilation"]
         unfolded = unfold_input(grad, kw["padding"], layout)
-        cols = im2col(unfolded, w.shape[2:], kw["stride"], kw["dilation"], size, groups, layout)
-        grad_x = grad_w = grad_b = None
-        if self.needs_grad[0]:
-            shape = (n, w.shape[0], *size)
-            grad_x = empty_output_matrix(xp, shape, groups, layout, grad.dtype)
-            w_g = w.reshape(groups, w.shape[0] // groups, -1)
-            weight_times_columns(w_g, cols, layout, output_piece(grad_x, layout))
+        w_g = w.reshape(groups, w.shape[0] // groups, -1)
+        shape = (n, w.shape[0], *size)
+        needs_x, needs_w = self.needs_grad[:2]
+        grad_x = empty_output_matrix(xp, shape, groups, layout, grad.dtype) if needs_x else None
+        grad_w = grad_b = None
+        for piece in self.pieces:
+            cols = im2col(unfolded, kernel, stride, dilation, size, groups, layout, piece)
+            if grad_x is not None:
+                weight_times_columns(w_g, cols, layout, output_piece(grad_x, layout, piece))
+            if needs_w:
+                product = weight_product(output_piece(self.x, layout, piece), cols, layout)
+                grad_w = product if grad_w is None else grad_w + product
+            del cols  # NOTE: before the next piece's columns are made
+        if grad_x is not None:
             grad_x = output_image(grad_x, shape, layout)
             grad_x = grad_x[:, :, 0] if self.one_d else grad_x
-        if self.needs_grad[1]:
-            grad_w = weight_product(self.x, cols, layout).reshape(w.shape)
+        if grad_w is not None:
+            grad_w = grad_w.reshape(w.shape)
             grad_w = grad_w[:, :, 0] if self.one_d else grad_w
         if self.has_bias and self.needs_grad[2]:
             grad_b = grad.sum(axis=(0, 2, 3))
