@@ -43,6 +43,10 @@ def _no_ties(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return (rng.permutation(size).reshape(shape) - size / 2) * 0.05 + 0.013
 
 
+# rows pick columns 0-4 of a (3, 5) input, with repeats (their gradients add up)
+_GATHER_INDEX = np.array([[0, 4, 4, 1], [2, 2, 2, 2], [3, 0, 1, 0]])
+
+
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -444,6 +448,118 @@ CASES = [
         numpy=lambda a: np.where(a < 0, -1.0, a),
         torch=lambda a: a.masked_fill(a < 0, -1.0),
         make=lambda rng: [_no_ties(rng, (3, 4))],
+    ),
+    # selection, reordering and running sums
+    Case(
+        "gather_repeated",
+        [(3, 5)],
+        ours=lambda a: a.gather(1, _GATHER_INDEX),
+        numpy=lambda a: np.take_along_axis(a, _GATHER_INDEX, 1),
+        torch=lambda a: a.gather(1, __import__("torch").tensor(_GATHER_INDEX)),
+    ),
+    Case(
+        "gather_shorter_index",
+        [(4, 3)],
+        ours=lambda a: ac.gather(a, 0, _GATHER_INDEX[:, :2] % 4),
+        numpy=lambda a: np.take_along_axis(a[:, :2], _GATHER_INDEX[:, :2] % 4, 0),
+        torch=lambda a: a.gather(0, __import__("torch").tensor(_GATHER_INDEX[:, :2] % 4)),
+    ),
+    Case(
+        "sort_descending",
+        [(3, 4)],
+        ours=lambda a: a.sort(dim=1, descending=True).values,
+        numpy=lambda a: np.sort(a, axis=1)[:, ::-1],
+        torch=lambda a: a.sort(dim=1, descending=True).values,
+        make=lambda rng: [_no_ties(rng, (3, 4))],
+    ),
+    Case(
+        "topk",
+        [(4, 3)],
+        ours=lambda a: ac.topk(a, 2, dim=0).values,
+        numpy=lambda a: np.sort(a, axis=0)[::-1][:2],
+        torch=lambda a: a.topk(2, dim=0).values,
+        make=lambda rng: [_no_ties(rng, (4, 3))],
+    ),
+    Case(
+        "flip",
+        [(2, 3, 4)],
+        ours=lambda a: ac.flip(a, (0, 2)) * a,
+        numpy=lambda a: np.flip(a, (0, 2)) * a,
+        torch=lambda a: a.flip((0, 2)) * a,
+    ),
+    Case(
+        "roll",
+        [(3, 4)],
+        ours=lambda a: a.roll((1, -3), (0, 1)),
+        numpy=lambda a: np.roll(a, (1, -3), (0, 1)),
+        torch=lambda a: a.roll((1, -3), (0, 1)),
+    ),
+    Case(
+        "repeat",
+        [(2, 3)],
+        ours=lambda a: a.repeat(2, 1, 3),
+        numpy=lambda a: np.tile(a, (2, 1, 3)),
+        torch=lambda a: a.repeat(2, 1, 3),
+    ),
+    Case(
+        "unbind",
+        [(2, 3)],
+        ours=lambda a: ac.unbind(a, 1)[2] * a.unbind(0)[0].sum(),
+        numpy=lambda a: a[:, 2] * a[0].sum(),
+        torch=lambda a: a.unbind(1)[2] * a.unbind(0)[0].sum(),
+    ),
+    Case(
+        "cumsum",
+        [(3, 4)],
+        ours=lambda a: ac.cumsum(a, -1) * a,
+        numpy=lambda a: np.cumsum(a, -1) * a,
+        torch=lambda a: a.cumsum(-1) * a,
+    ),
+    # norms and logsumexp
+    Case(
+        "logsumexp",
+        [(3, 4)],
+        ours=lambda a: ac.logsumexp(a * 30, 1),
+        numpy=lambda a: np.log(np.exp(a * 30).sum(1)),
+        torch=lambda a: (a * 30).logsumexp(1),
+    ),
+    Case(
+        "logsumexp_dims_keepdim",
+        [(2, 3, 4)],
+        ours=lambda a: a.logsumexp((0, 2), keepdim=True),
+        numpy=lambda a: np.log(np.exp(a).sum((0, 2), keepdims=True)),
+        torch=lambda a: a.logsumexp((0, 2), keepdim=True),
+    ),
+    Case(
+        "norm",
+        [(3, 4)],
+        ours=lambda a: ac.norm(a),
+        numpy=lambda a: np.sqrt((a * a).sum()),
+        torch=lambda a: a.norm(),
+    ),
+    Case(
+        "norm_dim",
+        [(3, 4)],
+        ours=lambda a: a.norm(dim=1, keepdim=True),
+        numpy=lambda a: np.sqrt((a * a).sum(1, keepdims=True)),
+        torch=lambda a: a.norm(dim=1, keepdim=True),
+    ),
+    Case(
+        "norm_p",
+        [(3, 4)],
+        ours=lambda a: a.norm(3, dim=0) + a.norm(1) + a.norm(float("inf"), dim=1).sum(),
+        numpy=lambda a: (
+            (np.abs(a) ** 3).sum(0) ** (1 / 3) + np.abs(a).sum() + np.abs(a).max(1).sum()
+        ),
+        torch=lambda a: a.norm(3, dim=0) + a.norm(1) + a.norm(float("inf"), dim=1).sum(),
+        make=lambda rng: [_no_ties(rng, (3, 4))],
+    ),
+    Case(
+        "square",
+        [(3, 4)],
+        ours=lambda a: ac.square(a),
+        numpy=np.square,
+        torch=lambda a: a.square(),
     ),
     # a composite expression
     Case(

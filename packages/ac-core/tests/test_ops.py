@@ -179,3 +179,94 @@ def test_relu_does_not_keep_its_result_alive() -> None:
     assert result() is None
     loss.backward()
     np.testing.assert_array_equal(x.grad, (x.numpy() > 0).astype(np.float32))
+
+
+# ------------------------------------------------------------- selection and sorting
+
+
+def test_sort_and_topk_give_indices_and_keep_ties_in_order() -> None:
+    x = ac.tensor([3, 1, 3, 2, 1])
+    values, indices = x.sort()
+    assert values.tolist() == [1, 1, 2, 3, 3] and indices.tolist() == [1, 4, 3, 0, 2]
+    values, indices = ac.sort(x, descending=True)
+    assert values.tolist() == [3, 3, 2, 1, 1] and indices.tolist() == [0, 2, 3, 1, 4]
+    assert indices.dtype == ac.int64 and not indices.req_grad
+    top = ac.tensor([[0.5, 2.0, -1.0], [4.0, 3.0, 5.0]]).topk(2, dim=1, largest=False)
+    assert top.values.tolist() == [[-1.0, 0.5], [3.0, 4.0]]
+    assert top.indices.tolist() == [[2, 0], [1, 0]]
+    unsigned = ac.tensor([0, 255, 7], dtype=ac.uint8)
+    assert unsigned.topk(1).values.tolist() == [255]  # no negation: unsigned values stay right
+    assert ac.tensor([1.0, float("nan"), 0.0]).sort(descending=True).indices.tolist() == [1, 0, 2]
+
+
+def test_sort_and_topk_values_carry_the_gradient() -> None:
+    x = ac.tensor([[0.3, -1.0, 2.0]], req_grad=True)
+    top = x.topk(2)
+    (top.values * ac.tensor([[10.0, 1.0]])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[1.0, 0.0, 10.0]])
+    with pytest.raises(ValueError, match="k=4 is out of range for dim 1 of size 3"):
+        x.topk(4)
+
+
+def test_gather_checks_its_index() -> None:
+    x = ac.zeros(2, 3)
+    with pytest.raises(IndexError, match="index 3 is out of bounds for dim 1 of size 3"):
+        x.gather(1, ac.tensor([[3]]))
+    with pytest.raises(IndexError, match="index -1"):
+        x.gather(1, ac.tensor([[-1]]))
+    with pytest.raises(ValueError, match=r"as many axes as the input of shape \(2, 3\)"):
+        x.gather(1, ac.tensor([0, 1]))
+    with pytest.raises(TypeError, match="integer index, got dtype float32"):
+        x.gather(1, ac.tensor([[0.0]]))
+    with pytest.raises(ValueError, match=r"index of shape \(3, 1\) is larger"):
+        x.gather(1, ac.zeros(3, 1, dtype=ac.int64))
+    assert x.gather(1, ac.zeros(2, 0, dtype=ac.int64)).shape == (2, 0)
+
+
+def test_norm_of_zero_has_zero_gradient_and_bad_p_is_refused() -> None:
+    x = ac.zeros(3, req_grad=True)
+    x.norm().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
+    assert ac.tensor([3, 4]).norm().item() == 5.0  # integers are normed as floats
+    with pytest.raises(ValueError, match="p must be a positive number"):
+        x.norm(0)
+
+
+def test_logsumexp_is_stable_and_handles_rows_of_minus_infinity() -> None:
+    x = ac.tensor([[1000.0, 1000.0], [-np.inf, -np.inf]])
+    with np.errstate(divide="ignore"):
+        result = x.logsumexp(1).tolist()
+    assert result[0] == pytest.approx(1000 + np.log(2)) and result[1] == -np.inf
+
+
+def test_cumsum_of_integers_is_int64_like_pytorch() -> None:
+    x = ac.tensor([[1, 2], [3, 4]], dtype=ac.int32)
+    assert x.cumsum(0).dtype == ac.int64 and x.cumsum(0).tolist() == [[1, 2], [4, 6]]
+    assert ac.tensor([True, True]).cumsum(0).tolist() == [1, 2]
+
+
+def test_roll_repeat_and_unbind_shapes() -> None:
+    x = ac.arange(6.0).reshape(2, 3)
+    assert x.roll(1).tolist() == [[5.0, 0.0, 1.0], [2.0, 3.0, 4.0]]  # flattened, as PyTorch
+    assert x.roll(0, 1) is x
+    with pytest.raises(ValueError, match="one shift per dim"):
+        x.roll((1, 2), 1)
+    assert x.repeat(2, 2).shape == (4, 6)
+    with pytest.raises(ValueError, match="at least 2 sizes"):
+        x.repeat(2)
+    assert [t.tolist() for t in x.unbind(1)] == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]
+
+
+def test_from_numpy_shares_memory_and_closeness() -> None:
+    array = np.arange(3.0)
+    t = ac.from_numpy(array)
+    array[0] = 7.0
+    assert t.dtype == ac.float64 and t.tolist() == [7.0, 1.0, 2.0]
+    with pytest.raises(TypeError, match=r"numpy\.ndarray"):
+        ac.from_numpy([1.0])
+    assert ac.allclose(t, t + 1e-9) and not ac.allclose(t, t + 1e-3)
+    assert ac.isclose(t, ac.tensor([7.0, 1.0, 0.0], dtype=ac.float64)).tolist() == [
+        True,
+        True,
+        False,
+    ]

@@ -62,3 +62,20 @@ def test_dtype_promotion_matches_pytorch() -> None:
             for op in (lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a / b):
                 ours, theirs = op(a_ours, b_ours), op(a_torch, b_torch)
                 assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), (a_ours, b_ours)
+
+
+def test_sort_and_topk_indices_match_pytorch() -> None:
+    values = np.random.default_rng(2).integers(0, 4, (5, 7))  # many ties
+    ours, theirs = ac.tensor(values), torch.tensor(values)
+    for dim in (0, 1):
+        for descending in (False, True):
+            expected = theirs.sort(dim=dim, descending=descending, stable=True)
+            result = ours.sort(dim=dim, descending=descending)
+            assert result.indices.tolist() == expected.indices.tolist(), (dim, descending)
+            assert result.values.tolist() == expected.values.tolist(), (dim, descending)
+    floats = np.random.default_rng(3).standard_normal((4, 6)).astype(np.float32)
+    for largest in (True, False):
+        expected = torch.tensor(floats).topk(3, dim=1, largest=largest)
+        result = ac.tensor(floats).topk(3, dim=1, largest=largest)
+        assert result.indices.tolist() == expected.indices.tolist()
+        np.testing.assert_array_equal(result.values.numpy(), expected.values.numpy())

@@ -6,24 +6,57 @@ import string
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from auto_compyute._core import dtypes
+from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.ops import elementwise as ew
 from auto_compyute._core.ops import linalg, movement
 from auto_compyute._core.tensor import Scalar, Tensor
 
 
-def _unary(name: str) -> Any:
-    def function(x: Tensor) -> Tensor:
-        return getattr(x, name)()
+def _method(name: str) -> Any:
+    def function(x: Tensor, *args: Any, **kwargs: Any) -> Any:
+        return getattr(x, name)(*args, **kwargs)
 
     function.__name__ = function.__qualname__ = name
-    function.__doc__ = f"Elementwise ``{name}`` of a tensor (same as ``x.{name}()``)."
+    function.__doc__ = f"``ac.{name}(x, ...)`` is ``x.{name}(...)``; see ``Tensor.{name}``."
     return function
 
 
-exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu = (
-    _unary(n) for n in ("exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu")
+exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu, square = (
+    _method(n)
+    for n in ("exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "square")
 )
+amax, amin, cumsum, logsumexp, norm = (
+    _method(n) for n in ("amax", "amin", "cumsum", "logsumexp", "norm")
+)
+gather, flip, roll, unbind, sort, topk = (
+    _method(n) for n in ("gather", "flip", "roll", "unbind", "sort", "topk")
+)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A CPU tensor that shares memory with ``array`` and keeps its dtype."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def isclose(
+    a: Tensor, b: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+) -> Tensor:
+    """Elementwise ``|a - b| <= atol + rtol * |b|``, as a bool tensor."""
+    other = b.data if isinstance(b, Tensor) else b
+    xp = get_array_module(a.data)
+    return Tensor._from_op(xp.isclose(a.data, other, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(
+    a: Tensor, b: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+) -> bool:
+    """True if ``isclose`` holds for every element."""
+    return bool(isclose(a, b, rtol, atol, equal_nan).data.all())
 
 
 def clamp(x: Tensor, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:

@@ -5,18 +5,32 @@ from __future__ import annotations
 import builtins
 import math
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from auto_compyute._core import autograd, dtypes
 from auto_compyute._core.autograd import Array, Op, _grad_enabled, _initial_grad, run_backward
-from auto_compyute._core.devices import CPU, Device, device_of, move_array, to_device
+from auto_compyute._core.devices import (
+    CPU,
+    Device,
+    device_of,
+    get_array_module,
+    move_array,
+    to_device,
+)
 from auto_compyute._core.ops import elementwise as ew
 from auto_compyute._core.ops import linalg, movement, reduce
 
 Scalar = int | float | bool
 Dim = int | Sequence[int] | None
+
+
+class ValuesIndices(NamedTuple):
+    """What ``sort`` and ``topk`` return: the values (differentiable) and their indices."""
+
+    values: Tensor
+    indices: Tensor
 
 
 class ToDevice(Op):
@@ -490,6 +504,38 @@ class Tensor:
         result = func(axis=dim, keepdims=keepdim) if dim is not None else func()
         return Tensor._from_op(result.astype(dtypes.int64))
 
+    def sort(self, dim: builtins.int = -1, descending: builtins.bool = False) -> ValuesIndices:
+        """Sorted values along ``dim`` and where they came from; equal values keep their order.
+
+        NaN sorts as the largest value, as in PyTorch.
+        """
+        dim = _dim(dim, self.ndim)
+        order = _stable_order(self.data, dim, descending)
+        return ValuesIndices(self._take(dim, order), Tensor._from_op(order))
+
+    def topk(
+        self,
+        k: builtins.int,
+        dim: builtins.int = -1,
+        largest: builtins.bool = True,
+        sorted: builtins.bool = True,
+    ) -> ValuesIndices:
+        """The ``k`` largest (or smallest) values along ``dim``, in order, and their indices.
+
+        ``sorted`` is accepted for PyTorch compatibility: the values always come sorted.
+        """
+        dim = _dim(dim, self.ndim)
+        size = self.shape[dim] if self.ndim else 1
+        if not 0 <= k <= size:
+            raise ValueError(f"topk: k={k} is out of range for dim {dim} of size {size}")
+        order = _stable_order(self.data, dim, largest)
+        if self.ndim:
+            order = order[(slice(None),) * dim + (slice(0, k),)]
+        return ValuesIndices(self._take(dim, order), Tensor._from_op(order))
+
+    def _take(self, dim: builtins.int, order: Array) -> Tensor:
+        return movement.Gather.apply(self, dim=dim, index=order) if self.ndim else self
+
     # ------------------------------------------------------------ elementwise math
     exp = _float_unary(ew.Exp, "e**x")
     log = _float_unary(ew.Log, "the natural logarithm")
@@ -504,6 +550,9 @@ class Tensor:
 
     def relu(self) -> Tensor:
         return ew.ReLU.apply(self)
+
+    def square(self) -> Tensor:
+        return self**2
 
     def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
         """Limit values to ``[min, max]`` (either bound may be None)."""
@@ -559,6 +608,39 @@ class Tensor:
     def min(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
         """Smallest values over ``dim`` (like ``torch.amin``)."""
         return reduce.Min.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
+
+    amax, amin = max, min
+
+    def cumsum(self, dim: builtins.int) -> Tensor:
+        """Running sums along ``dim`` (integer and bool tensors sum as int64, as in PyTorch)."""
+        x = self if self.data.dtype.kind == "f" else self.long()
+        return reduce.CumSum.apply(x, dim=_dim(dim, self.ndim))
+
+    def logsumexp(self, dim: Dim, keepdim: builtins.bool = False) -> Tensor:
+        """``log(sum(exp(x)))`` over ``dim``, computed without overflow."""
+        x = self._floating()
+        top = x.max(dim=dim, keepdim=True).detach()
+        top.data[~get_array_module(top.data).isfinite(top.data)] = 0  # all ±inf: no shift
+        out = (x - top).exp().sum(dim=dim, keepdim=True).log() + top
+        return out if keepdim else out.squeeze(dim)
+
+    def norm(
+        self, p: builtins.float | str = 2, dim: Dim = None, keepdim: builtins.bool = False
+    ) -> Tensor:
+        """Vector p-norm over ``dim`` (all elements if None): ``p`` is a positive number,
+        ``inf``, ``-inf`` or ``"fro"`` (= 2). The 2-norm has gradient 0 where it is 0."""
+        x, dims = self._floating(), _dims(dim, self.ndim)
+        if p in (2, "fro"):
+            return reduce.Norm.apply(x, dim=dims, keepdim=keepdim)
+        if p == math.inf:
+            return x.abs().max(dims, keepdim)
+        if p == -math.inf:
+            return x.abs().min(dims, keepdim)
+        if isinstance(p, str) or not p > 0:
+            raise ValueError(f"norm: p must be a positive number, inf, -inf or 'fro', got {p!r}")
+        if p == 1:
+            return x.abs().sum(dims, keepdim)
+        return (x.abs() ** p).sum(dims, keepdim) ** (1 / p)
 
     def softmax(self, dim: builtins.int = -1) -> Tensor:
         return reduce.Softmax.apply(self._floating(), dim=dim)
@@ -665,6 +747,90 @@ class Tensor:
         """Cut along ``dim`` into ``chunks`` nearly equal pieces (as PyTorch does)."""
         return self.split(max(math.ceil(self.shape[dim] / chunks), 1), dim)
 
+    def unbind(self, dim: builtins.int = 0) -> tuple[Tensor, ...]:
+        """The slices along ``dim``, with that axis removed."""
+        before = (slice(None),) * _dim(dim, self.ndim)
+        keys = ((*before, i) for i in range(self.shape[dim]))
+        return tuple(self[key] for key in keys)
+
+    def gather(self, dim: builtins.int, index: Any) -> Tensor:
+        """Values picked along ``dim`` by ``index``: ``out[i][j] = x[i][index[i][j]]`` for dim 1.
+
+        ``index`` is an integer tensor with as many axes as this one; along the other axes it
+        may be shorter (the leading part of each is used, as in PyTorch).
+        """
+        index = index.data if isinstance(index, Tensor) else np.asarray(index)
+        if self.ndim == 0:
+            raise ValueError("gather needs a tensor with at least one axis, got shape ()")
+        dim = _dim(dim, self.ndim)
+        shape = tuple(index.shape)
+        if index.dtype.kind not in "iu":
+            raise TypeError(f"gather needs an integer index, got dtype {index.dtype}")
+        if len(shape) != self.ndim:
+            raise ValueError(
+                f"gather needs an index with as many axes as the input of shape {self.shape}, "
+                f"got shape {shape}"
+            )
+        others = [
+            (n, m) for d, (n, m) in enumerate(zip(shape, self.shape, strict=True)) if d != dim
+        ]
+        if any(n > m for n, m in others):
+            raise ValueError(
+                f"gather: index of shape {shape} is larger than the input of shape "
+                f"{self.shape} outside dim {dim}"
+            )
+        if index.size:
+            low, high = int(index.min()), int(index.max())
+            if low < 0 or high >= self.shape[dim]:
+                raise IndexError(
+                    f"gather: index {low if low < 0 else high} is out of bounds for dim {dim} "
+                    f"of size {self.shape[dim]}"
+                )
+        source = self
+        if any(n != m for n, m in others):
+            source = self[tuple(slice(None) if d == dim else slice(n) for d, n in enumerate(shape))]
+        if type(index) is not type(self.data):
+            index = move_array(index, self.device)
+        return movement.Gather.apply(source, dim=dim, index=index)
+
+    def flip(self, *dims: Any) -> Tensor:
+        """The elements in reverse order along each of ``dims``."""
+        flipped = _dims(_shape_args(dims), self.ndim) or ()
+        return self[
+            tuple(slice(None, None, -1) if d in flipped else slice(None) for d in range(self.ndim))
+        ]
+
+    def roll(self, shifts: builtins.int | Sequence[builtins.int], dims: Dim = None) -> Tensor:
+        """Shift elements along ``dims`` cyclically (of the flattened tensor if dims is None)."""
+        if dims is None:
+            return self.flatten().roll(shifts, 0).reshape(self.shape)
+        shift_list = [shifts] if isinstance(shifts, builtins.int) else list(shifts)
+        dim_list = _dims(dims, self.ndim) or ()
+        if len(shift_list) != len(dim_list):
+            raise ValueError(f"roll needs one shift per dim, got shifts {shifts} and dims {dims}")
+        result = self
+        for shift, dim in zip(shift_list, dim_list, strict=True):
+            cut = -shift % self.shape[dim] if self.shape[dim] else 0
+            if cut:
+                prefix = (slice(None),) * dim
+                tail, head = (*prefix, slice(cut, None)), (*prefix, slice(0, cut))
+                result = movement.Cat.apply(result[tail], result[head], dim=dim)
+        return result
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """Tile the tensor ``sizes[i]`` times along axis i (new leading axes for extra sizes)."""
+        sizes = _shape_args(sizes)
+        if len(sizes) < self.ndim:
+            raise ValueError(
+                f"repeat needs at least {self.ndim} sizes for a tensor of shape {self.shape}, "
+                f"got {sizes}"
+            )
+        shape = (1,) * (len(sizes) - self.ndim) + self.shape
+        pairs = tuple(zip(sizes, shape, strict=True))
+        tiled = self.reshape(tuple(v for _, n in pairs for v in (1, n)))
+        tiled = tiled.expand(tuple(v for pair in pairs for v in pair))
+        return tiled.reshape(tuple(r * n for r, n in pairs))
+
     def tril(self, diagonal: builtins.int = 0) -> Tensor:
         return movement.Tril.apply(self, diagonal=diagonal)
 
@@ -715,6 +881,21 @@ def _cpu_constant(value: Scalar, dtype: np.dtype) -> Tensor:
     return constant
 
 
+def _stable_order(data: Array, dim: int, descending: bool) -> Array:
+    """Indices that sort ``data`` along ``dim``; equal values keep their order either way."""
+    xp = get_array_module(data)
+    if data.ndim == 0:
+        return xp.zeros((), dtype=np.int64)
+    if not descending:
+        return xp.argsort(data, axis=dim, kind="stable")
+    # NOTE: a stable ascending sort of the reversed data, reversed, is descending with ties
+    # in their first order (negating would not do for unsigned integers).
+    size = data.shape[dim]
+    return (
+        size - 1 - xp.flip(xp.argsort(xp.flip(data, axis=dim), axis=dim, kind="stable"), axis=dim)
+    )
+
+
 def _dims(dim: Dim, ndim: int) -> tuple[int, ...] | None:
     """Normalize ``dim`` (an int, a sequence or None) to a tuple of non-negative axes."""
     if dim is None:
@@ -725,6 +906,12 @@ def _dims(dim: Dim, ndim: int) -> tuple[int, ...] | None:
         if not -axes <= d < axes:
             raise IndexError(f"dim {d} is out of range for a tensor with {ndim} dimension(s)")
     return tuple(d % axes for d in dims)
+
+
+def _dim(dim: int, ndim: int) -> int:
+    """Normalize one axis (a 0-d tensor has axis 0, as PyTorch lets dim 0 and -1 name it)."""
+    (axis,) = _dims(dim, ndim) or (0,)
+    return axis
 
 
 def _shape_args(args: tuple[Any, ...]) -> tuple[int, ...]:

@@ -63,6 +63,29 @@ def _has_integer_array(key: Any) -> bool:
     return any(getattr(p, "dtype", None) is not None and p.dtype.kind in "iu" for p in parts)
 
 
+class Gather(Op):
+    """Values of x picked along ``dim`` by an index array (``take_along_axis``).
+
+    The gradient is added back at the picked places; repeated indices accumulate.
+    """
+
+    def forward(self, x: Array, *, dim: int, index: Array) -> Array:
+        self.shape = x.shape
+        return get_array_module(x).take_along_axis(x, index, axis=dim)
+
+    def backward(self, grad: Array) -> Array:
+        xp = get_array_module(grad)
+        dim, index = self.kwargs["dim"], self.kwargs["index"]
+        key = [
+            xp.arange(n).reshape([-1 if a == axis else 1 for a in range(index.ndim)])
+            for axis, n in enumerate(index.shape)
+        ]
+        key[dim] = index
+        full = xp.zeros(self.shape, dtype=grad.dtype)
+        xp.add.at(full, tuple(key), grad)
+        return full
+
+
 class Cat(Op):
     """Inputs joined along ``dim``; each gets its slice of the gradient."""
 

@@ -59,6 +59,35 @@ class Var(Op):
         return grad * self.centered * scale
 
 
+class CumSum(Op):
+    """Running sums along ``dim``; the gradient is the running sum of the gradient from the end."""
+
+    def forward(self, x: Array, *, dim: int) -> Array:
+        return get_array_module(x).cumsum(x, axis=dim)
+
+    def backward(self, grad: Array) -> Array:
+        xp, dim = get_array_module(grad), self.kwargs["dim"]
+        return xp.flip(xp.cumsum(xp.flip(grad, axis=dim), axis=dim), axis=dim)
+
+
+class Norm(Op):
+    """Euclidean norm over ``dim``; d/dx = x / norm, and 0 where the norm is 0 (as PyTorch)."""
+
+    def forward(self, x: Array, *, dim: Dims, keepdim: bool) -> Array:
+        self.x = x
+        self.out = get_array_module(x).sqrt((x * x).sum(axis=dim, keepdims=keepdim))
+        return self.out
+
+    def backward(self, grad: Array) -> Array:
+        xp = get_array_module(grad)
+        dim, keepdim = self.kwargs["dim"], self.kwargs["keepdim"]
+        out = _expand_reduced(self.out, self.x.shape, dim, keepdim)
+        grad = _expand_reduced(grad, self.x.shape, dim, keepdim)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            scale = xp.where(out == 0, 0, grad / out)
+        return self.x * scale
+
+
 class _Extreme(Op):
     """Shared backward of Max and Min: the gradient is split evenly among tied extremes."""
 
