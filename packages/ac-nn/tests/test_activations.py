@@ -66,6 +66,17 @@ CASES = {
         lambda x: F.softplus(x, beta=2.0, threshold=1.5),
         lambda x: np.where(2 * x > 1.5, x, np.log1p(np.exp(2 * x)) / 2),
     ),
+    "hardtanh": (lambda x: F.hardtanh(x, -0.5, 2.0), lambda x: np.clip(x, -0.5, 2.0)),
+    "relu6": (lambda x: F.relu6(x * 3), lambda x: np.clip(x * 3, 0, 6)),
+    "hardsigmoid": (lambda x: F.hardsigmoid(x * 2), lambda x: np.clip(x * 2 + 3, 0, 6) / 6),
+    "hardswish": (lambda x: F.hardswish(x * 2), lambda x: x * 2 * np.clip(x * 2 + 3, 0, 6) / 6),
+    "log_sigmoid": (F.log_sigmoid, lambda x: -np.log1p(np.exp(-x))),
+    "mish": (F.mish, lambda x: x * np.tanh(np.log1p(np.exp(x)))),
+    "softsign": (F.softsign, lambda x: x / (1 + np.abs(x))),
+    "glu": (  # the input joined to half of itself: an even size, gradients through both
+        lambda x: F.glu(ac.cat([x, x * 0.5], dim=-1)),
+        lambda x: x / (1 + np.exp(-0.5 * x)),
+    ),
 }
 
 
@@ -223,3 +234,10 @@ def test_module_reprs_and_inplace_flag() -> None:
     x = ac.tensor([-1.0, 2.0])
     y = nn.ReLU(inplace=True)(x)
     assert y.tolist() == [0.0, 2.0] and x.tolist() == [-1.0, 2.0]
+
+
+def test_glu_needs_an_even_size_and_hardtanh_ordered_limits() -> None:
+    with pytest.raises(ValueError, match="size 3 is odd"):
+        F.glu(ac.zeros(2, 3))
+    with pytest.raises(ValueError, match="min_val <= max_val"):
+        F.hardtanh(ac.zeros(2), 1.0, -1.0)

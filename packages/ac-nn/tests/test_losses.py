@@ -71,6 +71,48 @@ def test_regression_losses_gradients(reduction: str, rng: np.random.Generator) -
     assert gradcheck(lambda a, b: F.smooth_l1_loss(a, b, reduction, beta=0.5), [x, y])
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_huber_loss(reduction: str, rng: np.random.Generator) -> None:
+    x, y = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    d = np.abs(x - y)
+    expected = _reduce(np.where(d < 0.6, 0.5 * d**2, 0.6 * (d - 0.3)), reduction)
+    ours = F.huber_loss(_t(x), _t(y), reduction=reduction, delta=0.6)
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=1e-12)
+    assert gradcheck(lambda a, b: F.huber_loss(a, b, reduction, 0.6), [_t(x, True), _t(y, True)])
+    with pytest.raises(ValueError, match="delta > 0"):
+        F.huber_loss(_t(x), _t(y), delta=0.0)
+
+
+@pytest.mark.parametrize("reduction", [*REDUCTIONS, "batchmean"])
+def test_kl_div(reduction: str, rng: np.random.Generator) -> None:
+    log_p = np.log(rng.dirichlet(np.ones(4), size=3))
+    q = rng.dirichlet(np.ones(4), size=3)
+    q[0, 1] = 0.0  # a zero target probability contributes nothing
+    pointwise = np.where(q > 0, q * (np.log(np.where(q > 0, q, 1.0)) - log_p), 0.0)
+    expected = pointwise.sum() / 3 if reduction == "batchmean" else _reduce(pointwise, reduction)
+    ours = F.kl_div(_t(log_p), _t(q), reduction=reduction)
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=1e-12)
+    log_q = np.log(rng.dirichlet(np.ones(4), size=3))
+    with_log_target = F.kl_div(_t(log_p), _t(log_q), reduction=reduction, log_target=True)
+    pointwise = np.exp(log_q) * (log_q - log_p)
+    expected = pointwise.sum() / 3 if reduction == "batchmean" else _reduce(pointwise, reduction)
+    np.testing.assert_allclose(with_log_target.numpy(), expected, rtol=1e-12)
+    assert gradcheck(lambda a: F.kl_div(a, _t(q), reduction=reduction), [_t(log_p, True)])
+    assert gradcheck(
+        lambda a, b: F.kl_div(a, b, reduction=reduction, log_target=True),
+        [_t(log_p, True), _t(log_q, True)],
+    )
+
+
+def test_kl_div_errors() -> None:
+    with pytest.raises(ValueError, match="'batchmean'"):
+        F.kl_div(ac.zeros(2), ac.zeros(2), reduction="avg")
+    with pytest.raises(ValueError, match="target shape"):
+        F.kl_div(ac.zeros(2), ac.zeros(3))
+    with pytest.raises(ValueError, match="'batchmean'"):
+        nn.KLDivLoss(reduction="avg")
+
+
 def test_regression_losses_reject_mismatched_shapes() -> None:
     for fn in (F.mse_loss, F.l1_loss, F.smooth_l1_loss, F.binary_cross_entropy):
         with pytest.raises(
@@ -308,6 +350,11 @@ def test_loss_modules_match_functions(rng: np.random.Generator) -> None:
         (nn.MSELoss(reduction="sum")(x, y), F.mse_loss(x, y, reduction="sum")),
         (nn.L1Loss()(x, y), F.l1_loss(x, y)),
         (nn.SmoothL1Loss(beta=0.5)(x, y), F.smooth_l1_loss(x, y, beta=0.5)),
+        (nn.HuberLoss(delta=2.0)(x, y), F.huber_loss(x, y, delta=2.0)),
+        (
+            nn.KLDivLoss(reduction="batchmean", log_target=True)(x, x),
+            F.kl_div(x, x, reduction="batchmean", log_target=True),
+        ),
         (
             nn.CrossEntropyLoss(w, ignore_index=1, label_smoothing=0.1)(x, t),
             F.cross_entropy(x, t, w, ignore_index=1, label_smoothing=0.1),

@@ -30,6 +30,14 @@ FUNCTIONS = {
     "log_softmax": (lambda x: F.log_softmax(x, -1), lambda x: TF.log_softmax(x, -1)),
     "softplus": (F.softplus, TF.softplus),
     "softplus_beta": (lambda x: F.softplus(x, 2.0, 5.0), lambda x: TF.softplus(x, 2.0, 5.0)),
+    "hardtanh": (lambda x: F.hardtanh(x, -2.0, 3.0), lambda x: TF.hardtanh(x, -2.0, 3.0)),
+    "relu6": (F.relu6, TF.relu6),
+    "hardsigmoid": (F.hardsigmoid, TF.hardsigmoid),
+    "hardswish": (F.hardswish, TF.hardswish),
+    "log_sigmoid": (F.log_sigmoid, TF.logsigmoid),
+    "mish": (F.mish, TF.mish),
+    "softsign": (F.softsign, TF.softsign),
+    "glu": (lambda x: F.glu(x, 0), lambda x: TF.glu(x, 0)),
 }
 
 
@@ -53,6 +61,14 @@ LAYERS = [
     (nn.Softmax(dim=-1), torch.nn.Softmax(dim=-1)),
     (nn.LogSoftmax(dim=1), torch.nn.LogSoftmax(dim=1)),
     (nn.Softplus(beta=0.5, threshold=4.0), torch.nn.Softplus(beta=0.5, threshold=4.0)),
+    (nn.Hardtanh(-0.5, 0.5), torch.nn.Hardtanh(-0.5, 0.5)),
+    (nn.ReLU6(), torch.nn.ReLU6()),
+    (nn.Hardsigmoid(), torch.nn.Hardsigmoid()),
+    (nn.Hardswish(), torch.nn.Hardswish()),
+    (nn.LogSigmoid(), torch.nn.LogSigmoid()),
+    (nn.Mish(), torch.nn.Mish()),
+    (nn.Softsign(), torch.nn.Softsign()),
+    (nn.GLU(dim=1), torch.nn.GLU(dim=1)),
 ]
 
 

@@ -49,6 +49,35 @@ def test_regression_losses(reduction: str, rng: np.random.Generator) -> None:
     )
 
 
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss:UserWarning")
+@pytest.mark.parametrize("reduction", [*REDUCTIONS, "batchmean"])
+def test_huber_and_kl_div(reduction: str, rng: np.random.Generator) -> None:
+    x, y = rng.standard_normal((4, 3)) * 2, rng.standard_normal((4, 3))
+    if reduction != "batchmean":
+        compare(
+            lambda a, b: F.huber_loss(a, b, reduction=reduction, delta=0.7),
+            lambda a, b: TF.huber_loss(a, b, reduction=reduction, delta=0.7),
+            [x, y],
+            rng,
+        )
+    log_p = np.log(rng.dirichlet(np.ones(3), size=4))
+    q = rng.dirichlet(np.ones(3), size=4)
+    q[1, 2] = 0.0
+    compare(
+        lambda a, b: F.kl_div(a, b, reduction=reduction),
+        lambda a, b: TF.kl_div(a, b, reduction=reduction),
+        [log_p, q],
+        rng,
+        [0],
+    )
+    compare(
+        lambda a, b: F.kl_div(a, b, reduction=reduction, log_target=True),
+        lambda a, b: TF.kl_div(a, b, reduction=reduction, log_target=True),
+        [log_p, np.log(rng.dirichlet(np.ones(3), size=4))],
+        rng,
+    )
+
+
 CE_SHAPES = [((5, 4), (5,)), ((3, 4, 5), (3, 5)), ((2, 4, 3, 2), (2, 3, 2))]
 
 
@@ -132,6 +161,12 @@ def test_loss_layers_match_pytorch(rng: np.random.Generator) -> None:
         (nn.MSELoss(), torch.nn.MSELoss(), (x, y)),
         (nn.L1Loss(reduction="sum"), torch.nn.L1Loss(reduction="sum"), (x, y)),
         (nn.SmoothL1Loss(beta=0.3), torch.nn.SmoothL1Loss(beta=0.3), (x, y)),
+        (nn.HuberLoss(delta=0.4), torch.nn.HuberLoss(delta=0.4), (x, y)),
+        (
+            nn.KLDivLoss(reduction="batchmean"),
+            torch.nn.KLDivLoss(reduction="batchmean"),
+            (np.log(y), y[::-1].copy()),
+        ),
         (
             nn.CrossEntropyLoss(ac.tensor(w), ignore_index=1, label_smoothing=0.1),
             torch.nn.CrossEntropyLoss(torch.tensor(w), ignore_index=1, label_smoothing=0.1),

@@ -11,6 +11,7 @@ from auto_compyute.nn import (
     containers,
     conv,
     data,
+    distance,
     dropout,
     flatten,
     functional,
@@ -23,6 +24,7 @@ from auto_compyute.nn import (
     rnn,
     sparse,
     transformer,
+    upsampling,
     utils,
 )
 from auto_compyute.nn.activation import *  # noqa: F403
@@ -30,6 +32,7 @@ from auto_compyute.nn.attention import *  # noqa: F403
 from auto_compyute.nn.containers import *  # noqa: F403
 from auto_compyute.nn.conv import *  # noqa: F403
 from auto_compyute.nn.data import *  # noqa: F403
+from auto_compyute.nn.distance import *  # noqa: F403
 from auto_compyute.nn.dropout import *  # noqa: F403
 from auto_compyute.nn.flatten import *  # noqa: F403
 from auto_compyute.nn.linear import *  # noqa: F403
@@ -40,8 +43,10 @@ from auto_compyute.nn.pooling import *  # noqa: F403
 from auto_compyute.nn.rnn import *  # noqa: F403
 from auto_compyute.nn.sparse import *  # noqa: F403
 from auto_compyute.nn.transformer import *  # noqa: F403
+from auto_compyute.nn.upsampling import *  # noqa: F403
 
-_LAYER_MODULES = [activation, attention, containers, conv, data, dropout, flatten, linear]
-_LAYER_MODULES += [loss, module, normalization, pooling, rnn, sparse, transformer]
+_LAYER_MODULES = [activation, attention, containers, conv, data, distance, dropout, flatten]
+_LAYER_MODULES += [linear, loss, module, normalization, pooling, rnn, sparse, transformer]
+_LAYER_MODULES += [upsampling]
 __all__ = ["data", "functional", "init", "utils"]
 __all__ += [name for layer_module in _LAYER_MODULES for name in layer_module.__all__]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn import functional as F
 from auto_compyute.nn.module import Module
@@ -9,13 +11,21 @@ from auto_compyute.nn.module import Module
 __all__ = [
     "ELU",
     "GELU",
+    "GLU",
+    "Hardsigmoid",
+    "Hardswish",
+    "Hardtanh",
     "LeakyReLU",
+    "LogSigmoid",
     "LogSoftmax",
+    "Mish",
     "ReLU",
+    "ReLU6",
     "SiLU",
     "Sigmoid",
     "Softmax",
     "Softplus",
+    "Softsign",
     "Tanh",
 ]
 
@@ -181,3 +191,94 @@ class Softplus(Module):
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(Module):
+    """``x`` limited to ``[min_val, max_val]`` (see ``F.hardtanh``).
+
+    Args:
+        min_val: The lower limit.
+        max_val: The upper limit.
+        inplace: Accepted for PyTorch compatibility; the result is always a new tensor.
+    """
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class ReLU6(Hardtanh):
+    """``min(max(x, 0), 6)`` (see ``F.relu6``).
+
+    Args:
+        inplace: Accepted for PyTorch compatibility; the result is always a new tensor.
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class _Elementwise(Module):
+    """A parameter-free activation: ``function``, one of ``F``'s, applied to the input."""
+
+    function: Callable[[Tensor], Tensor]
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self.function(input)
+
+
+class Hardsigmoid(_Elementwise):
+    """``relu6(x + 3) / 6`` (see ``F.hardsigmoid``)."""
+
+    function = staticmethod(F.hardsigmoid)
+
+
+class Hardswish(_Elementwise):
+    """``x * relu6(x + 3) / 6`` (see ``F.hardswish``)."""
+
+    function = staticmethod(F.hardswish)
+
+
+class Mish(_Elementwise):
+    """``x * tanh(softplus(x))`` (see ``F.mish``)."""
+
+    function = staticmethod(F.mish)
+
+
+class LogSigmoid(_Elementwise):
+    """``log(sigmoid(x))``, computed stably (see ``F.log_sigmoid``)."""
+
+    function = staticmethod(F.log_sigmoid)
+
+
+class Softsign(_Elementwise):
+    """``x / (1 + |x|)`` (see ``F.softsign``)."""
+
+    function = staticmethod(F.softsign)
+
+
+class GLU(Module):
+    """Gated linear unit over ``dim`` (see ``F.glu``).
+
+    Args:
+        dim: The axis split in two halves: values and gates.
+    """
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"

@@ -14,6 +14,8 @@ __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
+    "HuberLoss",
+    "KLDivLoss",
     "L1Loss",
     "MSELoss",
     "NLLLoss",
@@ -73,6 +75,46 @@ class SmoothL1Loss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """Quadratic below ``delta``, linear above, scaled by ``delta`` (see ``F.huber_loss``).
+
+    Args:
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+        delta: Where the loss changes from quadratic to linear.
+    """
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class KLDivLoss(Module):
+    """Kullback-Leibler divergence of log-probabilities from a target (see ``F.kl_div``).
+
+    Args:
+        reduction: ``"none"``, ``"mean"``, ``"sum"`` or ``"batchmean"``.
+        log_target: Whether the target holds log-probabilities.
+    """
+
+    def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
+        super().__init__()
+        if reduction not in ("none", "mean", "sum", "batchmean"):
+            raise ValueError(
+                f"reduction must be one of 'none', 'mean', 'sum', 'batchmean', got {reduction!r}"
+            )
+        self.reduction, self.log_target = reduction, log_target
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+    def extra_repr(self) -> str:
+        parts = [f"reduction={self.reduction!r}"] if self.reduction != "mean" else []
+        return ", ".join(parts + (["log_target=True"] if self.log_target else []))
 
 
 class CrossEntropyLoss(_WeightedLoss):

@@ -8,10 +8,12 @@ own ``Op`` with forward and backward.
 from auto_compyute.nn.functional.activations import *  # noqa: F403
 from auto_compyute.nn.functional.attention import *  # noqa: F403
 from auto_compyute.nn.functional.conv import *  # noqa: F403
+from auto_compyute.nn.functional.distance import *  # noqa: F403
 from auto_compyute.nn.functional.dropout import *  # noqa: F403
 from auto_compyute.nn.functional.linear import *  # noqa: F403
 from auto_compyute.nn.functional.losses import *  # noqa: F403
 from auto_compyute.nn.functional.normalization import *  # noqa: F403
 from auto_compyute.nn.functional.pooling import *  # noqa: F403
 from auto_compyute.nn.functional.recurrent import *  # noqa: F403
+from auto_compyute.nn.functional.resize import *  # noqa: F403
 from auto_compyute.nn.functional.sparse import *  # noqa: F403

@@ -19,13 +19,21 @@ from auto_compyute._core.tensor import Tensor
 __all__ = [
     "elu",
     "gelu",
+    "glu",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
     "leaky_relu",
+    "log_sigmoid",
     "log_softmax",
+    "mish",
     "relu",
+    "relu6",
     "sigmoid",
     "silu",
     "softmax",
     "softplus",
+    "softsign",
     "tanh",
 ]
 
@@ -349,3 +357,69 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
         A tensor of the same shape and dtype.
     """
     return Softplus.apply(input._floating(), beta=beta, threshold=threshold)
+
+
+def hardtanh(
+    input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+) -> Tensor:
+    """``x`` limited to ``[min_val, max_val]``.
+
+    Args:
+        input: Any tensor.
+        min_val: The lower limit.
+        max_val: The upper limit.
+        inplace: Accepted for PyTorch compatibility; the result is always a new tensor.
+
+    Returns:
+        A tensor of the same shape and dtype.
+    """
+    if min_val > max_val:
+        raise ValueError(f"hardtanh needs min_val <= max_val, got {min_val} and {max_val}")
+    return input.clamp(min_val, max_val)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """``min(max(x, 0), 6)``, as in MobileNet."""
+    return input.clamp(0.0, 6.0)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """Piecewise-linear sigmoid: ``relu6(x + 3) / 6``."""
+    return relu6(input + 3.0) / 6.0
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * relu6(x + 3) / 6``, as in MobileNetV3."""
+    return input * hardsigmoid(input)
+
+
+def log_sigmoid(input: Tensor) -> Tensor:
+    """``log(sigmoid(x)) = -softplus(-x)``, without overflow or log of 0."""
+    return -softplus(-input)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * tanh(softplus(x))``."""
+    return input * softplus(input).tanh()
+
+
+def softsign(input: Tensor) -> Tensor:
+    """``x / (1 + |x|)``."""
+    return input / (input.abs() + 1.0)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """Gated linear unit: the first half of ``dim`` times the sigmoid of the second half.
+
+    Args:
+        input: A tensor whose size along ``dim`` is even.
+        dim: The axis split in two.
+
+    Returns:
+        A tensor with half the size along ``dim``.
+    """
+    size = input.shape[dim]
+    if size % 2:
+        raise ValueError(f"glu halves dim {dim}, whose size {size} is odd (shape {input.shape})")
+    value, gate = input.split(size // 2, dim)
+    return value * gate.sigmoid()

@@ -22,6 +22,8 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "cross_entropy_loss",
+    "huber_loss",
+    "kl_div",
     "l1_loss",
     "mse_loss",
     "nll_loss",
@@ -134,6 +136,62 @@ def smooth_l1_loss(
     if beta == 0:
         return _reduce(size, reduction)
     loss = where(size < beta, diff * diff * (0.5 / beta), size - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0
+) -> Tensor:
+    """Huber loss: ``0.5 d²`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``.
+
+    ``d = input - target``; this is ``delta * smooth_l1_loss(..., beta=delta)``.
+
+    Args:
+        input: Predictions.
+        target: Targets of the same shape.
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+        delta: Where the loss changes from quadratic to linear; must be positive.
+
+    Returns:
+        The loss: a scalar, or the input's shape for ``"none"``.
+    """
+    if delta <= 0:
+        raise ValueError(f"huber_loss needs delta > 0, got {delta}")
+    return smooth_l1_loss(input, target, reduction, beta=delta) * delta
+
+
+def kl_div(
+    input: Tensor, target: Tensor, reduction: str = "mean", log_target: bool = False
+) -> Tensor:
+    """Kullback-Leibler divergence ``target * (log(target) - input)``, elementwise.
+
+    As in PyTorch, ``input`` holds log-probabilities; ``target`` holds probabilities, or
+    log-probabilities with ``log_target=True``. Where a target probability is 0 its term
+    is 0.
+
+    Args:
+        input: Log-probabilities.
+        target: Probabilities (or log-probabilities) of the same shape.
+        reduction: ``"none"``, ``"sum"``, ``"mean"`` (over all elements) or ``"batchmean"``
+            (the sum divided by the batch size, the size of dim 0: the mathematical KL
+            divergence per sample).
+        log_target: Whether ``target`` holds log-probabilities.
+
+    Returns:
+        The divergence: a scalar, or the input's shape for ``"none"``.
+    """
+    if reduction not in (*_REDUCTIONS, "batchmean"):
+        raise ValueError(
+            f"reduction must be one of 'none', 'mean', 'sum', 'batchmean', got {reduction!r}"
+        )
+    _check_same_shape("kl_div", input, target)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:  # NOTE: the clamp only keeps log(0) out; its term is 0 * finite = 0
+        tiny = float(np.finfo(target.dtype).tiny) if target.dtype.kind == "f" else 1e-38
+        loss = target * (target.clamp(min=tiny).log() - input)
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce(loss, reduction)
 
 

@@ -1,0 +1,43 @@
+"""Resizing layers: ``Upsample``, the module form of ``F.interpolate``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from auto_compyute._core.tensor import Tensor
+from auto_compyute.nn import functional as F
+from auto_compyute.nn.module import Module
+
+__all__ = ["Upsample"]
+
+
+class Upsample(Module):
+    """Resize the spatial axes of ``(N, C, *spatial)`` inputs (see ``F.interpolate``).
+
+    Args:
+        size: The output's spatial size.
+        scale_factor: The ratio of output to input size instead.
+        mode: Only ``"nearest"`` is available.
+    """
+
+    def __init__(
+        self,
+        size: int | Sequence[int] | None = None,
+        scale_factor: float | Sequence[float] | None = None,
+        mode: str = "nearest",
+    ) -> None:
+        super().__init__()
+        if mode != "nearest":
+            raise NotImplementedError(f"Upsample supports mode='nearest' only, got {mode!r}")
+        if isinstance(scale_factor, int | float):
+            scale_factor = float(scale_factor)
+        elif scale_factor is not None:
+            scale_factor = tuple(float(f) for f in scale_factor)
+        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.interpolate(input, self.size, self.scale_factor, self.mode)
+
+    def extra_repr(self) -> str:
+        what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
+        return f"{what}, mode={self.mode!r}"

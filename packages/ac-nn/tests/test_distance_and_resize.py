@@ -1,0 +1,101 @@
+"""Similarity, distance, padding modes and nearest resizing: NumPy forward, gradcheck, errors."""
+
+import numpy as np
+import pytest
+
+import auto_compyute as ac
+import auto_compyute.nn.functional as F
+from auto_compyute import nn
+
+gradcheck = ac.autograd.gradcheck
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+def _t(array, req_grad: bool = False) -> ac.Tensor:
+    return ac.tensor(array, dtype=ac.float64, req_grad=req_grad)
+
+
+def test_normalize_cosine_similarity_and_pairwise_distance(rng: np.random.Generator) -> None:
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    norm_a, norm_b = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
+    np.testing.assert_allclose(F.normalize(_t(a)).numpy(), a / norm_a[:, None], rtol=1e-12)
+    cosine = (a * b).sum(1) / (norm_a * norm_b)
+    np.testing.assert_allclose(F.cosine_similarity(_t(a), _t(b)).numpy(), cosine, rtol=1e-12)
+    distance = np.abs(a - b + 1e-6) ** 3
+    np.testing.assert_allclose(
+        F.pairwise_distance(_t(a), _t(b), p=3).numpy(), distance.sum(1) ** (1 / 3), rtol=1e-12
+    )
+    x, y = _t(a, True), _t(b, True)
+    assert gradcheck(lambda u: F.normalize(u, dim=0), [x])
+    assert gradcheck(lambda u, v: F.cosine_similarity(u, v, dim=1), [x, y])
+    assert gradcheck(lambda u, v: F.pairwise_distance(u, v, keepdim=True), [x, y])
+    # zero vectors: no division by zero
+    assert F.normalize(ac.zeros(2, 3)).tolist() == [[0.0] * 3] * 2
+    assert F.cosine_similarity(ac.zeros(2, 3), ac.ones(2, 3)).tolist() == [0.0, 0.0]
+
+
+def test_distance_modules(rng: np.random.Generator) -> None:
+    a, b = _t(rng.standard_normal((2, 5))), _t(rng.standard_normal((2, 5)))
+    assert nn.CosineSimilarity(dim=0)(a, b).shape == (5,)
+    np.testing.assert_array_equal(
+        nn.PairwiseDistance(p=1.0)(a, b).numpy(), F.pairwise_distance(a, b, 1.0).numpy()
+    )
+    assert repr(nn.CosineSimilarity()) == "CosineSimilarity()"
+
+
+NUMPY_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+@pytest.mark.parametrize("mode", sorted(NUMPY_PAD_MODES))
+def test_pad_modes_match_numpy(mode: str, rng: np.random.Generator) -> None:
+    x = rng.standard_normal((2, 3, 4, 5))
+    result = F.pad(_t(x), (2, 1, 0, 3), mode=mode)
+    expected = np.pad(x, ((0, 0), (0, 0), (0, 3), (2, 1)), mode=NUMPY_PAD_MODES[mode])
+    np.testing.assert_array_equal(result.numpy(), expected)
+    assert gradcheck(lambda u: F.pad(u, (3, 2), mode=mode), [_t(x[0, 0], True)])
+
+
+def test_pad_constant_and_errors() -> None:
+    x = ac.ones(2, 3)
+    assert F.pad(x, (1, 0), value=5.0).tolist() == [[5.0, 1.0, 1.0, 1.0]] * 2
+    assert F.pad(x, (0, 0, 1, 0)).shape == (3, 3)
+    with pytest.raises(ValueError, match="pad mode must be one of"):
+        F.pad(x, (1, 1), mode="mirror")
+    with pytest.raises(ValueError, match=r"reflect padding of \(3, 0\) needs more"):
+        F.pad(x, (3, 0), mode="reflect")
+    with pytest.raises(ValueError, match="pairs of non-negative widths"):
+        F.pad(x, (1, -1), mode="replicate")
+    with pytest.raises(ValueError, match="constant padding only"):
+        F.pad(x, (1, 1), mode="circular", value=1.0)
+
+
+def test_interpolate_nearest(rng: np.random.Generator) -> None:
+    x = rng.standard_normal((2, 3, 4, 5))
+    doubled = F.interpolate(_t(x), scale_factor=2)
+    np.testing.assert_array_equal(doubled.numpy(), x.repeat(2, axis=2).repeat(2, axis=3))
+    resized = F.interpolate(_t(x), size=(3, 7))
+    rows, cols = np.floor(np.arange(3) * 4 / 3).astype(int), np.floor(np.arange(7) * 5 / 7)
+    np.testing.assert_array_equal(resized.numpy(), x[:, :, rows][:, :, :, cols.astype(int)])
+    assert F.interpolate(_t(x[:, :, 0]), size=8).shape == (2, 3, 8)
+    assert gradcheck(lambda u: F.interpolate(u, size=(5, 3)), [_t(x[:1, :1], True)])
+    upsample = nn.Upsample(scale_factor=2)
+    np.testing.assert_array_equal(upsample(_t(x)).numpy(), doubled.numpy())
+    assert repr(upsample) == "Upsample(scale_factor=2.0, mode='nearest')"  # as PyTorch
+
+
+def test_interpolate_errors() -> None:
+    x = ac.zeros(1, 1, 4, 4)
+    with pytest.raises(NotImplementedError, match="mode='nearest' only"):
+        F.interpolate(x, size=2, mode="bilinear")
+    with pytest.raises(ValueError, match="size or scale_factor"):
+        F.interpolate(x)
+    with pytest.raises(ValueError, match="not both"):
+        F.interpolate(x, size=2, scale_factor=2)
+    with pytest.raises(ValueError, match="needs 2 output sizes"):
+        F.interpolate(x, size=(2, 2, 2))
+    with pytest.raises(ValueError, match="3 to 5 axes"):
+        F.interpolate(ac.zeros(4, 4), size=2)

@@ -1,0 +1,61 @@
+"""Similarity, distance, padding modes and nearest resizing against PyTorch (float32)."""
+
+import numpy as np
+import pytest
+from parity_helpers import compare
+
+import auto_compyute.nn.functional as F
+from auto_compyute import nn
+
+pytestmark = pytest.mark.parity
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+def test_similarity_and_distance(rng: np.random.Generator) -> None:
+    a, b = rng.standard_normal((4, 6)), rng.standard_normal((1, 6))
+    compare(
+        lambda u: F.normalize(u, p=3.0, dim=1), lambda u: TF.normalize(u, p=3.0, dim=1), [a], rng
+    )
+    compare(F.cosine_similarity, TF.cosine_similarity, [a, b], rng)
+    compare(
+        lambda u, v: F.pairwise_distance(u, v, keepdim=True),
+        lambda u, v: TF.pairwise_distance(u, v, keepdim=True),
+        [a, b],
+        rng,
+    )
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+def test_pad_modes(mode: str, rng: np.random.Generator) -> None:
+    x = rng.standard_normal((2, 3, 4, 5))
+    compare(
+        lambda u: F.pad(u, (2, 3, 1, 2), mode=mode),
+        lambda u: TF.pad(u, (2, 3, 1, 2), mode=mode),
+        [x],
+        rng,
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"scale_factor": 2}, {"scale_factor": 1.5}, {"size": (3, 7)}, {"size": 9}]
+)
+def test_interpolate_nearest(kwargs, rng: np.random.Generator) -> None:
+    x = rng.standard_normal((2, 3, 4, 5))
+    compare(lambda u: F.interpolate(u, **kwargs), lambda u: TF.interpolate(u, **kwargs), [x], rng)
+
+
+def test_layer_reprs_match_pytorch() -> None:
+    pairs = [
+        (nn.CosineSimilarity(dim=0), torch.nn.CosineSimilarity(dim=0)),
+        (nn.PairwiseDistance(), torch.nn.PairwiseDistance()),
+        (nn.Upsample(scale_factor=2), torch.nn.Upsample(scale_factor=2)),
+        (nn.Upsample(size=(3, 4)), torch.nn.Upsample(size=(3, 4))),
+    ]
+    for ours, theirs in pairs:
+        assert repr(ours) == repr(theirs)
