@@ -65,6 +65,26 @@ def test_lambda_lr_per_group(opt):
     assert scheduler.get_last_lr()[1] == 0.5 * 4
 
 
+def test_multiplicative_constant_and_polynomial():
+    def fresh():
+        return optim.SGD([ac.zeros(2, req_grad=True)], lr=1.0)
+
+    assert lrs(S.MultiplicativeLR(fresh(), lambda e: 0.5), 4) == [1, 0.5, 0.25, 0.125]
+    assert lrs(S.ConstantLR(fresh(), factor=0.5, total_iters=2), 4) == [0.5, 0.5, 1, 1]
+    result = lrs(S.PolynomialLR(fresh(), total_iters=4, power=2.0), 6)
+    np.testing.assert_allclose(result, [1, 0.5625, 0.25, 0.0625, 0, 0], atol=1e-15)
+
+
+def test_cosine_annealing_warm_restarts(opt):
+    scheduler = S.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2, eta_min=0.0)
+    # periods of 2 then 4 epochs, each starting again at the base lr
+    np.testing.assert_allclose(lrs(scheduler, 7), [1, 0.5, 1, 0.8535534, 0.5, 0.1464466, 1])
+    scheduler.step(2.5)  # a fractional epoch, in the second period
+    assert scheduler.get_last_lr()[0] == pytest.approx((1 + math.cos(math.pi * 0.5 / 4)) / 2)
+    with pytest.raises(ValueError, match="epoch must be >= 0"):
+        scheduler.step(-1)
+
+
 def test_one_cycle_warms_up_to_max_lr_then_anneals_and_cycles_momentum(opt):
     scheduler = S.OneCycleLR(opt, max_lr=2.0, total_steps=10, div_factor=4.0, final_div_factor=5.0)
     result = lrs(scheduler, 10)
@@ -174,8 +194,20 @@ def test_reduce_on_plateau_errors(opt, kwargs, message):
         lambda o: S.LinearLR(o, 0.1, total_iters=4),
         lambda o: S.OneCycleLR(o, 1.0, total_steps=12),
         lambda o: S.SequentialLR(o, [S.LinearLR(o, 0.2, total_iters=3), S.StepLR(o, 2)], [3]),
+        lambda o: S.CosineAnnealingWarmRestarts(o, 3, 2, 0.01),
+        lambda o: S.PolynomialLR(o, 8, 0.5),
     ],
-    ids=["step", "multistep", "exp", "cosine", "linear", "onecycle", "sequential"],
+    ids=[
+        "step",
+        "multistep",
+        "exp",
+        "cosine",
+        "linear",
+        "onecycle",
+        "sequential",
+        "restarts",
+        "poly",
+    ],
 )
 def test_resuming_from_state_dicts_continues_the_schedule(device, build):
     def fresh():
@@ -236,6 +268,9 @@ def test_resuming_by_last_epoch_needs_initial_lr(opt):
         (lambda o: S.LinearLR(o, start_factor=0), r"start_factor must be in \(0, 1\]"),
         (lambda o: S.LinearLR(o, end_factor=1.5), r"end_factor must be in \[0, 1\]"),
         (lambda o: S.LambdaLR(o, [lambda e: 1.0]), "expected 2 lr_lambdas"),
+        (lambda o: S.ConstantLR(o, factor=2.0), r"factor must be in \[0, 1\]"),
+        (lambda o: S.CosineAnnealingWarmRestarts(o, 0), "T_0 must be a positive int"),
+        (lambda o: S.CosineAnnealingWarmRestarts(o, 2, 0), "T_mult must be an int >= 1"),
     ],
 )
 def test_invalid_arguments(opt, build, message):

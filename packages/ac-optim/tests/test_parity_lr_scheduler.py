@@ -68,6 +68,23 @@ SCHEDULERS = [
         ),
     ),
 ]
+SCHEDULERS += [
+    ("MultiplicativeLR", "SGD", lambda S, o: S.MultiplicativeLR(o, lambda e: 0.99 - e / 1e4)),
+    ("PolynomialLR", "Adam", lambda S, o: S.PolynomialLR(o, total_iters=60, power=2.0)),
+    ("CosineAnnealingWarmRestarts", "SGD", lambda S, o: S.CosineAnnealingWarmRestarts(o, 10)),
+    (
+        "CosineAnnealingWarmRestarts-mult",
+        "Adam",
+        lambda S, o: S.CosineAnnealingWarmRestarts(o, T_0=5, T_mult=2, eta_min=1e-4),
+    ),
+    (
+        "SequentialLR-constant-restarts",
+        "SGD",
+        lambda S, o: S.SequentialLR(
+            o, [S.ConstantLR(o, 0.5, 4), S.CosineAnnealingWarmRestarts(o, 7, 2)], [15]
+        ),
+    ),
+]
 OPTIMIZERS = {"SGD": {"momentum": 0.9}, "Adam": {}}
 
 
@@ -149,3 +166,20 @@ def test_reduce_lr_on_plateau_matches_torch(rng, problems, problem, kwargs):
 
     seen = run_both(rng, problems[problem], "SGD", build, metrics)
     assert len({lrs[0] for lrs, _ in seen}) > 2
+
+
+@pytest.mark.parametrize("T_mult", [1, 3])
+def test_warm_restarts_with_fractional_epochs_match_torch(T_mult):
+    schedules = []
+    for lib, lib_optim, tensor in ((ac, optim, ac.zeros), (torch, torch.optim, torch.zeros)):
+        opt = lib_optim.SGD(
+            [tensor(2, requires_grad=True) if lib is torch else tensor(2, req_grad=True)], lr=0.1
+        )
+        scheduler = lib_optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, 4, T_mult, 0.01)
+        seen = []
+        for epoch in range(30):
+            for batch in range(3):
+                scheduler.step(epoch + batch / 3)
+                seen.append(scheduler.get_last_lr())
+        schedules.append(seen)
+    assert schedules[0] == schedules[1]

@@ -19,13 +19,17 @@ from typing import Any
 from auto_compyute.optim.optimizer import Optimizer
 
 __all__ = [
+    "ConstantLR",
     "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
     "ExponentialLR",
     "LRScheduler",
     "LambdaLR",
     "LinearLR",
     "MultiStepLR",
+    "MultiplicativeLR",
     "OneCycleLR",
+    "PolynomialLR",
     "ReduceLROnPlateau",
     "SequentialLR",
     "StepLR",
@@ -346,6 +350,159 @@ class LinearLR(LRScheduler):
         start, end, total = self.start_factor, self.end_factor, self.total_iters
         done = min(total, self.last_epoch)
         return [b * (start + (end - start) * done / total) for b in self.base_lrs]
+
+
+class MultiplicativeLR(LambdaLR):
+    """Multiply the learning rate by ``lr_lambda(epoch)`` every epoch after the first.
+
+    ``lr = lr_of_previous_epoch * lr_lambda(epoch)``
+
+    Args:
+        optimizer: The optimizer whose learning rates to set.
+        lr_lambda: A function of the epoch returning a factor, or one function per group.
+        last_epoch: The index of the last epoch (-1: start from the beginning).
+    """
+
+    def get_lr(self) -> list[float]:
+        if self._is_initial:
+            return self._lrs()
+        return [
+            lr * fn(self.last_epoch) for fn, lr in zip(self.lr_lambdas, self._lrs(), strict=True)
+        ]
+
+
+class ConstantLR(LRScheduler):
+    """Scale the learning rate by ``factor`` until epoch ``total_iters``, then restore it.
+
+    Args:
+        optimizer: The optimizer whose learning rates to set.
+        factor: The scale of the first ``total_iters`` epochs, in [0, 1].
+        total_iters: Epochs at the reduced learning rate.
+        last_epoch: The index of the last epoch (-1: start from the beginning).
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        factor: float = 1.0 / 3,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ) -> None:
+        if not 0 <= factor <= 1:
+            raise ValueError(f"factor must be in [0, 1], got {factor}")
+        self.factor = factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._lrs()
+        return [lr * (1.0 / self.factor) for lr in self._lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        done = self.last_epoch >= self.total_iters
+        return [b * (self.factor + done * (1 - self.factor)) for b in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """Decay the learning rate to 0 over ``total_iters`` epochs along a polynomial.
+
+    ``lr = base_lr * (1 - min(epoch, total_iters) / total_iters) ** power``
+
+    Args:
+        optimizer: The optimizer whose learning rates to set.
+        total_iters: Epochs the decay takes.
+        power: The polynomial's power (1: linear).
+        last_epoch: The index of the last epoch (-1: start from the beginning).
+    """
+
+    def __init__(
+        self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1
+    ) -> None:
+        self.total_iters = total_iters
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        epoch, total = self.last_epoch, self.total_iters
+        if self._is_initial or epoch > total:
+            return self._lrs()
+        decay = ((1.0 - epoch / total) / (1.0 - (epoch - 1) / total)) ** self.power
+        return [lr * decay for lr in self._lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        left = 1.0 - min(self.total_iters, self.last_epoch) / self.total_iters
+        return [b * left**self.power for b in self.base_lrs]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine annealing from ``base_lr`` to ``eta_min`` that restarts (SGDR).
+
+    ``lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2``, where
+    ``T_cur`` counts the epochs since the last restart and ``T_i`` (first ``T_0``) grows
+    by ``T_mult`` at each restart. ``step(epoch)`` also takes a fractional epoch, to
+    step after every batch: ``scheduler.step(epoch + i / batches)``.
+
+    Args:
+        optimizer: The optimizer whose learning rates to set.
+        T_0: Epochs until the first restart (>= 1).
+        T_mult: The factor of each period over the previous one (an int >= 1).
+        eta_min: The smallest learning rate.
+        last_epoch: The index of the last epoch (-1: start from the beginning).
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        T_0: int,
+        T_mult: int = 1,
+        eta_min: float = 0.0,
+        last_epoch: int = -1,
+    ) -> None:
+        if not isinstance(T_0, int) or T_0 < 1:
+            raise ValueError(f"T_0 must be a positive int, got {T_0}")
+        if not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(f"T_mult must be an int >= 1, got {T_mult}")
+        self.T_0, self.T_i, self.T_mult = T_0, T_0, T_mult
+        self.eta_min = eta_min
+        self.T_cur: float = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        cosine = 1 + math.cos(math.pi * self.T_cur / self.T_i)
+        return [self.eta_min + (b - self.eta_min) * cosine / 2 for b in self.base_lrs]
+
+    def step(self, epoch: float | None = None) -> None:
+        """Move to the next epoch, or to ``epoch`` (which may be fractional)."""
+        self._step_count += 1
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch: float | None = None) -> None:
+        # NOTE: PyTorch's step(), so that fractional epochs give the same lrs.
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur += 1
+            if self.T_cur >= self.T_i:
+                self.T_cur %= self.T_i
+                self.T_i *= self.T_mult
+        elif epoch < 0:
+            raise ValueError(f"epoch must be >= 0, got {epoch}")
+        elif epoch >= self.T_0 and self.T_mult == 1:
+            self.T_cur = epoch % self.T_0
+        elif epoch >= self.T_0:
+            restarts = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+            self.T_cur = epoch - self.T_0 * (self.T_mult**restarts - 1) / (self.T_mult - 1)
+            self.T_i = self.T_0 * self.T_mult**restarts
+        else:
+            self.T_i, self.T_cur = self.T_0, epoch
+        self.last_epoch = math.floor(epoch)
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
+            group["lr"] = lr
+        self._last_lr = self._lrs()
 
 
 class OneCycleLR(LRScheduler):
