@@ -270,3 +270,20 @@ def test_from_numpy_shares_memory_and_closeness() -> None:
         True,
         False,
     ]
+
+
+def test_max_and_min_take_pytorchs_forms() -> None:
+    x = ac.tensor([[1.0, 5.0, 5.0], [7.0, 2.0, 7.0]], req_grad=True)
+    values, indices = x.max(dim=1)
+    assert values.tolist() == [5.0, 7.0] and indices.tolist() == [1, 0]  # first of ties
+    assert x.max(1)[1].tolist() == [1, 0] and x.min(0, keepdim=True).indices.tolist() == [[0, 1, 0]]
+    values.sum().backward()  # the gradient goes to the element picked, not split among ties
+    np.testing.assert_array_equal(x.grad, [[0, 1, 0], [1, 0, 0]])
+    x.grad = None
+    x.max().backward()  # over everything, ties share it
+    np.testing.assert_array_equal(x.grad, [[0, 0, 0], [0.5, 0, 0.5]])
+    assert x.max(dim=(0, 1)).item() == 7.0 and ac.amax(x, 0).tolist() == [7.0, 5.0, 7.0]
+    assert ac.max(x, ac.full((2, 3), 4.0)).tolist() == [[4.0, 5.0, 5.0], [7.0, 4.0, 7.0]]
+    assert ac.min(ac.tensor(3.0), 0).indices.item() == 0
+    nan = ac.tensor([1.0, float("nan"), 3.0]).max(0)
+    assert np.isnan(nan.values.item()) and nan.indices.item() == 1  # NaN wins, as in PyTorch

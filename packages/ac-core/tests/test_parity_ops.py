@@ -79,3 +79,20 @@ def test_sort_and_topk_indices_match_pytorch() -> None:
         result = ac.tensor(floats).topk(3, dim=1, largest=largest)
         assert result.indices.tolist() == expected.indices.tolist()
         np.testing.assert_array_equal(result.values.numpy(), expected.values.numpy())
+
+
+def test_max_min_with_ties_match_pytorch() -> None:
+    values = np.random.default_rng(4).integers(0, 3, (4, 6)).astype(np.float32)
+    for method in ("max", "min"):
+        for dim in (0, 1):
+            ours = ac.tensor(values, req_grad=True)
+            theirs = torch.tensor(values, requires_grad=True)
+            result, expected = getattr(ours, method)(dim), getattr(theirs, method)(dim)
+            assert result.indices.tolist() == expected.indices.tolist(), (method, dim)
+            result.values.sum().backward()
+            expected.values.sum().backward()
+            np.testing.assert_array_equal(ours.grad, theirs.grad.numpy(), err_msg=method)
+        ours, theirs = ac.tensor(values, req_grad=True), torch.tensor(values, requires_grad=True)
+        getattr(ours, method)().backward()
+        getattr(theirs, method)().backward()
+        np.testing.assert_array_equal(ours.grad, theirs.grad.numpy(), err_msg=method)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import string
 from collections.abc import Sequence
 from typing import Any
@@ -28,8 +29,9 @@ exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu, square = (
     _method(n)
     for n in ("exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "square")
 )
-amax, amin, cumsum, logsumexp, norm = (
-    _method(n) for n in ("amax", "amin", "cumsum", "logsumexp", "norm")
+# NOTE: max, min and abs shadow the builtins in this module: use builtins.max there.
+max, min, amax, amin, cumsum, logsumexp, norm = (
+    _method(n) for n in ("max", "min", "amax", "amin", "cumsum", "logsumexp", "norm")
 )
 gather, flip, roll, unbind, sort, topk = (
     _method(n) for n in ("gather", "flip", "roll", "unbind", "sort", "topk")
@@ -201,7 +203,7 @@ def _explicit_subscripts(subscripts: str, ndims: list[int]) -> str:
         raise ValueError(f"einsum subscripts name {len(specs)} operands, got {len(ndims)}")
     free = [c for c in string.ascii_letters if c not in subscripts]
     spelled = [n - len(s) + 3 for s, n in zip(specs, ndims, strict=True) if "..." in s]
-    ellipsis_dims = max(spelled, default=0)
+    ellipsis_dims = builtins.max(spelled, default=0)
     batch = "".join(free[:ellipsis_dims])
     expanded = []
     for spec, n in zip(specs, ndims, strict=False):

@@ -601,15 +601,40 @@ class Tensor:
         """Standard deviation: the square root of ``var``."""
         return self.var(dim, correction, keepdim).sqrt()
 
-    def max(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
-        """Largest values over ``dim``, like ``torch.amax``: ties share the gradient."""
+    def amax(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
+        """Largest values over ``dim`` (an int, a tuple, or None for all): ties share the
+        gradient."""
         return reduce.Max.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
-    def min(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
-        """Smallest values over ``dim`` (like ``torch.amin``)."""
+    def amin(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
+        """Smallest values over ``dim`` (an int, a tuple, or None for all)."""
         return reduce.Min.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
-    amax, amin = max, min
+    def max(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
+        """The largest value, as in PyTorch: ``x.max()`` is a tensor (ties share the
+        gradient); ``x.max(dim)`` gives ``(values, indices)`` along an int ``dim``, and the
+        gradient goes to the element picked; ``x.max(other)`` is ``maximum``. A tuple of
+        dims gives the values, as ``amax``."""
+        return self._extreme(dim, keepdim, largest=True)
+
+    def min(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
+        """The smallest value; see ``max`` for the forms."""
+        return self._extreme(dim, keepdim, largest=False)
+
+    def _extreme(self, dim: Any, keepdim: builtins.bool, largest: builtins.bool) -> Any:
+        if isinstance(dim, Tensor):
+            return self.maximum(dim) if largest else self.minimum(dim)
+        if not isinstance(dim, builtins.int):
+            return self.amax(dim, keepdim) if largest else self.amin(dim, keepdim)
+        dim = _dim(dim, self.ndim)
+        if self.ndim == 0:
+            return ValuesIndices(self, Tensor._from_op(np.zeros((), np.int64)))
+        find = self.data.argmax if largest else self.data.argmin
+        indices = find(axis=dim, keepdims=True).astype(np.int64)
+        values = movement.Gather.apply(self, dim=dim, index=indices)
+        if not keepdim:
+            values, indices = values.squeeze(dim), indices.squeeze(dim)
+        return ValuesIndices(values, Tensor._from_op(indices))
 
     def cumsum(self, dim: builtins.int) -> Tensor:
         """Running sums along ``dim`` (integer and bool tensors sum as int64, as in PyTorch)."""
@@ -619,7 +644,7 @@ class Tensor:
     def logsumexp(self, dim: Dim, keepdim: builtins.bool = False) -> Tensor:
         """``log(sum(exp(x)))`` over ``dim``, computed without overflow."""
         x = self._floating()
-        top = x.max(dim=dim, keepdim=True).detach()
+        top = x.amax(dim, keepdim=True).detach()
         top.data[~get_array_module(top.data).isfinite(top.data)] = 0  # all ±inf: no shift
         out = (x - top).exp().sum(dim=dim, keepdim=True).log() + top
         return out if keepdim else out.squeeze(dim)
@@ -633,9 +658,9 @@ class Tensor:
         if p in (2, "fro"):
             return reduce.Norm.apply(x, dim=dims, keepdim=keepdim)
         if p == math.inf:
-            return x.abs().max(dims, keepdim)
+            return x.abs().amax(dims, keepdim)
         if p == -math.inf:
-            return x.abs().min(dims, keepdim)
+            return x.abs().amin(dims, keepdim)
         if isinstance(p, str) or not p > 0:
             raise ValueError(f"norm: p must be a positive number, inf, -inf or 'fro', got {p!r}")
         if p == 1:
