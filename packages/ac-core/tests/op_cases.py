@@ -531,6 +531,63 @@ CASES = [
         numpy=lambda a: np.cumsum(a, -1) * a,
         torch=lambda a: a.cumsum(-1) * a,
     ),
+    # more elementwise math
+    Case(
+        "log1p",
+        [(3, 4)],
+        ours=lambda a: ac.log1p(a),
+        numpy=np.log1p,
+        torch=lambda a: a.log1p(),
+        low=-0.5,
+        high=2.0,
+    ),
+    Case(
+        "expm1",
+        [(3, 4)],
+        ours=lambda a: ac.expm1(a),
+        numpy=np.expm1,
+        torch=lambda a: a.expm1(),
+    ),
+    Case(
+        "reciprocal",
+        [(3, 4)],
+        ours=lambda a: a.reciprocal(),
+        numpy=np.reciprocal,
+        torch=lambda a: a.reciprocal(),
+        low=0.5,
+        high=2.0,
+    ),
+    Case(
+        "rsqrt",
+        [(3, 4)],
+        ours=lambda a: a.rsqrt(),
+        numpy=lambda a: 1 / np.sqrt(a),
+        torch=lambda a: a.rsqrt(),
+        low=0.5,
+        high=2.0,
+    ),
+    Case(
+        "steps_have_zero_gradient",  # inputs stay 0.1 away from the jumps
+        [(3, 4)],
+        ours=lambda a: a * (a.floor() + a.ceil() + ac.round(a) + a.trunc() + a.sign()),
+        numpy=lambda a: a * (np.floor(a) + np.ceil(a) + np.round(a) + np.trunc(a) + np.sign(a)),
+        torch=lambda a: a * (a.floor() + a.ceil() + a.round() + a.trunc() + a.sign()),
+        make=lambda rng: [rng.integers(-3, 3, (3, 4)) + rng.choice([0.2, 0.35, 0.65, 0.8], (3, 4))],
+    ),
+    Case(
+        "mm_t",
+        [(3, 4), (3, 5)],
+        ours=lambda a, b: a.t().mm(b),
+        numpy=lambda a, b: a.T @ b,
+        torch=lambda a, b: a.t().mm(b),
+    ),
+    Case(
+        "bmm",
+        [(2, 3, 4), (2, 4, 5)],
+        ours=lambda a, b: ac.bmm(a, b),
+        numpy=lambda a, b: a @ b,
+        torch=lambda a, b: a.bmm(b),
+    ),
     # norms and logsumexp
     Case(
         "logsumexp",

@@ -287,3 +287,69 @@ def test_max_and_min_take_pytorchs_forms() -> None:
     assert ac.min(ac.tensor(3.0), 0).indices.item() == 0
     nan = ac.tensor([1.0, float("nan"), 3.0]).max(0)
     assert np.isnan(nan.values.item()) and nan.indices.item() == 1  # NaN wins, as in PyTorch
+
+
+# ------------------------------------------------------------------- in place
+
+
+def test_in_place_update_under_no_grad_changes_the_parameter_itself() -> None:
+    p = ac.tensor([1.0, 2.0], req_grad=True)
+    (p * p).sum().backward()
+    before = p
+    with ac.no_grad():
+        p -= 0.25 * p.grad  # a hand-written SGD step, as in PyTorch
+        p *= 2
+    assert p is before and p.req_grad and p.tolist() == [1.0, 2.0]
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        p += 1
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        p.add_(1.0)
+
+
+def test_in_place_on_recorded_tensors_is_out_of_place_or_refused() -> None:
+    a = ac.tensor([1.0, 2.0], req_grad=True)
+    x = a * 3
+    y = x
+    x += a  # recorded: x now names a new tensor, and the graph stays right
+    assert x is not y and x.tolist() == [4.0, 8.0] and y.tolist() == [3.0, 6.0]
+    x.sum().backward()
+    np.testing.assert_array_equal(a.grad, [4.0, 4.0])
+    with pytest.raises(RuntimeError, match="computed by Mul"):
+        y.mul_(2)
+    b = ac.zeros(2)
+    with pytest.raises(RuntimeError, match="requires grad"):
+        b.add_(a)  # the result would need recording
+    with ac.no_grad():
+        b.add_(a, alpha=2).clamp_(max=3.0)
+    assert b.tolist() == [2.0, 3.0]
+
+
+def test_in_place_keeps_the_dtype() -> None:
+    t = ac.tensor([1, 2])
+    t += 1
+    t *= 3
+    assert t.tolist() == [6, 9] and t.dtype == ac.int64
+    with pytest.raises(TypeError, match="Cannot cast"):
+        t /= 2
+    f = ac.ones(2)
+    f.div_(ac.tensor([2.0, 4.0])).sub_(1.0)
+    assert f.tolist() == [-0.5, -0.75] and f.dtype == ac.float32
+
+
+def test_checks_and_matrix_forms() -> None:
+    x = ac.tensor([1.0, float("nan"), float("inf"), -float("inf")])
+    assert x.isnan().tolist() == [False, True, False, False]
+    assert ac.isinf(x).tolist() == [False, False, True, True]
+    assert x.isfinite().tolist() == [True, False, False, False]
+    assert ac.tensor([0.5, 1.5, 2.5, -0.5]).round().tolist() == [0.0, 2.0, 2.0, -0.0]
+    assert ac.tensor([3, -2]).floor().tolist() == [3, -2]  # integers stay
+    with pytest.raises(ValueError, match=r"mm needs two 2-D tensors, got shapes \(3,\)"):
+        ac.ones(3).mm(ac.ones(3, 1))
+    with pytest.raises(ValueError, match="bmm needs two 3-D tensors with one batch size"):
+        ac.ones(2, 3, 4).bmm(ac.ones(3, 4, 5))
+    with pytest.raises(ValueError, match="at most 2 dimensions"):
+        ac.ones(2, 2, 2).t()
+    assert ac.is_tensor(x) and not ac.is_tensor(1.0)
+    array = np.ones(3)
+    assert ac.as_tensor(array).numpy() is array or np.shares_memory(ac.as_tensor(array).data, array)
+    assert ac.sum(ac.ones(2, 3), 1).tolist() == [3.0, 3.0] and ac.numel(ac.ones(2, 3)) == 6

@@ -29,13 +29,41 @@ exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu, square = (
     _method(n)
     for n in ("exp", "log", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "square")
 )
-# NOTE: max, min and abs shadow the builtins in this module: use builtins.max there.
+# NOTE: max, min, abs, sum, pow and round shadow the builtins in this module: use
+# builtins.max and the like there.
 max, min, amax, amin, cumsum, logsumexp, norm = (
     _method(n) for n in ("max", "min", "amax", "amin", "cumsum", "logsumexp", "norm")
 )
 gather, flip, roll, unbind, sort, topk = (
     _method(n) for n in ("gather", "flip", "roll", "unbind", "sort", "topk")
 )
+sum, mean, var, std, numel = (_method(n) for n in ("sum", "mean", "var", "std", "numel"))
+add, sub, mul, div, pow, neg, mm, bmm = (
+    _method(n) for n in ("add", "sub", "mul", "div", "pow", "neg", "mm", "bmm")
+)
+log1p, expm1, reciprocal, rsqrt, sign, floor, ceil, round, trunc = (
+    _method(n)
+    for n in ("log1p", "expm1", "reciprocal", "rsqrt", "sign", "floor", "ceil", "round", "trunc")
+)
+isnan, isinf, isfinite = (_method(n) for n in ("isnan", "isinf", "isfinite"))
+reshape, flatten, squeeze, unsqueeze, permute, transpose, t = (
+    _method(n) for n in ("reshape", "flatten", "squeeze", "unsqueeze", "permute", "transpose", "t")
+)
+subtract, multiply, divide, negative = sub, mul, div, neg
+
+
+def is_tensor(obj: Any) -> bool:
+    """True if ``obj`` is a ``Tensor``."""
+    return isinstance(obj, Tensor)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """A tensor of ``data``, sharing its memory when the dtype and device already match."""
+    return (
+        data
+        if isinstance(data, Tensor) and dtype is None and device is None
+        else Tensor(data, dtype=dtype, device=device)
+    )
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -64,6 +92,9 @@ def allclose(
 def clamp(x: Tensor, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
     """Limit values to ``[min, max]``."""
     return x.clamp(min, max)
+
+
+clip = clamp
 
 
 def maximum(a: Tensor, b: Any) -> Tensor:

@@ -449,6 +449,21 @@ class Tensor:
             )
         return linalg.Matmul.apply(a, b)
 
+    def mm(self, other: Tensor) -> Tensor:
+        """Product of two matrices (2-D only, as in PyTorch)."""
+        if self.ndim != 2 or other.ndim != 2:
+            raise ValueError(f"mm needs two 2-D tensors, got shapes {self.shape} and {other.shape}")
+        return self.matmul(other)
+
+    def bmm(self, other: Tensor) -> Tensor:
+        """Batched product of (B, n, k) and (B, k, m) tensors (3-D only, as in PyTorch)."""
+        if self.ndim != 3 or other.ndim != 3 or self.shape[0] != other.shape[0]:
+            raise ValueError(
+                f"bmm needs two 3-D tensors with one batch size, got shapes {self.shape} and "
+                f"{other.shape}"
+            )
+        return self.matmul(other)
+
     # ------------------------------------------------------------- comparisons
     def _compare(self, other: Any, op: Any) -> Tensor:
         other_data = other.data if isinstance(other, Tensor) else other
@@ -544,6 +559,50 @@ class Tensor:
     cos = _float_unary(ew.Cos, "the cosine")
     tanh = _float_unary(ew.Tanh, "the hyperbolic tangent")
     sigmoid = _float_unary(ew.Sigmoid, "the logistic sigmoid 1 / (1 + e**-x)")
+    log1p = _float_unary(ew.Log1p, "log(1 + x), exact for small x")
+    expm1 = _float_unary(ew.Expm1, "e**x - 1, exact for small x")
+    reciprocal = _float_unary(ew.Reciprocal, "1 / x")
+
+    def rsqrt(self) -> Tensor:
+        """Elementwise 1 / sqrt(x)."""
+        return self.sqrt().reciprocal()
+
+    def neg(self) -> Tensor:
+        return ew.Neg.apply(self)
+
+    negative = neg
+
+    def _step(self, function: str) -> Tensor:
+        return ew.Step.apply(self, function=function) if self.data.dtype.kind == "f" else self
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 by the sign of each element (gradient 0)."""
+        return ew.Step.apply(self, function="sign")
+
+    def floor(self) -> Tensor:
+        """Round down (gradient 0; integer tensors come back as they are)."""
+        return self._step("floor")
+
+    def ceil(self) -> Tensor:
+        """Round up (gradient 0; integer tensors come back as they are)."""
+        return self._step("ceil")
+
+    def round(self) -> Tensor:
+        """Round to the nearest integer, halves to even as in PyTorch (gradient 0)."""
+        return self._step("round")
+
+    def trunc(self) -> Tensor:
+        """Round toward zero (gradient 0; integer tensors come back as they are)."""
+        return self._step("trunc")
+
+    def isnan(self) -> Tensor:
+        return Tensor._from_op(get_array_module(self.data).isnan(self.data))
+
+    def isinf(self) -> Tensor:
+        return Tensor._from_op(get_array_module(self.data).isinf(self.data))
+
+    def isfinite(self) -> Tensor:
+        return Tensor._from_op(get_array_module(self.data).isfinite(self.data))
 
     def abs(self) -> Tensor:
         return ew.Abs.apply(self)
@@ -714,6 +773,12 @@ class Tensor:
             raise ValueError(f"permute needs a permutation of {self.ndim} axes, got {dims}")
         return movement.Permute.apply(self, dims=dims)
 
+    def t(self) -> Tensor:
+        """The transpose of a tensor of at most 2 dimensions, as in PyTorch."""
+        if self.ndim > 2:
+            raise ValueError(f"t() needs at most 2 dimensions, got shape {self.shape}")
+        return self.transpose(0, -1) if self.ndim == 2 else self
+
     def transpose(self, dim0: builtins.int = -2, dim1: builtins.int = -1) -> Tensor:
         """Swap two axes."""
         dims = list(range(self.ndim))
@@ -869,6 +934,79 @@ class Tensor:
                 f"{what} on a tensor that requires grad is not tracked by autograd; "
                 "do it under ac.no_grad() or on a detached tensor"
             )
+
+    def _changes_in_place(self, other: Any) -> builtins.bool:
+        """Whether ``self op= other`` may change this tensor's array: autograd does not
+        record in-place changes, so only for a tensor of no graph, with nothing to record."""
+        recorded = self._req_grad or (isinstance(other, Tensor) and other._req_grad)
+        return self.ctx is None and not (recorded and _grad_enabled.get())
+
+    def _inplace(self, ufunc: str, other: Any, what: str) -> Tensor:
+        if self._req_grad and self.ctx is None and _grad_enabled.get():
+            raise RuntimeError(
+                f"{what} on a leaf tensor that requires grad would change it outside autograd; "
+                "do it under ac.no_grad() (as an optimizer step does) or on a detached tensor"
+            )
+        if not self._changes_in_place(other):
+            raise RuntimeError(
+                f"{what} would change a tensor in place that autograd records (computed by "
+                f"{type(self.ctx).__name__ if self.ctx else 'no op'}, or from a tensor that "
+                "requires grad); use the out-of-place form, e.g. x = x + y"
+            )
+        xp = get_array_module(self.data)
+        value = other.data if isinstance(other, Tensor) else other
+        if isinstance(value, np.ndarray) and xp is not np:
+            value = move_array(value, self.device)
+        getattr(xp, ufunc)(self.data, value, out=self.data)
+        return self
+
+    def add_(self, other: Any, alpha: Scalar = 1) -> Tensor:
+        """``self += alpha * other`` in place, outside autograd (see ``__iadd__``)."""
+        value = other.data if isinstance(other, Tensor) else other
+        return self._inplace("add", value * alpha if alpha != 1 else other, "add_()")
+
+    def sub_(self, other: Any, alpha: Scalar = 1) -> Tensor:
+        """``self -= alpha * other`` in place, outside autograd."""
+        value = other.data if isinstance(other, Tensor) else other
+        return self._inplace("subtract", value * alpha if alpha != 1 else other, "sub_()")
+
+    def mul_(self, other: Any) -> Tensor:
+        """``self *= other`` in place, outside autograd."""
+        return self._inplace("multiply", other, "mul_()")
+
+    def div_(self, other: Any) -> Tensor:
+        """``self /= other`` in place, outside autograd (integer tensors cannot hold the result)."""
+        return self._inplace("true_divide", other, "div_()")
+
+    def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
+        """Limit values to ``[min, max]`` in place, outside autograd."""
+        if min is not None:
+            self._inplace("maximum", min, "clamp_()")
+        return self._inplace("minimum", max, "clamp_()") if max is not None else self
+
+    clip_ = clamp_
+
+    # NOTE: the ignores: mypy cannot match these with the operators that _binary builds.
+    def __iadd__(self, other: Any) -> Tensor:  # type: ignore[misc]
+        return self._augmented("add", other, "+=", Tensor.__add__)
+
+    def __isub__(self, other: Any) -> Tensor:  # type: ignore[misc]
+        return self._augmented("subtract", other, "-=", Tensor.__sub__)
+
+    def __imul__(self, other: Any) -> Tensor:  # type: ignore[misc]
+        return self._augmented("multiply", other, "*=", Tensor.__mul__)
+
+    def __itruediv__(self, other: Any) -> Tensor:  # type: ignore[misc]
+        return self._augmented("true_divide", other, "/=", Tensor.__truediv__)
+
+    def _augmented(self, ufunc: str, other: Any, what: str, operator: Any) -> Tensor:
+        """``self op= other``: in place, as in PyTorch (``p -= lr * p.grad`` under no_grad()
+        updates p itself); where autograd must record the change, a new tensor, which the
+        name then refers to. A leaf that requires grad is refused, as PyTorch does."""
+        leaf_with_grad = self._req_grad and self.ctx is None and _grad_enabled.get()
+        if leaf_with_grad or self._changes_in_place(other):
+            return self._inplace(ufunc, other, what)
+        return operator(self, other)
 
     def fill_(self, value: Scalar) -> Tensor:
         self._check_inplace("fill_()")

@@ -154,6 +154,50 @@ class Log(Op):
         return grad / self.x
 
 
+class Log1p(Op):
+    """log(1 + x), exact for small x; d/dx = 1 / (1 + x)."""
+
+    def forward(self, x: Array) -> Array:
+        self.x = x
+        return get_array_module(x).log1p(x)
+
+    def backward(self, grad: Array) -> Array:
+        return grad / (1 + self.x)
+
+
+class Expm1(Op):
+    """exp(x) - 1, exact for small x; d/dx = exp(x)."""
+
+    def forward(self, x: Array) -> Array:
+        self.out = get_array_module(x).expm1(x)
+        return self.out
+
+    def backward(self, grad: Array) -> Array:
+        return grad * (self.out + 1)
+
+
+class Reciprocal(Op):
+    """1 / x; d/dx = -1 / x**2."""
+
+    def forward(self, x: Array) -> Array:
+        self.out = get_array_module(x).reciprocal(x)
+        return self.out
+
+    def backward(self, grad: Array) -> Array:
+        return -grad * self.out * self.out
+
+
+class Step(Op):
+    """A piecewise-constant function (``sign``, ``floor``, ``ceil``, ``round``, ``trunc``):
+    its gradient is 0, as in PyTorch."""
+
+    def forward(self, x: Array, *, function: str) -> Array:
+        return getattr(get_array_module(x), function)(x)
+
+    def backward(self, grad: Array) -> Array:
+        return get_array_module(grad).zeros_like(grad)
+
+
 class Sqrt(Op):
     """sqrt(x); d/dx = 1 / (2 sqrt(x))."""
 
