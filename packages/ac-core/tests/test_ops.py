@@ -317,8 +317,8 @@ def test_in_place_on_recorded_tensors_is_out_of_place_or_refused() -> None:
     with pytest.raises(RuntimeError, match="computed by Mul"):
         y.mul_(2)
     b = ac.zeros(2)
-    with pytest.raises(RuntimeError, match="requires grad"):
-        b.add_(a)  # the result would need recording
+    with pytest.raises(RuntimeError, match="involves a tensor that requires grad"):
+        b.add_(a, alpha=2)  # the result would need recording
     with ac.no_grad():
         b.add_(a, alpha=2).clamp_(max=3.0)
     assert b.tolist() == [2.0, 3.0]

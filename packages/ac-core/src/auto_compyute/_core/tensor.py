@@ -941,34 +941,36 @@ class Tensor:
         recorded = self._req_grad or (isinstance(other, Tensor) and other._req_grad)
         return self.ctx is None and not (recorded and _grad_enabled.get())
 
-    def _inplace(self, ufunc: str, other: Any, what: str) -> Tensor:
+    def _inplace(self, ufunc: str, other: Any, what: str, alpha: Scalar = 1) -> Tensor:
         if self._req_grad and self.ctx is None and _grad_enabled.get():
             raise RuntimeError(
                 f"{what} on a leaf tensor that requires grad would change it outside autograd; "
                 "do it under ac.no_grad() (as an optimizer step does) or on a detached tensor"
             )
         if not self._changes_in_place(other):
+            reason = (
+                f"the tensor was computed by {self.ctx.name}"
+                if self.ctx is not None
+                else "the change involves a tensor that requires grad"
+            )
             raise RuntimeError(
-                f"{what} would change a tensor in place that autograd records (computed by "
-                f"{type(self.ctx).__name__ if self.ctx else 'no op'}, or from a tensor that "
-                "requires grad); use the out-of-place form, e.g. x = x + y"
+                f"{what} would change a tensor in place, which autograd does not record, and "
+                f"{reason}; use the out-of-place form, e.g. x = x + y"
             )
         xp = get_array_module(self.data)
         value = other.data if isinstance(other, Tensor) else other
         if isinstance(value, np.ndarray) and xp is not np:
             value = move_array(value, self.device)
-        getattr(xp, ufunc)(self.data, value, out=self.data)
+        getattr(xp, ufunc)(self.data, value if alpha == 1 else value * alpha, out=self.data)
         return self
 
     def add_(self, other: Any, alpha: Scalar = 1) -> Tensor:
-        """``self += alpha * other`` in place, outside autograd (see ``__iadd__``)."""
-        value = other.data if isinstance(other, Tensor) else other
-        return self._inplace("add", value * alpha if alpha != 1 else other, "add_()")
+        """``self += alpha * other`` in place, outside autograd (see ``_augmented``)."""
+        return self._inplace("add", other, "add_()", alpha)
 
     def sub_(self, other: Any, alpha: Scalar = 1) -> Tensor:
         """``self -= alpha * other`` in place, outside autograd."""
-        value = other.data if isinstance(other, Tensor) else other
-        return self._inplace("subtract", value * alpha if alpha != 1 else other, "sub_()")
+        return self._inplace("subtract", other, "sub_()", alpha)
 
     def mul_(self, other: Any) -> Tensor:
         """``self *= other`` in place, outside autograd."""
