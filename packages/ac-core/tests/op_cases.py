@@ -588,6 +588,36 @@ CASES = [
         numpy=lambda a, b: a @ b,
         torch=lambda a, b: a.bmm(b),
     ),
+    Case(
+        "index_select_repeated",
+        [(3, 4)],
+        ours=lambda a: a.index_select(1, ac.tensor([3, 0, 3])),
+        numpy=lambda a: a[:, [3, 0, 3]],
+        torch=lambda a: a.index_select(1, __import__("torch").tensor([3, 0, 3])),
+    ),
+    Case(
+        "masked_select_broadcast",
+        [(3, 4)],
+        ours=lambda a: a.masked_select(ac.tensor([True, False, True, True])),
+        numpy=lambda a: a[:, [True, False, True, True]].reshape(-1),
+        torch=lambda a: a.masked_select(__import__("torch").tensor([True, False, True, True])),
+    ),
+    Case(
+        "diag_of_vector_and_matrix",
+        [(3,), (3, 4)],
+        ours=lambda v, m: ac.diag(v, 1)[:3, :4] * m + ac.diag(m, -1).sum(),
+        numpy=lambda v, m: np.diag(v, 1)[:3, :4] * m + np.diag(m, -1).sum(),
+        torch=lambda v, m: (
+            __import__("torch").diag(v, 1)[:3, :4] * m + __import__("torch").diag(m, -1).sum()
+        ),
+    ),
+    Case(
+        "outer_dot",
+        [(3,), (4,)],
+        ours=lambda a, b: ac.outer(a, b) * ac.dot(a, a),
+        numpy=lambda a, b: np.outer(a, b) * np.dot(a, a),
+        torch=lambda a, b: __import__("torch").outer(a, b) * __import__("torch").dot(a, a),
+    ),
     # norms and logsumexp
     Case(
         "logsumexp",

@@ -353,3 +353,47 @@ def test_checks_and_matrix_forms() -> None:
     array = np.ones(3)
     assert ac.as_tensor(array).numpy() is array or np.shares_memory(ac.as_tensor(array).data, array)
     assert ac.sum(ac.ones(2, 3), 1).tolist() == [3.0, 3.0] and ac.numel(ac.ones(2, 3)) == 6
+
+
+# ------------------------------------------------------------------- sampling
+
+
+def test_multinomial_draws_by_weight() -> None:
+    ac.manual_seed(0)
+    weights = ac.tensor([[0.1, 0.0, 0.6, 0.3], [1.0, 1.0, 0.0, 2.0]])
+    draws = ac.multinomial(weights, 20_000, replacement=True)
+    assert draws.shape == (2, 20_000) and draws.dtype == ac.int64
+    for row, w in zip(draws.numpy(), weights.numpy(), strict=True):
+        frequencies = np.bincount(row, minlength=4) / len(row)
+        np.testing.assert_allclose(frequencies, w / w.sum(), atol=0.015)  # ~4 sigma
+    once = ac.multinomial(weights, 3).numpy()  # without replacement: distinct, weight > 0
+    assert [len(set(r)) for r in once] == [3, 3] and 1 not in once[0] and 2 not in once[1]
+    with pytest.raises(ValueError, match="cannot draw 4 samples without replacement from 3"):
+        ac.multinomial(weights, 4)
+    with pytest.raises(ValueError, match="non-negative weights with a positive sum"):
+        ac.multinomial(ac.tensor([0.0, 0.0]), 1)
+
+
+def test_bernoulli_and_normal() -> None:
+    ac.manual_seed(1)
+    bits = ac.bernoulli(ac.full((20_000,), 0.25))
+    assert bits.dtype == ac.float32 and set(np.unique(bits.numpy())) <= {0.0, 1.0}
+    assert abs(bits.numpy().mean() - 0.25) < 0.015
+    values = ac.normal(2.0, 3.0, (20_000,))
+    assert values.dtype == ac.float32 and abs(values.numpy().mean() - 2) < 0.1
+    assert abs(values.numpy().std() - 3) < 0.1
+    assert ac.normal(ac.zeros(2, 3, dtype=ac.float64), 0.5).dtype == ac.float64
+    with pytest.raises(ValueError, match="std >= 0"):
+        ac.normal(0.0, -1.0, (2,))
+
+
+def test_nonzero_type_as_and_selection_errors() -> None:
+    x = ac.tensor([[0.0, 1.5], [2.0, 0.0]])
+    assert x.nonzero().tolist() == [[0, 1], [1, 0]] and x.nonzero().dtype == ac.int64
+    assert x.type_as(ac.tensor([1])).dtype == ac.int64
+    with pytest.raises(ValueError, match="1-D integer index"):
+        x.index_select(0, ac.tensor([[0]]))
+    with pytest.raises(ValueError, match=r"outer needs two 1-D tensors, got shapes \(2, 2\)"):
+        ac.outer(x, x)
+    with pytest.raises(ValueError, match="dot needs two 1-D tensors of one length"):
+        ac.dot(ac.ones(2), ac.ones(3))

@@ -188,3 +188,67 @@ def randperm(n: int, dtype: Any = None, device: DeviceLike = None) -> Tensor:
     """A random permutation of ``0 .. n-1``."""
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.int64
     return _make(get_generator().permutation(n).astype(dtype), None, device, False)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False) -> Tensor:
+    """Draw category indices with probabilities proportional to the rows of ``input``.
+
+    Args:
+        input: Non-negative weights, ``(C,)`` or ``(N, C)``; each row needs a positive sum.
+        num_samples: Draws per row; at most C without replacement.
+        replacement: Whether a category may be drawn more than once per row.
+
+    Returns:
+        int64 indices, ``(num_samples,)`` or ``(N, num_samples)``, on the input's device.
+    """
+    weights = np.asarray(input.numpy(), dtype=np.float64)
+    if weights.ndim not in (1, 2):
+        raise ValueError(f"multinomial needs weights of shape (C,) or (N, C), got {input.shape}")
+    rows = weights.reshape(-1, weights.shape[-1])
+    if not np.isfinite(rows).all() or (rows < 0).any() or not (rows.sum(1) > 0).all():
+        raise ValueError("multinomial needs finite, non-negative weights with a positive sum")
+    if not replacement and num_samples > int((rows > 0).sum(1).min()):
+        raise ValueError(
+            f"multinomial cannot draw {num_samples} samples without replacement from "
+            f"{int((rows > 0).sum(1).min())} categories of positive weight"
+        )
+    generator = get_generator()
+    if replacement:  # inverse CDF; dividing by the total makes the last step exactly 1
+        cdf = np.cumsum(rows, axis=1)
+        cdf /= cdf[:, -1:]
+        draws = generator.random((len(rows), num_samples))
+        picks = np.stack(
+            [np.searchsorted(c, d, side="right") for c, d in zip(cdf, draws, strict=True)]
+        )
+    else:  # NOTE: the top keys log(w) + Gumbel noise are a draw without replacement
+        with np.errstate(divide="ignore"):
+            keys = np.log(rows) + generator.gumbel(size=rows.shape)
+        picks = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    picks = picks.reshape(*weights.shape[:-1], num_samples).astype(np.int64)
+    return Tensor(picks, device=input.device)
+
+
+def bernoulli(input: Tensor, p: float | None = None) -> Tensor:
+    """0 or 1 per element, 1 with probability ``input`` (or ``p``), in the input's dtype."""
+    probs = input.numpy() if p is None else np.full(input.shape, p)
+    draws = get_generator().random(input.shape) < probs
+    return Tensor(draws.astype(input.dtype), device=input.device)
+
+
+def normal(
+    mean: Any, std: Any = 1.0, size: Any = None, dtype: Any = None, device: DeviceLike = None
+) -> Tensor:
+    """Normal random values: ``mean + std * randn``, with ``mean`` and ``std`` numbers or
+    tensors (broadcast); ``size`` gives the shape when both are numbers."""
+    means = mean.numpy() if isinstance(mean, Tensor) else np.asarray(mean, dtype=np.float64)
+    stds = std.numpy() if isinstance(std, Tensor) else np.asarray(std, dtype=np.float64)
+    if (stds < 0).any():
+        raise ValueError("normal needs std >= 0")
+    shape = np.broadcast_shapes(means.shape, stds.shape) if size is None else _shape_args((size,))
+    like = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
+    if dtype is None:
+        dtype = like.dtype if like is not None else dtypes.get_default_dtype()
+    if device is None and like is not None:
+        device = like.device
+    values = means + stds * get_generator().standard_normal(shape)
+    return _make(values.astype(dtypes.to_dtype(dtype)), None, device, False)

@@ -52,6 +52,44 @@ reshape, flatten, squeeze, unsqueeze, permute, transpose, t = (
 subtract, multiply, divide, negative = sub, mul, div, neg
 
 
+index_select, masked_select, nonzero = (
+    _method(n) for n in ("index_select", "masked_select", "nonzero")
+)
+
+
+def outer(a: Tensor, b: Tensor) -> Tensor:
+    """The outer product of two 1-D tensors: ``out[i, j] = a[i] * b[j]``."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"outer needs two 1-D tensors, got shapes {a.shape} and {b.shape}")
+    return a.reshape(-1, 1) * b.reshape(1, -1)
+
+
+def dot(a: Tensor, b: Tensor) -> Tensor:
+    """The dot product of two 1-D tensors of one length."""
+    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+        raise ValueError(f"dot needs two 1-D tensors of one length, got {a.shape} and {b.shape}")
+    return a.matmul(b)
+
+
+def diag(x: Tensor, diagonal: int = 0) -> Tensor:
+    """A square matrix with ``x`` (1-D) on a diagonal, or the diagonal of a matrix ``x`` (2-D).
+
+    ``diagonal`` picks it: 0 the main one, positive above, negative below.
+    """
+    if x.ndim == 1:
+        n, k = x.shape[0], builtins.abs(diagonal)
+        square = Tensor(np.eye(n, dtype=x.dtype), device=x.device) * x
+        # above the main diagonal: k columns before, k rows after; below: the reverse
+        return pad(square, (k, 0, 0, k) if diagonal >= 0 else (0, k, k, 0))
+    if x.ndim == 2:
+        rows, cols = x.shape
+        start_row, start_col = builtins.max(-diagonal, 0), builtins.max(diagonal, 0)
+        length = builtins.max(builtins.min(rows - start_row, cols - start_col), 0)
+        steps = np.arange(length)
+        return x[steps + start_row, steps + start_col]
+    raise ValueError(f"diag needs a 1-D or 2-D tensor, got shape {x.shape}")
+
+
 def is_tensor(obj: Any) -> bool:
     """True if ``obj`` is a ``Tensor``."""
     return isinstance(obj, Tensor)

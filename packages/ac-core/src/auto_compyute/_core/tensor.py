@@ -883,6 +883,35 @@ class Tensor:
             index = move_array(index, self.device)
         return movement.Gather.apply(source, dim=dim, index=index)
 
+    def index_select(self, dim: builtins.int, index: Any) -> Tensor:
+        """The slices at ``index`` (1-D integers; repeats allowed) along ``dim``."""
+        index = index.data if isinstance(index, Tensor) else np.asarray(index)
+        if index.ndim != 1 or index.dtype.kind not in "iu":
+            raise ValueError(
+                f"index_select needs a 1-D integer index, got dtype {index.dtype} and shape "
+                f"{tuple(index.shape)}"
+            )
+        if type(index) is not type(self.data):
+            index = move_array(index, self.device)
+        key = (*(slice(None),) * _dim(dim, self.ndim), index)
+        return self[key]
+
+    def masked_select(self, mask: Any) -> Tensor:
+        """The elements where ``mask`` (broadcast with this tensor) is True, as a 1-D tensor."""
+        mask = mask if isinstance(mask, Tensor) else Tensor(mask, device=self.device)
+        shape = np.broadcast_shapes(self.shape, mask.shape)
+        source = self if self.shape == shape else self.expand(shape)
+        return source[mask.expand(shape).bool() if mask.shape != shape else mask.bool()]
+
+    def nonzero(self) -> Tensor:
+        """The indices of the non-zero elements, one row each: (count, ndim) int64."""
+        xp = get_array_module(self.data)
+        return Tensor._from_op(xp.stack(xp.nonzero(self.data), axis=-1).astype(np.int64))
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """This tensor in ``other``'s dtype."""
+        return self.to(dtype=other.dtype)
+
     def flip(self, *dims: Any) -> Tensor:
         """The elements in reverse order along each of ``dims``."""
         flipped = _dims(_shape_args(dims), self.ndim) or ()
