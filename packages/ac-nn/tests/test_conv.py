@@ -360,8 +360,10 @@ def test_conv_layer_bad_arguments():
         nn.Conv2d(out_channels=4, kernel_size=3)
     with pytest.raises(TypeError, match="both in_channels=3 and in_dim=4"):
         nn.Conv2d(3, 4, 3, in_dim=4)
-    with pytest.raises(ValueError, match="padding_mode='zeros'"):
-        nn.Conv2d(3, 4, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="padding_mode must be one of 'zeros', 'reflect'"):
+        nn.Conv2d(3, 4, 3, padding_mode="mirror")
+    with pytest.raises(ValueError, match="padding_mode must be one of 'zeros', got 'reflect'"):
+        nn.ConvTranspose2d(3, 4, 3, padding_mode="reflect")
     with pytest.raises(ValueError, match="'same' needs stride 1"):
         nn.Conv2d(3, 4, 3, stride=2, padding="same")
     with pytest.raises(ValueError, match="padding must be an int or a tuple"):

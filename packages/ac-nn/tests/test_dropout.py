@@ -57,3 +57,33 @@ def test_dropout_layer_follows_training_mode() -> None:
     assert repr(layer) == "Dropout(p=0.5, inplace=False)"
     with pytest.raises(ValueError, match="between 0 and 1"):
         nn.Dropout(-0.1)
+
+
+@pytest.mark.parametrize(
+    ("function", "shape", "spatial"),
+    [  # the last one without a batch axis
+        (F.dropout1d, (4, 6, 5), 1),
+        (F.dropout2d, (4, 6, 3, 2), 2),
+        (F.dropout3d, (6, 2, 2, 3), 3),
+    ],
+)
+def test_channel_dropout_zeroes_whole_channels(function, shape, spatial) -> None:
+    ac.manual_seed(0)
+    x = ac.ones(*shape, req_grad=True)
+    y = function(x, p=0.5)
+    values = y.numpy().reshape(*shape[: len(shape) - spatial], -1)  # a row per channel
+    assert set(np.unique(values)) <= {0.0, 2.0}
+    assert (values.min(-1) == values.max(-1)).all()  # a channel is dropped whole
+    assert 0 < (values[..., 0] == 0).mean() < 1
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, y.numpy())  # the gradient is the scaled mask
+    assert function(x, p=0.5, training=False) is x
+    with pytest.raises(ValueError, match="spatial axes"):
+        function(ac.ones(2), p=0.5)
+
+
+def test_channel_dropout_layers() -> None:
+    layer = nn.Dropout2d(0.3)
+    assert repr(layer) == "Dropout2d(p=0.3, inplace=False)"
+    assert layer.eval()(ac.ones(1, 2, 2, 2)).tolist() == ac.ones(1, 2, 2, 2).tolist()
+    assert nn.Dropout1d(0.2)(ac.ones(2, 3, 4)).shape == (2, 3, 4)

@@ -509,3 +509,51 @@ def test_deepcopy_gives_independent_parameters():
     with ac.no_grad():
         clone.head.weight.fill_(0)
     assert net.head.weight.data.any()
+
+
+def test_forward_hooks_read_and_replace_and_are_removed() -> None:
+    layer = nn.Linear(2, 2)
+    seen = []
+    with layer.register_forward_hook(lambda module, args, out: seen.append(out.shape)):
+        layer(ac.ones(3, 2))
+    layer(ac.ones(3, 2))
+    assert seen == [(3, 2)]  # the with block removed the hook
+    doubled = layer.register_forward_pre_hook(lambda module, args: (args[0] * 2,))
+    zeroed = layer.register_forward_hook(lambda module, args, out: out * 0)
+    assert layer(ac.ones(1, 2)).tolist() == [[0.0, 0.0]]
+    zeroed.remove()
+    expected = (ac.ones(1, 2) * 2) @ layer.weight.T + layer.bias
+    np.testing.assert_allclose(layer(ac.ones(1, 2)).numpy(), expected.numpy())
+    doubled.remove()
+    doubled.remove()  # removing twice is harmless
+    assert not layer._forward_pre_hooks and not nn.Linear(1, 1)._forward_hooks
+
+
+def test_parameter_containers() -> None:
+    class Model(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.scales = nn.ParameterList([ac.ones(2), nn.Parameter(ac.zeros(3))])
+            self.extra = nn.ParameterDict({"shift": ac.zeros(1)})
+
+    model = Model()
+    assert list(model.state_dict()) == ["scales.0", "scales.1", "extra.shift"]
+    assert all(isinstance(p, nn.Parameter) for p in model.parameters())
+    model.scales.append(ac.ones(4))
+    model.extra["tilt"] = ac.ones(2)
+    assert len(model.scales) == 3 and model.scales[-1].shape == (4,)
+    assert list(model.extra) == ["shift", "tilt"] and "tilt" in model.extra
+    assert sum(p.numel() for p in model.parameters()) == 2 + 3 + 4 + 1 + 2
+    with pytest.raises(IndexError, match="out of range"):
+        model.scales[5]
+
+
+def test_parameters_to_vector_and_back() -> None:
+    layer = nn.Linear(3, 2)
+    vector = nn.utils.parameters_to_vector(layer.parameters())
+    assert vector.shape == (8,) and vector.ctx is not None  # differentiable
+    nn.utils.vector_to_parameters(ac.arange(8.0), layer.parameters())
+    assert layer.weight.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    assert layer.bias.tolist() == [6.0, 7.0] and layer.weight.req_grad
+    with pytest.raises(ValueError, match="1-D tensor of 8 elements"):
+        nn.utils.vector_to_parameters(ac.ones(7), layer.parameters())

@@ -218,3 +218,17 @@ def test_conv_layer_init_uses_torch_fan_in():
         assert np.abs(weight).max() <= bound and np.abs(bias).max() <= bound
         assert np.abs(weight).max() > 0.9 * bound
         assert abs(weight.std() - bound / np.sqrt(3)) < 0.1 * bound / np.sqrt(3)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("padding", [1, (2, 1), "same"])
+def test_conv_padding_modes_match_torch(mode, padding, rng):
+    theirs = torch.nn.Conv2d(2, 3, (3, 2), padding=padding, padding_mode=mode, dilation=(1, 2))
+    ours = nn.Conv2d(2, 3, (3, 2), padding=padding, padding_mode=mode, dilation=(1, 2))
+    assert repr(ours) == repr(theirs).replace("padding=same", "padding='same'")
+    load_from(ours, theirs)
+    compare_layers(ours, theirs, rng.standard_normal((2, 2, 6, 7)), rng)
+    theirs_1d = torch.nn.Conv1d(2, 3, 3, padding=2, padding_mode=mode)
+    ours_1d = nn.Conv1d(2, 3, 3, padding=2, padding_mode=mode)
+    load_from(ours_1d, theirs_1d)
+    compare_layers(ours_1d, theirs_1d, rng.standard_normal((2, 2, 5)), rng)

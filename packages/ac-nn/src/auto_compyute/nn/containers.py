@@ -1,7 +1,8 @@
-"""Containers of modules: ``Sequential``, ``ModuleList`` and ``ModuleDict``.
+"""Containers: ``Sequential``, ``ModuleList`` and ``ModuleDict`` of modules, and
+``ParameterList`` and ``ParameterDict`` of parameters.
 
-Their elements are registered submodules, so their parameters are found by
-``parameters()`` and saved by ``state_dict()`` under keys such as ``"0.weight"``.
+Their elements are registered submodules (or parameters), so ``parameters()`` finds them
+and ``state_dict()`` saves them under keys such as ``"0.weight"`` (or ``"0"``).
 """
 
 from __future__ import annotations
@@ -10,9 +11,17 @@ import operator
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from auto_compyute.nn.module import Module
+from auto_compyute._core.tensor import Tensor
+from auto_compyute.nn.module import Module, Parameter
 
-__all__ = ["ModuleDict", "ModuleList", "Modulelist", "Sequential"]
+__all__ = [
+    "ModuleDict",
+    "ModuleList",
+    "Modulelist",
+    "ParameterDict",
+    "ParameterList",
+    "Sequential",
+]
 
 
 def _index(index: Any, length: int, kind: str) -> int:
@@ -243,6 +252,126 @@ class ModuleDict(Module):
         raise NotImplementedError(
             "ModuleDict has no forward(); use its modules in the forward() of its parent module"
         )
+
+
+def _parameter(value: Any) -> Parameter:
+    """A parameter as it is, a tensor (or array) made one, as PyTorch's containers do."""
+    return value if isinstance(value, Parameter) else Parameter(value)
+
+
+class ParameterList(Module):
+    """A list of parameters registered with the enclosing module (keys ``"0"``, ``"1"``, ...).
+
+    Tensors and arrays put in become ``Parameter``s.
+
+    Args:
+        values: Parameters (or tensors) to start with.
+
+    Example:
+        >>> scales = nn.ParameterList([nn.Parameter(ac.ones(4)) for _ in range(3)])
+        >>> len(list(scales.parameters()))
+        3
+    """
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def __getitem__(self, index: int) -> Parameter:
+        return self._parameters[str(_index(index, len(self), "ParameterList"))]  # type: ignore[return-value]
+
+    def __setitem__(self, index: int, value: Any) -> None:
+        self.register_parameter(str(_index(index, len(self), "ParameterList")), _parameter(value))
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[Parameter]:
+        return iter(self._parameters.values())  # type: ignore[arg-type]
+
+    def append(self, value: Any) -> ParameterList:
+        """Add a parameter at the end."""
+        self.register_parameter(str(len(self)), _parameter(value))
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        """Add parameters at the end."""
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join(f"({k}): {_describe(p)}" for k, p in self._parameters.items())
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("ParameterList has no forward(); use its parameters")
+
+
+class ParameterDict(Module):
+    """A dict of parameters (insertion-ordered) registered with the enclosing module.
+
+    Args:
+        parameters: A mapping from names to parameters (or tensors), or ``(name, value)``
+            pairs.
+    """
+
+    def __init__(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]] | None = None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str) -> Parameter:
+        if key not in self._parameters:
+            raise KeyError(key)
+        return self._parameters[key]  # type: ignore[return-value]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.register_parameter(key, _parameter(value))
+
+    def __delitem__(self, key: str) -> None:
+        del self._parameters[key]
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parameters)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._parameters
+
+    def keys(self) -> Iterable[str]:
+        """The names, in insertion order."""
+        return self._parameters.keys()
+
+    def values(self) -> Iterable[Parameter]:
+        """The parameters, in insertion order."""
+        return self._parameters.values()  # type: ignore[return-value]
+
+    def items(self) -> Iterable[tuple[str, Parameter]]:
+        """``(name, parameter)`` pairs, in insertion order."""
+        return self._parameters.items()  # type: ignore[return-value]
+
+    def update(self, parameters: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
+        """Add or replace parameters from a mapping or from ``(name, value)`` pairs."""
+        pairs = (
+            parameters.items() if isinstance(parameters, Mapping | ParameterDict) else parameters
+        )
+        for name, value in pairs:
+            self[name] = value
+
+    def extra_repr(self) -> str:
+        return "\n".join(f"({k}): {_describe(p)}" for k, p in self._parameters.items())
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("ParameterDict has no forward(); use its parameters")
+
+
+def _describe(param: Tensor | None) -> str:
+    if param is None:
+        return "None"
+    return f"Parameter containing: [{param.dtype} of size {param.shape}]"
 
 
 # Seed spellings, kept as aliases of the PyTorch names.

@@ -70,8 +70,12 @@ class _ConvNd(Module):
                 f"{cls}: in_channels={self.in_channels} and out_channels={self.out_channels} "
                 f"must both be divisible by groups={groups}"
             )
-        if padding_mode != "zeros":
-            raise ValueError(f"{cls}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        modes = ("zeros",) if self.transposed else ("zeros", "reflect", "replicate", "circular")
+        if padding_mode not in modes:
+            raise ValueError(
+                f"{cls}: padding_mode must be one of {', '.join(map(repr, modes))}, "
+                f"got {padding_mode!r}"
+            )
         if kernel_size is None:
             raise TypeError(f"{cls}() missing required argument 'kernel_size'")
         self.kernel_size = tuple_arg(kernel_size, n, "kernel_size")
@@ -139,6 +143,8 @@ class _ConvNd(Module):
             text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
         return text
 
 
@@ -181,9 +187,27 @@ class _Conv(_ConvNd):
         )
 
     def forward(self, x: Tensor) -> Tensor:
+        padding: Any = self.padding
+        if self.padding_mode != "zeros":  # pad first, in that mode, then convolve unpadded
+            x = F.pad(x, self._pad_widths(), mode=self.padding_mode)
+            padding = 0
         return self.function(
-            x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+            x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
         )
+
+    def _pad_widths(self) -> tuple[int, ...]:
+        """``F.pad`` widths (last axis first) for the padding; ``'same'`` puts the odd one
+        after, as PyTorch does."""
+        widths: list[int] = []
+        for axis in reversed(range(self.spatial)):
+            if self.padding == "same":
+                total = self.dilation[axis] * (self.kernel_size[axis] - 1)
+                widths += [total // 2, total - total // 2]
+            elif isinstance(self.padding, tuple):
+                widths += [self.padding[axis]] * 2
+            else:  # "valid"
+                widths += [0, 0]
+        return tuple(widths)
 
 
 class Conv2d(_Conv):
@@ -202,7 +226,7 @@ class Conv2d(_Conv):
         dilation: Spacing between kernel elements.
         groups: Split channels into this many independent groups.
         bias: Whether to add a learnable bias.
-        padding_mode: Only ``'zeros'`` is supported.
+        padding_mode: ``'zeros'``, ``'reflect'``, ``'replicate'`` or ``'circular'``.
         device: Where to create the parameters.
         dtype: The floating-point dtype of the parameters (float32 by default).
         in_dim: The seed's name for ``in_channels``.
@@ -232,7 +256,7 @@ class Conv1d(_Conv):
         dilation: Spacing between kernel elements.
         groups: Split channels into this many independent groups.
         bias: Whether to add a learnable bias.
-        padding_mode: Only ``'zeros'`` is supported.
+        padding_mode: ``'zeros'``, ``'reflect'``, ``'replicate'`` or ``'circular'``.
         device: Where to create the parameters.
         dtype: The floating-point dtype of the parameters (float32 by default).
         in_dim: The seed's name for ``in_channels``.

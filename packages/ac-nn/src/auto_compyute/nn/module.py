@@ -19,7 +19,7 @@ from auto_compyute._core.autograd import no_grad
 from auto_compyute._core.devices import Device, move_array, to_device
 from auto_compyute._core.tensor import Tensor
 
-__all__ = ["IncompatibleKeys", "Module", "Parameter"]
+__all__ = ["IncompatibleKeys", "Module", "Parameter", "RemovableHandle"]
 
 M = TypeVar("M", bound="Module")
 
@@ -54,6 +54,26 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+class RemovableHandle:
+    """What registering a hook returns: ``remove()`` unregisters it (also on leaving a
+    ``with`` block)."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict[int, Any]) -> None:
+        self.hooks, self.id = hooks, RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
 
 
 class IncompatibleKeys(NamedTuple):
@@ -119,8 +139,50 @@ class Module:
             f'module [{type(self).__name__}] is missing the required "forward" method'
         )
 
+    # NOTE: shared empty defaults (never changed): a module without hooks pays two lookups.
+    _forward_pre_hooks: dict[int, Callable[..., Any]] = {}  # noqa: RUF012
+    _forward_hooks: dict[int, Callable[..., Any]] = {}  # noqa: RUF012
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args, **kwargs)
+        for hook in list(self._forward_pre_hooks.values()):
+            changed = hook(self, args)
+            if changed is not None:
+                args = changed if isinstance(changed, tuple) else (changed,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            changed = hook(self, args, output)
+            if changed is not None:
+                output = changed
+        return output
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each ``forward``; a non-None result replaces
+        the positional arguments (a tuple, or a single value).
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        return self._add_hook("_forward_pre_hooks", hook)
+
+    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each ``forward``; a non-None result
+        replaces the output (to read activations, or change them).
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        return self._add_hook("_forward_hooks", hook)
+
+    def _add_hook(self, kind: str, hook: Callable[..., Any]) -> RemovableHandle:
+        hooks = self.__dict__.get(kind)
+        if hooks is None:  # the first hook of this kind: the module's own dict
+            hooks = {}
+            object.__setattr__(self, kind, hooks)
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     # --------------------------------------------------------------- registration
     def register_parameter(self, name: str, param: Parameter | None) -> None:
