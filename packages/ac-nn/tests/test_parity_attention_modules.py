@@ -225,3 +225,68 @@ def test_self_attention_seed_layer_matches_torch(rng):
     mask = torch.nn.Transformer.generate_square_subsequent_mask(5, dtype=torch.float64)
     out_t, _ = reference(*inputs_t * 3, attn_mask=mask, need_weights=False)
     compare([ours(*inputs_a)], [out_t], inputs_a, inputs_t, ours, reference, rng)
+
+
+@pytest.mark.parametrize(
+    ("batch_first", "norm_first", "activation", "with_masks"),
+    list(itertools.product([False, True], [False, True], ["relu", "gelu"], [False, True])),
+)
+def test_decoder_layer_matches_torch(rng, batch_first, norm_first, activation, with_masks):
+    e, heads, ff, length, source, batch = 8, 2, 16, 4, 6, 3
+    options = {"activation": activation, "batch_first": batch_first, "norm_first": norm_first}
+    reference = torch.nn.TransformerDecoderLayer(e, heads, ff, **options).double().eval()
+    ours = nn.TransformerDecoderLayer(e, heads, ff, dtype=ac.float64, **options).eval()
+    load_into(ours, reference, rng)
+    layout = (lambda n: (batch, n, e)) if batch_first else (lambda n: (n, batch, e))
+    tgt, memory = rng.standard_normal(layout(length)), rng.standard_normal(layout(source))
+    inputs_t = [torch.tensor(a, requires_grad=True) for a in (tgt, memory)]
+    inputs_a = [ac.Tensor(a, req_grad=True) for a in (tgt, memory)]
+    kwargs_t, kwargs_a = {}, {}
+    if with_masks:
+        tgt_attn, tgt_padding = masks(rng, length, length, batch)
+        mem_attn, mem_padding = masks(rng, length, source, batch)
+        arrays = {
+            "tgt_mask": tgt_attn,
+            "tgt_key_padding_mask": tgt_padding,
+            "memory_mask": mem_attn,
+            "memory_key_padding_mask": mem_padding,
+        }
+        kwargs_t = {k: torch.tensor(v) for k, v in arrays.items()}
+        kwargs_a = {k: ac.Tensor(v) for k, v in arrays.items()}
+    out_t = reference(*inputs_t, **kwargs_t)
+    out_a = ours(*inputs_a, **kwargs_a)
+    compare([out_a], [out_t], inputs_a, inputs_t, ours, reference, rng)
+
+
+def test_transformer_matches_torch(rng):
+    e, heads, ff, batch = 8, 2, 16, 2
+    options = {"num_encoder_layers": 2, "num_decoder_layers": 2, "dim_feedforward": ff}
+    reference = torch.nn.Transformer(e, heads, batch_first=True, **options).double().eval()
+    ours = nn.Transformer(e, heads, batch_first=True, dtype=ac.float64, **options).eval()
+    load_into(ours, reference, rng)
+    src, tgt = rng.standard_normal((batch, 7, e)), rng.standard_normal((batch, 5, e))
+    inputs_t = [torch.tensor(a, requires_grad=True) for a in (src, tgt)]
+    inputs_a = [ac.Tensor(a, req_grad=True) for a in (src, tgt)]
+    causal_t = torch.nn.Transformer.generate_square_subsequent_mask(5, dtype=torch.float64)
+    causal_a = nn.Transformer.generate_square_subsequent_mask(5, dtype=ac.float64)
+    out_t = reference(*inputs_t, tgt_mask=causal_t, tgt_is_causal=True)
+    out_a = ours(*inputs_a, tgt_mask=causal_a, tgt_is_causal=True)
+    compare([out_a], [out_t], inputs_a, inputs_t, ours, reference, rng)
+
+
+def test_transformer_initialises_weights_like_torch():
+    ours = nn.Transformer(16, 2, 1, 1, 32, batch_first=True)
+    reference = torch.nn.Transformer(16, 2, 1, 1, 32, batch_first=True)
+    for (name, a), (_, t) in zip(
+        ours.named_parameters(), reference.named_parameters(), strict=True
+    ):
+        a, t = a.numpy(), t.detach().numpy()
+        if a.ndim > 1:  # xavier_uniform_: the same bound
+            bound = np.sqrt(6 / (a.shape[0] + a.shape[1]))
+            assert np.abs(a).max() <= bound and np.abs(t).max() <= bound, name
+            assert np.abs(a).max() > 0.8 * bound, name
+        elif "linear" in name:  # a Linear's bias: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+            fan_in = dict(ours.named_parameters())[name.replace("bias", "weight")].shape[1]
+            assert np.abs(a).max() <= 1 / np.sqrt(fan_in), name
+        else:  # norms and attention biases: ones and zeros
+            np.testing.assert_array_equal(a, t, err_msg=name)

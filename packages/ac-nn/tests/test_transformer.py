@@ -176,3 +176,41 @@ def test_encoder_stacks_independent_copies(rng):
     assert all(p.grad is not None for p in encoder.parameters())
     with pytest.raises(ValueError, match="num_layers must be a positive integer"):
         nn.TransformerEncoder(layer, 0)
+
+
+def test_decoder_layer_names_and_equations(rng):
+    layer = nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    assert [name for name, _ in layer.named_children()] == [
+        "self_attn",
+        "multihead_attn",
+        "linear1",
+        "dropout",
+        "linear2",
+        "norm1",
+        "norm2",
+        "norm3",
+        "dropout1",
+        "dropout2",
+        "dropout3",
+    ]
+    tgt, memory = ac.randn(2, 3, 8), ac.randn(2, 6, 8)
+    x = layer.norm1(tgt + layer.self_attn(tgt, tgt, tgt, need_weights=False)[0])
+    x = layer.norm2(x + layer.multihead_attn(x, memory, memory, need_weights=False)[0])
+    x = layer.norm3(x + layer.linear2(F.relu(layer.linear1(x))))
+    np.testing.assert_allclose(layer(tgt, memory).numpy(), x.numpy(), atol=1e-6)
+
+
+def test_decoder_gradcheck_and_transformer_shapes(rng):
+    layer = nn.TransformerDecoderLayer(4, 2, 6, dropout=0.0, norm_first=True, dtype=ac.float64)
+    tgt = ac.Tensor(rng.standard_normal((3, 2, 4)), req_grad=True)
+    memory = ac.Tensor(rng.standard_normal((5, 2, 4)), req_grad=True)
+    assert gradcheck(lambda t, m: layer(t, m, tgt_is_causal=True), [tgt, memory])
+    model = nn.Transformer(8, 2, 1, 2, 16, dropout=0.0)
+    assert model(ac.randn(7, 3, 8), ac.randn(4, 3, 8)).shape == (4, 3, 8)
+    assert len(model.decoder.layers) == 2 and isinstance(model.encoder.norm, nn.LayerNorm)
+    with pytest.raises(ValueError, match="different batch sizes"):
+        model(ac.randn(7, 3, 8), ac.randn(4, 2, 8))
+    with pytest.raises(ValueError, match="d_model=8"):
+        model(ac.randn(7, 3, 6), ac.randn(4, 3, 6))
+    with pytest.raises(ValueError, match="num_layers must be a positive integer"):
+        nn.TransformerDecoder(layer, 0)
