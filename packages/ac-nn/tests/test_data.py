@@ -217,3 +217,52 @@ def test_base_dataset_is_abstract():
         len(nn.Dataset())
     with pytest.raises(NotImplementedError):
         nn.Dataset()[0]
+
+
+def test_samplers() -> None:
+    data = nn.TensorDataset(ac.arange(10.0))
+    assert list(nn.SequentialSampler(data)) == list(range(10))
+    once = list(nn.RandomSampler(data, generator=0))
+    assert sorted(once) == list(range(10)) and once != list(range(10))
+    drawn = list(nn.RandomSampler(data, replacement=True, num_samples=25, generator=1))
+    assert len(drawn) == 25 and set(drawn) <= set(range(10))
+    assert sorted(nn.SubsetRandomSampler([7, 2, 5], generator=0)) == [2, 5, 7]
+    weighted = nn.WeightedRandomSampler([0.0, 1.0, 3.0], num_samples=4000, generator=2)
+    counts = np.bincount(list(weighted), minlength=3) / 4000
+    np.testing.assert_allclose(counts, [0.0, 0.25, 0.75], atol=0.03)
+    distinct = list(nn.WeightedRandomSampler([1.0, 1.0, 5.0], 2, replacement=False, generator=3))
+    assert len(set(distinct)) == 2
+    with pytest.raises(ValueError, match="without replacement from 2 of positive weight"):
+        nn.WeightedRandomSampler([1.0, 0.0, 1.0], 3, replacement=False)
+
+
+def test_loader_with_a_sampler() -> None:
+    data = nn.TensorDataset(ac.arange(6.0))
+    loader = nn.DataLoader(data, batch_size=4, sampler=nn.SubsetRandomSampler([1, 3, 5], 0))
+    (batch,) = list(loader)
+    assert len(loader) == 1 and sorted(batch[0].tolist()) == [1.0, 3.0, 5.0]
+    with pytest.raises(ValueError, match="sampler and shuffle=True exclude each other"):
+        nn.DataLoader(data, sampler=nn.SequentialSampler(data), shuffle=True)
+
+
+def test_worker_threads_give_the_same_batches_in_order() -> None:
+    class Slow(nn.Dataset):
+        def __len__(self) -> int:
+            return 23
+
+        def __getitem__(self, i: int) -> tuple[np.ndarray, int]:
+            return np.full(3, i, dtype=np.float32), i
+
+    plain = [b[1].tolist() for b in nn.DataLoader(Slow(), batch_size=4, shuffle=True, generator=5)]
+    loader = nn.DataLoader(Slow(), batch_size=4, shuffle=True, generator=5, num_workers=3)
+    assert [b[1].tolist() for b in loader] == plain
+    assert next(iter(loader))[0].shape == (4, 3)  # stopping early is fine
+    with pytest.raises(ValueError, match="num_workers must be an integer >= 0"):
+        nn.DataLoader(Slow(), num_workers=-1)
+
+    class Broken(Slow):
+        def __getitem__(self, i: int) -> tuple[np.ndarray, int]:
+            raise KeyError(i)
+
+    with pytest.raises(KeyError):
+        list(nn.DataLoader(Broken(), batch_size=4, num_workers=2))

@@ -1,8 +1,8 @@
 """Datasets and batching: ``Dataset``, ``TensorDataset``, ``random_split``, ``DataLoader``, ...
 
 A dataset is anything with ``__getitem__(i)`` and ``__len__``. ``DataLoader`` draws
-indices (shuffled or in order), fetches the samples and merges them into batches with
-a collate function.
+indices (in order, shuffled, or from a sampler such as ``WeightedRandomSampler``), fetches
+the samples and merges them into batches with a collate function.
 
 Example:
     >>> ac.manual_seed(0)
@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -31,8 +33,13 @@ __all__ = [
     "DataLoader",
     "Dataloader",
     "Dataset",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
     "Subset",
+    "SubsetRandomSampler",
     "TensorDataset",
+    "WeightedRandomSampler",
     "default_collate",
     "random_split",
 ]
@@ -262,6 +269,134 @@ def _to_device(batch: Any, device: Any) -> Any:
     return batch
 
 
+class Sampler:
+    """Base class of samplers: iterables of dataset indices, with a length."""
+
+    def __iter__(self) -> Iterator[int]:
+        raise NotImplementedError(f"{type(self).__name__} does not implement __iter__")
+
+    def __len__(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__} does not implement __len__")
+
+
+class SequentialSampler(Sampler):
+    """The indices ``0 .. len(data_source) - 1`` in order."""
+
+    def __init__(self, data_source: Any) -> None:
+        self.data_source = data_source
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self.data_source)))
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """Random indices into ``data_source``: a new permutation each pass, or with
+    ``replacement`` ``num_samples`` independent draws.
+
+    Args:
+        data_source: The dataset.
+        replacement: Draw with replacement.
+        num_samples: Indices per pass (``len(data_source)`` if None).
+        generator: A NumPy generator, an int seed, or None (``ac``'s global generator).
+    """
+
+    def __init__(
+        self,
+        data_source: Any,
+        replacement: bool = False,
+        num_samples: int | None = None,
+        generator: GeneratorLike = None,
+    ) -> None:
+        self.data_source, self.replacement = data_source, replacement
+        self._num_samples = num_samples
+        self._generator = None if generator is None else _rng(generator)
+        if num_samples is not None and (not isinstance(num_samples, int) or num_samples < 1):
+            raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}")
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self) -> Iterator[int]:
+        rng, n = _rng(self._generator), len(self.data_source)
+        if self.replacement:
+            return iter(rng.integers(0, n, self.num_samples).tolist())
+        passes = -(-self.num_samples // max(n, 1))
+        order = [i for _ in range(passes) for i in rng.permutation(n).tolist()]
+        return iter(order[: self.num_samples])
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given indices in a new random order each pass.
+
+    Args:
+        indices: The dataset indices to draw from.
+        generator: A NumPy generator, an int seed, or None (``ac``'s global generator).
+    """
+
+    def __init__(self, indices: Sequence[int], generator: GeneratorLike = None) -> None:
+        self.indices = list(indices)
+        self._generator = None if generator is None else _rng(generator)
+
+    def __iter__(self) -> Iterator[int]:
+        order = _rng(self._generator).permutation(len(self.indices))
+        return iter([self.indices[i] for i in order])
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probabilities proportional to ``weights`` (one per
+    sample), e.g. to balance classes.
+
+    Args:
+        weights: A non-negative weight per dataset index (a sequence, array or tensor).
+        num_samples: Indices per pass.
+        replacement: Draw with replacement (without, no index appears twice in a pass).
+        generator: A NumPy generator, an int seed, or None (``ac``'s global generator).
+    """
+
+    def __init__(
+        self,
+        weights: Any,
+        num_samples: int,
+        replacement: bool = True,
+        generator: GeneratorLike = None,
+    ) -> None:
+        values = weights.numpy() if isinstance(weights, Tensor) else np.asarray(weights)
+        self.weights = np.asarray(values, dtype=np.float64).reshape(-1)
+        if (self.weights < 0).any() or not self.weights.sum() > 0:
+            raise ValueError("WeightedRandomSampler needs non-negative weights with a positive sum")
+        if not isinstance(num_samples, int) or num_samples < 1:
+            raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}")
+        if not replacement and num_samples > int((self.weights > 0).sum()):
+            raise ValueError(
+                f"cannot draw {num_samples} samples without replacement from "
+                f"{int((self.weights > 0).sum())} of positive weight"
+            )
+        self.num_samples, self.replacement = num_samples, replacement
+        self._generator = None if generator is None else _rng(generator)
+
+    def __iter__(self) -> Iterator[int]:
+        draws = _rng(self._generator).choice(
+            len(self.weights),
+            self.num_samples,
+            replace=self.replacement,
+            p=self.weights / self.weights.sum(),
+        )
+        return iter(draws.tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
 class DataLoader:
     """Iterate over a dataset in batches.
 
@@ -278,6 +413,15 @@ class DataLoader:
             made once, so successive passes differ but the sequence is reproducible) or
             None, ``ac``'s global generator (reproducible with ``ac.manual_seed``).
         device: Move every tensor of each batch to this device.
+        sampler: Where the indices come from instead (an iterable of indices such as a
+            ``WeightedRandomSampler``); excludes ``shuffle``.
+        num_workers: Threads that fetch and collate upcoming batches while the caller
+            works on the current one (0: in the caller's thread). Threads, not processes:
+            they overlap file reads and NumPy work that releases the GIL; batches come in
+            order either way.
+        prefetch_factor: Batches each worker may prepare ahead (with ``num_workers > 0``).
+        pin_memory: Accepted for PyTorch compatibility; has no effect (``device`` moves
+            batches).
     """
 
     def __init__(
@@ -289,7 +433,17 @@ class DataLoader:
         collate_fn: Callable[[list[Any]], Any] | None = None,
         generator: GeneratorLike = None,
         device: Any = None,
+        sampler: Iterable[int] | None = None,
+        num_workers: int = 0,
+        prefetch_factor: int = 2,
+        pin_memory: bool = False,
     ) -> None:
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler and shuffle=True exclude each other")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError(f"num_workers must be an integer >= 0, got {num_workers!r}")
+        if not isinstance(prefetch_factor, int) or prefetch_factor < 1:
+            raise ValueError(f"prefetch_factor must be a positive integer, got {prefetch_factor!r}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
             raise TypeError(f"batch_size must be a positive integer, got {batch_size!r}")
         if batch_size <= 0:
@@ -305,25 +459,53 @@ class DataLoader:
         self.drop_last: bool = drop_last
         self.collate_fn: Callable[[list[Any]], Any] | None = collate_fn
         self.device: Any = device
+        self.sampler: Iterable[int] | None = sampler
+        self.num_workers: int = num_workers
+        self.prefetch_factor: int = prefetch_factor
+        self.pin_memory: bool = pin_memory
         self._generator: np.random.Generator | None = None if generator is None else _rng(generator)
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        if self.sampler is not None and not isinstance(self.sampler, Sized):
+            raise TypeError("this DataLoader's sampler has no length, so neither has the loader")
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def __iter__(self) -> Iterator[Any]:
-        n = len(self.dataset)
-        order = _rng(self._generator).permutation(n) if self.shuffle else np.arange(n)
+        if self.num_workers == 0:
+            for indices in self._index_batches():
+                yield self._fetch(indices)
+            return
+        # NOTE: up to num_workers * prefetch_factor batches are fetched ahead, in order.
+        with ThreadPoolExecutor(self.num_workers, thread_name_prefix="DataLoader") as pool:
+            pending: deque[Future[Any]] = deque()
+            for indices in self._index_batches():
+                pending.append(pool.submit(self._fetch, indices))
+                if len(pending) >= self.num_workers * self.prefetch_factor:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+
+    def _index_batches(self) -> Iterator[np.ndarray]:
+        if self.sampler is not None:
+            order = np.fromiter(self.sampler, dtype=np.int64)
+        elif self.shuffle:
+            order = _rng(self._generator).permutation(len(self.dataset))
+        else:
+            order = np.arange(len(self.dataset))
+        end = len(order) - len(order) % self.batch_size if self.drop_last else len(order)
+        for start in range(0, end, self.batch_size):
+            yield order[start : start + self.batch_size]
+
+    def _fetch(self, indices: np.ndarray) -> Any:
+        batch = NotImplemented
         get_batch = getattr(self.dataset, "_get_batch", None)
-        for start in range(0, len(self) * self.batch_size, self.batch_size):
-            indices = order[start : start + self.batch_size]
-            batch = NotImplemented
-            if self.collate_fn is None and get_batch is not None:
-                batch = get_batch(indices)
-            if batch is NotImplemented:
-                samples = [self.dataset[int(i)] for i in indices]
-                batch = (self.collate_fn or default_collate)(samples)
-            yield batch if self.device is None else _to_device(batch, self.device)
+        if self.collate_fn is None and get_batch is not None:
+            batch = get_batch(indices)
+        if batch is NotImplemented:
+            samples = [self.dataset[int(i)] for i in indices]
+            batch = (self.collate_fn or default_collate)(samples)
+        return batch if self.device is None else _to_device(batch, self.device)
 
 
 # Seed spellings, kept as aliases of the PyTorch names.
