@@ -89,8 +89,12 @@ def test_interpolate_nearest(rng: np.random.Generator) -> None:
 
 def test_interpolate_errors() -> None:
     x = ac.zeros(1, 1, 4, 4)
-    with pytest.raises(NotImplementedError, match="mode='nearest' only"):
-        F.interpolate(x, size=2, mode="bilinear")
+    with pytest.raises(NotImplementedError, match="supports modes 'nearest', 'linear'"):
+        F.interpolate(x, size=2, mode="bicubic")
+    with pytest.raises(ValueError, match="mode 'linear' needs 1 spatial axes"):
+        F.interpolate(x, size=2, mode="linear")
+    with pytest.raises(ValueError, match="align_corners applies to the linear modes only"):
+        F.interpolate(x, size=2, align_corners=True)
     with pytest.raises(ValueError, match="size or scale_factor"):
         F.interpolate(x)
     with pytest.raises(ValueError, match="not both"):
@@ -99,3 +103,21 @@ def test_interpolate_errors() -> None:
         F.interpolate(x, size=(2, 2, 2))
     with pytest.raises(ValueError, match="3 to 5 axes"):
         F.interpolate(ac.zeros(4, 4), size=2)
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_interpolate_bilinear(align_corners, rng: np.random.Generator) -> None:
+    x = rng.standard_normal((1, 2, 3, 4))
+    doubled = F.interpolate(_t(x), scale_factor=2, mode="bilinear", align_corners=align_corners)
+    assert doubled.shape == (1, 2, 6, 8)
+    if align_corners:  # the corners stay, and the middle is the mean of its neighbours
+        np.testing.assert_allclose(doubled.numpy()[..., 0, 0], x[..., 0, 0])
+        np.testing.assert_allclose(doubled.numpy()[..., -1, -1], x[..., -1, -1])
+    else:  # an image of one value stays that value
+        flat = F.interpolate(ac.full((1, 1, 3, 3), 2.5), size=(5, 4), mode="bilinear")
+        np.testing.assert_allclose(flat.numpy(), 2.5)
+    assert gradcheck(
+        lambda u: F.interpolate(u, size=(5, 3), mode="bilinear", align_corners=align_corners),
+        [_t(x, True)],
+    )
+    assert gradcheck(lambda u: F.interpolate(u, scale_factor=1.5, mode="linear"), [_t(x[0], True)])

@@ -50,12 +50,33 @@ def test_interpolate_nearest(kwargs, rng: np.random.Generator) -> None:
     compare(lambda u: F.interpolate(u, **kwargs), lambda u: TF.interpolate(u, **kwargs), [x], rng)
 
 
+@pytest.mark.parametrize(
+    ("shape", "mode"),
+    [((2, 3, 5), "linear"), ((2, 3, 4, 5), "bilinear"), ((1, 2, 3, 4, 3), "trilinear")],
+)
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("how", [{"scale_factor": 2}, {"scale_factor": 1.7}, {"shrink": 1}])
+def test_interpolate_linear_modes(
+    shape, mode, align_corners, how, rng: np.random.Generator
+) -> None:
+    kwargs = dict(how)
+    if "shrink" in kwargs:
+        kwargs = {"size": tuple(max(n - 1, 1) for n in shape[2:])}
+    kwargs.update(mode=mode, align_corners=align_corners)
+    x = rng.standard_normal(shape)
+    compare(lambda u: F.interpolate(u, **kwargs), lambda u: TF.interpolate(u, **kwargs), [x], rng)
+
+
 def test_layer_reprs_match_pytorch() -> None:
     pairs = [
         (nn.CosineSimilarity(dim=0), torch.nn.CosineSimilarity(dim=0)),
         (nn.PairwiseDistance(), torch.nn.PairwiseDistance()),
         (nn.Upsample(scale_factor=2), torch.nn.Upsample(scale_factor=2)),
         (nn.Upsample(size=(3, 4)), torch.nn.Upsample(size=(3, 4))),
+        (
+            nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True),
+            torch.nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True),
+        ),
     ]
     for ours, theirs in pairs:
         assert repr(ours) == repr(theirs)

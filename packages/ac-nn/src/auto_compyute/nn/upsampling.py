@@ -17,7 +17,8 @@ class Upsample(Module):
     Args:
         size: The output's spatial size.
         scale_factor: The ratio of output to input size instead.
-        mode: Only ``"nearest"`` is available.
+        mode: ``"nearest"``, ``"linear"``, ``"bilinear"`` or ``"trilinear"``.
+        align_corners: For the linear modes (see ``F.interpolate``).
     """
 
     def __init__(
@@ -25,18 +26,18 @@ class Upsample(Module):
         size: int | Sequence[int] | None = None,
         scale_factor: float | Sequence[float] | None = None,
         mode: str = "nearest",
+        align_corners: bool | None = None,
     ) -> None:
         super().__init__()
-        if mode != "nearest":
-            raise NotImplementedError(f"Upsample supports mode='nearest' only, got {mode!r}")
         if isinstance(scale_factor, int | float):
             scale_factor = float(scale_factor)
         elif scale_factor is not None:
             scale_factor = tuple(float(f) for f in scale_factor)
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.align_corners = align_corners
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.interpolate(input, self.size, self.scale_factor, self.mode)
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners)
 
     def extra_repr(self) -> str:
         what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"

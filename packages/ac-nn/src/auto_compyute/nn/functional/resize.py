@@ -1,8 +1,8 @@
-"""Padding and resizing: ``pad`` with PyTorch's modes and ``interpolate`` (nearest).
+"""Padding and resizing: ``pad`` with PyTorch's modes and ``interpolate`` (nearest and linear).
 
-The non-constant padding modes and nearest-neighbour resizing pick input elements by
-index along each axis (Tensor indexing), so their gradients add up wherever one input
-element was picked several times.
+The non-constant padding modes and resizing pick input elements by index along each axis
+(Tensor indexing), so their gradients add up wherever one input element was picked
+several times; linear resizing mixes two picks per output element.
 """
 
 from __future__ import annotations
@@ -70,30 +70,47 @@ def pad(
     return result
 
 
+_LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}  # mode -> spatial axes
+
+
 def interpolate(
     input: Tensor,
     size: int | Sequence[int] | None = None,
     scale_factor: float | Sequence[float] | None = None,
     mode: str = "nearest",
+    align_corners: bool | None = None,
 ) -> Tensor:
-    """Resize the spatial axes (all after batch and channel) by nearest-neighbour sampling.
+    """Resize the spatial axes (all after batch and channel), as PyTorch's ``interpolate``.
 
-    Output element ``i`` of an axis takes input element ``floor(i * scale)``, with
-    ``scale = in / out`` for ``size`` and ``1 / scale_factor`` otherwise, as PyTorch's
-    ``"nearest"`` mode.
+    ``"nearest"``: output element ``i`` of an axis takes input element ``floor(i * scale)``.
+    ``"linear"``, ``"bilinear"``, ``"trilinear"`` (for 1, 2, 3 spatial axes): it mixes the
+    two input elements around ``(i + 0.5) * scale - 0.5`` (at least 0), linearly along each
+    axis; with ``align_corners`` around ``i * (in - 1) / (out - 1)`` instead, so that the
+    corner elements stay. ``scale = in / out`` for ``size``, ``1 / scale_factor`` otherwise.
 
     Args:
         input: A tensor of shape ``(N, C, *spatial)`` with one to three spatial axes.
         size: The output's spatial size (one int for all axes, or one per axis).
         scale_factor: The ratio of output to input size instead (one or one per axis).
-        mode: Only ``"nearest"`` is available.
+        mode: ``"nearest"``, ``"linear"``, ``"bilinear"`` or ``"trilinear"``.
+        align_corners: For the linear modes (False if None); must be None for nearest.
 
     Returns:
         The resized tensor ``(N, C, *size)``.
     """
-    if mode != "nearest":
-        raise NotImplementedError(f"interpolate supports mode='nearest' only, got {mode!r}")
     spatial = input.ndim - 2
+    if mode != "nearest" and mode not in _LINEAR_MODES:
+        raise NotImplementedError(
+            f"interpolate supports modes 'nearest', 'linear', 'bilinear' and 'trilinear', "
+            f"got {mode!r}"
+        )
+    if mode in _LINEAR_MODES and spatial != _LINEAR_MODES[mode]:
+        raise ValueError(
+            f"interpolate mode {mode!r} needs {_LINEAR_MODES[mode]} spatial axes, got an input "
+            f"of shape {input.shape}"
+        )
+    if mode == "nearest" and align_corners is not None:
+        raise ValueError("align_corners applies to the linear modes only, not to 'nearest'")
     if not 1 <= spatial <= 3:
         raise ValueError(
             f"interpolate needs an input (N, C, *spatial) of 3 to 5 axes, got {input.shape}"
@@ -121,6 +138,22 @@ def interpolate(
         )
     result = input
     for axis, (n_in, n_out, scale) in enumerate(zip(sizes_in, sizes, scales, strict=True)):
-        positions = np.minimum(np.floor(np.arange(n_out) * scale).astype(np.int64), n_in - 1)
-        result = result[(slice(None),) * (axis + 2) + (positions,)]
+        before = (slice(None),) * (axis + 2)
+        if mode == "nearest":
+            positions = np.minimum(np.floor(np.arange(n_out) * scale).astype(np.int64), n_in - 1)
+            key = (*before, positions)
+            result = result[key]
+            continue
+        if align_corners:
+            source = np.arange(n_out) * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+        else:
+            source = np.maximum((np.arange(n_out) + 0.5) * scale - 0.5, 0.0)
+        low = np.minimum(np.floor(source).astype(np.int64), n_in - 1)
+        high = np.minimum(low + 1, n_in - 1)
+        # the weight of the upper neighbour, broadcast along this axis
+        weight = (source - low).astype(input.dtype).reshape(-1, *(1,) * (spatial - 1 - axis))
+        weight_t = Tensor(weight, device=input.device)
+        low_key, high_key = (*before, low), (*before, high)
+        lower, upper = result[low_key], result[high_key]
+        result = lower + (upper - lower) * weight_t
     return result
