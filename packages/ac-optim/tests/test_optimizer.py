@@ -10,6 +10,7 @@ from auto_compyute import optim
 from auto_compyute.optim import _updates as updates_module
 
 ALL = [optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad]
+ALL += [optim.Adamax, optim.NAdam, optim.RAdam]
 
 
 @pytest.fixture

@@ -17,6 +17,9 @@ CONFIGS = [
     (optim.AdamW, {"lr": 0.01}),
     (optim.RMSprop, {"lr": 0.01, "momentum": 0.5, "centered": True}),
     (optim.Adagrad, {"lr": 0.1, "lr_decay": 0.01, "initial_accumulator_value": 0.1}),
+    (optim.Adamax, {"lr": 0.01, "weight_decay": 0.01}),
+    (optim.NAdam, {"lr": 0.01, "momentum_decay": 0.01}),
+    (optim.RAdam, {"lr": 0.01, "decoupled_weight_decay": True, "weight_decay": 0.01}),
 ]
 IDS = [cls.__name__ for cls, _ in CONFIGS]
 

@@ -16,6 +16,7 @@ PyTorch's update rules and API::
 from auto_compyute.optim import lr_scheduler
 from auto_compyute.optim.adagrad import Adagrad
 from auto_compyute.optim.adam import Adam, AdamW
+from auto_compyute.optim.adam_variants import Adamax, NAdam, RAdam
 from auto_compyute.optim.clip import clip_grad_norm_, clip_grad_value_
 from auto_compyute.optim.optimizer import Optimizer
 from auto_compyute.optim.rmsprop import RMSprop
@@ -26,7 +27,10 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "Adamax",
+    "NAdam",
     "Optimizer",
+    "RAdam",
     "RMSprop",
     "clip_grad_norm_",
     "clip_grad_value_",
