@@ -66,13 +66,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _check(self, group: dict[str, Any]) -> None:
-        for name in ("lr", "eps", "weight_decay"):
-            check_range(group, name)
-        betas = group["betas"]
-        if not isinstance(betas, tuple | list) or len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        for i, beta in enumerate(betas):
-            check_range(group, f"betas[{i}]", beta, below=1.0)
+        check_adam_group(group)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._evaluate(closure)
@@ -200,3 +194,14 @@ def _adam(
     xp.divide(m, tmp, tmp)
     tmp *= step_size
     p -= tmp
+
+
+def check_adam_group(group: dict[str, Any]) -> None:
+    """Check the hyper-parameters Adam and its relatives share: lr, eps, weight decay, betas."""
+    for name in ("lr", "eps", "weight_decay"):
+        check_range(group, name)
+    betas = group["betas"]
+    if not isinstance(betas, tuple | list) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    for i, beta in enumerate(betas):
+        check_range(group, f"betas[{i}]", beta, below=1.0)

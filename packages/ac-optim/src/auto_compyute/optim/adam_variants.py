@@ -16,6 +16,7 @@ import numpy as np
 from auto_compyute._core.autograd import Array
 from auto_compyute._core.devices import get_array_module
 from auto_compyute.optim._updates import effective_grad, new_state, run_updates
+from auto_compyute.optim.adam import check_adam_group
 from auto_compyute.optim.optimizer import Optimizer, Params, check_range
 
 __all__ = ["Adamax", "NAdam", "RAdam"]
@@ -28,13 +29,7 @@ class _AdamLike(Optimizer):
     state_names: tuple[str, ...] = ("exp_avg", "exp_avg_sq")
 
     def _check(self, group: dict[str, Any]) -> None:
-        for name in ("lr", "eps", "weight_decay"):
-            check_range(group, name)
-        betas = group["betas"]
-        if not isinstance(betas, tuple | list) or len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        for i, beta in enumerate(betas):
-            check_range(group, f"betas[{i}]", beta, below=1.0)
+        check_adam_group(group)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._evaluate(closure)
@@ -214,11 +209,7 @@ class NAdam(_AdamLike):
         maximize: bool,
     ) -> None:
         xp = get_array_module(p)
-        if decay != 1.0:
-            p *= decay
-        g = effective_grad(p, g, weight_decay, maximize)
-        _lerp(m, g, 1 - beta1, tmp)
-        _decayed_square_sum(v, g, beta2, tmp)
+        g = _moments(p, g, m, v, tmp, beta1, beta2, decay, weight_decay, maximize)
         # d = sqrt(v) / sqrt(1 - beta2**t) + eps, then two steps along g / d and m / d
         denom = xp.sqrt(v)
         denom /= root_correction2
@@ -310,11 +301,7 @@ class RAdam(_AdamLike):
         maximize: bool,
     ) -> None:
         xp = get_array_module(p)
-        if decay != 1.0:
-            p *= decay
-        g = effective_grad(p, g, weight_decay, maximize)
-        _lerp(m, g, 1 - beta1, tmp)
-        _decayed_square_sum(v, g, beta2, tmp)
+        _moments(p, g, m, v, tmp, beta1, beta2, decay, weight_decay, maximize)
         if scale is None:  # early steps: momentum alone
             xp.multiply(m, step_size, tmp)
         else:
@@ -325,16 +312,33 @@ class RAdam(_AdamLike):
         p -= tmp
 
 
+def _moments(
+    p: Array,
+    g: Array,
+    m: Array,
+    v: Array,
+    tmp: Array,
+    beta1: float,
+    beta2: float,
+    decay: float,
+    weight_decay: float,
+    maximize: bool,
+) -> Array:
+    """Decay ``p`` (decoupled weight decay), then update the running averages ``m`` of the
+    effective gradient and ``v`` of its square; return that gradient."""
+    if decay != 1.0:
+        p *= decay
+    g = effective_grad(p, g, weight_decay, maximize)
+    _lerp(m, g, 1 - beta1, tmp)
+    v *= beta2
+    get_array_module(v).square(g, tmp)
+    tmp *= 1 - beta2
+    v += tmp
+    return g
+
+
 def _lerp(m: Array, g: Array, weight: float, tmp: Array) -> None:
     """``m += weight * (g - m)`` in place (PyTorch's ``lerp_``)."""
     get_array_module(m).subtract(g, m, tmp)
     tmp *= weight
     m += tmp
-
-
-def _decayed_square_sum(v: Array, g: Array, beta2: float, tmp: Array) -> None:
-    """``v = beta2 * v + (1 - beta2) * g * g`` in place."""
-    v *= beta2
-    get_array_module(v).square(g, tmp)
-    tmp *= 1 - beta2
-    v += tmp
