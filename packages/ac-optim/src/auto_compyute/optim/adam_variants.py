@@ -185,9 +185,8 @@ class NAdam(_AdamLike):
             "root_correction2": math.sqrt(1 - beta2**step),
             "grad_scale": lr * (1.0 - mu) / (1.0 - state["mu_product"]),
             "avg_scale": lr * mu_next / (1.0 - state["mu_product"] * mu_next),
-            "decay": 1 - lr * group["weight_decay"] if group["decoupled_weight_decay"] else 1.0,
-            "weight_decay": 0.0 if group["decoupled_weight_decay"] else group["weight_decay"],
             "maximize": group["maximize"],
+            **_weight_decay(group),
         }
 
     @staticmethod
@@ -278,9 +277,8 @@ class RAdam(_AdamLike):
             "eps": group["eps"],
             "step_size": lr / (1 - beta1**step),
             "scale": rect * correction2**0.5 if rectified else None,
-            "decay": 1 - lr * group["weight_decay"] if group["decoupled_weight_decay"] else 1.0,
-            "weight_decay": 0.0 if group["decoupled_weight_decay"] else group["weight_decay"],
             "maximize": group["maximize"],
+            **_weight_decay(group),
         }
 
     @staticmethod
@@ -310,6 +308,13 @@ class RAdam(_AdamLike):
             xp.divide(m, tmp, tmp)
             tmp *= step_size * scale
         p -= tmp
+
+
+def _weight_decay(group: dict[str, Any]) -> dict[str, float]:
+    """The kernel's ``decay`` factor of ``p`` (decoupled) or ``weight_decay`` of the gradient."""
+    if group["decoupled_weight_decay"]:
+        return {"decay": 1 - group["lr"] * group["weight_decay"], "weight_decay": 0.0}
+    return {"decay": 1.0, "weight_decay": group["weight_decay"]}
 
 
 def _moments(
