@@ -210,3 +210,24 @@ def test_numpy_arrays_on_the_left() -> None:
     x = ac.ones(2, req_grad=True)
     y = np.array([2.0, 3.0], dtype=np.float32) * x
     assert isinstance(y, ac.Tensor) and y.tolist() == [2.0, 3.0] and y.req_grad
+
+
+def test_set_default_dtype_changes_new_float_tensors() -> None:
+    try:
+        ac.set_default_dtype(ac.float64)
+        assert ac.get_default_dtype() == ac.float64
+        assert ac.tensor([1.5]).dtype == ac.float64 and ac.randn(2).dtype == ac.float64
+        assert (ac.tensor([1, 2]) / 2).dtype == ac.float64  # integers divide into it
+        assert ac.tensor([1.0], dtype=ac.float32).dtype == ac.float32  # explicit wins
+        with pytest.raises(TypeError, match="floating-point dtype, got int64"):
+            ac.set_default_dtype(ac.int64)
+    finally:
+        ac.set_default_dtype(ac.float32)
+    assert ac.tensor([1.5]).dtype == ac.float32
+
+
+def test_inference_mode_is_no_grad() -> None:
+    x = ac.ones(2, req_grad=True)
+    with ac.inference_mode():
+        assert not (x * 2).req_grad
+    assert (x * 2).req_grad

@@ -17,6 +17,7 @@ from auto_compyute import autograd, cuda
 from auto_compyute._core.autograd import (
     Op,
     enable_grad,
+    inference_mode,
     is_grad_enabled,
     no_autograd_tracking,
     no_grad,
@@ -35,6 +36,7 @@ from auto_compyute._core.dtypes import (
     int32,
     int64,
     is_floating_point,
+    set_default_dtype,
     uint8,
 )
 from auto_compyute._core.factories import (
@@ -237,6 +239,7 @@ __all__ = [
     "get_default_dtype",
     "get_num_threads",
     "index_select",
+    "inference_mode",
     "int8",
     "int16",
     "int32",
@@ -294,6 +297,7 @@ __all__ = [
     "rsqrt",
     "save",
     "seed",
+    "set_default_dtype",
     "set_grad_enabled",
     "set_num_threads",
     "set_random_seed",

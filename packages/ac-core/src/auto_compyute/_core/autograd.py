@@ -87,6 +87,7 @@ class enable_grad(_GradMode):
 
 
 no_autograd_tracking = no_grad
+inference_mode = no_grad  # PyTorch's stricter no_grad; here the same
 
 
 # NOTE: the Tensor class; tensor.py sets it, as it imports this module.

@@ -42,8 +42,18 @@ NAMES = frozenset(_BY_NAME)
 
 
 def get_default_dtype() -> np.dtype:
-    """Return the dtype of tensors made from Python floats (float32)."""
+    """Return the dtype of tensors made from Python floats and of new parameters."""
     return _DEFAULT_FLOAT
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Set the dtype of tensors made from Python floats and of new parameters (float32 at
+    start): float16, float32 or float64, as ``torch.set_default_dtype``."""
+    global _DEFAULT_FLOAT
+    resolved = to_dtype(dtype)
+    if resolved.kind != "f":
+        raise TypeError(f"the default dtype must be a floating-point dtype, got {resolved}")
+    _DEFAULT_FLOAT = resolved
 
 
 def to_dtype(dtype: Any) -> np.dtype:

@@ -63,13 +63,13 @@ def _binary(op: type[Op], floating: bool = False) -> tuple[Any, Any]:
             return apply(self, _cpu_constant(other, dtype))
         a, b = self._other(other)
         if floating and a.data.dtype.kind != "f":
-            a, b = a.float(), b.float()
+            a, b = a._floating(), b._floating()
         return apply(a, b)
 
     def reflected(self: Tensor, other: Any) -> Tensor:
         a, b = self._other(other)
         if floating and a.data.dtype.kind != "f":
-            a, b = a.float(), b.float()
+            a, b = a._floating(), b._floating()
         return apply(b, a)
 
     return method, reflected
@@ -80,7 +80,7 @@ def _float_unary(op: type[Op], what: str) -> Any:
     apply = op.apply
 
     def method(self: Tensor) -> Tensor:
-        return apply(self if self.data.dtype.kind == "f" else self.float())
+        return apply(self if self.data.dtype.kind == "f" else self._floating())
 
     method.__doc__ = f"Elementwise {what}."
     return method
@@ -412,7 +412,7 @@ class Tensor:
             base = (
                 self
                 if self.data.dtype.kind == "f" or isinstance(exponent, builtins.int)
-                else (self.float())
+                else self._floating()
             )
             return ew.PowScalar.apply(base, exponent=exponent)
         return ew.Pow.apply(*self._other(exponent))
@@ -637,7 +637,8 @@ class Tensor:
         return ew.Where.apply(mask, fill, me)
 
     def _floating(self) -> Tensor:
-        return self if self.data.dtype.kind == "f" else self.float()
+        """This tensor, or for an integer or bool one its values in the default float dtype."""
+        return self if self.data.dtype.kind == "f" else self.to(dtype=dtypes.get_default_dtype())
 
     # ---------------------------------------------------------------- reductions
     def sum(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
