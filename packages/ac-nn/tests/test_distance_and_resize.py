@@ -65,8 +65,11 @@ def test_pad_constant_and_errors() -> None:
     assert F.pad(x, (0, 0, 1, 0)).shape == (3, 3)
     with pytest.raises(ValueError, match="pad mode must be one of"):
         F.pad(x, (1, 1), mode="mirror")
-    with pytest.raises(ValueError, match=r"reflect padding of \(3, 0\) needs more"):
+    with pytest.raises(ValueError, match=r"reflect padding of \(3, 0\) along dim 1 needs widths"):
         F.pad(x, (3, 0), mode="reflect")
+    with pytest.raises(ValueError, match="circular padding of"):
+        F.pad(x, (0, 4), mode="circular")
+    assert F.pad(x, (5, 0), mode="replicate").shape == (2, 8)  # any width
     with pytest.raises(ValueError, match="pairs of non-negative widths"):
         F.pad(x, (1, -1), mode="replicate")
     with pytest.raises(ValueError, match="constant padding only"):

@@ -86,7 +86,8 @@ def diag(x: Tensor, diagonal: int = 0) -> Tensor:
         start_row, start_col = builtins.max(-diagonal, 0), builtins.max(diagonal, 0)
         length = builtins.max(builtins.min(rows - start_row, cols - start_col), 0)
         steps = np.arange(length)
-        return x[steps + start_row, steps + start_col]
+        rows, cols = (Tensor(steps + start, device=x.device) for start in (start_row, start_col))
+        return x[rows, cols]
     raise ValueError(f"diag needs a 1-D or 2-D tensor, got shape {x.shape}")
 
 

@@ -50,13 +50,18 @@ def pad(
     result = input
     for i in range(len(pad) // 2):
         dim, left, right = input.ndim - 1 - i, pad[2 * i], pad[2 * i + 1]
-        size = input.shape[dim]
-        limit = size - 1 if mode == "reflect" else size
-        if (left or right) and (max(left, right) > limit or size == 0):
+        size, widest = input.shape[dim], max(left, right)
+        if widest and size == 0:
+            raise ValueError(f"{mode} padding needs a non-empty dim {dim}, got shape {input.shape}")
+        if mode == "reflect" and widest >= size:
             raise ValueError(
-                f"{mode} padding of ({left}, {right}) needs more than "
-                f"{'one element more' if mode == 'reflect' else 'as many elements'} along "
-                f"dim {dim}, whose size is {size}"
+                f"reflect padding of ({left}, {right}) along dim {dim} needs widths below its "
+                f"size {size}"
+            )
+        if mode == "circular" and widest > size:
+            raise ValueError(
+                f"circular padding of ({left}, {right}) along dim {dim} needs widths of at most "
+                f"its size {size}"
             )
         positions = np.arange(-left, size + right)
         if mode == "reflect":
@@ -66,8 +71,14 @@ def pad(
             positions = np.clip(positions, 0, size - 1)
         else:
             positions = positions % size
-        result = result[(slice(None),) * dim + (positions,)]
+        result = _pick(result, dim, positions)
     return result
+
+
+def _pick(x: Tensor, dim: int, positions: np.ndarray) -> Tensor:
+    """``x`` indexed by integer ``positions`` along ``dim`` (repeats allowed)."""
+    key = (*(slice(None),) * dim, Tensor(positions, device=x.device))
+    return x[key]
 
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}  # mode -> spatial axes
@@ -138,11 +149,9 @@ def interpolate(
         )
     result = input
     for axis, (n_in, n_out, scale) in enumerate(zip(sizes_in, sizes, scales, strict=True)):
-        before = (slice(None),) * (axis + 2)
         if mode == "nearest":
             positions = np.minimum(np.floor(np.arange(n_out) * scale).astype(np.int64), n_in - 1)
-            key = (*before, positions)
-            result = result[key]
+            result = _pick(result, axis + 2, positions)
             continue
         if align_corners:
             source = np.arange(n_out) * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
@@ -152,8 +161,6 @@ def interpolate(
         high = np.minimum(low + 1, n_in - 1)
         # the weight of the upper neighbour, broadcast along this axis
         weight = (source - low).astype(input.dtype).reshape(-1, *(1,) * (spatial - 1 - axis))
-        weight_t = Tensor(weight, device=input.device)
-        low_key, high_key = (*before, low), (*before, high)
-        lower, upper = result[low_key], result[high_key]
-        result = lower + (upper - lower) * weight_t
+        lower, upper = _pick(result, axis + 2, low), _pick(result, axis + 2, high)
+        result = lower + (upper - lower) * Tensor(weight, device=input.device)
     return result
