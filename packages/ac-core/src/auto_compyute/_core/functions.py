@@ -82,9 +82,8 @@ def diag(x: Tensor, diagonal: int = 0) -> Tensor:
         # above the main diagonal: k columns before, k rows after; below: the reverse
         return pad(square, (k, 0, 0, k) if diagonal >= 0 else (0, k, k, 0))
     if x.ndim == 2:
-        rows, cols = x.shape
         start_row, start_col = builtins.max(-diagonal, 0), builtins.max(diagonal, 0)
-        length = builtins.max(builtins.min(rows - start_row, cols - start_col), 0)
+        length = builtins.max(builtins.min(x.shape[0] - start_row, x.shape[1] - start_col), 0)
         steps = np.arange(length)
         rows, cols = (Tensor(steps + start, device=x.device) for start in (start_row, start_col))
         return x[rows, cols]
