@@ -257,3 +257,35 @@ def test_float64_model_trains_end_to_end() -> None:
 def test_no_graph_is_built_for_constants() -> None:
     y = ac.ones(2) * 3
     assert y.ctx is None and y.src == () and not y.req_grad
+
+
+def test_tensor_hooks_change_gradients_and_retain_grad_keeps_them() -> None:
+    x = ac.tensor([1.0, 2.0], req_grad=True)
+    y = x * 3
+    y.retain_grad()
+    scale = y.register_hook(lambda g: g * 10)  # flows on to x, and into y.grad
+    shift = x.register_hook(lambda g: g + 1)  # a leaf's hook: what lands in x.grad
+    (y * y).sum().backward()
+    assert y.grad.tolist() == [60.0, 120.0] and x.grad.tolist() == [181.0, 361.0]
+    scale.remove()
+    shift.remove()
+    x.grad = None
+    z = x * 3
+    z.retain_grad()
+    (z * z).sum().backward()
+    assert z.grad.tolist() == [6.0, 12.0] and x.grad.tolist() == [18.0, 36.0]
+    seen = []
+    x.register_hook(seen.append)  # a hook that returns None only looks
+    (x * 2).sum().backward()
+    assert [g.tolist() for g in seen] == [[2.0, 2.0]]
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        ac.ones(2).register_hook(print)
+    x.retain_grad()  # a leaf keeps its gradient anyway
+
+
+def test_hooks_of_a_freed_graph_go_with_it() -> None:
+    x = ac.tensor([1.0], req_grad=True)
+    y = x.exp()
+    y.register_hook(lambda g: g * 0)
+    y.backward()
+    assert x.grad.tolist() == [0.0] and not y.ctx.__dict__  # the op dropped hooks and cache

@@ -96,3 +96,17 @@ def test_max_min_with_ties_match_pytorch() -> None:
         getattr(ours, method)().backward()
         getattr(theirs, method)().backward()
         np.testing.assert_array_equal(ours.grad, theirs.grad.numpy(), err_msg=method)
+
+
+def test_tensor_hooks_and_retain_grad_match_pytorch() -> None:
+    values = np.random.default_rng(5).standard_normal((3, 4))
+    results = []
+    for x in (ac.tensor(values, req_grad=True), torch.tensor(values, requires_grad=True)):
+        h = (x * 2).tanh()
+        h.retain_grad()
+        h.register_hook(lambda g: g.clamp(-0.5, 0.5))
+        x.register_hook(lambda g: g * 2)
+        ((h * h).sum() + h.sum()).backward()
+        results.append([np.asarray(h.grad), np.asarray(x.grad)])
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)

@@ -350,6 +350,9 @@ def _add_pending(
 def _accumulate_into_leaf(leaf: Tensor, grad: Array, handed_to_leaves: set[int]) -> None:
     if isinstance(grad, np.generic):  # NumPy reductions to 0-d give scalars
         grad = np.asarray(grad)
+    hooks = getattr(leaf, "_hooks", None)
+    if hooks:
+        grad = _run_grad_hooks(hooks, grad)
     if leaf.grad is not None:
         leaf.grad = leaf.grad + grad
         return
@@ -358,6 +361,15 @@ def _accumulate_into_leaf(leaf: Tensor, grad: Array, handed_to_leaves: set[int])
         grad = grad.copy()
     handed_to_leaves.add(id(grad))
     leaf.grad = grad
+
+
+def _run_grad_hooks(hooks: dict[int, Any], grad: Array) -> Array:
+    """Pass a gradient through tensor hooks (``Tensor.register_hook``), in order."""
+    for hook in list(hooks.values()):
+        result = hook(_Tensor._from_op(grad))
+        if result is not None:
+            grad = result.data if isinstance(result, _Tensor) else result
+    return grad
 
 
 def grad(

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections.abc import Iterator, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from auto_compyute._core import autograd, dtypes
-from auto_compyute._core.autograd import Array, Op, _grad_enabled, _initial_grad, run_backward
+from auto_compyute._core.autograd import (
+    Array,
+    Op,
+    _grad_enabled,
+    _initial_grad,
+    _run_grad_hooks,
+    run_backward,
+)
 from auto_compyute._core.devices import (
     CPU,
     Device,
@@ -19,6 +27,7 @@ from auto_compyute._core.devices import (
     move_array,
     to_device,
 )
+from auto_compyute._core.hooks import RemovableHandle
 from auto_compyute._core.ops import elementwise as ew
 from auto_compyute._core.ops import linalg, movement, reduce
 
@@ -107,6 +116,7 @@ class Tensor:
 
     __slots__ = (
         "__weakref__",
+        "_hooks",  # gradient hooks of a leaf; unset (no hooks) on most tensors
         "_req_grad",
         "ctx",
         "data",
@@ -119,6 +129,7 @@ class Tensor:
     data: Array
     grad: Array | None
     ctx: Op | None
+    _hooks: dict[int, Callable[[Tensor], Tensor | None]]
 
     def __init__(
         self,
@@ -306,6 +317,38 @@ class Tensor:
 
     def bool(self) -> Tensor:
         return self.to(dtype=dtypes.bool_)
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` with this tensor's gradient whenever backward computes it; a
+        tensor it returns replaces the gradient (for what flows on, and for a leaf's
+        ``grad``).
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        if not self._req_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        hooks: dict[int, Any]
+        if self.ctx is None:
+            try:
+                hooks = self._hooks
+            except AttributeError:
+                hooks = self._hooks = {}
+        else:
+            hooks = _op_output_hooks(self.ctx)
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def retain_grad(self) -> None:
+        """Keep this (non-leaf) tensor's gradient in ``grad`` during backward, as leaves do
+        (after its hooks, as in PyTorch)."""
+        if not self._req_grad:
+            raise RuntimeError("cannot retain the grad of a tensor that does not require grad")
+        if self.ctx is not None:
+            _op_output_hooks(self.ctx)
+            # NOTE: weakly: a strong reference would make a cycle through ctx
+            self.ctx.__dict__["_retain"] = weakref.ref(self)
 
     def detach(self) -> Tensor:
         """The same data without graph history (shares memory)."""
@@ -1074,6 +1117,31 @@ def _cpu_constant(value: Scalar, dtype: np.dtype) -> Tensor:
         array.flags.writeable = False
         constant = _constants[key] = Tensor._from_op(array)
     return constant
+
+
+def _op_output_hooks(op: Op) -> dict[int, Any]:
+    """The hooks on the gradient of ``op``'s result, run before its backward (then the
+    result's ``retain_grad``, if asked for).
+
+    NOTE: they live in the op's ``__dict__`` with a ``backward`` that shadows the class's,
+    so backward pays nothing for ops without hooks (and both go when the graph is freed).
+    """
+    hooks: dict[int, Any] | None = op.__dict__.get("_output_hooks")
+    if hooks is None:
+        hooks = op.__dict__["_output_hooks"] = {}
+        backward = type(op).backward
+
+        def backward_with_hooks(grad: Array) -> Any:
+            grad = _run_grad_hooks(hooks, grad)
+            retained = op.__dict__.get("_retain")
+            owner = retained() if retained is not None else None
+            if owner is not None:
+                kept = grad.copy()
+                owner.grad = kept if owner.grad is None else owner.grad + kept
+            return backward(op, grad)
+
+        op.__dict__["backward"] = backward_with_hooks
+    return hooks
 
 
 def _stable_order(data: Array, dim: int, descending: bool) -> Array:

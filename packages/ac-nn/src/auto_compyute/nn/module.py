@@ -17,6 +17,7 @@ import numpy as np
 from auto_compyute._core import dtypes
 from auto_compyute._core.autograd import no_grad
 from auto_compyute._core.devices import Device, move_array, to_device
+from auto_compyute._core.hooks import RemovableHandle
 from auto_compyute._core.tensor import Tensor
 
 __all__ = ["IncompatibleKeys", "Module", "Parameter", "RemovableHandle"]
@@ -54,26 +55,6 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
-
-
-class RemovableHandle:
-    """What registering a hook returns: ``remove()`` unregisters it (also on leaving a
-    ``with`` block)."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: dict[int, Any]) -> None:
-        self.hooks, self.id = hooks, RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self) -> None:
-        self.hooks.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
 
 
 class IncompatibleKeys(NamedTuple):
