@@ -249,5 +249,27 @@ def test_layernorm_groupnorm_rmsnorm_modules(rng: np.random.Generator) -> None:
     rms = nn.RMSNorm([4, 3], eps=1e-6)
     assert rms.weight.shape == (4, 3)
     np.testing.assert_allclose(rms(x).numpy(), F.rms_norm(x, (4, 3), eps=1e-6).numpy())
-    assert repr(ln) == "LayerNorm((3,), eps=1e-05, elementwise_affine=True)"
-    assert repr(gn) == "GroupNorm(2, 4, eps=1e-05, affine=True)"
+    assert repr(ln) == "LayerNorm((3,), eps=1e-05, elementwise_affine=True, bias=True)"
+    assert repr(gn) == "GroupNorm(2, 4, eps=1e-05, affine=True, bias=True)"
+
+
+def test_instance_norm(rng: np.random.Generator) -> None:
+    x = rng.standard_normal((2, 3, 5))
+    expected = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-5)
+    layer = nn.InstanceNorm1d(3)
+    np.testing.assert_allclose(layer(ac.tensor(x, dtype=ac.float64)).numpy(), expected, atol=1e-12)
+    np.testing.assert_allclose(layer(ac.tensor(x[0], dtype=ac.float64)).numpy(), expected[0])
+    assert list(layer.state_dict()) == []  # no affine parameters, no running statistics
+    tracked = nn.InstanceNorm1d(3, affine=True, track_running_stats=True, dtype=ac.float64)
+    tracked(ac.tensor(x, dtype=ac.float64))
+    np.testing.assert_allclose(tracked.running_mean.numpy(), 0.1 * x.mean(-1).mean(0))
+    np.testing.assert_allclose(tracked.running_var.numpy(), 0.9 + 0.1 * x.var(-1, ddof=1).mean(0))
+    weight = ac.tensor(rng.standard_normal(3), dtype=ac.float64)
+    assert ac.autograd.gradcheck(
+        lambda t, w: F.instance_norm(t, weight=w),
+        [ac.tensor(x, dtype=ac.float64, req_grad=True), weight.requires_grad_()],
+    )
+    with pytest.raises(ValueError, match="expects 3D \\(unbatched\\) or 4D input"):
+        nn.InstanceNorm2d(3)(ac.ones(3, 4))
+    with pytest.raises(ValueError, match="needs running statistics"):
+        F.instance_norm(ac.ones(1, 3, 4), use_input_stats=False)

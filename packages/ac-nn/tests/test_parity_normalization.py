@@ -116,3 +116,42 @@ def test_batchnorm_running_stats_follow_pytorch(momentum, rng: np.random.Generat
     np.testing.assert_allclose(
         ours(ac.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), **OUT_TOL
     )
+
+
+@pytest.mark.parametrize("track", [False, True])
+@pytest.mark.parametrize("affine", [False, True])
+@pytest.mark.parametrize(
+    ("name", "shape"), [("InstanceNorm1d", (3, 4, 6)), ("InstanceNorm2d", (2, 4, 3, 5))]
+)
+def test_instance_norm_layers_match_torch(name, shape, affine, track, rng):
+    ours = getattr(nn, name)(4, affine=affine, track_running_stats=track)
+    theirs = getattr(torch.nn, name)(4, affine=affine, track_running_stats=track)
+    assert repr(ours) == repr(theirs)
+    if affine:
+        load_from(ours, theirs)
+    compare_layers(ours, theirs, rng.standard_normal(shape), rng)
+    if track:
+        np.testing.assert_allclose(
+            ours.running_mean.numpy(), theirs.running_mean.numpy(), **OUT_TOL
+        )
+        np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), **OUT_TOL)
+        x = rng.standard_normal(shape).astype(np.float32)
+        np.testing.assert_allclose(
+            ours.eval()(ac.tensor(x)).numpy(),
+            theirs.eval()(torch.tensor(x)).detach().numpy(),
+            **OUT_TOL,
+        )
+
+
+def test_norm_layer_reprs_match_torch():
+    for name, args, kwargs in [
+        ("BatchNorm1d", (4,), {}),
+        ("BatchNorm2d", (4,), {"affine": False}),
+        ("BatchNorm2d", (4,), {"bias": False}),
+        ("LayerNorm", (4,), {"bias": False}),
+        ("GroupNorm", (2, 4), {}),
+        ("RMSNorm", (4,), {}),
+    ]:
+        assert repr(getattr(nn, name)(*args, **kwargs)) == repr(
+            getattr(torch.nn, name)(*args, **kwargs)
+        )

@@ -24,6 +24,9 @@ __all__ = [
     "BatchNorm3d",
     "Batchnorm",
     "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
     "LayerNorm",
     "Layernorm",
     "RMSNorm",
@@ -131,8 +134,68 @@ class _BatchNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
         )
+
+
+class _InstanceNorm(_BatchNorm):
+    """Instance normalization of ``(N, C, *)`` or unbatched ``(C, *)`` inputs (see
+    ``F.instance_norm``); the arguments are BatchNorm's, with ``affine`` and
+    ``track_running_stats`` off by default, as in PyTorch."""
+
+    _spatial = 1
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__(
+            num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias
+        )
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim not in (self._spatial + 1, self._spatial + 2):
+            raise ValueError(
+                f"{type(self).__name__} expects {self._spatial + 1}D (unbatched) or "
+                f"{self._spatial + 2}D input, got shape {input.shape}"
+            )
+        unbatched = input.ndim == self._spatial + 1
+        out = F.instance_norm(
+            input.unsqueeze(0) if unbatched else input,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            0.0 if self.momentum is None else self.momentum,
+            self.eps,
+        )
+        return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalization of ``(N, C, L)`` (or ``(C, L)``) inputs over ``L``."""
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalization of ``(N, C, H, W)`` (or ``(C, H, W)``) inputs over ``H, W``."""
+
+    _spatial = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalization of ``(N, C, D, H, W)`` inputs over ``D, H, W``."""
+
+    _spatial = 3
 
 
 class BatchNorm1d(_BatchNorm):
@@ -228,6 +291,7 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+            f", bias={self.bias is not None}"
         )
 
 
@@ -282,7 +346,10 @@ class GroupNorm(Module):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class RMSNorm(Module):

@@ -1,7 +1,8 @@
-"""Normalization: ``batch_norm``, ``layer_norm``, ``group_norm`` and ``rms_norm``.
+"""Normalization: ``batch_norm``, ``layer_norm``, ``group_norm``, ``instance_norm``,
+``rms_norm`` and ``normalize``.
 
-Batch and layer normalization are primitives with their own backward; group
-normalization reuses the layer-norm primitive on grouped channels, and RMS
+Batch and layer normalization are primitives with their own backward; group and
+instance normalization reuse the layer-norm primitive on grouped channels, and RMS
 normalization is composed from Tensor ops.
 """
 
@@ -20,6 +21,7 @@ __all__ = [
     "batch_norm",
     "batchnorm",
     "group_norm",
+    "instance_norm",
     "layer_norm",
     "layernorm",
     "rms_norm",
@@ -322,6 +324,54 @@ def group_norm(
     if bias is not None:
         out = out + bias.reshape(shape)
     return out
+
+
+def instance_norm(
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Instance normalization: each channel of each sample normalized over its own axes.
+
+    With ``use_input_stats`` (training) the running statistics, if given, are updated in
+    place with the batch's average of the per-instance means and unbiased variances, as in
+    PyTorch; without, they normalize the input (as batch normalization in evaluation).
+
+    Args:
+        input: A tensor of shape ``(N, C, *)`` with at least one axis after ``C``.
+        running_mean: ``(C,)`` running means, or None.
+        running_var: ``(C,)`` running variances, or None.
+        weight: Per-channel scale of shape ``(C,)``, or None.
+        bias: Per-channel shift of shape ``(C,)``, or None.
+        use_input_stats: Normalize with each instance's statistics (else the running ones).
+        momentum: The weight of the new statistics in the running ones.
+        eps: Added to the variance for numerical stability.
+
+    Returns:
+        A tensor of the input's shape.
+    """
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm needs an input of shape (N, C, *), got {input.shape}")
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm without input statistics needs running statistics")
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
+        _check_param(name, stat, (input.shape[1],), f"the channels of an input {input.shape}")
+    axes = tuple(range(2, input.ndim))
+    data = input.data
+    if running_mean is not None:
+        running_mean.data *= 1 - momentum
+        running_mean.data += momentum * data.mean(axis=axes).mean(axis=0)
+    if running_var is not None:
+        running_var.data *= 1 - momentum
+        running_var.data += momentum * data.var(axis=axes, ddof=1).mean(axis=0)
+    return group_norm(input, input.shape[1], weight, bias, eps)
 
 
 def rms_norm(
