@@ -73,6 +73,23 @@ CASES = {
     "log_sigmoid": (F.log_sigmoid, lambda x: -np.log1p(np.exp(-x))),
     "mish": (F.mish, lambda x: x * np.tanh(np.log1p(np.exp(x)))),
     "softsign": (F.softsign, lambda x: x / (1 + np.abs(x))),
+    "selu": (
+        F.selu,
+        lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(x)),
+    ),
+    "celu": (lambda x: F.celu(x, 0.5), lambda x: np.where(x > 0, x, 0.5 * np.expm1(x / 0.5))),
+    "prelu": (
+        lambda x: F.prelu(x, ac.tensor([0.1, -0.2, 0.3, 0.5], dtype=x.dtype)[: x.shape[1]]),
+        lambda x: np.where(
+            x > 0,
+            x,
+            x * np.array([0.1, -0.2, 0.3, 0.5])[: x.shape[1]].reshape(-1, *(1,) * (x.ndim - 2)),
+        ),
+    ),
+    "softmin": (
+        lambda x: F.softmin(x, dim=1),
+        lambda x: np.exp(-x) / np.exp(-x).sum(1, keepdims=True),
+    ),
     "glu": (  # the input joined to half of itself: an even size, gradients through both
         lambda x: F.glu(ac.cat([x, x * 0.5], dim=-1)),
         lambda x: x / (1 + np.exp(-0.5 * x)),

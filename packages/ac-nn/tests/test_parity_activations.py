@@ -38,6 +38,9 @@ FUNCTIONS = {
     "mish": (F.mish, TF.mish),
     "softsign": (F.softsign, TF.softsign),
     "glu": (lambda x: F.glu(x, 0), lambda x: TF.glu(x, 0)),
+    "selu": (F.selu, TF.selu),
+    "celu": (lambda x: F.celu(x, 0.7), lambda x: TF.celu(x, 0.7)),
+    "softmin": (lambda x: F.softmin(x, 1), lambda x: TF.softmin(x, 1)),
 }
 
 
@@ -69,6 +72,9 @@ LAYERS = [
     (nn.Mish(), torch.nn.Mish()),
     (nn.Softsign(), torch.nn.Softsign()),
     (nn.GLU(dim=1), torch.nn.GLU(dim=1)),
+    (nn.SELU(), torch.nn.SELU()),
+    (nn.CELU(0.5), torch.nn.CELU(0.5)),
+    (nn.Softmin(dim=1), torch.nn.Softmin(dim=1)),
 ]
 
 
@@ -76,3 +82,10 @@ LAYERS = [
 def test_layers_match_pytorch(ours, theirs, rng: np.random.Generator) -> None:
     assert repr(ours) == repr(theirs)
     compare_layers(ours, theirs, rng.uniform(-4, 4, (3, 6)), rng)
+
+
+@pytest.mark.parametrize("channels", [1, 6])
+def test_prelu_matches_pytorch(channels, rng: np.random.Generator) -> None:
+    ours, theirs = nn.PReLU(channels, init=0.1), torch.nn.PReLU(channels, init=0.1)
+    assert repr(ours) == repr(theirs)
+    compare_layers(ours, theirs, rng.uniform(-4, 4, (3, 6, 2)), rng)

@@ -5,6 +5,7 @@ import itertools
 
 import numpy as np
 import pytest
+from parity_helpers import compare
 
 import auto_compyute as ac
 from auto_compyute import nn
@@ -139,3 +140,17 @@ def test_torch_loads_our_state_dict(rng):
     np.testing.assert_allclose(
         ours(ac.Tensor(x))[0].numpy(), reference(torch.tensor(x))[0].detach().numpy(), atol=1e-6
     )
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_pad_sequence_matches_torch(batch_first, side, rng):
+    arrays = [rng.standard_normal((n, 3)) for n in (4, 1, 6)]
+
+    def ours(*xs):
+        return nn.utils.rnn.pad_sequence(xs, batch_first, 0.5, side)
+
+    def theirs(*xs):
+        return torch.nn.utils.rnn.pad_sequence(xs, batch_first, 0.5, side)
+
+    compare(ours, theirs, arrays, rng)

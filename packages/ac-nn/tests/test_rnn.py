@@ -393,3 +393,17 @@ def test_runs_on_the_test_device(rng, kind, device):
     cpu_layer.load_state_dict({k: v.cpu() for k, v in layer.state_dict().items()})
     expected, _ = cpu_layer(x.detach().cpu())
     np.testing.assert_allclose(output.cpu().numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_pad_sequence():
+    a = ac.tensor([[1.0, 2.0], [3.0, 4.0]], req_grad=True)
+    b = ac.tensor([[5.0, 6.0]], req_grad=True)
+    padded = nn.utils.rnn.pad_sequence([a, b], padding_value=-1.0)
+    assert padded.shape == (2, 2, 2)  # (L, N, *)
+    assert padded[:, 1].tolist() == [[5.0, 6.0], [-1.0, -1.0]]
+    left = nn.utils.rnn.pad_sequence([a, b], batch_first=True, padding_side="left")
+    assert left[1].tolist() == [[0.0, 0.0], [5.0, 6.0]]
+    (padded * ac.arange(8.0).reshape(2, 2, 2)).sum().backward()
+    assert a.grad.tolist() == [[0.0, 1.0], [4.0, 5.0]] and b.grad.tolist() == [[2.0, 3.0]]
+    with pytest.raises(ValueError, match="one trailing shape"):
+        nn.utils.rnn.pad_sequence([a, ac.ones(2, 3)])

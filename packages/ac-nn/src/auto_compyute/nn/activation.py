@@ -1,17 +1,22 @@
-"""Activation layers: module forms of the functions in ``nn.functional`` (no parameters)."""
+"""Activation layers: module forms of the functions in ``nn.functional`` (only ``PReLU``
+learns a parameter)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from auto_compyute._core.factories import full
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn import functional as F
-from auto_compyute.nn.module import Module
+from auto_compyute.nn.module import Module, Parameter
 
 __all__ = [
+    "CELU",
     "ELU",
     "GELU",
     "GLU",
+    "SELU",
     "Hardsigmoid",
     "Hardswish",
     "Hardtanh",
@@ -19,11 +24,13 @@ __all__ = [
     "LogSigmoid",
     "LogSoftmax",
     "Mish",
+    "PReLU",
     "ReLU",
     "ReLU6",
     "SiLU",
     "Sigmoid",
     "Softmax",
+    "Softmin",
     "Softplus",
     "Softsign",
     "Tanh",
@@ -232,6 +239,10 @@ class _Elementwise(Module):
 
     function: Callable[[Tensor], Tensor]
 
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace  # accepted for PyTorch compatibility: results are new tensors
+
     def forward(self, input: Tensor) -> Tensor:
         return self.function(input)
 
@@ -279,6 +290,73 @@ class GLU(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class SELU(_Elementwise):
+    """Scaled ELU with the self-normalizing constants (see ``F.selu``)."""
+
+    function = staticmethod(F.selu)
+
+
+class CELU(Module):
+    """Continuously differentiable ELU (see ``F.celu``).
+
+    Args:
+        alpha: The value the negative part saturates at (as ``-alpha``).
+        inplace: Accepted for PyTorch compatibility; the result is always a new tensor.
+    """
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.celu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class PReLU(Module):
+    """Leaky ReLU whose negative slope is learned: one, or one per channel (see ``F.prelu``).
+
+    Args:
+        num_parameters: 1, or the number of channels (axis 1 of the input).
+        init: The slopes' starting value.
+        device: Where to create the parameter.
+        dtype: The floating-point dtype of the parameter.
+    """
+
+    def __init__(
+        self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None
+    ) -> None:
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.weight = Parameter(full((num_parameters,), init, dtype=dtype, device=device))
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
+class Softmin(Module):
+    """Softmax of ``-x`` along ``dim`` (see ``F.softmin``).
+
+    Args:
+        dim: The dimension the result sums to 1 over.
+    """
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softmin(input, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"

@@ -17,6 +17,7 @@ from auto_compyute._core.parallel import run_split
 from auto_compyute._core.tensor import Tensor
 
 __all__ = [
+    "celu",
     "elu",
     "gelu",
     "glu",
@@ -27,11 +28,14 @@ __all__ = [
     "log_sigmoid",
     "log_softmax",
     "mish",
+    "prelu",
     "relu",
     "relu6",
+    "selu",
     "sigmoid",
     "silu",
     "softmax",
+    "softmin",
     "softplus",
     "softsign",
     "tanh",
@@ -423,3 +427,44 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
         raise ValueError(f"glu halves dim {dim}, whose size {size} is odd (shape {input.shape})")
     value, gate = input.split(size // 2, dim)
     return value * gate.sigmoid()
+
+
+# NOTE: SELU's constants from Klambauer et al. (2017), as PyTorch has them
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """Scaled ELU: ``scale * elu(x, alpha)`` with the self-normalizing constants."""
+    return elu(input, _SELU_ALPHA) * _SELU_SCALE
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """Continuously differentiable ELU: ``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    if alpha == 0:
+        raise ValueError("celu needs a non-zero alpha")
+    return input.relu() + ((input.clamp(max=0) / alpha).exp() - 1) * alpha
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """Leaky ReLU with a learned slope: ``x`` where positive, else ``weight * x``.
+
+    Args:
+        input: A tensor ``(N, C, *)`` (or any shape with a single slope).
+        weight: One slope, or one per channel (axis 1 of the input).
+
+    Returns:
+        A tensor of the input's shape.
+    """
+    if weight.numel() not in (1, input.shape[1] if input.ndim > 1 else 1):
+        raise ValueError(
+            f"prelu needs 1 slope or one per channel, got {weight.numel()} for an input of "
+            f"shape {input.shape}"
+        )
+    slope = weight.reshape(-1, *(1,) * (input.ndim - 2)) if input.ndim > 1 else weight
+    return where(input > 0, input, input * slope)
+
+
+def softmin(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """Softmax of ``-x`` along ``dim``: larger weights for smaller values."""
+    return softmax(-input, dim, dtype)

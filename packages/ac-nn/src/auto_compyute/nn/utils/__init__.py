@@ -1,5 +1,6 @@
 """Training utilities under PyTorch's names: ``nn.utils.clip_grad_norm_``,
-``clip_grad_value_``, ``parameters_to_vector`` and ``vector_to_parameters``.
+``clip_grad_value_``, ``parameters_to_vector``, ``vector_to_parameters`` and
+``nn.utils.rnn.pad_sequence``.
 
 The clipping functions live in ``auto_compyute.optim``; this module re-exports them where
 PyTorch users look for them.
@@ -12,9 +13,16 @@ from collections.abc import Iterable
 from auto_compyute._core.autograd import no_grad
 from auto_compyute._core.functions import cat
 from auto_compyute._core.tensor import Tensor
+from auto_compyute.nn.utils import rnn
 from auto_compyute.optim import clip_grad_norm_, clip_grad_value_
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+__all__ = [
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "parameters_to_vector",
+    "rnn",
+    "vector_to_parameters",
+]
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
