@@ -130,6 +130,31 @@ def test_adaptive_avg_pool2d_matches_torch(rng, size, shape):
     )
 
 
+@pytest.mark.parametrize("size", [1, 3, (3, 5), (7, 8), (10, 11), (None, 2)])
+@pytest.mark.parametrize("shape", [(2, 3, 7, 8), (3, 9, 5)])
+def test_adaptive_max_pool2d_matches_torch(rng, size, shape):
+    x = rng.standard_normal(shape)
+    compare(
+        lambda t: F.adaptive_max_pool2d(t, size),
+        lambda t: TF.adaptive_max_pool2d(t, size),
+        [x],
+        rng,
+    )
+    ours = F.adaptive_max_pool2d(ac.tensor(x), size, return_indices=True)[1]
+    theirs = TF.adaptive_max_pool2d(torch.tensor(x), size, return_indices=True)[1]
+    assert ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("size", [1, 4, 13])
+def test_adaptive_max_pool1d_matches_torch(rng, size):
+    compare(
+        lambda t: F.adaptive_max_pool1d(t, size),
+        lambda t: TF.adaptive_max_pool1d(t, size),
+        [rng.standard_normal((2, 3, 9))],
+        rng,
+    )
+
+
 @pytest.mark.parametrize("size", [1, 2, 4, 9, 13])
 def test_adaptive_avg_pool1d_matches_torch(rng, size):
     compare(

@@ -230,6 +230,39 @@ def test_adaptive_avg_pool1d_and_layers(rng):
     assert repr(nn.AdaptiveAvgPool2d((2, None))) == "AdaptiveAvgPool2d(output_size=(2, None))"
 
 
+@pytest.mark.parametrize("size", [1, (3, 2), (7, 8), (10, 4)])
+def test_adaptive_max_pool2d_values_indices_and_gradcheck(rng, size):
+    x = _input(rng, 2, 2, 7, 8)
+    out, indices = F.adaptive_max_pool2d(x, size, return_indices=True)
+    pair = size if isinstance(size, tuple) else (size, size)
+    data = x.numpy()
+    for i in range(pair[0]):
+        rows = slice(i * 7 // pair[0], -(-(i + 1) * 7 // pair[0]))
+        for j in range(pair[1]):
+            cols = slice(j * 8 // pair[1], -(-(j + 1) * 8 // pair[1]))
+            window = data[:, :, rows, cols]
+            np.testing.assert_array_equal(out.numpy()[:, :, i, j], window.max(axis=(2, 3)))
+            flat = data.reshape(2, 2, -1)
+            picked = np.take_along_axis(flat, indices.numpy()[:, :, i, j][..., None], -1)
+            np.testing.assert_array_equal(picked[..., 0], window.max(axis=(2, 3)))
+    assert gradcheck(lambda t: F.adaptive_max_pool2d(t, size), [x])
+
+
+def test_adaptive_max_pool_gradient_goes_to_the_first_maximum_and_layers():
+    x = ac.tensor([[[1.0, 3.0, 3.0, 2.0]]], req_grad=True)
+    F.adaptive_max_pool1d(x, 1).sum().backward()
+    assert x.grad.tolist() == [[[0.0, 1.0, 0.0, 0.0]]]
+    assert nn.AdaptiveMaxPool2d(1)(ac.randn(2, 3, 5, 4)).shape == (2, 3, 1, 1)
+    out, indices = nn.AdaptiveMaxPool1d(2, return_indices=True)(ac.randn(3, 6))
+    assert out.shape == indices.shape == (3, 2) and indices.dtype == ac.int64
+    with ac.no_grad():  # indices without a recorded graph
+        assert F.adaptive_max_pool2d(ac.randn(1, 4, 4), 2, return_indices=True)[1].shape == (
+            1,
+            2,
+            2,
+        )
+
+
 # -------------------------------------------------------------------------- shared parts
 def test_rectangular_and_unbatched_shapes():
     x = ac.randn(3, 5, 7)

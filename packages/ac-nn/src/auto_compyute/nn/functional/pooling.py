@@ -32,6 +32,8 @@ from auto_compyute.nn.functional._windows import (
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
     "avg_pool1d",
     "avg_pool2d",
     "max_pool1d",
@@ -166,8 +168,7 @@ def _averaging_matrix(size: int, out: int) -> np.ndarray:
     Row i averages [floor(i * size / out), ceil((i + 1) * size / out)).
     """
     matrix = np.zeros((out, size))
-    for i in range(out):
-        start, end = i * size // out, -(-(i + 1) * size // out)
+    for i, (start, end) in enumerate(_windows(size, out)):
         matrix[i, start:end] = 1.0 / (end - start)
     return matrix
 
@@ -196,6 +197,41 @@ class AdaptiveAvgPool(Op):
     def backward(self, grad: Array) -> Array:
         dx = _both_axes(grad[:, :, None] if self.one_d else grad, self.rows.T, self.cols.T)
         return dx[:, :, 0] if self.one_d else dx
+
+
+class AdaptiveMaxPool(Op):
+    """Maximum over PyTorch's adaptive windows; the gradient goes to each window's first
+    maximum (windows may overlap, so gradients add up). ``self.indices`` holds the flat
+    position of each maximum in its input plane, as ``return_indices`` gives it."""
+
+    def forward(self, x: Array, *, out_size: Pair) -> Array:
+        xp = get_array_module(x)
+        self.shape = x.shape
+        n, c, h, w = x.shape
+        out = xp.empty((n, c, *out_size), dtype=x.dtype)
+        self.indices = xp.empty((n, c, *out_size), dtype=np.int64)
+        for i, (top, bottom) in enumerate(_windows(h, out_size[0])):
+            for j, (left, right) in enumerate(_windows(w, out_size[1])):
+                window = x[:, :, top:bottom, left:right].reshape(n, c, -1)
+                arg = window.argmax(axis=-1)  # the first maximum (or NaN), as PyTorch
+                out[:, :, i, j] = xp.take_along_axis(window, arg[..., None], axis=-1)[..., 0]
+                width = right - left
+                self.indices[:, :, i, j] = (top + arg // width) * w + left + arg % width
+        return out
+
+    def backward(self, grad: Array) -> Array:
+        xp = get_array_module(grad)
+        n, c, h, w = self.shape
+        dx = xp.zeros((n, c, h * w), dtype=grad.dtype)
+        batch, channel = xp.meshgrid(xp.arange(n), xp.arange(c), indexing="ij")
+        flat = self.indices.reshape(n, c, -1)
+        xp.add.at(dx, (batch[..., None], channel[..., None], flat), grad.reshape(n, c, -1))
+        return dx.reshape(self.shape)
+
+
+def _windows(size: int, out: int) -> list[tuple[int, int]]:
+    """PyTorch's adaptive windows: [floor(i * size / out), ceil((i + 1) * size / out))."""
+    return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
 
 
 # --------------------------------------------------------------------------- arguments
@@ -375,6 +411,12 @@ def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, spatial: int) -> Te
     x, unbatched = _lift(op, x, spatial)
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating-point input, got dtype {x.dtype}")
+    sizes = _adaptive_sizes(op, x, output_size, spatial)
+    out = AdaptiveAvgPool.apply(x, out_size=sizes if spatial == 2 else (1, *sizes))
+    return out.squeeze(0) if unbatched else out
+
+
+def _adaptive_sizes(op: str, x: Tensor, output_size: Any, spatial: int) -> tuple[int, ...]:
     if isinstance(output_size, int) or output_size is None:
         output_size = (output_size,) * spatial
     if not isinstance(output_size, tuple | list) or len(output_size) != spatial:
@@ -384,8 +426,7 @@ def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, spatial: int) -> Te
     sizes = tuple(n if o is None else o for o, n in zip(output_size, x.shape[2:], strict=True))
     if any(not isinstance(o, int) or o < 1 for o in sizes):
         raise ValueError(f"{op}: output_size must be positive ints, got {output_size!r}")
-    out = AdaptiveAvgPool.apply(x, out_size=sizes if spatial == 2 else (1, *sizes))
-    return out.squeeze(0) if unbatched else out
+    return sizes
 
 
 # --------------------------------------------------------------------------- functions
@@ -567,6 +608,49 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Ints) -> Tensor:
         (2, 3, 4)
     """
     return _adaptive_avg_pool("adaptive_avg_pool1d", input, output_size, 1)
+
+
+def _adaptive_max_pool(
+    op: str, x: Tensor, output_size: Any, spatial: int, return_indices: bool
+) -> Tensor | tuple[Tensor, Tensor]:
+    x, unbatched = _lift(op, x, spatial)
+    sizes = _adaptive_sizes(op, x, output_size, spatial)
+    plane = x if spatial == 2 else x.unsqueeze(2)
+    out_size: Pair = (sizes[0], sizes[1]) if spatial == 2 else (1, sizes[0])
+    pool = AdaptiveMaxPool.apply(plane, out_size=out_size)
+    out = pool if spatial == 2 else pool.squeeze(2)
+    out = out.squeeze(0) if unbatched else out
+    if not return_indices:
+        return out
+    # NOTE: the op keeps the indices for backward; without a graph, one more pass finds them
+    pooling = pool.ctx if isinstance(pool.ctx, AdaptiveMaxPool) else AdaptiveMaxPool()
+    if pool.ctx is None:
+        pooling.forward(plane.data, out_size=out_size)
+    indices = pooling.indices if spatial == 2 else pooling.indices[:, :, 0]
+    return out, Tensor._from_op(indices[0] if unbatched else indices)
+
+
+def adaptive_max_pool2d(
+    input: Tensor, output_size: int | Sequence[int | None], return_indices: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
+    """2-D max pooling to a fixed output size, over PyTorch's adaptive windows.
+
+    Args:
+        input: Tensor of shape (N, C, H, W) or unbatched (C, H, W).
+        output_size: (OH, OW), or one int for both; ``None`` keeps that input size.
+        return_indices: Also return each maximum's flat position in its ``H * W`` plane.
+
+    Returns:
+        Tensor of shape (N, C, OH, OW) (and the indices).
+    """
+    return _adaptive_max_pool("adaptive_max_pool2d", input, output_size, 2, return_indices)
+
+
+def adaptive_max_pool1d(
+    input: Tensor, output_size: Any, return_indices: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
+    """1-D max pooling to a fixed output length (see ``adaptive_max_pool2d``)."""
+    return _adaptive_max_pool("adaptive_max_pool1d", input, output_size, 1, return_indices)
 
 
 # NOTE: spellings of the original AutoCompyute API, kept as aliases.
