@@ -479,3 +479,20 @@ def test_empty_batch(size):
     out.sum().backward()
     assert x.grad.shape == x.shape and np.all(w.grad == 0) and np.all(b.grad == 0)
     assert F.conv_transpose2d(x, ac.randn(3, 2, 3, 3)).shape == (0, 2, size[0] + 2, size[1] + 2)
+
+
+def test_unfold_and_fold(rng):
+    x = ac.Tensor(rng.standard_normal((2, 3, 5, 6)), req_grad=True)
+    columns = F.unfold(x, (2, 3), stride=(1, 2), padding=1)
+    assert columns.shape == (2, 3 * 6, 6 * 3)
+    # column 0 is the top-left window of the zero-padded image
+    padded = np.pad(x.numpy(), ((0, 0), (0, 0), (1, 1), (1, 1)))
+    np.testing.assert_allclose(columns.numpy()[:, :, 0], padded[:, :, :2, :3].reshape(2, -1))
+    assert gradcheck(lambda t: F.unfold(t, 2, dilation=2), [x])
+    ones = F.fold(F.unfold(ac.ones(1, 1, 4, 4), 2), (4, 4), 2)
+    assert ones.numpy()[0, 0].tolist() == [[1, 2, 2, 1], [2, 4, 4, 2], [2, 4, 4, 2], [1, 2, 2, 1]]
+    assert gradcheck(lambda t: F.fold(t, (5, 6), (2, 3), stride=(1, 2), padding=1), [columns])
+    assert nn.Unfold(2)(ac.ones(3, 4, 4)).shape == (12, 9)  # unbatched
+    assert nn.Fold((4, 4), 2)(ac.ones(4, 9)).shape == (1, 4, 4)
+    with pytest.raises(ValueError, match=r"fold needs an input \(N, C \* 4, 9\)"):
+        F.fold(ac.ones(1, 4, 8), (4, 4), 2)

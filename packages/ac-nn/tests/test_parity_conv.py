@@ -232,3 +232,25 @@ def test_conv_padding_modes_match_torch(mode, padding, rng):
     ours_1d = nn.Conv1d(2, 3, 3, padding=2, padding_mode=mode)
     load_from(ours_1d, theirs_1d)
     compare_layers(ours_1d, theirs_1d, rng.standard_normal((2, 2, 5)), rng)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"kernel_size": (2, 3)},
+        {"kernel_size": 3, "stride": 2, "padding": 1},
+        {"kernel_size": (3, 2), "stride": (2, 1), "padding": (1, 0), "dilation": (1, 2)},
+    ],
+)
+def test_unfold_and_fold_match_torch(kwargs, rng):
+    x = rng.standard_normal((2, 3, 7, 6))
+    compare(lambda t: F.unfold(t, **kwargs), lambda t: TF.unfold(t, **kwargs), [x], rng)
+    columns = TF.unfold(torch.tensor(x), **kwargs).numpy()
+    compare(
+        lambda t: F.fold(t, (7, 6), **kwargs),
+        lambda t: TF.fold(t, (7, 6), **kwargs),
+        [columns],
+        rng,
+    )
+    assert repr(nn.Fold((7, 6), **kwargs)) == repr(torch.nn.Fold((7, 6), **kwargs))
+    assert repr(nn.Unfold(**kwargs)) == repr(torch.nn.Unfold(**kwargs))

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.tensor import Tensor
@@ -44,7 +46,7 @@ from auto_compyute.nn.functional._windows import (
     zero_image,
 )
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "fold", "unfold"]
 
 
 # --------------------------------------------------------------------------------- ops
@@ -529,3 +531,94 @@ def conv_transpose1d(
         dilation,
         1,
     )
+
+
+def _patch_weights(channels: int, kernel: tuple[int, ...], like: Tensor) -> Tensor:
+    """One-hot kernels (C * KH * KW, 1, KH, KW): output channel ``c * KH * KW + k`` of a
+    grouped convolution copies kernel position ``k`` of input channel ``c``."""
+    area = kernel[0] * kernel[1]
+    ones = np.eye(area, dtype=like.dtype).reshape(area, 1, *kernel)
+    return Tensor(np.tile(ones, (channels, 1, 1, 1)), device=like.device)
+
+
+def unfold(
+    input: Tensor, kernel_size: Ints, dilation: Ints = 1, padding: Ints = 0, stride: Ints = 1
+) -> Tensor:
+    """The sliding (KH, KW) patches of an (N, C, H, W) input as columns: (N, C * KH * KW, L).
+
+    Row ``c * KH * KW + p * KW + q`` holds kernel position (p, q) of channel ``c``, column
+    ``l`` the ``l``-th window in row-major order, as PyTorch's ``unfold`` (im2col). It is a
+    grouped convolution with one-hot kernels, so it has that convolution's gradient.
+
+    Args:
+        input: (N, C, H, W), or unbatched (C, H, W).
+        kernel_size: (KH, KW), or one int.
+        dilation: Spacing of the kernel positions.
+        padding: Zero padding on each side.
+        stride: Step between windows.
+
+    Returns:
+        (N, C * KH * KW, L) (or (C * KH * KW, L) unbatched), L the number of windows.
+    """
+    unbatched = input.ndim == 3
+    x = input.unsqueeze(0) if unbatched else input
+    if x.ndim != 4:
+        raise ValueError(f"unfold needs an input (N, C, H, W) or (C, H, W), got {input.shape}")
+    kernel = tuple_arg(kernel_size, 2, "kernel_size")
+    weights = _patch_weights(x.shape[1], kernel, x._floating())
+    patches = conv2d(x._floating(), weights, None, stride, padding, dilation, x.shape[1])
+    columns = patches.reshape(x.shape[0], patches.shape[1], -1)
+    return columns.squeeze(0) if unbatched else columns
+
+
+def fold(
+    input: Tensor,
+    output_size: Ints,
+    kernel_size: Ints,
+    dilation: Ints = 1,
+    padding: Ints = 0,
+    stride: Ints = 1,
+) -> Tensor:
+    """Sum columns of patches back into an image (col2im), the adjoint of ``unfold``.
+
+    Args:
+        input: (N, C * KH * KW, L), or unbatched (C * KH * KW, L).
+        output_size: (H, W) of the image.
+        kernel_size: (KH, KW), or one int.
+        dilation: Spacing of the kernel positions.
+        padding: Padding the windows reached into (cut off here).
+        stride: Step between windows.
+
+    Returns:
+        (N, C, H, W) (or (C, H, W) unbatched); where windows overlap their values add up.
+    """
+    unbatched = input.ndim == 2
+    columns = input.unsqueeze(0) if unbatched else input
+    kernel = tuple_arg(kernel_size, 2, "kernel_size")
+    size = tuple_arg(output_size, 2, "output_size")
+    strides, pads, dilations = (
+        tuple_arg(v, 2, n)
+        for v, n in ((stride, "stride"), (padding, "padding"), (dilation, "dilation"))
+    )
+    counts = [
+        (size[a] + 2 * pads[a] - dilations[a] * (kernel[a] - 1) - 1) // strides[a] + 1
+        for a in (0, 1)
+    ]
+    area = kernel[0] * kernel[1]
+    if columns.ndim != 3 or columns.shape[1] % area or columns.shape[2] != counts[0] * counts[1]:
+        raise ValueError(
+            f"fold needs an input (N, C * {area}, {counts[0] * counts[1]}) for kernel {kernel} "
+            f"and output size {size}, got shape {input.shape}"
+        )
+    channels = columns.shape[1] // area
+    patches = columns.reshape(columns.shape[0], columns.shape[1], *counts)
+    weights = _patch_weights(channels, kernel, patches._floating())
+    # NOTE: output_padding covers the rows and columns no window reached
+    extra = [
+        size[a] + 2 * pads[a] - ((counts[a] - 1) * strides[a] + dilations[a] * (kernel[a] - 1) + 1)
+        for a in (0, 1)
+    ]
+    image = conv_transpose2d(
+        patches._floating(), weights, None, strides, pads, tuple(extra), channels, dilations
+    )
+    return image.squeeze(0) if unbatched else image
