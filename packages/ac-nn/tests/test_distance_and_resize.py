@@ -124,3 +124,16 @@ def test_interpolate_bilinear(align_corners, rng: np.random.Generator) -> None:
         [_t(x, True)],
     )
     assert gradcheck(lambda u: F.interpolate(u, scale_factor=1.5, mode="linear"), [_t(x[0], True)])
+
+
+def test_pixel_shuffle_round_trip_and_errors(rng: np.random.Generator) -> None:
+    x = _t(rng.standard_normal((2, 8, 3, 5)), True)
+    shuffled = F.pixel_shuffle(x, 2)
+    assert shuffled.shape == (2, 2, 6, 10)
+    # channel 1 of the first group lands right of channel 0 within each 2x2 block
+    assert shuffled.numpy()[0, 0, 0, 1] == x.numpy()[0, 1, 0, 0]
+    np.testing.assert_array_equal(F.pixel_unshuffle(shuffled, 2).numpy(), x.numpy())
+    assert gradcheck(lambda t: F.pixel_shuffle(t, 2), [x])
+    assert nn.PixelUnshuffle(2)(ac.ones(3, 4, 4)).shape == (12, 2, 2)
+    with pytest.raises(ValueError, match="pixel_shuffle needs"):
+        F.pixel_shuffle(ac.ones(1, 3, 2, 2), 2)

@@ -378,3 +378,45 @@ def test_loss_module_state_and_validation() -> None:
     assert repr(nn.MSELoss(reduction="sum")) == "MSELoss(reduction='sum')"
     with pytest.raises(ValueError, match="reduction must be one of"):
         nn.MSELoss(reduction="avg")
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_margin_embedding_and_likelihood_losses_gradcheck(reduction: str, rng) -> None:
+    a, b = _t(rng.standard_normal((4, 3)), True), _t(rng.standard_normal((4, 3)), True)
+    x, y = _t(rng.standard_normal(4) * 2, True), _t(rng.choice([-1.0, 1.0], 4))
+    positive = _t(np.abs(rng.standard_normal((4, 3))) + 0.5, True)
+    checks = [
+        (
+            lambda u, v: F.margin_ranking_loss(u, v, y, 0.3, reduction),
+            [x, _t(rng.standard_normal(4), True)],
+        ),
+        (lambda u: F.hinge_embedding_loss(u, y, 0.5, reduction), [x]),
+        (lambda u, v: F.cosine_embedding_loss(u, v, y, 0.1, reduction), [a, b]),
+        (
+            lambda u, v, w: F.triplet_margin_loss(u, v, w, 2.0, swap=True, reduction=reduction),
+            [a, b, positive],
+        ),
+        (lambda u: F.soft_margin_loss(u, _t(np.sign(b.numpy())), reduction), [a]),
+        (
+            lambda u: F.multilabel_soft_margin_loss(
+                u, _t((b.numpy() > 0) * 1.0), reduction=reduction
+            ),
+            [a],
+        ),
+        (lambda u: F.poisson_nll_loss(u, _t(np.abs(b.numpy())), reduction=reduction), [a]),
+        (
+            lambda u: F.poisson_nll_loss(
+                u, _t(np.abs(b.numpy()) * 3), False, True, reduction=reduction
+            ),
+            [positive],
+        ),
+        (
+            lambda u, v: F.gaussian_nll_loss(u, b.detach(), v, True, reduction=reduction),
+            [a, positive],
+        ),
+    ]
+    for function, inputs in checks:
+        assert gradcheck(function, inputs)
+    assert nn.HingeEmbeddingLoss().margin == 1.0 and nn.SoftMarginLoss()(a, a.detach()).shape == ()
+    with pytest.raises(ValueError, match="var >= 0"):
+        F.gaussian_nll_loss(a, b, -1.0)

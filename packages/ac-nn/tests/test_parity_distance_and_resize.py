@@ -80,3 +80,11 @@ def test_layer_reprs_match_pytorch() -> None:
     ]
     for ours, theirs in pairs:
         assert repr(ours) == repr(theirs)
+
+
+def test_pixel_shuffle_and_unshuffle(rng: np.random.Generator) -> None:
+    x = rng.standard_normal((2, 8, 3, 5))
+    compare(lambda t: F.pixel_shuffle(t, 2), lambda t: TF.pixel_shuffle(t, 2), [x], rng)
+    y = rng.standard_normal((2, 3, 6, 9))
+    compare(lambda t: F.pixel_unshuffle(t, 3), lambda t: TF.pixel_unshuffle(t, 3), [y], rng)
+    assert repr(nn.PixelShuffle(2)) == repr(torch.nn.PixelShuffle(2))

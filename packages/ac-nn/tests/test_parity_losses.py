@@ -189,3 +189,65 @@ def test_loss_layers_match_pytorch(rng: np.random.Generator) -> None:
             **OUT_TOL,
             err_msg=type(ours).__name__,
         )
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_margin_embedding_and_likelihood_losses(reduction: str, rng: np.random.Generator) -> None:
+    a, b = rng.standard_normal((5, 4)), rng.standard_normal((5, 4))
+    x, y = rng.standard_normal(5), rng.choice([-1.0, 1.0], 5)
+    cases = [
+        ("margin_ranking_loss", [x, x[::-1].copy(), y], [0, 1], {"margin": 0.3}),
+        ("hinge_embedding_loss", [np.abs(x), y], [0], {"margin": 0.8}),
+        ("cosine_embedding_loss", [a, b, y], [0, 1], {"margin": -0.2}),
+        ("triplet_margin_loss", [a, b, a[::-1].copy()], [0, 1, 2], {"margin": 0.5, "swap": True}),
+        ("triplet_margin_loss", [a, b, b * 2], [0, 1, 2], {"p": 1.0}),
+        ("soft_margin_loss", [a, np.sign(b)], [0], {}),
+        ("multilabel_soft_margin_loss", [a, (b > 0).astype(float)], [0], {}),
+        ("poisson_nll_loss", [a, np.abs(b) * 3], [0], {}),
+        ("poisson_nll_loss", [np.abs(a), np.abs(b) * 3], [0], {"log_input": False, "full": True}),
+        ("gaussian_nll_loss", [a, b, np.abs(a[:, :1]) + 0.5], [0, 2], {"full": True}),
+        ("gaussian_nll_loss", [a, b, np.abs(b[:, 0]) + 1e-8], [0, 2], {}),  # clamped var
+    ]
+    for name, arrays, differentiable, kwargs in cases:
+        compare(
+            lambda *t, name=name, kwargs=kwargs: getattr(F, name)(
+                *t, reduction=reduction, **kwargs
+            ),
+            lambda *t, name=name, kwargs=kwargs: getattr(TF, name)(
+                *t, reduction=reduction, **kwargs
+            ),
+            arrays,
+            rng,
+            differentiable,
+        )
+
+
+def test_margin_loss_layers_match_pytorch(rng: np.random.Generator) -> None:
+    a, b = (
+        rng.standard_normal((3, 4)).astype(np.float32),
+        rng.standard_normal((3, 4)).astype(np.float32),
+    )
+    y = np.array([1.0, -1.0, 1.0], dtype=np.float32)
+    pairs = [
+        (nn.CosineEmbeddingLoss(0.1), torch.nn.CosineEmbeddingLoss(0.1), (a, b, y)),
+        (nn.TripletMarginLoss(p=1.0), torch.nn.TripletMarginLoss(p=1.0), (a, b, -a)),
+        (
+            nn.MarginRankingLoss(reduction="sum"),
+            torch.nn.MarginRankingLoss(reduction="sum"),
+            (a[:, 0], b[:, 0], y),
+        ),
+        (
+            nn.MultiLabelSoftMarginLoss(),
+            torch.nn.MultiLabelSoftMarginLoss(),
+            (a, (b > 0).astype(np.float32)),
+        ),
+        (nn.PoissonNLLLoss(), torch.nn.PoissonNLLLoss(), (a, np.abs(b))),
+        (nn.GaussianNLLLoss(), torch.nn.GaussianNLLLoss(), (a, b, np.abs(a) + 0.1)),
+    ]
+    for ours, theirs, arrays in pairs:
+        np.testing.assert_allclose(
+            ours(*(ac.tensor(v) for v in arrays)).numpy(),
+            theirs(*(torch.tensor(v) for v in arrays)).numpy(),
+            **OUT_TOL,
+            err_msg=type(ours).__name__,
+        )

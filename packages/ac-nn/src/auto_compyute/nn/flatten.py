@@ -1,13 +1,14 @@
-"""Reshaping layers: ``Flatten`` and ``Unflatten``."""
+"""Reshaping layers: ``Flatten``, ``Unflatten``, ``PixelShuffle`` and ``PixelUnshuffle``."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from auto_compyute._core.tensor import Tensor
+from auto_compyute.nn import functional as F
 from auto_compyute.nn.module import Module
 
-__all__ = ["Flatten", "Unflatten"]
+__all__ = ["Flatten", "PixelShuffle", "PixelUnshuffle", "Unflatten"]
 
 
 class Flatten(Module):
@@ -65,3 +66,39 @@ class Unflatten(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class PixelShuffle(Module):
+    """``(*, C * r * r, H, W)`` to ``(*, C, H * r, W * r)`` (see ``F.pixel_shuffle``).
+
+    Args:
+        upscale_factor: ``r``.
+    """
+
+    def __init__(self, upscale_factor: int) -> None:
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.pixel_shuffle(input, self.upscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """``(*, C, H * r, W * r)`` to ``(*, C * r * r, H, W)`` (see ``F.pixel_unshuffle``).
+
+    Args:
+        downscale_factor: ``r``.
+    """
+
+    def __init__(self, downscale_factor: int) -> None:
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"downscale_factor={self.downscale_factor}"

@@ -15,19 +15,28 @@ from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.functions import where
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn.functional.activations import Softplus
+from auto_compyute.nn.functional.distance import pairwise_distance
 
 __all__ = [
     "bce_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "cosine_embedding_loss",
     "cross_entropy",
     "cross_entropy_loss",
+    "gaussian_nll_loss",
+    "hinge_embedding_loss",
     "huber_loss",
     "kl_div",
     "l1_loss",
+    "margin_ranking_loss",
     "mse_loss",
+    "multilabel_soft_margin_loss",
     "nll_loss",
+    "poisson_nll_loss",
     "smooth_l1_loss",
+    "soft_margin_loss",
+    "triplet_margin_loss",
 ]
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -544,6 +553,137 @@ def binary_cross_entropy_with_logits(
     loss = (1 - y) * x + log_sigmoid_neg
     if weight is not None:
         loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+# ------------------------------------------------------ margins, embeddings, likelihoods
+def _softplus(x: Tensor) -> Tensor:
+    """log(1 + exp(x)), without overflow."""
+    return Softplus.apply(x, beta=1.0, threshold=math.inf)
+
+
+def margin_ranking_loss(
+    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: str = "mean"
+) -> Tensor:
+    """``max(0, -y (x1 - x2) + margin)``: ``x1`` should rank above ``x2`` where y = 1, below
+    where y = -1."""
+    _check_reduction(reduction)
+    return _reduce((-target * (input1 - input2) + margin).relu(), reduction)
+
+
+def hinge_embedding_loss(
+    input: Tensor, target: Tensor, margin: float = 1.0, reduction: str = "mean"
+) -> Tensor:
+    """``x`` where y = 1, ``max(0, margin - x)`` where y = -1 (x: a distance)."""
+    _check_reduction(reduction)
+    return _reduce(where(target == 1, input, (margin - input).relu()), reduction)
+
+
+def cosine_embedding_loss(
+    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: str = "mean"
+) -> Tensor:
+    """``1 - cos(x1, x2)`` where y = 1, ``max(0, cos(x1, x2) - margin)`` where y = -1.
+
+    The cosine is taken along axis 1 (of ``(N, D)`` inputs, or of ``(D,)`` unbatched).
+    """
+    _check_reduction(reduction)
+    dim = 1 if input1.ndim > 1 else 0
+    # NOTE: PyTorch's formula: the 1e-12 keeps zero vectors from dividing by zero
+    squares = ((input1 * input1).sum(dim) + 1e-12) * ((input2 * input2).sum(dim) + 1e-12)
+    cosine = (input1 * input2).sum(dim) / squares.sqrt()
+    return _reduce(where(target == 1, 1 - cosine, (cosine - margin).relu()), reduction)
+
+
+def triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2.0,
+    eps: float = 1e-6,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with ``d`` the p-norm pairwise distance.
+
+    With ``swap``, ``d(a, n)`` becomes ``min(d(a, n), d(p, n))`` (the distance swap of
+    Balntas et al.).
+    """
+    _check_reduction(reduction)
+    to_positive = pairwise_distance(anchor, positive, p, eps)
+    to_negative = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        to_negative = to_negative.minimum(pairwise_distance(positive, negative, p, eps))
+    return _reduce((to_positive - to_negative + margin).relu(), reduction)
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Two-class logistic loss ``log(1 + exp(-y x))`` with targets y in {1, -1}."""
+    _check_reduction(reduction)
+    _check_same_shape("soft_margin_loss", input, target)
+    return _reduce(_softplus(-target * input), reduction)
+
+
+def multilabel_soft_margin_loss(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"
+) -> Tensor:
+    """Multi-label one-versus-all loss on logits ``(N, C)`` and 0/1 targets: per sample,
+    ``-mean_c w_c (y log σ(x) + (1 - y) log σ(-x))``."""
+    _check_reduction(reduction)
+    _check_same_shape("multilabel_soft_margin_loss", input, target)
+    loss = target * _softplus(-input) + (1 - target) * _softplus(input)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss.mean(-1), reduction)
+
+
+def poisson_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    log_input: bool = True,
+    full: bool = False,
+    eps: float = 1e-8,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of a Poisson target: ``exp(x) - y x`` for a log-rate ``x``,
+    or ``x - y log(x + eps)`` for a rate; ``full`` adds Stirling's term for ``y > 1``."""
+    _check_reduction(reduction)
+    _check_same_shape("poisson_nll_loss", input, target)
+    loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
+    if full:
+        safe = where(target > 1, target, 1.0)
+        stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
+        loss = loss + where(target > 1, stirling, 0.0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    var: Tensor | float,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of a Gaussian target with predicted mean and variance:
+    ``0.5 (log(max(var, eps)) + (x - y)² / max(var, eps))`` (+ ``0.5 log(2π)`` if ``full``).
+
+    ``var`` has the input's shape, or one axis less at the end (or size 1 there), or is a
+    number. Clamping at ``eps`` does not stop its gradient, as in PyTorch.
+    """
+    _check_reduction(reduction)
+    _check_same_shape("gaussian_nll_loss", input, target)
+    variance = (
+        var if isinstance(var, Tensor) else Tensor(var, dtype=input.dtype, device=input.device)
+    )
+    if variance.ndim == input.ndim - 1 and variance.shape == input.shape[:-1]:
+        variance = variance.unsqueeze(-1)
+    if bool((variance.data < 0).any()):
+        raise ValueError("gaussian_nll_loss needs var >= 0")
+    variance = variance + (variance.clamp(min=eps) - variance).detach()
+    loss = 0.5 * (variance.log() + (input - target) ** 2 / variance)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)
 
 

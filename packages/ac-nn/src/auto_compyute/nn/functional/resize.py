@@ -15,7 +15,7 @@ import numpy as np
 from auto_compyute._core.functions import pad as constant_pad
 from auto_compyute._core.tensor import Tensor
 
-__all__ = ["interpolate", "pad"]
+__all__ = ["interpolate", "pad", "pixel_shuffle", "pixel_unshuffle"]
 
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -164,3 +164,40 @@ def interpolate(
         lower, upper = _pick(result, axis + 2, low), _pick(result, axis + 2, high)
         result = lower + (upper - lower) * Tensor(weight, device=input.device)
     return result
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """Rearrange ``(*, C * r * r, H, W)`` into ``(*, C, H * r, W * r)`` (sub-pixel convolution).
+
+    Args:
+        input: A tensor with at least 3 axes whose channel count divides by ``r * r``.
+        upscale_factor: ``r``.
+
+    Returns:
+        The rearranged tensor.
+    """
+    r = upscale_factor
+    *lead, channels, height, width = input.shape
+    if input.ndim < 3 or channels % (r * r):
+        raise ValueError(
+            f"pixel_shuffle needs (*, C * {r * r}, H, W) for upscale_factor {r}, got {input.shape}"
+        )
+    blocks = input.reshape(*lead, channels // (r * r), r, r, height, width)
+    k = len(lead)
+    order = (*range(k), k, k + 3, k + 1, k + 4, k + 2)
+    return blocks.permute(order).reshape(*lead, channels // (r * r), height * r, width * r)
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """The inverse of ``pixel_shuffle``: ``(*, C, H * r, W * r)`` into ``(*, C * r * r, H, W)``."""
+    r = downscale_factor
+    *lead, channels, height, width = input.shape
+    if input.ndim < 3 or height % r or width % r:
+        raise ValueError(
+            f"pixel_unshuffle needs (*, C, H * {r}, W * {r}) for downscale_factor {r}, "
+            f"got {input.shape}"
+        )
+    blocks = input.reshape(*lead, channels, height // r, r, width // r, r)
+    k = len(lead)
+    order = (*range(k), k, k + 2, k + 4, k + 1, k + 3)
+    return blocks.permute(order).reshape(*lead, channels * r * r, height // r, width // r)
