@@ -53,3 +53,31 @@ def test_one_hot(rng: np.random.Generator) -> None:
     np.testing.assert_array_equal(
         F.one_hot(ac.tensor(labels), 7).numpy(), TF.one_hot(torch.tensor(labels), 7).numpy()
     )
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"max_norm": 1.0},
+        {"max_norm": 0.5, "norm_type": 1.0, "padding_idx": 2},
+        {"scale_grad_by_freq": True},
+        {"scale_grad_by_freq": True, "padding_idx": 0},
+        {"sparse": True},
+    ],
+)
+def test_embedding_options_match_torch(options):
+    rng = np.random.default_rng(0)
+    weights = rng.standard_normal((6, 4)).astype(np.float32)
+    indices = np.array([[1, 2, 1], [5, 0, 1]])
+    ours = nn.Embedding.from_pretrained(ac.tensor(weights.copy()), freeze=False, **options)
+    theirs = torch.nn.Embedding.from_pretrained(torch.tensor(weights), freeze=False, **options)
+    assert repr(ours) == repr(theirs)
+    out_a, out_t = ours(ac.tensor(indices)), theirs(torch.tensor(indices))
+    np.testing.assert_allclose(out_a.numpy(), out_t.detach().numpy(), rtol=1e-6)
+    cotangent = rng.standard_normal(out_t.shape).astype(np.float32)
+    out_a.backward(ac.tensor(cotangent))
+    out_t.backward(torch.tensor(cotangent))
+    grad_t = theirs.weight.grad.to_dense() if theirs.weight.grad.is_sparse else theirs.weight.grad
+    np.testing.assert_allclose(ours.weight.grad, grad_t.numpy(), rtol=1e-6, atol=1e-7)
+    # max_norm renormalizes the looked-up rows of the weight itself, as PyTorch does
+    np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), rtol=1e-6)

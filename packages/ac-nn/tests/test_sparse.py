@@ -104,3 +104,14 @@ def test_one_hot() -> None:
         F.one_hot(ac.zeros(0, dtype=ac.int64))
     with pytest.raises(TypeError, match="integer indices"):
         F.one_hot(ac.tensor([1.0]))
+
+
+def test_embedding_max_norm_and_frequency_scaling():
+    weight = ac.tensor([[3.0, 4.0], [0.3, 0.4], [6.0, 8.0]], req_grad=True)
+    out = F.embedding(ac.tensor([0, 1, 0]), weight, max_norm=1.0, scale_grad_by_freq=True)
+    # rows 0 and 1 were looked up: row 0 (norm 5) shrank to norm 1 in the weight itself
+    np.testing.assert_allclose(weight.numpy()[0], [0.6, 0.8], rtol=1e-6)
+    assert weight.numpy()[2].tolist() == [6.0, 8.0] and out.shape == (3, 2)
+    out.sum().backward()
+    assert weight.grad.tolist() == [[1.0, 1.0], [1.0, 1.0], [0.0, 0.0]]  # row 0 used twice
+    assert "max_norm=1.0" in repr(nn.Embedding(3, 2, max_norm=1.0))

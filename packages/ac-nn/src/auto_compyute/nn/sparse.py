@@ -25,6 +25,10 @@ class Embedding(Module):
         num_embeddings: The number of rows (the vocabulary size).
         embedding_dim: The size of each vector.
         padding_idx: A row that stays fixed (negative counts from the end).
+        max_norm: Scale looked-up rows whose norm exceeds it down to it (in the weight).
+        norm_type: The p of that norm.
+        scale_grad_by_freq: Divide each row's gradient by its uses in the batch.
+        sparse: Accepted for PyTorch compatibility; gradients are dense either way.
         device: Where to create the weight.
         dtype: The floating-point dtype of the weight (float32 by default).
 
@@ -39,6 +43,10 @@ class Embedding(Module):
         num_embeddings: int,
         embedding_dim: int,
         padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
         *,
         device: Any = None,
         dtype: Any = None,
@@ -46,6 +54,8 @@ class Embedding(Module):
         _freeze: bool = False,
     ) -> None:
         super().__init__()
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(
@@ -78,11 +88,26 @@ class Embedding(Module):
                 self.weight[self.padding_idx] = 0
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.embedding(input, self.weight, self.padding_idx)
+        return F.embedding(
+            input,
+            self.weight,
+            self.padding_idx,
+            self.max_norm,
+            self.norm_type,
+            self.scale_grad_by_freq,
+            self.sparse,
+        )
 
     @classmethod
     def from_pretrained(
-        cls, embeddings: Tensor, freeze: bool = True, padding_idx: int | None = None
+        cls,
+        embeddings: Tensor,
+        freeze: bool = True,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
     ) -> Embedding:
         """An ``Embedding`` holding ``embeddings`` (2-D) as its weight (shared, not copied).
 
@@ -90,12 +115,25 @@ class Embedding(Module):
             embeddings: The table, shape ``(num_embeddings, embedding_dim)``.
             freeze: Keep the weight fixed (``req_grad=False``).
             padding_idx: A row excluded from the gradient.
+            max_norm: See the constructor; likewise ``norm_type``, ``scale_grad_by_freq``
+                and ``sparse``.
         """
         if embeddings.ndim != 2:
             raise ValueError(f"embeddings must be 2-D, got shape {embeddings.shape}")
         rows, width = embeddings.shape
-        return cls(rows, width, padding_idx, _weight=embeddings, _freeze=freeze)
+        options = (padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
+        return cls(rows, width, *options, _weight=embeddings, _freeze=freeze)
 
     def extra_repr(self) -> str:
         extra = f"{self.num_embeddings}, {self.embedding_dim}"
-        return extra if self.padding_idx is None else f"{extra}, padding_idx={self.padding_idx}"
+        if self.padding_idx is not None:
+            extra += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            extra += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            extra += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            extra += ", scale_grad_by_freq=True"
+        if self.sparse:
+            extra += ", sparse=True"
+        return extra

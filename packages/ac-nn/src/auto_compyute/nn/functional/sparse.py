@@ -20,14 +20,26 @@ class Embedding(Op):
     skipped without copying the table.
     """
 
-    def forward(self, weight: Array, *, indices: Array, padding_idx: int | None) -> Array:
+    def forward(
+        self,
+        weight: Array,
+        *,
+        indices: Array,
+        padding_idx: int | None,
+        scale_grad_by_freq: bool = False,
+    ) -> Array:
         self.shape, self.dtype = weight.shape, weight.dtype
         return weight[indices]
 
     def backward(self, grad: Array) -> Array:
         xp = get_array_module(grad)
         table = xp.zeros(self.shape, dtype=self.dtype)
-        _add_rows(table, self.kwargs["indices"].reshape(-1), grad.reshape(-1, self.shape[1]))
+        indices, rows = self.kwargs["indices"].reshape(-1), grad.reshape(-1, self.shape[1])
+        if self.kwargs.get("scale_grad_by_freq"):
+            # each use of a row counts 1 / (the row's uses in this batch), as PyTorch
+            counts = xp.bincount(indices, minlength=self.shape[0])
+            rows = rows / counts[indices][:, None].astype(rows.dtype)
+        _add_rows(table, indices, rows)
         padding_idx = self.kwargs["padding_idx"]
         if padding_idx is not None:
             table[padding_idx] = 0
@@ -55,7 +67,15 @@ def _check_indices(name: str, input: Tensor) -> None:
         raise TypeError(f"{name} needs integer indices, got dtype {input.dtype}")
 
 
-def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
     """Look up rows of an embedding table: ``weight[input]``.
 
     Repeated indices accumulate their gradients in the same row; the row ``padding_idx``
@@ -65,6 +85,11 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
         input: Integer indices of any shape ``(*)``, each in ``[0, num_embeddings)``.
         weight: The table, shape ``(num_embeddings, embedding_dim)``.
         padding_idx: A row (negative counts from the end) excluded from the gradient.
+        max_norm: If given, every row looked up whose ``norm_type``-norm exceeds it is
+            first scaled down to it, in place in ``weight`` (as PyTorch does).
+        norm_type: The p of that norm.
+        scale_grad_by_freq: Divide each row's gradient by its number of uses in ``input``.
+        sparse: Accepted for PyTorch compatibility; gradients are dense tables either way.
 
     Returns:
         A tensor of shape ``(*, embedding_dim)``.
@@ -92,7 +117,22 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
         raise IndexError(
             f"embedding: index {int(bad)} is out of range for a weight of shape {weight.shape}"
         )
-    return Embedding.apply(weight, indices=indices, padding_idx=padding_idx)
+    if max_norm is not None:
+        _renormalize_rows(weight, indices, max_norm, norm_type)
+    return Embedding.apply(
+        weight, indices=indices, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq
+    )
+
+
+def _renormalize_rows(weight: Tensor, indices: Array, max_norm: float, norm_type: float) -> None:
+    """Scale the rows of ``weight`` at ``indices`` whose norm exceeds ``max_norm`` down to
+    it, in place and outside autograd (PyTorch's ``embedding_renorm_``)."""
+    xp = get_array_module(weight.data)
+    rows = xp.unique(indices.reshape(-1))
+    picked = weight.data[rows]
+    norms = (xp.abs(picked) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(picked.dtype)
+    weight.data[rows] = picked * scale[:, None]
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
