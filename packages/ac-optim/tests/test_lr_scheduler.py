@@ -75,6 +75,28 @@ def test_multiplicative_constant_and_polynomial():
     np.testing.assert_allclose(result, [1, 0.5625, 0.25, 0.0625, 0, 0], atol=1e-15)
 
 
+def test_cyclic_lr_triangle_and_momentum():
+    p = ac.zeros(2, req_grad=True)
+    opt = optim.SGD([p], lr=1.0, momentum=0.9)
+    scheduler = S.CyclicLR(opt, 0.1, 0.5, step_size_up=2, step_size_down=2, mode="triangular2")
+    result = lrs(scheduler, 9)
+    np.testing.assert_allclose(result, [0.1, 0.3, 0.5, 0.3, 0.1, 0.2, 0.3, 0.2, 0.1])
+    assert opt.param_groups[0]["momentum"] == pytest.approx(0.9)  # at the lowest lr
+    with pytest.raises(ValueError, match="has neither"):
+        S.CyclicLR(optim.Adagrad([p]), 0.1, 0.5)
+    with pytest.raises(ValueError, match="mode must be"):
+        S.CyclicLR(opt, 0.1, 0.5, mode="sine")
+
+
+def test_chained_scheduler_composes():
+    p = ac.zeros(2, req_grad=True)
+    opt = optim.SGD([p], lr=1.0)
+    chained = S.ChainedScheduler([S.ConstantLR(opt, 0.5, 2), S.ExponentialLR(opt, 0.5)])
+    np.testing.assert_allclose(lrs(chained, 4), [0.5, 0.25, 0.25, 0.125])
+    with pytest.raises(ValueError, match="one optimizer"):
+        S.ChainedScheduler([S.StepLR(opt, 1), S.StepLR(optim.SGD([p], lr=1.0), 1)])
+
+
 def test_cosine_annealing_warm_restarts(opt):
     scheduler = S.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2, eta_min=0.0)
     # periods of 2 then 4 epochs, each starting again at the base lr
@@ -196,6 +218,8 @@ def test_reduce_on_plateau_errors(opt, kwargs, message):
         lambda o: S.SequentialLR(o, [S.LinearLR(o, 0.2, total_iters=3), S.StepLR(o, 2)], [3]),
         lambda o: S.CosineAnnealingWarmRestarts(o, 3, 2, 0.01),
         lambda o: S.PolynomialLR(o, 8, 0.5),
+        lambda o: S.CyclicLR(o, 0.1, 1.0, 3, mode="exp_range", gamma=0.9),
+        lambda o: S.ChainedScheduler([S.LinearLR(o, 0.2, total_iters=3), S.StepLR(o, 2)]),
     ],
     ids=[
         "step",
@@ -207,6 +231,8 @@ def test_reduce_on_plateau_errors(opt, kwargs, message):
         "sequential",
         "restarts",
         "poly",
+        "cyclic",
+        "chained",
     ],
 )
 def test_resuming_from_state_dicts_continues_the_schedule(device, build):

@@ -85,6 +85,29 @@ SCHEDULERS += [
         ),
     ),
 ]
+SCHEDULERS += [
+    ("CyclicLR", "SGD", lambda S, o: S.CyclicLR(o, 0.01, 0.1, step_size_up=7, step_size_down=12)),
+    (
+        "CyclicLR-triangular2-betas",
+        "Adam",
+        lambda S, o: S.CyclicLR(o, [0.001, 0.002], 0.02, 5, mode="triangular2"),
+    ),
+    (
+        "CyclicLR-exp-range",
+        "SGD",
+        lambda S, o: S.CyclicLR(o, 0.01, 0.1, 6, mode="exp_range", gamma=0.97),
+    ),
+    (
+        "CyclicLR-scale-fn",
+        "SGD",
+        lambda S, o: S.CyclicLR(o, 0.01, 0.1, 4, scale_fn=lambda x: 0.9**x, cycle_momentum=False),
+    ),
+    (
+        "ChainedScheduler",
+        "SGD",
+        lambda S, o: S.ChainedScheduler([S.ConstantLR(o, 0.5, 10), S.ExponentialLR(o, 0.97)]),
+    ),
+]
 OPTIMIZERS = {"SGD": {"momentum": 0.9}, "Adam": {}}
 
 

@@ -19,9 +19,11 @@ from typing import Any
 from auto_compyute.optim.optimizer import Optimizer
 
 __all__ = [
+    "ChainedScheduler",
     "ConstantLR",
     "CosineAnnealingLR",
     "CosineAnnealingWarmRestarts",
+    "CyclicLR",
     "ExponentialLR",
     "LRScheduler",
     "LambdaLR",
@@ -587,25 +589,14 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(
-                    f"cycle_momentum needs an optimizer with momentum or betas; "
-                    f"{type(optimizer).__name__} has neither: pass cycle_momentum=False"
-                )
-            self.use_beta1 = "betas" in optimizer.defaults
+            self.use_beta1 = _momentum_key(optimizer, "OneCycleLR")
             highs = _per_group("max_momentum", max_momentum, groups)
             lows = _per_group("base_momentum", base_momentum, groups)
             if last_epoch == -1:
                 for group, high, low in zip(groups, highs, lows, strict=True):
-                    self._set_momentum(group, high)
+                    _set_momentum(group, high, self.use_beta1)
                     group["max_momentum"], group["base_momentum"] = high, low
         super().__init__(optimizer, last_epoch)
-
-    def _set_momentum(self, group: dict[str, Any], value: float) -> None:
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
         if self.anneal_strategy == "cos":
@@ -624,10 +615,133 @@ class OneCycleLR(LRScheduler):
                     pct = (step - start_step) / (end_step - start_step)
                     lrs.append(self._anneal(group[lr0], group[lr1], pct))
                     if self.cycle_momentum:
-                        self._set_momentum(group, self._anneal(group[mom0], group[mom1], pct))
+                        _set_momentum(
+                            group, self._anneal(group[mom0], group[mom1], pct), self.use_beta1
+                        )
                     break
                 start_step = end_step
         return lrs
+
+
+class CyclicLR(LRScheduler):
+    """Cycle the learning rate between ``base_lr`` and ``max_lr`` (Smith's cyclical learning
+    rates); momentum (or Adam's beta1) cycles the opposite way. Step it after every batch.
+
+    Each cycle rises for ``step_size_up`` steps and falls for ``step_size_down``. The
+    height is scaled by ``mode``: ``"triangular"`` (1), ``"triangular2"`` (halved each
+    cycle), ``"exp_range"`` (``gamma ** step``), or by ``scale_fn(cycle or step)``, as in
+    PyTorch.
+
+    Args:
+        optimizer: The optimizer whose learning rates to set.
+        base_lr: The lowest learning rate, or one per group (set at construction).
+        max_lr: The highest learning rate, or one per group.
+        step_size_up: Steps from ``base_lr`` up to ``max_lr``.
+        step_size_down: Steps back down (``step_size_up`` if None).
+        mode: ``"triangular"``, ``"triangular2"`` or ``"exp_range"``.
+        gamma: The decay of ``"exp_range"``.
+        scale_fn: A custom height scale (overrides ``mode``).
+        scale_mode: Whether ``scale_fn`` takes the cycle (``"cycle"``) or the step
+            (``"iterations"``).
+        cycle_momentum: Cycle ``momentum`` (or ``betas[0]``) between the two values below.
+        base_momentum: The lowest momentum (at the peak lr), or one per group.
+        max_momentum: The highest momentum, or one per group.
+        last_epoch: The index of the last step (-1: start from the beginning).
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        base_lr: float | Sequence[float],
+        max_lr: float | Sequence[float],
+        step_size_up: int = 2000,
+        step_size_down: int | None = None,
+        mode: str = "triangular",
+        gamma: float = 1.0,
+        scale_fn: Callable[[float], float] | None = None,
+        scale_mode: str = "cycle",
+        cycle_momentum: bool = True,
+        base_momentum: float | Sequence[float] = 0.8,
+        max_momentum: float | Sequence[float] = 0.9,
+        last_epoch: int = -1,
+    ) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError(f"mode must be triangular, triangular2 or exp_range, got {mode!r}")
+        groups = optimizer.param_groups
+        base_lrs = _per_group("base_lr", base_lr, groups)
+        if last_epoch == -1:
+            for group, lr in zip(groups, base_lrs, strict=True):
+                group["lr"] = lr
+        self.max_lrs = _per_group("max_lr", max_lr, groups)
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size, self.step_ratio = up + down, up / (up + down)
+        self.mode, self.gamma, self._scale_fn_custom = mode, gamma, scale_fn
+        if scale_fn is None:
+            scale_mode = "iterations" if mode == "exp_range" else "cycle"
+        self.scale_mode = scale_mode
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.use_beta1 = _momentum_key(optimizer, "CyclicLR")
+            self.base_momentums = _per_group("base_momentum", base_momentum, groups)
+            self.max_momentums = _per_group("max_momentum", max_momentum, groups)
+            if last_epoch == -1:
+                for group, high in zip(groups, self.max_momentums, strict=True):
+                    _set_momentum(group, high, self.use_beta1)
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def scale_fn(self, x: float) -> float:
+        """The height's scale at cycle (or step) ``x``."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return float(self.gamma**x)
+
+    def get_lr(self) -> list[float]:
+        # NOTE: PyTorch's expressions, operation for operation, so the lrs agree to the bit.
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            scale_factor = x / self.step_ratio
+        else:
+            scale_factor = (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [
+            base + (top - base) * scale_factor * scale
+            for base, top in zip(self.base_lrs, self.max_lrs, strict=True)
+        ]
+        if self.cycle_momentum:
+            groups = self.optimizer.param_groups
+            for low, high, group in zip(
+                self.base_momentums, self.max_momentums, groups, strict=True
+            ):
+                _set_momentum(group, high - (high - low) * scale_factor * scale, self.use_beta1)
+        return lrs
+
+    def state_dict(self) -> dict[str, Any]:
+        """The state; a custom ``scale_fn`` is left out (a callable object keeps its
+        ``__dict__``), as in ``LambdaLR``."""
+        fn = self._scale_fn_custom
+        state = {
+            k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_scale_fn_custom")
+        }
+        state = copy.deepcopy(state)
+        custom = fn is not None and not isinstance(fn, types.FunctionType)
+        state["_scale_fn_custom"] = copy.deepcopy(fn.__dict__) if custom else None
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)
+        saved = state.pop("_scale_fn_custom")
+        self.__dict__.update(copy.deepcopy(state))
+        if saved is not None and self._scale_fn_custom is not None:
+            self._scale_fn_custom.__dict__.update(copy.deepcopy(saved))
 
 
 class SequentialLR(LRScheduler):
@@ -701,6 +815,38 @@ class SequentialLR(LRScheduler):
         self.__dict__.update(copy.deepcopy(state))
         for scheduler, scheduler_state in zip(self._schedulers, saved, strict=True):
             scheduler.load_state_dict(scheduler_state)
+
+
+class ChainedScheduler(LRScheduler):
+    """Step several schedulers of one optimizer together: their changes compose.
+
+    Args:
+        schedulers: The schedulers (not ``ReduceLROnPlateau``).
+        optimizer: Their optimizer (that of the first scheduler if None).
+    """
+
+    def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Optimizer | None = None):
+        schedulers = list(schedulers)
+        if not schedulers:
+            raise ValueError("ChainedScheduler needs at least one scheduler")
+        optimizer = optimizer if optimizer is not None else schedulers[0].optimizer
+        for i, scheduler in enumerate(schedulers):
+            if isinstance(scheduler, ReduceLROnPlateau):
+                raise ValueError(f"ChainedScheduler cannot run ReduceLROnPlateau (scheduler {i})")
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(
+                    f"ChainedScheduler needs schedulers of one optimizer; scheduler {i} has another"
+                )
+        self.optimizer, self._schedulers = optimizer, schedulers
+        self._last_lr = self._lrs()
+
+    def step(self) -> None:
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = self._lrs()
+
+    state_dict = SequentialLR.state_dict
+    load_state_dict = SequentialLR.load_state_dict
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -806,6 +952,24 @@ def _per_group(name: str, value: Any, groups: list[dict[str, Any]]) -> list[Any]
             )
         return list(value)
     return [value] * len(groups)
+
+
+def _set_momentum(group: dict[str, Any], value: float, use_beta1: bool) -> None:
+    """Set a group's momentum, or the first of its betas (Adam-like optimizers)."""
+    if use_beta1:
+        group["betas"] = (value, *group["betas"][1:])
+    else:
+        group["momentum"] = value
+
+
+def _momentum_key(optimizer: Optimizer, scheduler: str) -> bool:
+    """Whether momentum cycling sets ``betas[0]`` (True) or ``momentum`` (False)."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(
+            f"cycle_momentum needs an optimizer with momentum or betas; "
+            f"{type(optimizer).__name__} has neither: pass cycle_momentum=False to {scheduler}"
+        )
+    return "betas" in optimizer.defaults
 
 
 def _undo_step(scheduler: LRScheduler) -> None:
