@@ -301,23 +301,11 @@ class SELU(_Elementwise):
     function = staticmethod(F.selu)
 
 
-class CELU(Module):
-    """Continuously differentiable ELU (see ``F.celu``).
-
-    Args:
-        alpha: The value the negative part saturates at (as ``-alpha``).
-        inplace: Accepted for PyTorch compatibility; the result is always a new tensor.
-    """
-
-    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
-        super().__init__()
-        self.alpha, self.inplace = alpha, inplace
+class CELU(ELU):
+    """Continuously differentiable ELU (see ``F.celu``); the arguments are ``ELU``'s."""
 
     def forward(self, input: Tensor) -> Tensor:
         return F.celu(input, self.alpha)
-
-    def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
 
 
 class PReLU(Module):
