@@ -332,19 +332,8 @@ class PReLU(Module):
         return f"num_parameters={self.num_parameters}"
 
 
-class Softmin(Module):
-    """Softmax of ``-x`` along ``dim`` (see ``F.softmin``).
-
-    Args:
-        dim: The dimension the result sums to 1 over.
-    """
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
+class Softmin(Softmax):
+    """Softmax of ``-x`` along ``dim`` (see ``F.softmin``); the arguments are ``Softmax``'s."""
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softmin(input, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
