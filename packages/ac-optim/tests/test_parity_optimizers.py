@@ -149,3 +149,35 @@ def test_big_float32_parameters_match_torch(rng, config):
     # ~1e-6 absolute, which is what elements near zero are compared with.
     for mine, their in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(mine.numpy(), their.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+@pytest.mark.parametrize("problem", ["quadratic", "mlp"])
+def test_lbfgs_matches_torch(rng, problems, problem, line_search_fn):
+    init, loss_fn, data = problems[problem](rng)
+    results = []
+    for lib, make in (
+        (optim, lambda v: ac.tensor(v, dtype=ac.float64, req_grad=True)),
+        (torch.optim, lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True)),
+    ):
+        params = {k: make(v) for k, v in init.items()}
+        inputs = [
+            make(d).detach() if lib is torch.optim else ac.tensor(d, dtype=ac.float64) for d in data
+        ]
+        opt = lib.LBFGS(
+            list(params.values()), lr=0.5, max_iter=8, history_size=5, line_search_fn=line_search_fn
+        )
+
+        def closure(opt=opt, params=params, inputs=inputs):
+            opt.zero_grad()
+            loss = loss_fn(params, *inputs)
+            loss.backward()
+            return loss
+
+        losses = [float(opt.step(closure)) for _ in range(6)]
+        evals = opt.state[next(iter(params.values()))]["func_evals"]
+        results.append((params, losses, evals))
+    (ours, our_losses, our_evals), (theirs, their_losses, their_evals) = results
+    assert our_evals == their_evals  # the same path through the iterations and line search
+    np.testing.assert_allclose(our_losses, their_losses, rtol=1e-8)
+    assert_same_params(ours, theirs, rtol=1e-6)

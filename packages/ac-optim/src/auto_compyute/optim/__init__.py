@@ -18,11 +18,13 @@ from auto_compyute.optim.adagrad import Adagrad
 from auto_compyute.optim.adam import Adam, AdamW
 from auto_compyute.optim.adam_variants import Adamax, NAdam, RAdam
 from auto_compyute.optim.clip import clip_grad_norm_, clip_grad_value_
+from auto_compyute.optim.lbfgs import LBFGS
 from auto_compyute.optim.optimizer import Optimizer
 from auto_compyute.optim.rmsprop import RMSprop
 from auto_compyute.optim.sgd import SGD
 
 __all__ = [
+    "LBFGS",
     "SGD",
     "Adagrad",
     "Adam",
