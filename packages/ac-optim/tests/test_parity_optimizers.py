@@ -174,7 +174,7 @@ def test_lbfgs_matches_torch(rng, problems, problem, line_search_fn):
             loss.backward()
             return loss
 
-        losses = [float(opt.step(closure)) for _ in range(6)]
+        losses = [float(opt.step(closure).detach()) for _ in range(6)]
         evals = opt.state[next(iter(params.values()))]["func_evals"]
         results.append((params, losses, evals))
     (ours, our_losses, our_evals), (theirs, their_losses, their_evals) = results
