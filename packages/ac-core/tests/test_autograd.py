@@ -219,6 +219,38 @@ def test_custom_op() -> None:
     np.testing.assert_allclose(x.grad, 3 * x.numpy() ** 2)
 
 
+def test_custom_op_subclasses_and_overrides() -> None:
+    class Scale(ac.Op):
+        factor = 2.0
+
+        def forward(self, x):
+            return x * self.factor
+
+        def backward(self, grad):
+            return grad * self.factor
+
+    class Triple(Scale):  # a subclass of a user op runs the engine as well
+        factor = 3.0
+
+    calls = []
+
+    class Logged(Scale):  # an apply of its own is kept, and inherited
+        @classmethod
+        def apply(cls, *srcs, **kwargs):
+            calls.append(cls.__name__)
+            return super().apply(*srcs, **kwargs)
+
+    class LoggedAgain(Logged):
+        pass
+
+    x = ac.ones(2, dtype=ac.float64, req_grad=True)
+    for op, factor in ((Scale, 2), (Triple, 3), (Logged, 2), (LoggedAgain, 2)):
+        x.grad = None
+        op.apply(x).sum().backward()
+        np.testing.assert_array_equal(x.grad, [factor, factor])
+    assert calls == ["Logged", "LoggedAgain"]
+
+
 def test_gradcheck_catches_a_wrong_backward() -> None:
     class WrongSquare(ac.Op):
         def forward(self, x):
