@@ -102,6 +102,17 @@ def test_src_gives_live_tensors_and_stand_ins_for_freed_ones() -> None:
     assert exp.src[0].ctx is exp.parents[0] and exp.src[0].shape == (2, 3)
 
 
+def test_src_finds_results_recorded_after_an_earlier_lookup() -> None:
+    x = ac.ones(2, req_grad=True)
+    first = x * 2
+    assert (first + 1).src[0] is first
+    second = first * 3  # recorded after the lookup above
+    third = second.exp()
+    assert third.src[0] is second and second.src[0] is first
+    del second
+    assert third.src[0].ctx is third.ctx.parents[0] and np.isnan(third.src[0].numpy()).all()
+
+
 def test_a_failed_backward_leaves_no_gradient_behind() -> None:
     class Fails(ac.Op):
         def forward(self, x):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import itertools
 import types
 from collections.abc import Callable, Sequence
@@ -114,7 +115,7 @@ class Op:
     shape and casts them to its dtype.
 
     The graph links ops, not tensors: ``parents[i]`` is the op that produced input ``i``,
-    or the input tensor itself when it is a leaf. An op refers to its result only weakly,
+    or the input tensor itself when it is a leaf. An op holds no reference to its result,
     so an intermediate tensor that nothing else uses is freed during forward, as in
     PyTorch; what backward needs is what the ops kept.
 
@@ -151,7 +152,7 @@ class Op:
     needs_grad: tuple[bool, ...]
     parents: tuple[Op | Tensor, ...]
     freed: bool
-    _output: ref[Tensor]  # the result (weakly)
+    _output: ref[Tensor]  # the result (weakly), set only once ``src`` looked for it
     _shape: tuple[int, ...]  # the result's shape and dtype
     _dtype: Any
     _grad: Array | None  # the result's gradient while backward runs
@@ -218,7 +219,7 @@ class Op:
                 op.parents = (a.ctx or a, b.ctx or b)
             else:
                 op.parents = tuple([s.ctx or s for s in srcs])
-            op._output, op._shape, op._dtype = ref(tensor), data.shape, data.dtype
+            op._shape, op._dtype = data.shape, data.dtype
             op._grad, op._seq, op.freed = None, _next_seq(), False
         else:
             tensor.ctx, tensor._req_grad = None, False
@@ -230,14 +231,23 @@ class Op:
 
         An intermediate result that nothing references any more has been freed; it is
         stood in for by a tensor with its op, shape and dtype, filled with NaN, on the
-        device of this op's result.
+        device of this op's result. Live intermediate results are found by one scan of
+        the interpreter's objects after new ops were recorded (see ``_find_results``).
         """
-        result = self._output()
+        result = self._result()
         xp = np if result is None else get_array_module(result.data)
-        return tuple(p._output_or_stand_in(xp) if isinstance(p, Op) else p for p in self.parents)
+        return tuple(p._result_or_stand_in(xp) if isinstance(p, Op) else p for p in self.parents)
 
-    def _output_or_stand_in(self, xp: Any) -> Tensor:
-        tensor = self._output()
+    def _result(self) -> Tensor | None:
+        """The op's result tensor, or None if it was freed."""
+        output = getattr(self, "_output", None)
+        if output is None and self._seq >= _results_found[0]:
+            _find_results()
+            output = getattr(self, "_output", None)
+        return None if output is None else output()
+
+    def _result_or_stand_in(self, xp: Any) -> Tensor:
+        tensor = self._result()
         if tensor is None:
             tensor = _Tensor(xp.broadcast_to(xp.asarray(np.nan, self._dtype), self._shape))
             tensor.ctx, tensor._req_grad, self._output = self, True, ref(tensor)
@@ -290,6 +300,25 @@ class Op:
                 heappush(queue, (-parent._seq, parent))
             else:
                 parent._grad = pending + src_grad
+
+
+# NOTE: [n] means that every op numbered below n had its live result (if any) found.
+_results_found = [0]
+
+
+def _find_results() -> None:
+    """Point every op whose result tensor is alive at it, weakly: one scan of all objects.
+
+    NOTE: forward keeps no reference from an op to its result (a weak reference per op
+    cost 9% of a chain of small ops); only ``src`` needs them, and it pays here instead.
+    """
+    found_before = _next_seq()
+    for obj in gc.get_objects():
+        if issubclass(type(obj), _Tensor) and obj.ctx is not None:
+            op = obj.ctx
+            if getattr(op, "_output", None) is None:
+                op._output = ref(obj)
+    _results_found[0] = found_before
 
 
 _PER_CLASS_CODE = {"apply": Op.__dict__["apply"].__func__, "_propagate": Op._propagate}
