@@ -241,7 +241,7 @@ class Op:
     def _result(self) -> Tensor | None:
         """The op's result tensor, or None if it was freed."""
         output = getattr(self, "_output", None)
-        if output is None and self._seq >= _results_found[0]:
+        if output is None and self._seq >= _results_found_below:
             _find_results()
             output = getattr(self, "_output", None)
         return None if output is None else output()
@@ -302,8 +302,7 @@ class Op:
                 parent._grad = pending + src_grad
 
 
-# NOTE: [n] means that every op numbered below n had its live result (if any) found.
-_results_found = [0]
+_results_found_below = 0  # every op numbered below this had its live result (if any) found
 
 
 def _find_results() -> None:
@@ -312,13 +311,14 @@ def _find_results() -> None:
     NOTE: forward keeps no reference from an op to its result (a weak reference per op
     cost 9% of a chain of small ops); only ``src`` needs them, and it pays here instead.
     """
-    found_before = _next_seq()
+    global _results_found_below
+    found_below = _next_seq()
     for obj in gc.get_objects():
         if issubclass(type(obj), _Tensor) and obj.ctx is not None:
             op = obj.ctx
             if getattr(op, "_output", None) is None:
                 op._output = ref(obj)
-    _results_found[0] = found_before
+    _results_found_below = found_below
 
 
 _PER_CLASS_CODE = {"apply": Op.__dict__["apply"].__func__, "_propagate": Op._propagate}
