@@ -6,7 +6,10 @@ median time per step and the ratios. Workloads:
 
 - chain: 250 small elementwise ops on an (8,) tensor, forward + backward (per-op overhead);
 - mlp: a 784-512-512-10 MLP on a batch of 128 (float32), forward + backward + SGD update,
-  written with ac-core tensors only.
+  written with ac-core tensors only;
+- products: only the eight matrix products of that MLP step (three forward, five
+  backward) on operands of the same shapes: the part of the step that NumPy's BLAS
+  decides, and so a floor for any NumPy-based library.
 
 Run: ``python benchmarks/bench_core.py`` (needs ac-core and torch installed).
 """
@@ -19,11 +22,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 FRAMEWORKS = ("ours", "torch", "numpy")
-WORKLOADS = {"chain": 300, "mlp": 30}  # workload -> timed repetitions
+WORKLOADS = {"chain": 300, "mlp": 30, "products": 30}  # workload -> timed repetitions
 
 
 def median_time(step: Callable[[], object], repeats: int, warmup: int = 5) -> float:
@@ -176,6 +180,47 @@ def mlp_numpy() -> Callable[[], object]:
             p -= LR * g
 
     return step
+
+
+# ---------------------------------------------------------------- products
+def _product_operands() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(2)
+    shapes = {"x": (BATCH, 784), "h1": (BATCH, 512), "h2": (BATCH, 512), "g1": (BATCH, 512)}
+    shapes |= {"g2": (BATCH, 512), "g3": (BATCH, 10), "w1": (784, 512), "w2": (512, 512)}
+    shapes |= {"w3": (512, 10)}
+    return {name: rng.standard_normal(shape).astype(np.float32) for name, shape in shapes.items()}
+
+
+def _products(a: dict[str, Any]) -> Callable[[], object]:
+    def step() -> tuple[Any, ...]:
+        return (
+            a["x"] @ a["w1"],
+            a["h1"] @ a["w2"],
+            a["h2"] @ a["w3"],
+            a["g3"] @ a["w3"].T,
+            a["g2"] @ a["w2"].T,
+            a["x"].T @ a["g1"],
+            a["h1"].T @ a["g2"],
+            a["h2"].T @ a["g3"],
+        )
+
+    return step
+
+
+def products_ours() -> Callable[[], object]:
+    import auto_compyute as ac
+
+    return _products({k: ac.tensor(v) for k, v in _product_operands().items()})
+
+
+def products_torch() -> Callable[[], object]:
+    import torch
+
+    return _products({k: torch.tensor(v) for k, v in _product_operands().items()})
+
+
+def products_numpy() -> Callable[[], object]:
+    return _products(_product_operands())
 
 
 def worker(framework: str, workload: str) -> float:
