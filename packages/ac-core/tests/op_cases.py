@@ -5,6 +5,7 @@ computation written three ways: with our tensors, with NumPy and with PyTorch
 (``xp`` is ``numpy`` or ``torch`` where the spelling is the same).
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,17 @@ def _no_ties(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 
 # rows pick columns 0-4 of a (3, 5) input, with repeats (their gradients add up)
 _GATHER_INDEX = np.array([[0, 4, 4, 1], [2, 2, 2, 2], [3, 0, 1, 0]])
+
+
+def _math(name: str, numpy: Callable[..., Any], low: float = -2.0, high: float = 2.0) -> Case:
+    """A case for a unary math method with the same name in PyTorch."""
+    method = lambda a: getattr(a, name)()  # noqa: E731
+    return Case(name, [(3, 4)], ours=method, numpy=numpy, torch=method, low=low, high=high)
+
+
+def _signed(rng: np.random.Generator, shape: tuple[int, ...], low: float, high: float) -> Any:
+    """Values in ±[low, high]."""
+    return rng.uniform(low, high, shape) * rng.choice([-1.0, 1.0], shape)
 
 
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
@@ -122,6 +134,104 @@ CASES = [
     Case("sin", [(3, 4)], ours=lambda a: a.sin(), numpy=np.sin, torch=lambda a: a.sin()),
     Case("cos", [(3, 4)], ours=lambda a: a.cos(), numpy=np.cos, torch=lambda a: a.cos()),
     Case("tanh", [(3, 4)], ours=lambda a: a.tanh(), numpy=np.tanh, torch=lambda a: a.tanh()),
+    _math("tan", np.tan, -1.2, 1.2),
+    _math("asin", np.arcsin, -0.9, 0.9),
+    _math("acos", np.arccos, -0.9, 0.9),
+    _math("atan", np.arctan),
+    _math("sinh", np.sinh),
+    _math("cosh", np.cosh),
+    _math("asinh", np.arcsinh),
+    _math("acosh", np.arccosh, 1.1, 3.0),
+    _math("atanh", np.arctanh, -0.9, 0.9),
+    _math("log2", np.log2, 0.2, 3.0),
+    _math("log10", np.log10, 0.2, 3.0),
+    _math("exp2", np.exp2),
+    _math("erf", np.vectorize(math.erf), -3.0, 3.0),
+    Case(
+        "atan2",
+        [(3, 4), (4,)],
+        ours=lambda a, b: a.atan2(b),
+        numpy=np.arctan2,
+        torch=lambda a, b: a.atan2(b),
+    ),
+    Case(
+        "hypot",
+        [(3, 4), (3, 1)],
+        ours=lambda a, b: a.hypot(b),
+        numpy=np.hypot,
+        torch=lambda a, b: a.hypot(b),
+        make=lambda rng: [_signed(rng, (3, 4), 0.2, 2.0), _signed(rng, (3, 1), 0.2, 2.0)],
+    ),
+    Case(
+        "logaddexp",
+        [(3, 4), (4,)],
+        ours=lambda a, b: a.logaddexp(b),
+        numpy=np.logaddexp,
+        torch=lambda a, b: a.logaddexp(b),
+    ),
+    Case(
+        "remainder",
+        [(3, 4), (4,)],
+        ours=lambda a, b: a % b,
+        numpy=np.remainder,
+        torch=lambda a, b: a % b,
+        make=lambda rng: [rng.uniform(-3, 3, (3, 4)), _signed(rng, (4,), 0.7, 1.3)],
+    ),
+    Case(
+        "fmod",
+        [(3, 4), (4,)],
+        ours=lambda a, b: a.fmod(b),
+        numpy=np.fmod,
+        torch=lambda a, b: a.fmod(b),
+        make=lambda rng: [rng.uniform(-3, 3, (3, 4)), _signed(rng, (4,), 0.7, 1.3)],
+    ),
+    Case(
+        "lerp",
+        [(3, 4), (3, 4), (4,)],
+        ours=lambda a, b, w: a.lerp(b, w),
+        numpy=lambda a, b, w: a + w * (b - a),
+        torch=lambda a, b, w: a.lerp(b, w),
+        low=0.0,
+        high=1.0,
+    ),
+    Case(
+        "lerp_scalar_weight",
+        [(3, 4), (4,)],
+        ours=lambda a, b: a.lerp(b, 0.3),
+        numpy=lambda a, b: a + 0.3 * (b - a),
+        torch=lambda a, b: a.lerp(b, 0.3),
+    ),
+    Case(
+        "clamp_min_method",
+        [(4, 5)],
+        ours=lambda a: a.clamp_min(0.1),
+        numpy=lambda a: np.maximum(a, 0.1),
+        torch=lambda a: a.clamp_min(0.1),
+        make=lambda rng: [_no_ties(rng, (4, 5))],
+    ),
+    Case(
+        "clamp_max_method",
+        [(4, 5)],
+        ours=lambda a: a.clamp_max(0.1),
+        numpy=lambda a: np.minimum(a, 0.1),
+        torch=lambda a: a.clamp_max(0.1),
+        make=lambda rng: [_no_ties(rng, (4, 5))],
+    ),
+    Case(
+        "nan_to_num",
+        [(3, 4)],
+        ours=lambda a: a.nan_to_num(),
+        numpy=np.nan_to_num,
+        torch=lambda a: a.nan_to_num(),
+    ),
+    Case(
+        "where_method",
+        [(3, 4), (4,)],
+        ours=lambda a, b: a.where(a > 0, b),
+        numpy=lambda a, b: np.where(a > 0, a, b),
+        torch=lambda a, b: a.where(a > 0, b),
+        make=lambda rng: [_no_ties(rng, (3, 4)), rng.uniform(-2, 2, (4,))],
+    ),
     Case(
         "sigmoid",
         [(3, 4)],

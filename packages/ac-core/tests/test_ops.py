@@ -1,5 +1,6 @@
 """Every op: forward against NumPy, gradients against finite differences (float64)."""
 
+import math
 import weakref
 
 import numpy as np
@@ -397,3 +398,52 @@ def test_nonzero_type_as_and_selection_errors() -> None:
         ac.outer(x, x)
     with pytest.raises(ValueError, match="dot needs two 1-D tensors of one length"):
         ac.dot(ac.ones(2), ac.ones(3))
+
+
+def test_nan_to_num_replaces_and_gives_no_gradient_there() -> None:
+    x = ac.tensor([1.5, np.nan, np.inf, -np.inf], req_grad=True)
+    y = x.nan_to_num(nan=-1.0, posinf=7.0)
+    np.testing.assert_array_equal(y.numpy(), [1.5, -1.0, 7.0, np.finfo(np.float32).min])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 0.0, 0.0, 0.0])
+    integers = ac.tensor([1, 2])
+    assert integers.nan_to_num().tolist() == [1, 2]
+
+
+def test_division_remainders_follow_python_and_c() -> None:
+    a, b = np.array([5, -5, 7, -7]), np.array([3, 3, -2, -2])
+    ours_a, ours_b = ac.tensor(a), ac.tensor(b)
+    assert (ours_a % ours_b).tolist() == (a % b).tolist()
+    assert ours_a.fmod(ours_b).tolist() == np.fmod(a, b).tolist()
+    assert (ours_a // ours_b).tolist() == (a // b).tolist()
+    assert (ours_a // ours_b).dtype == ac.int64 and (7 // ours_b).tolist() == (7 // b).tolist()
+    assert (7.5 % ours_b).tolist() == (7.5 % b).tolist()
+    x = ac.tensor([2.5, -2.5], req_grad=True)
+    quotient = x // 2
+    assert quotient.tolist() == [1.0, -2.0] and not quotient.req_grad
+
+
+def test_logical_functions_take_truth_values() -> None:
+    a, b = np.array([0.0, 1.0, -2.0, 0.0]), np.array([True, True, False, False])
+    for name in ("logical_and", "logical_or", "logical_xor"):
+        result = getattr(ac.tensor(a), name)(ac.tensor(b))
+        assert result.dtype == ac.bool and result.tolist() == getattr(np, name)(a, b).tolist()
+        assert getattr(ac, name)(ac.tensor(a), ac.tensor(b)).tolist() == result.tolist()
+    assert ac.tensor(a).logical_not().tolist() == np.logical_not(a).tolist()
+
+
+def test_erf_of_float32_is_rounded_from_float64() -> None:
+    x = np.linspace(-6, 6, 2001).astype(np.float32)
+    expected = np.vectorize(math.erf)(x.astype(np.float64)).astype(np.float32)
+    result = ac.tensor(x).erf()
+    assert result.dtype == ac.float32
+    np.testing.assert_array_equal(result.numpy(), expected)
+
+
+def test_math_functions_have_torch_style_aliases() -> None:
+    x = ac.tensor([0.25, 0.5])
+    for name, alias in (("asin", "arcsin"), ("atan", "arctan"), ("atanh", "arctanh")):
+        np.testing.assert_array_equal(getattr(x, alias)().numpy(), getattr(x, name)().numpy())
+        np.testing.assert_array_equal(getattr(ac, alias)(x).numpy(), getattr(x, name)().numpy())
+    np.testing.assert_array_equal(ac.atan2(x, x + 1).numpy(), np.arctan2(x.numpy(), x.numpy() + 1))
+    assert ac.lerp(x, ac.ones(2), 0.5).tolist() == [0.625, 0.75]

@@ -110,3 +110,17 @@ def test_tensor_hooks_and_retain_grad_match_pytorch() -> None:
         results.append([np.asarray(h.grad), np.asarray(x.grad)])
     for ours, theirs in zip(*results, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_special_values_and_integer_division_match_pytorch() -> None:
+    values = np.array([1.5, np.nan, np.inf, -np.inf], dtype=np.float32)
+    ours, theirs = ac.tensor(values, req_grad=True), torch.tensor(values, requires_grad=True)
+    ours.nan_to_num().sum().backward()
+    theirs.nan_to_num().sum().backward()
+    np.testing.assert_array_equal(ours.nan_to_num().numpy(), theirs.nan_to_num().detach().numpy())
+    np.testing.assert_array_equal(ours.grad, theirs.grad.numpy())
+    a, b = np.array([5, -5, 7, -7, 0]), np.array([3, 3, -2, -2, 4])
+    for op in (lambda x, y: x % y, lambda x, y: x.fmod(y), lambda x, y: x // y):
+        result, expected = op(ac.tensor(a), ac.tensor(b)), op(torch.tensor(a), torch.tensor(b))
+        assert result.tolist() == expected.tolist()
+        assert str(result.dtype) == str(expected.dtype).removeprefix("torch.")

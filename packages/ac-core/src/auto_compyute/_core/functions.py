@@ -50,6 +50,21 @@ reshape, flatten, squeeze, unsqueeze, permute, transpose, t = (
     _method(n) for n in ("reshape", "flatten", "squeeze", "unsqueeze", "permute", "transpose", "t")
 )
 subtract, multiply, divide, negative = sub, mul, div, neg
+tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh = (
+    _method(n) for n in ("tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh")
+)
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+log2, log10, exp2, erf, atan2, hypot, logaddexp = (
+    _method(n) for n in ("log2", "log10", "exp2", "erf", "atan2", "hypot", "logaddexp")
+)
+arctan2 = atan2
+remainder, fmod, floor_divide, lerp, clamp_min, clamp_max, nan_to_num = (
+    _method(n)
+    for n in ("remainder", "fmod", "floor_divide", "lerp", "clamp_min", "clamp_max", "nan_to_num")
+)
+logical_not, logical_and, logical_or, logical_xor = (
+    _method(n) for n in ("logical_not", "logical_and", "logical_or", "logical_xor")
+)
 
 
 index_select, masked_select, nonzero = (

@@ -30,6 +30,7 @@ from auto_compyute._core.devices import (
 from auto_compyute._core.hooks import RemovableHandle
 from auto_compyute._core.ops import elementwise as ew
 from auto_compyute._core.ops import linalg, movement, reduce
+from auto_compyute._core.ops import math as math_ops
 
 Scalar = int | float | bool
 Dim = int | Sequence[int] | None
@@ -605,6 +606,115 @@ class Tensor:
     log1p = _float_unary(ew.Log1p, "log(1 + x), exact for small x")
     expm1 = _float_unary(ew.Expm1, "e**x - 1, exact for small x")
     reciprocal = _float_unary(ew.Reciprocal, "1 / x")
+    tan = _float_unary(math_ops.Tan, "the tangent")
+    asin = arcsin = _float_unary(math_ops.Asin, "the inverse sine")
+    acos = arccos = _float_unary(math_ops.Acos, "the inverse cosine")
+    atan = arctan = _float_unary(math_ops.Atan, "the inverse tangent")
+    sinh = _float_unary(math_ops.Sinh, "the hyperbolic sine")
+    cosh = _float_unary(math_ops.Cosh, "the hyperbolic cosine")
+    asinh = arcsinh = _float_unary(math_ops.Asinh, "the inverse hyperbolic sine")
+    acosh = arccosh = _float_unary(math_ops.Acosh, "the inverse hyperbolic cosine")
+    atanh = arctanh = _float_unary(math_ops.Atanh, "the inverse hyperbolic tangent")
+    log2 = _float_unary(math_ops.Log2, "the base-2 logarithm")
+    log10 = _float_unary(math_ops.Log10, "the base-10 logarithm")
+    exp2 = _float_unary(math_ops.Exp2, "2**x")
+    erf = _float_unary(math_ops.Erf, "the error function")
+
+    def atan2(self, other: Any) -> Tensor:
+        """Elementwise angle of the point (other, self) in radians, in [-pi, pi]."""
+        y, x = self._other(other)
+        return math_ops.Atan2.apply(y._floating(), x._floating())
+
+    arctan2 = atan2
+
+    def hypot(self, other: Any) -> Tensor:
+        """Elementwise sqrt(self**2 + other**2), without overflow in the squares."""
+        a, b = self._other(other)
+        return math_ops.Hypot.apply(a._floating(), b._floating())
+
+    def logaddexp(self, other: Any) -> Tensor:
+        """Elementwise log(exp(self) + exp(other)), without overflow."""
+        a, b = self._other(other)
+        return math_ops.LogAddExp.apply(a._floating(), b._floating())
+
+    def remainder(self, other: Any) -> Tensor:
+        """Elementwise remainder of the division by ``other``, with the sign of ``other``
+        (Python's ``%``; ``fmod`` keeps the sign of self)."""
+        return math_ops.Remainder.apply(*self._other(other), truncate=False)
+
+    def fmod(self, other: Any) -> Tensor:
+        """Elementwise remainder of the division by ``other``, with the sign of self (C's fmod)."""
+        return math_ops.Remainder.apply(*self._other(other), truncate=True)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return self.remainder(other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        a, b = self._other(other)
+        return math_ops.Remainder.apply(b, a, truncate=False)
+
+    def floor_divide(self, other: Any) -> Tensor:
+        """Elementwise division rounded down (Python's ``//``; no gradient, as in PyTorch)."""
+        a, b = self._other(other)
+        return Tensor._from_op(get_array_module(a.data).floor_divide(a.data, b.data))
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return self.floor_divide(other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        a, b = self._other(other)
+        return b.floor_divide(a)
+
+    def lerp(self, end: Any, weight: Any) -> Tensor:
+        """Linear interpolation ``self + weight * (end - self)`` (``weight`` a number or tensor)."""
+        return self + weight * (end - self)
+
+    def clamp_min(self, min: Scalar) -> Tensor:
+        """Limit values from below: ``clamp(min=min)``."""
+        return self.clamp(min=min)
+
+    def clamp_max(self, max: Scalar) -> Tensor:
+        """Limit values from above: ``clamp(max=max)``."""
+        return self.clamp(max=max)
+
+    def nan_to_num(
+        self,
+        nan: builtins.float = 0.0,
+        posinf: builtins.float | None = None,
+        neginf: builtins.float | None = None,
+    ) -> Tensor:
+        """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (by default 0 and
+        the dtype's largest and smallest finite values); the replaced elements get no gradient."""
+        xp = get_array_module(self.data)
+        if self.data.dtype.kind != "f":
+            return self
+        filled = xp.nan_to_num(self.data, nan=nan, posinf=posinf, neginf=neginf)
+        finite = Tensor._from_op(xp.isfinite(self.data))
+        return ew.Where.apply(finite, self, Tensor._from_op(filled))
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """Elements of self where ``condition`` is True, else of ``other`` (``ac.where``)."""
+        if not isinstance(condition, Tensor):
+            condition = Tensor(condition, device=self.device)
+        if condition.data.dtype != dtypes.bool_:
+            condition = condition.bool()
+        return ew.Where.apply(condition, *self._other(other))
+
+    def logical_not(self) -> Tensor:
+        """Elementwise NOT of the truth values (nonzero is True), as a bool tensor."""
+        return Tensor._from_op(get_array_module(self.data).logical_not(self.data))
+
+    def logical_and(self, other: Any) -> Tensor:
+        """Elementwise AND of the truth values (nonzero is True), as a bool tensor."""
+        return self._compare(other, np.logical_and)
+
+    def logical_or(self, other: Any) -> Tensor:
+        """Elementwise OR of the truth values (nonzero is True), as a bool tensor."""
+        return self._compare(other, np.logical_or)
+
+    def logical_xor(self, other: Any) -> Tensor:
+        """Elementwise XOR of the truth values (nonzero is True), as a bool tensor."""
+        return self._compare(other, np.logical_xor)
 
     def rsqrt(self) -> Tensor:
         """Elementwise 1 / sqrt(x)."""

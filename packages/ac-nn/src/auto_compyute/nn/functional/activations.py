@@ -13,6 +13,7 @@ from typing import Any
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.functions import where
+from auto_compyute._core.ops.math import erf64
 from auto_compyute._core.parallel import run_split
 from auto_compyute._core.tensor import Tensor
 
@@ -41,59 +42,9 @@ __all__ = [
     "tanh",
 ]
 
-# Cephes (S. L. Moshier) rational approximations of erf, relative error about 1e-16:
-# erf(x) = x T(x^2) / U(x^2) for |x| < 1, and erf(x) = 1 - exp(-x^2) P(x) / Q(x) above.
-# Coefficients from the highest power down; U and Q have a leading 1.
-_ERF_T = (
-    9.60497373987051638749e0,
-    9.00260197203842689217e1,
-    2.23200534594684319226e3,
-    7.00332514112805075473e3,
-    5.55923013010394962768e4,
-)
-_ERF_U = (
-    1.0,
-    3.35617141647503099647e1,
-    5.21357949780152679795e2,
-    4.59432382970980127987e3,
-    2.26290000613890934246e4,
-    4.92673942608635921086e4,
-)
-_ERFC_P = (
-    2.46196981473530512524e-10,
-    5.64189564831068821977e-1,
-    7.46321056442269912687e0,
-    4.86371970985681366614e1,
-    1.96520832956077098242e2,
-    5.26445194995477358631e2,
-    9.34528527171957607540e2,
-    1.02755188689515710272e3,
-    5.57535335369399327526e2,
-)
-_ERFC_Q = (
-    1.0,
-    1.32281951154744992508e1,
-    8.67072140885989742329e1,
-    3.54937778887819891062e2,
-    9.75708501743205489753e2,
-    1.82390916687909736289e3,
-    2.24633760818710981792e3,
-    1.65666309194161350182e3,
-    5.57535340817727675546e2,
-)
-# Beyond |x| = 8, erfc(x) < 1e-28: erf is +-1 to double precision.
-_ERF_SATURATION = 8.0
 _SQRT_HALF = math.sqrt(0.5)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_TANH_COEFF = 0.044715
-
-
-def _polynomial(x: Array, coefficients: tuple[float, ...]) -> Array:
-    """Horner evaluation, coefficients from the highest power down."""
-    result = x * coefficients[0] + coefficients[1]
-    for c in coefficients[2:]:
-        result = result * x + c
-    return result
 
 
 # Abramowitz & Stegun 7.1.26: erf(z) = 1 - t (a1 + a2 t + ... + a5 t^4) exp(-z^2), with
@@ -109,18 +60,6 @@ _AS_PHI_A = tuple(
 # x² from overflowing.
 _NORMAL_CLAMP = 11.0
 _LOG_INV_SQRT_2PI = -0.5 * math.log(2.0 * math.pi)
-
-
-def _erf(x: Array) -> Array:
-    """The error function of a float64 array, elementwise, to about 1e-16."""
-    xp = get_array_module(x)
-    inner = xp.clip(x, -1.0, 1.0)
-    squared = inner * inner
-    small = inner * _polynomial(squared, _ERF_T) / _polynomial(squared, _ERF_U)
-    outer = xp.clip(xp.abs(x), 1.0, _ERF_SATURATION)
-    complement = xp.exp(-outer * outer) * _polynomial(outer, _ERFC_P) / _polynomial(outer, _ERFC_Q)
-    large = xp.copysign(1.0 - complement, x)
-    return xp.where(xp.abs(x) < 1.0, small, large)
 
 
 def _gelu_kernel(x: Array, out: Array, slope: Array) -> None:
@@ -182,7 +121,7 @@ class GELU(Op):
             self.slope = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * inner
             return 0.5 * x * (1.0 + t)
         if x.dtype == xp.float64:
-            cdf = 0.5 * (1.0 + _erf(x * _SQRT_HALF))
+            cdf = 0.5 * (1.0 + erf64(x * _SQRT_HALF))
             self.slope = cdf + x * xp.exp(-0.5 * x * x + _LOG_INV_SQRT_2PI)
             return x * cdf
         x = xp.ascontiguousarray(x)

@@ -1,0 +1,276 @@
+"""More elementwise math: trigonometric and hyperbolic functions and their inverses,
+logarithms and powers of 2 and 10, the error function, and two-argument functions."""
+
+from __future__ import annotations
+
+import math
+
+from auto_compyute._core.autograd import Array, Op
+from auto_compyute._core.devices import get_array_module
+
+
+class Tan(Op):
+    """tan(x); d/dx = 1 + tan(x)**2."""
+
+    def forward(self, x: Array) -> Array:
+        self.out = get_array_module(x).tan(x)
+        return self.out
+
+    def backward(self, grad: Array) -> Array:
+        return grad * (1 + self.out * self.out)
+
+
+class Asin(Op):
+    """arcsin(x); d/dx = 1 / sqrt(1 - x**2)."""
+
+    def forward(self, x: Array) -> Array:
+        self.x = x
+        return get_array_module(x).arcsin(x)
+
+    def backward(self, grad: Array) -> Array:
+        return grad / get_array_module(grad).sqrt(1 - self.x * self.x)
+
+
+class Acos(Op):
+    """arccos(x); d/dx = -1 / sqrt(1 - x**2)."""
+
+    def forward(self, x: Array) -> Array:
+        self.x = x
+        return get_array_module(x).arccos(x)
+
+    def backward(self, grad: Array) -> Array:
+        return -grad / get_array_module(grad).sqrt(1 - self.x * self.x)
+
+
+class Atan(Op):
+    """arctan(x); d/dx = 1 / (1 + x**2)."""
+
+    def forward(self, x: Array) -> Array:
+        self.x = x
+        return get_array_module(x).arctan(x)
+
+    def backward(self, grad: Array) -> Array:
+        return grad / (1 + self.x * self.x)
+
+
+class Sinh(Op):
+    """sinh(x); d/dx = cosh(x)."""
+
+    def forward(self, x: Array) -> Array:
+        self.x = x
+        return get_array_module(x).sinh(x)
+
+    def backward(self, grad: Array) -> Array:
+        return grad * get_array_module(grad).cosh(self.x)
+
+
+class Cosh(Op):
+    """cosh(x); d/dx = sinh(x)."""
+
+    def forward(self, x: Array) -> Array:
+        self.x = x
+        return get_array_module(x).cosh(x)
+
+    def backward(self, grad: Array) -> Array:
+        return grad * get_array_module(grad).sinh(self.x)
+
+
+class Asinh(Op):
+    """arsinh(x); d/dx = 1 / sqrt(x**2 + 1)."""
+
+    def forward(self, x: Array) -> Array:
+        self.x = x
+        return get_array_module(x).arcsinh(x)
+
+    def backward(self, grad: Array) -> Array:
+        return grad / get_array_module(grad).sqrt(self.x * self.x + 1)
+
+
+class Acosh(Op):
+    """arcosh(x); d/dx = 1 / sqrt(x**2 - 1)."""
+
+    def forward(self, x: Array) -> Array:
+        self.x = x
+        return get_array_module(x).arccosh(x)
+
+    def backward(self, grad: Array) -> Array:
+        return grad / get_array_module(grad).sqrt(self.x * self.x - 1)
+
+
+class Atanh(Op):
+    """artanh(x); d/dx = 1 / (1 - x**2)."""
+
+    def forward(self, x: Array) -> Array:
+        self.x = x
+        return get_array_module(x).arctanh(x)
+
+    def backward(self, grad: Array) -> Array:
+        return grad / (1 - self.x * self.x)
+
+
+class Log2(Op):
+    """log2(x); d/dx = 1 / (x ln 2)."""
+
+    def forward(self, x: Array) -> Array:
+        self.x = x
+        return get_array_module(x).log2(x)
+
+    def backward(self, grad: Array) -> Array:
+        return grad / (self.x * math.log(2))
+
+
+class Log10(Op):
+    """log10(x); d/dx = 1 / (x ln 10)."""
+
+    def forward(self, x: Array) -> Array:
+        self.x = x
+        return get_array_module(x).log10(x)
+
+    def backward(self, grad: Array) -> Array:
+        return grad / (self.x * math.log(10))
+
+
+class Exp2(Op):
+    """2**x; d/dx = 2**x ln 2."""
+
+    def forward(self, x: Array) -> Array:
+        self.out = get_array_module(x).exp2(x)
+        return self.out
+
+    def backward(self, grad: Array) -> Array:
+        return grad * self.out * math.log(2)
+
+
+class Erf(Op):
+    """erf(x); d/dx = 2 / sqrt(pi) exp(-x**2).
+
+    NOTE: NumPy has no erf: float64 gets Cephes' rational approximations (``erf64``),
+    other dtypes are computed in float64 and rounded back.
+    """
+
+    def forward(self, x: Array) -> Array:
+        self.x = x
+        return erf64(x.astype("float64", copy=False)).astype(x.dtype, copy=False)
+
+    def backward(self, grad: Array) -> Array:
+        return grad * (2 / math.sqrt(math.pi)) * get_array_module(grad).exp(-self.x * self.x)
+
+
+class Atan2(Op):
+    """atan2(y, x), the angle of the point (x, y); d/dy = x / r**2, d/dx = -y / r**2."""
+
+    def forward(self, y: Array, x: Array) -> Array:
+        self.y, self.x = y, x
+        return get_array_module(y).arctan2(y, x)
+
+    def backward(self, grad: Array) -> tuple[Array, Array]:
+        scaled = grad / (self.x * self.x + self.y * self.y)
+        return scaled * self.x, -scaled * self.y
+
+
+class Hypot(Op):
+    """sqrt(a**2 + b**2); d/da = a / hypot, d/db = b / hypot."""
+
+    def forward(self, a: Array, b: Array) -> Array:
+        self.a, self.b = a, b
+        self.out = get_array_module(a).hypot(a, b)
+        return self.out
+
+    def backward(self, grad: Array) -> tuple[Array, Array]:
+        scaled = grad / self.out
+        return scaled * self.a, scaled * self.b
+
+
+class LogAddExp(Op):
+    """log(exp(a) + exp(b)) without overflow; d/da = exp(a - out), d/db = exp(b - out)."""
+
+    def forward(self, a: Array, b: Array) -> Array:
+        self.a, self.b = a, b
+        self.out = get_array_module(a).logaddexp(a, b)
+        return self.out
+
+    def backward(self, grad: Array) -> tuple[Array, Array]:
+        xp = get_array_module(grad)
+        return grad * xp.exp(self.a - self.out), grad * xp.exp(self.b - self.out)
+
+
+class Remainder(Op):
+    """a mod b, with the sign of b (Python's %) or, ``truncate``d, of a (C's fmod);
+    d/da = 1, d/db = -(a / b rounded down, or toward zero)."""
+
+    def forward(self, a: Array, b: Array, *, truncate: bool) -> Array:
+        xp = get_array_module(a)
+        self.a, self.b = a, b
+        return xp.fmod(a, b) if truncate else xp.remainder(a, b)
+
+    def backward(self, grad: Array) -> tuple[Array, Array | None]:
+        if not self.needs_grad[1]:
+            return grad, None
+        xp = get_array_module(grad)
+        quotient = self.a / self.b
+        rounded = xp.trunc(quotient) if self.kwargs["truncate"] else xp.floor(quotient)
+        return grad, -grad * rounded
+
+
+# Cephes (S. L. Moshier) rational approximations of erf, relative error about 1e-16:
+# erf(x) = x T(x^2) / U(x^2) for |x| < 1, and erf(x) = 1 - exp(-x^2) P(x) / Q(x) above.
+# Coefficients from the highest power down; U and Q have a leading 1.
+_ERF_T = (
+    9.60497373987051638749e0,
+    9.00260197203842689217e1,
+    2.23200534594684319226e3,
+    7.00332514112805075473e3,
+    5.55923013010394962768e4,
+)
+_ERF_U = (
+    1.0,
+    3.35617141647503099647e1,
+    5.21357949780152679795e2,
+    4.59432382970980127987e3,
+    2.26290000613890934246e4,
+    4.92673942608635921086e4,
+)
+_ERFC_P = (
+    2.46196981473530512524e-10,
+    5.64189564831068821977e-1,
+    7.46321056442269912687e0,
+    4.86371970985681366614e1,
+    1.96520832956077098242e2,
+    5.26445194995477358631e2,
+    9.34528527171957607540e2,
+    1.02755188689515710272e3,
+    5.57535335369399327526e2,
+)
+_ERFC_Q = (
+    1.0,
+    1.32281951154744992508e1,
+    8.67072140885989742329e1,
+    3.54937778887819891062e2,
+    9.75708501743205489753e2,
+    1.82390916687909736289e3,
+    2.24633760818710981792e3,
+    1.65666309194161350182e3,
+    5.57535340817727675546e2,
+)
+# Beyond |x| = 8, erfc(x) < 1e-28: erf is +-1 to double precision.
+_ERF_SATURATION = 8.0
+
+
+def _polynomial(x: Array, coefficients: tuple[float, ...]) -> Array:
+    """Horner evaluation, coefficients from the highest power down."""
+    result = x * coefficients[0] + coefficients[1]
+    for c in coefficients[2:]:
+        result = result * x + c
+    return result
+
+
+def erf64(x: Array) -> Array:
+    """The error function of a float64 array, elementwise, to about 1e-16."""
+    xp = get_array_module(x)
+    inner = xp.clip(x, -1.0, 1.0)
+    squared = inner * inner
+    small = inner * _polynomial(squared, _ERF_T) / _polynomial(squared, _ERF_U)
+    outer = xp.clip(xp.abs(x), 1.0, _ERF_SATURATION)
+    complement = xp.exp(-outer * outer) * _polynomial(outer, _ERFC_P) / _polynomial(outer, _ERFC_Q)
+    large = xp.copysign(1.0 - complement, x)
+    return xp.where(xp.abs(x) < 1.0, small, large)
