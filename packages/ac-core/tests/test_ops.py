@@ -447,3 +447,56 @@ def test_math_functions_have_torch_style_aliases() -> None:
         np.testing.assert_array_equal(getattr(ac, alias)(x).numpy(), getattr(x, name)().numpy())
     np.testing.assert_array_equal(ac.atan2(x, x + 1).numpy(), np.arctan2(x.numpy(), x.numpy() + 1))
     assert ac.lerp(x, ac.ones(2), 0.5).tolist() == [0.625, 0.75]
+
+
+def test_erfc_keeps_its_relative_precision_in_the_tail() -> None:
+    x = np.concatenate([np.linspace(-6.0, 26.0, 4001), [8.0, np.nextafter(8.0, 9.0)]])
+    expected = np.vectorize(math.erfc)(x)
+    np.testing.assert_allclose(ac.tensor(x, dtype=ac.float64).erfc().numpy(), expected, rtol=1e-13)
+
+
+def test_xlogy_and_sinc_are_defined_where_their_formulas_are_not() -> None:
+    x = ac.tensor([0.0, 0.0, 2.0], dtype=ac.float64, req_grad=True)
+    y = ac.tensor([0.0, np.nan, 3.0], dtype=ac.float64, req_grad=True)
+    result = x.xlogy(y)
+    assert result.tolist()[:2] == [0.0, 0.0] and result.tolist()[2] == 2 * math.log(3)
+    result.sum().backward()
+    assert x.grad.tolist()[:2] == [0.0, 0.0] and y.grad.tolist()[:2] == [0.0, 0.0]
+    z = ac.tensor([0.0, 0.5], dtype=ac.float64, req_grad=True)
+    z.sinc().sum().backward()
+    assert z.sinc().tolist()[0] == 1.0 and z.grad.tolist()[0] == 0.0
+
+
+def test_running_extremes_point_at_the_last_of_equal_values() -> None:
+    x = ac.tensor([[1.0, 3.0, 3.0, 2.0, 3.0, 5.0]], req_grad=True)
+    values, indices = x.cummax(1)
+    assert values.tolist() == [[1.0, 3.0, 3.0, 3.0, 3.0, 5.0]]
+    assert indices.tolist() == [[0, 1, 2, 2, 4, 5]] and indices.dtype == ac.int64
+    values.sum().backward()
+    assert x.grad.tolist() == [[1.0, 1.0, 2.0, 0.0, 1.0, 1.0]]
+    assert ac.tensor([3, 1, 1, 2]).cummin(0).indices.tolist() == [0, 1, 2, 2]
+
+
+def test_signs_steps_and_factories() -> None:
+    x = ac.tensor([-1.5, -0.0, 0.0, 2.0])
+    assert x.signbit().tolist() == [True, True, False, False]
+    assert x.heaviside(ac.tensor(0.5)).tolist() == [0.0, 0.5, 0.5, 1.0]
+    np.testing.assert_array_equal(ac.logspace(0, 3, 4, base=2).numpy(), [1.0, 2.0, 4.0, 8.0])
+    assert ac.logspace(0, 1, 2).dtype == ac.float32
+    np.testing.assert_array_equal(
+        ac.tril_indices(3, 4, 1).numpy(), np.stack(np.tril_indices(3, 1, 4))
+    )
+    np.testing.assert_array_equal(
+        ac.triu_indices(4, 3, -1).numpy(), np.stack(np.triu_indices(4, -1, 3))
+    )
+    assert ac.triu_indices(2, 2).dtype == ac.int64
+
+
+def test_rot90_and_diagonal_refuse_bad_dims() -> None:
+    x = ac.ones(2, 3)
+    with pytest.raises(ValueError, match="two different dims"):
+        x.rot90(1, (1, 1))
+    with pytest.raises(ValueError, match="two dims"):
+        x.rot90(1, (0,))
+    with pytest.raises(ValueError, match="two different dims"):
+        x.diagonal(0, 1, -1)

@@ -124,3 +124,25 @@ def test_special_values_and_integer_division_match_pytorch() -> None:
         result, expected = op(ac.tensor(a), ac.tensor(b)), op(torch.tensor(a), torch.tensor(b))
         assert result.tolist() == expected.tolist()
         assert str(result.dtype) == str(expected.dtype).removeprefix("torch.")
+
+
+def test_running_extremes_and_index_factories_match_pytorch() -> None:
+    values = np.random.default_rng(6).integers(0, 3, (4, 7)).astype(np.float32)  # many ties
+    for method in ("cummax", "cummin"):
+        for dim in (0, 1):
+            result = getattr(ac.tensor(values), method)(dim)
+            expected = getattr(torch.tensor(values), method)(dim)
+            assert result.indices.tolist() == expected.indices.tolist(), (method, dim)
+            assert result.values.tolist() == expected.values.tolist(), (method, dim)
+    for row, col, offset in ((3, 4, 1), (4, 3, -2), (2, 2, 0)):
+        assert (
+            ac.tril_indices(row, col, offset).tolist()
+            == torch.tril_indices(row, col, offset).tolist()
+        )
+        assert (
+            ac.triu_indices(row, col, offset).tolist()
+            == torch.triu_indices(row, col, offset).tolist()
+        )
+    np.testing.assert_allclose(
+        ac.logspace(-1, 2, 5, base=3).numpy(), torch.logspace(-1, 2, 5, base=3).numpy(), rtol=1e-6
+    )

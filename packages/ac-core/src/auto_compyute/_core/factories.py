@@ -129,6 +129,38 @@ def linspace(
     return _make(np.linspace(start, end, steps, dtype=_float(dtype)), None, device, req_grad)
 
 
+def logspace(
+    start: float,
+    end: float,
+    steps: int,
+    base: float = 10.0,
+    dtype: Any = None,
+    device: DeviceLike = None,
+    req_grad: bool = False,
+) -> Tensor:
+    """``steps`` values from ``base**start`` to ``base**end``, evenly spaced in the exponent."""
+    values = np.logspace(start, end, steps, base=base, dtype=np.float64).astype(_float(dtype))
+    return _make(values, None, device, req_grad)
+
+
+def tril_indices(
+    row: int, col: int, offset: int = 0, dtype: Any = None, device: DeviceLike = None
+) -> Tensor:
+    """The (2, N) row and column indices of the lower triangle of a ``row`` x ``col``
+    matrix, on and below diagonal ``offset``, row by row."""
+    indices = np.stack(np.tril_indices(row, offset, col))
+    return _make(indices.astype(dtypes.to_dtype(dtype or dtypes.int64)), None, device, False)
+
+
+def triu_indices(
+    row: int, col: int, offset: int = 0, dtype: Any = None, device: DeviceLike = None
+) -> Tensor:
+    """The (2, N) row and column indices of the upper triangle of a ``row`` x ``col``
+    matrix, on and above diagonal ``offset``, row by row."""
+    indices = np.stack(np.triu_indices(row, offset, col))
+    return _make(indices.astype(dtypes.to_dtype(dtype or dtypes.int64)), None, device, False)
+
+
 def eye(
     n: int,
     m: int | None = None,

@@ -65,6 +65,25 @@ remainder, fmod, floor_divide, lerp, clamp_min, clamp_max, nan_to_num = (
 logical_not, logical_and, logical_or, logical_xor = (
     _method(n) for n in ("logical_not", "logical_and", "logical_or", "logical_xor")
 )
+erfc, logit, xlogy, sinc, deg2rad, rad2deg, copysign, frac, signbit, heaviside = (
+    _method(n)
+    for n in (
+        "erfc",
+        "logit",
+        "xlogy",
+        "sinc",
+        "deg2rad",
+        "rad2deg",
+        "copysign",
+        "frac",
+        "signbit",
+        "heaviside",
+    )
+)
+addcmul, addcdiv, addmm, tile, rot90, diagonal, cummax, cummin = (
+    _method(n)
+    for n in ("addcmul", "addcdiv", "addmm", "tile", "rot90", "diagonal", "cummax", "cummin")
+)
 
 
 index_select, masked_select, nonzero = (

@@ -619,6 +619,7 @@ class Tensor:
     log10 = _float_unary(math_ops.Log10, "the base-10 logarithm")
     exp2 = _float_unary(math_ops.Exp2, "2**x")
     erf = _float_unary(math_ops.Erf, "the error function")
+    erfc = _float_unary(math_ops.Erfc, "1 - erf(x), exact for large x")
 
     def atan2(self, other: Any) -> Tensor:
         """Elementwise angle of the point (other, self) in radians, in [-pi, pi]."""
@@ -699,6 +700,66 @@ class Tensor:
         if condition.data.dtype != dtypes.bool_:
             condition = condition.bool()
         return ew.Where.apply(condition, *self._other(other))
+
+    def logit(self, eps: builtins.float | None = None) -> Tensor:
+        """Elementwise log(p / (1 - p)), with p clamped to [eps, 1 - eps] if ``eps`` is given."""
+        p = self._floating() if eps is None else self._floating().clamp(eps, 1 - eps)
+        return (p / (1 - p)).log()
+
+    def xlogy(self, other: Any) -> Tensor:
+        """Elementwise self * log(other), and 0 where self is 0 (whatever other is there)."""
+        a, b = self._other(other)
+        a, b = a._floating(), b._floating()
+        zero = a == 0
+        # NOTE: log(1) where self is 0, so that neither the value nor a gradient is NaN there
+        return a * b.where(~zero, 1.0).log()
+
+    def sinc(self) -> Tensor:
+        """Elementwise sin(pi x) / (pi x), and 1 at 0."""
+        x = self._floating()
+        zero = x == 0
+        angle = (x * math.pi).where(~zero, 1.0)  # NOTE: no 0 / 0, nor a NaN gradient, at 0
+        return (angle.sin() / angle).where(~zero, 1.0)
+
+    def deg2rad(self) -> Tensor:
+        """Degrees converted to radians."""
+        return self._floating() * (math.pi / 180)
+
+    def rad2deg(self) -> Tensor:
+        """Radians converted to degrees."""
+        return self._floating() * (180 / math.pi)
+
+    def copysign(self, other: Any) -> Tensor:
+        """The magnitude of self with the sign (bit) of ``other``, elementwise."""
+        a, b = self._other(other)
+        magnitude = a._floating().abs()
+        return (-magnitude).where(b.signbit(), magnitude)
+
+    def frac(self) -> Tensor:
+        """The fractional part, self - trunc(self), with the sign of self."""
+        return self - self.trunc()
+
+    def signbit(self) -> Tensor:
+        """Whether each element's sign bit is set (True for -0.0), as a bool tensor."""
+        return Tensor._from_op(get_array_module(self.data).signbit(self.data))
+
+    def heaviside(self, values: Any) -> Tensor:
+        """0 where self < 0, 1 where self > 0 and ``values`` where self is 0 (no gradient)."""
+        a, b = self._other(values)
+        return Tensor._from_op(get_array_module(a.data).heaviside(a.data, b.data))
+
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, value: Scalar = 1) -> Tensor:
+        """self + value * tensor1 * tensor2."""
+        return self + value * tensor1 * tensor2
+
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, value: Scalar = 1) -> Tensor:
+        """self + value * tensor1 / tensor2."""
+        return self + value * tensor1 / tensor2
+
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Scalar = 1, alpha: Scalar = 1) -> Tensor:
+        """beta * self + alpha * (mat1 @ mat2), for 2-D ``mat1`` and ``mat2``."""
+        product = mat1.mm(mat2)
+        return (self if beta == 1 else beta * self) + (product if alpha == 1 else alpha * product)
 
     def logical_not(self) -> Tensor:
         """Elementwise NOT of the truth values (nonzero is True), as a bool tensor."""
@@ -1103,6 +1164,68 @@ class Tensor:
         tiled = self.reshape(tuple(v for _, n in pairs for v in (1, n)))
         tiled = tiled.expand(tuple(v for pair in pairs for v in pair))
         return tiled.reshape(tuple(r * n for r, n in pairs))
+
+    def tile(self, *dims: Any) -> Tensor:
+        """Repeat the tensor ``dims[i]`` times along axis i; missing leading counts are 1
+        (fewer counts than axes are allowed, unlike ``repeat``)."""
+        counts = _shape_args(dims)
+        return self.repeat((1,) * (self.ndim - len(counts)) + tuple(counts))
+
+    def rot90(self, k: builtins.int = 1, dims: Sequence[builtins.int] = (0, 1)) -> Tensor:
+        """Rotate by 90 degrees ``k`` times in the plane of ``dims``, from the first axis
+        toward the second."""
+        if len(dims) != 2 or self.ndim < 2:
+            raise ValueError(f"rot90 needs two dims of a tensor of 2 or more axes, got {dims}")
+        first, second = (_dim(d, self.ndim) for d in dims)
+        if first == second:
+            raise ValueError(f"rot90 needs two different dims, got {dims}")
+        k %= 4
+        if k == 0:
+            return self
+        if k == 2:
+            return self.flip(first, second)
+        swapped = self.transpose(first, second)
+        return swapped.flip(first) if k == 1 else self.flip(first).transpose(first, second)
+
+    def diagonal(
+        self, offset: builtins.int = 0, dim1: builtins.int = 0, dim2: builtins.int = 1
+    ) -> Tensor:
+        """The diagonal of the planes of ``dim1`` and ``dim2`` (``offset`` > 0: above the
+        main one), as a new last axis; the other axes stay in order."""
+        first, second = _dim(dim1, self.ndim), _dim(dim2, self.ndim)
+        if first == second:
+            raise ValueError(f"diagonal needs two different dims, got {dim1} and {dim2}")
+        rest = [d for d in range(self.ndim) if d not in (first, second)]
+        planes = self.permute(*rest, first, second)
+        rows, cols = planes.shape[-2:]
+        start_row, start_col = builtins.max(-offset, 0), builtins.max(offset, 0)
+        length = builtins.max(builtins.min(rows - start_row, cols - start_col), 0)
+        xp = get_array_module(self.data)
+        steps = xp.arange(length)
+        return planes[..., steps + start_row, steps + start_col]
+
+    def cummax(self, dim: builtins.int) -> ValuesIndices:
+        """Running maxima along ``dim`` and where each was found (the last of equal values,
+        as in PyTorch); the gradient goes to those elements."""
+        return self._running_extreme(dim, "maximum")
+
+    def cummin(self, dim: builtins.int) -> ValuesIndices:
+        """Running minima along ``dim`` and where each was found (the last of equal values,
+        as in PyTorch); the gradient goes to those elements."""
+        return self._running_extreme(dim, "minimum")
+
+    def _running_extreme(self, dim: builtins.int, ufunc: str) -> ValuesIndices:
+        xp = get_array_module(self.data)
+        axis = _dim(dim, self.ndim)
+        extremes = getattr(xp, ufunc).accumulate(self.data, axis=axis)
+        position_shape = [1] * self.ndim
+        position_shape[axis] = self.shape[axis]
+        positions = xp.arange(self.shape[axis]).reshape(position_shape)
+        # NOTE: an element equal to the running extreme is (the last of) where it was found
+        found = xp.where(self.data == extremes, positions, 0)
+        indices = xp.maximum.accumulate(found, axis=axis).astype(np.int64)
+        values = movement.Gather.apply(self, dim=axis, index=indices)
+        return ValuesIndices(values, Tensor._from_op(indices))
 
     def tril(self, diagonal: builtins.int = 0) -> Tensor:
         return movement.Tril.apply(self, diagonal=diagonal)

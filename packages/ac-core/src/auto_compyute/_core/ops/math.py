@@ -156,6 +156,17 @@ class Erf(Op):
         return grad * (2 / math.sqrt(math.pi)) * get_array_module(grad).exp(-self.x * self.x)
 
 
+class Erfc(Op):
+    """erfc(x) = 1 - erf(x), exact in the right tail; d/dx = -2 / sqrt(pi) exp(-x**2)."""
+
+    def forward(self, x: Array) -> Array:
+        self.x = x
+        return erfc64(x.astype("float64", copy=False)).astype(x.dtype, copy=False)
+
+    def backward(self, grad: Array) -> Array:
+        return grad * (-2 / math.sqrt(math.pi)) * get_array_module(grad).exp(-self.x * self.x)
+
+
 class Atan2(Op):
     """atan2(y, x), the angle of the point (x, y); d/dy = x / r**2, d/dx = -y / r**2."""
 
@@ -270,7 +281,33 @@ def erf64(x: Array) -> Array:
     inner = xp.clip(x, -1.0, 1.0)
     squared = inner * inner
     small = inner * _polynomial(squared, _ERF_T) / _polynomial(squared, _ERF_U)
-    outer = xp.clip(xp.abs(x), 1.0, _ERF_SATURATION)
-    complement = xp.exp(-outer * outer) * _polynomial(outer, _ERFC_P) / _polynomial(outer, _ERFC_Q)
-    large = xp.copysign(1.0 - complement, x)
+    large = xp.copysign(1.0 - _erfc_above_1(xp.abs(x)), x)
     return xp.where(xp.abs(x) < 1.0, small, large)
+
+
+def erfc64(x: Array) -> Array:
+    """1 - erf(x) of a float64 array, elementwise, to about 1e-16 relative for x >= 1."""
+    xp = get_array_module(x)
+    tail = xp.where(x < _ERF_SATURATION, _erfc_above_1(x), _erfc_asymptotic(x))
+    return xp.where(x < 1.0, 1.0 - erf64(x), tail)
+
+
+def _erfc_above_1(x: Array) -> Array:
+    """erfc(x) for 1 <= x <= 8 (x is clipped to that range)."""
+    xp = get_array_module(x)
+    x = xp.clip(x, 1.0, _ERF_SATURATION)
+    return xp.exp(-x * x) * _polynomial(x, _ERFC_P) / _polynomial(x, _ERFC_Q)
+
+
+def _erfc_asymptotic(x: Array) -> Array:
+    """erfc(x) for x >= 8 (x is clipped below at 8) from its asymptotic series
+    exp(-x**2) / (x sqrt(pi)) * sum_n (-1)**n (2n - 1)!! / (2 x**2)**n: at x = 8 its
+    15th term is below 2e-16."""
+    xp = get_array_module(x)
+    x = xp.maximum(x, _ERF_SATURATION)
+    inverse = 1.0 / (2.0 * x * x)
+    term, total = xp.ones_like(x), xp.ones_like(x)
+    for n in range(1, 16):
+        term = term * (-(2 * n - 1) * inverse)
+        total = total + term
+    return xp.exp(-x * x) / (x * math.sqrt(math.pi)) * total
