@@ -90,6 +90,18 @@ CASES = {
         lambda x: F.softmin(x, dim=1),
         lambda x: np.exp(-x) / np.exp(-x).sum(1, keepdims=True),
     ),
+    "hardshrink": (F.hardshrink, lambda x: np.where(np.abs(x) > 0.5, x, 0.0)),
+    "hardshrink_lambd": (
+        lambda x: F.hardshrink(x, lambd=1.2),
+        lambda x: np.where(np.abs(x) > 1.2, x, 0.0),
+    ),
+    "softshrink": (
+        lambda x: F.softshrink(x, 0.7),
+        lambda x: np.where(x > 0.7, x - 0.7, np.where(x < -0.7, x + 0.7, 0.0)),
+    ),
+    "tanhshrink": (F.tanhshrink, lambda x: x - np.tanh(x)),
+    "threshold": (lambda x: F.threshold(x, 0.3, -2.0), lambda x: np.where(x > 0.3, x, -2.0)),
+    "rrelu_eval": (F.rrelu, lambda x: np.where(x > 0, x, x * (1 / 8 + 1 / 3) / 2)),
     "glu": (  # the input joined to half of itself: an even size, gradients through both
         lambda x: F.glu(ac.cat([x, x * 0.5], dim=-1)),
         lambda x: x / (1 + np.exp(-0.5 * x)),
@@ -229,6 +241,11 @@ MODULES = [
     (nn.Softmax(dim=0), lambda x: F.softmax(x, 0)),
     (nn.LogSoftmax(dim=1), lambda x: F.log_softmax(x, 1)),
     (nn.Softplus(beta=2.0, threshold=3.0), lambda x: F.softplus(x, 2.0, 3.0)),
+    (nn.Hardshrink(0.3), lambda x: F.hardshrink(x, 0.3)),
+    (nn.Softshrink(), F.softshrink),
+    (nn.Tanhshrink(), F.tanhshrink),
+    (nn.Threshold(0.1, 5.0), lambda x: F.threshold(x, 0.1, 5.0)),
+    (nn.RReLU(0.1, 0.3).eval(), lambda x: F.leaky_relu(x, 0.2)),
 ]
 
 
@@ -258,3 +275,64 @@ def test_glu_needs_an_even_size_and_hardtanh_ordered_limits() -> None:
         F.glu(ac.zeros(2, 3))
     with pytest.raises(ValueError, match="min_val <= max_val"):
         F.hardtanh(ac.zeros(2), 1.0, -1.0)
+
+
+def test_shrink_threshold_rrelu_and_softmax2d_reprs() -> None:
+    assert repr(nn.Hardshrink()) == "Hardshrink(0.5)"
+    assert repr(nn.Softshrink(0.3)) == "Softshrink(0.3)"
+    assert repr(nn.Tanhshrink()) == "Tanhshrink()"
+    assert repr(nn.Threshold(0.1, 20)) == "Threshold(threshold=0.1, value=20)"
+    assert repr(nn.Threshold(0.1, 2.0, True)) == "Threshold(threshold=0.1, value=2.0, inplace=True)"
+    assert repr(nn.RReLU()) == "RReLU(lower=0.125, upper=0.3333333333333333)"
+    assert repr(nn.Softmax2d()) == "Softmax2d()"
+
+
+def test_shrink_and_rrelu_reject_bad_arguments() -> None:
+    with pytest.raises(ValueError, match=r"softshrink needs lambd >= 0, got -0\.1"):
+        F.softshrink(ac.zeros(2), -0.1)
+    with pytest.raises(ValueError, match=r"Softshrink needs lambd >= 0, got -1"):
+        nn.Softshrink(-1)
+    with pytest.raises(ValueError, match=r"rrelu needs lower <= upper, got 0\.5 and 0\.1"):
+        F.rrelu(ac.zeros(2), 0.5, 0.1)
+    with pytest.raises(ValueError, match=r"RReLU needs lower <= upper"):
+        nn.RReLU(0.5, 0.1)
+
+
+def test_softmax2d_normalizes_channels_of_3d_and_4d_inputs(rng: np.random.Generator) -> None:
+    for shape in ((2, 3, 4, 5), (3, 4, 5)):
+        x = rng.standard_normal(shape)
+        y = nn.Softmax2d()(ac.tensor(x))
+        np.testing.assert_allclose(y.numpy(), np.exp(x) / np.exp(x).sum(-3, keepdims=True))
+    with pytest.raises(ValueError, match=r"Softmax2d expects a 3D or 4D input, got shape \(2, 3\)"):
+        nn.Softmax2d()(ac.zeros(2, 3))
+    x = ac.tensor(rng.standard_normal((2, 3, 2, 2)), dtype=ac.float64, req_grad=True)
+    assert ac.autograd.gradcheck(nn.Softmax2d(), [x])
+
+
+def test_rrelu_training_draws_slopes_between_lower_and_upper(rng: np.random.Generator) -> None:
+    x = ac.tensor(_away_from_zero(rng, (50, 40)), dtype=ac.float64, req_grad=True)
+    y = F.rrelu(x, 0.1, 0.3, training=True)
+    ratio = y.numpy() / x.numpy()
+    negative = x.numpy() < 0
+    assert (ratio[~negative] == 1).all()
+    assert (ratio[negative] >= 0.1).all() and (ratio[negative] <= 0.3).all()
+    assert ratio[negative].std() > 0.05  # one slope per element, not one for all
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, ratio)  # the gradient is the drawn slope
+    ac.manual_seed(1)
+    first = F.rrelu(x, training=True).numpy()
+    ac.manual_seed(1)
+    np.testing.assert_array_equal(F.rrelu(x, training=True).numpy(), first)
+    layer = nn.RReLU(0.1, 0.3)
+    assert layer.training and not np.array_equal(layer(x).numpy(), F.rrelu(x, 0.1, 0.3).numpy())
+    layer.eval()
+    np.testing.assert_array_equal(layer(x).numpy(), F.leaky_relu(x, 0.2).numpy())
+
+
+def test_rrelu_training_gradcheck_with_fixed_slopes(rng: np.random.Generator) -> None:
+    def seeded(u: ac.Tensor) -> ac.Tensor:
+        ac.manual_seed(3)  # the same slopes on every call
+        return F.rrelu(u, training=True)
+
+    x = ac.tensor(_away_from_zero(rng, (3, 4)), dtype=ac.float64, req_grad=True)
+    assert ac.autograd.gradcheck(seeded, [x])

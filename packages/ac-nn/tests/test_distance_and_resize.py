@@ -137,3 +137,25 @@ def test_pixel_shuffle_round_trip_and_errors(rng: np.random.Generator) -> None:
     assert nn.PixelUnshuffle(2)(ac.ones(3, 4, 4)).shape == (12, 2, 2)
     with pytest.raises(ValueError, match="pixel_shuffle needs"):
         F.pixel_shuffle(ac.ones(1, 3, 2, 2), 2)
+
+
+@pytest.mark.parametrize("shape", [(2, 6, 3), (1, 6, 2, 2), (2, 4, 1, 2, 1)])
+def test_channel_shuffle_interleaves_groups(shape, rng: np.random.Generator) -> None:
+    x = rng.standard_normal(shape)
+    n, c = shape[:2]
+    result = F.channel_shuffle(_t(x), 2)
+    expected = x.reshape(n, 2, c // 2, *shape[2:]).swapaxes(1, 2).reshape(shape)
+    np.testing.assert_array_equal(result.numpy(), expected)
+    np.testing.assert_array_equal(nn.ChannelShuffle(2)(_t(x)).numpy(), expected)
+    assert F.channel_shuffle(_t(x), 1).tolist() == x.tolist()
+    assert gradcheck(lambda u: F.channel_shuffle(u, 2), [_t(x, True)])
+
+
+def test_channel_shuffle_errors_and_repr() -> None:
+    assert repr(nn.ChannelShuffle(3)) == "ChannelShuffle(groups=3)"
+    with pytest.raises(ValueError, match="got 5 channels and 2 groups"):
+        F.channel_shuffle(ac.zeros(1, 5, 2), 2)
+    with pytest.raises(ValueError, match=r"at least 3 axes, got shape \(2, 4\)"):
+        F.channel_shuffle(ac.zeros(2, 4), 2)
+    with pytest.raises(ValueError, match="positive integer groups, got 0"):
+        nn.ChannelShuffle(0)(ac.zeros(1, 4, 2))

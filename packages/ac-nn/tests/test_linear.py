@@ -155,3 +155,47 @@ def test_functional_linear_weight_grad_is_contiguous():
     layer = nn.Linear(4, 3)
     layer(ac.randn(5, 4)).sum().backward()
     assert layer.weight.grad.flags.c_contiguous and layer.weight.grad.shape == (3, 4)
+
+
+@pytest.mark.parametrize("lead", [(), (3,), (2, 3)])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_bilinear_matches_numpy_and_gradcheck(lead, with_bias: bool) -> None:
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.standard_normal((*lead, 4)), rng.standard_normal((*lead, 3))
+    w, b = rng.standard_normal((5, 4, 3)), rng.standard_normal(5)
+    tensors = [ac.tensor(a, dtype=ac.float64, req_grad=True) for a in (x1, x2, w, b)]
+    bias = tensors[3] if with_bias else None
+    result = F.bilinear(*tensors[:3], bias)
+    expected = np.einsum("...i,oij,...j->...o", x1, w, x2) + (b if with_bias else 0)
+    assert result.shape == (*lead, 5)
+    np.testing.assert_allclose(result.numpy(), expected, rtol=1e-12)
+    inputs = tensors if with_bias else tensors[:3]
+    assert ac.autograd.gradcheck(F.bilinear, inputs)
+
+
+def test_bilinear_layer_parameters_init_and_repr() -> None:
+    layer = nn.Bilinear(16, 3, 200)
+    assert layer.weight.shape == (200, 16, 3) and layer.bias.shape == (200,)
+    assert list(layer.state_dict()) == ["weight", "bias"]
+    for param in (layer.weight, layer.bias):  # U(-1/sqrt(in1), 1/sqrt(in1)) = U(-0.25, 0.25)
+        assert np.abs(param.numpy()).max() <= 0.25 and np.abs(param.numpy()).max() > 0.2
+    assert repr(layer) == "Bilinear(in1_features=16, in2_features=3, out_features=200, bias=True)"
+    no_bias = nn.Bilinear(2, 3, 4, bias=False, dtype=ac.float64)
+    assert no_bias.bias is None and no_bias.weight.dtype == ac.float64
+    assert no_bias(ac.ones(5, 2, dtype=ac.float64), ac.ones(5, 3, dtype=ac.float64)).shape == (5, 4)
+
+
+def test_bilinear_errors() -> None:
+    w = ac.zeros(5, 4, 3)
+    with pytest.raises(ValueError, match=r"weight \(out, in1, in2\), got shape \(5, 4\)"):
+        F.bilinear(ac.zeros(2, 4), ac.zeros(2, 3), ac.zeros(5, 4))
+    with pytest.raises(ValueError, match=r"shapes \(\*, 4\) and \(\*, 3\).*got \(2, 3\) and"):
+        F.bilinear(ac.zeros(2, 3), ac.zeros(2, 3), w)
+    with pytest.raises(ValueError, match="same leading axes"):
+        F.bilinear(ac.zeros(2, 4), ac.zeros(3, 3), w)
+    with pytest.raises(ValueError, match=r"bias of shape \(5,\), got \(4,\)"):
+        F.bilinear(ac.zeros(2, 4), ac.zeros(2, 3), w, ac.zeros(4))
+    with pytest.raises(ValueError, match="non-negative integer out_features, got -1"):
+        nn.Bilinear(2, 3, -1)
+    with pytest.raises(TypeError, match="floating-point dtype"):
+        nn.Bilinear(2, 3, 4, dtype=ac.int64)

@@ -420,3 +420,118 @@ def test_margin_embedding_and_likelihood_losses_gradcheck(reduction: str, rng) -
     assert nn.HingeEmbeddingLoss().margin == 1.0 and nn.SoftMarginLoss()(a, a.detach()).shape == ()
     with pytest.raises(ValueError, match="var >= 0"):
         F.gaussian_nll_loss(a, b, -1.0)
+
+
+# ---------------------------------------------------------- multi-margin and triplet losses
+def _np_multi_margin(x, t, p, margin, w):
+    target_score = x[np.arange(len(t)), t][:, None]
+    hinge = np.maximum(0, margin - target_score + x) ** p
+    hinge[np.arange(len(t)), t] = 0
+    if w is not None:
+        hinge = hinge * w[t][:, None]
+    return hinge.sum(1) / x.shape[1]
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_multi_margin_loss(reduction: str, p: int, weighted: bool, rng) -> None:
+    x, t = rng.standard_normal((6, 4)), np.array([0, 3, 1, 1, 2, 3])
+    w = rng.uniform(0.5, 2, 4) if weighted else None
+    weight = _t(w) if weighted else None
+    result = F.multi_margin_loss(_t(x), ac.tensor(t), p, 0.8, weight, reduction)
+    expected = _reduce(_np_multi_margin(x, t, p, 0.8, w), reduction)
+    assert result.shape == np.shape(expected)
+    np.testing.assert_allclose(result.numpy(), expected, rtol=1e-12)
+    assert gradcheck(
+        lambda u: F.multi_margin_loss(u, ac.tensor(t), p, 0.8, weight, reduction), [_t(x, True)]
+    )
+    module = nn.MultiMarginLoss(p, 0.8, weight, reduction)
+    np.testing.assert_array_equal(module(_t(x), ac.tensor(t)).numpy(), result.numpy())
+
+
+def test_multi_margin_loss_unbatched_defaults_and_buffer(rng: np.random.Generator) -> None:
+    x = rng.standard_normal(5)
+    single = F.multi_margin_loss(_t(x), ac.tensor(2), reduction="none")
+    assert single.shape == ()
+    assert F.multi_margin_loss(_t(x), ac.tensor([2]), reduction="none").shape == (1,)
+    np.testing.assert_allclose(single.numpy(), _np_multi_margin(x[None], [2], 1, 1.0, None)[0])
+    criterion = nn.MultiMarginLoss(weight=ac.ones(5))
+    assert list(criterion.state_dict()) == ["weight"] and list(criterion.parameters()) == []
+    assert repr(nn.MultiMarginLoss(p=2, reduction="sum")) == "MultiMarginLoss(reduction='sum')"
+
+
+def test_multi_margin_loss_errors() -> None:
+    x, t = ac.zeros(2, 3), ac.tensor([0, 1])
+    with pytest.raises(ValueError, match="p = 1 or p = 2 only, got 3"):
+        F.multi_margin_loss(x, t, p=3)
+    with pytest.raises(ValueError, match="MultiMarginLoss supports p = 1 or p = 2 only"):
+        nn.MultiMarginLoss(p=0)
+    with pytest.raises(ValueError, match=r"MultiMarginLoss expects a weight of shape \(C,\)"):
+        nn.MultiMarginLoss(weight=ac.ones(2, 3))
+    with pytest.raises(ValueError, match=r"values must lie in \[0, 3\), got values from 0 to 3"):
+        F.multi_margin_loss(x, ac.tensor([0, 3]))
+    with pytest.raises(ValueError, match=r"target of shape \(2,\) .* got \(3,\)"):
+        F.multi_margin_loss(x, ac.tensor([0, 1, 1]))
+    with pytest.raises(TypeError, match="integer class indices, got float32"):
+        F.multi_margin_loss(x, ac.tensor([0.0, 1.0]))
+    with pytest.raises(ValueError, match=r"weight of shape \(3,\), got \(2,\)"):
+        F.multi_margin_loss(x, t, weight=ac.ones(2))
+    with pytest.raises(ValueError, match=r"input \(N, C\) or \(C,\), got \(2, 3, 1\)"):
+        F.multi_margin_loss(ac.zeros(2, 3, 1), t)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        F.multi_margin_loss(x, t, reduction="avg")
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("swap", [False, True])
+def test_triplet_margin_with_distance_loss(reduction: str, swap: bool, rng) -> None:
+    a, b, c = (_t(rng.standard_normal((5, 3)), True) for _ in range(3))
+    # the default distance gives triplet_margin_loss
+    np.testing.assert_allclose(
+        F.triplet_margin_with_distance_loss(
+            a, b, c, margin=0.7, swap=swap, reduction=reduction
+        ).numpy(),
+        F.triplet_margin_loss(a, b, c, 0.7, swap=swap, reduction=reduction).numpy(),
+        rtol=1e-12,
+    )
+
+    def cosine_distance(x: ac.Tensor, y: ac.Tensor) -> ac.Tensor:
+        return 1 - F.cosine_similarity(x, y)
+
+    result = F.triplet_margin_with_distance_loss(
+        a, b, c, distance_function=cosine_distance, margin=0.7, swap=swap, reduction=reduction
+    )
+    an, bn, cn = (v.numpy() / np.linalg.norm(v.numpy(), axis=1, keepdims=True) for v in (a, b, c))
+    to_negative = 1 - (an * cn).sum(1)
+    if swap:
+        to_negative = np.minimum(to_negative, 1 - (bn * cn).sum(1))
+    expected = _reduce(np.maximum(1 - (an * bn).sum(1) - to_negative + 0.7, 0), reduction)
+    np.testing.assert_allclose(result.numpy(), expected, rtol=1e-12)
+    assert gradcheck(
+        lambda u, v, w: F.triplet_margin_with_distance_loss(
+            u, v, w, distance_function=cosine_distance, margin=0.7, swap=swap, reduction=reduction
+        ),
+        [a, b, c],
+    )
+    module = nn.TripletMarginWithDistanceLoss(
+        distance_function=cosine_distance, margin=0.7, swap=swap, reduction=reduction
+    )
+    np.testing.assert_array_equal(module(a, b, c).numpy(), result.numpy())
+
+
+def test_triplet_margin_with_distance_loss_module_and_errors() -> None:
+    criterion = nn.TripletMarginWithDistanceLoss()
+    assert isinstance(criterion.distance_function, nn.PairwiseDistance)
+    assert repr(criterion) == (
+        "TripletMarginWithDistanceLoss(\n  (distance_function): PairwiseDistance()\n)"
+    )
+    assert criterion(ac.ones(3), ac.ones(3), ac.zeros(3)).shape == ()
+    with pytest.raises(ValueError, match=r"margin greater than 0, got 0\.0"):
+        nn.TripletMarginWithDistanceLoss(margin=0.0)
+    with pytest.raises(ValueError, match="margin greater than 0, got -1"):
+        F.triplet_margin_with_distance_loss(ac.ones(3), ac.ones(3), ac.ones(3), margin=-1)
+    with pytest.raises(ValueError, match=r"same rank, got shapes \(2, 3\), \(3,\) and \(2, 3\)"):
+        F.triplet_margin_with_distance_loss(ac.ones(2, 3), ac.ones(3), ac.ones(2, 3))
+    with pytest.raises(TypeError):
+        nn.TripletMarginWithDistanceLoss(None)  # keyword-only, as in PyTorch

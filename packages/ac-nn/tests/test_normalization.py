@@ -273,3 +273,35 @@ def test_instance_norm(rng: np.random.Generator) -> None:
         nn.InstanceNorm2d(3)(ac.ones(3, 4))
     with pytest.raises(ValueError, match="needs running statistics"):
         F.instance_norm(ac.ones(1, 3, 4), use_input_stats=False)
+
+
+def _np_local_response_norm(x, size, alpha, beta, k):
+    channels = x.shape[1]
+    padded = np.pad(x * x, [(0, 0), (size // 2, (size - 1) // 2)] + [(0, 0)] * (x.ndim - 2))
+    mean = sum(padded[:, j : j + channels] for j in range(size)) / size
+    return x / (k + alpha * mean) ** beta
+
+
+@pytest.mark.parametrize("shape", [(2, 5, 3), (2, 6, 3, 2), (1, 4, 2, 2, 2)])
+@pytest.mark.parametrize("size", [1, 2, 3, 8])
+def test_local_response_norm(shape, size: int, rng: np.random.Generator) -> None:
+    x = rng.standard_normal(shape)
+    result = F.local_response_norm(_t(x), size, alpha=0.3, beta=0.6, k=1.5)
+    np.testing.assert_allclose(
+        result.numpy(), _np_local_response_norm(x, size, 0.3, 0.6, 1.5), rtol=1e-12
+    )
+    assert gradcheck(lambda u: F.local_response_norm(u, size, 0.3, 0.6, 1.5), [_t(x, True)])
+    layer = nn.LocalResponseNorm(size, 0.3, 0.6, 1.5)
+    np.testing.assert_array_equal(layer(_t(x)).numpy(), result.numpy())
+
+
+def test_local_response_norm_layer_and_errors() -> None:
+    assert repr(nn.LocalResponseNorm(3)) == "LocalResponseNorm(3, alpha=0.0001, beta=0.75, k=1.0)"
+    assert nn.LocalResponseNorm(2).state_dict() == {}
+    assert F.local_response_norm(ac.zeros(0, 3, 2), 2).shape == (0, 3, 2)
+    with pytest.raises(ValueError, match=r"at least 3 axes, got shape \(2, 3\)"):
+        F.local_response_norm(ac.zeros(2, 3), 2)
+    with pytest.raises(ValueError, match="needs size >= 1, got 0"):
+        F.local_response_norm(ac.zeros(2, 3, 4), 0)
+    with pytest.raises(ValueError, match="LocalResponseNorm needs size >= 1, got 0"):
+        nn.LocalResponseNorm(0)

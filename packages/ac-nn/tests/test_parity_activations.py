@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from parity_helpers import compare, compare_layers
 
+import auto_compyute as ac
 import auto_compyute.nn.functional as F
 from auto_compyute import nn
 
@@ -41,6 +42,13 @@ FUNCTIONS = {
     "selu": (F.selu, TF.selu),
     "celu": (lambda x: F.celu(x, 0.7), lambda x: TF.celu(x, 0.7)),
     "softmin": (lambda x: F.softmin(x, 1), lambda x: TF.softmin(x, 1)),
+    "hardshrink": (F.hardshrink, TF.hardshrink),
+    "hardshrink_lambd": (lambda x: F.hardshrink(x, 2.5), lambda x: TF.hardshrink(x, 2.5)),
+    "softshrink": (F.softshrink, TF.softshrink),
+    "softshrink_lambd": (lambda x: F.softshrink(x, 1.5), lambda x: TF.softshrink(x, 1.5)),
+    "tanhshrink": (F.tanhshrink, TF.tanhshrink),
+    "threshold": (lambda x: F.threshold(x, 0.7, -3.0), lambda x: TF.threshold(x, 0.7, -3.0)),
+    "rrelu_eval": (lambda x: F.rrelu(x, 0.1, 0.4), lambda x: TF.rrelu(x, 0.1, 0.4)),
 }
 
 
@@ -75,6 +83,11 @@ LAYERS = [
     (nn.SELU(), torch.nn.SELU()),
     (nn.CELU(0.5), torch.nn.CELU(0.5)),
     (nn.Softmin(dim=1), torch.nn.Softmin(dim=1)),
+    (nn.Hardshrink(0.3), torch.nn.Hardshrink(0.3)),
+    (nn.Softshrink(), torch.nn.Softshrink()),
+    (nn.Tanhshrink(), torch.nn.Tanhshrink()),
+    (nn.Threshold(0.5, -1.0), torch.nn.Threshold(0.5, -1.0)),
+    (nn.RReLU(0.2, 0.3).eval(), torch.nn.RReLU(0.2, 0.3).eval()),
 ]
 
 
@@ -89,3 +102,20 @@ def test_prelu_matches_pytorch(channels, rng: np.random.Generator) -> None:
     ours, theirs = nn.PReLU(channels, init=0.1), torch.nn.PReLU(channels, init=0.1)
     assert repr(ours) == repr(theirs)
     compare_layers(ours, theirs, rng.uniform(-4, 4, (3, 6, 2)), rng)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4, 5), (3, 2, 4)])
+def test_softmax2d_matches_pytorch(shape, rng: np.random.Generator) -> None:
+    ours, theirs = nn.Softmax2d(), torch.nn.Softmax2d()
+    assert repr(ours) == repr(theirs)
+    compare_layers(ours, theirs, rng.standard_normal(shape), rng)
+
+
+def test_rrelu_training_slopes_lie_in_pytorchs_range(rng: np.random.Generator) -> None:
+    x = rng.uniform(-4, 4, (200,)).astype(np.float32)
+    ours = nn.RReLU(0.1, 0.3)(ac.tensor(x)).numpy()
+    theirs = torch.nn.RReLU(0.1, 0.3)(torch.tensor(x)).numpy()
+    np.testing.assert_array_equal(ours[x >= 0], theirs[x >= 0])
+    for result in (ours, theirs):  # random slopes: the same range, not the same draws
+        slopes = result[x < 0] / x[x < 0]
+        assert slopes.min() >= 0.1 - 1e-6 and slopes.max() <= 0.3 + 1e-6

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from parity_helpers import compare
+from parity_helpers import compare, compare_layers
 
 import auto_compyute.nn.functional as F
 from auto_compyute import nn
@@ -88,3 +88,18 @@ def test_pixel_shuffle_and_unshuffle(rng: np.random.Generator) -> None:
     y = rng.standard_normal((2, 3, 6, 9))
     compare(lambda t: F.pixel_unshuffle(t, 3), lambda t: TF.pixel_unshuffle(t, 3), [y], rng)
     assert repr(nn.PixelShuffle(2)) == repr(torch.nn.PixelShuffle(2))
+
+
+@pytest.mark.parametrize(
+    ("shape", "groups"), [((2, 6, 5), 3), ((1, 8, 2, 3), 2), ((2, 4, 2, 1, 3), 4)]
+)
+def test_channel_shuffle(shape, groups: int, rng: np.random.Generator) -> None:
+    compare(
+        lambda u: F.channel_shuffle(u, groups),
+        lambda u: TF.channel_shuffle(u, groups),
+        [rng.standard_normal(shape)],
+        rng,
+    )
+    ours, theirs = nn.ChannelShuffle(groups), torch.nn.ChannelShuffle(groups)
+    assert repr(ours) == repr(theirs)
+    compare_layers(ours, theirs, rng.standard_normal(shape), rng)

@@ -89,3 +89,46 @@ def test_flatten_and_unflatten_match_torch():
     assert repr(nn.Sequential(nn.Linear(4, 5), nn.Linear(5, 3, bias=False))) == repr(
         torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.Linear(5, 3, bias=False))
     )
+
+
+@pytest.mark.parametrize("shape", [(3,), (6, 3), (2, 4, 3)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_bilinear_layer_matches_torch(shape, bias: bool):
+    rng = np.random.default_rng(0)
+    reference, ours = torch.nn.Bilinear(3, 5, 4, bias=bias), nn.Bilinear(3, 5, 4, bias=bias)
+    assert repr(ours) == repr(reference)
+    assert list(ours.state_dict()) == list(reference.state_dict())
+    ours.load_state_dict(_to_numpy(reference.state_dict()))
+    x1 = rng.standard_normal(shape).astype(np.float32)
+    x2 = rng.standard_normal((*shape[:-1], 5)).astype(np.float32)
+    a1, a2 = ac.tensor(x1, req_grad=True), ac.tensor(x2, req_grad=True)
+    t1, t2 = torch.tensor(x1, requires_grad=True), torch.tensor(x2, requires_grad=True)
+    out, expected = ours(a1, a2), reference(t1, t2)
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-6)
+    cotangent = rng.standard_normal(out.shape).astype(np.float32)
+    out.backward(cotangent)
+    expected.backward(torch.tensor(cotangent))
+    for name, ours_grad, theirs_grad in [
+        ("input1", a1.grad, t1.grad),
+        ("input2", a2.grad, t2.grad),
+        *(
+            (n, p.grad, dict(reference.named_parameters())[n].grad)
+            for n, p in ours.named_parameters()
+        ),
+    ]:
+        np.testing.assert_allclose(
+            ours_grad, theirs_grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=name
+        )
+
+
+def test_bilinear_function_and_init_range_match_torch():
+    rng = np.random.default_rng(1)
+    x1, x2 = rng.standard_normal((4, 2)), rng.standard_normal((4, 3))
+    w, b = rng.standard_normal((5, 2, 3)), rng.standard_normal(5)
+    ours = ac.nn.functional.bilinear(*(ac.tensor(a) for a in (x1, x2, w, b)))
+    theirs = torch.nn.functional.bilinear(*(torch.tensor(a) for a in (x1, x2, w, b)))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    ours_layer, reference = nn.Bilinear(9, 2, 300), torch.nn.Bilinear(9, 2, 300)
+    for name, param in reference.state_dict().items():  # the same range, U(-1/3, 1/3)
+        ours_values = ours_layer.state_dict()[name].numpy()
+        assert abs(np.abs(ours_values).max() - param.abs().max().item()) < 0.02, name

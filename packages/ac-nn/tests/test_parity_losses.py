@@ -251,3 +251,78 @@ def test_margin_loss_layers_match_pytorch(rng: np.random.Generator) -> None:
             **OUT_TOL,
             err_msg=type(ours).__name__,
         )
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("p", [1, 2])
+def test_multi_margin_loss(reduction: str, p: int, rng: np.random.Generator) -> None:
+    x, t = rng.standard_normal((6, 5)), np.array([0, 4, 1, 1, 2, 3])
+    w = rng.uniform(0.5, 2, 5).astype(np.float32)
+    for weight in (None, w):
+        compare(
+            lambda u, weight=weight: F.multi_margin_loss(
+                u,
+                ac.tensor(t),
+                p,
+                0.6,
+                None if weight is None else ac.tensor(weight),
+                reduction,
+            ),
+            lambda u, weight=weight: TF.multi_margin_loss(
+                u,
+                torch.tensor(t),
+                p,
+                0.6,
+                None if weight is None else torch.tensor(weight),
+                reduction=reduction,
+            ),
+            [x],
+            rng,
+        )
+    compare(  # one unbatched sample
+        lambda u: F.multi_margin_loss(u, ac.tensor(2), p, reduction=reduction),
+        lambda u: TF.multi_margin_loss(u, torch.tensor(2), p, reduction=reduction),
+        [x[0]],
+        rng,
+    )
+
+
+def test_multi_margin_loss_layer_matches_pytorch(rng: np.random.Generator) -> None:
+    x, t = rng.standard_normal((4, 3)).astype(np.float32), np.array([2, 0, 1, 2])
+    w = rng.uniform(0.5, 2, 3).astype(np.float32)
+    ours = nn.MultiMarginLoss(p=2, margin=0.5, weight=ac.tensor(w), reduction="sum")
+    theirs = torch.nn.MultiMarginLoss(p=2, margin=0.5, weight=torch.tensor(w), reduction="sum")
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    load_from(ours, theirs)
+    np.testing.assert_allclose(
+        ours(ac.tensor(x), ac.tensor(t)).numpy(),
+        theirs(torch.tensor(x), torch.tensor(t)).numpy(),
+        **OUT_TOL,
+    )
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("swap", [False, True])
+def test_triplet_margin_with_distance_loss(reduction: str, swap: bool, rng) -> None:
+    a, b, c = (rng.standard_normal((5, 4)) for _ in range(3))
+    cases = [
+        (None, None),
+        (lambda x, y: 1 - F.cosine_similarity(x, y), lambda x, y: 1 - TF.cosine_similarity(x, y)),
+        (nn.PairwiseDistance(p=1.0), torch.nn.PairwiseDistance(p=1.0)),
+    ]
+    for ours_distance, theirs_distance in cases:
+        compare(
+            lambda *v, d=ours_distance: F.triplet_margin_with_distance_loss(
+                *v, distance_function=d, margin=0.4, swap=swap, reduction=reduction
+            ),
+            lambda *v, d=theirs_distance: TF.triplet_margin_with_distance_loss(
+                *v, distance_function=d, margin=0.4, swap=swap, reduction=reduction
+            ),
+            [a, b, c],
+            rng,
+        )
+    ours = nn.TripletMarginWithDistanceLoss(margin=2.0, swap=swap, reduction=reduction)
+    theirs = torch.nn.TripletMarginWithDistanceLoss(margin=2.0, swap=swap, reduction=reduction)
+    if reduction == "mean":
+        assert repr(ours) == repr(theirs)
+    compare(ours, theirs, [a, b, c], rng)

@@ -155,3 +155,18 @@ def test_norm_layer_reprs_match_torch():
         assert repr(getattr(nn, name)(*args, **kwargs)) == repr(
             getattr(torch.nn, name)(*args, **kwargs)
         )
+
+
+@pytest.mark.parametrize("shape", [(2, 5, 4), (2, 7, 3, 3), (1, 4, 2, 3, 2)])
+@pytest.mark.parametrize("size", [1, 2, 5])
+def test_local_response_norm_matches_pytorch(shape, size: int, rng: np.random.Generator) -> None:
+    x = rng.standard_normal(shape) * 3
+    compare(
+        lambda u: F.local_response_norm(u, size, 0.2, 0.9, 0.5),
+        lambda u: TF.local_response_norm(u, size, 0.2, 0.9, 0.5),
+        [x],
+        rng,
+    )
+    ours, theirs = nn.LocalResponseNorm(size), torch.nn.LocalResponseNorm(size)
+    assert repr(ours) == repr(theirs)
+    compare_layers(ours, theirs, x, rng)

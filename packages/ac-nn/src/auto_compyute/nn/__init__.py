@@ -21,6 +21,7 @@ from auto_compyute.nn import (
     loss,
     module,
     normalization,
+    padding,
     pooling,
     rnn,
     sparse,
@@ -41,6 +42,7 @@ from auto_compyute.nn.linear import *  # noqa: F403
 from auto_compyute.nn.loss import *  # noqa: F403
 from auto_compyute.nn.module import *  # noqa: F403
 from auto_compyute.nn.normalization import *  # noqa: F403
+from auto_compyute.nn.padding import *  # noqa: F403
 from auto_compyute.nn.pooling import *  # noqa: F403
 from auto_compyute.nn.rnn import *  # noqa: F403
 from auto_compyute.nn.sparse import *  # noqa: F403
@@ -49,6 +51,6 @@ from auto_compyute.nn.upsampling import *  # noqa: F403
 
 _LAYER_MODULES = [activation, attention, containers, conv, data, distance, dropout, flatten]
 _LAYER_MODULES += [linear, loss, module, normalization, pooling, rnn, sparse, transformer]
-_LAYER_MODULES += [fold, upsampling]
+_LAYER_MODULES += [fold, padding, upsampling]
 __all__ = ["data", "functional", "init", "utils"]
 __all__ += [name for layer_module in _LAYER_MODULES for name in layer_module.__all__]

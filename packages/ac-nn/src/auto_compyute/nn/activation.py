@@ -17,6 +17,7 @@ __all__ = [
     "GELU",
     "GLU",
     "SELU",
+    "Hardshrink",
     "Hardsigmoid",
     "Hardswish",
     "Hardtanh",
@@ -25,15 +26,20 @@ __all__ = [
     "LogSoftmax",
     "Mish",
     "PReLU",
+    "RReLU",
     "ReLU",
     "ReLU6",
     "SiLU",
     "Sigmoid",
     "Softmax",
+    "Softmax2d",
     "Softmin",
     "Softplus",
+    "Softshrink",
     "Softsign",
     "Tanh",
+    "Tanhshrink",
+    "Threshold",
 ]
 
 
@@ -337,3 +343,99 @@ class Softmin(Softmax):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softmin(input, self.dim)
+
+
+class Hardshrink(Module):
+    """``x`` where ``|x| > lambd``, else 0 (see ``F.hardshrink``).
+
+    Args:
+        lambd: The half-width of the band set to zero.
+    """
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Softshrink(Hardshrink):
+    """``x`` moved ``lambd`` towards 0, and 0 within ``lambd`` of it (see ``F.softshrink``).
+
+    Args:
+        lambd: The half-width of the band set to zero; at least 0.
+    """
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        if lambd < 0:
+            raise ValueError(f"Softshrink needs lambd >= 0, got {lambd}")
+        super().__init__(lambd)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softshrink(input, self.lambd)
+
+
+class Tanhshrink(_Elementwise):
+    """``x - tanh(x)`` (see ``F.tanhshrink``)."""
+
+    function = staticmethod(F.tanhshrink)
+
+
+class Threshold(Module):
+    """``x`` where ``x > threshold``, else ``value`` (see ``F.threshold``).
+
+    Args:
+        threshold: The value an element must exceed to be kept.
+        value: What replaces the other elements.
+        inplace: Accepted for PyTorch compatibility; the result is always a new tensor.
+    """
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.threshold(input, self.threshold, self.value)
+
+    def extra_repr(self) -> str:
+        inplace = ", inplace=True" if self.inplace else ""
+        return f"threshold={self.threshold}, value={self.value}{inplace}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of each position: ``(C, H, W)`` or ``(N, C, H, W)`` inputs."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d expects a 3D or 4D input, got shape {input.shape}")
+        return F.softmax(input, -3)
+
+
+class RReLU(Module):
+    """Leaky ReLU with random slopes from ``U(lower, upper)`` in training and their mean in
+    evaluation (see ``F.rrelu``).
+
+    Args:
+        lower: The smallest slope.
+        upper: The largest slope.
+        inplace: Accepted for PyTorch compatibility; the result is always a new tensor.
+    """
+
+    def __init__(
+        self, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0, inplace: bool = False
+    ) -> None:
+        super().__init__()
+        if lower > upper:
+            raise ValueError(f"RReLU needs lower <= upper, got {lower} and {upper}")
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.rrelu(input, self.lower, self.upper, self.training)
+
+    def extra_repr(self) -> str:
+        inplace = ", inplace=True" if self.inplace else ""
+        return f"lower={self.lower}, upper={self.upper}{inplace}"

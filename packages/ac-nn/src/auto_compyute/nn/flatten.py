@@ -1,4 +1,5 @@
-"""Reshaping layers: ``Flatten``, ``Unflatten``, ``PixelShuffle`` and ``PixelUnshuffle``."""
+"""Reshaping layers: ``Flatten``, ``Unflatten``, ``PixelShuffle``, ``PixelUnshuffle`` and
+``ChannelShuffle``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn import functional as F
 from auto_compyute.nn.module import Module
 
-__all__ = ["Flatten", "PixelShuffle", "PixelUnshuffle", "Unflatten"]
+__all__ = ["ChannelShuffle", "Flatten", "PixelShuffle", "PixelUnshuffle", "Unflatten"]
 
 
 class Flatten(Module):
@@ -102,3 +103,21 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """Interleave the channels of ``groups`` groups (see ``F.channel_shuffle``).
+
+    Args:
+        groups: The number of groups; it must divide the channel count.
+    """
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"

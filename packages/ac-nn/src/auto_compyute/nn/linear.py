@@ -1,4 +1,4 @@
-"""Affine layers: ``Linear`` and the do-nothing ``Identity``."""
+"""Affine layers: ``Linear``, ``Bilinear`` and the do-nothing ``Identity``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from auto_compyute.nn import functional as F
 from auto_compyute.nn import init
 from auto_compyute.nn.module import Module, Parameter
 
-__all__ = ["Identity", "Linear"]
+__all__ = ["Bilinear", "Identity", "Linear"]
 
 
 class Identity(Module):
@@ -114,4 +114,71 @@ class Linear(Module):
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
+        )
+
+
+class Bilinear(Module):
+    """A bilinear map of two inputs: ``y_o = x1 @ weight[o] @ x2 + bias_o``.
+
+    Inputs ``(*, in1_features)`` and ``(*, in2_features)``, output ``(*, out_features)``.
+    The weight has shape ``(out_features, in1_features, in2_features)`` and the bias
+    ``(out_features,)``, both drawn from U(-1/sqrt(in1_features), 1/sqrt(in1_features)),
+    as in PyTorch.
+
+    Args:
+        in1_features: The size of each sample of the first input.
+        in2_features: The size of each sample of the second input.
+        out_features: The size of each output sample.
+        bias: Whether to add a learnable bias.
+        device: Where to create the parameters.
+        dtype: The floating-point dtype of the parameters (float32 by default).
+
+    Example:
+        >>> layer = nn.Bilinear(3, 4, 5)
+        >>> layer(ac.randn(2, 3), ac.randn(2, 4)).shape
+        (2, 5)
+    """
+
+    def __init__(
+        self,
+        in1_features: int,
+        in2_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        sizes = {"in1_features": in1_features, "in2_features": in2_features}
+        sizes["out_features"] = out_features
+        for name, size in sizes.items():
+            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+                raise ValueError(f"Bilinear() needs a non-negative integer {name}, got {size!r}")
+        self.in1_features, self.in2_features = in1_features, in2_features
+        self.out_features = out_features
+        dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+        if dtype.kind != "f":
+            raise TypeError(f"Bilinear needs a floating-point dtype, got {dtype}")
+        shape = (out_features, in1_features, in2_features)
+        self.weight = Parameter(empty(*shape, dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(empty(out_features, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw new weights and bias from U(-1/sqrt(in1_features), 1/sqrt(in1_features))."""
+        bound = 1 / math.sqrt(self.in1_features) if self.in1_features > 0 else 0.0
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
         )

@@ -5,8 +5,11 @@ Class weights and ``pos_weight`` are buffers, as in PyTorch, so they follow ``to
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn import functional as F
+from auto_compyute.nn.distance import PairwiseDistance
 from auto_compyute.nn.functional.losses import _check_reduction
 from auto_compyute.nn.module import Module
 
@@ -23,11 +26,13 @@ __all__ = [
     "MSELoss",
     "MarginRankingLoss",
     "MultiLabelSoftMarginLoss",
+    "MultiMarginLoss",
     "NLLLoss",
     "PoissonNLLLoss",
     "SmoothL1Loss",
     "SoftMarginLoss",
     "TripletMarginLoss",
+    "TripletMarginWithDistanceLoss",
 ]
 
 
@@ -346,3 +351,78 @@ class GaussianNLLLoss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor, var: Tensor | float) -> Tensor:
         return F.gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """Multi-class hinge loss on scores and class indices (see ``F.multi_margin_loss``).
+
+    Args:
+        p: 1 or 2: the exponent of the hinge.
+        margin: The margin the target's score should lead the others by.
+        weight: Optional per-class weights ``(C,)`` (a buffer).
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+    """
+
+    def __init__(
+        self,
+        p: int = 1,
+        margin: float = 1.0,
+        weight: Tensor | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        if p not in (1, 2):
+            raise ValueError(f"MultiMarginLoss supports p = 1 or p = 2 only, got {p}")
+        if weight is not None and weight.ndim != 1:
+            raise ValueError(f"MultiMarginLoss expects a weight of shape (C,), got {weight.shape}")
+        super().__init__(weight, reduction)
+        self.p, self.margin = p, margin
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.multi_margin_loss(input, target, self.p, self.margin, self.weight, self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """Triplet loss with any distance function (see ``F.triplet_margin_with_distance_loss``).
+
+    Args:
+        distance_function: Takes two tensors and returns their distances, one per
+            triplet; an ``nn.PairwiseDistance()`` if None (a module becomes a submodule).
+        margin: How much farther the negative should be; greater than 0.
+        swap: Use the distance swap.
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+
+    Example:
+        >>> criterion = nn.TripletMarginWithDistanceLoss(
+        ...     distance_function=lambda x, y: 1 - F.cosine_similarity(x, y), margin=0.5
+        ... )
+        >>> loss = criterion(ac.randn(4, 8), ac.randn(4, 8), ac.randn(4, 8))
+    """
+
+    def __init__(
+        self,
+        *,
+        distance_function: Callable[[Tensor, Tensor], Tensor] | None = None,
+        margin: float = 1.0,
+        swap: bool = False,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(reduction)
+        if margin <= 0:
+            raise ValueError(
+                f"TripletMarginWithDistanceLoss expects a margin greater than 0, got {margin}"
+            )
+        self.distance_function = (
+            distance_function if distance_function is not None else PairwiseDistance()
+        )
+        self.margin, self.swap = margin, swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return F.triplet_margin_with_distance_loss(
+            anchor,
+            positive,
+            negative,
+            distance_function=self.distance_function,
+            margin=self.margin,
+            swap=self.swap,
+            reduction=self.reduction,
+        )

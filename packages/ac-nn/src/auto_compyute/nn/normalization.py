@@ -1,4 +1,5 @@
-"""Normalization layers: ``BatchNorm1d/2d/3d``, ``LayerNorm``, ``GroupNorm`` and ``RMSNorm``.
+"""Normalization layers: ``BatchNorm1d/2d/3d``, ``LayerNorm``, ``GroupNorm``, ``RMSNorm`` and
+``LocalResponseNorm``.
 
 Parameters, buffers and state-dict keys are PyTorch's (``weight``, ``bias``,
 ``running_mean``, ``running_var``, ``num_batches_tracked``), so weights load both ways.
@@ -29,6 +30,7 @@ __all__ = [
     "InstanceNorm3d",
     "LayerNorm",
     "Layernorm",
+    "LocalResponseNorm",
     "RMSNorm",
 ]
 
@@ -396,3 +398,26 @@ class Batchnorm(_BatchNorm):
 
 
 Layernorm = LayerNorm
+
+
+class LocalResponseNorm(Module):
+    """Normalization across neighbouring channels (see ``F.local_response_norm``).
+
+    Args:
+        size: The number of channels in each window.
+        alpha: The scale of the mean of squares.
+        beta: The exponent.
+        k: The additive constant.
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        if size < 1:
+            raise ValueError(f"LocalResponseNorm needs size >= 1, got {size}")
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

@@ -15,6 +15,7 @@ from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.functions import where
 from auto_compyute._core.ops.math import erf64
 from auto_compyute._core.parallel import run_split
+from auto_compyute._core.random import get_generator
 from auto_compyute._core.tensor import Tensor
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "elu",
     "gelu",
     "glu",
+    "hardshrink",
     "hardsigmoid",
     "hardswish",
     "hardtanh",
@@ -32,14 +34,18 @@ __all__ = [
     "prelu",
     "relu",
     "relu6",
+    "rrelu",
     "selu",
     "sigmoid",
     "silu",
     "softmax",
     "softmin",
     "softplus",
+    "softshrink",
     "softsign",
     "tanh",
+    "tanhshrink",
+    "threshold",
 ]
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -407,3 +413,87 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 def softmin(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     """Softmax of ``-x`` along ``dim``: larger weights for smaller values."""
     return softmax(-input, dim, dtype)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """Hard shrinkage: ``x`` where ``|x| > lambd``, else 0.
+
+    Args:
+        input: Any tensor.
+        lambd: The half-width of the band set to zero.
+
+    Returns:
+        A tensor of the same shape and dtype.
+
+    Example:
+        >>> F.hardshrink(ac.tensor([-1.0, 0.2, 0.7]))
+        Tensor([-1.0000,  0.0000,  0.7000])
+    """
+    return where(input.abs() > lambd, input, 0.0)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """Soft shrinkage: ``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0.
+
+    Args:
+        input: A floating-point tensor.
+        lambd: The half-width of the band set to zero; at least 0.
+
+    Returns:
+        A tensor of the same shape and dtype.
+    """
+    if lambd < 0:
+        raise ValueError(f"softshrink needs lambd >= 0, got {lambd}")
+    return input - input.clamp(-lambd, lambd)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """``x - tanh(x)``."""
+    return input - input.tanh()
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """``x`` where ``x > threshold``, else ``value``.
+
+    Args:
+        input: Any tensor.
+        threshold: The value an element must exceed to be kept.
+        value: What replaces the other elements.
+        inplace: Accepted for PyTorch compatibility; the result is always a new tensor.
+
+    Returns:
+        A tensor of the same shape and dtype.
+    """
+    return where(input > threshold, input, value)
+
+
+def rrelu(
+    input: Tensor,
+    lower: float = 1.0 / 8.0,
+    upper: float = 1.0 / 3.0,
+    training: bool = False,
+    inplace: bool = False,
+) -> Tensor:
+    """Randomized leaky ReLU: ``x`` where ``x >= 0``, else ``a * x``.
+
+    In training, each element draws its own slope ``a`` from ``U(lower, upper)`` (from
+    ``ac``'s global generator, so ``ac.manual_seed`` makes it reproducible); otherwise
+    ``a = (lower + upper) / 2`` for all, as ``leaky_relu``.
+
+    Args:
+        input: A floating-point tensor.
+        lower: The smallest slope.
+        upper: The largest slope.
+        training: Draw random slopes (else use their mean).
+        inplace: Accepted for PyTorch compatibility; the result is always a new tensor.
+
+    Returns:
+        A tensor of the same shape and dtype.
+    """
+    if lower > upper:
+        raise ValueError(f"rrelu needs lower <= upper, got {lower} and {upper}")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2)
+    input = input._floating()
+    slopes = get_generator().uniform(lower, upper, input.shape).astype(input.dtype)
+    return where(input >= 0, input, input * Tensor(slopes, device=input.device))

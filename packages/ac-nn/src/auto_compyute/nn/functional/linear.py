@@ -1,4 +1,4 @@
-"""The affine map of ``nn.Linear``."""
+"""The affine map of ``nn.Linear`` and the bilinear map of ``nn.Bilinear``."""
 
 import math
 
@@ -6,7 +6,7 @@ from auto_compyute import Tensor
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
 
-__all__ = ["linear"]
+__all__ = ["bilinear", "linear"]
 
 
 class Linear(Op):
@@ -62,3 +62,45 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias.to(dtype=input.dtype))
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``y_o = input1 @ weight[o] @ input2 + bias_o`` for each output feature ``o``.
+
+    Args:
+        input1: Tensor of shape (*, in1_features).
+        input2: Tensor of shape (*, in2_features), the same leading axes as ``input1``.
+        weight: Tensor of shape (out_features, in1_features, in2_features).
+        bias: Optional tensor of shape (out_features,).
+
+    Returns:
+        Tensor of shape (*, out_features).
+
+    Example:
+        >>> F.bilinear(ac.ones(2, 3), ac.ones(2, 4), ac.ones(5, 3, 4)).shape
+        (2, 5)
+    """
+    if weight.ndim != 3:
+        raise ValueError(f"bilinear expects a weight (out, in1, in2), got shape {weight.shape}")
+    out_features, in1, in2 = weight.shape
+    if input1.ndim == 0 or input1.shape[-1] != in1 or input2.ndim == 0 or input2.shape[-1] != in2:
+        raise ValueError(
+            f"bilinear expects inputs of shapes (*, {in1}) and (*, {in2}) for a weight of "
+            f"shape {weight.shape}, got {input1.shape} and {input2.shape}"
+        )
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise ValueError(
+            f"bilinear expects inputs with the same leading axes, got {input1.shape} and "
+            f"{input2.shape}"
+        )
+    if bias is not None and bias.shape != (out_features,):
+        raise ValueError(f"bilinear expects a bias of shape ({out_features},), got {bias.shape}")
+    lead = input1.shape[:-1]
+    rows = math.prod(lead)
+    # NOTE: one matrix product (x1 against every slice of the weight at once), then the
+    # dot products with x2: the (rows, out, in2) intermediate is the only temporary.
+    mixed = input1.reshape(rows, in1) @ weight.permute(1, 0, 2).reshape(in1, out_features * in2)
+    out = (mixed.reshape(rows, out_features, in2) * input2.reshape(rows, 1, in2)).sum(-1)
+    if bias is not None:
+        out = out + bias
+    return out.reshape(*lead, out_features)

@@ -7,11 +7,13 @@ primitives (see their ``NOTE``); the others are composed from Tensor ops.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
+from auto_compyute._core.factories import arange
 from auto_compyute._core.functions import where
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn.functional.activations import Softplus
@@ -31,12 +33,14 @@ __all__ = [
     "l1_loss",
     "margin_ranking_loss",
     "mse_loss",
+    "multi_margin_loss",
     "multilabel_soft_margin_loss",
     "nll_loss",
     "poisson_nll_loss",
     "smooth_l1_loss",
     "soft_margin_loss",
     "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -691,3 +695,110 @@ def gaussian_nll_loss(
 # cross-entropy with logits), so that is what the alias points to.
 cross_entropy_loss = cross_entropy
 bce_loss = binary_cross_entropy_with_logits
+
+
+def multi_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Multi-class hinge loss on scores ``(N, C)`` and class indices ``(N,)``: per sample,
+    ``sum_{i != y} w_y max(0, margin - x_y + x_i)^p / C``.
+
+    Args:
+        input: Scores ``(N, C)``, or ``(C,)`` for one sample.
+        target: Integer class indices in ``[0, C)``: ``(N,)``, or ``()`` or ``(1,)`` for one
+            sample.
+        p: 1 or 2: the exponent of the hinge.
+        margin: The margin the target's score should lead the others by.
+        weight: Optional per-class weights ``(C,)``, applied by each sample's target class.
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+
+    Returns:
+        The loss: a scalar, or the target's shape for ``"none"``.
+
+    Example:
+        >>> F.multi_margin_loss(ac.tensor([[0.1, 0.2, 0.4, 0.8]]), ac.tensor([3]))
+        Tensor(0.325)
+    """
+    _check_reduction(reduction)
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss supports p = 1 or p = 2 only, got {p}")
+    if input.ndim not in (1, 2):
+        raise ValueError(f"multi_margin_loss expects an input (N, C) or (C,), got {input.shape}")
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"multi_margin_loss expects integer class indices, got {target.dtype}")
+    scores = input.unsqueeze(0) if input.ndim == 1 else input
+    if target.numel() != len(scores) or target.ndim > 1 or (input.ndim == 2 and target.ndim != 1):
+        raise ValueError(
+            f"multi_margin_loss expects a target of shape ({len(scores)},) for an input of "
+            f"shape {input.shape}, got {target.shape}"
+        )
+    classes = scores.shape[1]
+    if weight is not None and weight.shape != (classes,):
+        raise ValueError(
+            f"multi_margin_loss expects a weight of shape ({classes},), got {weight.shape}"
+        )
+    if target.numel() and not 0 <= int(target.min()) <= int(target.max()) < classes:
+        raise ValueError(
+            f"multi_margin_loss: target values must lie in [0, {classes}), got values from "
+            f"{int(target.min())} to {int(target.max())}"
+        )
+    picked = target.reshape(-1, 1) == arange(classes, device=input.device)
+    one_hot = picked.to(dtype=scores.dtype)
+    target_score = (scores * one_hot).sum(-1, keepdim=True)
+    hinge = (scores - target_score + margin).relu()
+    if p == 2:
+        hinge = hinge * hinge
+    hinge = hinge * (1 - one_hot)  # the target class itself does not count
+    if weight is not None:
+        hinge = hinge * (one_hot * weight).sum(-1, keepdim=True)
+    loss = hinge.sum(-1) / classes
+    return _reduce(loss.reshape(target.shape), reduction)
+
+
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function: Callable[[Tensor, Tensor], Tensor] | None = None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with any distance function ``d``.
+
+    Args:
+        anchor: The anchors, ``(N, D)`` or ``(D,)`` for the default distance.
+        positive: Samples that should lie near their anchors, of the anchor's rank.
+        negative: Samples that should lie far from their anchors, of the anchor's rank.
+        distance_function: Takes two tensors and returns their distances, one per
+            triplet (``F.pairwise_distance`` if None).
+        margin: How much farther the negative should be; greater than 0.
+        swap: Use ``min(d(a, n), d(p, n))`` as the negative distance (the distance swap
+            of Balntas et al.).
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+
+    Returns:
+        The loss: a scalar, or the distances' shape for ``"none"``.
+    """
+    _check_reduction(reduction)
+    if margin <= 0:
+        raise ValueError(
+            f"triplet_margin_with_distance_loss expects a margin greater than 0, got {margin}"
+        )
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise ValueError(
+            "triplet_margin_with_distance_loss expects anchor, positive and negative of the "
+            f"same rank, got shapes {anchor.shape}, {positive.shape} and {negative.shape}"
+        )
+    distance = pairwise_distance if distance_function is None else distance_function
+    to_positive = distance(anchor, positive)
+    to_negative = distance(anchor, negative)
+    if swap:
+        to_negative = to_negative.minimum(distance(positive, negative))
+    return _reduce((to_positive - to_negative + margin).relu(), reduction)

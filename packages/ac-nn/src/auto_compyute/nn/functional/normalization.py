@@ -1,9 +1,9 @@
 """Normalization: ``batch_norm``, ``layer_norm``, ``group_norm``, ``instance_norm``,
-``rms_norm`` and ``normalize``.
+``rms_norm``, ``local_response_norm`` and ``normalize``.
 
 Batch and layer normalization are primitives with their own backward; group and
 instance normalization reuse the layer-norm primitive on grouped channels, and RMS
-normalization is composed from Tensor ops.
+normalization and local response normalization are composed from Tensor ops.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ __all__ = [
     "instance_norm",
     "layer_norm",
     "layernorm",
+    "local_response_norm",
     "rms_norm",
 ]
 
@@ -412,3 +413,39 @@ def rms_norm(
 # batchnorm(x, w, b, rmean, rvar, ...) and layernorm(x, w, b, eps)): pass keywords.
 batchnorm = batch_norm
 layernorm = layer_norm
+
+
+def local_response_norm(
+    input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+) -> Tensor:
+    """Normalization across neighbouring channels (AlexNet's):
+    ``x / (k + alpha * mean(x²))^beta``, the mean over a window of ``size`` channels
+    around each one (``size // 2`` before, ``(size - 1) // 2`` after, zeros past the edges).
+
+    Args:
+        input: A tensor ``(N, C, *)`` with at least 3 axes.
+        size: The number of channels in each window.
+        alpha: The scale of the mean of squares.
+        beta: The exponent.
+        k: The additive constant.
+
+    Returns:
+        A tensor of the input's shape.
+    """
+    if input.ndim < 3:
+        raise ValueError(
+            f"local_response_norm expects an input (N, C, *) with at least 3 axes, "
+            f"got shape {input.shape}"
+        )
+    if size < 1:
+        raise ValueError(f"local_response_norm needs size >= 1, got {size}")
+    if input.numel() == 0:
+        return input
+    n, channels = input.shape[:2]
+    # NOTE: the windowed mean as one product with a banded (C, C) matrix: one op each way,
+    # where a sum of `size` shifted slices would be `size` of them.
+    offsets = np.arange(channels)[None, :] - np.arange(channels)[:, None]
+    band = ((offsets >= -(size // 2)) & (offsets <= (size - 1) // 2)) / size
+    squares = (input * input).reshape(n, channels, -1)
+    mean = Tensor(band.astype(input.dtype), device=input.device) @ squares
+    return input / (mean.reshape(input.shape) * alpha + k) ** beta

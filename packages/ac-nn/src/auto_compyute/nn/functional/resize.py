@@ -15,7 +15,7 @@ import numpy as np
 from auto_compyute._core.functions import pad as constant_pad
 from auto_compyute._core.tensor import Tensor
 
-__all__ = ["interpolate", "pad", "pixel_shuffle", "pixel_unshuffle"]
+__all__ = ["channel_shuffle", "interpolate", "pad", "pixel_shuffle", "pixel_unshuffle"]
 
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -201,3 +201,31 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     k = len(lead)
     order = (*range(k), k, k + 2, k + 4, k + 1, k + 3)
     return blocks.permute(order).reshape(*lead, channels * r * r, height // r, width // r)
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """Interleave the channels of ``groups`` groups (ShuffleNet): ``(N, C, *)`` viewed as
+    ``(N, groups, C / groups, *)``, its axes 1 and 2 swapped, and flattened back.
+
+    Args:
+        input: A tensor ``(N, C, *)`` with at least 3 axes and ``C`` divisible by ``groups``.
+        groups: The number of groups.
+
+    Returns:
+        A tensor of the input's shape.
+    """
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"channel_shuffle needs a positive integer groups, got {groups!r}")
+    if input.ndim < 3:
+        raise ValueError(
+            f"channel_shuffle expects an input (N, C, *) with at least 3 axes, got shape "
+            f"{input.shape}"
+        )
+    n, channels, *rest = input.shape
+    if channels % groups:
+        raise ValueError(
+            f"channel_shuffle needs a channel count divisible by groups, got {channels} "
+            f"channels and {groups} groups"
+        )
+    grouped = input.reshape(n, groups, channels // groups, *rest)
+    return grouped.transpose(1, 2).reshape(input.shape)
