@@ -332,3 +332,121 @@ def test_hooks_of_a_freed_graph_go_with_it() -> None:
     y.register_hook(lambda g: g * 0)
     y.backward()
     assert x.grad.tolist() == [0.0] and not y.ctx.__dict__  # the op dropped hooks and cache
+
+
+SECOND_ORDER = {
+    "arithmetic": lambda a, b: (a * b - a / (b + 3) + (-a) ** 3).sum(dim=1),
+    "broadcast": lambda a, b: a * b[0] + b[1:2].exp(),
+    "unary": lambda a, b: a.tanh() + a.sigmoid() * a.sin() + (b * b + 1).log() + a.cos(),
+    "more_unary": lambda a, b: (
+        (b * b + 1).sqrt() + a.exp() + (a * 0.1).log1p() + (a * 0.3).expm1() + (b + 5).reciprocal()
+    ),
+    "piecewise": lambda a, b: (
+        a.relu() * a
+        + a.abs() * b
+        + a.clamp(-0.5, 0.5) * a
+        + ac.maximum(a, b) * a
+        + ac.minimum(a, b) * b
+    ),
+    "where_and_steps": lambda a, b: ac.where(a > 0, a * a, b * a) + a.floor() * a,
+    "reductions": lambda a, b: (
+        a.sum(dim=0) * a.mean()
+        + (a * b).max(dim=1).values.sum()
+        + (a * a).amin(dim=0, keepdim=True)
+    ),
+    "softmax": lambda a, b: a.softmax(dim=1) * b + a.log_softmax(dim=0) * a,
+    "movement": lambda a, b: (
+        (a.reshape(4, 3) * b.permute(1, 0)).flatten()[1:7] ** 2
+        + ac.cat([a, b], dim=0)[2:4].sum()
+        + ac.stack([a, b])[1].sum(dim=1).expand(2, 3)[0, :2].sum()
+    ),
+    "indexing": lambda a, b: (
+        (a[[0, 2, 2], [1, 1, 3]] ** 2).sum()
+        + a.gather(1, ac.tensor([[0, 0], [3, 1], [2, 2]])).pow(3).sum()
+        + (ac.pad(a, (1, 0)) * ac.pad(a, (0, 1))).sum()
+        + (a.tril() * a.triu(1)).sum()
+    ),
+    "matmul": lambda a, b: ((a @ b.T).tanh() @ b).cumsum(dim=1),
+    "copy": lambda a, b: (a.clone() * a).sum() + a.contiguous() * b,
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER))
+def test_second_derivatives_match_finite_differences(name: str) -> None:
+    rng = np.random.default_rng(7)
+    a = ac.tensor(rng.uniform(-1.5, 1.5, (3, 4)), dtype=ac.float64, req_grad=True)
+    b = ac.tensor(rng.uniform(0.2, 1.5, (3, 4)), dtype=ac.float64, req_grad=True)
+    assert ac.autograd.gradgradcheck(SECOND_ORDER[name], [a, b])
+
+
+def test_gradients_of_gradients() -> None:
+    x = ac.tensor([0.5, -1.0, 2.0], dtype=ac.float64, req_grad=True)
+    (first,) = ac.autograd.grad((x**4).sum(), x, create_graph=True)
+    np.testing.assert_allclose(first.numpy(), 4 * x.numpy() ** 3)
+    assert first.req_grad and first.ctx is not None
+    (second,) = ac.autograd.grad(first.sum(), x, create_graph=True)
+    np.testing.assert_allclose(second.numpy(), 12 * x.numpy() ** 2)
+    (third,) = ac.autograd.grad(second.sum(), x)
+    np.testing.assert_allclose(third.numpy(), 24 * x.numpy())
+    assert not third.req_grad
+
+
+def test_create_graph_reaches_intermediate_inputs_and_keeps_the_graph() -> None:
+    x = ac.tensor([1.0, 2.0], dtype=ac.float64, req_grad=True)
+    hidden = x * x
+    y = (hidden * hidden).sum()
+    (by_hidden,) = ac.autograd.grad(y, hidden, create_graph=True)
+    np.testing.assert_allclose(by_hidden.numpy(), 2 * hidden.numpy())
+    y.backward()  # the graph was kept for a later backward
+    np.testing.assert_allclose(x.grad, 4 * x.numpy() ** 3)
+
+
+def test_create_graph_names_an_op_without_a_differentiable_backward() -> None:
+    x = ac.ones(3, dtype=ac.float64, req_grad=True)
+    with pytest.raises(NotImplementedError, match="Var has no differentiable backward"):
+        ac.autograd.grad(x.var(), x, create_graph=True)
+    with pytest.raises(NotImplementedError, match=r"autograd\.grad"):
+        (x * x).sum().backward(create_graph=True)
+
+
+def test_gradgradcheck_catches_a_wrong_second_derivative() -> None:
+    class Square(ac.Op):
+        def forward(self, x):
+            self.x = x
+            return x * x
+
+        def backward(self, grad):
+            return 2 * self.x * grad
+
+        def graph_backward(self, grad):
+            return 3 * self._input(0, self.x) * grad  # should be 2
+
+    x = ac.randn(3, dtype=ac.float64, req_grad=True)
+    assert ac.autograd.gradcheck(Square.apply, [x])
+    with pytest.raises(ac.autograd.GradcheckError):
+        ac.autograd.gradgradcheck(Square.apply, [x])
+
+
+def test_math_functions_have_second_derivatives() -> None:
+    rng = np.random.default_rng(9)
+    a = ac.tensor(rng.uniform(-0.8, 0.8, (2, 3)), dtype=ac.float64, req_grad=True)
+    b = ac.tensor(rng.uniform(1.2, 2.0, (2, 3)), dtype=ac.float64, req_grad=True)
+    assert ac.autograd.gradgradcheck(
+        lambda a, b: (
+            a.tan()
+            + a.asin() * a.acos()
+            + a.atan()
+            + a.sinh() * a.cosh()
+            + a.asinh()
+            + b.acosh()
+            + a.atanh()
+            + b.log2() * b.log10()
+            + a.exp2()
+            + a.erf() * a.erfc()
+        ),
+        [a, b],
+    )
+    assert ac.autograd.gradgradcheck(
+        lambda a, b: a.atan2(b) * a.hypot(b) + a.logaddexp(b) + (a * 3) % b + (a * 3).fmod(b),
+        [a, b],
+    )

@@ -146,3 +146,27 @@ def test_running_extremes_and_index_factories_match_pytorch() -> None:
     np.testing.assert_allclose(
         ac.logspace(-1, 2, 5, base=3).numpy(), torch.logspace(-1, 2, 5, base=3).numpy(), rtol=1e-6
     )
+
+
+def test_gradient_penalty_and_hessian_match_pytorch() -> None:
+    rng = np.random.default_rng(8)
+    weights = [rng.standard_normal((4, 6)), rng.standard_normal(6), rng.standard_normal((6, 1))]
+    inputs = rng.standard_normal((5, 4))
+    results = []
+    for lib, make, grad in (
+        (ac, lambda a: ac.tensor(a, dtype=ac.float64, req_grad=True), ac.autograd.grad),
+        (torch, lambda a: torch.tensor(a, requires_grad=True), torch.autograd.grad),
+    ):
+        w1, b1, w2 = (make(w) for w in weights)
+        x = make(inputs)
+        score = ((x @ w1 + b1).tanh() @ w2).sum()
+        (by_x,) = grad(score, x, create_graph=True)
+        penalty = (((by_x * by_x).sum(dim=1).sqrt() - 1) ** 2).mean()
+        penalty.backward()
+        # the Hessian-vector product of a scalar function of one vector
+        v = make(inputs[0])
+        (first,) = grad((v.exp() * v.sin()).sum() + (v * v).softmax(dim=0)[0], v, create_graph=True)
+        (hvp,) = grad((first * lib.arange(4, dtype=first.dtype)).sum(), v)
+        results.append([np.asarray(t.grad) for t in (w1, b1, w2, x)] + [np.asarray(hvp)])
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)

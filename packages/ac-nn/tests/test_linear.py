@@ -199,3 +199,11 @@ def test_bilinear_errors() -> None:
         nn.Bilinear(2, 3, -1)
     with pytest.raises(TypeError, match="floating-point dtype"):
         nn.Bilinear(2, 3, 4, dtype=ac.int64)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_has_second_derivatives(bias):
+    x = ac.randn(2, 3, 4, dtype=ac.float64, req_grad=True)
+    weight = ac.randn(5, 4, dtype=ac.float64, req_grad=True)
+    extra = [ac.randn(5, dtype=ac.float64, req_grad=True)] if bias else []
+    assert ac.autograd.gradgradcheck(lambda *a: F.linear(*a).tanh(), [x, weight, *extra])

@@ -132,3 +132,24 @@ def test_bilinear_function_and_init_range_match_torch():
     for name, param in reference.state_dict().items():  # the same range, U(-1/3, 1/3)
         ours_values = ours_layer.state_dict()[name].numpy()
         assert abs(np.abs(ours_values).max() - param.abs().max().item()) < 0.02, name
+
+
+def test_gradient_penalty_through_linear_layers_matches_torch():
+    reference = torch.nn.Sequential(
+        torch.nn.Linear(4, 8), torch.nn.LeakyReLU(0.2), torch.nn.Linear(8, 1)
+    ).double()
+    ours = nn.Sequential(nn.Linear(4, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1)).to(ac.float64)
+    ours.load_state_dict({k: ac.tensor(v) for k, v in _to_numpy(reference.state_dict()).items()})
+    data = np.random.default_rng(0).standard_normal((6, 4))
+    results = []
+    for model, x, grad in (
+        (ours, ac.tensor(data, dtype=ac.float64, req_grad=True), ac.autograd.grad),
+        (reference, torch.tensor(data, requires_grad=True), torch.autograd.grad),
+    ):
+        (by_x,) = grad(model(x).sum(), x, create_graph=True)
+        (((by_x * by_x).sum(dim=1).sqrt() - 1) ** 2).mean().backward()
+        results.append({name: p.grad for name, p in model.named_parameters()})
+    # only the first layer's weight and the last layer's weight shape the input gradient
+    for name in ("0.weight", "2.weight"):
+        np.testing.assert_allclose(results[0][name], results[1][name].numpy(), rtol=1e-10)
+    assert results[0]["2.bias"] is None and results[1]["2.bias"] is None

@@ -1,7 +1,7 @@
 """Automatic differentiation: gradients, grad mode, gradient checking and custom ops.
 
 Write a custom differentiable operation by subclassing ``Op`` (see its docstring) and
-check it with ``gradcheck``.
+check it with ``gradcheck`` (and, if it has a ``graph_backward``, ``gradgradcheck``).
 """
 
 from auto_compyute._core.autograd import (
@@ -13,7 +13,7 @@ from auto_compyute._core.autograd import (
     no_grad,
     set_grad_enabled,
 )
-from auto_compyute._core.gradcheck import GradcheckError, gradcheck
+from auto_compyute._core.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __all__ = [
     "GradcheckError",
@@ -21,6 +21,7 @@ __all__ = [
     "enable_grad",
     "grad",
     "gradcheck",
+    "gradgradcheck",
     "is_grad_enabled",
     "no_autograd_tracking",
     "no_grad",

@@ -264,6 +264,38 @@ class Op:
     def backward(self, grad: Array) -> Array | tuple[Array | None, ...]:
         raise NotImplementedError(f"{self.name} does not implement backward")
 
+    def graph_backward(self, grad: Tensor) -> Tensor | tuple[Tensor | None, ...]:
+        """``backward`` written with tensor ops, so that the gradients it gives can be
+        differentiated again (``ac.autograd.grad(..., create_graph=True)``).
+
+        Ops without it support first derivatives only. It builds the input tensors it needs
+        with ``self._input`` and the result with ``self._result_tensor``.
+        """
+        raise NotImplementedError(
+            f"{self.name} has no differentiable backward: create_graph=True (higher "
+            "derivatives) does not work through it yet"
+        )
+
+    def _input(self, i: int, array: Array) -> Tensor:
+        """Input ``i`` as a tensor of the graph, from the ``array`` that forward kept of it."""
+        parent = self.parents[i]
+        if not isinstance(parent, Op):
+            return parent
+        tensor = _Tensor._from_op(array)
+        tensor.ctx, tensor._req_grad = parent, True
+        return tensor
+
+    @staticmethod
+    def _constant(array: Array) -> Tensor:
+        """An array as a tensor outside the graph (a mask, say), for ``graph_backward``."""
+        return _Tensor._from_op(array)
+
+    def _result_tensor(self, array: Array) -> Tensor:
+        """This op's result as a tensor of the graph, from the ``array`` that forward kept."""
+        tensor = _Tensor._from_op(array)
+        tensor.ctx, tensor._req_grad = self, True
+        return tensor
+
     def _propagate(
         self,
         retain_graph: bool,
@@ -447,6 +479,7 @@ def grad(
     inputs: Tensor | Sequence[Tensor],
     grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
     retain_graph: bool = False,
+    create_graph: bool = False,
     allow_unused: bool = False,
 ) -> tuple[Tensor | None, ...]:
     """Compute the gradients of ``outputs`` with respect to ``inputs`` without touching ``.grad``.
@@ -456,6 +489,9 @@ def grad(
         inputs: Tensor(s) to differentiate with respect to.
         grad_outputs: The gradient of each output; may be omitted for scalar outputs.
         retain_graph: Keep the graph's buffers for another backward pass.
+        create_graph: Record the computation of the gradients, so that they can be
+            differentiated again (higher derivatives, gradient penalties); the graph is
+            kept. Every op on the way needs a ``graph_backward``.
         allow_unused: Return ``None`` for inputs that ``outputs`` do not depend on
             instead of raising.
 
@@ -472,8 +508,17 @@ def grad(
     for i, t in enumerate(inputs):
         if not t._req_grad:
             raise RuntimeError(f"input {i} of grad() does not require grad")
-    with no_grad():
-        captured = run_backward(outputs, root_grads, retain_graph, inputs) or []
+    captured: list[Any]
+    if create_graph:
+        roots = [
+            g if isinstance(g, Tensor) else Tensor(r)
+            for g, r in zip(grad_outputs, root_grads, strict=True)
+        ]
+        with enable_grad():
+            captured = _graph_backward(outputs, roots, inputs)
+    else:
+        with no_grad():
+            captured = run_backward(outputs, root_grads, retain_graph, inputs) or []
     result = []
     for i, g in enumerate(captured):
         if g is None and not allow_unused:
@@ -481,8 +526,62 @@ def grad(
                 f"input {i} of grad() was not used to compute the outputs; "
                 "pass allow_unused=True to get None for it"
             )
-        result.append(None if g is None else Tensor(g))
+        result.append(g if g is None or isinstance(g, Tensor) else Tensor(g))
     return tuple(result)
+
+
+def _graph_backward(
+    outputs: Sequence[Tensor], root_grads: Sequence[Tensor], inputs: Sequence[Tensor]
+) -> list[Tensor | None]:
+    """The gradients of ``outputs`` with respect to ``inputs``, computed with recorded tensor
+    ops (each op's ``graph_backward``), in the order ``run_backward`` uses. The graph is kept."""
+    queue: list[tuple[int, Op]] = []
+    pending: dict[int, Tensor] = {}  # by id of op or leaf tensor
+
+    def add(node: Op | Tensor, gradient: Tensor) -> None:
+        if isinstance(node, Op):
+            shape, dtype = node._shape, node._dtype
+        else:
+            shape, dtype = node.data.shape, node.data.dtype
+        if gradient.shape != shape:
+            gradient = _unbroadcast_tensor(gradient, shape)
+        if gradient.data.dtype != dtype:
+            gradient = gradient.to(dtype=dtype)
+        key = id(node)
+        if key in pending:
+            pending[key] = pending[key] + gradient
+            return
+        pending[key] = gradient
+        if isinstance(node, Op):
+            heappush(queue, (-node._seq, node))
+
+    for output, gradient in zip(outputs, root_grads, strict=True):
+        add(output.ctx or output, gradient)
+    while queue:
+        op = heappop(queue)[1]
+        if op.freed:
+            raise RuntimeError(
+                f"cannot backward through {op.name} a second time: its buffers were freed "
+                "by an earlier backward; pass retain_graph=True to it"
+            )
+        src_grads = op.graph_backward(pending[id(op)])
+        if not isinstance(src_grads, tuple):
+            src_grads = (src_grads,)
+        for parent, needed, src_grad in zip(op.parents, op.needs_grad, src_grads):  # noqa: B905
+            if needed and src_grad is not None:
+                add(parent, src_grad)
+    return [pending.get(id(t.ctx or t)) for t in inputs]
+
+
+def _unbroadcast_tensor(gradient: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """``unbroadcast`` with tensor ops: sum over the axes an input of ``shape`` was broadcast."""
+    lead = gradient.ndim - len(shape)
+    if lead > 0:
+        gradient = gradient.sum(dim=tuple(range(lead)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and gradient.shape[i] != 1)
+    if axes:
+        gradient = gradient.sum(dim=axes, keepdim=True)
+    return gradient if gradient.shape == shape else gradient.reshape(shape)
 
 
 def _initial_grad(output: Tensor, gradient: Any) -> Array:

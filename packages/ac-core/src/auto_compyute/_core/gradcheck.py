@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from auto_compyute._core.autograd import grad, no_grad
+from auto_compyute._core.autograd import enable_grad, grad, no_grad
 from auto_compyute._core.tensor import Tensor
 
 
@@ -45,6 +45,98 @@ def gradcheck(
         >>> ac.autograd.gradcheck(lambda t: (t.tanh() * t).sum(dim=1), [x])
         True
     """
+    return _check(fn, inputs, eps, atol, rtol, raise_exception, seed, record=False)
+
+
+def gradgradcheck(
+    fn: Callable[..., Any],
+    inputs: Sequence[Any],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    seed: int = 0,
+) -> bool:
+    """Check the second derivatives of ``fn`` at ``inputs`` against finite differences.
+
+    ``gradcheck`` of the function that maps the inputs to the gradients of ``fn``
+    (contracted with a fixed random cotangent), computed by
+    ``ac.autograd.grad(..., create_graph=True)``: every op on the way must have a
+    ``graph_backward``. Arguments as for ``gradcheck``.
+
+    Returns:
+        True if every second derivative matches.
+
+    Example:
+        >>> x = ac.randn(3, 4, dtype=ac.float64, req_grad=True)
+        >>> ac.autograd.gradgradcheck(lambda t: (t.tanh() * t).sum(dim=1), [x])
+        True
+    """
+    inputs = list(inputs)
+    checked = [x for x in inputs if isinstance(x, Tensor) and x.req_grad]
+    rng = np.random.default_rng(seed + 1)
+    cotangents = [
+        Tensor(rng.standard_normal(o.shape).astype(o.dtype), device=o.device)
+        for o in _as_tuple(fn(*inputs))
+    ]
+
+    def first_derivatives(*arguments: Any) -> tuple[Tensor, ...]:
+        differentiable = [
+            (o, v) for o, v in zip(_as_tuple(fn(*arguments)), cotangents, strict=True) if o.req_grad
+        ]
+        grads = grad(
+            [o for o, _ in differentiable],
+            [a for a in arguments if isinstance(a, Tensor) and a.req_grad],
+            [v for _, v in differentiable],
+            create_graph=True,
+            allow_unused=True,
+        )
+        return tuple(g for g in grads if g is not None and g.req_grad)
+
+    if not checked:
+        raise ValueError("gradgradcheck needs at least one input tensor with req_grad=True")
+    # NOTE: graph_backward is an implementation of its own: its gradients must be backward's
+    outputs = _as_tuple(fn(*inputs))
+    differentiable = [(o, v) for o, v in zip(outputs, cotangents, strict=True) if o.req_grad]
+    plain = grad(
+        [o for o, _ in differentiable],
+        checked,
+        [v for _, v in differentiable],
+        retain_graph=True,
+        allow_unused=True,
+    )
+    recorded = grad(
+        [o for o, _ in differentiable],
+        checked,
+        [v for _, v in differentiable],
+        create_graph=True,
+        allow_unused=True,
+    )
+    for i, (expected, result) in enumerate(zip(plain, recorded, strict=True)):
+        if expected is None or result is None:
+            continue
+        if not np.allclose(result.numpy(), expected.numpy(), atol=atol, rtol=rtol):
+            if raise_exception:
+                raise GradcheckError(
+                    f"the gradient of input {i} with create_graph=True (graph_backward) differs "
+                    "from backward's"
+                )
+            return False
+    return _check(first_derivatives, inputs, eps, atol, rtol, raise_exception, seed, record=True)
+
+
+def _check(
+    fn: Callable[..., Any],
+    inputs: Sequence[Any],
+    eps: float,
+    atol: float,
+    rtol: float,
+    raise_exception: bool,
+    seed: int,
+    record: bool,
+) -> bool:
+    """``gradcheck``; with ``record``, ``fn`` is evaluated with grad enabled and inputs that
+    require grad (``gradgradcheck``'s ``fn`` differentiates itself)."""
     inputs = list(inputs)
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.req_grad]
     if not checked:
@@ -70,7 +162,7 @@ def gradcheck(
     )
 
     def projected(arguments: list[Any]) -> float:
-        with no_grad():
+        with no_grad() if not record else enable_grad():
             results = _as_tuple(fn(*arguments))
         return sum(
             float((r.numpy().astype(np.float64) * v).sum())
@@ -87,7 +179,7 @@ def gradcheck(
                 moved = values.copy()
                 moved[index] += sign * eps
                 arguments = inputs.copy()
-                arguments[i] = Tensor(moved, device=original.device)
+                arguments[i] = Tensor(moved, device=original.device, req_grad=record)
                 shifted.append(projected(arguments))
             numeric[index] = (shifted[0] - shifted[1]) / (2 * eps)
         computed = analytic[position]

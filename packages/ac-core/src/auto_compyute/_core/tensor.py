@@ -366,13 +366,26 @@ class Tensor:
         return ew.Copy.apply(self)
 
     # --------------------------------------------------------------- autograd
-    def backward(self, gradient: Any = None, retain_graph: builtins.bool = False) -> None:
+    def backward(
+        self,
+        gradient: Any = None,
+        retain_graph: builtins.bool = False,
+        create_graph: builtins.bool = False,
+    ) -> None:
         """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on.
 
         Args:
             gradient: The gradient of this tensor; optional when it has one element.
             retain_graph: Keep the ops' buffers so that backward can run again.
+            create_graph: Not supported here, as ``.grad`` holds arrays: use
+                ``ac.autograd.grad(..., create_graph=True)`` for gradients that can be
+                differentiated again.
         """
+        if create_graph:
+            raise NotImplementedError(
+                "backward(create_graph=True) is not supported: .grad holds arrays; use "
+                "ac.autograd.grad(outputs, inputs, create_graph=True) for differentiable gradients"
+            )
         run_backward([self], [_initial_grad(self, gradient)], retain_graph)
 
     # --------------------------------------------------------------- python protocol

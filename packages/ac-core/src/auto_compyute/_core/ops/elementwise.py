@@ -3,8 +3,15 @@
 Binary ops broadcast; the engine sums each gradient back to its input's shape.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
+
+if TYPE_CHECKING:
+    from auto_compyute._core.tensor import Tensor
 
 
 class Add(Op):
@@ -16,6 +23,9 @@ class Add(Op):
     def backward(self, grad: Array) -> tuple[Array, Array]:
         return grad, grad
 
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        return grad, grad
+
 
 class Sub(Op):
     """a - b; d/da = 1, d/db = -1."""
@@ -25,6 +35,9 @@ class Sub(Op):
 
     def backward(self, grad: Array) -> tuple[Array, Array | None]:
         return grad, -grad if self.needs_grad[1] else None
+
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        return grad, -grad
 
 
 class Mul(Op):
@@ -38,6 +51,9 @@ class Mul(Op):
         needs_a, needs_b = self.needs_grad
         return grad * self.b if needs_a else None, grad * self.a if needs_b else None
 
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        return grad * self._input(1, self.b), grad * self._input(0, self.a)
+
 
 class Div(Op):
     """a / b; d/da = 1 / b, d/db = -a / b**2."""
@@ -50,6 +66,10 @@ class Div(Op):
     def backward(self, grad: Array) -> tuple[Array | None, Array | None]:
         grad_a = grad / self.b
         return grad_a, -grad_a * self.out if self.needs_grad[1] else None
+
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        grad_a = grad / self._input(1, self.b)
+        return grad_a, -grad_a * self._result_tensor(self.out)
 
 
 class Pow(Op):
@@ -84,6 +104,10 @@ class PowScalar(Op):
             return grad * 2 * self.x
         return grad * exponent * self.x ** (exponent - 1)
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        exponent = self.kwargs["exponent"]
+        return grad * exponent * self._input(0, self.x) ** (exponent - 1)
+
 
 class Maximum(Op):
     """max(a, b); the gradient goes to the larger input, split evenly on ties."""
@@ -96,6 +120,10 @@ class Maximum(Op):
         share = (self.a > self.b) + 0.5 * (self.a == self.b)
         return grad * share, grad * (1 - share)
 
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        share = self._constant(((self.a > self.b) + 0.5 * (self.a == self.b)).astype(self.a.dtype))
+        return grad * share, grad * (1 - share)
+
 
 class Minimum(Op):
     """min(a, b); the gradient goes to the smaller input, split evenly on ties."""
@@ -106,6 +134,10 @@ class Minimum(Op):
 
     def backward(self, grad: Array) -> tuple[Array, Array]:
         share = (self.a < self.b) + 0.5 * (self.a == self.b)
+        return grad * share, grad * (1 - share)
+
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        share = self._constant(((self.a < self.b) + 0.5 * (self.a == self.b)).astype(self.a.dtype))
         return grad * share, grad * (1 - share)
 
 
@@ -121,6 +153,10 @@ class Where(Op):
         xp = get_array_module(grad)
         return None, xp.where(self.condition, grad, zero), xp.where(self.condition, zero, grad)
 
+    def graph_backward(self, grad: Tensor) -> tuple[None, Tensor, Tensor]:
+        condition = self._constant(self.condition)
+        return None, grad.where(condition, 0.0), grad.where(~condition, 0.0)
+
 
 class Neg(Op):
     """-x; d/dx = -1."""
@@ -129,6 +165,9 @@ class Neg(Op):
         return -x
 
     def backward(self, grad: Array) -> Array:
+        return -grad
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
         return -grad
 
 
@@ -142,6 +181,9 @@ class Exp(Op):
     def backward(self, grad: Array) -> Array:
         return grad * self.out
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad * self._result_tensor(self.out)
+
 
 class Log(Op):
     """log(x); d/dx = 1 / x."""
@@ -152,6 +194,9 @@ class Log(Op):
 
     def backward(self, grad: Array) -> Array:
         return grad / self.x
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad / self._input(0, self.x)
 
 
 class Log1p(Op):
@@ -164,6 +209,9 @@ class Log1p(Op):
     def backward(self, grad: Array) -> Array:
         return grad / (1 + self.x)
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad / (1 + self._input(0, self.x))
+
 
 class Expm1(Op):
     """exp(x) - 1, exact for small x; d/dx = exp(x)."""
@@ -174,6 +222,9 @@ class Expm1(Op):
 
     def backward(self, grad: Array) -> Array:
         return grad * (self.out + 1)
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad * (self._result_tensor(self.out) + 1)
 
 
 class Reciprocal(Op):
@@ -186,6 +237,10 @@ class Reciprocal(Op):
     def backward(self, grad: Array) -> Array:
         return -grad * self.out * self.out
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        out = self._result_tensor(self.out)
+        return -grad * out * out
+
 
 class Step(Op):
     """A piecewise-constant function (``sign``, ``floor``, ``ceil``, ``round``, ``trunc``):
@@ -196,6 +251,9 @@ class Step(Op):
 
     def backward(self, grad: Array) -> Array:
         return get_array_module(grad).zeros_like(grad)
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad * 0
 
 
 class Sqrt(Op):
@@ -208,6 +266,9 @@ class Sqrt(Op):
     def backward(self, grad: Array) -> Array:
         return grad / (2 * self.out)
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad / (2 * self._result_tensor(self.out))
+
 
 class Abs(Op):
     """|x|; d/dx = sign(x) (0 at 0)."""
@@ -218,6 +279,9 @@ class Abs(Op):
 
     def backward(self, grad: Array) -> Array:
         return grad * get_array_module(grad).sign(self.x)
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad * self._constant(get_array_module(self.x).sign(self.x))
 
 
 class Sin(Op):
@@ -230,6 +294,9 @@ class Sin(Op):
     def backward(self, grad: Array) -> Array:
         return grad * get_array_module(grad).cos(self.x)
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad * self._input(0, self.x).cos()
+
 
 class Cos(Op):
     """cos(x); d/dx = -sin(x)."""
@@ -241,6 +308,9 @@ class Cos(Op):
     def backward(self, grad: Array) -> Array:
         return -grad * get_array_module(grad).sin(self.x)
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return -grad * self._input(0, self.x).sin()
+
 
 class Tanh(Op):
     """tanh(x); d/dx = 1 - tanh(x)**2."""
@@ -251,6 +321,10 @@ class Tanh(Op):
 
     def backward(self, grad: Array) -> Array:
         return grad * (1 - self.out * self.out)
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        out = self._result_tensor(self.out)
+        return grad * (1 - out * out)
 
 
 class Sigmoid(Op):
@@ -264,6 +338,10 @@ class Sigmoid(Op):
 
     def backward(self, grad: Array) -> Array:
         return grad * self.out * (1 - self.out)
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        out = self._result_tensor(self.out)
+        return grad * out * (1 - out)
 
 
 class ReLU(Op):
@@ -285,6 +363,11 @@ class ReLU(Op):
         positive = xp.unpackbits(self.positive)[: grad.size].view(bool).reshape(grad.shape)
         return grad * positive
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        xp = get_array_module(grad.data)
+        positive = xp.unpackbits(self.positive)[: grad.numel()].view(bool).reshape(grad.shape)
+        return grad * self._constant(positive)
+
 
 class Clamp(Op):
     """x limited to [min, max]; d/dx = 1 inside the range, 0 outside."""
@@ -300,6 +383,9 @@ class Clamp(Op):
     def backward(self, grad: Array) -> Array:
         return grad * self.mask
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad * self._constant(get_array_module(grad.data).asarray(self.mask))
+
 
 class Cast(Op):
     """x converted to another dtype; the gradient is converted back."""
@@ -310,6 +396,9 @@ class Cast(Op):
     def backward(self, grad: Array) -> Array:
         return grad  # the engine casts it to the input's dtype
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad
+
 
 class Copy(Op):
     """A copy of x (``clone``, ``contiguous``); d/dx = 1."""
@@ -318,4 +407,7 @@ class Copy(Op):
         return get_array_module(x).array(x, copy=True, order="C")
 
     def backward(self, grad: Array) -> Array:
+        return grad
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
         return grad

@@ -1,7 +1,14 @@
 """Matrix products: matmul and einsum."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
+
+if TYPE_CHECKING:
+    from auto_compyute._core.tensor import Tensor
 
 
 class Matmul(Op):
@@ -39,6 +46,14 @@ class Matmul(Op):
         grad_a = grad @ xp.swapaxes(b, -1, -2) if needs_a else None
         grad_b = xp.swapaxes(a, -1, -2) @ grad if needs_b else None
         return grad_a, grad_b
+
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        if self.a.ndim < 2 or self.b.ndim < 2:
+            raise NotImplementedError(
+                "Matmul of 1-D operands has no differentiable backward (create_graph) yet"
+            )
+        a, b = self._input(0, self.a), self._input(1, self.b)
+        return grad @ b.mT, a.mT @ grad
 
 
 class Einsum(Op):

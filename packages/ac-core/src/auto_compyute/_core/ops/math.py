@@ -4,9 +4,13 @@ logarithms and powers of 2 and 10, the error function, and two-argument function
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
+
+if TYPE_CHECKING:
+    from auto_compyute._core.tensor import Tensor
 
 
 class Tan(Op):
@@ -19,6 +23,10 @@ class Tan(Op):
     def backward(self, grad: Array) -> Array:
         return grad * (1 + self.out * self.out)
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        out = self._result_tensor(self.out)
+        return grad * (1 + out * out)
+
 
 class Asin(Op):
     """arcsin(x); d/dx = 1 / sqrt(1 - x**2)."""
@@ -29,6 +37,10 @@ class Asin(Op):
 
     def backward(self, grad: Array) -> Array:
         return grad / get_array_module(grad).sqrt(1 - self.x * self.x)
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        x = self._input(0, self.x)
+        return grad / (1 - x * x).sqrt()
 
 
 class Acos(Op):
@@ -41,6 +53,10 @@ class Acos(Op):
     def backward(self, grad: Array) -> Array:
         return -grad / get_array_module(grad).sqrt(1 - self.x * self.x)
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        x = self._input(0, self.x)
+        return -grad / (1 - x * x).sqrt()
+
 
 class Atan(Op):
     """arctan(x); d/dx = 1 / (1 + x**2)."""
@@ -51,6 +67,10 @@ class Atan(Op):
 
     def backward(self, grad: Array) -> Array:
         return grad / (1 + self.x * self.x)
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        x = self._input(0, self.x)
+        return grad / (1 + x * x)
 
 
 class Sinh(Op):
@@ -63,6 +83,9 @@ class Sinh(Op):
     def backward(self, grad: Array) -> Array:
         return grad * get_array_module(grad).cosh(self.x)
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad * self._input(0, self.x).cosh()
+
 
 class Cosh(Op):
     """cosh(x); d/dx = sinh(x)."""
@@ -73,6 +96,9 @@ class Cosh(Op):
 
     def backward(self, grad: Array) -> Array:
         return grad * get_array_module(grad).sinh(self.x)
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad * self._input(0, self.x).sinh()
 
 
 class Asinh(Op):
@@ -85,6 +111,10 @@ class Asinh(Op):
     def backward(self, grad: Array) -> Array:
         return grad / get_array_module(grad).sqrt(self.x * self.x + 1)
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        x = self._input(0, self.x)
+        return grad / (x * x + 1).sqrt()
+
 
 class Acosh(Op):
     """arcosh(x); d/dx = 1 / sqrt(x**2 - 1)."""
@@ -95,6 +125,10 @@ class Acosh(Op):
 
     def backward(self, grad: Array) -> Array:
         return grad / get_array_module(grad).sqrt(self.x * self.x - 1)
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        x = self._input(0, self.x)
+        return grad / (x * x - 1).sqrt()
 
 
 class Atanh(Op):
@@ -107,6 +141,10 @@ class Atanh(Op):
     def backward(self, grad: Array) -> Array:
         return grad / (1 - self.x * self.x)
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        x = self._input(0, self.x)
+        return grad / (1 - x * x)
+
 
 class Log2(Op):
     """log2(x); d/dx = 1 / (x ln 2)."""
@@ -117,6 +155,9 @@ class Log2(Op):
 
     def backward(self, grad: Array) -> Array:
         return grad / (self.x * math.log(2))
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad / (self._input(0, self.x) * math.log(2))
 
 
 class Log10(Op):
@@ -129,6 +170,9 @@ class Log10(Op):
     def backward(self, grad: Array) -> Array:
         return grad / (self.x * math.log(10))
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad / (self._input(0, self.x) * math.log(10))
+
 
 class Exp2(Op):
     """2**x; d/dx = 2**x ln 2."""
@@ -139,6 +183,9 @@ class Exp2(Op):
 
     def backward(self, grad: Array) -> Array:
         return grad * self.out * math.log(2)
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad * self._result_tensor(self.out) * math.log(2)
 
 
 class Erf(Op):
@@ -155,6 +202,10 @@ class Erf(Op):
     def backward(self, grad: Array) -> Array:
         return grad * (2 / math.sqrt(math.pi)) * get_array_module(grad).exp(-self.x * self.x)
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        x = self._input(0, self.x)
+        return grad * (2 / math.sqrt(math.pi)) * (-x * x).exp()
+
 
 class Erfc(Op):
     """erfc(x) = 1 - erf(x), exact in the right tail; d/dx = -2 / sqrt(pi) exp(-x**2)."""
@@ -165,6 +216,10 @@ class Erfc(Op):
 
     def backward(self, grad: Array) -> Array:
         return grad * (-2 / math.sqrt(math.pi)) * get_array_module(grad).exp(-self.x * self.x)
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        x = self._input(0, self.x)
+        return grad * (-2 / math.sqrt(math.pi)) * (-x * x).exp()
 
 
 class Atan2(Op):
@@ -177,6 +232,11 @@ class Atan2(Op):
     def backward(self, grad: Array) -> tuple[Array, Array]:
         scaled = grad / (self.x * self.x + self.y * self.y)
         return scaled * self.x, -scaled * self.y
+
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        y, x = self._input(0, self.y), self._input(1, self.x)
+        scaled = grad / (x * x + y * y)
+        return scaled * x, -scaled * y
 
 
 class Hypot(Op):
@@ -191,6 +251,10 @@ class Hypot(Op):
         scaled = grad / self.out
         return scaled * self.a, scaled * self.b
 
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        scaled = grad / self._result_tensor(self.out)
+        return scaled * self._input(0, self.a), scaled * self._input(1, self.b)
+
 
 class LogAddExp(Op):
     """log(exp(a) + exp(b)) without overflow; d/da = exp(a - out), d/db = exp(b - out)."""
@@ -203,6 +267,11 @@ class LogAddExp(Op):
     def backward(self, grad: Array) -> tuple[Array, Array]:
         xp = get_array_module(grad)
         return grad * xp.exp(self.a - self.out), grad * xp.exp(self.b - self.out)
+
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        out = self._result_tensor(self.out)
+        a, b = self._input(0, self.a), self._input(1, self.b)
+        return grad * (a - out).exp(), grad * (b - out).exp()
 
 
 class Remainder(Op):
@@ -221,6 +290,12 @@ class Remainder(Op):
         quotient = self.a / self.b
         rounded = xp.trunc(quotient) if self.kwargs["truncate"] else xp.floor(quotient)
         return grad, -grad * rounded
+
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        quotient = self.a / self.b
+        xp = get_array_module(quotient)
+        rounded = xp.trunc(quotient) if self.kwargs["truncate"] else xp.floor(quotient)
+        return grad, -grad * self._constant(rounded)
 
 
 # Cephes (S. L. Moshier) rational approximations of erf, relative error about 1e-16:

@@ -1,9 +1,14 @@
 """Operations that move, select or combine elements without arithmetic."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
+
+if TYPE_CHECKING:
+    from auto_compyute._core.tensor import Tensor
 
 
 class Reshape(Op):
@@ -16,6 +21,9 @@ class Reshape(Op):
     def backward(self, grad: Array) -> Array:
         return grad.reshape(self.shape)
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad.reshape(self.shape)
+
 
 class Permute(Op):
     """x with its axes reordered; the gradient is permuted back."""
@@ -26,6 +34,9 @@ class Permute(Op):
     def backward(self, grad: Array) -> Array:
         return grad.transpose(get_array_module(grad).argsort(self.kwargs["dims"]))
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad.permute(*get_array_module(grad.data).argsort(self.kwargs["dims"]).tolist())
+
 
 class Expand(Op):
     """x broadcast to a larger shape (a view); the engine sums the gradient back."""
@@ -34,6 +45,9 @@ class Expand(Op):
         return get_array_module(x).broadcast_to(x, shape)
 
     def backward(self, grad: Array) -> Array:
+        return grad
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
         return grad
 
 
@@ -48,14 +62,35 @@ class Index(Op):
         return x[key]
 
     def backward(self, grad: Array) -> Array:
-        xp = get_array_module(grad)
-        key = self.kwargs["key"]
-        full = xp.zeros(self.shape, dtype=self.dtype)
-        if _has_integer_array(key):
-            xp.add.at(full, key, grad)
-        else:
-            full[key] = grad
-        return full
+        return _put(grad, self.kwargs["key"], self.shape)
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return PutAt.apply(grad, key=self.kwargs["key"], shape=self.shape)
+
+
+class PutAt(Op):
+    """Zeros with x added at ``key`` (repeated integer indices accumulate): the gradient of
+    ``Index`` and ``Gather``, as an op, so that it can be differentiated again."""
+
+    def forward(self, x: Array, *, key: Any, shape: tuple[int, ...]) -> Array:
+        return _put(x, key, shape)
+
+    def backward(self, grad: Array) -> Array:
+        return grad[self.kwargs["key"]]
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return Index.apply(grad, key=self.kwargs["key"])
+
+
+def _put(values: Array, key: Any, shape: tuple[int, ...]) -> Array:
+    """Zeros of ``shape`` with ``values`` added at ``key``."""
+    xp = get_array_module(values)
+    full = xp.zeros(shape, dtype=values.dtype)
+    if _has_integer_array(key):
+        xp.add.at(full, key, values)
+    else:
+        full[key] = values
+    return full
 
 
 def _has_integer_array(key: Any) -> bool:
@@ -81,9 +116,17 @@ class Gather(Op):
             for axis, n in enumerate(index.shape)
         ]
         key[dim] = index
-        full = xp.zeros(self.shape, dtype=grad.dtype)
-        xp.add.at(full, tuple(key), grad)
-        return full
+        return _put(grad, tuple(key), self.shape)
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        xp = get_array_module(grad.data)
+        dim, index = self.kwargs["dim"], self.kwargs["index"]
+        key = [
+            xp.arange(n).reshape([-1 if a == axis else 1 for a in range(index.ndim)])
+            for axis, n in enumerate(index.shape)
+        ]
+        key[dim] = index
+        return PutAt.apply(grad, key=tuple(key), shape=self.shape)
 
 
 class Cat(Op):
@@ -98,6 +141,13 @@ class Cat(Op):
         bounds = xp.cumsum(self.sizes[:-1]).tolist() if len(self.sizes) > 1 else []
         return tuple(xp.split(grad, bounds, axis=self.kwargs["dim"]))
 
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, ...]:
+        dim, start, parts = self.kwargs["dim"], 0, []
+        for size in self.sizes:
+            parts.append(grad[(slice(None),) * dim + (slice(start, start + size),)])
+            start += size
+        return tuple(parts)
+
 
 class Stack(Op):
     """Inputs stacked along a new axis ``dim``; each gets its slice of the gradient."""
@@ -108,6 +158,9 @@ class Stack(Op):
     def backward(self, grad: Array) -> tuple[Array, ...]:
         xp = get_array_module(grad)
         return tuple(xp.moveaxis(grad, self.kwargs["dim"], 0))
+
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, ...]:
+        return tuple(grad.unbind(self.kwargs["dim"]))
 
 
 class Pad(Op):
@@ -122,6 +175,10 @@ class Pad(Op):
         )
         return grad[key]
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        widths = self.kwargs["widths"]
+        return grad[tuple(slice(lo, grad.shape[i] - hi) for i, (lo, hi) in enumerate(widths))]
+
 
 class Tril(Op):
     """Lower triangle of the last two axes, from ``diagonal`` down; the rest is 0."""
@@ -132,6 +189,9 @@ class Tril(Op):
     def backward(self, grad: Array) -> Array:
         return get_array_module(grad).tril(grad, self.kwargs["diagonal"])
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad.tril(self.kwargs["diagonal"])
+
 
 class Triu(Op):
     """Upper triangle of the last two axes, from ``diagonal`` up; the rest is 0."""
@@ -141,3 +201,6 @@ class Triu(Op):
 
     def backward(self, grad: Array) -> Array:
         return get_array_module(grad).triu(grad, self.kwargs["diagonal"])
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad.triu(self.kwargs["diagonal"])

@@ -1,7 +1,14 @@
 """Reductions along dimensions, and the softmax family (reductions for numerical stability)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
+
+if TYPE_CHECKING:
+    from auto_compyute._core.tensor import Tensor
 
 Dims = tuple[int, ...] | None
 
@@ -15,6 +22,11 @@ def _expand_reduced(grad: Array, shape: tuple[int, ...], dim: Dims, keepdim: boo
     return get_array_module(grad).expand_dims(grad, dim)
 
 
+def _kept_shape(shape: tuple[int, ...], dim: Dims) -> tuple[int, ...]:
+    """``shape`` with the reduced axes as 1 (all of them if ``dim`` is None)."""
+    return tuple(1 if dim is None or i in dim else n for i, n in enumerate(shape))
+
+
 class Sum(Op):
     """Sum over ``dim``; the gradient is copied to every summed element."""
 
@@ -25,6 +37,9 @@ class Sum(Op):
     def backward(self, grad: Array) -> Array:
         grad = _expand_reduced(grad, self.shape, self.kwargs["dim"], self.kwargs["keepdim"])
         return get_array_module(grad).broadcast_to(grad, self.shape)
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad.reshape(_kept_shape(self.shape, self.kwargs["dim"])).expand(self.shape)
 
 
 class Mean(Op):
@@ -39,6 +54,10 @@ class Mean(Op):
     def backward(self, grad: Array) -> Array:
         grad = _expand_reduced(grad, self.shape, self.kwargs["dim"], self.kwargs["keepdim"])
         return get_array_module(grad).broadcast_to(grad / self.count, self.shape)
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        kept = grad.reshape(_kept_shape(self.shape, self.kwargs["dim"]))
+        return (kept / self.count).expand(self.shape)
 
 
 class Var(Op):
@@ -68,6 +87,10 @@ class CumSum(Op):
     def backward(self, grad: Array) -> Array:
         xp, dim = get_array_module(grad), self.kwargs["dim"]
         return xp.flip(xp.cumsum(xp.flip(grad, axis=dim), axis=dim), axis=dim)
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        dim = self.kwargs["dim"]
+        return grad.flip(dim).cumsum(dim).flip(dim)
 
 
 class Norm(Op):
@@ -100,6 +123,13 @@ class _Extreme(Op):
         grad = _expand_reduced(grad, self.x.shape, dim, keepdim)
         mask = self.x == out
         return grad * mask / mask.sum(axis=dim, keepdims=True)
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        dim = self.kwargs["dim"]
+        out = _expand_reduced(self.out, self.x.shape, dim, self.kwargs["keepdim"])
+        mask = self.x == out
+        share = self._constant((mask / mask.sum(axis=dim, keepdims=True)).astype(self.x.dtype))
+        return grad.reshape(_kept_shape(self.x.shape, dim)) * share
 
 
 class Max(_Extreme):
@@ -136,6 +166,11 @@ class Softmax(Op):
         grad_y = grad * self.out
         return grad_y - self.out * grad_y.sum(axis=self.kwargs["dim"], keepdims=True)
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        out = self._result_tensor(self.out)
+        grad_y = grad * out
+        return grad_y - out * grad_y.sum(dim=self.kwargs["dim"], keepdim=True)
+
 
 class LogSoftmax(Op):
     """x - log(sum(exp(x))) along ``dim``; dx = g - softmax(x) * sum(g).
@@ -152,3 +187,7 @@ class LogSoftmax(Op):
     def backward(self, grad: Array) -> Array:
         xp = get_array_module(grad)
         return grad - xp.exp(self.out) * grad.sum(axis=self.kwargs["dim"], keepdims=True)
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        out = self._result_tensor(self.out)
+        return grad - out.exp() * grad.sum(dim=self.kwargs["dim"], keepdim=True)

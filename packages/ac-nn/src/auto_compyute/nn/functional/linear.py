@@ -34,6 +34,15 @@ class Linear(Op):
         ones = get_array_module(grad).ones(len(grad_2d), dtype=grad.dtype)
         return grad_x, grad_weight, ones @ grad_2d if needs_bias[0] else None
 
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, ...]:
+        x, weight = self._input(0, self.x), self._input(1, self.weight)
+        grad_2d = grad.reshape(-1, grad.shape[-1])
+        grad_x = (grad_2d @ weight).reshape(x.shape)
+        grad_weight = grad_2d.T @ x.reshape(-1, x.shape[-1])
+        if len(self.needs_grad) == 2:
+            return grad_x, grad_weight
+        return grad_x, grad_weight, grad_2d.sum(dim=0)
+
 
 def _matrix(array: Array) -> Array:
     """View (*, n) as (prod(*), n); -1 cannot be used when n is 0."""
