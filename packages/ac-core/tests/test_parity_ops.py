@@ -142,6 +142,17 @@ def test_median_and_kthvalue_match_pytorch() -> None:
                 result, expected = ours.kthvalue(k, dim, True), theirs.kthvalue(k, dim, True)
                 assert result.values.tolist() == expected.values.tolist(), (shape, dim, k)
                 assert result.indices.tolist() == expected.indices.tolist(), (shape, dim, k)
+    nan = float("nan")
+    values = np.array([[1.0, nan, 2.0, nan], [3.0, 1.0, 2.0, 0.0]], dtype=np.float32)
+    ours, theirs = ac.tensor(values), torch.tensor(values)
+    assert np.isnan(ours.median().item()) and np.isnan(theirs.median().item())
+    result, expected = ours.median(1), theirs.median(1)
+    assert result.indices.tolist() == expected.indices.tolist() == [1, 1]
+    np.testing.assert_array_equal(result.values.numpy(), expected.values.numpy())
+    for k in (2, 4):  # kthvalue sorts NaN last instead
+        result, expected = ours.kthvalue(k, 1), theirs.kthvalue(k, 1)
+        assert result.indices.tolist() == expected.indices.tolist(), k
+        np.testing.assert_array_equal(result.values.numpy(), expected.values.numpy())
     ties = ac.tensor([[1.0, 0.0, 1.0, 0.0]])
     assert (
         ties.median(1).values.tolist()

@@ -888,23 +888,13 @@ class Tensor:
         """The ``k``-th smallest value along ``dim`` (k counts from 1) and its index.
 
         The value carries the gradient to the element picked; of equal values, the first
-        in sorted (stable) order is picked.
+        in sorted (stable) order is picked, and NaN counts as the largest value.
         """
-        dim = _dim(dim, self.ndim)
-        size = self.shape[dim] if self.ndim else 1
-        if not 1 <= k <= size:
-            raise ValueError(f"kthvalue: k={k} is out of range for dim {dim} of size {size}")
-        if self.ndim == 0:
-            return ValuesIndices(self, Tensor._from_op(np.zeros((), np.int64)))
-        order = _stable_order(self.data, dim, False)
-        indices = order[(slice(None),) * dim + (slice(k - 1, k),)]
-        values = movement.Gather.apply(self, dim=dim, index=indices)
-        if not keepdim:
-            return ValuesIndices(values.squeeze(dim), Tensor._from_op(indices).squeeze(dim))
-        return ValuesIndices(values, Tensor._from_op(indices))
+        return self._kth(k, dim, keepdim, nan_wins=False)
 
     def median(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Any:
-        """The median, PyTorch style: the lower of the two middle values for an even count.
+        """The median, PyTorch style: the lower of the two middle values for an even count,
+        and NaN (the first one) where there is a NaN.
 
         ``x.median()`` is a 0-d tensor over all elements; ``x.median(dim)`` gives
         ``(values, indices)`` along ``dim``. The gradient goes to the element picked.
@@ -913,9 +903,31 @@ class Tensor:
             if self.numel() == 0:
                 raise ValueError("median() of an empty tensor has no value")
             flat = self.reshape(-1)
-            return flat.kthvalue((flat.shape[0] + 1) // 2, 0).values
+            return flat._kth((flat.shape[0] + 1) // 2, 0, False, nan_wins=True).values
         size = self.shape[_dim(dim, self.ndim)] if self.ndim else 1
-        return self.kthvalue((size + 1) // 2, dim, keepdim)
+        return self._kth((size + 1) // 2, dim, keepdim, nan_wins=True)
+
+    def _kth(
+        self, k: builtins.int, dim: builtins.int, keepdim: builtins.bool, nan_wins: builtins.bool
+    ) -> ValuesIndices:
+        what = "median" if nan_wins else "kthvalue"
+        dim = _dim(dim, self.ndim)
+        size = self.shape[dim] if self.ndim else 1
+        if not 1 <= k <= size:
+            raise ValueError(f"{what}: k={k} is out of range for dim {dim} of size {size}")
+        if self.ndim == 0:
+            return ValuesIndices(self, Tensor._from_op(np.zeros((), np.int64)))
+        order = _stable_order(self.data, dim, False)
+        indices = order[(slice(None),) * dim + (slice(k - 1, k),)]
+        if nan_wins and self.data.dtype.kind == "f":
+            xp = get_array_module(self.data)
+            nans = xp.isnan(self.data)
+            first = nans.argmax(axis=dim, keepdims=True)
+            indices = xp.where(nans.any(axis=dim, keepdims=True), first, indices)
+        values = movement.Gather.apply(self, dim=dim, index=indices)
+        if not keepdim:
+            return ValuesIndices(values.squeeze(dim), Tensor._from_op(indices).squeeze(dim))
+        return ValuesIndices(values, Tensor._from_op(indices))
 
     def count_nonzero(self, dim: Dim = None) -> Tensor:
         """The number of non-zero elements over ``dim`` (all if None), as int64."""
