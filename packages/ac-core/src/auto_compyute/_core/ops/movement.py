@@ -74,9 +74,9 @@ class Gather(Op):
         return get_array_module(x).take_along_axis(x, index, axis=dim)
 
     def backward(self, grad: Array) -> Array:
-        key = _along(self.kwargs["index"], self.kwargs["dim"])
-        full = get_array_module(grad).zeros(self.shape, dtype=grad.dtype)
-        get_array_module(grad).add.at(full, key, grad)
+        xp = get_array_module(grad)
+        full = xp.zeros(self.shape, dtype=grad.dtype)
+        xp.add.at(full, _along(self.kwargs["index"], self.kwargs["dim"]), grad)
         return full
 
 
