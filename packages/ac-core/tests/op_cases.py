@@ -59,6 +59,37 @@ def _signed(rng: np.random.Generator, shape: tuple[int, ...], low: float, high: 
     return rng.uniform(low, high, shape) * rng.choice([-1.0, 1.0], shape)
 
 
+# distinct places per column (dim 0) or per row (dim 1), so that scatter writes each once
+_SCATTER_ROWS = np.array([[0, 4, 2, 1], [3, 0, 1, 2]])
+_SCATTER_COLUMNS = np.array([[0, 2, 1], [2, 0, 0]])
+_INDEX_ADD = np.array([0, 2, 0, 3, 1])
+_TAKE_INDEX = np.array([[[3, 0, 1], [1, 1, 2]]])
+
+
+def _scattered(a: np.ndarray, index: np.ndarray, src: Any, dim: int, add: bool) -> np.ndarray:
+    out = a.copy()
+    key = list(np.indices(index.shape, sparse=True))
+    key[dim] = index
+    src = np.broadcast_to(src, index.shape) if np.ndim(src) == 0 else src
+    if add:
+        np.add.at(out, tuple(key), src[tuple(slice(n) for n in index.shape)])
+    else:
+        out[tuple(key)] = src[tuple(slice(n) for n in index.shape)]
+    return out
+
+
+def _with_zeros(rng: np.random.Generator, shape: tuple[int, ...]) -> list[np.ndarray]:
+    """Values with one zero in the first row and two in the second (prod's special cases)."""
+    a = rng.uniform(0.5, 1.5, shape) * rng.choice([-1, 1], shape)
+    a[0, 1] = 0.0
+    a[1, 0] = a[1, 2] = 0.0
+    return [a]
+
+
+def _torch() -> Any:
+    return __import__("torch")
+
+
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -739,6 +770,195 @@ CASES = [
         ours=lambda a: ac.cumsum(a, -1) * a,
         numpy=lambda a: np.cumsum(a, -1) * a,
         torch=lambda a: a.cumsum(-1) * a,
+    ),
+    # scatter, products, reordering and structure
+    Case(
+        "scatter_src",
+        [(3, 5), (2, 4)],
+        ours=lambda a, b: a.scatter(1, _SCATTER_ROWS, b),
+        numpy=lambda a, b: _scattered(a, _SCATTER_ROWS, b, 1, add=False),
+        torch=lambda a, b: a.scatter(1, _torch().tensor(_SCATTER_ROWS), b),
+    ),
+    Case(
+        "scatter_value",
+        [(3, 5)],
+        ours=lambda a: ac.scatter(a, 0, _SCATTER_COLUMNS, value=2.5) * a,
+        numpy=lambda a: _scattered(a, _SCATTER_COLUMNS, 2.5, 0, add=False) * a,
+        torch=lambda a: a.scatter(0, _torch().tensor(_SCATTER_COLUMNS), 2.5) * a,
+    ),
+    Case(
+        "scatter_add_repeated",
+        [(3, 5), (3, 4)],
+        ours=lambda a, b: a.scatter_add(1, _GATHER_INDEX, b),
+        numpy=lambda a, b: _scattered(a, _GATHER_INDEX, b, 1, add=True),
+        torch=lambda a, b: a.scatter_add(1, _torch().tensor(_GATHER_INDEX), b),
+    ),
+    # src larger than the index: PyTorch 2.13 computes it but fails in backward
+    Case(
+        "scatter_add_larger_src",
+        [(3, 5), (4, 6)],
+        ours=lambda a, b: a.scatter_add(1, _GATHER_INDEX, b) + a.scatter(1, _SCATTER_ROWS, b),
+        numpy=lambda a, b: (
+            _scattered(a, _GATHER_INDEX, b, 1, add=True)
+            + _scattered(a, _SCATTER_ROWS, b, 1, add=False)
+        ),
+    ),
+    Case(
+        "index_add_alpha",
+        [(4, 3), (5, 3)],
+        ours=lambda a, b: ac.index_add(a, 0, ac.tensor(_INDEX_ADD), b, alpha=2),
+        numpy=lambda a, b: _scattered(
+            a, np.broadcast_to(_INDEX_ADD[:, None], (5, 3)), 2 * b, 0, add=True
+        ),
+        torch=lambda a, b: a.index_add(0, _torch().tensor(_INDEX_ADD), b, alpha=2),
+    ),
+    Case(
+        "prod",
+        [(3, 4)],
+        ours=lambda a: a.prod(1) + ac.prod(a) + a.prod(0, keepdim=True).sum(),
+        numpy=lambda a: a.prod(1) + a.prod() + a.prod(0, keepdims=True).sum(),
+        torch=lambda a: a.prod(1) + a.prod() + a.prod(0, keepdim=True).sum(),
+    ),
+    Case(
+        "prod_with_zeros",
+        [(3, 4)],
+        ours=lambda a: a.prod(1) * 2 + a.prod(),
+        numpy=lambda a: a.prod(1) * 2 + a.prod(),
+        torch=lambda a: a.prod(1) * 2 + a.prod(),
+        make=lambda rng: _with_zeros(rng, (3, 4)),
+    ),
+    Case(
+        "cumprod",
+        [(3, 4)],
+        ours=lambda a: ac.cumprod(a, 0) + a.cumprod(-1),
+        numpy=lambda a: np.cumprod(a, 0) + np.cumprod(a, -1),
+        torch=lambda a: a.cumprod(0) + a.cumprod(-1),
+    ),
+    Case(
+        "cumprod_with_zeros",
+        [(3, 4)],
+        ours=lambda a: a.cumprod(1),
+        numpy=lambda a: np.cumprod(a, 1),
+        torch=lambda a: a.cumprod(1),
+        make=lambda rng: _with_zeros(rng, (3, 4)),
+    ),
+    Case(
+        "diff_prepend",
+        [(4, 3), (1, 3)],
+        ours=lambda a, b: a.diff(2, 0, prepend=b) + ac.diff(a, dim=0)[:3],
+        numpy=lambda a, b: np.diff(a, 2, 0, prepend=b) + np.diff(a, axis=0)[:3],
+        torch=lambda a, b: a.diff(2, 0, prepend=b) + a.diff(dim=0)[:3],
+    ),
+    Case(
+        "movedim_swapaxes",
+        [(2, 3, 4)],
+        ours=lambda a: a.movedim((0, 1), (2, 0)) * ac.swapaxes(a, 0, 2).swapdims(0, 1),
+        numpy=lambda a: np.moveaxis(a, (0, 1), (2, 0)) * np.swapaxes(a, 0, 2).swapaxes(0, 1),
+        torch=lambda a: a.movedim((0, 1), (2, 0)) * a.swapaxes(0, 2).swapdims(0, 1),
+    ),
+    Case(
+        "narrow",
+        [(3, 4)],
+        ours=lambda a: a.narrow(1, -3, 2)[1:] + ac.narrow(a, 0, 1, 2)[:, :2],
+        numpy=lambda a: a[1:, 1:3] + a[1:3, :2],
+        torch=lambda a: a.narrow(1, -3, 2)[1:] + a.narrow(0, 1, 2)[:, :2],
+    ),
+    Case(
+        "take_along_dim_broadcast",
+        [(3, 1, 4)],
+        ours=lambda a: a.take_along_dim(ac.tensor(_TAKE_INDEX), 2),
+        numpy=lambda a: np.take_along_axis(
+            np.broadcast_to(a, (3, 2, 4)), np.broadcast_to(_TAKE_INDEX, (3, 2, 3)), 2
+        ),
+        torch=lambda a: a.take_along_dim(_torch().tensor(_TAKE_INDEX), 2),
+    ),
+    Case(
+        "take_along_dim_flat",
+        [(3, 4)],
+        ours=lambda a: ac.take_along_dim(a, ac.tensor([11, 0, 11])),
+        numpy=lambda a: a.reshape(-1)[[11, 0, 11]],
+        torch=lambda a: a.take_along_dim(_torch().tensor([11, 0, 11])),
+    ),
+    Case(
+        "tensordot",
+        [(2, 3, 4), (4, 3, 5)],
+        ours=lambda a, b: (
+            ac.tensordot(a, b, ([1, 2], [1, 0])) + ac.tensordot(a, b[:, :, 0], 1).sum()
+        ),
+        numpy=lambda a, b: (
+            np.tensordot(a, b, ([1, 2], [1, 0])) + np.tensordot(a, b[:, :, 0], 1).sum()
+        ),
+        torch=lambda a, b: (
+            _torch().tensordot(a, b, ([1, 2], [1, 0])) + _torch().tensordot(a, b[:, :, 0], 1).sum()
+        ),
+    ),
+    Case(
+        "trace",
+        [(3, 4)],
+        ours=lambda a: a.trace() * a,
+        numpy=lambda a: np.trace(a) * a,
+        torch=lambda a: a.trace() * a,
+    ),
+    Case(
+        "var_mean_std_mean",
+        [(3, 4)],
+        ours=lambda a: (
+            ac.var_mean(a, 1, correction=0)[0] * ac.var_mean(a, 1)[1]
+            + ac.std_mean(a, 0, keepdim=True)[0].sum() * ac.std_mean(a)[1]
+        ),
+        numpy=lambda a: a.var(1) * a.mean(1) + a.std(0, ddof=1, keepdims=True).sum() * a.mean(),
+        torch=lambda a: (
+            _torch().var_mean(a, 1, correction=0)[0] * _torch().var_mean(a, 1)[1]
+            + _torch().std_mean(a, 0, keepdim=True)[0].sum() * _torch().std_mean(a)[1]
+        ),
+    ),
+    Case(
+        "median_kthvalue",
+        [(3, 4)],
+        ours=lambda a: (
+            a.median(1).values + a.kthvalue(3, 0, keepdim=True).values.sum() + a.median()
+        ),
+        numpy=lambda a: np.sort(a, 1)[:, 1] + np.sort(a, 0)[2:3].sum() + np.sort(a, None)[5],
+        torch=lambda a: (
+            a.median(1).values + a.kthvalue(3, 0, keepdim=True).values.sum() + a.median()
+        ),
+        make=lambda rng: [_no_ties(rng, (3, 4))],
+    ),
+    Case(
+        "meshgrid_broadcast_tensors",
+        [(3,), (2,), (3, 1)],
+        ours=lambda a, b, c: (
+            ac.meshgrid(a, b, indexing="xy")[0] * ac.meshgrid([a, b])[1].T
+            + ac.broadcast_tensors(c, b)[0].T
+        ),
+        numpy=lambda a, b, c: (
+            np.meshgrid(a, b, indexing="xy")[0] * np.meshgrid(a, b, indexing="ij")[1].T
+            + np.broadcast_arrays(c, b)[0].T
+        ),
+        torch=lambda a, b, c: (
+            _torch().meshgrid(a, b, indexing="xy")[0]
+            * _torch().meshgrid([a, b], indexing="ij")[1].T
+            + _torch().broadcast_tensors(c, b)[0].T
+        ),
+    ),
+    Case(
+        "hstack_vstack",
+        [(2, 3), (2, 1), (4,)],
+        ours=lambda a, b, v: ac.hstack([a, b]) * ac.vstack([v, ac.hstack([b[0], a[1]])]),
+        numpy=lambda a, b, v: np.hstack([a, b]) * np.vstack([v, np.hstack([b[0], a[1]])]),
+        torch=lambda a, b, v: (
+            _torch().hstack([a, b]) * _torch().vstack([v, _torch().hstack([b[0], a[1]])])
+        ),
+    ),
+    Case(
+        "cdist",
+        [(2, 4, 3), (2, 5, 3)],
+        ours=lambda a, b: ac.cdist(a, b) + ac.cdist(a, b, p=1.0),
+        numpy=lambda a, b: (
+            np.sqrt(((a[:, :, None] - b[:, None]) ** 2).sum(-1))
+            + np.abs(a[:, :, None] - b[:, None]).sum(-1)
+        ),
+        torch=lambda a, b: _torch().cdist(a, b) + _torch().cdist(a, b, p=1.0),
     ),
     # more elementwise math
     Case(

@@ -224,6 +224,145 @@ def test_gather_checks_its_index() -> None:
     assert x.gather(1, ac.zeros(2, 0, dtype=ac.int64)).shape == (2, 0)
 
 
+def test_argsort_keeps_ties_in_order_and_has_no_gradient() -> None:
+    x = ac.tensor([[3.0, 1.0, 3.0, 2.0, 1.0]], req_grad=True)
+    indices = x.argsort()
+    assert indices.tolist() == [[1, 4, 3, 0, 2]] and indices.dtype == ac.int64
+    assert not indices.req_grad and indices.ctx is None
+    assert ac.argsort(x, dim=1, descending=True).tolist() == [[0, 2, 3, 1, 4]]
+    values = np.random.default_rng(0).integers(0, 3, (4, 6))
+    np.testing.assert_array_equal(
+        ac.tensor(values).argsort(0, stable=True).numpy(), np.argsort(values, 0, kind="stable")
+    )
+
+
+def test_unique_values_inverse_and_counts() -> None:
+    values = np.array([[3, 1, 3], [2, 1, 1]])
+    x = ac.tensor(values)
+    expected, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    assert x.unique().tolist() == expected.tolist()
+    result, result_inverse, result_counts = ac.unique(x, return_inverse=True, return_counts=True)
+    assert result.tolist() == [1, 2, 3] and result_counts.tolist() == counts.tolist()
+    assert result_inverse.shape == (2, 3) and result_counts.dtype == ac.int64
+    assert result_inverse.tolist() == inverse.reshape(2, 3).tolist()
+    only_counts = x.unique(return_counts=True)
+    assert len(only_counts) == 2 and only_counts[1].tolist() == [3, 1, 2]
+    with pytest.raises(NotImplementedError, match="only dim=None is supported, got dim=0"):
+        x.unique(dim=0)
+
+
+def test_count_nonzero() -> None:
+    values = np.array([[0.0, 1.5, 0.0], [2.0, -1.0, 0.0]])
+    x = ac.tensor(values)
+    assert x.count_nonzero().item() == 3 and x.count_nonzero().dtype == ac.int64
+    assert ac.count_nonzero(x, dim=0).tolist() == [1, 2, 0]
+    assert x.count_nonzero((0, 1)).tolist() == 3
+    assert x.count_nonzero(-1).tolist() == np.count_nonzero(values, axis=-1).tolist()
+
+
+def test_searchsorted_and_bucketize_match_numpy() -> None:
+    boundaries = np.array([1.0, 3.0, 5.0, 7.0])
+    values = np.array([[0.0, 3.0, 6.0], [7.0, 8.0, 5.0]])
+    for side in ("left", "right"):
+        expected = np.searchsorted(boundaries, values, side=side)
+        result = ac.searchsorted(ac.tensor(boundaries), ac.tensor(values), side=side)
+        assert result.tolist() == expected.tolist() and result.dtype == ac.int64
+        bucket = ac.bucketize(ac.tensor(values), ac.tensor(boundaries), right=side == "right")
+        assert bucket.tolist() == expected.tolist()
+    rows = ac.tensor([[1, 3, 5], [2, 4, 6]])
+    found = ac.searchsorted(rows, ac.tensor([[3, 0], [3, 7]]), right=True, out_int32=True)
+    assert found.tolist() == [[2, 0], [1, 3]] and found.dtype == ac.int32
+    assert ac.searchsorted(ac.tensor([1, 3]), 2).tolist() == 1
+    unsorted = ac.tensor([5.0, 1.0, 3.0])
+    assert ac.searchsorted(unsorted, ac.tensor([2.0]), sorter=unsorted.argsort()).tolist() == [1]
+    with pytest.raises(ValueError, match="right=True and side='left' contradict"):
+        ac.searchsorted(rows, rows, right=True, side="left")
+    with pytest.raises(ValueError, match="needs input with the same leading axes"):
+        ac.searchsorted(rows, ac.tensor([1, 2]))
+    with pytest.raises(ValueError, match=r"1-D boundaries, got shape \(2, 3\)"):
+        ac.bucketize(ac.tensor([1]), rows)
+
+
+def test_median_is_the_lower_middle_value() -> None:
+    x = ac.tensor([[4.0, 1.0, 3.0, 2.0], [0.0, 0.0, 5.0, 5.0]], req_grad=True)
+    assert x.median().item() == 2.0  # eight values: the fourth smallest
+    values, indices = x.median(1)
+    assert values.tolist() == [2.0, 0.0] and indices.tolist() == [3, 1]
+    values.sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0, 0, 0, 1], [0, 1, 0, 0]])
+    assert ac.median(x, 0, keepdim=True).values.shape == (1, 4)
+    with pytest.raises(ValueError, match="median\\(\\) of an empty tensor"):
+        ac.zeros(0).median()
+
+
+def test_kthvalue_checks_k() -> None:
+    x = ac.tensor([[5.0, 1.0, 3.0]])
+    assert x.kthvalue(2).values.tolist() == [3.0] and x.kthvalue(2).indices.tolist() == [2]
+    assert ac.kthvalue(ac.tensor(4.0), 1).values.item() == 4.0
+    with pytest.raises(ValueError, match="k=4 is out of range for dim 1 of size 3"):
+        x.kthvalue(4)
+    with pytest.raises(ValueError, match="k=0 is out of range"):
+        x.kthvalue(0)
+
+
+def test_scatter_checks_its_arguments() -> None:
+    x = ac.zeros(2, 3)
+    with pytest.raises(IndexError, match="scatter: index 3 is out of bounds for dim 1 of size 3"):
+        x.scatter(1, ac.tensor([[3]]), 1.0)
+    with pytest.raises(TypeError, match="scatter_add needs an integer index, got dtype float32"):
+        x.scatter_add(1, ac.tensor([[0.0]]), ac.ones(1, 1))
+    with pytest.raises(TypeError, match="src of the input's dtype float32, got float64"):
+        x.scatter(0, ac.tensor([[0]]), ac.ones(1, 1, dtype=ac.float64))
+    with pytest.raises(ValueError, match=r"index of shape \(1, 2\) is larger than src"):
+        x.scatter(0, ac.tensor([[0, 1]]), ac.ones(1, 1))
+    with pytest.raises(ValueError, match=r"index of shape \(3, 1\) is larger than the input"):
+        x.scatter(1, ac.zeros(3, 1, dtype=ac.int64), 1.0)
+    with pytest.raises(TypeError, match="exactly one of src and value"):
+        x.scatter(1, ac.tensor([[0]]))
+    with pytest.raises(TypeError, match="scatter_add needs src as a Tensor"):
+        x.scatter_add(1, ac.tensor([[0]]), 1.0)
+    with pytest.raises(ValueError, match=r"source of shape \(2, 2\) does not fit"):
+        x.index_add(1, ac.tensor([0, 1, 2]), ac.ones(2, 2))
+    with pytest.raises(ValueError, match="index_add needs a 1-D index"):
+        x.index_add(1, ac.tensor([[0]]), ac.ones(2, 1))
+    counts = ac.zeros(4, dtype=ac.int64).scatter_add(0, ac.tensor([1, 1, 3]), ac.ones(3).long())
+    assert counts.tolist() == [0, 2, 0, 1]  # integer tensors scatter too
+
+
+def test_shape_functions_check_their_arguments() -> None:
+    x = ac.zeros(2, 3)
+    with pytest.raises(IndexError, match="start 3 is out of range for dim 0 of size 2"):
+        x.narrow(0, 3, 0)
+    with pytest.raises(ValueError, match="start 1 \\+ length 3 exceeds the size 3 of dim 1"):
+        x.narrow(1, 1, 3)
+    with pytest.raises(ValueError, match="as many distinct source as destination dims"):
+        x.movedim((0, 1), 0)
+    with pytest.raises(ValueError, match="diff needs n >= 0, got -1"):
+        x.diff(-1)
+    assert ac.tensor([True, True, False]).diff().tolist() == [False, True]
+    assert x.diff(0) is x
+    with pytest.raises(ValueError, match=r"trace needs a 2-D tensor, got shape \(2,\)"):
+        ac.zeros(2).trace()
+    assert ac.tensor([[1, 2], [3, 4]], dtype=ac.int32).trace().dtype == ac.int64
+    with pytest.raises(ValueError, match="dim 1 of a \\(size 3\\) and dim 0 of b \\(size 2\\)"):
+        ac.tensordot(x, x, ([1], [0]))
+    with pytest.raises(ValueError, match="dims=3 is out of range"):
+        ac.tensordot(x, x, 3)
+    assert ac.tensordot(x, x, 0).shape == (2, 3, 2, 3)
+    with pytest.raises(ValueError, match="indices of shape \\(3, 1\\) do not broadcast"):
+        x.take_along_dim(ac.zeros(3, 1, dtype=ac.int64), 1)
+    with pytest.raises(ValueError, match="meshgrid needs 0-D or 1-D tensors"):
+        ac.meshgrid(x, x)
+    with pytest.raises(ValueError, match="indexing must be 'ij' or 'xy', got 'yx'"):
+        ac.meshgrid(ac.zeros(2), indexing="yx")
+    with pytest.raises(ValueError, match=r"shapes \(2, 3\), \(2,\) do not broadcast"):
+        ac.broadcast_tensors(x, ac.zeros(2))
+    with pytest.raises(ValueError, match=r"cdist needs x1 \(..., P, M\) and x2"):
+        ac.cdist(x, ac.zeros(2, 2))
+    assert ac.hstack([ac.tensor(1.0), ac.tensor([2.0, 3.0])]).tolist() == [1.0, 2.0, 3.0]
+    assert ac.vstack([ac.tensor([1, 2]), ac.tensor([[3, 4]])]).tolist() == [[1, 2], [3, 4]]
+
+
 def test_norm_of_zero_has_zero_gradient_and_bad_p_is_refused() -> None:
     x = ac.zeros(3, req_grad=True)
     x.norm().backward()

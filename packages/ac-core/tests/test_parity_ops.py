@@ -170,3 +170,73 @@ def test_gradient_penalty_and_hessian_match_pytorch() -> None:
         results.append([np.asarray(t.grad) for t in (w1, b1, w2, x)] + [np.asarray(hvp)])
     for ours, theirs in zip(*results, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_argsort_unique_and_count_nonzero_match_pytorch() -> None:
+    values = np.random.default_rng(6).integers(0, 4, (5, 7))  # many ties
+    ours, theirs = ac.tensor(values), torch.tensor(values)
+    for dim in (0, 1):
+        for descending in (False, True):
+            expected = theirs.argsort(dim=dim, descending=descending, stable=True)
+            assert ours.argsort(dim, descending).tolist() == expected.tolist(), (dim, descending)
+    result = ours.unique(return_inverse=True, return_counts=True)
+    expected = theirs.unique(return_inverse=True, return_counts=True)
+    for a, b in zip(result, expected, strict=True):
+        assert a.tolist() == b.tolist() and a.shape == tuple(b.shape)
+        assert str(a.dtype) == str(b.dtype).removeprefix("torch.")
+    for dim in (None, 0, (0, 1)):
+        assert ours.count_nonzero(dim).tolist() == theirs.count_nonzero(dim).tolist()
+
+
+def test_median_and_kthvalue_match_pytorch() -> None:
+    rng = np.random.default_rng(7)
+    for shape in ((4, 6), (5, 3)):  # even and odd counts along both dims
+        values = rng.standard_normal(shape).astype(np.float32)
+        ours, theirs = ac.tensor(values), torch.tensor(values)
+        assert ours.median().item() == theirs.median().item()
+        for dim in (0, 1, -1):
+            result, expected = ours.median(dim), theirs.median(dim)
+            assert result.values.tolist() == expected.values.tolist(), (shape, dim)
+            assert result.indices.tolist() == expected.indices.tolist(), (shape, dim)
+            for k in range(1, shape[dim] + 1):
+                result, expected = ours.kthvalue(k, dim, True), theirs.kthvalue(k, dim, True)
+                assert result.values.tolist() == expected.values.tolist(), (shape, dim, k)
+                assert result.indices.tolist() == expected.indices.tolist(), (shape, dim, k)
+    nan = float("nan")
+    values = np.array([[1.0, nan, 2.0, nan], [3.0, 1.0, 2.0, 0.0]], dtype=np.float32)
+    ours, theirs = ac.tensor(values), torch.tensor(values)
+    assert np.isnan(ours.median().item()) and np.isnan(theirs.median().item())
+    result, expected = ours.median(1), theirs.median(1)
+    assert result.indices.tolist() == expected.indices.tolist() == [1, 1]
+    np.testing.assert_array_equal(result.values.numpy(), expected.values.numpy())
+    for k in (2, 4):  # kthvalue sorts NaN last instead
+        result, expected = ours.kthvalue(k, 1), theirs.kthvalue(k, 1)
+        assert result.indices.tolist() == expected.indices.tolist(), k
+        np.testing.assert_array_equal(result.values.numpy(), expected.values.numpy())
+    ties = ac.tensor([[1.0, 0.0, 1.0, 0.0]])
+    assert (
+        ties.median(1).values.tolist()
+        == torch.tensor([[1.0, 0.0, 1.0, 0.0]]).median(1).values.tolist()
+    )
+
+
+def test_searchsorted_and_bucketize_match_pytorch() -> None:
+    rng = np.random.default_rng(8)
+    rows = np.sort(rng.integers(0, 10, (3, 6)), axis=1)
+    values = rng.integers(-1, 11, (3, 4))
+    for right in (False, True):
+        result = ac.searchsorted(ac.tensor(rows), ac.tensor(values), right=right)
+        expected = torch.searchsorted(torch.tensor(rows), torch.tensor(values), right=right)
+        assert result.tolist() == expected.tolist(), right
+        result = ac.bucketize(ac.tensor(values), ac.tensor(rows[0]), right=right)
+        expected = torch.bucketize(torch.tensor(values), torch.tensor(rows[0]), right=right)
+        assert result.tolist() == expected.tolist() and result.dtype == ac.int64, right
+
+
+def test_new_tensors_and_strides_match_pytorch() -> None:
+    ours, theirs = ac.zeros(2, 3, 4, dtype=ac.float64), torch.zeros(2, 3, 4, dtype=torch.float64)
+    assert ours.permute(2, 0, 1).stride() == theirs.permute(2, 0, 1).stride()
+    assert ours.nbytes == theirs.nbytes and ours.element_size() == theirs.element_size()
+    assert str(ours.new_tensor([1, 2]).dtype) == str(theirs.new_tensor([1, 2]).dtype).removeprefix(
+        "torch."
+    )

@@ -231,3 +231,68 @@ def test_inference_mode_is_no_grad() -> None:
     with ac.inference_mode():
         assert not (x * 2).req_grad
     assert (x * 2).req_grad
+
+
+def test_new_tensors_take_dtype_and_device_from_self(device: str) -> None:
+    x = ac.ones(2, dtype=ac.float64, device=device, req_grad=True)
+    zeros = x.new_zeros(2, 3)
+    assert zeros.shape == (2, 3) and zeros.dtype == ac.float64 and zeros.device == x.device
+    assert zeros.numpy().sum() == 0 and not zeros.req_grad and zeros.is_leaf
+    assert x.new_ones((3,)).tolist() == [1.0, 1.0, 1.0]
+    assert x.new_empty(4, dtype=ac.int32).dtype == ac.int32
+    full = x.new_full((2,), 7, req_grad=True)
+    assert full.tolist() == [7.0, 7.0] and full.dtype == ac.float64 and full.req_grad
+    assert x.new_zeros(1, device="cpu").device == ac.device("cpu")
+    data = ac.tensor([1, 2])
+    copied = x.new_tensor(data)
+    assert copied.dtype == ac.float64 and copied.device == x.device and copied.tolist() == [1, 2]
+    assert x.new_tensor([3], dtype=ac.int64).dtype == ac.int64
+    source = np.array([1.0, 2.0])
+    x.new_tensor(source).data[0] = 5.0
+    assert source[0] == 1.0  # new_tensor copies
+
+
+def test_memory_layout_attributes() -> None:
+    x = ac.zeros(2, 3, 4)
+    assert x.is_contiguous() and x.stride() == (12, 4, 1) and x.stride(-2) == 4
+    assert x.element_size() == 4 and x.itemsize == 4 and x.nbytes == 96
+    moved = x.permute(2, 0, 1)
+    assert not moved.is_contiguous() and moved.stride() == (1, 12, 4)
+    assert moved.contiguous().is_contiguous()
+    assert ac.zeros(3, dtype=ac.float64).expand(2, 3).stride() == (0, 1)
+    assert ac.zeros(5, dtype=ac.int16).nbytes == 10
+
+
+def test_view_as_and_reshape_as() -> None:
+    x, other = ac.arange(6), ac.zeros(2, 3)
+    assert x.view_as(other).shape == (2, 3) and x.reshape_as(other).tolist() == [
+        [0, 1, 2],
+        [3, 4, 5],
+    ]
+
+
+def test_random_fills_in_place_and_follow_the_in_place_rules() -> None:
+    ac.manual_seed(0)
+    x = ac.zeros(20000, dtype=ac.float64)
+    assert x.normal_(2.0, 0.5) is x
+    assert abs(x.numpy().mean() - 2.0) < 0.02 and abs(x.numpy().std() - 0.5) < 0.02
+    x.uniform_(-3.0, -1.0)
+    assert x.numpy().min() >= -3.0 and x.numpy().max() < -1.0
+    assert abs(x.numpy().mean() + 2.0) < 0.02
+    ac.manual_seed(1)
+    first = ac.zeros(3).normal_().tolist()
+    ac.manual_seed(1)
+    assert ac.zeros(3).normal_().tolist() == first
+    assert x.zero_().numpy().max() == 0 and x.fill_(1.5).numpy().min() == 1.5
+    weight = ac.zeros(3, req_grad=True)
+    with pytest.raises(RuntimeError, match="normal_\\(\\) on a leaf tensor that requires grad"):
+        weight.normal_()
+    with ac.no_grad():
+        weight.uniform_(0.5, 1.0)
+    assert weight.numpy().min() >= 0.5 and weight.req_grad
+    with pytest.raises(RuntimeError, match="uniform_\\(\\) would change a tensor in place"):
+        (weight * 2).uniform_()
+    with pytest.raises(
+        TypeError, match="normal_\\(\\) needs a floating-point tensor, got dtype int64"
+    ):
+        ac.tensor([1, 2]).normal_()

@@ -327,3 +327,206 @@ def _explicit_subscripts(subscripts: str, ndims: list[int]) -> str:
         counts = {c: "".join(specs).count(c) for c in "".join(specs)}
         output = batch + "".join(sorted(c for c, k in counts.items() if k == 1 and c not in batch))
     return f"{','.join(specs)}->{output}"
+
+
+scatter, scatter_add, index_add, take_along_dim, narrow, diff, trace = (
+    _method(n)
+    for n in ("scatter", "scatter_add", "index_add", "take_along_dim", "narrow", "diff", "trace")
+)
+movedim, moveaxis, swapaxes, swapdims = (
+    _method(n) for n in ("movedim", "moveaxis", "swapaxes", "swapdims")
+)
+prod, cumprod, median, kthvalue, count_nonzero, argsort, unique = (
+    _method(n)
+    for n in ("prod", "cumprod", "median", "kthvalue", "count_nonzero", "argsort", "unique")
+)
+
+
+def var_mean(
+    x: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False
+) -> tuple[Tensor, Tensor]:
+    """The variance (divided by ``N - correction``) and the mean over ``dim``, as a tuple."""
+    return x.var(dim, correction, keepdim), x.mean(dim, keepdim)
+
+
+def std_mean(
+    x: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False
+) -> tuple[Tensor, Tensor]:
+    """The standard deviation (of the variance divided by ``N - correction``) and the mean
+    over ``dim``, as a tuple."""
+    return x.std(dim, correction, keepdim), x.mean(dim, keepdim)
+
+
+def tensordot(a: Tensor, b: Tensor, dims: int | Sequence[Sequence[int]] = 2) -> Tensor:
+    """Sum of products over pairs of axes of ``a`` and ``b``.
+
+    Args:
+        a: The first tensor.
+        b: The second tensor.
+        dims: An int ``d`` pairs the last ``d`` axes of ``a`` with the first ``d`` of ``b``;
+            two sequences ``(dims_a, dims_b)`` name the paired axes.
+
+    Returns:
+        A tensor with the unpaired axes of ``a``, then those of ``b``.
+    """
+    if isinstance(dims, int):
+        if not 0 <= dims <= builtins.min(a.ndim, b.ndim):
+            raise ValueError(
+                f"tensordot: dims={dims} is out of range for shapes {a.shape} and {b.shape}"
+            )
+        pairs_a, pairs_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        if len(dims) != 2 or len(dims[0]) != len(dims[1]):
+            raise ValueError(
+                f"tensordot needs dims as an int or two sequences of one length, got {dims}"
+            )
+        pairs_a = [d % builtins.max(a.ndim, 1) for d in dims[0]]
+        pairs_b = [d % builtins.max(b.ndim, 1) for d in dims[1]]
+    for i, j in zip(pairs_a, pairs_b, strict=True):
+        if a.shape[i] != b.shape[j]:
+            raise ValueError(
+                f"tensordot: dim {i} of a (size {a.shape[i]}) and dim {j} of b "
+                f"(size {b.shape[j]}) differ"
+            )
+    letters = iter(string.ascii_letters)
+    spec_a = [next(letters) for _ in range(a.ndim)]
+    spec_b = [next(letters) for _ in range(b.ndim)]
+    for i, j in zip(pairs_a, pairs_b, strict=True):
+        spec_b[j] = spec_a[i]
+    free_a = [c for i, c in enumerate(spec_a) if i not in pairs_a]
+    free_b = [c for j, c in enumerate(spec_b) if j not in pairs_b]
+    subscripts = f"{''.join(spec_a)},{''.join(spec_b)}->{''.join(free_a + free_b)}"
+    a, b = _same_dtype([a, b])
+    return linalg.Einsum.apply(a, b, subscripts=subscripts)
+
+
+def _tensor_list(tensors: tuple[Any, ...]) -> list[Tensor]:
+    """Accept both ``f(a, b)`` and ``f([a, b])``."""
+    if len(tensors) == 1 and isinstance(tensors[0], list | tuple):
+        return list(tensors[0])
+    return list(tensors)
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """The tensors expanded to their common broadcast shape (views, differentiable)."""
+    tensor_list = _tensor_list(tensors)
+    try:
+        shape = np.broadcast_shapes(*(t.shape for t in tensor_list))
+    except ValueError:
+        shapes = ", ".join(str(t.shape) for t in tensor_list)
+        raise ValueError(f"broadcast_tensors: shapes {shapes} do not broadcast") from None
+    return tuple(t if t.shape == shape else t.expand(shape) for t in tensor_list)
+
+
+def meshgrid(*tensors: Tensor, indexing: str = "ij") -> tuple[Tensor, ...]:
+    """Coordinate grids from 1-D tensors: output ``i`` varies along axis ``i`` (``"ij"``), or
+    with the first two axes swapped (``"xy"``, as NumPy's default)."""
+    tensor_list = _tensor_list(tensors)
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    if builtins.any(t.ndim > 1 for t in tensor_list):
+        shapes = ", ".join(str(t.shape) for t in tensor_list)
+        raise ValueError(f"meshgrid needs 0-D or 1-D tensors, got shapes {shapes}")
+    swap = indexing == "xy" and len(tensor_list) >= 2
+    if swap:
+        tensor_list[0], tensor_list[1] = tensor_list[1], tensor_list[0]
+    shape = tuple(t.numel() for t in tensor_list)
+    grids = [
+        t.reshape([-1 if d == i else 1 for d in range(len(shape))]).expand(shape)
+        for i, t in enumerate(tensor_list)
+    ]
+    if swap:
+        grids = [grids[1], grids[0], *grids[2:]]
+    return tuple(grids)
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join tensors column-wise: along axis 1, or axis 0 if they are 1-D (0-D count as 1-D)."""
+    tensor_list = [t.reshape(1) if t.ndim == 0 else t for t in tensors]
+    return cat(tensor_list, dim=0 if tensor_list and tensor_list[0].ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join tensors row-wise along axis 0; 0-D and 1-D tensors become rows first."""
+    return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], dim=0)
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0) -> Tensor:
+    """The p-norm distances between the rows of ``x1`` (..., P, M) and of ``x2`` (..., R, M).
+
+    Args:
+        x1: Points as rows; leading axes are batch axes and broadcast.
+        x2: Points as rows, with as many columns as ``x1``.
+        p: A positive number or ``inf``; the 2-norm has gradient 0 at distance 0.
+
+    Returns:
+        The distances, shape (..., P, R).
+    """
+    if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
+        raise ValueError(
+            f"cdist needs x1 (..., P, M) and x2 (..., R, M), got shapes {x1.shape} and {x2.shape}"
+        )
+    return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p, dim=-1)
+
+
+def searchsorted(
+    sorted_sequence: Tensor,
+    input: Any,
+    *,
+    out_int32: bool = False,
+    right: bool = False,
+    side: str | None = None,
+    sorter: Any = None,
+) -> Tensor:
+    """Where ``input``'s values would go in ``sorted_sequence`` (sorted along its last axis)
+    to keep it sorted (without gradient).
+
+    Args:
+        sorted_sequence: 1-D, or N-D with leading axes that match ``input``'s.
+        input: The values to place: a tensor or a number.
+        out_int32: Give int32 indices instead of int64.
+        right: Place a value after equal ones (as ``side="right"``).
+        side: ``"left"`` or ``"right"``; overrides ``right``.
+        sorter: Indices that sort an unsorted ``sorted_sequence`` along its last axis.
+
+    Returns:
+        The indices, in ``input``'s shape.
+    """
+    if side is None:
+        side = "right" if right else "left"
+    if side not in ("left", "right"):
+        raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    if right and side == "left":
+        raise ValueError("searchsorted: right=True and side='left' contradict each other")
+    xp = get_array_module(sorted_sequence.data)
+    sequence = sorted_sequence.data
+    if sorter is not None:
+        order = sorter.data if isinstance(sorter, Tensor) else xp.asarray(sorter)
+        sequence = xp.take_along_axis(sequence, order, axis=-1)
+    values = input.data if isinstance(input, Tensor) else xp.asarray(input)
+    if sequence.ndim == 1:
+        found = xp.searchsorted(sequence, values, side=side)
+    else:
+        if values.ndim != sequence.ndim or values.shape[:-1] != sequence.shape[:-1]:
+            raise ValueError(
+                f"searchsorted: sorted_sequence of shape {tuple(sequence.shape)} needs input "
+                f"with the same leading axes, got shape {tuple(values.shape)}"
+            )
+        rows, row_values = (
+            sequence.reshape(-1, sequence.shape[-1]),
+            values.reshape(-1, values.shape[-1]),
+        )
+        found = xp.stack(
+            [xp.searchsorted(r, v, side=side) for r, v in zip(rows, row_values, strict=True)]
+        ).reshape(values.shape)
+    return Tensor._from_op(xp.asarray(found).astype(np.int32 if out_int32 else np.int64))
+
+
+def bucketize(
+    input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False
+) -> Tensor:
+    """The bucket of each value of ``input`` between the sorted 1-D ``boundaries``: ``i`` with
+    ``boundaries[i-1] < x <= boundaries[i]``, or ``<= x <`` with ``right=True``."""
+    if boundaries.ndim != 1:
+        raise ValueError(f"bucketize needs 1-D boundaries, got shape {boundaries.shape}")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)

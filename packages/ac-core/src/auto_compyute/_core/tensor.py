@@ -31,6 +31,7 @@ from auto_compyute._core.hooks import RemovableHandle
 from auto_compyute._core.ops import elementwise as ew
 from auto_compyute._core.ops import linalg, movement, reduce
 from auto_compyute._core.ops import math as math_ops
+from auto_compyute._core.random import get_generator
 
 Scalar = int | float | bool
 Dim = int | Sequence[int] | None
@@ -250,6 +251,90 @@ class Tensor:
 
     def is_floating_point(self) -> builtins.bool:
         return self.data.dtype.kind == "f"
+
+    def is_contiguous(self) -> builtins.bool:
+        """True if the elements lie in memory in row-major order without gaps."""
+        return builtins.bool(self.data.flags.c_contiguous)
+
+    def stride(self, dim: builtins.int | None = None) -> tuple[builtins.int, ...] | builtins.int:
+        """The steps in memory between neighbours along each axis, in elements (not bytes).
+
+        Args:
+            dim: One axis to give the step of; all axes if None.
+        """
+        steps = tuple(s // self.data.itemsize for s in self.data.strides)
+        return steps if dim is None else steps[_dim(dim, self.ndim)]
+
+    def element_size(self) -> builtins.int:
+        """The size of one element in bytes."""
+        return builtins.int(self.data.itemsize)
+
+    @property
+    def itemsize(self) -> builtins.int:
+        """The size of one element in bytes (as ``element_size()``)."""
+        return builtins.int(self.data.itemsize)
+
+    @property
+    def nbytes(self) -> builtins.int:
+        """The size of the elements in bytes: ``numel() * element_size()``."""
+        return builtins.int(self.data.size * self.data.itemsize)
+
+    # --------------------------------------------------------------- new tensors
+    def _new(
+        self, shape: Any, fill: Any, dtype: Any, device: Any, req_grad: builtins.bool
+    ) -> Tensor:
+        """A tensor of ``shape`` filled with ``fill`` (None: left unset), in this tensor's
+        dtype and on its device unless given."""
+        dtype = dtypes.to_dtype(dtype) if dtype is not None else self.data.dtype
+        same = device is None or to_device(device) == self.device
+        xp = get_array_module(self.data) if same else np
+        data = xp.empty(shape, dtype) if fill is None else xp.full(shape, fill, dtype)
+        return Tensor(data, device=None if same else device, req_grad=req_grad)
+
+    def new_zeros(
+        self, *size: Any, dtype: Any = None, device: Any = None, req_grad: builtins.bool = False
+    ) -> Tensor:
+        """A tensor of zeros of ``size``, with this tensor's dtype and device unless given."""
+        return self._new(_shape_args(size), 0, dtype, device, req_grad)
+
+    def new_ones(
+        self, *size: Any, dtype: Any = None, device: Any = None, req_grad: builtins.bool = False
+    ) -> Tensor:
+        """A tensor of ones of ``size``, with this tensor's dtype and device unless given."""
+        return self._new(_shape_args(size), 1, dtype, device, req_grad)
+
+    def new_empty(
+        self, *size: Any, dtype: Any = None, device: Any = None, req_grad: builtins.bool = False
+    ) -> Tensor:
+        """A tensor of ``size`` with unset values, with this tensor's dtype and device unless
+        given."""
+        return self._new(_shape_args(size), None, dtype, device, req_grad)
+
+    def new_full(
+        self,
+        size: Sequence[builtins.int],
+        fill_value: Scalar,
+        dtype: Any = None,
+        device: Any = None,
+        req_grad: builtins.bool = False,
+    ) -> Tensor:
+        """A tensor of ``size`` filled with ``fill_value``, with this tensor's dtype and device
+        unless given."""
+        return self._new(tuple(size), fill_value, dtype, device, req_grad)
+
+    def new_tensor(
+        self, data: Any, dtype: Any = None, device: Any = None, req_grad: builtins.bool = False
+    ) -> Tensor:
+        """A copy of ``data``, with this tensor's dtype and device unless given (a leaf, not
+        linked to ``data``'s graph)."""
+        array = data.data if isinstance(data, Tensor) else data
+        copied = array.copy() if hasattr(array, "copy") and hasattr(array, "dtype") else array
+        return Tensor(
+            copied,
+            dtype=dtype if dtype is not None else self.data.dtype,
+            device=device if device is not None else self.device,
+            req_grad=req_grad,
+        )
 
     # -------------------------------------------------------------- conversion
     def item(self) -> Scalar:
@@ -608,6 +693,52 @@ class Tensor:
     def _take(self, dim: builtins.int, order: Array) -> Tensor:
         return movement.Gather.apply(self, dim=dim, index=order) if self.ndim else self
 
+    def argsort(
+        self,
+        dim: builtins.int = -1,
+        descending: builtins.bool = False,
+        stable: builtins.bool = False,
+    ) -> Tensor:
+        """The indices that sort the values along ``dim`` (int64, without gradient).
+
+        Equal values always keep their order (``stable`` is accepted for PyTorch
+        compatibility); NaN sorts as the largest value, as in ``sort``.
+        """
+        return Tensor._from_op(_stable_order(self.data, _dim(dim, self.ndim), descending))
+
+    def unique(
+        self,
+        sorted: builtins.bool = True,
+        return_inverse: builtins.bool = False,
+        return_counts: builtins.bool = False,
+        dim: builtins.int | None = None,
+    ) -> Tensor | tuple[Tensor, ...]:
+        """The distinct values, in ascending order (without gradient).
+
+        Args:
+            sorted: Accepted for PyTorch compatibility: the values always come sorted.
+            return_inverse: Also return, for each element, the index of its value in the
+                result (int64, in this tensor's shape).
+            return_counts: Also return how often each value occurs (int64).
+            dim: Only None (unique elements of the flattened tensor) is supported.
+
+        Returns:
+            The values, or a tuple of the values, the inverse and the counts asked for.
+        """
+        if dim is not None:
+            raise NotImplementedError(f"unique: only dim=None is supported, got dim={dim}")
+        xp = get_array_module(self.data)
+        found = xp.unique(
+            self.data.reshape(-1), return_inverse=return_inverse, return_counts=return_counts
+        )
+        if not (return_inverse or return_counts):
+            return Tensor._from_op(found)
+        values, *rest = found
+        extra = [Tensor._from_op(a.astype(np.int64)) for a in rest]
+        if return_inverse:
+            extra[0] = extra[0].reshape(self.shape)
+        return (Tensor._from_op(values), *extra)
+
     # ------------------------------------------------------------ elementwise math
     exp = _float_unary(ew.Exp, "e**x")
     log = _float_unary(ew.Log, "the natural logarithm")
@@ -923,6 +1054,71 @@ class Tensor:
             values, indices = values.squeeze(dim), indices.squeeze(dim)
         return ValuesIndices(values, Tensor._from_op(indices))
 
+    def prod(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Tensor:
+        """Product over ``dim`` (all elements if None); integer and bool tensors multiply as
+        int64, as in PyTorch. Inputs with zeros get PyTorch's gradient."""
+        x = self if self.data.dtype.kind == "f" else self.long()
+        axis = None if dim is None else _dim(dim, self.ndim)
+        return reduce.Prod.apply(x, dim=axis, keepdim=keepdim)
+
+    def cumprod(self, dim: builtins.int) -> Tensor:
+        """Running products along ``dim`` (integer and bool tensors as int64, as in PyTorch)."""
+        x = self if self.data.dtype.kind == "f" else self.long()
+        return reduce.CumProd.apply(x, dim=_dim(dim, self.ndim))
+
+    def kthvalue(
+        self, k: builtins.int, dim: builtins.int = -1, keepdim: builtins.bool = False
+    ) -> ValuesIndices:
+        """The ``k``-th smallest value along ``dim`` (k counts from 1) and its index.
+
+        The value carries the gradient to the element picked; of equal values, the first
+        in sorted (stable) order is picked, and NaN counts as the largest value.
+        """
+        return self._kth(k, dim, keepdim, nan_wins=False)
+
+    def median(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Any:
+        """The median, PyTorch style: the lower of the two middle values for an even count,
+        and NaN (the first one) where there is a NaN.
+
+        ``x.median()`` is a 0-d tensor over all elements; ``x.median(dim)`` gives
+        ``(values, indices)`` along ``dim``. The gradient goes to the element picked.
+        """
+        if dim is None:
+            if self.numel() == 0:
+                raise ValueError("median() of an empty tensor has no value")
+            flat = self.reshape(-1)
+            return flat._kth((flat.shape[0] + 1) // 2, 0, False, nan_wins=True).values
+        size = self.shape[_dim(dim, self.ndim)] if self.ndim else 1
+        return self._kth((size + 1) // 2, dim, keepdim, nan_wins=True)
+
+    def _kth(
+        self, k: builtins.int, dim: builtins.int, keepdim: builtins.bool, nan_wins: builtins.bool
+    ) -> ValuesIndices:
+        what = "median" if nan_wins else "kthvalue"
+        dim = _dim(dim, self.ndim)
+        size = self.shape[dim] if self.ndim else 1
+        if not 1 <= k <= size:
+            raise ValueError(f"{what}: k={k} is out of range for dim {dim} of size {size}")
+        if self.ndim == 0:
+            return ValuesIndices(self, Tensor._from_op(np.zeros((), np.int64)))
+        order = _stable_order(self.data, dim, False)
+        indices = order[(slice(None),) * dim + (slice(k - 1, k),)]
+        if nan_wins and self.data.dtype.kind == "f":
+            xp = get_array_module(self.data)
+            nans = xp.isnan(self.data)
+            first = nans.argmax(axis=dim, keepdims=True)
+            indices = xp.where(nans.any(axis=dim, keepdims=True), first, indices)
+        values = movement.Gather.apply(self, dim=dim, index=indices)
+        if not keepdim:
+            return ValuesIndices(values.squeeze(dim), Tensor._from_op(indices).squeeze(dim))
+        return ValuesIndices(values, Tensor._from_op(indices))
+
+    def count_nonzero(self, dim: Dim = None) -> Tensor:
+        """The number of non-zero elements over ``dim`` (all if None), as int64."""
+        xp = get_array_module(self.data)
+        counts = xp.count_nonzero(self.data, axis=_dims(dim, self.ndim))
+        return Tensor._from_op(xp.asarray(counts, dtype=np.int64))
+
     def cumsum(self, dim: builtins.int) -> Tensor:
         """Running sums along ``dim`` (integer and bool tensors sum as int64, as in PyTorch)."""
         x = self if self.data.dtype.kind == "f" else self.long()
@@ -1130,6 +1326,224 @@ class Tensor:
         shape = np.broadcast_shapes(self.shape, mask.shape)
         source = self if self.shape == shape else self.expand(shape)
         return source[mask.expand(shape).bool() if mask.shape != shape else mask.bool()]
+
+    def _index_array(self, index: Any, what: str) -> Array:
+        """``index`` as an integer array on this tensor's device."""
+        index = index.data if isinstance(index, Tensor) else np.asarray(index)
+        if index.dtype.kind not in "iu":
+            raise TypeError(f"{what} needs an integer index, got dtype {index.dtype}")
+        if type(index) is not type(self.data):
+            index = move_array(index, self.device)
+        return index
+
+    def _scatter_args(self, dim: builtins.int, index: Any, src: Any, what: str) -> Any:
+        """Check the arguments of ``scatter`` and ``scatter_add``: the axis, the index on this
+        tensor's device, and src as a tensor of the index's shape in this dtype."""
+        index = self._index_array(index, what)
+        if self.ndim == 0:
+            raise ValueError(f"{what} needs a tensor with at least one axis, got shape ()")
+        dim, shape = _dim(dim, self.ndim), tuple(index.shape)
+        if len(shape) != self.ndim:
+            raise ValueError(
+                f"{what} needs an index with as many axes as the input of shape {self.shape}, "
+                f"got shape {shape}"
+            )
+        if any(n > m for d, (n, m) in enumerate(zip(shape, self.shape, strict=True)) if d != dim):
+            raise ValueError(
+                f"{what}: index of shape {shape} is larger than the input of shape "
+                f"{self.shape} outside dim {dim}"
+            )
+        if index.size:
+            low, high = builtins.int(index.min()), builtins.int(index.max())
+            if low < 0 or high >= self.shape[dim]:
+                raise IndexError(
+                    f"{what}: index {low if low < 0 else high} is out of bounds for dim {dim} "
+                    f"of size {self.shape[dim]}"
+                )
+        if not isinstance(src, Tensor):
+            xp = get_array_module(self.data)
+            return dim, index, Tensor._from_op(xp.full(shape, src, dtype=self.data.dtype))
+        if src.data.dtype != self.data.dtype:
+            raise TypeError(f"{what} needs src of the input's dtype {self.dtype}, got {src.dtype}")
+        if src.ndim != self.ndim or any(n > m for n, m in zip(shape, src.shape, strict=True)):
+            raise ValueError(
+                f"{what}: index of shape {shape} is larger than src of shape {src.shape}"
+            )
+        if src.shape != shape:
+            src = src[tuple(slice(n) for n in shape)]
+        return dim, index, src
+
+    def scatter(self, dim: builtins.int, index: Any, src: Any = None, value: Any = None) -> Tensor:
+        """A copy with ``out[i][index[i][j]] = src[i][j]`` for dim 1 (out of place).
+
+        Args:
+            dim: The axis that ``index`` points along.
+            index: Integer tensor with as many axes as this one, no larger than ``src``
+                anywhere nor than this tensor outside ``dim``; where it repeats a place,
+                which value lands there is not specified (as in PyTorch).
+            src: The values to write (a tensor of this dtype, or a number), or None to
+                write ``value``.
+            value: A number to write, as PyTorch's ``scatter(dim, index, value)``.
+
+        The gradient of this tensor is 0 at the places written; ``src`` gets the gradient
+        read back at ``index``.
+        """
+        if (src is None) == (value is None):
+            raise TypeError("scatter needs exactly one of src and value")
+        dim, index, src = self._scatter_args(dim, index, value if src is None else src, "scatter")
+        return movement.Scatter.apply(self, src, dim=dim, index=index)
+
+    def scatter_add(self, dim: builtins.int, index: Any, src: Tensor) -> Tensor:
+        """A copy with ``out[i][index[i][j]] += src[i][j]`` for dim 1; repeats accumulate.
+
+        Args:
+            dim: The axis that ``index`` points along.
+            index: As for ``scatter``.
+            src: The values to add, a tensor of this dtype.
+        """
+        if not isinstance(src, Tensor):
+            raise TypeError(f"scatter_add needs src as a Tensor, got {type(src).__name__}")
+        dim, index, src = self._scatter_args(dim, index, src, "scatter_add")
+        return movement.ScatterAdd.apply(self, src, dim=dim, index=index)
+
+    def index_add(self, dim: builtins.int, index: Any, source: Tensor, alpha: Scalar = 1) -> Tensor:
+        """A copy with ``alpha * source[..., i, ...]`` added at ``[..., index[i], ...]``.
+
+        Args:
+            dim: The axis that ``index`` points along.
+            index: 1-D integers, one for each slice of ``source`` along ``dim``; repeats
+                accumulate.
+            source: A tensor of this dtype and shape except along ``dim``.
+            alpha: The factor for ``source``.
+        """
+        index = self._index_array(index, "index_add")
+        dim = _dim(dim, self.ndim)
+        if index.ndim != 1:
+            raise ValueError(f"index_add needs a 1-D index, got shape {tuple(index.shape)}")
+        expected = (*self.shape[:dim], index.shape[0], *self.shape[dim + 1 :])
+        if source.shape != expected:
+            raise ValueError(
+                f"index_add: source of shape {source.shape} does not fit an index of length "
+                f"{index.shape[0]} into the input of shape {self.shape} (expected {expected})"
+            )
+        xp = get_array_module(index)
+        index = xp.broadcast_to(
+            index.reshape([-1 if d == dim else 1 for d in range(self.ndim)]), expected
+        )
+        return self.scatter_add(dim, index, source * alpha if alpha != 1 else source)
+
+    def take_along_dim(self, indices: Any, dim: builtins.int | None = None) -> Tensor:
+        """Values picked along ``dim`` by ``indices`` (broadcast with this tensor outside
+        ``dim``), as ``numpy.take_along_axis``; of the flattened tensor if ``dim`` is None."""
+        index = self._index_array(indices, "take_along_dim")
+        if dim is None:
+            return self.reshape(-1).take_along_dim(index.reshape(-1), 0)
+        dim = _dim(dim, self.ndim)
+        if index.ndim != self.ndim:
+            raise ValueError(
+                f"take_along_dim needs indices with as many axes as the input of shape "
+                f"{self.shape}, got shape {tuple(index.shape)}"
+            )
+        try:
+            shape = [
+                m if d == dim else np.broadcast_shapes((m,), (n,))[0]
+                for d, (m, n) in enumerate(zip(self.shape, index.shape, strict=True))
+            ]
+        except ValueError:
+            raise ValueError(
+                f"take_along_dim: indices of shape {tuple(index.shape)} do not broadcast with "
+                f"the input of shape {self.shape} outside dim {dim}"
+            ) from None
+        source = self.expand((*shape[:dim], self.shape[dim], *shape[dim + 1 :]))
+        xp = get_array_module(index)
+        return source.gather(
+            dim, xp.broadcast_to(index, (*shape[:dim], index.shape[dim], *shape[dim + 1 :]))
+        )
+
+    def movedim(self, source: Dim, destination: Dim) -> Tensor:
+        """Move the axes ``source`` (an int or a sequence) to ``destination``; the others keep
+        their order."""
+        sources, targets = _dims(source, self.ndim) or (), _dims(destination, self.ndim) or ()
+        if (
+            len(sources) != len(targets)
+            or len(set(sources)) != len(sources)
+            or len(set(targets)) != len(targets)
+        ):
+            raise ValueError(
+                f"movedim needs as many distinct source as destination dims, got {source} "
+                f"and {destination}"
+            )
+        order = [d for d in range(self.ndim) if d not in sources]
+        for target, moved in sorted(zip(targets, sources, strict=True)):
+            order.insert(target, moved)
+        return self.permute(order) if self.ndim else self
+
+    moveaxis = movedim
+
+    def swapaxes(self, axis0: builtins.int, axis1: builtins.int) -> Tensor:
+        """Swap two axes (as ``transpose``)."""
+        return self.transpose(axis0, axis1)
+
+    def swapdims(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
+        """Swap two axes (as ``transpose``)."""
+        return self.transpose(dim0, dim1)
+
+    def narrow(self, dim: builtins.int, start: builtins.int, length: builtins.int) -> Tensor:
+        """The ``length`` elements from ``start`` (negative: from the end) along ``dim``."""
+        dim = _dim(dim, self.ndim)
+        size = self.shape[dim]
+        if not -size <= start <= size:
+            raise IndexError(f"narrow: start {start} is out of range for dim {dim} of size {size}")
+        start %= builtins.max(size, 1)
+        if length < 0 or start + length > size:
+            raise ValueError(
+                f"narrow: start {start} + length {length} exceeds the size {size} of dim {dim}"
+            )
+        return self[(slice(None),) * dim + (slice(start, start + length),)]
+
+    def view_as(self, other: Tensor) -> Tensor:
+        """This tensor in ``other``'s shape."""
+        return self.reshape(other.shape)
+
+    reshape_as = view_as
+
+    def diff(
+        self,
+        n: builtins.int = 1,
+        dim: builtins.int = -1,
+        prepend: Tensor | None = None,
+        append: Tensor | None = None,
+    ) -> Tensor:
+        """The ``n``-th forward difference along ``dim``: ``out[i] = x[i + 1] - x[i]`` for
+        n = 1 (for bool tensors, whether they differ).
+
+        Args:
+            n: How often to take the difference.
+            dim: The axis.
+            prepend: Values put before this tensor along ``dim`` first.
+            append: Values put after it.
+        """
+        if n < 0:
+            raise ValueError(f"diff needs n >= 0, got {n}")
+        if self.ndim == 0:
+            raise ValueError("diff needs a tensor with at least one axis, got shape ()")
+        dim = _dim(dim, self.ndim)
+        parts = [p.to(dtype=self.dtype) for p in (prepend, self, append) if p is not None]
+        result = movement.Cat.apply(*parts, dim=dim) if len(parts) > 1 else self
+        later_key = (slice(None),) * dim + (slice(1, None),)
+        earlier_key = (slice(None),) * dim + (slice(None, -1),)
+        for _ in range(n):
+            later, earlier = result[later_key], result[earlier_key]
+            result = later != earlier if result.dtype == dtypes.bool_ else later - earlier
+        return result
+
+    def trace(self) -> Tensor:
+        """The sum of the main diagonal of a 2-D tensor."""
+        if self.ndim != 2:
+            raise ValueError(f"trace needs a 2-D tensor, got shape {self.shape}")
+        steps = get_array_module(self.data).arange(builtins.min(self.shape))
+        diagonal = self[steps, steps]
+        return diagonal.sum() if diagonal.data.dtype.kind == "f" else diagonal.long().sum()
 
     def nonzero(self) -> Tensor:
         """The indices of the non-zero elements, one row each: (count, ndim) int64."""
@@ -1345,6 +1759,51 @@ class Tensor:
             source = move_array(source, self.device)
         self.data[...] = source
         return self
+
+    def _check_overwrite(self, what: str) -> None:
+        """Refuse what ``add_`` refuses: changing a leaf that requires grad while grad is on,
+        or a tensor that autograd recorded."""
+        if self._req_grad and self.ctx is None and _grad_enabled.get():
+            raise RuntimeError(
+                f"{what} on a leaf tensor that requires grad would change it outside autograd; "
+                "do it under ac.no_grad() (as an optimizer step does) or on a detached tensor"
+            )
+        if self.ctx is not None:
+            raise RuntimeError(
+                f"{what} would change a tensor in place, which autograd does not record, and "
+                f"the tensor was computed by {self.ctx.name}; use the out-of-place form"
+            )
+
+    def _fill_random(self, values: np.ndarray, what: str) -> Tensor:
+        if self.data.dtype.kind != "f":
+            raise TypeError(f"{what} needs a floating-point tensor, got dtype {self.dtype}")
+        self._check_overwrite(what)
+        values = values.astype(self.data.dtype)
+        self.data[...] = (
+            values if type(self.data) is np.ndarray else move_array(values, self.device)
+        )
+        return self
+
+    def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0) -> Tensor:
+        """Fill in place with draws from a normal distribution, outside autograd.
+
+        Args:
+            mean: The distribution's mean.
+            std: Its standard deviation.
+        """
+        draws = get_generator().standard_normal(self.shape) * std + mean
+        return self._fill_random(draws, "normal_()")
+
+    def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0) -> Tensor:
+        """Fill in place with draws from the uniform distribution on ``[a, b)``, outside
+        autograd (PyTorch's ``from`` and ``to``, positionally).
+
+        Args:
+            a: The lower bound.
+            b: The upper bound.
+        """
+        draws = get_generator().random(self.shape) * (b - a) + a
+        return self._fill_random(draws, "uniform_()")
 
 
 autograd._Tensor = Tensor

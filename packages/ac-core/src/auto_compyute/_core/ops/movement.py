@@ -109,24 +109,55 @@ class Gather(Op):
         return get_array_module(x).take_along_axis(x, index, axis=dim)
 
     def backward(self, grad: Array) -> Array:
-        xp = get_array_module(grad)
-        dim, index = self.kwargs["dim"], self.kwargs["index"]
-        key = [
-            xp.arange(n).reshape([-1 if a == axis else 1 for a in range(index.ndim)])
-            for axis, n in enumerate(index.shape)
-        ]
-        key[dim] = index
-        return _put(grad, tuple(key), self.shape)
+        return _put(grad, _along(self.kwargs["index"], self.kwargs["dim"]), self.shape)
 
     def graph_backward(self, grad: Tensor) -> Tensor:
-        xp = get_array_module(grad.data)
-        dim, index = self.kwargs["dim"], self.kwargs["index"]
-        key = [
-            xp.arange(n).reshape([-1 if a == axis else 1 for a in range(index.ndim)])
-            for axis, n in enumerate(index.shape)
-        ]
-        key[dim] = index
-        return PutAt.apply(grad, key=tuple(key), shape=self.shape)
+        key = _along(self.kwargs["index"], self.kwargs["dim"])
+        return PutAt.apply(grad, key=key, shape=self.shape)
+
+
+def _along(index: Array, dim: int) -> tuple[Array, ...]:
+    """The fancy-index key that addresses ``x[..., index[i, j, ...], ...]`` with ``index`` along
+    ``dim`` and each other axis counted off: what ``take_along_axis`` reads."""
+    xp = get_array_module(index)
+    key = [
+        xp.arange(n).reshape([-1 if a == axis else 1 for a in range(index.ndim)])
+        for axis, n in enumerate(index.shape)
+    ]
+    key[dim] = index
+    return tuple(key)
+
+
+class Scatter(Op):
+    """x with the values of src written at ``index`` along ``dim``; the overwritten places of
+    x get no gradient, and src gets the gradient read back at ``index``."""
+
+    def forward(self, x: Array, src: Array, *, dim: int, index: Array) -> Array:
+        self.key = _along(index, dim)
+        out = x.copy()
+        out[self.key] = src
+        return out
+
+    def backward(self, grad: Array) -> tuple[Array | None, Array | None]:
+        grad_x = None
+        if self.needs_grad[0]:
+            grad_x = grad.copy()
+            grad_x[self.key] = 0
+        return grad_x, grad[self.key] if self.needs_grad[1] else None
+
+
+class ScatterAdd(Op):
+    """x with the values of src added at ``index`` along ``dim`` (repeats accumulate);
+    d/dx = 1, and src gets the gradient read back at ``index``."""
+
+    def forward(self, x: Array, src: Array, *, dim: int, index: Array) -> Array:
+        self.key = _along(index, dim)
+        out = x.copy()
+        get_array_module(x).add.at(out, self.key, src)
+        return out
+
+    def backward(self, grad: Array) -> tuple[Array, Array | None]:
+        return grad, grad[self.key] if self.needs_grad[1] else None
 
 
 class Cat(Op):

@@ -93,6 +93,56 @@ class CumSum(Op):
         return grad.flip(dim).cumsum(dim).flip(dim)
 
 
+class Prod(Op):
+    """Product over ``dim`` (an int, or None for all); d/dx_i = the product of the others.
+
+    NOTE: the others' product comes from running products from both sides, not out / x,
+    so that inputs with zeros get PyTorch's gradient.
+    """
+
+    def forward(self, x: Array, *, dim: int | None, keepdim: bool) -> Array:
+        self.x = x
+        return x.prod(axis=dim, keepdims=keepdim)
+
+    def backward(self, grad: Array) -> Array:
+        xp, x, dim = get_array_module(grad), self.x, self.kwargs["dim"]
+        rows = x.reshape(-1) if dim is None else xp.moveaxis(x, dim, -1)
+        ones = xp.ones_like(rows[..., :1])
+        before = xp.cumprod(xp.concatenate([ones, rows[..., :-1]], axis=-1), axis=-1)
+        after = xp.cumprod(xp.concatenate([ones, xp.flip(rows[..., 1:], -1)], axis=-1), axis=-1)
+        others = before * xp.flip(after, -1)
+        others = others.reshape(x.shape) if dim is None else xp.moveaxis(others, -1, dim)
+        dims = None if dim is None else (dim,)
+        return _expand_reduced(grad, x.shape, dims, self.kwargs["keepdim"]) * others
+
+
+class CumProd(Op):
+    """Running products along ``dim``; d out_i / d x_k = out_i / x_k for i >= k.
+
+    NOTE: written for zeros too: before a slice's first zero the quotient is exact (the
+    later products are 0); at the first zero, the running products with it taken as 1
+    give the derivative; after it every derivative is 0.
+    """
+
+    def forward(self, x: Array, *, dim: int) -> Array:
+        self.x = x
+        self.out = get_array_module(x).cumprod(x, axis=dim)
+        return self.out
+
+    def backward(self, grad: Array) -> Array:
+        xp, dim, x = get_array_module(grad), self.kwargs["dim"], self.x
+        zeros = x == 0
+        seen = xp.cumsum(zeros, axis=dim)
+        before, first = seen == 0, zeros & (seen == 1)
+
+        def from_end(a: Array) -> Array:
+            return xp.flip(xp.cumsum(xp.flip(a, axis=dim), axis=dim), axis=dim)
+
+        quotient = from_end(grad * self.out) / xp.where(before, x, 1)
+        at_zero = from_end(grad * xp.cumprod(xp.where(first, 1, x), axis=dim))
+        return xp.where(before, quotient, xp.where(first, at_zero, 0))
+
+
 class Norm(Op):
     """Euclidean norm over ``dim``; d/dx = x / norm, and 0 where the norm is 0 (as PyTorch)."""
 
