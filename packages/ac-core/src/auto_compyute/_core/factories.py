@@ -148,8 +148,7 @@ def tril_indices(
 ) -> Tensor:
     """The (2, N) row and column indices of the lower triangle of a ``row`` x ``col``
     matrix, on and below diagonal ``offset``, row by row."""
-    indices = np.stack(np.tril_indices(row, offset, col))
-    return _make(indices.astype(dtypes.to_dtype(dtype or dtypes.int64)), None, device, False)
+    return _triangle(np.tril_indices(row, offset, col), dtype, device)
 
 
 def triu_indices(
@@ -157,8 +156,12 @@ def triu_indices(
 ) -> Tensor:
     """The (2, N) row and column indices of the upper triangle of a ``row`` x ``col``
     matrix, on and above diagonal ``offset``, row by row."""
-    indices = np.stack(np.triu_indices(row, offset, col))
-    return _make(indices.astype(dtypes.to_dtype(dtype or dtypes.int64)), None, device, False)
+    return _triangle(np.triu_indices(row, offset, col), dtype, device)
+
+
+def _triangle(indices: tuple[np.ndarray, np.ndarray], dtype: Any, device: DeviceLike) -> Tensor:
+    stacked = np.stack(indices).astype(dtypes.to_dtype(dtype or dtypes.int64))
+    return _make(stacked, None, device, False)
 
 
 def eye(
