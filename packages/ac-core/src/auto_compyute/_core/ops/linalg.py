@@ -85,3 +85,21 @@ class Einsum(Op):
             shape = [self.operands[i].shape[k] if c in available else 1 for k, c in enumerate(spec)]
             grads.append(xp.broadcast_to(partial.reshape(shape), self.operands[i].shape))
         return tuple(grads)
+
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        inputs, output = self.kwargs["subscripts"].split("->")
+        specs = inputs.split(",")
+        tensors = [self._input(j, op) for j, op in enumerate(self.operands)]
+        grads: list[Tensor | None] = []
+        for i, spec in enumerate(specs):
+            if not self.needs_grad[i]:
+                grads.append(None)
+                continue
+            others = [(s, t) for j, (s, t) in enumerate(zip(specs, tensors, strict=True)) if j != i]
+            available = set(output).union(*(s for s, _ in others))
+            kept = "".join(c for c in spec if c in available)
+            terms = ",".join([output, *(s for s, _ in others)])
+            partial = Einsum.apply(grad, *(t for _, t in others), subscripts=f"{terms}->{kept}")
+            shape = [self.operands[i].shape[k] if c in available else 1 for k, c in enumerate(spec)]
+            grads.append(partial.reshape(shape).expand(self.operands[i].shape))
+        return tuple(grads)
