@@ -367,6 +367,11 @@ SECOND_ORDER = {
         + (a.tril() * a.triu(1)).sum()
     ),
     "matmul": lambda a, b: ((a @ b.T).tanh() @ b).cumsum(dim=1),
+    "matmul_1d": lambda a, b: (
+        (a[0] @ b[1]) * (a[1] @ b.T) @ b
+        + (a @ b[2]).tanh() @ (a * b)
+        + (ac.stack([a, b]) @ b[0]).sin().sum(dim=0).reshape(3, 1)
+    ),
     "copy": lambda a, b: (a.clone() * a).sum() + a.contiguous() * b,
     "tensor_power": lambda a, b: (a.abs() + 0.5) ** b + b ** (a * b),
     "var_and_norm": lambda a, b: (

@@ -48,11 +48,13 @@ class Matmul(Op):
         return grad_a, grad_b
 
     def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
-        if self.a.ndim < 2 or self.b.ndim < 2:
-            raise NotImplementedError(
-                "Matmul of 1-D operands has no differentiable backward (create_graph) yet"
-            )
         a, b = self._input(0, self.a), self._input(1, self.b)
+        if a.ndim == 1 and b.ndim == 1:
+            return grad * b, grad * a
+        if a.ndim == 1:
+            return (b @ grad.unsqueeze(-1)).squeeze(-1), a.unsqueeze(1) * grad.unsqueeze(-2)
+        if b.ndim == 1:
+            return grad.unsqueeze(-1) * b, (a.mT @ grad.unsqueeze(-1)).squeeze(-1)
         return grad @ b.mT, a.mT @ grad
 
 
