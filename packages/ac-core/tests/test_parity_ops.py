@@ -172,7 +172,7 @@ def test_gradient_penalty_and_hessian_match_pytorch() -> None:
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
 
 
-def test_second_derivatives_of_reductions_powers_and_einsum_match_pytorch() -> None:
+def test_second_derivatives_of_reductions_powers_einsum_and_matmul_match_pytorch() -> None:
     rng = np.random.default_rng(11)
     arrays = [rng.uniform(0.5, 1.5, (3, 4)), rng.uniform(-1.0, 1.0, (3, 4))]
     vector = rng.standard_normal((3, 4))
@@ -188,6 +188,7 @@ def test_second_derivatives_of_reductions_powers_and_einsum_match_pytorch() -> N
             + a.prod(dim=1).sum() * b.prod()
             + (a**b).sum()
             + lib.einsum("ij,kj->ik", a, b * b).sin().sum()
+            + ((a @ b[0]).tanh() @ a.cumprod(dim=0)).sum()
         )
         first = grad(y, [a, b], create_graph=True)
         v = lib.tensor(vector, dtype=first[0].dtype)
