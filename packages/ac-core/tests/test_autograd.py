@@ -367,7 +367,34 @@ SECOND_ORDER = {
         + (a.tril() * a.triu(1)).sum()
     ),
     "matmul": lambda a, b: ((a @ b.T).tanh() @ b).cumsum(dim=1),
+    "matmul_1d": lambda a, b: (
+        (a[0] @ b[1]) * (a[1] @ b.T) @ b
+        + (a @ b[2]).tanh() @ (a * b)
+        + (ac.stack([a, b]) @ b[0]).sin().sum(dim=0).reshape(3, 1)
+    ),
     "copy": lambda a, b: (a.clone() * a).sum() + a.contiguous() * b,
+    "tensor_power": lambda a, b: (a.abs() + 0.5) ** b + b ** (a * b),
+    "var_and_norm": lambda a, b: (
+        (a.var(dim=1) * b.sum(dim=1)).sum()
+        + a.std() * b.var(dim=0, correction=0, keepdim=True)
+        + (a * b).norm(dim=1, keepdim=True)
+        + a.norm() * b.std(dim=(0, 1))
+    ),
+    "products": lambda a, b: (
+        a.prod(dim=1, keepdim=True) * b.prod(dim=0)
+        + a.prod() * b
+        + (a * b).cumprod(dim=0) * a
+        + b.cumprod(dim=1).prod(dim=0)
+    ),
+    "scatter": lambda a, b: (
+        a.scatter(1, ac.tensor([[0, 2], [3, 1], [1, 2]]), b[:, :2] * a[:, 1:3]) ** 2
+        + a.scatter_add(0, ac.tensor([[0, 1, 2, 0], [2, 2, 0, 0]]), b[:2] * a[1:]) * a
+    ),
+    "einsum": lambda a, b: (
+        ac.einsum("ij,kj->ik", a, b).tanh() @ b
+        + ac.einsum("ij,ij->j", a, a * b)
+        + ac.einsum("ij,jk->i", a * a, b.T).reshape(3, 1)
+    ),
 }
 
 
@@ -402,11 +429,53 @@ def test_create_graph_reaches_intermediate_inputs_and_keeps_the_graph() -> None:
 
 
 def test_create_graph_names_an_op_without_a_differentiable_backward() -> None:
+    class Cube(ac.Op):
+        def forward(self, x):
+            self.x = x
+            return x**3
+
+        def backward(self, grad):
+            return 3 * self.x**2 * grad
+
     x = ac.ones(3, dtype=ac.float64, req_grad=True)
-    with pytest.raises(NotImplementedError, match="Var has no differentiable backward"):
-        ac.autograd.grad(x.var(), x, create_graph=True)
+    with pytest.raises(NotImplementedError, match="Cube has no differentiable backward"):
+        ac.autograd.grad(Cube.apply(x).sum(), x, create_graph=True)
     with pytest.raises(NotImplementedError, match=r"autograd\.grad"):
         (x * x).sum().backward(create_graph=True)
+
+
+def test_second_derivatives_where_backward_masks_zeros() -> None:
+    g = ac.tensor([1.0, -2.0, 0.5, 3.0], dtype=ac.float64)
+    # pow: the log of a non-positive base is taken as 0, as in backward
+    a = ac.tensor([-2.0, 0.0, 1.5, 0.5], dtype=ac.float64, req_grad=True)
+    b = ac.tensor([2.0, 3.0, 2.5, -1.0], dtype=ac.float64, req_grad=True)
+    plain = ac.autograd.grad(a**b, [a, b], g, retain_graph=True)
+    recorded = ac.autograd.grad(a**b, [a, b], g, create_graph=True)
+    for expected, result in zip(plain, recorded, strict=True):
+        np.testing.assert_array_equal(result.numpy(), expected.numpy())
+    (by_a,) = ac.autograd.grad(recorded[1].sum(), a)
+    x, e, w = a.numpy(), b.numpy(), g.numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.where(x > 0, w * (e * x ** (e - 1) * np.log(x) + x ** (e - 1)), 0)
+    np.testing.assert_allclose(by_a.numpy(), expected)
+    # norm: 0 where it is 0, to any order
+    x = ac.tensor([[0.0, 0.0], [3.0, 4.0]], dtype=ac.float64, req_grad=True)
+    (first,) = ac.autograd.grad(x.norm(dim=1).sum(), x, create_graph=True)
+    np.testing.assert_allclose(first.numpy(), [[0, 0], [0.6, 0.8]])
+    (second,) = ac.autograd.grad(first[:, 0].sum(), x)
+    np.testing.assert_allclose(second.numpy(), [[0, 0], [16 / 125, -12 / 125]])
+    # prod with zeros: second derivatives, not yet third ones; cumprod: first ones only
+    x = ac.tensor([2.0, 0.0, 3.0, 0.0], dtype=ac.float64, req_grad=True)
+    for y, hessian_times_g in ((x.prod(), [0, 18, 0, -12]), (x[:3].prod(), [-6, 4, -4, 0])):
+        (expected,) = ac.autograd.grad(y, x, retain_graph=True)
+        (result,) = ac.autograd.grad(y, x, create_graph=True)
+        np.testing.assert_array_equal(result.numpy(), expected.numpy())
+        (second,) = ac.autograd.grad((result * g).sum(), x, retain_graph=True)
+        np.testing.assert_allclose(second.numpy(), hessian_times_g)
+        with pytest.raises(NotImplementedError, match="inputs with zeros"):
+            ac.autograd.grad((result * g).sum(), x, create_graph=True)
+    with pytest.raises(NotImplementedError, match="inputs with zeros"):
+        ac.autograd.grad(x.cumprod(dim=0).sum(), x, create_graph=True)
 
 
 def test_gradgradcheck_catches_a_wrong_second_derivative() -> None:

@@ -106,3 +106,12 @@ def test_mixing_devices_names_both(fake_plugin) -> None:
         a + b
     with pytest.raises(RuntimeError, match="does not exist"):
         ac.ones(1, device="fake:3")
+
+
+def test_second_derivatives_across_devices(fake_plugin) -> None:
+    x = ac.tensor([0.5, -1.0, 2.0], dtype=ac.float64, device="fake", req_grad=True)
+    (first,) = ac.autograd.grad((x.to("cpu") ** 3).sum(), x, create_graph=True)
+    assert first.device == "fake:0" and first.req_grad
+    (second,) = ac.autograd.grad(first.sum(), x)
+    assert second.device == "fake:0"
+    np.testing.assert_allclose(np.asarray(second.data), [3.0, -6.0, 12.0])

@@ -172,6 +172,32 @@ def test_gradient_penalty_and_hessian_match_pytorch() -> None:
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
 
 
+def test_second_derivatives_of_reductions_powers_einsum_and_matmul_match_pytorch() -> None:
+    rng = np.random.default_rng(11)
+    arrays = [rng.uniform(0.5, 1.5, (3, 4)), rng.uniform(-1.0, 1.0, (3, 4))]
+    vector = rng.standard_normal((3, 4))
+    results = []
+    for lib, make, grad in (
+        (ac, lambda a: ac.tensor(a, dtype=ac.float64, req_grad=True), ac.autograd.grad),
+        (torch, lambda a: torch.tensor(a, requires_grad=True), torch.autograd.grad),
+    ):
+        a, b = (make(x) for x in arrays)
+        y = (
+            (a.var(dim=1, keepdim=True) * b.std(dim=0, keepdim=True)).sum()
+            + (a * b).norm(dim=0).sum()
+            + a.prod(dim=1).sum() * b.prod()
+            + (a**b).sum()
+            + lib.einsum("ij,kj->ik", a, b * b).sin().sum()
+            + ((a @ b[0]).tanh() @ a.cumprod(dim=0)).sum()
+        )
+        first = grad(y, [a, b], create_graph=True)
+        v = lib.tensor(vector, dtype=first[0].dtype)
+        hvp = grad((first[0] * v).sum() + (first[1] * v * v).sum(), [a, b])
+        results.append([np.asarray(t.detach()) for t in (*first, *hvp)])
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
 def test_argsort_unique_and_count_nonzero_match_pytorch() -> None:
     values = np.random.default_rng(6).integers(0, 4, (5, 7))  # many ties
     ours, theirs = ac.tensor(values), torch.tensor(values)

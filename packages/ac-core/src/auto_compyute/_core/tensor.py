@@ -54,6 +54,9 @@ class ToDevice(Op):
     def backward(self, grad: Array) -> Array:
         return move_array(grad, self.source)
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad.to(self.source)
+
 
 def _binary(op: type[Op], floating: bool = False) -> tuple[Any, Any]:
     """A binary operator method and its reflected form, e.g. ``__add__`` and ``__radd__``.

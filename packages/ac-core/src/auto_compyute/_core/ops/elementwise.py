@@ -90,6 +90,16 @@ class Pow(Op):
             log_a = xp.where(self.a > 0, xp.log(xp.where(self.a > 0, self.a, 1)), 0)
         return grad_a, grad * self.out * log_a
 
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        needs_a, needs_b = self.needs_grad
+        a, b = self._input(0, self.a), self._input(1, self.b)
+        grad_a = grad * b * a ** (b - 1) if needs_a else None
+        if not needs_b:
+            return grad_a, None
+        positive = self._constant(self.a > 0)
+        log_a = a.where(positive, 1.0).log().where(positive, 0.0)
+        return grad_a, grad * self._result_tensor(self.out) * log_a
+
 
 class PowScalar(Op):
     """x ** exponent for a constant exponent; d/dx = exponent * x**(exponent-1)."""

@@ -48,11 +48,13 @@ class Matmul(Op):
         return grad_a, grad_b
 
     def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
-        if self.a.ndim < 2 or self.b.ndim < 2:
-            raise NotImplementedError(
-                "Matmul of 1-D operands has no differentiable backward (create_graph) yet"
-            )
         a, b = self._input(0, self.a), self._input(1, self.b)
+        if a.ndim == 1 and b.ndim == 1:
+            return grad * b, grad * a
+        if a.ndim == 1:
+            return (b @ grad.unsqueeze(-1)).squeeze(-1), a.unsqueeze(1) * grad.unsqueeze(-2)
+        if b.ndim == 1:
+            return grad.unsqueeze(-1) * b, (a.mT @ grad.unsqueeze(-1)).squeeze(-1)
         return grad @ b.mT, a.mT @ grad
 
 
@@ -84,4 +86,22 @@ class Einsum(Op):
             partial = xp.einsum(f"{terms}->{kept}", grad, *(op for _, op in others))
             shape = [self.operands[i].shape[k] if c in available else 1 for k, c in enumerate(spec)]
             grads.append(xp.broadcast_to(partial.reshape(shape), self.operands[i].shape))
+        return tuple(grads)
+
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        inputs, output = self.kwargs["subscripts"].split("->")
+        specs = inputs.split(",")
+        tensors = [self._input(j, op) for j, op in enumerate(self.operands)]
+        grads: list[Tensor | None] = []
+        for i, spec in enumerate(specs):
+            if not self.needs_grad[i]:
+                grads.append(None)
+                continue
+            others = [(s, t) for j, (s, t) in enumerate(zip(specs, tensors, strict=True)) if j != i]
+            available = set(output).union(*(s for s, _ in others))
+            kept = "".join(c for c in spec if c in available)
+            terms = ",".join([output, *(s for s, _ in others)])
+            partial = Einsum.apply(grad, *(t for _, t in others), subscripts=f"{terms}->{kept}")
+            shape = [self.operands[i].shape[k] if c in available else 1 for k, c in enumerate(spec)]
+            grads.append(partial.reshape(shape).expand(self.operands[i].shape))
         return tuple(grads)

@@ -145,6 +145,11 @@ class Scatter(Op):
             grad_x[self.key] = 0
         return grad_x, grad[self.key] if self.needs_grad[1] else None
 
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        kept = get_array_module(grad.data).ones(grad.shape, dtype=bool)
+        kept[self.key] = False
+        return grad.where(self._constant(kept), 0.0), Index.apply(grad, key=self.key)
+
 
 class ScatterAdd(Op):
     """x with the values of src added at ``index`` along ``dim`` (repeats accumulate);
@@ -158,6 +163,9 @@ class ScatterAdd(Op):
 
     def backward(self, grad: Array) -> tuple[Array, Array | None]:
         return grad, grad[self.key] if self.needs_grad[1] else None
+
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        return grad, Index.apply(grad, key=self.key)
 
 
 class Cat(Op):

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
+from auto_compyute._core.ops.movement import Cat
 
 if TYPE_CHECKING:
     from auto_compyute._core.tensor import Tensor
@@ -64,6 +65,7 @@ class Var(Op):
     """Variance over ``dim`` with ``correction``; d/dx = 2 (x - mean) / (N - correction)."""
 
     def forward(self, x: Array, *, dim: Dims, keepdim: bool, correction: int) -> Array:
+        self.x = x  # NOTE: for graph_backward only; the input is kept alive, not copied
         self.centered = x - x.mean(axis=dim, keepdims=True)
         squares = (self.centered * self.centered).sum(axis=dim, keepdims=keepdim)
         self.divisor = max(x.size // max(squares.size, 1) - correction, 0)
@@ -76,6 +78,12 @@ class Var(Op):
         )
         scale = 2 / self.divisor if self.divisor else float("nan")
         return grad * self.centered * scale
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        dim, x = self.kwargs["dim"], self._input(0, self.x)
+        scale = 2 / self.divisor if self.divisor else float("nan")
+        kept = grad.reshape(_kept_shape(self.x.shape, dim))
+        return kept * (x - x.mean(dim=dim, keepdim=True)) * scale
 
 
 class CumSum(Op):
@@ -115,6 +123,17 @@ class Prod(Op):
         dims = None if dim is None else (dim,)
         return _expand_reduced(grad, x.shape, dims, self.kwargs["keepdim"]) * others
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        dim, x = self.kwargs["dim"], self._input(0, self.x)
+        rows = x.reshape(-1) if dim is None else x.movedim(dim, -1)
+        last = rows.ndim - 1
+        ones = self._constant(get_array_module(self.x).ones_like(rows.data[..., :1]))
+        before = Cat.apply(ones, rows[..., :-1], dim=last).cumprod(last)
+        after = Cat.apply(ones, rows[..., 1:].flip(last), dim=last).cumprod(last)
+        others = before * after.flip(last)
+        others = others.reshape(self.x.shape) if dim is None else others.movedim(-1, dim)
+        return grad.reshape(_kept_shape(self.x.shape, None if dim is None else (dim,))) * others
+
 
 class CumProd(Op):
     """Running products along ``dim``; d out_i / d x_k = out_i / x_k for i >= k.
@@ -142,6 +161,19 @@ class CumProd(Op):
         at_zero = from_end(grad * xp.cumprod(xp.where(first, 1, x), axis=dim))
         return xp.where(before, quotient, xp.where(first, at_zero, 0))
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        # NOTE: with a zero, the derivatives after it are 0 but their own derivatives are not;
+        # the quotient form below is exact only without zeros.
+        if (self.x == 0).any():
+            raise NotImplementedError(
+                "cumprod has no differentiable backward yet for inputs with zeros: "
+                "create_graph=True does not work through it (nor through a derivative of prod, "
+                "which uses cumprod, so prod of such inputs has second derivatives, no higher)"
+            )
+        dim, x = self.kwargs["dim"], self._input(0, self.x)
+        from_end = (grad * self._result_tensor(self.out)).flip(dim).cumsum(dim).flip(dim)
+        return from_end / x
+
 
 class Norm(Op):
     """Euclidean norm over ``dim``; d/dx = x / norm, and 0 where the norm is 0 (as PyTorch)."""
@@ -159,6 +191,13 @@ class Norm(Op):
         with xp.errstate(divide="ignore", invalid="ignore"):
             scale = xp.where(out == 0, 0, grad / out)
         return self.x * scale
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        kept = _kept_shape(self.x.shape, self.kwargs["dim"])
+        out = self._result_tensor(self.out).reshape(kept)
+        nonzero = self._constant(out.data != 0)
+        scale = (grad.reshape(kept) / out.where(nonzero, 1.0)).where(nonzero, 0.0)
+        return self._input(0, self.x) * scale
 
 
 class _Extreme(Op):
