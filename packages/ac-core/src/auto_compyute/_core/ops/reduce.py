@@ -65,8 +65,8 @@ class Var(Op):
     """Variance over ``dim`` with ``correction``; d/dx = 2 (x - mean) / (N - correction)."""
 
     def forward(self, x: Array, *, dim: Dims, keepdim: bool, correction: int) -> Array:
-        self.x = x  # NOTE: for graph_backward only; the input is kept alive, not copied
-        self.centered = x - x.mean(axis=dim, keepdims=True)
+        self.mean = x.mean(axis=dim, keepdims=True)
+        self.centered = x - self.mean
         squares = (self.centered * self.centered).sum(axis=dim, keepdims=keepdim)
         self.divisor = max(x.size // max(squares.size, 1) - correction, 0)
         with get_array_module(x).errstate(divide="ignore", invalid="ignore"):
@@ -80,9 +80,10 @@ class Var(Op):
         return grad * self.centered * scale
 
     def graph_backward(self, grad: Tensor) -> Tensor:
-        dim, x = self.kwargs["dim"], self._input(0, self.x)
+        # NOTE: the input rebuilt from what forward kept (the mean is small; x need not live)
+        dim, x = self.kwargs["dim"], self._input(0, self.centered + self.mean)
         scale = 2 / self.divisor if self.divisor else float("nan")
-        kept = grad.reshape(_kept_shape(self.x.shape, dim))
+        kept = grad.reshape(_kept_shape(self.centered.shape, dim))
         return kept * (x - x.mean(dim=dim, keepdim=True)) * scale
 
 
