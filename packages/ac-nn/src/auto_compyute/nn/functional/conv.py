@@ -138,7 +138,7 @@ class Convolution(Op):
             grad_b = output_sum(g, layout)
         return (grad_x, grad_w, grad_b) if self.has_bias else (grad_x, grad_w)
 
-    def graph_backward(self, grad: Tensor) -> tuple[Tensor, ...]:
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
         kw = self.kwargs
         x_array = fold_input(self.unfolded, kw["padding"], self.layout)
         x = _lift_1d(self._input(0, x_array[:, :, 0] if self.one_d else x_array), self.one_d)
@@ -147,7 +147,7 @@ class Convolution(Op):
         # NOTE: the input gradient is the transposed convolution with the same weight: it
         # adds into the padded input and crops the padding, as backward's col2im does.
         grad_x = ConvolutionTranspose.apply(grad, w, **kw, out_size=x.shape[2:])
-        grad_w = _weight_gradient(x, grad, w.shape[2:], **kw)
+        grad_w = _weight_gradient(x, grad, w.shape[2:], **kw) if self.needs_grad[1] else None
         grads = [_drop_1d(grad_x, self.one_d), _drop_1d(grad_w, self.one_d)]
         return (*grads, grad.sum(dim=(0, 2, 3))) if self.has_bias else tuple(grads)
 
@@ -224,7 +224,7 @@ class ConvolutionTranspose(Op):
             grad_b = grad.sum(axis=(0, 2, 3))
         return (grad_x, grad_w, grad_b) if self.has_bias else (grad_x, grad_w)
 
-    def graph_backward(self, grad: Tensor) -> tuple[Tensor, ...]:
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
         kw = {k: v for k, v in self.kwargs.items() if k != "out_size"}
         n, (h, wd) = grad.shape[0], self.size
         x_array = output_image(self.x, (n, self.w.shape[0], h, wd), self.layout)
@@ -234,7 +234,7 @@ class ConvolutionTranspose(Op):
         # NOTE: padded by the same amounts, the convolution of grad may have positions past
         # the input's last one (output_padding); they are cropped.
         grad_x = Convolution.apply(grad, w, **kw)[:, :, :h, :wd]
-        grad_w = _weight_gradient(grad, x, w.shape[2:], **kw)
+        grad_w = _weight_gradient(grad, x, w.shape[2:], **kw) if self.needs_grad[1] else None
         grads = [_drop_1d(grad_x, self.one_d), _drop_1d(grad_w, self.one_d)]
         return (*grads, grad.sum(dim=(0, 2, 3))) if self.has_bias else tuple(grads)
 
@@ -244,8 +244,8 @@ def _lift_1d(t: Tensor, one_d: bool) -> Tensor:
     return t.unsqueeze(2) if one_d else t
 
 
-def _drop_1d(t: Tensor, one_d: bool) -> Tensor:
-    return t.squeeze(2) if one_d else t
+def _drop_1d(t: Tensor | None, one_d: bool) -> Tensor | None:
+    return t.squeeze(2) if one_d and t is not None else t
 
 
 def _weight_gradient(
