@@ -595,6 +595,10 @@ SECOND_ORDER_LOSSES = {
     "gaussian_nll": lambda x, y: F.gaussian_nll_loss(x, y, x.abs() + 0.5),
     "cross_entropy_probabilities": lambda x, y: F.cross_entropy(x, y.softmax(-1)),
     "nll": lambda x, y: F.nll_loss(x.log_softmax(-1), ac.tensor(np.array([0, 2]))),
+    "hinge_embedding": lambda x, y: F.hinge_embedding_loss(x * y, _t([[1, -1, 1]] * 2)),
+    "cosine_embedding": lambda x, y: F.cosine_embedding_loss(x, y, _t([1, -1])),
+    "multilabel_soft_margin": lambda x, y: F.multilabel_soft_margin_loss(x, y.sigmoid()),
+    "multi_margin": lambda x, y: F.multi_margin_loss(x * y, ac.tensor(np.array([0, 2]))),
 }
 
 
