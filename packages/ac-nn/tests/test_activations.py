@@ -1,6 +1,7 @@
 """Activation functions and layers: forward against NumPy, gradients against finite differences."""
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -336,3 +337,28 @@ def test_rrelu_training_gradcheck_with_fixed_slopes(rng: np.random.Generator) ->
 
     x = ac.tensor(_away_from_zero(rng, (3, 4)), dtype=ac.float64, req_grad=True)
     assert ac.autograd.gradcheck(seeded, [x])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        F.gelu,
+        lambda x: F.gelu(x, approximate="tanh"),
+        F.softplus,
+        lambda x: F.softplus(x, beta=2.0, threshold=3.0),
+    ],
+    ids=["gelu", "gelu_tanh", "softplus", "softplus_beta_threshold"],
+)
+def test_fused_activations_have_second_derivatives(fn: Any, rng: np.random.Generator) -> None:
+    x = ac.tensor(_away_from_zero(rng, (3, 4)), dtype=ac.float64, req_grad=True)
+    assert ac.autograd.gradgradcheck(fn, [x])
+
+
+def test_gelu_over_its_input_has_no_second_derivatives() -> None:
+    hidden = ac.randn(2, 3, dtype=ac.float64, req_grad=True) * 1.0
+    with pytest.raises(NotImplementedError, match="reuse_input"):
+        ac.autograd.grad(
+            GELU.apply(hidden, approximate="none", reuse_input=True).sum(),
+            hidden,
+            create_graph=True,
+        )

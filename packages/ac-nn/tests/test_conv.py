@@ -496,3 +496,52 @@ def test_unfold_and_fold(rng):
     assert nn.Fold((4, 4), 2)(ac.ones(4, 9)).shape == (1, 4, 4)
     with pytest.raises(ValueError, match=r"fold needs an input \(N, C \* 4, 9\)"):
         F.fold(ac.ones(1, 4, 8), (4, 4), 2)
+
+
+# ----------------------------------------------------------------- second derivatives
+SECOND_ORDER_SETTINGS = [
+    {},
+    {"stride": 2},
+    {"padding": 1},
+    {"dilation": 2},
+    {"groups": 2},
+    {"stride": 2, "padding": 1, "dilation": 2, "groups": 2},
+]
+
+
+def _second_order_inputs(rng, x_shape, w_shape, bias: bool):
+    tensors = [rng.standard_normal(x_shape), rng.standard_normal(w_shape)]
+    if bias:
+        tensors.append(rng.standard_normal(w_shape[0]))
+    return [ac.tensor(t, dtype=ac.float64, req_grad=True) for t in tensors]
+
+
+@pytest.mark.parametrize("settings", SECOND_ORDER_SETTINGS, ids=str)
+@pytest.mark.parametrize("spatial", [1, 2])
+def test_conv_has_second_derivatives(settings, spatial: int, rng) -> None:
+    size = (5,) * spatial
+    kernel = (2,) * spatial
+    inputs = _second_order_inputs(
+        rng, (2, 4, *size), (2, 4 // settings.get("groups", 1), *kernel), True
+    )
+    conv = F.conv1d if spatial == 1 else F.conv2d
+    assert ac.autograd.gradgradcheck(lambda x, w, b: conv(x, w, b, **settings), inputs)
+
+
+def test_conv_with_same_padding_has_second_derivatives(rng) -> None:
+    inputs = _second_order_inputs(rng, (1, 2, 4, 3), (2, 2, 2, 2), False)
+    assert ac.autograd.gradgradcheck(lambda x, w: F.conv2d(x, w, padding="same"), inputs)
+
+
+@pytest.mark.parametrize(
+    "settings", [*SECOND_ORDER_SETTINGS, {"stride": 2, "output_padding": 1}], ids=str
+)
+@pytest.mark.parametrize("spatial", [1, 2])
+def test_conv_transpose_has_second_derivatives(settings, spatial: int, rng) -> None:
+    size = (3,) * spatial
+    kernel = (2,) * spatial
+    groups = settings.get("groups", 1)
+    inputs = _second_order_inputs(rng, (2, 4, *size), (4, 4 // groups, *kernel), False)
+    inputs.append(ac.tensor(rng.standard_normal(4), dtype=ac.float64, req_grad=True))
+    conv = F.conv_transpose1d if spatial == 1 else F.conv_transpose2d
+    assert ac.autograd.gradgradcheck(lambda x, w, b: conv(x, w, b, **settings), inputs)

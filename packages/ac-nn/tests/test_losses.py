@@ -535,3 +535,75 @@ def test_triplet_margin_with_distance_loss_module_and_errors() -> None:
         F.triplet_margin_with_distance_loss(ac.ones(2, 3), ac.ones(3), ac.ones(2, 3))
     with pytest.raises(TypeError):
         nn.TripletMarginWithDistanceLoss(None)  # keyword-only, as in PyTorch
+
+
+# ----------------------------------------------------------------- second derivatives
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"ignore_index": 1},
+        {"label_smoothing": 0.2},
+        {"label_smoothing": 0.1, "ignore_index": 2},
+        {"weight": True},
+        {"weight": True, "label_smoothing": 0.3, "ignore_index": 0},
+    ],
+    ids=["plain", "ignore", "smoothing", "smoothing_ignore", "weight", "all"],
+)
+def test_cross_entropy_has_second_derivatives(
+    reduction: str, options: dict, rng: np.random.Generator
+) -> None:
+    x = _t(rng.standard_normal((3, 4, 2)), req_grad=True)
+    t = ac.tensor(np.array([[0, 1], [2, 3], [1, 1]]))
+    if options.get("weight"):
+        options = {**options, "weight": _t(rng.uniform(0.5, 2.0, 4))}
+    assert ac.autograd.gradgradcheck(
+        lambda x: F.cross_entropy(x, t, reduction=reduction, **options), [x]
+    )
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_cross_entropy_has_second_derivatives(
+    reduction: str, rng: np.random.Generator
+) -> None:
+    x = _t(rng.uniform(0.1, 0.9, (2, 3)), req_grad=True)
+    y = _t(rng.uniform(0.0, 1.0, (2, 3)), req_grad=True)
+    assert ac.autograd.gradgradcheck(
+        lambda x, y: F.binary_cross_entropy(x, y, reduction=reduction), [x, y]
+    )
+
+
+def test_binary_cross_entropy_second_derivatives_are_finite_at_saturated_inputs() -> None:
+    x = _t([0.0, 0.5, 1.0], req_grad=True)
+    (grad_x,) = ac.autograd.grad(
+        F.binary_cross_entropy(x, _t([1.0, 0.5, 0.0])), x, create_graph=True
+    )
+    (grad_xx,) = ac.autograd.grad(grad_x.sum(), x)
+    assert np.isfinite(grad_xx.numpy()).all()
+
+
+SECOND_ORDER_LOSSES = {
+    "mse": lambda x, y: F.mse_loss(x, y),
+    "l1": lambda x, y: F.l1_loss(x * x, y),
+    "smooth_l1": lambda x, y: F.smooth_l1_loss(x, y, beta=0.5),
+    "huber": lambda x, y: F.huber_loss(x, y, delta=0.5),
+    "bce_with_logits": lambda x, y: F.binary_cross_entropy_with_logits(x, y.sigmoid()),
+    "soft_margin": lambda x, y: F.soft_margin_loss(x, y),
+    "kl_div": lambda x, y: F.kl_div(x.log_softmax(-1), y.softmax(-1), reduction="batchmean"),
+    "poisson_nll": lambda x, y: F.poisson_nll_loss(x, y.abs()),
+    "gaussian_nll": lambda x, y: F.gaussian_nll_loss(x, y, x.abs() + 0.5),
+    "cross_entropy_probabilities": lambda x, y: F.cross_entropy(x, y.softmax(-1)),
+    "nll": lambda x, y: F.nll_loss(x.log_softmax(-1), ac.tensor(np.array([0, 2]))),
+    "hinge_embedding": lambda x, y: F.hinge_embedding_loss(x * y, _t([[1, -1, 1]] * 2)),
+    "cosine_embedding": lambda x, y: F.cosine_embedding_loss(x, y, _t([1, -1])),
+    "multilabel_soft_margin": lambda x, y: F.multilabel_soft_margin_loss(x, y.sigmoid()),
+    "multi_margin": lambda x, y: F.multi_margin_loss(x * y, ac.tensor(np.array([0, 2]))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER_LOSSES))
+def test_composed_losses_have_second_derivatives(name: str, rng: np.random.Generator) -> None:
+    x = _t(rng.standard_normal((2, 3)), req_grad=True)
+    y = _t(rng.standard_normal((2, 3)), req_grad=True)
+    assert ac.autograd.gradgradcheck(SECOND_ORDER_LOSSES[name], [x, y])

@@ -305,3 +305,49 @@ def test_local_response_norm_layer_and_errors() -> None:
         F.local_response_norm(ac.zeros(2, 3, 4), 0)
     with pytest.raises(ValueError, match="LocalResponseNorm needs size >= 1, got 0"):
         nn.LocalResponseNorm(0)
+
+
+# ----------------------------------------------------------------- second derivatives
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("shape", [(4, 3), (3, 2, 3)])
+def test_batch_norm_has_second_derivatives(affine, training, shape, rng) -> None:
+    x = ac.tensor(rng.standard_normal(shape), dtype=ac.float64, req_grad=True)
+    params = [
+        ac.tensor(rng.uniform(0.5, 1.5, shape[1]), dtype=ac.float64, req_grad=True),
+        ac.tensor(rng.standard_normal(shape[1]), dtype=ac.float64, req_grad=True),
+    ]
+    running_mean = rng.standard_normal(shape[1])
+    running_var = rng.uniform(0.5, 2.0, shape[1])
+
+    def fn(x, *params):
+        # NOTE: tanh first: in evaluation without affine parameters the norm is linear.
+        return F.batch_norm(
+            x.tanh(),
+            ac.tensor(running_mean, dtype=ac.float64),
+            ac.tensor(running_var, dtype=ac.float64),
+            *params,
+            training=training,
+        )
+
+    assert ac.autograd.gradgradcheck(fn, [x, *params] if affine else [x])
+
+
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("normalized_shape", [(4,), (3, 4)])
+def test_layer_norm_has_second_derivatives(affine, normalized_shape, rng) -> None:
+    x = ac.tensor(rng.standard_normal((2, 3, 4)), dtype=ac.float64, req_grad=True)
+    weight = ac.tensor(rng.uniform(0.5, 1.5, normalized_shape), dtype=ac.float64, req_grad=True)
+    bias = ac.tensor(rng.standard_normal(normalized_shape), dtype=ac.float64, req_grad=True)
+    if affine:
+        fn = lambda x, w, b: F.layer_norm(x, normalized_shape, w, b)  # noqa: E731
+        assert ac.autograd.gradgradcheck(fn, [x, weight, bias])
+    else:
+        assert ac.autograd.gradgradcheck(lambda x: F.layer_norm(x, normalized_shape), [x])
+
+
+def test_group_and_instance_norm_have_second_derivatives(rng) -> None:
+    x = ac.tensor(rng.standard_normal((2, 4, 3)), dtype=ac.float64, req_grad=True)
+    weight = ac.tensor(rng.uniform(0.5, 1.5, 4), dtype=ac.float64, req_grad=True)
+    assert ac.autograd.gradgradcheck(lambda x, w: F.group_norm(x, 2, w), [x, weight])
+    assert ac.autograd.gradgradcheck(F.instance_norm, [x])

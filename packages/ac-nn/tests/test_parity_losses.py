@@ -326,3 +326,49 @@ def test_triplet_margin_with_distance_loss(reduction: str, swap: bool, rng) -> N
     if reduction == "mean":
         assert repr(ours) == repr(theirs)
     compare(ours, theirs, [a, b, c], rng)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"label_smoothing": 0.1, "ignore_index": 2}, {"weight": True, "reduction": "sum"}],
+    ids=["plain", "smoothing_ignore", "weight_sum"],
+)
+def test_gradient_penalty_through_cross_entropy_matches_torch(options: dict, rng) -> None:
+    reference = torch.nn.Sequential(
+        torch.nn.Linear(4, 8), torch.nn.GELU(), torch.nn.Linear(8, 5)
+    ).double()
+    ours = nn.Sequential(nn.Linear(4, 8), nn.GELU(), nn.Linear(8, 5)).to(ac.float64)
+    load_from(ours, reference)
+    data, target = rng.standard_normal((6, 4)), np.array([0, 2, 4, 1, 2, 3])
+    class_weight = rng.uniform(0.5, 2.0, 5)
+    results = []
+    for model, x, lib, grad, tensor in (
+        (ours, ac.tensor(data, req_grad=True), F, ac.autograd.grad, ac.tensor),
+        (reference, torch.tensor(data, requires_grad=True), TF, torch.autograd.grad, torch.tensor),
+    ):
+        kwargs = {**options, "weight": tensor(class_weight)} if "weight" in options else options
+        loss = lib.cross_entropy(model(x), tensor(target), **kwargs)
+        (by_x,) = grad(loss, x, create_graph=True)
+        ((by_x**2).sum() + loss).backward()
+        results.append({name: p.grad for name, p in model.named_parameters()})
+    for name, theirs in results[1].items():
+        np.testing.assert_allclose(results[0][name], theirs.numpy(), rtol=1e-7, atol=1e-12)
+
+
+def test_gradient_penalty_through_binary_cross_entropy_matches_torch(rng) -> None:
+    data, target = rng.uniform(0.1, 0.9, (3, 4)), rng.uniform(0, 1, (3, 4))
+    results = []
+    for lib, grad, x, y in (
+        (F, ac.autograd.grad, ac.tensor(data, req_grad=True), ac.tensor(target, req_grad=True)),
+        (
+            TF,
+            torch.autograd.grad,
+            torch.tensor(data, requires_grad=True),
+            torch.tensor(target, requires_grad=True),
+        ),
+    ):
+        by_x, by_y = grad(lib.binary_cross_entropy(x, y), (x, y), create_graph=True)
+        ((by_x**2).sum() + (by_y**3).sum()).backward()
+        results.append((x.grad, y.grad))
+    for mine, theirs in zip(results[0], results[1], strict=True):
+        np.testing.assert_allclose(mine, theirs.numpy(), rtol=1e-7)

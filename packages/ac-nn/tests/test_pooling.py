@@ -310,3 +310,32 @@ def test_empty_batch():
         assert out.shape[:2] == (0, 3)
         out.sum().backward()
         assert x.grad.shape == x.shape
+
+
+# ----------------------------------------------------------------- second derivatives
+SECOND_ORDER_POOLS = {
+    "max2d": lambda x: F.max_pool2d(x, 2),
+    "max2d_overlap_padding": lambda x: F.max_pool2d(x, 3, stride=1, padding=1),
+    "max2d_dilation_ceil": lambda x: F.max_pool2d(x, 2, stride=2, dilation=2, ceil_mode=True),
+    "max1d": lambda x: F.max_pool1d(x.flatten(2), 3, stride=2),
+    "avg2d": lambda x: F.avg_pool2d(x, 2),
+    "avg2d_overlap_padding": lambda x: F.avg_pool2d(x, 3, stride=1, padding=1),
+    "avg2d_no_pad_count_ceil": lambda x: F.avg_pool2d(
+        x, 2, stride=2, padding=1, ceil_mode=True, count_include_pad=False
+    ),
+    "avg2d_divisor": lambda x: F.avg_pool2d(x, (2, 3), divisor_override=4),
+    "avg1d": lambda x: F.avg_pool1d(x.flatten(2), 3, stride=2, padding=1),
+    "adaptive_avg2d": lambda x: F.adaptive_avg_pool2d(x, (2, 3)),
+    "adaptive_avg1d": lambda x: F.adaptive_avg_pool1d(x.flatten(2), 4),
+    "adaptive_max2d": lambda x: F.adaptive_max_pool2d(x, (3, 2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER_POOLS))
+def test_pooling_has_second_derivatives(name: str) -> None:
+    x = ac.tensor(np.random.default_rng(3).standard_normal((2, 2, 5, 5)), req_grad=True)
+    pool = SECOND_ORDER_POOLS[name]
+    # NOTE: a pool is linear in x where its windows' maxima stay put: tanh makes the
+    # gradient depend on x, so that second derivatives go through the pool's own.
+    assert ac.autograd.gradgradcheck(lambda x: pool(x).tanh(), [x])
+    assert ac.autograd.gradgradcheck(lambda x: pool(x * x), [x])

@@ -121,6 +121,8 @@ class GELU(Op):
 
     def forward(self, x: Array, *, approximate: str, reuse_input: bool = False) -> Array:
         xp = get_array_module(x)
+        # NOTE: the input is kept (by reference) for graph_backward only; reuse_input overwrites it.
+        self.x = None if reuse_input else x
         if approximate == "tanh":
             t = xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_TANH_COEFF * x * x * x))
             inner = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_TANH_COEFF * x * x)
@@ -139,6 +141,20 @@ class GELU(Op):
     def backward(self, grad: Array) -> Array:
         return grad * self.slope
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        if self.x is None:
+            raise NotImplementedError(
+                "GELU with reuse_input=True keeps no input: create_graph=True does not work "
+                "through it"
+            )
+        x = self._input(0, self.x)
+        if self.kwargs["approximate"] == "tanh":
+            t = (_SQRT_2_OVER_PI * (x + _GELU_TANH_COEFF * x * x * x)).tanh()
+            inner = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_TANH_COEFF * x * x)
+            return grad * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * inner)
+        cdf = 0.5 * (1.0 + (x * _SQRT_HALF).erf())
+        return grad * (cdf + x * (-0.5 * x * x + _LOG_INV_SQRT_2PI).exp())
+
 
 class Softplus(Op):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold; d/dx = sigmoid(beta x).
@@ -149,7 +165,7 @@ class Softplus(Op):
     def forward(self, x: Array, *, beta: float, threshold: float) -> Array:
         xp = get_array_module(x)
         scaled = x * beta if beta != 1 else x
-        self.scaled = scaled
+        self.x, self.scaled = x, scaled
         soft = xp.maximum(scaled, 0) + xp.log1p(xp.exp(-xp.abs(scaled)))
         if beta != 1:
             soft = soft / beta
@@ -160,6 +176,11 @@ class Softplus(Op):
         scaled = self.scaled
         slope = 0.5 * (xp.tanh(0.5 * scaled) + 1.0)
         return grad * xp.where(scaled > self.kwargs["threshold"], 1.0, slope).astype(grad.dtype)
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        beta = self.kwargs["beta"]
+        slope = (self._input(0, self.x) * beta).sigmoid()
+        return grad * slope.where(self._constant(self.scaled <= self.kwargs["threshold"]), 1.0)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:

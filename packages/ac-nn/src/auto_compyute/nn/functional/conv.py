@@ -138,6 +138,19 @@ class Convolution(Op):
             grad_b = output_sum(g, layout)
         return (grad_x, grad_w, grad_b) if self.has_bias else (grad_x, grad_w)
 
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        kw = self.kwargs
+        x_array = fold_input(self.unfolded, kw["padding"], self.layout)
+        x = _lift_1d(self._input(0, x_array[:, :, 0] if self.one_d else x_array), self.one_d)
+        w = _lift_1d(self._input(1, self.w[:, :, 0] if self.one_d else self.w), self.one_d)
+        grad = _lift_1d(grad, self.one_d)
+        # NOTE: the input gradient is the transposed convolution with the same weight: it
+        # adds into the padded input and crops the padding, as backward's col2im does.
+        grad_x = ConvolutionTranspose.apply(grad, w, **kw, out_size=x.shape[2:])
+        grad_w = _weight_gradient(x, grad, w.shape[2:], **kw) if self.needs_grad[1] else None
+        grads = [_drop_1d(grad_x, self.one_d), _drop_1d(grad_w, self.one_d)]
+        return (*grads, grad.sum(dim=(0, 2, 3))) if self.has_bias else tuple(grads)
+
 
 class ConvolutionTranspose(Op):
     """Transposed convolution of x (N, C, [H,] W) with w (C, O/groups, [KH,] KW), plus bias b (O).
@@ -210,6 +223,60 @@ class ConvolutionTranspose(Op):
         if self.has_bias and self.needs_grad[2]:
             grad_b = grad.sum(axis=(0, 2, 3))
         return (grad_x, grad_w, grad_b) if self.has_bias else (grad_x, grad_w)
+
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        kw = {k: v for k, v in self.kwargs.items() if k != "out_size"}
+        n, (h, wd) = grad.shape[0], self.size
+        x_array = output_image(self.x, (n, self.w.shape[0], h, wd), self.layout)
+        x = _lift_1d(self._input(0, x_array[:, :, 0] if self.one_d else x_array), self.one_d)
+        w = _lift_1d(self._input(1, self.w[:, :, 0] if self.one_d else self.w), self.one_d)
+        grad = _lift_1d(grad, self.one_d)
+        # NOTE: padded by the same amounts, the convolution of grad may have positions past
+        # the input's last one (output_padding); they are cropped.
+        grad_x = Convolution.apply(grad, w, **kw)[:, :, :h, :wd]
+        grad_w = _weight_gradient(grad, x, w.shape[2:], **kw) if self.needs_grad[1] else None
+        grads = [_drop_1d(grad_x, self.one_d), _drop_1d(grad_w, self.one_d)]
+        return (*grads, grad.sum(dim=(0, 2, 3))) if self.has_bias else tuple(grads)
+
+
+def _lift_1d(t: Tensor, one_d: bool) -> Tensor:
+    """A 1-D convolution's (N, C, L) tensor as (N, C, 1, L), as its op runs it."""
+    return t.unsqueeze(2) if one_d else t
+
+
+def _drop_1d(t: Tensor | None, one_d: bool) -> Tensor | None:
+    return t.squeeze(2) if one_d and t is not None else t
+
+
+def _weight_gradient(
+    x: Tensor,
+    grad: Tensor,
+    kernel: tuple[int, ...],
+    *,
+    stride: Pair,
+    padding: Padding2d,
+    dilation: Pair,
+    groups: int,
+) -> Tensor:
+    """The weight gradient (O, C/groups, KH, KW) of a convolution of x (N, C, H, W) whose
+    result has the gradient ``grad`` (N, O, OH, OW), as a differentiable convolution.
+
+    ``dw[o, c, i, j] = Σ_{n, y, z} grad[n, o, y, z] x_pad[n, c, y s + i d, z s + j d]`` is a
+    convolution of x with the batch as channels and grad as the kernel, stride and dilation
+    swapped; each group's channels take the batch axis's place in a grouped convolution.
+    """
+    n, c, h, w = x.shape
+    channels = x.reshape(n, groups, c // groups, h, w).permute(2, 1, 0, 3, 4)
+    channels = channels.reshape(c // groups, groups * n, h, w)
+    out = Convolution.apply(
+        channels,
+        grad.permute(1, 0, 2, 3),
+        stride=dilation,
+        padding=padding,
+        dilation=stride,
+        groups=groups,
+    )
+    return out[:, :, : kernel[0], : kernel[1]].permute(1, 0, 2, 3)
 
 
 # --------------------------------------------------------------------- argument checks

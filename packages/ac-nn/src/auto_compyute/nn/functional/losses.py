@@ -15,6 +15,7 @@ from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.factories import arange
 from auto_compyute._core.functions import where
+from auto_compyute._core.ops.movement import PutAt
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn.functional.activations import Softplus
 from auto_compyute.nn.functional.distance import pairwise_distance
@@ -285,6 +286,7 @@ class CrossEntropy(Op):
         class_weight: Array | None,
     ) -> Array:
         xp = get_array_module(x)
+        self.x = x
         shifted = x - x.max(axis=1, keepdims=True)
         self.logp = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
         self.key = _class_key(target)
@@ -327,6 +329,25 @@ class CrossEntropy(Op):
         dx -= spread if class_weight is None else spread * self._broadcast(class_weight)
         dx[self.key] -= (1 - smoothing) * scale
         return dx
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        kw = self.kwargs
+        smoothing, class_weight = kw["label_smoothing"], kw["class_weight"]
+        if kw["reduction"] == "mean":
+            grad = grad / float(self.total) if self.total else grad * 0.0
+        scale = grad * self._constant(kw["weights"])
+        x = self._input(0, self.x)
+        classes = x.shape[1]
+        picked = PutAt.apply((1 - smoothing) * scale, key=self.key, shape=x.shape)
+        if not smoothing:
+            return x.softmax(dim=1) * scale.unsqueeze(1) - picked
+        counted = grad * self._constant(kw["counted"])
+        total_w = classes if class_weight is None else float(class_weight.sum())
+        mass = (1 - smoothing) * scale + (smoothing / classes) * total_w * counted
+        spread = ((smoothing / classes) * counted).unsqueeze(1)
+        if class_weight is not None:
+            spread = spread * self._constant(self._broadcast(class_weight))
+        return x.softmax(dim=1) * mass.unsqueeze(1) - spread - picked
 
 
 def _batched(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor, bool]:
@@ -492,6 +513,20 @@ class BinaryCrossEntropy(Op):
             grad_x = grad * (x - y) / xp.maximum(x * (1 - x), _BCE_GRAD_EPS)
         grad_y = grad * (self.log_1mx - self.log_x) if self.needs_grad[1] else None
         return grad_x, grad_y
+
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        x, y = self._input(0, self.x), self._input(1, self.y)
+        grad_x = grad * (x - y) / (x * (1 - x)).clamp(min=_BCE_GRAD_EPS)
+        return grad_x, grad * (_floored_log(1 - x, self.log_1mx) - _floored_log(x, self.log_x))
+
+
+def _floored_log(p: Tensor, floored: Array) -> Tensor:
+    """log(p) with tensor ops, ``_BCE_LOG_FLOOR`` where ``floored`` (its clamped value) is.
+
+    NOTE: log is taken of 1 there, so that its derivative is 0 rather than NaN at p = 0.
+    """
+    kept = Tensor._from_op(floored > _BCE_LOG_FLOOR)
+    return p.where(kept, 1.0).log().where(kept, _BCE_LOG_FLOOR)
 
 
 def binary_cross_entropy(

@@ -54,6 +54,7 @@ class BatchNorm(Op):
     ) -> Array:
         self.axes = (0, *range(2, x.ndim))
         shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        self.x, self.params = x, params
         if training:
             mean = x.mean(axis=self.axes, keepdims=True)
             centered = x - mean
@@ -67,7 +68,9 @@ class BatchNorm(Op):
         else:
             if running_mean is None or running_var is None:
                 raise ValueError("batch norm in evaluation needs running_mean and running_var")
-            centered = x - running_mean.reshape(shape).astype(x.dtype, copy=False)
+            # NOTE: a copy: training steps update the running statistics in place.
+            self.mean = running_mean.reshape(shape).astype(x.dtype, copy=True)
+            centered = x - self.mean
             var = running_var.reshape(shape).astype(x.dtype, copy=False)
         self.rstd = (var + eps) ** -0.5
         self.x_hat = centered * self.rstd
@@ -96,6 +99,19 @@ class BatchNorm(Op):
             grads.append(grad.sum(axis=axes) if self.needs_grad[index] else None)
         return tuple(grads)
 
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, ...]:
+        axes = self.axes
+        x = self._input(0, self.x)
+        if self.kwargs["training"]:
+            centered = x - x.mean(dim=axes, keepdim=True)
+            rstd = ((centered * centered).mean(dim=axes, keepdim=True) + self.kwargs["eps"]) ** -0.5
+            x_hat = centered * rstd
+        else:
+            rstd = self._constant(self.rstd)
+            x_hat = (x - self._constant(self.mean)) * rstd
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        return _norm_graph_backward(self, grad, x_hat, rstd, axes, axes, shape)
+
 
 class LayerNorm(Op):
     """Normalization over the last ``ndim`` axes of each sample: y = x̂ w + b.
@@ -120,6 +136,7 @@ class LayerNorm(Op):
         self.rstd = (xp.einsum("ij,ij->i", x_hat, x_hat) / features + eps) ** -0.5
         x_hat *= self.rstd[:, None]
         self.x_hat = x_hat
+        self.x, self.params = x, params
         params = tuple(p.reshape(features) for p in params)
         self.weight = params[0] if has_weight else None
         if self.weight is not None:
@@ -156,6 +173,54 @@ class LayerNorm(Op):
             g_hat *= self.rstd[:, None]
             grads[0] = g_hat.reshape(grad.shape)
         return tuple(grads)
+
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, ...]:
+        x = self._input(0, self.x)
+        rows = x.reshape(-1, self.x_hat.shape[1])
+        centered = rows - rows.mean(dim=1, keepdim=True)
+        rstd = ((centered * centered).mean(dim=1, keepdim=True) + self.kwargs["eps"]) ** -0.5
+        grads = _norm_graph_backward(
+            self, grad.reshape(rows.shape), centered * rstd, rstd, (1,), (0,), (1, -1)
+        )
+        return (grads[0].reshape(x.shape), *grads[1:])
+
+
+def _norm_graph_backward(
+    op: BatchNorm | LayerNorm,
+    grad: Tensor,
+    x_hat: Tensor,
+    rstd: Tensor,
+    axes: tuple[int, ...],
+    param_axes: tuple[int, ...],
+    param_shape: tuple[int, ...],
+) -> tuple[Tensor, ...]:
+    """The gradients of batch or layer norm with tensor ops.
+
+    Args:
+        op: The op.
+        grad: The gradient of its result, shaped like ``x_hat``.
+        x_hat: The normalized input as a tensor of the graph (a function of x).
+        rstd: The reciprocal standard deviation (a function of x for batch statistics).
+        axes: The axes the statistics are taken over.
+        param_axes: The axes the weight and bias gradients sum over.
+        param_shape: The shape that broadcasts a weight against ``x_hat``.
+
+    Returns:
+        The gradients of x, then of the weight and the bias where the op has them.
+    """
+    params = [op._input(i + 1, p) for i, p in enumerate(op.params)]
+    g_hat = grad
+    grads: list[Tensor] = []
+    if op.kwargs["has_weight"]:
+        g_hat = grad * params[0].reshape(param_shape)
+        grads.append((grad * x_hat).sum(dim=param_axes).reshape(params[0].shape))
+    if op.kwargs["has_bias"]:
+        grads.append(grad.sum(dim=param_axes).reshape(params[-1].shape))
+    if op.kwargs.get("training", True):
+        mean_g = g_hat.mean(dim=axes, keepdim=True)
+        mean_gx = (g_hat * x_hat).mean(dim=axes, keepdim=True)
+        return (rstd * (g_hat - mean_g - x_hat * mean_gx), *grads)
+    return (g_hat * rstd, *grads)
 
 
 def _check_param(name: str, param: Tensor | None, shape: tuple[int, ...], what: str) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
+from auto_compyute._core.ops.movement import PutAt
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn.functional._windows import (
     Ints,
@@ -28,6 +29,7 @@ from auto_compyute.nn.functional._windows import (
     tuple_arg,
     windows,
 )
+from auto_compyute.nn.functional.conv import ConvolutionTranspose
 
 __all__ = [
     "adaptive_avg_pool1d",
@@ -118,6 +120,22 @@ class MaxPool(Op):
         dx = crop2d(dx, kw["padding"])
         return dx[:, :, 0] if self.one_d else dx
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        kw = self.kwargs
+        xp = get_array_module(self.index)
+        (sh, sw), (dh, dw), kernel_w = kw["stride"], kw["dilation"], kw["kernel"][1]
+        (top, _), (left, _) = kw["padding"]
+        n, c, out_h, out_w = self.index.shape
+        # NOTE: a maximum is never in the padding (-inf), so each lands inside x.
+        key = (
+            xp.arange(n).reshape(-1, 1, 1, 1),
+            xp.arange(c).reshape(1, -1, 1, 1),
+            xp.arange(out_h).reshape(-1, 1) * sh + (self.index // kernel_w) * dh - top,
+            xp.arange(out_w) * sw + (self.index % kernel_w) * dw - left,
+        )
+        dx = PutAt.apply(grad.unsqueeze(2) if self.one_d else grad, key=key, shape=self.shape)
+        return dx.squeeze(2) if self.one_d else dx
+
 
 class AvgPool(Op):
     """Sum over each window of zero-padded x (N, C, [H,] W) divided by ``divisor``.
@@ -161,6 +179,28 @@ class AvgPool(Op):
         dx = crop2d(dx, kw["padding"])
         return dx[:, :, 0] if self.one_d else dx
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        kw = self.kwargs
+        divisor = kw["divisor"]
+        if not isinstance(divisor, int | float):
+            divisor = self._constant(divisor)
+        grad = (grad.unsqueeze(2) if self.one_d else grad) / divisor
+        (top, bottom), (left, right) = kw["padding"]
+        _, c, h, w = self.shape
+        ones = self._constant(get_array_module(grad.data).ones((c, 1, *kw["kernel"]), grad.dtype))
+        # NOTE: spreading each gradient over its window is a transposed convolution with a
+        # kernel of ones per channel.
+        dx = ConvolutionTranspose.apply(
+            grad,
+            ones,
+            stride=kw["stride"],
+            padding=kw["padding"],
+            dilation=(1, 1),
+            groups=c,
+            out_size=(h - top - bottom, w - left - right),
+        )
+        return dx.squeeze(2) if self.one_d else dx
+
 
 def _averaging_matrix(size: int, out: int) -> np.ndarray:
     """(out, size) matrix averaging PyTorch's adaptive windows.
@@ -198,6 +238,11 @@ class AdaptiveAvgPool(Op):
         dx = _both_axes(grad[:, :, None] if self.one_d else grad, self.rows.T, self.cols.T)
         return dx[:, :, 0] if self.one_d else dx
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        grad = grad.unsqueeze(2) if self.one_d else grad
+        dx = self._constant(self.rows.T) @ (grad @ self._constant(self.cols))
+        return dx.squeeze(2) if self.one_d else dx
+
 
 class AdaptiveMaxPool(Op):
     """Maximum over PyTorch's adaptive windows; the gradient goes to each window's first
@@ -226,6 +271,17 @@ class AdaptiveMaxPool(Op):
         batch, channel = xp.meshgrid(xp.arange(n), xp.arange(c), indexing="ij")
         flat = self.indices.reshape(n, c, -1)
         xp.add.at(dx, (batch[..., None], channel[..., None], flat), grad.reshape(n, c, -1))
+        return dx.reshape(self.shape)
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        xp = get_array_module(self.indices)
+        n, c, h, w = self.shape
+        key = (
+            xp.arange(n).reshape(-1, 1, 1),
+            xp.arange(c).reshape(1, -1, 1),
+            self.indices.reshape(n, c, -1),
+        )
+        dx = PutAt.apply(grad.reshape(n, c, -1), key=key, shape=(n, c, h * w))
         return dx.reshape(self.shape)
 
 

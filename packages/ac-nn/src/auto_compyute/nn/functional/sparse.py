@@ -6,6 +6,7 @@ import numpy as np
 
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
+from auto_compyute._core.ops.movement import PutAt
 from auto_compyute._core.tensor import Tensor
 
 __all__ = ["embedding", "one_hot"]
@@ -44,6 +45,17 @@ class Embedding(Op):
         if padding_idx is not None:
             table[padding_idx] = 0
         return table
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        xp = get_array_module(grad.data)
+        indices, rows = self.kwargs["indices"].reshape(-1), grad.reshape(-1, self.shape[1])
+        if self.kwargs.get("scale_grad_by_freq"):
+            counts = xp.bincount(indices, minlength=self.shape[0])
+            rows = rows / self._constant(counts[indices][:, None].astype(rows.dtype))
+        padding_idx = self.kwargs["padding_idx"]
+        if padding_idx is not None:
+            rows = rows.where(self._constant((indices != padding_idx)[:, None]), 0.0)
+        return PutAt.apply(rows, key=(indices,), shape=self.shape)
 
 
 def _add_rows(table: Array, indices: Array, rows: Array) -> None:
