@@ -165,7 +165,7 @@ class Softplus(Op):
     def forward(self, x: Array, *, beta: float, threshold: float) -> Array:
         xp = get_array_module(x)
         scaled = x * beta if beta != 1 else x
-        self.x, self.scaled = x, scaled
+        self.scaled = scaled
         soft = xp.maximum(scaled, 0) + xp.log1p(xp.exp(-xp.abs(scaled)))
         if beta != 1:
             soft = soft / beta
@@ -179,7 +179,7 @@ class Softplus(Op):
 
     def graph_backward(self, grad: Tensor) -> Tensor:
         beta = self.kwargs["beta"]
-        slope = (self._input(0, self.x) * beta).sigmoid()
+        slope = (self._input(0, self.scaled / beta if beta != 1 else self.scaled) * beta).sigmoid()
         return grad * slope.where(self._constant(self.scaled <= self.kwargs["threshold"]), 1.0)
 
 

@@ -286,9 +286,11 @@ class CrossEntropy(Op):
         class_weight: Array | None,
     ) -> Array:
         xp = get_array_module(x)
-        self.x = x
-        shifted = x - x.max(axis=1, keepdims=True)
-        self.logp = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        top = x.max(axis=1, keepdims=True)
+        shifted = x - top
+        log_sum = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        self.logp = shifted - log_sum
+        self.log_total = top + log_sum  # for graph_backward, small: one number per row
         self.key = _class_key(target)
         loss = -self.logp[self.key] * weights
         smoothing = label_smoothing
@@ -336,7 +338,8 @@ class CrossEntropy(Op):
         if kw["reduction"] == "mean":
             grad = grad / float(self.total) if self.total else grad * 0.0
         scale = grad * self._constant(kw["weights"])
-        x = self._input(0, self.x)
+        # NOTE: the input rebuilt from what forward kept (x = log p + log Σ exp x, per row)
+        x = self._input(0, self.logp + self.log_total)
         classes = x.shape[1]
         picked = PutAt.apply((1 - smoothing) * scale, key=self.key, shape=x.shape)
         if not smoothing:

@@ -54,9 +54,9 @@ class BatchNorm(Op):
     ) -> Array:
         self.axes = (0, *range(2, x.ndim))
         shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
-        self.x, self.params = x, params
+        self.params = params
         if training:
-            mean = x.mean(axis=self.axes, keepdims=True)
+            mean = self.mean = x.mean(axis=self.axes, keepdims=True)
             centered = x - mean
             var = (centered * centered).mean(axis=self.axes, keepdims=True)
             if running_mean is not None and running_var is not None:
@@ -101,7 +101,8 @@ class BatchNorm(Op):
 
     def graph_backward(self, grad: Tensor) -> tuple[Tensor, ...]:
         axes = self.axes
-        x = self._input(0, self.x)
+        # NOTE: the input rebuilt from what forward kept (the mean is small; x need not live)
+        x = self._input(0, self.x_hat / self.rstd + self.mean)
         if self.kwargs["training"]:
             centered = x - x.mean(dim=axes, keepdim=True)
             rstd = ((centered * centered).mean(dim=axes, keepdim=True) + self.kwargs["eps"]) ** -0.5
@@ -131,12 +132,13 @@ class LayerNorm(Op):
         features = math.prod(x.shape[x.ndim - ndim :])
         rows = x.reshape(-1, features)
         self.averager = xp.full(features, 1 / features, dtype=x.dtype)
-        x_hat = rows - (rows @ self.averager)[:, None]
+        self.mean = rows @ self.averager
+        x_hat = rows - self.mean[:, None]
         # NOTE: einsum sums the squares of each row without writing them out.
         self.rstd = (xp.einsum("ij,ij->i", x_hat, x_hat) / features + eps) ** -0.5
         x_hat *= self.rstd[:, None]
         self.x_hat = x_hat
-        self.x, self.params = x, params
+        self.shape, self.params = x.shape, params
         params = tuple(p.reshape(features) for p in params)
         self.weight = params[0] if has_weight else None
         if self.weight is not None:
@@ -175,7 +177,9 @@ class LayerNorm(Op):
         return tuple(grads)
 
     def graph_backward(self, grad: Tensor) -> tuple[Tensor, ...]:
-        x = self._input(0, self.x)
+        # NOTE: the input rebuilt from what forward kept (the means are small; x need not live)
+        rebuilt = self.x_hat / self.rstd[:, None] + self.mean[:, None]
+        x = self._input(0, rebuilt.reshape(self.shape))
         rows = x.reshape(-1, self.x_hat.shape[1])
         centered = rows - rows.mean(dim=1, keepdim=True)
         rstd = ((centered * centered).mean(dim=1, keepdim=True) + self.kwargs["eps"]) ** -0.5
