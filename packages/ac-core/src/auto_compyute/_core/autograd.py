@@ -112,7 +112,8 @@ class Op:
     gradient (or ``None``) per input array, as a tuple, or a single array for one input.
     ``self.needs_grad[i]`` tells whether input ``i`` needs a gradient, so expensive
     gradients can be skipped. The engine reduces broadcast gradients back to each input's
-    shape and casts them to its dtype.
+    shape and casts them to its dtype. An optional ``graph_backward(grad)`` gives the same
+    gradients computed with tensor ops, for higher derivatives (see its docstring).
 
     The graph links ops, not tensors: ``parents[i]`` is the op that produced input ``i``,
     or the input tensor itself when it is a leaf. An op holds no reference to its result,
