@@ -624,6 +624,17 @@ def test_conv_transpose3d_has_second_derivatives(settings, rng) -> None:
     )
 
 
+def test_conv3d_empty_batch_unbatched_transpose_and_dtype():
+    x, w = ac.randn(0, 2, 3, 4, 4, req_grad=True), ac.randn(3, 2, 2, 2, 2, req_grad=True)
+    out = F.conv3d(x, w)
+    assert out.shape == (0, 3, 2, 3, 3)
+    out.sum().backward()
+    assert x.grad.shape == x.shape and w.grad.shape == w.shape
+    assert F.conv_transpose3d(ac.randn(3, 2, 2, 2), ac.randn(3, 2, 2, 2, 2)).shape == (2, 3, 3, 3)
+    x64 = ac.randn(1, 2, 3, 3, 3, dtype=ac.float64)
+    assert F.conv3d(x64, ac.randn(1, 2, 2, 2, 2, dtype=ac.float64)).dtype == ac.float64
+
+
 def test_conv3d_argument_errors():
     x, w = ac.randn(1, 2, 4, 4, 4), ac.randn(3, 2, 2, 2, 2)
     with pytest.raises(ValueError, match=r"conv3d: expected a 5-D input \(N, C, D, H, W\)"):

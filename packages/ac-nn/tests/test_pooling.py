@@ -401,6 +401,16 @@ def test_max_pool3d_gradient_goes_to_the_first_maximum_and_integers_work():
     assert F.max_pool3d(ints, 2).numpy().reshape(-1).tolist() == [13, 15]
 
 
+def test_pool3d_empty_batch():
+    x = ac.randn(0, 2, 4, 4, 4, req_grad=True)
+    for pool in (F.max_pool3d, F.avg_pool3d, F.adaptive_avg_pool3d, F.adaptive_max_pool3d):
+        out = pool(x, 2)
+        assert out.shape == (0, 2, 2, 2, 2)
+        out.sum().backward()
+        assert x.grad.shape == x.shape
+    assert F.adaptive_max_pool2d(ac.randn(0, 2, 5, 5), 2).shape == (0, 2, 2, 2)
+
+
 def test_pool3d_unbatched_and_layers(rng):
     x = ac.randn(3, 4, 6, 5)
     assert F.max_pool3d(x, 2).shape == (3, 2, 3, 2)

@@ -264,7 +264,8 @@ class AdaptiveMaxPool(Op):
         self.indices = xp.empty((n, c, *out_size), dtype=np.int64)
         for i, (top, bottom) in enumerate(_windows(h, out_size[0])):
             for j, (left, right) in enumerate(_windows(w, out_size[1])):
-                window = x[:, :, top:bottom, left:right].reshape(n, c, -1)
+                area = (bottom - top) * (right - left)
+                window = x[:, :, top:bottom, left:right].reshape(n, c, area)
                 arg = window.argmax(axis=-1)  # the first maximum (or NaN), as PyTorch
                 out[:, :, i, j] = xp.take_along_axis(window, arg[..., None], axis=-1)[..., 0]
                 width = right - left
@@ -276,8 +277,9 @@ class AdaptiveMaxPool(Op):
         n, c, h, w = self.shape
         dx = xp.zeros((n, c, h * w), dtype=grad.dtype)
         batch, channel = xp.meshgrid(xp.arange(n), xp.arange(c), indexing="ij")
-        flat = self.indices.reshape(n, c, -1)
-        xp.add.at(dx, (batch[..., None], channel[..., None], flat), grad.reshape(n, c, -1))
+        count = self.indices.shape[2] * self.indices.shape[3]
+        flat = self.indices.reshape(n, c, count)
+        xp.add.at(dx, (batch[..., None], channel[..., None], flat), grad.reshape(n, c, count))
         return dx.reshape(self.shape)
 
     def graph_backward(self, grad: Tensor) -> Tensor:
@@ -286,9 +288,9 @@ class AdaptiveMaxPool(Op):
         key = (
             xp.arange(n).reshape(-1, 1, 1),
             xp.arange(c).reshape(1, -1, 1),
-            self.indices.reshape(n, c, -1),
+            self.indices.reshape(n, c, self.indices.shape[2] * self.indices.shape[3]),
         )
-        dx = PutAt.apply(grad.reshape(n, c, -1), key=key, shape=(n, c, h * w))
+        dx = PutAt.apply(grad.reshape(*key[2].shape), key=key, shape=(n, c, h * w))
         return dx.reshape(self.shape)
 
 
@@ -563,7 +565,7 @@ def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, spatial: int) -> Te
         n, c, d, h, w = x.shape
         planes = AdaptiveAvgPool.apply(x.reshape(n, c * d, h, w), out_size=sizes[1:])
         depth = _depth_matrix(_averaging_matrix(d, sizes[0]), x)
-        out = (depth @ planes.reshape(n, c, d, -1)).reshape(n, c, *sizes)
+        out = (depth @ planes.reshape(n, c, d, sizes[1] * sizes[2])).reshape(n, c, *sizes)
         return out.squeeze(0) if unbatched else out
     out = AdaptiveAvgPool.apply(x, out_size=sizes if spatial == 2 else (1, *sizes))
     return out.squeeze(0) if unbatched else out
