@@ -545,3 +545,130 @@ def test_conv_transpose_has_second_derivatives(settings, spatial: int, rng) -> N
     inputs.append(ac.tensor(rng.standard_normal(4), dtype=ac.float64, req_grad=True))
     conv = F.conv_transpose1d if spatial == 1 else F.conv_transpose2d
     assert ac.autograd.gradgradcheck(lambda x, w, b: conv(x, w, b, **settings), inputs)
+
+
+# ------------------------------------------------------------------------------ 3-D
+CONV3D_GRID = [
+    (s, p, d, g)
+    for s, p, d, g in itertools.product(
+        [1, (2, 1, 2)], [0, (1, 0, 1), "same"], [1, (2, 1, 1)], [1, 2]
+    )
+    if not (p == "same" and s != 1)
+]
+
+
+@pytest.mark.parametrize(("stride", "padding", "dilation", "groups"), CONV3D_GRID)
+def test_conv3d_gradcheck(rng, stride, padding, dilation, groups):
+    x, w, b = _tensors(rng, (1, 2, 5, 3, 4), (2, 2 // groups, 2, 2, 1), (2,))
+    assert gradcheck(lambda *t: F.conv3d(*t, stride, padding, dilation, groups), [x, w, b])
+
+
+@pytest.mark.parametrize(
+    ("stride", "padding", "output_padding", "dilation", "groups"),
+    [
+        (1, 0, 0, 1, 1),
+        (2, 1, 1, 1, 2),
+        ((2, 1, 1), (0, 1, 0), (1, 0, 0), (1, 2, 1), 1),
+        (1, 1, 1, 2, 2),
+    ],
+)
+def test_conv_transpose3d_gradcheck(rng, stride, padding, output_padding, dilation, groups):
+    x, w, b = _tensors(rng, (1, 2, 3, 2, 3), (2, 4 // groups, 2, 2, 2), (4,))
+    assert gradcheck(
+        lambda *t: F.conv_transpose3d(*t, stride, padding, output_padding, groups, dilation),
+        [x, w, b],
+    )
+
+
+def test_conv3d_matches_a_sum_of_conv2d_over_depth(rng):
+    x, w = rng.standard_normal((2, 3, 4, 5, 6)), rng.standard_normal((4, 3, 2, 3, 3))
+    out = F.conv3d(ac.tensor(x), ac.tensor(w), padding=(0, 1, 1)).numpy()
+    expected = sum(
+        F.conv2d(
+            ac.tensor(x[:, :, k : k + 3]).permute(0, 2, 1, 3, 4).reshape(6, 3, 5, 6),
+            ac.tensor(w[:, :, k]),
+            padding=1,
+        )
+        .numpy()
+        .reshape(2, 3, 4, 5, 6)
+        for k in range(2)
+    ).transpose(0, 2, 1, 3, 4)
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    assert F.conv3d(ac.tensor(x[0]), ac.tensor(w)).shape == (4, 3, 3, 4)
+
+
+def test_conv_transpose3d_is_the_adjoint_of_conv3d(rng):
+    x, w = rng.standard_normal((2, 4, 5, 4, 5)), rng.standard_normal((6, 2, 3, 2, 2))
+    g = rng.standard_normal(F.conv3d(ac.tensor(x), ac.tensor(w), None, 2, 1, 1, 2).shape)
+    lhs = (F.conv3d(ac.tensor(x), ac.tensor(w), None, 2, 1, 1, 2).numpy() * g).sum()
+    back = F.conv_transpose3d(ac.tensor(g), ac.tensor(w), None, 2, 1, (0, 0, 1), 2)
+    assert back.shape == x.shape
+    np.testing.assert_allclose(lhs, (back.numpy() * x).sum(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("settings", [{}, {"stride": 2, "padding": 1, "groups": 2}], ids=str)
+def test_conv3d_has_second_derivatives(settings, rng) -> None:
+    inputs = _second_order_inputs(
+        rng, (1, 2, 3, 3, 3), (2, 2 // settings.get("groups", 1), 2, 2, 2), True
+    )
+    assert ac.autograd.gradgradcheck(lambda x, w, b: F.conv3d(x, w, b, **settings), inputs)
+
+
+@pytest.mark.parametrize("settings", [{}, {"stride": 2, "output_padding": 1, "groups": 2}], ids=str)
+def test_conv_transpose3d_has_second_derivatives(settings, rng) -> None:
+    groups = settings.get("groups", 1)
+    inputs = _second_order_inputs(rng, (1, 2, 2, 2, 2), (2, 2 // groups, 2, 2, 2), False)
+    inputs.append(ac.tensor(rng.standard_normal(2), dtype=ac.float64, req_grad=True))
+    assert ac.autograd.gradgradcheck(
+        lambda x, w, b: F.conv_transpose3d(x, w, b, **settings), inputs
+    )
+
+
+def test_conv3d_empty_batch_unbatched_transpose_and_dtype():
+    x, w = ac.randn(0, 2, 3, 4, 4, req_grad=True), ac.randn(3, 2, 2, 2, 2, req_grad=True)
+    out = F.conv3d(x, w)
+    assert out.shape == (0, 3, 2, 3, 3)
+    out.sum().backward()
+    assert x.grad.shape == x.shape and w.grad.shape == w.shape
+    assert F.conv_transpose3d(ac.randn(3, 2, 2, 2), ac.randn(3, 2, 2, 2, 2)).shape == (2, 3, 3, 3)
+    x64 = ac.randn(1, 2, 3, 3, 3, dtype=ac.float64)
+    assert F.conv3d(x64, ac.randn(1, 2, 2, 2, 2, dtype=ac.float64)).dtype == ac.float64
+
+
+def test_conv3d_argument_errors():
+    x, w = ac.randn(1, 2, 4, 4, 4), ac.randn(3, 2, 2, 2, 2)
+    with pytest.raises(ValueError, match=r"conv3d: expected a 5-D input \(N, C, D, H, W\)"):
+        F.conv3d(ac.randn(2, 4, 4), w)
+    with pytest.raises(ValueError, match="conv3d: expected a 5-D weight"):
+        F.conv3d(x, ac.randn(3, 2, 2, 2))
+    with pytest.raises(ValueError, match="expects input with 4 channels"):
+        F.conv3d(x, ac.randn(3, 4, 2, 2, 2))
+    with pytest.raises(TypeError, match="stride must be an int or a tuple of 3 ints"):
+        F.conv3d(x, w, stride=(1, 2))
+    with pytest.raises(ValueError, match="padding='same' needs stride 1"):
+        F.conv3d(x, w, stride=2, padding="same")
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        F.conv3d(ac.randn(1, 2, 1, 4, 4), w)
+    with pytest.raises(ValueError, match="conv_transpose3d: output_padding"):
+        F.conv_transpose3d(ac.randn(1, 3, 2, 2, 2), w, output_padding=1)
+    with pytest.raises(ValueError, match="conv_transpose3d: padding must be an int"):
+        F.conv_transpose3d(ac.randn(1, 3, 2, 2, 2), w, padding="same")
+
+
+def test_conv3d_layers_shapes_repr_and_errors():
+    conv = nn.Conv3d(4, 6, (3, 2, 1), stride=2, padding=1, groups=2, bias=False)
+    assert conv.weight.shape == (6, 2, 3, 2, 1) and conv.bias is None
+    assert repr(conv) == (
+        "Conv3d(4, 6, kernel_size=(3, 2, 1), stride=(2, 2, 2), padding=(1, 1, 1), groups=2, "
+        "bias=False)"
+    )
+    assert conv(ac.randn(2, 4, 5, 4, 3)).shape == (2, 6, 3, 3, 3)
+    up = nn.ConvTranspose3d(4, 2, 2, stride=2)
+    assert up.weight.shape == (4, 2, 2, 2, 2) and up.bias.shape == (2,)
+    assert up(ac.randn(1, 4, 2, 3, 1), output_size=(5, 7, 3)).shape == (1, 2, 5, 7, 3)
+    with pytest.raises(ValueError, match="must both be divisible by groups=3"):
+        nn.Conv3d(4, 6, 3, groups=3)
+    with pytest.raises(TypeError, match="kernel_size must be an int or a tuple of 3 ints"):
+        nn.Conv3d(4, 6, (3, 3))
+    with pytest.raises(ValueError, match="ConvTranspose3d: padding_mode must be one of 'zeros'"):
+        nn.ConvTranspose3d(4, 6, 3, padding_mode="reflect")

@@ -93,10 +93,16 @@ def test_interpolate_nearest(rng: np.random.Generator) -> None:
 def test_interpolate_errors() -> None:
     x = ac.zeros(1, 1, 4, 4)
     with pytest.raises(NotImplementedError, match="supports modes 'nearest', 'linear'"):
-        F.interpolate(x, size=2, mode="bicubic")
+        F.interpolate(x, size=2, mode="lanczos")
+    with pytest.raises(ValueError, match="mode 'bicubic' needs 2 spatial axes"):
+        F.interpolate(ac.zeros(1, 1, 4), size=2, mode="bicubic")
+    with pytest.raises(ValueError, match="not to 'area'"):
+        F.interpolate(x, size=2, mode="area", align_corners=False)
+    with pytest.raises(ValueError, match="output_size must be positive"):
+        F.interpolate(x, scale_factor=0.2, mode="area")
     with pytest.raises(ValueError, match="mode 'linear' needs 1 spatial axes"):
         F.interpolate(x, size=2, mode="linear")
-    with pytest.raises(ValueError, match="align_corners applies to the linear modes only"):
+    with pytest.raises(ValueError, match="align_corners applies to the interpolating modes only"):
         F.interpolate(x, size=2, align_corners=True)
     with pytest.raises(ValueError, match="size or scale_factor"):
         F.interpolate(x)
@@ -159,3 +165,32 @@ def test_channel_shuffle_errors_and_repr() -> None:
         F.channel_shuffle(ac.zeros(2, 4), 2)
     with pytest.raises(ValueError, match="positive integer groups, got 0"):
         nn.ChannelShuffle(0)(ac.zeros(1, 4, 2))
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_interpolate_bicubic(align_corners, rng: np.random.Generator) -> None:
+    x = rng.standard_normal((1, 2, 3, 4))
+    same = F.interpolate(_t(x), size=(3, 4), mode="bicubic", align_corners=align_corners)
+    np.testing.assert_allclose(same.numpy(), x, atol=1e-12)  # the weights at offset 0 are 1, 0
+    # cubic convolution reproduces a linear ramp away from the clamped borders
+    ramp = np.arange(8.0)[None, None, None].repeat(2, axis=2)
+    wider = F.interpolate(_t(ramp), size=(2, 15), mode="bicubic", align_corners=True).numpy()
+    np.testing.assert_allclose(wider[0, 0, 0, 2:-2], np.arange(2, 13) * 7 / 14, atol=1e-12)
+    for kwargs in ({"size": (5, 3)}, {"scale_factor": 1.5}):
+        assert gradcheck(
+            lambda u, kw=kwargs: F.interpolate(
+                u, mode="bicubic", align_corners=align_corners, **kw
+            ),
+            [_t(x, True)],
+        )
+
+
+def test_interpolate_area_is_adaptive_average_pooling(rng: np.random.Generator) -> None:
+    x = rng.standard_normal((1, 2, 6, 4))
+    halved = F.interpolate(_t(x), scale_factor=0.5, mode="area").numpy()
+    np.testing.assert_allclose(halved, x.reshape(1, 2, 3, 2, 2, 2).mean(axis=(3, 5)))
+    for shape, size in (((1, 2, 7), 3), ((1, 2, 5, 4), (3, 3)), ((1, 1, 3, 4, 3), (2, 3, 2))):
+        u = _t(rng.standard_normal(shape), True)
+        assert gradcheck(lambda v, s=size: F.interpolate(v, size=s, mode="area"), [u])
+    layer = nn.Upsample(size=(3, 2), mode="area")
+    np.testing.assert_allclose(layer(_t(x)).numpy(), halved)

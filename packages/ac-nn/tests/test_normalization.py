@@ -351,3 +351,13 @@ def test_group_and_instance_norm_have_second_derivatives(rng) -> None:
     weight = ac.tensor(rng.uniform(0.5, 1.5, 4), dtype=ac.float64, req_grad=True)
     assert ac.autograd.gradgradcheck(lambda x, w: F.group_norm(x, 2, w), [x, weight])
     assert ac.autograd.gradgradcheck(F.instance_norm, [x])
+
+
+def test_batch_norm3d_checks_rank_and_normalizes_each_channel():
+    norm = nn.BatchNorm3d(2)
+    x = ac.randn(3, 2, 4, 3, 2) * 5 + 2
+    out = norm(x).numpy()
+    np.testing.assert_allclose(out.mean(axis=(0, 2, 3, 4)), 0, atol=1e-5)
+    np.testing.assert_allclose(out.var(axis=(0, 2, 3, 4)), 1, atol=1e-3)
+    with pytest.raises(ValueError, match="BatchNorm3d"):
+        norm(ac.randn(3, 2, 4, 3))

@@ -303,3 +303,124 @@ def test_gradient_penalty_through_a_cnn_matches_torch(norm: str, training: bool,
         np.testing.assert_allclose(mine, theirs.numpy(), rtol=1e-7, atol=1e-10, err_msg=name)
         compared += 1
     assert compared >= 8
+
+
+CONV3D_GRID = [
+    (s, p, d, g)
+    for s, p, d, g in itertools.product(
+        [1, 2, (2, 1, 1)], [0, 1, (1, 0, 2), "same"], [1, (2, 1, 2)], [1, 2]
+    )
+    if not (p == "same" and s != 1)
+]
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.parametrize(("stride", "padding", "dilation", "groups"), CONV3D_GRID)
+def test_conv3d_matches_torch(rng, stride, padding, dilation, groups):
+    arrays = [
+        rng.standard_normal((2, 4, 5, 6, 7)),
+        # NOTE: scaled as an initialised weight, so float32 sums of 72 terms stay within OUT_TOL
+        0.2 * rng.standard_normal((6, 4 // groups, 3, 2, 3)),
+        rng.standard_normal(6),
+    ]
+    compare(
+        lambda x, w, b: F.conv3d(x, w, b, stride, padding, dilation, groups),
+        lambda x, w, b: TF.conv3d(x, w, b, stride, padding, dilation, groups),
+        arrays,
+        rng,
+    )
+
+
+TRANSPOSE3D_GRID = [
+    (s, p, op, d, g)
+    for s, p, op, d, g in itertools.product(
+        [1, 2, (2, 1, 3)], [0, (1, 0, 1)], [0, 1], [1, (2, 1, 1)], [1, 2]
+    )
+    if all(
+        o < si or o < di
+        for o, si, di in zip(
+            (op,) * 3,
+            s if isinstance(s, tuple) else (s,) * 3,
+            d if isinstance(d, tuple) else (d,) * 3,
+            strict=True,
+        )
+    )
+]
+
+
+@pytest.mark.parametrize(
+    ("stride", "padding", "output_padding", "dilation", "groups"), TRANSPOSE3D_GRID
+)
+def test_conv_transpose3d_matches_torch(rng, stride, padding, output_padding, dilation, groups):
+    arrays = [
+        rng.standard_normal((2, 4, 3, 4, 3)),
+        0.2 * rng.standard_normal((4, 6 // groups, 2, 3, 2)),
+        rng.standard_normal(6),
+    ]
+    compare(
+        lambda x, w, b: F.conv_transpose3d(
+            x, w, b, stride, padding, output_padding, groups, dilation
+        ),
+        lambda x, w, b: TF.conv_transpose3d(
+            x, w, b, stride, padding, output_padding, groups, dilation
+        ),
+        arrays,
+        rng,
+    )
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "shape"),
+    [
+        (
+            lambda: nn.Conv3d(3, 4, 3, padding=1),
+            lambda: torch.nn.Conv3d(3, 4, 3, padding=1),
+            (2, 3, 4, 5, 6),
+        ),
+        (
+            lambda: nn.Conv3d(4, 6, (2, 3, 1), stride=2, dilation=(1, 2, 1), groups=2, bias=False),
+            lambda: torch.nn.Conv3d(
+                4, 6, (2, 3, 1), stride=2, dilation=(1, 2, 1), groups=2, bias=False
+            ),
+            (2, 4, 5, 7, 4),
+        ),
+        (
+            lambda: nn.Conv3d(2, 3, (3, 2, 3), padding="same", padding_mode="reflect"),
+            lambda: torch.nn.Conv3d(2, 3, (3, 2, 3), padding="same", padding_mode="reflect"),
+            (2, 2, 4, 5, 6),
+        ),
+        (
+            lambda: nn.Conv3d(2, 3, 3, padding=(1, 2, 1), padding_mode="circular"),
+            lambda: torch.nn.Conv3d(2, 3, 3, padding=(1, 2, 1), padding_mode="circular"),
+            (1, 2, 4, 5, 3),
+        ),
+        (
+            lambda: nn.Conv3d(2, 3, 2, padding=1, padding_mode="replicate"),
+            lambda: torch.nn.Conv3d(2, 3, 2, padding=1, padding_mode="replicate"),
+            (1, 2, 3, 4, 3),
+        ),
+        (
+            lambda: nn.ConvTranspose3d(4, 6, 3, stride=2, output_padding=1, groups=2),
+            lambda: torch.nn.ConvTranspose3d(4, 6, 3, stride=2, output_padding=1, groups=2),
+            (2, 4, 3, 2, 3),
+        ),
+    ],
+)
+def test_conv3d_layers_match_torch_after_loading_its_state(rng, ours, theirs, shape):
+    ours, theirs = ours(), theirs()
+    load_from(ours, theirs)
+    assert repr(ours) == repr(theirs).replace("padding=same", "padding='same'")
+    compare_layers(ours, theirs, rng.standard_normal(shape), rng)
+
+
+def test_conv3d_layer_init_uses_torch_fan_in():
+    for ours, theirs in [
+        (nn.Conv3d(8, 16, 3), torch.nn.Conv3d(8, 16, 3)),
+        (nn.ConvTranspose3d(8, 16, 3, groups=4), torch.nn.ConvTranspose3d(8, 16, 3, groups=4)),
+    ]:
+        fan_in, _ = torch.nn.init._calculate_fan_in_and_fan_out(theirs.weight)
+        bound = 1 / np.sqrt(fan_in)
+        weight, bias = ours.weight.numpy(), ours.bias.numpy()
+        assert weight.shape == tuple(theirs.weight.shape) and bias.shape == tuple(theirs.bias.shape)
+        assert np.abs(weight).max() <= bound and np.abs(bias).max() <= bound
+        assert np.abs(weight).max() > 0.9 * bound

@@ -1,4 +1,4 @@
-"""Similarity, distance, padding modes and nearest resizing against PyTorch (float32)."""
+"""Similarity, distance, padding modes and resizing against PyTorch (float32)."""
 
 import numpy as np
 import pytest
@@ -65,6 +65,54 @@ def test_interpolate_linear_modes(
     kwargs.update(mode=mode, align_corners=align_corners)
     x = rng.standard_normal(shape)
     compare(lambda u: F.interpolate(u, **kwargs), lambda u: TF.interpolate(u, **kwargs), [x], rng)
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize(
+    "how", [{"scale_factor": 2}, {"scale_factor": 1.7}, {"scale_factor": 0.6}, {"size": (3, 8)}]
+)
+def test_interpolate_bicubic(align_corners, how, rng: np.random.Generator) -> None:
+    kwargs = {**how, "mode": "bicubic", "align_corners": align_corners}
+    x = rng.standard_normal((2, 3, 5, 6))
+    compare(lambda u: F.interpolate(u, **kwargs), lambda u: TF.interpolate(u, **kwargs), [x], rng)
+
+
+@pytest.mark.parametrize(
+    ("shape", "how"),
+    [
+        ((2, 3, 7), {"size": 3}),
+        ((2, 3, 6, 7), {"scale_factor": 0.5}),
+        ((2, 3, 5, 7), {"size": (3, 9)}),
+        ((2, 3, 4, 5, 6), {"size": (3, 2, 4)}),
+    ],
+)
+def test_interpolate_area(shape, how, rng: np.random.Generator) -> None:
+    x = rng.standard_normal(shape)
+    compare(
+        lambda u: F.interpolate(u, mode="area", **how),
+        lambda u: TF.interpolate(u, mode="area", **how),
+        [x],
+        rng,
+    )
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        (
+            lambda: nn.Upsample(scale_factor=2, mode="bicubic", align_corners=False),
+            lambda: torch.nn.Upsample(scale_factor=2, mode="bicubic", align_corners=False),
+        ),
+        (
+            lambda: nn.Upsample(size=(3, 4), mode="area"),
+            lambda: torch.nn.Upsample(size=(3, 4), mode="area"),
+        ),
+    ],
+)
+def test_upsample_new_modes_match_torch(ours, theirs, rng: np.random.Generator) -> None:
+    ours, theirs = ours(), theirs()
+    assert repr(ours) == repr(theirs)
+    compare_layers(ours, theirs, rng.standard_normal((2, 3, 5, 6)), rng)
 
 
 def test_layer_reprs_match_pytorch() -> None:

@@ -170,3 +170,14 @@ def test_local_response_norm_matches_pytorch(shape, size: int, rng: np.random.Ge
     ours, theirs = nn.LocalResponseNorm(size), torch.nn.LocalResponseNorm(size)
     assert repr(ours) == repr(theirs)
     compare_layers(ours, theirs, x, rng)
+
+
+def test_batch_norm3d_matches_torch(rng):
+    ours, theirs = nn.BatchNorm3d(3), torch.nn.BatchNorm3d(3)
+    assert repr(ours) == repr(theirs)
+    compare_layers(ours, theirs, rng.standard_normal((2, 3, 4, 5, 3)), rng)
+    np.testing.assert_allclose(
+        ours.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-5, atol=1e-6
+    )
+    ours.eval(), theirs.eval()
+    compare_layers(ours, theirs, rng.standard_normal((2, 3, 4, 5, 3)), rng)

@@ -209,3 +209,99 @@ def test_small_cnn_matches_torch(rng):
     ours, theirs = build(nn), build(torch.nn)
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
     compare_layers(ours, theirs, rng.standard_normal((4, 1, 28, 28)), rng)
+
+
+WINDOW3D_GRID = [  # kernel, stride, padding, dilation, ceil_mode
+    (k, s, p, d, c)
+    for k, s, p, d, c in itertools.product(
+        [2, (3, 2, 3)], [None, 1, (2, 1, 2)], [0, 1], [1, (2, 1, 1)], [False, True]
+    )
+]
+
+
+@pytest.mark.parametrize(("kernel", "stride", "padding", "dilation", "ceil_mode"), WINDOW3D_GRID)
+def test_max_pool3d_matches_torch(rng, kernel, stride, padding, dilation, ceil_mode):
+    compare(
+        lambda x: F.max_pool3d(x, kernel, stride, padding, dilation, ceil_mode),
+        lambda x: TF.max_pool3d(x, kernel, stride, padding, dilation, ceil_mode),
+        [rng.standard_normal((2, 3, 6, 7, 5))],
+        rng,
+    )
+    x = rng.standard_normal((2, 3, 6, 7, 5)).astype(np.float32)
+    _, ours = F.max_pool3d(
+        ac.tensor(x), kernel, stride, padding, dilation, ceil_mode, return_indices=True
+    )
+    _, theirs = TF.max_pool3d(
+        torch.tensor(x), kernel, stride, padding, dilation, ceil_mode, return_indices=True
+    )
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_max_pool3d_ties_route_gradients_like_torch(rng):
+    for x in (
+        np.maximum(rng.standard_normal((2, 3, 6, 6, 5)), 0),
+        rng.integers(0, 3, (2, 3, 6, 6, 5)).astype(float),
+    ):
+        compare(lambda t: F.max_pool3d(t, 3, 1), lambda t: TF.max_pool3d(t, 3, 1), [x], rng)
+
+
+@pytest.mark.parametrize(
+    ("kernel", "stride", "padding", "dilation", "ceil_mode"),
+    [g for g in WINDOW3D_GRID if g[3] == 1],
+)
+@pytest.mark.parametrize("count_include_pad", [True, False])
+@pytest.mark.parametrize("divisor_override", [None, 3])
+def test_avg_pool3d_matches_torch(
+    rng, kernel, stride, padding, dilation, ceil_mode, count_include_pad, divisor_override
+):
+    args = (kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    compare(
+        lambda x: F.avg_pool3d(x, *args),
+        lambda x: TF.avg_pool3d(x, *args),
+        [rng.standard_normal((2, 3, 6, 7, 5))],
+        rng,
+    )
+
+
+@pytest.mark.parametrize("size", [1, (2, 3, 4), (4, None, 2), (6, 5, 3)])
+@pytest.mark.parametrize("shape", [(2, 3, 6, 7, 5), (3, 5, 4, 7)])
+def test_adaptive_pool3d_match_torch(rng, size, shape):
+    compare(
+        lambda x: F.adaptive_avg_pool3d(x, size),
+        lambda x: TF.adaptive_avg_pool3d(x, size),
+        [rng.standard_normal(shape)],
+        rng,
+    )
+    compare(
+        lambda x: F.adaptive_max_pool3d(x, size),
+        lambda x: TF.adaptive_max_pool3d(x, size),
+        [rng.standard_normal(shape)],
+        rng,
+    )
+    x = rng.standard_normal(shape).astype(np.float32)
+    _, ours = F.adaptive_max_pool3d(ac.tensor(x), size, return_indices=True)
+    _, theirs = TF.adaptive_max_pool3d(torch.tensor(x), size, return_indices=True)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        (lambda: nn.MaxPool3d(2), lambda: torch.nn.MaxPool3d(2)),
+        (
+            lambda: nn.MaxPool3d((3, 2, 2), (2, 1, 1), 1, ceil_mode=True),
+            lambda: torch.nn.MaxPool3d((3, 2, 2), (2, 1, 1), 1, ceil_mode=True),
+        ),
+        (lambda: nn.AvgPool3d(3, 2, 1), lambda: torch.nn.AvgPool3d(3, 2, 1)),
+        (
+            lambda: nn.AvgPool3d(2, count_include_pad=False, padding=1, divisor_override=5),
+            lambda: torch.nn.AvgPool3d(2, count_include_pad=False, padding=1, divisor_override=5),
+        ),
+        (lambda: nn.AdaptiveAvgPool3d((2, 3, 1)), lambda: torch.nn.AdaptiveAvgPool3d((2, 3, 1))),
+        (lambda: nn.AdaptiveMaxPool3d((2, 3, 1)), lambda: torch.nn.AdaptiveMaxPool3d((2, 3, 1))),
+    ],
+)
+def test_pooling3d_layers_match_torch(rng, ours, theirs):
+    ours, theirs = ours(), theirs()
+    assert repr(ours) == repr(theirs)
+    compare_layers(ours, theirs, rng.standard_normal((2, 3, 6, 7, 5)), rng)

@@ -339,3 +339,120 @@ def test_pooling_has_second_derivatives(name: str) -> None:
     # gradient depend on x, so that second derivatives go through the pool's own.
     assert ac.autograd.gradgradcheck(lambda x: pool(x).tanh(), [x])
     assert ac.autograd.gradgradcheck(lambda x: pool(x * x), [x])
+
+
+# ------------------------------------------------------------------------------ 3-D
+WINDOW3D_GRID = [  # kernel, stride, padding, dilation, ceil_mode
+    (2, None, 0, 1, False),
+    ((2, 3, 2), 1, 1, 1, False),
+    (2, (1, 2, 1), 1, (2, 1, 1), True),
+    (3, 2, 1, 1, True),
+]
+
+
+@pytest.mark.parametrize(("kernel", "stride", "padding", "dilation", "ceil_mode"), WINDOW3D_GRID)
+def test_max_pool3d_gradcheck(rng, kernel, stride, padding, dilation, ceil_mode):
+    x = _input(rng, 1, 2, 4, 5, 4)
+    assert gradcheck(lambda t: F.max_pool3d(t, kernel, stride, padding, dilation, ceil_mode), [x])
+
+
+@pytest.mark.parametrize(("kernel", "stride", "padding", "dilation", "ceil_mode"), WINDOW3D_GRID)
+@pytest.mark.parametrize("count_include_pad", [True, False])
+def test_avg_pool3d_gradcheck(rng, kernel, stride, padding, dilation, ceil_mode, count_include_pad):
+    x = _input(rng, 1, 2, 4, 5, 4)
+    assert gradcheck(
+        lambda t: F.avg_pool3d(t, kernel, stride, padding, ceil_mode, count_include_pad), [x]
+    )
+    assert gradcheck(lambda t: F.avg_pool3d(t, kernel, stride, divisor_override=3), [x])
+
+
+@pytest.mark.parametrize("size", [1, (2, 3, 2), (3, None, 4)])
+def test_adaptive_pool3d_gradcheck(rng, size):
+    x = _input(rng, 1, 2, 5, 4, 4)
+    assert gradcheck(lambda t: F.adaptive_avg_pool3d(t, size), [x])
+    assert gradcheck(lambda t: F.adaptive_max_pool3d(t, size), [x])
+
+
+def test_pool3d_values_and_indices_against_a_direct_loop(rng):
+    x = rng.standard_normal((2, 3, 4, 5, 6))
+    out, indices = F.max_pool3d(ac.tensor(x), 2, return_indices=True)
+    mean = F.avg_pool3d(ac.tensor(x), 2).numpy()
+    expected = np.zeros((2, 3, 2, 2, 3))
+    for i, j, k in itertools.product(range(2), range(2), range(3)):
+        window = x[:, :, 2 * i : 2 * i + 2, 2 * j : 2 * j + 2, 2 * k : 2 * k + 2]
+        expected[:, :, i, j, k] = window.max(axis=(2, 3, 4))
+        np.testing.assert_allclose(mean[:, :, i, j, k], window.mean(axis=(2, 3, 4)))
+    np.testing.assert_array_equal(out.numpy(), expected)
+    picked = np.take_along_axis(x.reshape(2, 3, -1), indices.numpy().reshape(2, 3, -1), axis=2)
+    np.testing.assert_array_equal(picked.reshape(out.shape), expected)
+    adaptive, where = F.adaptive_max_pool3d(ac.tensor(x), 1, return_indices=True)
+    np.testing.assert_array_equal(adaptive.numpy()[..., 0, 0, 0], x.max(axis=(2, 3, 4)))
+    np.testing.assert_array_equal(where.numpy()[..., 0, 0, 0], x.reshape(2, 3, -1).argmax(-1))
+    np.testing.assert_allclose(
+        F.adaptive_avg_pool3d(ac.tensor(x), 1).numpy()[..., 0, 0, 0], x.mean(axis=(2, 3, 4))
+    )
+
+
+def test_max_pool3d_gradient_goes_to_the_first_maximum_and_integers_work():
+    x = ac.ones(1, 1, 2, 2, 2, req_grad=True)
+    F.max_pool3d(x, 2).sum().backward()
+    assert x.grad.reshape(-1).tolist() == [1, 0, 0, 0, 0, 0, 0, 0]
+    ints = ac.tensor(np.arange(16).reshape(1, 1, 2, 2, 4))
+    assert F.max_pool3d(ints, 2).numpy().reshape(-1).tolist() == [13, 15]
+
+
+def test_pool3d_empty_batch():
+    x = ac.randn(0, 2, 4, 4, 4, req_grad=True)
+    for pool in (F.max_pool3d, F.avg_pool3d, F.adaptive_avg_pool3d, F.adaptive_max_pool3d):
+        out = pool(x, 2)
+        assert out.shape == (0, 2, 2, 2, 2)
+        out.sum().backward()
+        assert x.grad.shape == x.shape
+    assert F.adaptive_max_pool2d(ac.randn(0, 2, 5, 5), 2).shape == (0, 2, 2, 2)
+
+
+def test_pool3d_unbatched_and_layers(rng):
+    x = ac.randn(3, 4, 6, 5)
+    assert F.max_pool3d(x, 2).shape == (3, 2, 3, 2)
+    assert F.avg_pool3d(x, 2, padding=1).shape == (3, 3, 4, 3)
+    assert F.adaptive_avg_pool3d(x, (1, 2, 3)).shape == (3, 1, 2, 3)
+    assert nn.MaxPool3d(2, return_indices=True)(x)[1].shape == (3, 2, 3, 2)
+    assert repr(nn.MaxPool3d(2)) == (
+        "MaxPool3d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
+    )
+    assert repr(nn.AvgPool3d(2, 1)) == "AvgPool3d(kernel_size=2, stride=1, padding=0)"
+    assert repr(nn.AdaptiveAvgPool3d((1, 2, 3))) == "AdaptiveAvgPool3d(output_size=(1, 2, 3))"
+    assert repr(nn.AdaptiveMaxPool3d(2)) == "AdaptiveMaxPool3d(output_size=2)"
+
+
+def test_pool3d_errors():
+    x = ac.randn(1, 2, 4, 5, 5)
+    with pytest.raises(ValueError, match=r"max_pool3d: expected a 5-D input \(N, C, D, H, W\)"):
+        F.max_pool3d(ac.randn(5, 5, 5), 2)
+    with pytest.raises(ValueError, match="between 0 and half the kernel"):
+        F.avg_pool3d(x, 2, padding=2)
+    with pytest.raises(ValueError, match=r"input of shape \(1, 2, 4, 5, 5\) is too small"):
+        F.max_pool3d(x, 5)
+    with pytest.raises(TypeError, match="kernel_size must be an int or a tuple of 3 ints"):
+        F.max_pool3d(x, (2, 2))
+    with pytest.raises(TypeError, match="avg_pool3d: expected a floating-point input"):
+        F.avg_pool3d(ac.zeros(1, 1, 2, 2, 2, dtype=ac.int32), 2)
+    with pytest.raises(TypeError, match="output_size must be an int or a tuple of 3"):
+        F.adaptive_max_pool3d(x, (1, 2))
+    with pytest.raises(ValueError, match="output_size must be positive"):
+        F.adaptive_avg_pool3d(x, (0, 1, 1))
+
+
+@pytest.mark.parametrize(
+    "pool",
+    [
+        lambda x: F.max_pool3d(x, 2, stride=1, padding=1),
+        lambda x: F.avg_pool3d(x, 2, stride=1, padding=1, count_include_pad=False),
+        lambda x: F.adaptive_avg_pool3d(x, (2, 1, 2)),
+        lambda x: F.adaptive_max_pool3d(x, (2, 2, 1)),
+    ],
+    ids=["max", "avg", "adaptive_avg", "adaptive_max"],
+)
+def test_pool3d_has_second_derivatives(pool) -> None:
+    x = ac.tensor(np.random.default_rng(3).standard_normal((1, 2, 3, 3, 3)), req_grad=True)
+    assert ac.autograd.gradgradcheck(lambda x: pool(x).tanh(), [x])

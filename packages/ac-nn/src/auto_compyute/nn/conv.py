@@ -1,4 +1,4 @@
-"""Convolution layers: ``Conv1d``, ``Conv2d``, ``ConvTranspose1d``, ``ConvTranspose2d``."""
+"""Convolution layers: ``Conv1d/2d/3d`` and ``ConvTranspose1d/2d/3d``."""
 
 from __future__ import annotations
 
@@ -18,9 +18,11 @@ __all__ = [
     "Conv1d",
     "Conv2D",
     "Conv2d",
+    "Conv3d",
     "ConvTranspose1d",
     "ConvTranspose2D",
     "ConvTranspose2d",
+    "ConvTranspose3d",
 ]
 
 
@@ -410,6 +412,67 @@ class ConvTranspose1d(_ConvTransposeNd):
 
     spatial = 1
     function = staticmethod(F.conv_transpose1d)
+
+
+class Conv3d(_Conv):
+    """3-D convolution over inputs (N, C_in, D, H, W) -> (N, C_out, OD, OH, OW); see ``F.conv3d``.
+
+    The weight has shape ``(out_channels, in_channels / groups, KD, KH, KW)``; arguments as
+    in ``Conv2d`` with triples.
+
+    Args:
+        in_channels: Channels of the input (also accepted as ``in_dim``).
+        out_channels: Channels of the output (also accepted as ``out_dim``).
+        kernel_size: Window size, an int or (KD, KH, KW).
+        stride: Step between windows.
+        padding: Zeros added on both sides: an int, (pD, pH, pW), ``'valid'`` or ``'same'``.
+        dilation: Spacing between kernel elements.
+        groups: Split channels into this many independent groups.
+        bias: Whether to add a learnable bias.
+        padding_mode: ``'zeros'``, ``'reflect'``, ``'replicate'`` or ``'circular'``.
+        device: Where to create the parameters.
+        dtype: The floating-point dtype of the parameters (float32 by default).
+        in_dim: The seed's name for ``in_channels``.
+        out_dim: The seed's name for ``out_channels``.
+
+    Example:
+        >>> nn.Conv3d(3, 8, kernel_size=3, padding=1)(ac.randn(2, 3, 4, 5, 6)).shape
+        (2, 8, 4, 5, 6)
+    """
+
+    spatial = 3
+    function = staticmethod(F.conv3d)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution (N, C_in, D, H, W) -> (N, C_out, OD, OH, OW); see
+    ``F.conv_transpose3d``.
+
+    The weight has shape ``(in_channels, out_channels / groups, KD, KH, KW)``, as in PyTorch.
+
+    Args:
+        in_channels: Channels of the input (also accepted as ``in_dim``).
+        out_channels: Channels of the output (also accepted as ``out_dim``).
+        kernel_size: Window size, an int or (KD, KH, KW).
+        stride: Stride of the convolution this layer transposes.
+        padding: Padding of the convolution this layer transposes.
+        output_padding: Extra planes/rows/columns on one side of the output.
+        groups: Split channels into this many independent groups.
+        bias: Whether to add a learnable bias.
+        dilation: Spacing between kernel elements.
+        padding_mode: Only ``'zeros'`` is supported.
+        device: Where to create the parameters.
+        dtype: The floating-point dtype of the parameters (float32 by default).
+        in_dim: The seed's name for ``in_channels``.
+        out_dim: The seed's name for ``out_channels``.
+
+    Example:
+        >>> nn.ConvTranspose3d(4, 2, kernel_size=2, stride=2)(ac.randn(1, 4, 2, 3, 3)).shape
+        (1, 2, 4, 6, 6)
+    """
+
+    spatial = 3
+    function = staticmethod(F.conv_transpose3d)
 
 
 # NOTE: spellings of the original AutoCompyute API, kept as aliases.

@@ -1,4 +1,4 @@
-"""Pooling layers: ``MaxPool1d/2d``, ``AvgPool1d/2d``, ``AdaptiveAvgPool1d/2d``."""
+"""Pooling layers: ``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``, ``AdaptiveAvg/MaxPool1d/2d/3d``."""
 
 from __future__ import annotations
 
@@ -13,12 +13,16 @@ from auto_compyute.nn.module import Module
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
     "AvgPool1d",
     "AvgPool2d",
+    "AvgPool3d",
     "MaxPool1d",
     "MaxPool2d",
+    "MaxPool3d",
     "MaxPooling2D",
 ]
 
@@ -273,6 +277,90 @@ class AdaptiveAvgPool1d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class MaxPool3d(_MaxPoolNd):
+    """3-D max pooling over inputs (N, C, D, H, W); see ``F.max_pool3d``.
+
+    Args:
+        kernel_size: Window size, an int or (KD, KH, KW) (also accepted as ``window_size``).
+        stride: Step between windows; defaults to ``kernel_size``.
+        padding: Implicit padding on both sides (never a maximum), at most half the kernel.
+        dilation: Spacing between window elements.
+        return_indices: Also return the flat index of each maximum in its input volume.
+        ceil_mode: Round the output size up instead of down.
+        window_size: The seed's name for ``kernel_size``.
+
+    Example:
+        >>> nn.MaxPool3d(2)(ac.randn(2, 3, 4, 6, 7)).shape
+        (2, 3, 2, 3, 3)
+    """
+
+    def forward(self, x: Tensor) -> Any:
+        return F.max_pool3d(
+            x,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.ceil_mode,
+            self.return_indices,
+        )
+
+
+class AvgPool3d(AvgPool2d):
+    """3-D average pooling over inputs (N, C, D, H, W); see ``F.avg_pool3d``.
+
+    Args:
+        kernel_size: Window size, an int or (KD, KH, KW).
+        stride: Step between windows; defaults to ``kernel_size``.
+        padding: Zero padding on both sides, at most half the kernel.
+        ceil_mode: Round the output size up instead of down.
+        count_include_pad: Count padding zeros in the divisor (PyTorch's default).
+        divisor_override: Divide every window sum by this number instead.
+
+    Example:
+        >>> nn.AvgPool3d(2)(ac.randn(2, 3, 4, 6, 7)).shape
+        (2, 3, 2, 3, 3)
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.avg_pool3d(
+            x,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
+        )
+
+
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    """3-D average pooling to a fixed output size; see ``F.adaptive_avg_pool3d``.
+
+    Args:
+        output_size: (OD, OH, OW), or one int for all; ``None`` keeps that input size.
+
+    Example:
+        >>> nn.AdaptiveAvgPool3d(1)(ac.randn(2, 3, 4, 6, 7)).shape
+        (2, 3, 1, 1, 1)
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.adaptive_avg_pool3d(x, self.output_size)
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+    """3-D max pooling to a fixed output size; see ``F.adaptive_max_pool3d``.
+
+    Args:
+        output_size: (OD, OH, OW), or one int for all; ``None`` keeps that input size.
+        return_indices: Also return each maximum's flat position in its input volume.
+    """
+
+    def forward(self, x: Tensor) -> Any:
+        return F.adaptive_max_pool3d(x, self.output_size, self.return_indices)
 
 
 # NOTE: spelling of the original AutoCompyute API, kept as an alias.

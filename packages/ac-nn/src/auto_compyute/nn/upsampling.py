@@ -17,8 +17,9 @@ class Upsample(Module):
     Args:
         size: The output's spatial size.
         scale_factor: The ratio of output to input size instead.
-        mode: ``"nearest"``, ``"linear"``, ``"bilinear"`` or ``"trilinear"``.
-        align_corners: For the linear modes (see ``F.interpolate``).
+        mode: ``"nearest"``, ``"linear"``, ``"bilinear"``, ``"bicubic"``, ``"trilinear"``
+            or ``"area"``.
+        align_corners: For the linear and cubic modes (see ``F.interpolate``).
     """
 
     def __init__(

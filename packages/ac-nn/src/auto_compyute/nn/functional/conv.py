@@ -1,4 +1,4 @@
-"""Convolutions: ``conv1d``, ``conv2d``, ``conv_transpose1d``, ``conv_transpose2d``.
+"""Convolutions: ``conv1d/2d/3d`` and ``conv_transpose1d/2d/3d``.
 
 NOTE: convolution is a primitive for speed. The input is unfolded (im2col) through a
 strided view into a ``(C*KH*KW, N*OH*OW)`` column matrix with one copy, so the forward
@@ -10,9 +10,10 @@ output rows) at a time (see ``_windows.column_pieces``), which bounds the memory
 take. A transposed convolution is the input gradient of a convolution and reuses the
 same kernels.
 
-1-D ops run the 2-D kernels on a unit height. Arrays are NCHW; weights are
-``(out, in/groups, KH, KW)`` for a convolution and ``(in, out/groups, KH, KW)`` for a
-transposed one, as in PyTorch.
+1-D ops run the 2-D kernels on a unit height. 3-D ops are composed from them (see
+``_conv3d``): the depth offsets of the kernel become channels of one 2-D convolution.
+Arrays are NCHW; weights are ``(out, in/groups, KH, KW)`` for a convolution and
+``(in, out/groups, KH, KW)`` for a transposed one, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ import numpy as np
 
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
+from auto_compyute._core.functions import pad as constant_pad
+from auto_compyute._core.functions import stack
+from auto_compyute._core.ops.movement import PutAt
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn.functional._windows import (
     Ints,
@@ -46,7 +50,16 @@ from auto_compyute.nn.functional._windows import (
     zero_image,
 )
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "fold", "unfold"]
+__all__ = [
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "fold",
+    "unfold",
+]
 
 
 # --------------------------------------------------------------------------------- ops
@@ -279,7 +292,13 @@ def _weight_gradient(
     return out[:, :, : kernel[0], : kernel[1]].permute(1, 0, 2, 3)
 
 
+_ALL = slice(None)
+
+
 # --------------------------------------------------------------------- argument checks
+_AXES = {1: "L", 2: "H, W", 3: "D, H, W"}
+
+
 def _check_positive(values: tuple[int, ...], name: str, op: str) -> None:
     if any(v < 1 for v in values):
         raise ValueError(f"{op}: {name} must be positive, got {values}")
@@ -291,7 +310,7 @@ def _check_tensors(
     """Validate ranks, dtypes, groups and channel counts, naming the shapes involved."""
     if x.ndim != spatial + 2:
         raise ValueError(
-            f"{op}: expected a {spatial + 2}-D input (N, C, {'H, W' if spatial == 2 else 'L'}) "
+            f"{op}: expected a {spatial + 2}-D input (N, C, {_AXES[spatial]}) "
             f"or a {spatial + 1}-D unbatched one, got shape {x.shape}"
         )
     if w.ndim != spatial + 2:
@@ -384,6 +403,9 @@ def _conv(
             f"{op}: the (dilated) kernel {extent} of weight {w.shape} is larger than the padded "
             f"input {padded} of input {x.shape}"
         )
+    if spatial == 3:
+        out = _conv3d(x, w, b, strides, pads, dilations, groups)
+        return out.squeeze(0) if unbatched else out
     if spatial == 1:
         strides, dilations, pads = (1, *strides), (1, *dilations), ((0, 0), *pads)
     srcs = (x, w) if b is None else (x, w, b)
@@ -430,6 +452,9 @@ def _conv_transpose(
         raise ValueError(
             f"{op}: input {x.shape} with weight {w.shape} gives an empty output {size}"
         )
+    if spatial == 3:
+        out = _conv_transpose3d(x, w, b, strides, pads, dilations, groups, size)
+        return out.squeeze(0) if unbatched else out
     if spatial == 1:
         strides, dilations, pads, size = (1, *strides), (1, *dilations), ((0, 0), *pads), (1, *size)
     srcs = (x, w) if b is None else (x, w, b)
@@ -437,6 +462,87 @@ def _conv_transpose(
         *srcs, stride=strides, padding=pads, dilation=dilations, groups=groups, out_size=size
     )
     return out.squeeze(0) if unbatched else out
+
+
+def _conv3d(
+    x: Tensor,
+    w: Tensor,
+    b: Tensor | None,
+    stride: tuple[int, ...],
+    padding: tuple[Pair, ...],
+    dilation: tuple[int, ...],
+    groups: int,
+) -> Tensor:
+    """A 3-D convolution as one 2-D convolution over (H, W) of the depth windows.
+
+    The KD depth slices each output depth reads become channels: ``(N * OD, C * KD, H, W)``
+    grouped as (group, kd, channel), against the weight ``(O, KD * C/groups, KH, KW)``.
+    Built from differentiable ops, it has their first and second derivatives.
+    """
+    n, c, depth = x.shape[:3]
+    o, kd = w.shape[0], w.shape[2]
+    (front, back), s, d = padding[0], stride[0], dilation[0]
+    if front or back:
+        x = constant_pad(x, (0, 0, 0, 0, front, back), value=0.0)
+    out_depth = (depth + front + back - d * (kd - 1) - 1) // s + 1
+    span = (out_depth - 1) * s + 1
+    slices = stack([x[:, :, k * d : k * d + span : s] for k in range(kd)], dim=1)
+    h, wd = x.shape[3:]
+    columns = slices.reshape(n, kd, groups, c // groups, out_depth, h, wd)
+    columns = columns.permute(0, 4, 2, 1, 3, 5, 6).reshape(n * out_depth, c * kd, h, wd)
+    weight = w.permute(0, 2, 1, 3, 4).reshape(o, kd * w.shape[1], *w.shape[3:])
+    srcs = (columns, weight) if b is None else (columns, weight, b)
+    out = Convolution.apply(
+        *srcs, stride=stride[1:], padding=padding[1:], dilation=dilation[1:], groups=groups
+    )
+    return out.reshape(n, out_depth, o, *out.shape[2:]).permute(0, 2, 1, 3, 4)
+
+
+def _conv_transpose3d(
+    x: Tensor,
+    w: Tensor,
+    b: Tensor | None,
+    stride: tuple[int, ...],
+    padding: tuple[Pair, ...],
+    dilation: tuple[int, ...],
+    groups: int,
+    size: tuple[int, ...],
+) -> Tensor:
+    """A 3-D transposed convolution as one 2-D transposed convolution over (H, W) per input
+    depth, whose KD depth offsets (as channels) are then added at their output depths.
+
+    The adjoint of ``_conv3d``: the weight becomes ``(C, KD * O/groups, KH, KW)``, grouped
+    as (group, kd, channel).
+    """
+    n, c, depth = x.shape[:3]
+    per_group, kd = w.shape[1], w.shape[2]
+    o = per_group * groups
+    (front, _), s, d = padding[0], stride[0], dilation[0]
+    planes = x.permute(0, 2, 1, 3, 4).reshape(n * depth, c, *x.shape[3:])
+    weight = w.permute(0, 2, 1, 3, 4).reshape(c, kd * per_group, *w.shape[3:])
+    out = ConvolutionTranspose.apply(
+        planes,
+        weight,
+        stride=stride[1:],
+        padding=padding[1:],
+        dilation=dilation[1:],
+        groups=groups,
+        out_size=size[1:],
+    )
+    out = out.reshape(n, depth, groups, kd, per_group, *size[1:]).permute(0, 2, 4, 1, 3, 5, 6)
+    out = out.reshape(n, o, depth, kd, *size[1:])
+    span = (depth - 1) * s + 1
+    # NOTE: output_padding may reach past the last offset's reach: the sum is made that long.
+    full = (n, o, max(span + d * (kd - 1), front + size[0]), *size[1:])
+    placed = [
+        PutAt.apply(out[:, :, :, k], key=(_ALL, _ALL, slice(k * d, k * d + span, s)), shape=full)
+        for k in range(kd)
+    ]
+    total = placed[0]
+    for part in placed[1:]:
+        total = total + part
+    result = total[:, :, front : front + size[0]]
+    return result if b is None else result + b.reshape(-1, 1, 1, 1)
 
 
 # --------------------------------------------------------------------------- functions
@@ -597,6 +703,87 @@ def conv_transpose1d(
         groups,
         dilation,
         1,
+    )
+
+
+def conv3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Ints = 1,
+    padding: Ints | str = 0,
+    dilation: Ints = 1,
+    groups: int = 1,
+) -> Tensor:
+    """3-D convolution (cross-correlation) over an input of shape (N, C, D, H, W).
+
+    As ``conv2d`` with a third spatial axis. Output size per axis:
+    ``(size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1``.
+
+    Args:
+        input: Tensor of shape (N, C_in, D, H, W) or unbatched (C_in, D, H, W).
+        weight: Tensor of shape (C_out, C_in / groups, KD, KH, KW).
+        bias: Optional tensor of shape (C_out,).
+        stride: Step between windows, an int or (sD, sH, sW).
+        padding: Zeros added on both sides, an int, (pD, pH, pW), ``'valid'`` or ``'same'``
+            (stride 1; odd totals put the extra zero after, like PyTorch).
+        dilation: Spacing between kernel elements, an int or (dD, dH, dW).
+        groups: Split input and output channels into this many independent groups.
+
+    Returns:
+        Tensor of shape (N, C_out, OD, OH, OW).
+
+    Example:
+        >>> F.conv3d(ac.randn(2, 3, 4, 5, 6), ac.randn(8, 3, 3, 3, 3), padding=1).shape
+        (2, 8, 4, 5, 6)
+    """
+    return _conv("conv3d", input, weight, bias, stride, padding, dilation, groups, 3)
+
+
+def conv_transpose3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Ints = 1,
+    padding: Ints = 0,
+    output_padding: Ints = 0,
+    groups: int = 1,
+    dilation: Ints = 1,
+) -> Tensor:
+    """3-D transposed convolution (the gradient of ``conv3d`` with respect to its input).
+
+    Output size per axis:
+    ``(size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1``.
+
+    Args:
+        input: Tensor of shape (N, C_in, D, H, W) or unbatched (C_in, D, H, W).
+        weight: Tensor of shape (C_in, C_out / groups, KD, KH, KW).
+        bias: Optional tensor of shape (C_out,).
+        stride: Stride of the convolution this op transposes.
+        padding: Padding of the convolution this op transposes (removed from the output).
+        output_padding: Extra planes/rows/columns added to one side of the output; each
+            must be smaller than the stride or the dilation.
+        groups: Split input and output channels into this many independent groups.
+        dilation: Spacing between kernel elements.
+
+    Returns:
+        Tensor of shape (N, C_out, OD, OH, OW).
+
+    Example:
+        >>> F.conv_transpose3d(ac.randn(1, 4, 2, 3, 3), ac.randn(4, 2, 2, 2, 2), stride=2).shape
+        (1, 2, 4, 6, 6)
+    """
+    return _conv_transpose(
+        "conv_transpose3d",
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+        3,
     )
 
 

@@ -1,4 +1,4 @@
-"""Pooling: ``max_pool1d/2d``, ``avg_pool1d/2d``, ``adaptive_avg_pool1d/2d``.
+"""Pooling: ``max_pool1d/2d/3d``, ``avg_pool1d/2d/3d``, ``adaptive_avg/max_pool1d/2d/3d``.
 
 NOTE: pooling is a primitive for speed. Windowed pools loop over the KH*KW kernel
 offsets, each handling that offset of every window at once through a strided view (NumPy
@@ -6,7 +6,8 @@ reduces tiny trailing window axes slowly; whole-array elementwise ops are fast);
 runs over pixels or samples. Max pooling copies the windows once so that the loop reads
 contiguous memory, and keeps only a small integer argmax per output for backward.
 Adaptive pooling is two matrix products with averaging matrices. 1-D ops run the 2-D
-kernels on a unit height.
+kernels on a unit height. 3-D ops are composed: the 2-D kernels pool every depth plane,
+then tensor ops pool over depth (see ``_max_pool3d``), so they have their derivatives.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import numpy as np
 
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
+from auto_compyute._core.functions import pad as constant_pad
+from auto_compyute._core.functions import stack
 from auto_compyute._core.ops.movement import PutAt
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn.functional._windows import (
@@ -34,12 +37,16 @@ from auto_compyute.nn.functional.conv import ConvolutionTranspose
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
     "avg_pool1d",
     "avg_pool2d",
+    "avg_pool3d",
     "max_pool1d",
     "max_pool2d",
+    "max_pool3d",
     "maxpool1d",
     "maxpool2d",
 ]
@@ -257,7 +264,8 @@ class AdaptiveMaxPool(Op):
         self.indices = xp.empty((n, c, *out_size), dtype=np.int64)
         for i, (top, bottom) in enumerate(_windows(h, out_size[0])):
             for j, (left, right) in enumerate(_windows(w, out_size[1])):
-                window = x[:, :, top:bottom, left:right].reshape(n, c, -1)
+                area = (bottom - top) * (right - left)
+                window = x[:, :, top:bottom, left:right].reshape(n, c, area)
                 arg = window.argmax(axis=-1)  # the first maximum (or NaN), as PyTorch
                 out[:, :, i, j] = xp.take_along_axis(window, arg[..., None], axis=-1)[..., 0]
                 width = right - left
@@ -269,8 +277,9 @@ class AdaptiveMaxPool(Op):
         n, c, h, w = self.shape
         dx = xp.zeros((n, c, h * w), dtype=grad.dtype)
         batch, channel = xp.meshgrid(xp.arange(n), xp.arange(c), indexing="ij")
-        flat = self.indices.reshape(n, c, -1)
-        xp.add.at(dx, (batch[..., None], channel[..., None], flat), grad.reshape(n, c, -1))
+        count = self.indices.shape[2] * self.indices.shape[3]
+        flat = self.indices.reshape(n, c, count)
+        xp.add.at(dx, (batch[..., None], channel[..., None], flat), grad.reshape(n, c, count))
         return dx.reshape(self.shape)
 
     def graph_backward(self, grad: Tensor) -> Tensor:
@@ -279,9 +288,9 @@ class AdaptiveMaxPool(Op):
         key = (
             xp.arange(n).reshape(-1, 1, 1),
             xp.arange(c).reshape(1, -1, 1),
-            self.indices.reshape(n, c, -1),
+            self.indices.reshape(n, c, self.indices.shape[2] * self.indices.shape[3]),
         )
-        dx = PutAt.apply(grad.reshape(n, c, -1), key=key, shape=(n, c, h * w))
+        dx = PutAt.apply(grad.reshape(*key[2].shape), key=key, shape=(n, c, h * w))
         return dx.reshape(self.shape)
 
 
@@ -296,7 +305,7 @@ def _lift(op: str, x: Tensor, spatial: int) -> tuple[Tensor, bool]:
     if x.ndim == spatial + 1:
         return x.unsqueeze(0), True
     if x.ndim != spatial + 2:
-        dims = "H, W" if spatial == 2 else "L"
+        dims = {1: "L", 2: "H, W", 3: "D, H, W"}[spatial]
         raise ValueError(
             f"{op}: expected a {spatial + 2}-D input (N, C, {dims}) or a {spatial + 1}-D "
             f"unbatched one, got shape {x.shape}"
@@ -375,7 +384,7 @@ def _divisor(
     """PyTorch's avg-pool divisor per output: the window clipped to the padded input (or input)."""
     sizes = []
     for n, k, s, (p, _), o in zip(
-        x.shape[2:] if x.ndim == 4 else (1, x.shape[2]),
+        x.shape[2:] if x.ndim - 2 == len(kernel) else (1, x.shape[2]),
         kernel,
         stride,
         padding,
@@ -387,10 +396,86 @@ def _divisor(
         sizes.append(
             end - start if count_include_pad else np.minimum(end, n) - np.maximum(start, 0)
         )
-    divisor = np.outer(sizes[0], sizes[1])
+    divisor = sizes[0]
+    for size in sizes[1:]:
+        divisor = np.multiply.outer(divisor, size)
     if (divisor == divisor.flat[0]).all():
         return float(divisor.flat[0])
     return get_array_module(x.data).asarray(divisor, dtype=x.dtype)
+
+
+def _padded_planes(x: Tensor, padding: Padding2d, value: Any) -> Tensor:
+    """x (N, C, D, H, W) padded on its three spatial axes with ``value``."""
+    widths = tuple(width for pair in reversed(padding) for width in pair)
+    return constant_pad(x, widths, value=value) if any(widths) else x
+
+
+def _depth_windows(planes: Tensor, kernel: int, stride: int, dilation: int, size: int) -> Tensor:
+    """(K, N, C, OD, OH, OW): for each depth offset of the kernel, the planes it reads."""
+    span = (size - 1) * stride + 1
+    return stack([planes[:, :, k * dilation : k * dilation + span : stride] for k in range(kernel)])
+
+
+def _max_pool3d(x: Tensor, args: tuple[Any, ...], return_indices: bool) -> tuple[Tensor, Any]:
+    """3-D max pooling as 2-D max pooling of every padded depth plane, then the maximum over
+    each depth window of those; the first maximum (depth, row, column order) is picked."""
+    kernel, strides, pads, dilations, sizes = args
+    x = _padded_planes(x, pads, _lowest(x.dtype))
+    n, c, d, h, w = x.shape
+    planes = MaxPool.apply(
+        x.reshape(n, c * d, h, w),
+        kernel=kernel[1:],
+        stride=strides[1:],
+        padding=((0, 0), (0, 0)),
+        dilation=dilations[1:],
+        out_size=sizes[1:],
+    ).reshape(n, c, d, *sizes[1:])
+    out, offset = _depth_windows(planes, kernel[0], strides[0], dilations[0], sizes[0]).max(0)
+    if not return_indices:
+        return out, None
+    xp = get_array_module(planes.data)
+    plane_offset = _max_argmax(
+        x.data.reshape(n, c * d, h, w),
+        kernel[1:],
+        strides[1:],
+        ((0, 0), (0, 0)),
+        dilations[1:],
+        sizes[1:],
+    )[1].reshape(n, c, d, *sizes[1:])
+    depth = xp.arange(sizes[0]).reshape(-1, 1, 1) * strides[0] + offset.data * dilations[0]
+    within = xp.take_along_axis(plane_offset, depth, axis=2).astype(xp.int64)
+    rows = xp.arange(sizes[1]).reshape(-1, 1) * strides[1] + within // kernel[2] * dilations[1]
+    cols = xp.arange(sizes[2]) * strides[2] + within % kernel[2] * dilations[2]
+    (front, _), (top, _), (left, _) = pads
+    height, width = h - top - pads[1][1], w - left - pads[2][1]
+    flat = ((depth - front) * height + rows - top) * width + cols - left
+    return out, Tensor(flat)
+
+
+def _avg_pool3d(
+    x: Tensor, kernel: Any, stride: Any, padding: Any, out_size: Any, divisor: Any
+) -> Tensor:
+    """3-D average pooling as 2-D window sums of every zero-padded depth plane, summed over
+    each depth window and divided by the divisor."""
+    x = _padded_planes(x, padding, 0.0)
+    n, c, d, h, w = x.shape
+    planes = AvgPool.apply(
+        x.reshape(n, c * d, h, w),
+        kernel=kernel[1:],
+        stride=stride[1:],
+        padding=((0, 0), (0, 0)),
+        out_size=out_size[1:],
+        divisor=1.0,
+    ).reshape(n, c, d, *out_size[1:])
+    sums = _depth_windows(planes, kernel[0], stride[0], 1, out_size[0]).sum(0)
+    if isinstance(divisor, float):
+        return sums / divisor
+    return sums / Tensor(divisor, device=x.device)
+
+
+def _depth_matrix(matrix: np.ndarray, like: Tensor) -> Tensor:
+    """A constant (OD, D) matrix in the dtype and on the device of ``like``."""
+    return Tensor(matrix.astype(like.dtype), device=like.device)
 
 
 def _max_indices(x: Tensor, args: tuple[Any, ...], spatial: int) -> Tensor:
@@ -422,6 +507,11 @@ def _max_pool(
     if x.dtype.kind not in "fiu":
         raise TypeError(f"{op}: expected a numeric input, got dtype {x.dtype}")
     args = _window_args(op, x, kernel_size, stride, padding, dilation, ceil_mode, spatial)
+    if spatial == 3:
+        out, indices = _max_pool3d(x, args, return_indices)
+        if not return_indices:
+            return out.squeeze(0) if unbatched else out
+        return (out.squeeze(0), indices.squeeze(0)) if unbatched else (out, indices)
     kernel, strides, pads, dilations, sizes = args
     out = MaxPool.apply(
         x, kernel=kernel, stride=strides, padding=pads, dilation=dilations, out_size=sizes
@@ -457,6 +547,9 @@ def _avg_pool(
         divisor: Any = float(divisor_override)
     else:
         divisor = _divisor(x, kernel, strides, pads, sizes, count_include_pad)
+    if spatial == 3:
+        out = _avg_pool3d(x, kernel, strides, pads, sizes, divisor)
+        return out.squeeze(0) if unbatched else out
     out = AvgPool.apply(
         x, kernel=kernel, stride=strides, padding=pads, out_size=sizes, divisor=divisor
     )
@@ -468,6 +561,12 @@ def _adaptive_avg_pool(op: str, x: Tensor, output_size: Any, spatial: int) -> Te
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating-point input, got dtype {x.dtype}")
     sizes = _adaptive_sizes(op, x, output_size, spatial)
+    if spatial == 3:
+        n, c, d, h, w = x.shape
+        planes = AdaptiveAvgPool.apply(x.reshape(n, c * d, h, w), out_size=sizes[1:])
+        depth = _depth_matrix(_averaging_matrix(d, sizes[0]), x)
+        out = (depth @ planes.reshape(n, c, d, sizes[1] * sizes[2])).reshape(n, c, *sizes)
+        return out.squeeze(0) if unbatched else out
     out = AdaptiveAvgPool.apply(x, out_size=sizes if spatial == 2 else (1, *sizes))
     return out.squeeze(0) if unbatched else out
 
@@ -671,6 +770,8 @@ def _adaptive_max_pool(
 ) -> Tensor | tuple[Tensor, Tensor]:
     x, unbatched = _lift(op, x, spatial)
     sizes = _adaptive_sizes(op, x, output_size, spatial)
+    if spatial == 3:
+        return _adaptive_max_pool3d(x, sizes, unbatched, return_indices)
     plane = x if spatial == 2 else x.unsqueeze(2)
     out_size: Pair = (sizes[0], sizes[1]) if spatial == 2 else (1, sizes[0])
     pool = AdaptiveMaxPool.apply(plane, out_size=out_size)
@@ -684,6 +785,32 @@ def _adaptive_max_pool(
         pooling.forward(plane.data, out_size=out_size)
     indices = pooling.indices if spatial == 2 else pooling.indices[:, :, 0]
     return out, Tensor._from_op(indices[0] if unbatched else indices)
+
+
+def _adaptive_max_pool3d(
+    x: Tensor, sizes: tuple[int, ...], unbatched: bool, return_indices: bool
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Adaptive 2-D max pooling of every depth plane, then the maximum over each adaptive
+    depth window; the first maximum (depth, row, column order) is picked."""
+    n, c, d, h, w = x.shape
+    planes = x.reshape(n, c * d, h, w)
+    plane_size: Pair = (sizes[1], sizes[2])
+    pool = AdaptiveMaxPool.apply(planes, out_size=plane_size)
+    pooled = pool.reshape(n, c, d, *sizes[1:])
+    picks = [pooled[:, :, start:end].max(2) for start, end in _windows(d, sizes[0])]
+    out = stack([values for values, _ in picks], dim=2)
+    out = out.squeeze(0) if unbatched else out
+    if not return_indices:
+        return out
+    pooling = pool.ctx if isinstance(pool.ctx, AdaptiveMaxPool) else AdaptiveMaxPool()
+    if pool.ctx is None:
+        pooling.forward(planes.data, out_size=plane_size)
+    xp = get_array_module(planes.data)
+    starts = xp.asarray([start for start, _ in _windows(d, sizes[0])]).reshape(-1, 1, 1)
+    depth = xp.stack([index.data for _, index in picks], axis=2) + starts
+    within = pooling.indices.reshape(n, c, d, *sizes[1:])
+    flat = depth * (h * w) + xp.take_along_axis(within, depth, axis=2)
+    return out, Tensor._from_op(flat[0] if unbatched else flat)
 
 
 def adaptive_max_pool2d(
@@ -707,6 +834,116 @@ def adaptive_max_pool1d(
 ) -> Tensor | tuple[Tensor, Tensor]:
     """1-D max pooling to a fixed output length (see ``adaptive_max_pool2d``)."""
     return _adaptive_max_pool("adaptive_max_pool1d", input, output_size, 1, return_indices)
+
+
+def max_pool3d(
+    input: Tensor,
+    kernel_size: Ints,
+    stride: Ints | None = None,
+    padding: Ints = 0,
+    dilation: Ints = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """3-D max pooling: the maximum of each (KD, KH, KW) window of an input (N, C, D, H, W).
+
+    Arguments as in ``max_pool2d``, with triples.
+
+    Args:
+        input: Tensor of shape (N, C, D, H, W) or unbatched (C, D, H, W).
+        kernel_size: Window size, an int or (KD, KH, KW).
+        stride: Step between windows; defaults to ``kernel_size``.
+        padding: Implicit padding on both sides, at most half the kernel size.
+        dilation: Spacing between window elements.
+        ceil_mode: Round the output size up instead of down.
+        return_indices: Also return, per output, the flat index ``(d * H + h) * W + w`` of
+            the chosen maximum in its input volume.
+
+    Returns:
+        Tensor of shape (N, C, OD, OH, OW), or the pair (output, int64 indices).
+
+    Example:
+        >>> F.max_pool3d(ac.randn(2, 3, 4, 5, 6), 2).shape
+        (2, 3, 2, 2, 3)
+    """
+    return _max_pool(
+        "max_pool3d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 3
+    )
+
+
+def avg_pool3d(
+    input: Tensor,
+    kernel_size: Ints,
+    stride: Ints | None = None,
+    padding: Ints = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """3-D average pooling: the mean of each (KD, KH, KW) window of an input (N, C, D, H, W).
+
+    Arguments as in ``avg_pool2d``, with triples.
+
+    Args:
+        input: Tensor of shape (N, C, D, H, W) or unbatched (C, D, H, W).
+        kernel_size: Window size, an int or (KD, KH, KW).
+        stride: Step between windows; defaults to ``kernel_size``.
+        padding: Zero padding on both sides, at most half the kernel size.
+        ceil_mode: Round the output size up instead of down.
+        count_include_pad: Count padding zeros in the divisor.
+        divisor_override: Divide every window sum by this number instead.
+
+    Returns:
+        Tensor of shape (N, C, OD, OH, OW).
+
+    Example:
+        >>> F.avg_pool3d(ac.randn(2, 3, 4, 5, 6), 3, stride=1, padding=1).shape
+        (2, 3, 4, 5, 6)
+    """
+    return _avg_pool(
+        "avg_pool3d",
+        input,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+        3,
+    )
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size: int | Sequence[int | None]) -> Tensor:
+    """3-D average pooling to a fixed output size (PyTorch's windows along each axis).
+
+    Args:
+        input: Tensor of shape (N, C, D, H, W) or unbatched (C, D, H, W).
+        output_size: (OD, OH, OW), or one int for all; ``None`` keeps that input size.
+
+    Returns:
+        Tensor of shape (N, C, OD, OH, OW).
+
+    Example:
+        >>> F.adaptive_avg_pool3d(ac.randn(2, 3, 5, 7, 4), (2, 3, 1)).shape
+        (2, 3, 2, 3, 1)
+    """
+    return _adaptive_avg_pool("adaptive_avg_pool3d", input, output_size, 3)
+
+
+def adaptive_max_pool3d(
+    input: Tensor, output_size: int | Sequence[int | None], return_indices: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
+    """3-D max pooling to a fixed output size, over PyTorch's adaptive windows.
+
+    Args:
+        input: Tensor of shape (N, C, D, H, W) or unbatched (C, D, H, W).
+        output_size: (OD, OH, OW), or one int for all; ``None`` keeps that input size.
+        return_indices: Also return each maximum's flat position in its ``D * H * W`` volume.
+
+    Returns:
+        Tensor of shape (N, C, OD, OH, OW) (and the indices).
+    """
+    return _adaptive_max_pool("adaptive_max_pool3d", input, output_size, 3, return_indices)
 
 
 # NOTE: spellings of the original AutoCompyute API, kept as aliases.

@@ -1,19 +1,26 @@
-"""Padding and resizing: ``pad`` with PyTorch's modes and ``interpolate`` (nearest and linear).
+"""Padding and resizing: ``pad`` with PyTorch's modes and ``interpolate``.
 
 The non-constant padding modes and resizing pick input elements by index along each axis
 (Tensor indexing), so their gradients add up wherever one input element was picked
-several times; linear resizing mixes two picks per output element.
+several times; linear resizing mixes two picks per output element, cubic four. ``area``
+resizing is adaptive average pooling, as in PyTorch.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 
 from auto_compyute._core.functions import pad as constant_pad
 from auto_compyute._core.tensor import Tensor
+from auto_compyute.nn.functional.pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+)
 
 __all__ = ["channel_shuffle", "interpolate", "pad", "pixel_shuffle", "pixel_unshuffle"]
 
@@ -82,6 +89,7 @@ def _pick(x: Tensor, dim: int, positions: np.ndarray) -> Tensor:
 
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}  # mode -> spatial axes
+_ADAPTIVE_AVG_POOLS = {1: adaptive_avg_pool1d, 2: adaptive_avg_pool2d, 3: adaptive_avg_pool3d}
 
 
 def interpolate(
@@ -98,30 +106,37 @@ def interpolate(
     two input elements around ``(i + 0.5) * scale - 0.5`` (at least 0), linearly along each
     axis; with ``align_corners`` around ``i * (in - 1) / (out - 1)`` instead, so that the
     corner elements stay. ``scale = in / out`` for ``size``, ``1 / scale_factor`` otherwise.
+    ``"bicubic"`` (2 spatial axes): the four input elements around the same source
+    position (not clamped at 0 here), weighted by Keys' cubic convolution with
+    ``A = -0.75``; indices past an edge read the edge element, as in PyTorch.
+    ``"area"``: adaptive average pooling to the output size (``F.adaptive_avg_pool2d`` etc.).
 
     Args:
         input: A tensor of shape ``(N, C, *spatial)`` with one to three spatial axes.
         size: The output's spatial size (one int for all axes, or one per axis).
         scale_factor: The ratio of output to input size instead (one or one per axis).
-        mode: ``"nearest"``, ``"linear"``, ``"bilinear"`` or ``"trilinear"``.
-        align_corners: For the linear modes (False if None); must be None for nearest.
+        mode: ``"nearest"``, ``"linear"``, ``"bilinear"``, ``"bicubic"``, ``"trilinear"``
+            or ``"area"``.
+        align_corners: For the linear and cubic modes (False if None); must be None for
+            ``"nearest"`` and ``"area"``.
 
     Returns:
         The resized tensor ``(N, C, *size)``.
     """
     spatial = input.ndim - 2
-    if mode != "nearest" and mode not in _LINEAR_MODES:
+    if mode not in ("nearest", "area", "bicubic") and mode not in _LINEAR_MODES:
         raise NotImplementedError(
-            f"interpolate supports modes 'nearest', 'linear', 'bilinear' and 'trilinear', "
-            f"got {mode!r}"
+            "interpolate supports modes 'nearest', 'linear', 'bilinear', 'bicubic', "
+            f"'trilinear' and 'area', got {mode!r}"
         )
-    if mode in _LINEAR_MODES and spatial != _LINEAR_MODES[mode]:
+    needs = _LINEAR_MODES.get(mode, 2 if mode == "bicubic" else None)
+    if needs is not None and spatial != needs:
         raise ValueError(
-            f"interpolate mode {mode!r} needs {_LINEAR_MODES[mode]} spatial axes, got an input "
+            f"interpolate mode {mode!r} needs {needs} spatial axes, got an input "
             f"of shape {input.shape}"
         )
-    if mode == "nearest" and align_corners is not None:
-        raise ValueError("align_corners applies to the linear modes only, not to 'nearest'")
+    if mode in ("nearest", "area") and align_corners is not None:
+        raise ValueError(f"align_corners applies to the interpolating modes only, not to {mode!r}")
     if not 1 <= spatial <= 3:
         raise ValueError(
             f"interpolate needs an input (N, C, *spatial) of 3 to 5 axes, got {input.shape}"
@@ -147,8 +162,13 @@ def interpolate(
             f"interpolate needs {spatial} output sizes for an input of shape {input.shape}, "
             f"got size={size}, scale_factor={scale_factor}"
         )
+    if mode == "area":
+        return _ADAPTIVE_AVG_POOLS[spatial](input, tuple(sizes))
     result = input
     for axis, (n_in, n_out, scale) in enumerate(zip(sizes_in, sizes, scales, strict=True)):
+        if mode == "bicubic":
+            result = _cubic_along(result, axis + 2, n_in, n_out, scale, bool(align_corners))
+            continue
         if mode == "nearest":
             positions = np.minimum(np.floor(np.arange(n_out) * scale).astype(np.int64), n_in - 1)
             result = _pick(result, axis + 2, positions)
@@ -164,6 +184,45 @@ def interpolate(
         lower, upper = _pick(result, axis + 2, low), _pick(result, axis + 2, high)
         result = lower + (upper - lower) * Tensor(weight, device=input.device)
     return result
+
+
+_CUBIC_A = -0.75  # PyTorch's (and OpenCV's) cubic convolution parameter
+
+
+def _cubic_weights(t: np.ndarray) -> np.ndarray:
+    """(4, L) weights of the neighbours at offsets -1, 0, 1, 2 for fractions ``t`` (L,):
+    Keys' cubic convolution kernel with ``A = -0.75``, as PyTorch's ``upsample_bicubic2d``."""
+    a = _CUBIC_A
+
+    def near(x: np.ndarray) -> np.ndarray:  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x: np.ndarray) -> np.ndarray:  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)])
+
+
+def _cubic_along(
+    x: Tensor, dim: int, n_in: int, n_out: int, scale: float, align_corners: bool
+) -> Tensor:
+    """Cubic interpolation of ``x`` along ``dim``: four neighbours per output element, their
+    indices clamped to the input (PyTorch's border rule)."""
+    if align_corners:
+        source = np.arange(n_out) * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+    else:
+        # NOTE: unlike the linear modes, PyTorch does not clamp cubic sources at 0
+        source = (np.arange(n_out) + 0.5) * scale - 0.5
+    start = np.floor(source)
+    weights = _cubic_weights(source - start).astype(x.dtype)
+    start = start.astype(np.int64)
+    shape = (-1, *(1,) * (x.ndim - 1 - dim))
+    result = None
+    for k in range(4):
+        picked = _pick(x, dim, np.clip(start - 1 + k, 0, n_in - 1))
+        term = picked * Tensor(weights[k].reshape(shape), device=x.device)
+        result = term if result is None else result + term
+    return cast(Tensor, result)
 
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
