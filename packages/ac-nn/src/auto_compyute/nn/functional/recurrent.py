@@ -8,10 +8,16 @@ long sequences fast, the graph shallow and the memory small.
 
 Gate order and equations follow PyTorch: LSTM ``i, f, g, o``; GRU ``r, z, n`` with
 ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.
+
+Every layer op takes ``batch_sizes``, the number of sequences still running at each time
+step (a batch sorted by decreasing length, as in a ``PackedSequence``): at a step past its
+end a sequence keeps its state, so that the final states are those of each sequence's own
+last step, in either direction.
 """
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from auto_compyute import Tensor, zeros
@@ -28,6 +34,13 @@ _COPY_STEPS = 8
 def _steps(length: int, reverse: bool) -> list[int]:
     """Time indices in processing order."""
     return list(range(length - 1, -1, -1) if reverse else range(length))
+
+
+def _running(batch_sizes: tuple[int, ...] | None, batch: int) -> list[int] | None:
+    """Sequences running at each step, or None when all run at every step."""
+    if batch_sizes is None or min(batch_sizes) == batch:
+        return None
+    return list(batch_sizes)
 
 
 def _project(xp: Any, x: Array, w_ih: Array, bias: Array | None, out: Array) -> Array:
@@ -105,9 +118,11 @@ class LSTMLayer(_FusedLayer):
         bias: Array | None = None,
         *,
         reverse: bool,
+        batch_sizes: tuple[int, ...] | None = None,
     ) -> Array:
         xp = get_array_module(x)
         length, batch, inp = x.shape
+        running = _running(batch_sizes, batch)
         width, hidden, dtype = w_hh.shape[0], w_hh.shape[1], x.dtype
         # NOTE: each step is one product [W_ih W_hh bias] @ [x_t; h_{t-1}; 1], whose result
         # lands in the step's gates: no separate input projection or additions. Column
@@ -143,6 +158,10 @@ class LSTMLayer(_FusedLayer):
             xp.tanh(c_new, out=tanh_cells[t])
             h = stacked[t if reverse else t + 1, inp:-1]
             xp.multiply(a[2 * hidden : 3 * hidden], tanh_cells[t], out=h)
+            if running is not None and running[t] < batch:
+                n = running[t]
+                c_new[:, n:] = c[:, n:]
+                h[:, n:] = stacked[t + 1 if reverse else t, inp:-1, n:]
             c = c_new
         out = xp.empty((length + 1, batch, hidden), dtype=dtype)
         out[:length] = (stacked[:length] if reverse else stacked[1:])[:, inp:-1].transpose(0, 2, 1)
@@ -157,6 +176,7 @@ class LSTMLayer(_FusedLayer):
         reverse = self.kwargs["reverse"]
         gates, cells, tanh_cells = self.gates, self.cells, self.tanh_cells
         length, width, batch = gates.shape
+        running = _running(self.kwargs.get("batch_sizes"), batch)
         hidden = width // 4
         # NOTE: each step computes its gate gradient da (4H, B) in place in ``recent``, whose
         # steps are copied into their column blocks of dgates, the (4H, T * B) matrix the
@@ -186,6 +206,12 @@ class LSTMLayer(_FusedLayer):
             xp.multiply(g, g, out=local_g)
             xp.subtract(1, local_g, out=local_g)
             dh += grad_states[t]
+            # NOTE: past a sequence's end its states pass through unchanged: their
+            # gradients are kept aside and restored, and its gate gradients are zero
+            n = batch if running is None else running[t]
+            ended = n < batch
+            if ended:
+                kept_h, kept_c = dh[:, n:].copy(), dc[:, n:].copy()
             xp.multiply(tanh_c, tanh_c, out=scratch)
             xp.subtract(1, scratch, out=scratch)
             scratch *= o
@@ -197,12 +223,17 @@ class LSTMLayer(_FusedLayer):
             xp.multiply(dc, i, out=da[3 * hidden :])
             da *= local
             dc *= f
+            if ended:
+                da[:, n:] = 0
+                dc[:, n:] = kept_c
             if k == 0 or steps[k - 1] // _COPY_STEPS != t // _COPY_STEPS:
                 first = t - t % _COPY_STEPS
                 last = min(first + _COPY_STEPS, length)
                 dgates[:, first:last] = recent[: last - first].transpose(1, 0, 2)
             if k or self.needs_grad[1]:
                 xp.matmul(w_hh_t, da, out=dh)
+            if ended:
+                dh[:, n:] = kept_h
         needs = self.needs_grad
         d2d = dgates.reshape(width, -1).T  # (T * B, 4H), time-major rows
         dx, dw_ih = self._input_grads(d2d, (length, batch, self.w_ih.shape[1]))
@@ -255,9 +286,11 @@ class GRULayer(_FusedLayer):
         b_hh: Array | None = None,
         *,
         reverse: bool,
+        batch_sizes: tuple[int, ...] | None = None,
     ) -> Array:
         xp = get_array_module(x)
         length, batch, _ = x.shape
+        running = _running(batch_sizes, batch)
         width, hidden, dtype = w_hh.shape[0], w_hh.shape[1], x.dtype
         projected = xp.empty((length, batch, width), dtype=dtype)
         self.x2d = _project(xp, x, w_ih, b_ih, projected)
@@ -284,6 +317,8 @@ class GRULayer(_FusedLayer):
             xp.subtract(h, n, out=h_new)
             h_new *= rz[:, hidden:]
             h_new += n
+            if running is not None and running[t] < batch:
+                h_new[running[t] :] = h[running[t] :]
             h = h_new
         self.rz, self.n, self.u, self.out = rz_all, n_all, u_all, out
         self.h0, self.w_ih, self.w_hh = h0, w_ih, w_hh
@@ -294,6 +329,7 @@ class GRULayer(_FusedLayer):
         reverse = self.kwargs["reverse"]
         rz_all, n_all, u_all, out = self.rz, self.n, self.u, self.out
         length, batch, hidden = out.shape
+        running = _running(self.kwargs.get("batch_sizes"), batch)
         dgates = xp.empty((length, batch, 3 * hidden), dtype=grad.dtype)  # d(x W_ih^T + b_ih)
         dhidden = xp.empty_like(dgates)  # d(h W_hh^T + b_hh)
         dh = xp.zeros((batch, hidden), dtype=grad.dtype)
@@ -305,6 +341,10 @@ class GRULayer(_FusedLayer):
             rz, n, da, du = rz_all[t], n_all[t], dgates[t], dhidden[t]
             h_prev = out[steps[k - 1]] if k else self.h0
             dh += grad[t]
+            n_run = batch if running is None else running[t]
+            ended = n_run < batch
+            if ended:
+                kept = dh[n_run:].copy()
             dz, dn = da[:, hidden : 2 * hidden], da[:, 2 * hidden :]
             xp.subtract(h_prev, n, out=dz)
             dz *= dh
@@ -319,9 +359,14 @@ class GRULayer(_FusedLayer):
             da[:, : 2 * hidden] *= local
             du[:, : 2 * hidden] = da[:, : 2 * hidden]
             xp.multiply(dn, rz[:, :hidden], out=du[:, 2 * hidden :])
+            if ended:
+                da[n_run:] = 0
+                du[n_run:] = 0
             if k or self.needs_grad[1]:
                 xp.matmul(du, self.w_hh, out=dh)
                 dh += carried
+            if ended:
+                dh[n_run:] = kept
         needs = self.needs_grad
         dgates, dhidden = dgates.reshape(-1, 3 * hidden), dhidden.reshape(-1, 3 * hidden)
         dx, dw_ih = self._input_grads(dgates, (length, batch, self.w_ih.shape[1]))
@@ -356,9 +401,11 @@ class RNNLayer(_FusedLayer):
         *,
         nonlinearity: str,
         reverse: bool,
+        batch_sizes: tuple[int, ...] | None = None,
     ) -> Array:
         xp = get_array_module(x)
         length, batch, _ = x.shape
+        running = _running(batch_sizes, batch)
         out = xp.empty((length, batch, w_hh.shape[0]), dtype=x.dtype)
         self.x2d = _project(xp, x, w_ih, bias, out)
         w_hh_t = xp.ascontiguousarray(w_hh.T)
@@ -373,6 +420,8 @@ class RNNLayer(_FusedLayer):
                 xp.maximum(h_new, 0, out=h_new)
             else:
                 xp.tanh(h_new, out=h_new)
+            if running is not None and running[t] < batch:
+                h_new[running[t] :] = h[running[t] :]
             h = h_new
         self.out, self.h0, self.w_ih, self.w_hh = out, h0, w_ih, w_hh
         return out
@@ -382,6 +431,7 @@ class RNNLayer(_FusedLayer):
         reverse, out = self.kwargs["reverse"], self.out
         relu = self.kwargs["nonlinearity"] == "relu"
         length, batch, hidden = out.shape
+        running = _running(self.kwargs.get("batch_sizes"), batch)
         dpre = xp.empty_like(out)
         dh = xp.zeros((batch, hidden), dtype=grad.dtype)
         local = xp.empty_like(dh)
@@ -389,6 +439,10 @@ class RNNLayer(_FusedLayer):
         for k in range(length - 1, -1, -1):
             t = steps[k]
             dh += grad[t]
+            n = batch if running is None else running[t]
+            ended = n < batch
+            if ended:
+                kept = dh[n:].copy()
             h = out[t]
             if relu:
                 xp.greater(h, 0, out=local)
@@ -396,8 +450,12 @@ class RNNLayer(_FusedLayer):
                 xp.multiply(h, h, out=local)
                 xp.subtract(1, local, out=local)
             xp.multiply(dh, local, out=dpre[t])
+            if ended:
+                dpre[t, n:] = 0
             if k or self.needs_grad[1]:
                 xp.matmul(dpre[t], self.w_hh, out=dh)
+            if ended:
+                dh[n:] = kept
         needs = self.needs_grad
         dpre = dpre.reshape(-1, hidden)
         dx, dw_ih = self._input_grads(dpre, (length, batch, self.w_ih.shape[1]))
@@ -451,6 +509,28 @@ def _check(
     return hidden
 
 
+def _batch_sizes(name: str, batch_sizes: Any, x: Tensor) -> dict[str, tuple[int, ...]]:
+    """The op's ``batch_sizes`` keyword (empty when not given), checked against ``x``."""
+    if batch_sizes is None:
+        return {}
+    if isinstance(batch_sizes, Tensor):
+        batch_sizes = batch_sizes.data.tolist()
+    sizes = tuple(int(size) for size in batch_sizes)
+    length, batch = x.shape[0], x.shape[1]
+    if len(sizes) != length:
+        raise ValueError(
+            f"{name}: batch_sizes needs one entry per time step ({length}), got {len(sizes)}"
+        )
+    if sizes[0] != batch or any(b > a for a, b in pairwise(sizes)):
+        raise ValueError(
+            f"{name}: batch_sizes must start at the batch size {batch} and never grow, "
+            f"got {list(sizes)}"
+        )
+    if sizes[-1] < 1:
+        raise ValueError(f"{name}: batch_sizes must be >= 1 at every step, got {list(sizes)}")
+    return {"batch_sizes": sizes}
+
+
 def _zeros_state(x: Tensor, hidden: int) -> Tensor:
     return zeros(x.shape[1], hidden, dtype=x.dtype, device=x.device)
 
@@ -463,6 +543,7 @@ def lstm_layer(
     weight_hh: Tensor,
     bias: Tensor | None = None,
     reverse: bool = False,
+    batch_sizes: Any = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Run one LSTM layer in one direction over a sequence (one fused op).
 
@@ -475,6 +556,10 @@ def lstm_layer(
         bias: ``bias_ih + bias_hh`` (4 * hidden_size), or None.
         reverse: Run from the last time step to the first (the backward direction of a
             bidirectional layer); outputs stay in input time order.
+        batch_sizes: The number of sequences running at each time step (non-increasing,
+            starting at the batch size), for a batch sorted by decreasing length; past its
+            end a sequence keeps its state, and its final state is that of its last step.
+            None: all run to the end.
 
     Returns:
         ``(output, h_n, c_n)``: all hidden states (seq_len, batch, hidden_size) and the
@@ -491,8 +576,9 @@ def lstm_layer(
     c0 = _zeros_state(input, hidden) if c0 is None else c0
     weights = {"weight_ih": weight_ih, "weight_hh": weight_hh, "bias": bias}
     _check("lstm_layer", input, {"h0": h0, "c0": c0}, weights, 4)
+    packed = _batch_sizes("lstm_layer", batch_sizes, input)
     inputs = [input, h0, c0, weight_ih, weight_hh] + ([] if bias is None else [bias])
-    result = LSTMLayer.apply(*inputs, reverse=reverse)
+    result = LSTMLayer.apply(*inputs, reverse=reverse, **packed)
     length = input.shape[0]
     return result[:length], result[0 if reverse else length - 1], result[length]
 
@@ -505,6 +591,7 @@ def gru_layer(
     bias_ih: Tensor | None = None,
     bias_hh: Tensor | None = None,
     reverse: bool = False,
+    batch_sizes: Any = None,
 ) -> tuple[Tensor, Tensor]:
     """Run one GRU layer in one direction over a sequence (one fused op).
 
@@ -517,6 +604,10 @@ def gru_layer(
         bias_hh: (3 * hidden_size) or None; it stays apart from ``bias_ih`` because ``r``
             multiplies its ``n`` part.
         reverse: Run from the last time step to the first; outputs stay in time order.
+        batch_sizes: The number of sequences running at each time step (non-increasing,
+            starting at the batch size), for a batch sorted by decreasing length; past its
+            end a sequence keeps its state, and its final state is that of its last step.
+            None: all run to the end.
 
     Returns:
         ``(output, h_n)``: all hidden states (seq_len, batch, hidden_size) and the final one.
@@ -530,11 +621,12 @@ def gru_layer(
         "bias_hh": bias_hh,
     }
     _check("gru_layer", input, {"h0": h0}, weights, 3)
+    packed = _batch_sizes("gru_layer", batch_sizes, input)
     inputs = [input, h0, weight_ih, weight_hh]
     if bias_ih is not None or bias_hh is not None:
         zero = zeros(3 * hidden, dtype=input.dtype, device=input.device)
         inputs += [zero if bias_ih is None else bias_ih, zero if bias_hh is None else bias_hh]
-    out = GRULayer.apply(*inputs, reverse=reverse)
+    out = GRULayer.apply(*inputs, reverse=reverse, **packed)
     return out, out[0 if reverse else input.shape[0] - 1]
 
 
@@ -546,6 +638,7 @@ def rnn_layer(
     bias: Tensor | None = None,
     nonlinearity: str = "tanh",
     reverse: bool = False,
+    batch_sizes: Any = None,
 ) -> tuple[Tensor, Tensor]:
     """Run one Elman RNN layer, ``h_t = act(x_t W_ih^T + bias + h_{t-1} W_hh^T)``.
 
@@ -557,6 +650,10 @@ def rnn_layer(
         bias: ``bias_ih + bias_hh`` (hidden_size), or None.
         nonlinearity: ``"tanh"`` or ``"relu"``.
         reverse: Run from the last time step to the first; outputs stay in time order.
+        batch_sizes: The number of sequences running at each time step (non-increasing,
+            starting at the batch size), for a batch sorted by decreasing length; past its
+            end a sequence keeps its state, and its final state is that of its last step.
+            None: all run to the end.
 
     Returns:
         ``(output, h_n)``: all hidden states (seq_len, batch, hidden_size) and the final one.
@@ -567,8 +664,9 @@ def rnn_layer(
     h0 = _zeros_state(input, hidden) if h0 is None else h0
     weights = {"weight_ih": weight_ih, "weight_hh": weight_hh, "bias": bias}
     _check("rnn_layer", input, {"h0": h0}, weights, 1)
+    packed = _batch_sizes("rnn_layer", batch_sizes, input)
     inputs = [input, h0, weight_ih, weight_hh] + ([] if bias is None else [bias])
-    out = RNNLayer.apply(*inputs, nonlinearity=nonlinearity, reverse=reverse)
+    out = RNNLayer.apply(*inputs, nonlinearity=nonlinearity, reverse=reverse, **packed)
     return out, out[0 if reverse else input.shape[0] - 1]
 
 
