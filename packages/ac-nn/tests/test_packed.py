@@ -148,3 +148,44 @@ def test_packed_input_checks_features(rng):
     packed = pack_padded_sequence(ac.randn(3, 2, 5), [3, 1])
     with pytest.raises(RuntimeError, match="Expected 3, got 5"):
         layer(packed)
+
+
+def test_projected_lstm_shapes_and_gradcheck(rng):
+    layer = nn.LSTM(2, 4, num_layers=2, bidirectional=True, proj_size=3, dtype="float64")
+    assert layer.weight_hr_l1_reverse.shape == (3, 4)
+    assert layer.weight_hh_l0.shape == (16, 3) and layer.weight_ih_l1.shape == (16, 6)
+    assert len(layer.all_weights[0]) == 5
+    assert repr(layer) == "LSTM(2, 4, proj_size=3, num_layers=2, bidirectional=True)"
+    x, h0, c0 = leaf(rng, 3, 2, 2), leaf(rng, 4, 2, 3), leaf(rng, 4, 2, 4)
+    output, (h_n, c_n) = layer(x, (h0, c0))
+    assert output.shape == (3, 2, 6) and h_n.shape == (4, 2, 3) and c_n.shape == (4, 2, 4)
+
+    def run(x, h0, c0, *params):
+        for (name, _), value in zip(layer.named_parameters(), params, strict=True):
+            layer._parameters[name] = value
+        packed = pack_padded_sequence(x, [3, 1], enforce_sorted=False)
+        output, (h_n, c_n) = layer(packed, (h0, c0))
+        return output.data.sum() + (h_n * h_n).sum() + (c_n * c_n).sum()
+
+    params = [ac.Tensor(p.numpy(), req_grad=True) for p in layer.parameters()]
+    assert gradcheck(run, (x, h0, c0, *params))
+
+
+def test_projected_lstm_layer_without_bias_gradcheck(rng):
+    x, h0, c0 = leaf(rng, 3, 2, 2), leaf(rng, 2, 1), leaf(rng, 2, 3)
+    w_ih, w_hh, w_hr = leaf(rng, 12, 2), leaf(rng, 12, 1), leaf(rng, 1, 3)
+
+    def run(x, h0, c0, w_ih, w_hh, w_hr):
+        out, h, c = F.lstm_layer(x, h0, c0, w_ih, w_hh, weight_hr=w_hr, reverse=True)
+        return out.sum() + (h * h).sum() + (c * c).sum()
+
+    assert gradcheck(run, (x, h0, c0, w_ih, w_hh, w_hr))
+
+
+def test_projected_lstm_state_shapes_are_checked(rng):
+    layer = nn.LSTM(2, 4, proj_size=3)
+    x = ac.randn(5, 2, 2)
+    with pytest.raises(RuntimeError, match=r"Expected hidden\[0\] size \(1, 2, 3\)"):
+        layer(x, (ac.zeros(1, 2, 4), ac.zeros(1, 2, 4)))
+    with pytest.raises(ValueError, match="weight_hr must have shape"):
+        F.lstm_layer(x, None, None, ac.randn(16, 2), ac.randn(16, 4), weight_hr=ac.randn(4, 4))

@@ -174,3 +174,45 @@ def test_packed_float32_batch_first_lstm_matches_torch(rng):
     np.testing.assert_allclose(padded_a.numpy(), padded_t.detach().numpy(), atol=1e-5)
     np.testing.assert_allclose(h_a.numpy(), h_t.detach().numpy(), atol=1e-5)
     np.testing.assert_allclose(c_a.numpy(), c_t.detach().numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize(("num_layers", "bidirectional"), [(1, False), (2, True)])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("packed", [False, True])
+def test_projected_lstm_matches_torch(rng, num_layers, bidirectional, bias, packed):
+    reference, ours = twins(
+        "LSTM", 3, 5, num_layers, bias=bias, bidirectional=bidirectional, proj_size=2
+    )
+    assert list(ours.state_dict()) == list(reference.state_dict())
+    for name, value in reference.state_dict().items():
+        assert getattr(ours, name).shape == tuple(value.shape), name
+    assert repr(ours) == repr(reference)
+    lengths = [4, 2, 5]
+    x = padded_input(rng, lengths, batch_first=False)
+    x_a, x_t = ac.Tensor(x, req_grad=True), torch.tensor(x, requires_grad=True)
+    directions = num_layers * (2 if bidirectional else 1)
+    states = [rng.standard_normal((directions, 3, 2)), rng.standard_normal((directions, 3, 5))]
+    states_a = [ac.Tensor(s, req_grad=True) for s in states]
+    states_t = [torch.tensor(s, requires_grad=True) for s in states]
+    input_a, input_t = x_a, x_t
+    if packed:
+        input_a = rnn_utils.pack_padded_sequence(x_a, lengths, enforce_sorted=False)
+        input_t = torch_rnn.pack_padded_sequence(x_t, lengths, enforce_sorted=False)
+    out_a, (h_a, c_a) = ours(input_a, tuple(states_a))
+    out_t, (h_t, c_t) = reference(input_t, tuple(states_t))
+    if packed:
+        out_a, out_t = out_a.data, out_t.data
+    results_a, results_t = [out_a, h_a, c_a], [out_t, h_t, c_t]
+    for a, t in zip(results_a, results_t, strict=True):
+        np.testing.assert_allclose(a.numpy(), t.detach().numpy(), rtol=1e-9, atol=1e-12)
+    cotangents = [rng.standard_normal(t.shape) for t in results_t]
+    sum((a * ac.Tensor(c)).sum() for a, c in zip(results_a, cotangents, strict=True)).backward()
+    sum((t * torch.tensor(c)).sum() for t, c in zip(results_t, cotangents, strict=True)).backward()
+    np.testing.assert_allclose(x_a.grad, x_t.grad.numpy(), rtol=1e-9, atol=1e-12)
+    for a, t in zip(states_a, states_t, strict=True):
+        np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=1e-9, atol=1e-12)
+    reference_params = dict(reference.named_parameters())
+    for name, param in ours.named_parameters():
+        np.testing.assert_allclose(
+            param.grad, reference_params[name].grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name
+        )

@@ -86,11 +86,19 @@ class RNNBase(Module):
                 UserWarning,
                 stacklevel=3,
             )
-        if proj_size != 0:
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
             raise ValueError(
-                f"{name}: proj_size (LSTM with projections) is not supported, got {proj_size}"
+                f"{name}: proj_size should be a positive integer or zero to disable "
+                f"projections, got {proj_size!r}"
             )
-        self.proj_size = 0
+        if proj_size and mode != "LSTM":
+            raise ValueError(f"{name}: proj_size is only supported for LSTM, not {mode}")
+        if proj_size >= hidden_size:
+            raise ValueError(
+                f"{name}: proj_size has to be smaller than hidden_size, got proj_size "
+                f"{proj_size} and hidden_size {hidden_size}"
+            )
+        self.proj_size = proj_size
         self.bias = bool(bias)
         self.batch_first = bool(batch_first)
         self.dropout = float(dropout)
@@ -98,17 +106,20 @@ class RNNBase(Module):
         dtype = _float_dtype(name, dtype)
         gate_size = _GATES[mode] * hidden_size
         num_directions = 2 if bidirectional else 1
+        output_size = proj_size or hidden_size
         self._flat_weights_names: list[str] = []
         for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * num_directions
+            layer_input = input_size if layer == 0 else output_size * num_directions
             for direction in range(num_directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
                 shapes: dict[str, tuple[int, ...]] = {
                     "weight_ih": (gate_size, layer_input),
-                    "weight_hh": (gate_size, hidden_size),
+                    "weight_hh": (gate_size, output_size),
                 }
                 if bias:
                     shapes.update({"bias_ih": (gate_size,), "bias_hh": (gate_size,)})
+                if proj_size:
+                    shapes["weight_hr"] = (proj_size, hidden_size)
                 for kind, shape in shapes.items():
                     setattr(
                         self, kind + suffix, Parameter(empty(*shape, dtype=dtype, device=device))
@@ -122,8 +133,8 @@ class RNNBase(Module):
 
     @property
     def all_weights(self) -> list[list[Parameter]]:
-        """The parameters per layer and direction: ``[[w_ih, w_hh, b_ih, b_hh], ...]``."""
-        per = 4 if self.bias else 2
+        """The parameters per layer and direction: ``[[w_ih, w_hh, b_ih, b_hh(, w_hr)], ...]``."""
+        per = (4 if self.bias else 2) + (1 if self.proj_size else 0)
         params = [getattr(self, n) for n in self._flat_weights_names]
         return [params[i : i + per] for i in range(0, len(params), per)]
 
@@ -145,6 +156,11 @@ class RNNBase(Module):
         if not self.bias:
             return w_ih, w_hh, None, None
         return w_ih, w_hh, getattr(self, "bias_ih" + suffix), getattr(self, "bias_hh" + suffix)
+
+    def _projection(self, layer: int, direction: int) -> Tensor | None:
+        if not self.proj_size:
+            return None
+        return getattr(self, f"weight_hr_l{layer}" + ("_reverse" if direction else ""))
 
     def _prepare_input(self, input: Tensor | PackedSequence) -> tuple[Tensor, bool]:
         """Check the input; return it time-major (seq, batch, features) and if it was unbatched."""
@@ -189,17 +205,19 @@ class RNNBase(Module):
         unbatched: bool,
         what: str,
         sorted_indices: Tensor | None = None,
+        size: int | None = None,
     ) -> Tensor | None:
         """Check an initial state (layers * directions, batch, hidden); batch it if unbatched.
 
         A packed input's batch runs sorted by length: ``sorted_indices`` reorders the state.
+        ``size`` is the state's last axis (``hidden_size`` if None).
         """
         if state is None:
             return None
         name = type(self).__name__
         if not isinstance(state, Tensor):
             raise TypeError(f"{name}: {what} must be a Tensor, got {type(state).__name__}")
-        expected = (self.num_layers * self.num_directions, batch, self.hidden_size)
+        expected = (self.num_layers * self.num_directions, batch, size or self.hidden_size)
         if unbatched:
             if state.ndim != 2:
                 raise RuntimeError(
@@ -256,7 +274,10 @@ class RNNBase(Module):
             return output, [h]
         bias = None if b_ih is None else b_ih + b_hh
         if self.mode == "LSTM":
-            output, h, c = F.lstm_layer(x, initial[0], initial[1], w_ih, w_hh, bias, **common)
+            w_hr = self._projection(layer, direction)
+            output, h, c = F.lstm_layer(
+                x, initial[0], initial[1], w_ih, w_hh, bias, weight_hr=w_hr, **common
+            )
             return output, [h, c]
         nonlinearity = "tanh" if self.mode == "RNN_TANH" else "relu"
         output, h = F.rnn_layer(x, initial[0], w_ih, w_hh, bias, nonlinearity, **common)
@@ -299,6 +320,8 @@ class RNNBase(Module):
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:
+            text += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             text += f", num_layers={self.num_layers}"
         if self.mode == "RNN_RELU":
@@ -404,7 +427,10 @@ class LSTM(RNNBase):
         batch_first: Inputs and outputs are (batch, seq, feature) instead of (seq, batch, feature).
         dropout: Dropout probability on the outputs of every layer but the last (in training).
         bidirectional: Also run each layer in reverse time and concatenate the outputs.
-        proj_size: Only 0 (no projection) is supported.
+        proj_size: If > 0 (and < ``hidden_size``), the hidden state is projected to this
+            size, ``h_t = W_hr (σ(o) tanh(c_t))``, with a ``weight_hr_l{k}`` per layer and
+            direction; ``h`` and the output then have ``proj_size`` features, ``c`` keeps
+            ``hidden_size``.
         device: Where to create the parameters.
         dtype: The floating-point dtype of the parameters (float32 by default).
 
@@ -462,7 +488,9 @@ class LSTM(RNNBase):
         if hx is not None:
             if not isinstance(hx, tuple | list) or len(hx) != 2:
                 raise TypeError("LSTM: hx must be a tuple (h_0, c_0) of two tensors")
-            h0 = self._prepare_state(hx[0], x.shape[1], unbatched, "hidden[0]", sorted_indices)
+            h0 = self._prepare_state(
+                hx[0], x.shape[1], unbatched, "hidden[0]", sorted_indices, self.proj_size
+            )
             c0 = self._prepare_state(hx[1], x.shape[1], unbatched, "hidden[1]", sorted_indices)
         output, finals = self._run(x, [h0, c0], _batch_sizes(input))
         result, (h_n, c_n) = self._finish(input, output, finals, unbatched)

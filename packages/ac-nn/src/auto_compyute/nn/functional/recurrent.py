@@ -93,6 +93,11 @@ class LSTMLayer(_FusedLayer):
     and optionally ``bias`` (4H) = b_ih + b_hh. Output (T + 1, B, H): the hidden states
     h_t in input time order, then the final cell state c_T.
 
+    With a projection ``w_hr`` (P, H) (after ``bias``, always given then), the hidden state
+    is h_t = W_hr (σ(o) tanh(c_t)) of size P, ``h0`` is (B, P) and ``w_hh`` (4H, P); the
+    output is then flat: the hidden states (T, B, P), then c_T (B, H). Backward adds
+    dW_hr = Σ_t dh_t^T m_t with m_t = σ(o) tanh(c_t), and dm_t = dh_t W_hr.
+
     With a_t = x_t W_ih^T + bias + h_{t-1} W_hh^T split into i, f, g, o:
     c_t = σ(f) c_{t-1} + σ(i) tanh(g), h_t = σ(o) tanh(c_t). Backward runs backwards in
     time: dc_{t-1} = dc_t σ(f), dh_{t-1} = da_t W_hh; then dW_hh = Σ_t da_t^T h_{t-1},
@@ -116,6 +121,7 @@ class LSTMLayer(_FusedLayer):
         w_ih: Array,
         w_hh: Array,
         bias: Array | None = None,
+        w_hr: Array | None = None,
         *,
         reverse: bool,
         batch_sizes: tuple[int, ...] | None = None,
@@ -123,19 +129,20 @@ class LSTMLayer(_FusedLayer):
         xp = get_array_module(x)
         length, batch, inp = x.shape
         running = _running(batch_sizes, batch)
-        width, hidden, dtype = w_hh.shape[0], w_hh.shape[1], x.dtype
+        width, state, dtype = w_hh.shape[0], w_hh.shape[1], x.dtype
+        hidden = width // 4
         # NOTE: each step is one product [W_ih W_hh bias] @ [x_t; h_{t-1}; 1], whose result
         # lands in the step's gates: no separate input projection or additions. Column
         # t of ``stacked`` feeds step t (t + 1 when reversed), and step t writes h_t into the
         # next step's slot, so that ``stacked`` also keeps every hidden state.
         w_ih, w_hh = _ifog(w_ih), _ifog(w_hh)  # kept in this order for backward too
-        weights = xp.empty((width, inp + hidden + 1), dtype=dtype)
+        weights = xp.empty((width, inp + state + 1), dtype=dtype)
         weights[:, :inp], weights[:, inp:-1] = w_ih, w_hh
         weights[:, -1] = 0 if bias is None else _ifog(bias)
         # NOTE: all four gates in one contiguous tanh: σ(a) = 0.5 tanh(0.5 a) + 0.5, so the
         # rows of i, f and o are scaled by 0.5 here, and their tanh is halved and shifted.
         weights[: 3 * hidden] *= 0.5
-        stacked = xp.empty((length + 1, inp + hidden + 1, batch), dtype=dtype)
+        stacked = xp.empty((length + 1, inp + state + 1, batch), dtype=dtype)
         (stacked[1:] if reverse else stacked[:length])[:, :inp] = x.transpose(0, 2, 1)
         stacked[:, -1] = 1
         stacked[length if reverse else 0, inp:-1] = h0.T
@@ -143,6 +150,8 @@ class LSTMLayer(_FusedLayer):
         cells = xp.empty((length, hidden, batch), dtype=dtype)  # c_t in time order
         tanh_cells = xp.empty_like(cells)
         product = xp.empty((hidden, batch), dtype=dtype)
+        # m_t = σ(o) tanh(c_t), the hidden state before the projection
+        unprojected = None if w_hr is None else xp.empty((length, hidden, batch), dtype=dtype)
         c = xp.ascontiguousarray(c0.T)
         for t in _steps(length, reverse):
             a = gates[t]
@@ -157,18 +166,31 @@ class LSTMLayer(_FusedLayer):
             c_new += product
             xp.tanh(c_new, out=tanh_cells[t])
             h = stacked[t if reverse else t + 1, inp:-1]
-            xp.multiply(a[2 * hidden : 3 * hidden], tanh_cells[t], out=h)
+            if unprojected is None:
+                xp.multiply(a[2 * hidden : 3 * hidden], tanh_cells[t], out=h)
+            else:
+                xp.multiply(a[2 * hidden : 3 * hidden], tanh_cells[t], out=unprojected[t])
+                xp.matmul(w_hr, unprojected[t], out=h)
             if running is not None and running[t] < batch:
                 n = running[t]
                 c_new[:, n:] = c[:, n:]
                 h[:, n:] = stacked[t + 1 if reverse else t, inp:-1, n:]
             c = c_new
-        out = xp.empty((length + 1, batch, hidden), dtype=dtype)
-        out[:length] = (stacked[:length] if reverse else stacked[1:])[:, inp:-1].transpose(0, 2, 1)
-        out[length] = c.T
+        hs = (stacked[:length] if reverse else stacked[1:])[:, inp:-1].transpose(0, 2, 1)
+        if w_hr is None:
+            out = xp.empty((length + 1, batch, hidden), dtype=dtype)
+            out[:length] = hs
+            out[length] = c.T
+            self.out = out
+        else:
+            out = xp.empty(length * batch * state + batch * hidden, dtype=dtype)
+            self.out = out[: length * batch * state].reshape(length, batch, state)
+            self.out[:] = hs
+            out[length * batch * state :].reshape(batch, hidden)[:] = c.T
         self.x2d = x.reshape(length * batch, inp)
-        self.gates, self.cells, self.tanh_cells, self.out = gates, cells, tanh_cells, out
+        self.gates, self.cells, self.tanh_cells = gates, cells, tanh_cells
         self.h0, self.c0, self.w_ih, self.w_hh = h0, c0, w_ih, w_hh
+        self.w_hr, self.unprojected = w_hr, unprojected
         return out
 
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
@@ -177,7 +199,16 @@ class LSTMLayer(_FusedLayer):
         gates, cells, tanh_cells = self.gates, self.cells, self.tanh_cells
         length, width, batch = gates.shape
         running = _running(self.kwargs.get("batch_sizes"), batch)
-        hidden = width // 4
+        hidden, state = width // 4, self.w_hh.shape[1]
+        w_hr, unprojected = self.w_hr, self.unprojected
+        if w_hr is None:
+            grad_c, grad_h = grad[length], grad[:length]
+        else:
+            grad_h = grad[: length * batch * state].reshape(length, batch, state)
+            grad_c = grad[length * batch * state :].reshape(batch, hidden)
+            dhs = xp.empty((length, state, batch), dtype=grad.dtype)  # dh_t, for dW_hr
+            dm = xp.empty((hidden, batch), dtype=grad.dtype)
+            w_hr_t = xp.ascontiguousarray(w_hr.T)
         # NOTE: each step computes its gate gradient da (4H, B) in place in ``recent``, whose
         # steps are copied into their column blocks of dgates, the (4H, T * B) matrix the
         # large products after the loop take, every _COPY_STEPS steps: one strided copy
@@ -185,13 +216,13 @@ class LSTMLayer(_FusedLayer):
         # cost a second dgates of memory.
         dgates = xp.empty((width, length, batch), dtype=grad.dtype)
         recent = xp.empty((min(length, _COPY_STEPS), width, batch), dtype=grad.dtype)
-        dh = xp.zeros((hidden, batch), dtype=grad.dtype)
-        dc = xp.ascontiguousarray(grad[length].T)
-        grad_states = xp.ascontiguousarray(grad[:length].transpose(0, 2, 1))
+        dh = xp.zeros((state, batch), dtype=grad.dtype)
+        dc = xp.ascontiguousarray(grad_c.T)
+        grad_states = xp.ascontiguousarray(grad_h.transpose(0, 2, 1))
         c0 = xp.ascontiguousarray(self.c0.T)
         local = xp.empty((width, batch), dtype=grad.dtype)
         local_ifo, local_g = local[: 3 * hidden], local[3 * hidden :]
-        scratch = xp.empty_like(dh)
+        scratch = xp.empty((hidden, batch), dtype=grad.dtype)
         w_hh_t = xp.ascontiguousarray(self.w_hh.T)
         steps = _steps(length, reverse)
         for k in range(length - 1, -1, -1):
@@ -212,14 +243,20 @@ class LSTMLayer(_FusedLayer):
             ended = n < batch
             if ended:
                 kept_h, kept_c = dh[:, n:].copy(), dc[:, n:].copy()
+            dm_t = dh
+            if w_hr is not None:
+                dhs[t] = dh
+                if ended:
+                    dhs[t, :, n:] = 0
+                dm_t = xp.matmul(w_hr_t, dhs[t], out=dm)
             xp.multiply(tanh_c, tanh_c, out=scratch)
             xp.subtract(1, scratch, out=scratch)
             scratch *= o
-            scratch *= dh
+            scratch *= dm_t
             dc += scratch
             xp.multiply(dc, g, out=da[:hidden])
             xp.multiply(dc, c_prev, out=da[hidden : 2 * hidden])
-            xp.multiply(dh, tanh_c, out=da[2 * hidden : 3 * hidden])
+            xp.multiply(dm_t, tanh_c, out=da[2 * hidden : 3 * hidden])
             xp.multiply(dc, i, out=da[3 * hidden :])
             da *= local
             dc *= f
@@ -239,12 +276,17 @@ class LSTMLayer(_FusedLayer):
         dx, dw_ih = self._input_grads(d2d, (length, batch, self.w_ih.shape[1]))
         dw_hh = _previous_hidden_grad(d2d, self.out, self.h0, reverse) if needs[4] else None
         dbias = None
-        if len(needs) == 6 and needs[5]:
+        if len(needs) >= 6 and needs[5]:
             # NOTE: a product with ones sums the columns several times faster than sum()
             dbias = xp.ones(d2d.shape[0], dtype=d2d.dtype) @ d2d
         dw_ih, dw_hh, dbias = (None if d is None else _ifog(d) for d in (dw_ih, dw_hh, dbias))
         grads = [dx, dh.T if needs[1] else None, dc.T if needs[2] else None, dw_ih, dw_hh]
-        return tuple(grads) if len(needs) == 5 else (*grads, dbias)
+        if len(needs) == 5:
+            return tuple(grads)
+        if w_hr is None:
+            return (*grads, dbias)
+        dw_hr = xp.tensordot(dhs, unprojected, axes=([0, 2], [0, 2])) if needs[6] else None
+        return (*grads, dbias, dw_hr)
 
 
 def _ifog(gates: Array) -> Array:
@@ -472,17 +514,35 @@ def _check(
     states: dict[str, Tensor],
     weights: dict[str, Tensor | Any],
     gates: int,
+    projected: tuple[str, ...] = (),
 ) -> int:
-    """Validate shapes and dtypes of a layer's inputs; return the hidden size."""
+    """Validate shapes and dtypes of a layer's inputs; return the hidden size.
+
+    With a projection (``weights["weight_hr"]``), ``weight_hh`` and the ``projected``
+    states have ``proj_size`` columns instead of ``hidden_size``.
+    """
     if x.ndim != 3:
         raise ValueError(
             f"{name}: input must have shape (seq_len, batch, input_size), got {x.shape}"
         )
     if x.shape[0] == 0:
         raise ValueError(f"{name}: the sequence is empty (seq_len 0)")
-    w_ih, w_hh = weights["weight_ih"], weights["weight_hh"]
-    hidden = w_hh.shape[-1]
-    if w_hh.ndim != 2 or w_hh.shape[0] != gates * hidden:
+    w_ih, w_hh, w_hr = weights["weight_ih"], weights["weight_hh"], weights.get("weight_hr")
+    hidden = w_hh.shape[-1] if w_hr is None else w_hh.shape[0] // gates
+    width = {key: hidden for key in states}
+    if w_hr is not None:
+        if w_hr.ndim != 2 or not 0 < w_hr.shape[0] < hidden or w_hr.shape[1] != hidden:
+            raise ValueError(
+                f"{name}: weight_hr must have shape (proj_size, hidden_size) with "
+                f"proj_size < hidden_size = {hidden}, got {w_hr.shape}"
+            )
+        width.update({key: w_hr.shape[0] for key in projected})
+        if w_hh.shape != (gates * hidden, w_hr.shape[0]):
+            raise ValueError(
+                f"{name}: with weight_hr {w_hr.shape}, weight_hh must have shape "
+                f"{(gates * hidden, w_hr.shape[0])}, got {w_hh.shape}"
+            )
+    elif w_hh.ndim != 2 or w_hh.shape[0] != gates * hidden:
         raise ValueError(
             f"{name}: weight_hh must have shape ({gates} * hidden_size, hidden_size), "
             f"got {w_hh.shape}"
@@ -496,9 +556,10 @@ def _check(
         if key.startswith("bias") and bias is not None and bias.shape != (gates * hidden,):
             raise ValueError(f"{name}: {key} must have shape ({gates * hidden},), got {bias.shape}")
     for key, state in states.items():
-        if state.shape != (x.shape[1], hidden):
+        if state.shape != (x.shape[1], width[key]):
+            size = "proj_size" if width[key] != hidden else "hidden_size"
             raise ValueError(
-                f"{name}: {key} must have shape (batch, hidden_size) = {(x.shape[1], hidden)}, "
+                f"{name}: {key} must have shape (batch, {size}) = {(x.shape[1], width[key])}, "
                 f"got {state.shape}"
             )
     for key, tensor in {**weights, **states}.items():
@@ -544,6 +605,7 @@ def lstm_layer(
     bias: Tensor | None = None,
     reverse: bool = False,
     batch_sizes: Any = None,
+    weight_hr: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Run one LSTM layer in one direction over a sequence (one fused op).
 
@@ -560,6 +622,9 @@ def lstm_layer(
             starting at the batch size), for a batch sorted by decreasing length; past its
             end a sequence keeps its state, and its final state is that of its last step.
             None: all run to the end.
+        weight_hr: The projection (proj_size, hidden_size) of the hidden state, or None;
+            with it, ``h0``, the hidden states and ``weight_hh``'s columns have
+            proj_size features.
 
     Returns:
         ``(output, h_n, c_n)``: all hidden states (seq_len, batch, hidden_size) and the
@@ -571,16 +636,26 @@ def lstm_layer(
         >>> out.shape, h.shape
         ((5, 2, 3), (2, 3))
     """
-    hidden = weight_hh.shape[-1]
-    h0 = _zeros_state(input, hidden) if h0 is None else h0
+    hidden = weight_hh.shape[0] // 4
+    state = weight_hh.shape[-1]
+    h0 = _zeros_state(input, state) if h0 is None else h0
     c0 = _zeros_state(input, hidden) if c0 is None else c0
     weights = {"weight_ih": weight_ih, "weight_hh": weight_hh, "bias": bias}
-    _check("lstm_layer", input, {"h0": h0, "c0": c0}, weights, 4)
+    if weight_hr is not None:
+        weights["weight_hr"] = weight_hr
+    _check("lstm_layer", input, {"h0": h0, "c0": c0}, weights, 4, projected=("h0",))
     packed = _batch_sizes("lstm_layer", batch_sizes, input)
     inputs = [input, h0, c0, weight_ih, weight_hh] + ([] if bias is None else [bias])
-    result = LSTMLayer.apply(*inputs, reverse=reverse, **packed)
-    length = input.shape[0]
-    return result[:length], result[0 if reverse else length - 1], result[length]
+    length, batch = input.shape[0], input.shape[1]
+    if weight_hr is None:
+        result = LSTMLayer.apply(*inputs, reverse=reverse, **packed)
+        return result[:length], result[0 if reverse else length - 1], result[length]
+    if bias is None:
+        inputs.append(zeros(4 * hidden, dtype=input.dtype, device=input.device))
+    result = LSTMLayer.apply(*inputs, weight_hr, reverse=reverse, **packed)
+    size = length * batch * state
+    output = result[:size].reshape(length, batch, state)
+    return output, output[0 if reverse else length - 1], result[size:].reshape(batch, hidden)
 
 
 def gru_layer(
