@@ -324,8 +324,12 @@ def test_dropout_warning_and_argument_errors():
         nn.RNN(3, 4, num_layers=0)
     with pytest.raises(ValueError, match="Unknown nonlinearity"):
         nn.RNN(3, 4, nonlinearity="sigmoid")
-    with pytest.raises(ValueError, match="proj_size"):
-        nn.LSTM(3, 4, proj_size=2)
+    with pytest.raises(ValueError, match="proj_size has to be smaller than hidden_size"):
+        nn.LSTM(3, 4, proj_size=4)
+    with pytest.raises(ValueError, match="proj_size should be a positive integer or zero"):
+        nn.LSTM(3, 4, proj_size=-1)
+    with pytest.raises(ValueError, match="proj_size is only supported for LSTM, not GRU"):
+        nn.RNNBase("GRU", 3, 4, proj_size=2)
     with pytest.raises(TypeError, match="floating-point dtype"):
         nn.GRU(3, 4, dtype=ac.int32)
 

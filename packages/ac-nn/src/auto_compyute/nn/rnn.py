@@ -5,6 +5,10 @@ initialisation and the ``(output, h_n)`` / ``(output, (h_n, c_n))`` results are 
 so state dicts load in both directions. Each layer and direction runs as one fused op
 (``nn.functional.lstm_layer`` and friends), which projects the inputs of all time
 steps with one matrix product.
+
+A ``PackedSequence`` input runs as its padded batch, sorted by decreasing length, in
+which the fused ops keep the state of a sequence unchanged past its end; the output is
+packed again and the final states put back in the caller's batch order.
 """
 
 from __future__ import annotations
@@ -13,12 +17,15 @@ import math
 import warnings
 from typing import Any
 
+import numpy as np
+
 from auto_compyute import Tensor, cat, stack
 from auto_compyute._core import dtypes
 from auto_compyute._core.factories import empty
 from auto_compyute.nn import functional as F
 from auto_compyute.nn import init
 from auto_compyute.nn.module import Module, Parameter
+from auto_compyute.nn.utils.rnn import PackedSequence, _packed, _padded
 
 __all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNBase", "RNNCell", "RNNCellBase"]
 
@@ -79,11 +86,19 @@ class RNNBase(Module):
                 UserWarning,
                 stacklevel=3,
             )
-        if proj_size != 0:
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
             raise ValueError(
-                f"{name}: proj_size (LSTM with projections) is not supported, got {proj_size}"
+                f"{name}: proj_size should be a positive integer or zero to disable "
+                f"projections, got {proj_size!r}"
             )
-        self.proj_size = 0
+        if proj_size and mode != "LSTM":
+            raise ValueError(f"{name}: proj_size is only supported for LSTM, not {mode}")
+        if proj_size >= hidden_size:
+            raise ValueError(
+                f"{name}: proj_size has to be smaller than hidden_size, got proj_size "
+                f"{proj_size} and hidden_size {hidden_size}"
+            )
+        self.proj_size = proj_size
         self.bias = bool(bias)
         self.batch_first = bool(batch_first)
         self.dropout = float(dropout)
@@ -91,17 +106,20 @@ class RNNBase(Module):
         dtype = _float_dtype(name, dtype)
         gate_size = _GATES[mode] * hidden_size
         num_directions = 2 if bidirectional else 1
+        output_size = proj_size or hidden_size
         self._flat_weights_names: list[str] = []
         for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * num_directions
+            layer_input = input_size if layer == 0 else output_size * num_directions
             for direction in range(num_directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
                 shapes: dict[str, tuple[int, ...]] = {
                     "weight_ih": (gate_size, layer_input),
-                    "weight_hh": (gate_size, hidden_size),
+                    "weight_hh": (gate_size, output_size),
                 }
                 if bias:
                     shapes.update({"bias_ih": (gate_size,), "bias_hh": (gate_size,)})
+                if proj_size:
+                    shapes["weight_hr"] = (proj_size, hidden_size)
                 for kind, shape in shapes.items():
                     setattr(
                         self, kind + suffix, Parameter(empty(*shape, dtype=dtype, device=device))
@@ -115,8 +133,8 @@ class RNNBase(Module):
 
     @property
     def all_weights(self) -> list[list[Parameter]]:
-        """The parameters per layer and direction: ``[[w_ih, w_hh, b_ih, b_hh], ...]``."""
-        per = 4 if self.bias else 2
+        """The parameters per layer and direction: ``[[w_ih, w_hh, b_ih, b_hh(, w_hr)], ...]``."""
+        per = (4 if self.bias else 2) + (1 if self.proj_size else 0)
         params = [getattr(self, n) for n in self._flat_weights_names]
         return [params[i : i + per] for i in range(0, len(params), per)]
 
@@ -139,13 +157,35 @@ class RNNBase(Module):
             return w_ih, w_hh, None, None
         return w_ih, w_hh, getattr(self, "bias_ih" + suffix), getattr(self, "bias_hh" + suffix)
 
-    def _prepare_input(self, input: Tensor) -> tuple[Tensor, bool]:
+    def _projection(self, layer: int, direction: int) -> Tensor | None:
+        if not self.proj_size:
+            return None
+        return getattr(self, f"weight_hr_l{layer}" + ("_reverse" if direction else ""))
+
+    def _prepare_input(self, input: Tensor | PackedSequence) -> tuple[Tensor, bool]:
         """Check the input; return it time-major (seq, batch, features) and if it was unbatched."""
         name = type(self).__name__
+        if isinstance(input, PackedSequence):
+            if not isinstance(input.data, Tensor) or input.data.ndim != 2:
+                raise ValueError(
+                    f"{name}: a PackedSequence's data must be a 2-D Tensor (steps, features)"
+                )
+            self._check_features(input.data)
+            batch_sizes = np.asarray(input.batch_sizes.tolist(), dtype=np.int64)
+            positions = np.arange(int(batch_sizes[0]))
+            return _padded(input.data, batch_sizes, batch_sizes.size, positions), False
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: expected a Tensor input, got {type(input).__name__}")
         if input.ndim not in (2, 3):
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D instead")
+        self._check_features(input)
+        unbatched = input.ndim == 2
+        if unbatched:
+            return input.unsqueeze(1), True
+        return (input.transpose(0, 1) if self.batch_first else input), False
+
+    def _check_features(self, input: Tensor) -> None:
+        name = type(self).__name__
         if input.shape[-1] != self.input_size:
             raise RuntimeError(
                 f"{name}: input.size(-1) must be equal to input_size. Expected "
@@ -157,21 +197,27 @@ class RNNBase(Module):
                 f"{name}: input has dtype {input.dtype} but the parameters have dtype "
                 f"{weight.dtype}; convert one of them (e.g. input.to({weight.dtype}))"
             )
-        unbatched = input.ndim == 2
-        if unbatched:
-            return input.unsqueeze(1), True
-        return (input.transpose(0, 1) if self.batch_first else input), False
 
     def _prepare_state(
-        self, state: Tensor | None, batch: int, unbatched: bool, what: str
+        self,
+        state: Tensor | None,
+        batch: int,
+        unbatched: bool,
+        what: str,
+        sorted_indices: Tensor | None = None,
+        size: int | None = None,
     ) -> Tensor | None:
-        """Check an initial state (layers * directions, batch, hidden); batch it if unbatched."""
+        """Check an initial state (layers * directions, batch, hidden); batch it if unbatched.
+
+        A packed input's batch runs sorted by length: ``sorted_indices`` reorders the state.
+        ``size`` is the state's last axis (``hidden_size`` if None).
+        """
         if state is None:
             return None
         name = type(self).__name__
         if not isinstance(state, Tensor):
             raise TypeError(f"{name}: {what} must be a Tensor, got {type(state).__name__}")
-        expected = (self.num_layers * self.num_directions, batch, self.hidden_size)
+        expected = (self.num_layers * self.num_directions, batch, size or self.hidden_size)
         if unbatched:
             if state.ndim != 2:
                 raise RuntimeError(
@@ -186,10 +232,14 @@ class RNNBase(Module):
                 f"{name}: {what} has dtype {state.dtype} but the parameters have dtype "
                 f"{self.weight_ih_l0.dtype}"
             )
-        return state
+        return state if sorted_indices is None else state.index_select(1, sorted_indices)
 
-    def _run(self, x: Tensor, states: list[Tensor | None]) -> tuple[Tensor, list[list[Tensor]]]:
+    def _run(
+        self, x: Tensor, states: list[Tensor | None], batch_sizes: Any = None
+    ) -> tuple[Tensor, list[list[Tensor]]]:
         """Run all layers on time-major ``x``; ``states[k]`` holds the initial states (or None).
+
+        ``batch_sizes`` (a packed input's) marks the steps past each sequence's end.
 
         Returns the last layer's output and, per state kind, the final states of every
         layer and direction in PyTorch's order (layer-major, forward before reverse).
@@ -202,7 +252,7 @@ class RNNBase(Module):
             for direction in range(self.num_directions):
                 index = layer * self.num_directions + direction
                 initial = [None if s is None else s[index] for s in states]
-                output, last = self._layer(x, layer, direction, initial)
+                output, last = self._layer(x, layer, direction, initial, batch_sizes)
                 outputs.append(output)
                 for kind, state in enumerate(last):
                     finals[kind].append(state)
@@ -210,36 +260,58 @@ class RNNBase(Module):
         return x, finals
 
     def _layer(
-        self, x: Tensor, layer: int, direction: int, initial: list[Tensor | None]
+        self,
+        x: Tensor,
+        layer: int,
+        direction: int,
+        initial: list[Tensor | None],
+        batch_sizes: Any,
     ) -> tuple[Tensor, list[Tensor]]:
         w_ih, w_hh, b_ih, b_hh = self._layer_params(layer, direction)
-        reverse = direction == 1
+        common = {"reverse": direction == 1, "batch_sizes": batch_sizes}
         if self.mode == "GRU":
-            output, h = F.gru_layer(x, initial[0], w_ih, w_hh, b_ih, b_hh, reverse=reverse)
+            output, h = F.gru_layer(x, initial[0], w_ih, w_hh, b_ih, b_hh, **common)
             return output, [h]
         bias = None if b_ih is None else b_ih + b_hh
         if self.mode == "LSTM":
+            w_hr = self._projection(layer, direction)
             output, h, c = F.lstm_layer(
-                x, initial[0], initial[1], w_ih, w_hh, bias, reverse=reverse
+                x, initial[0], initial[1], w_ih, w_hh, bias, weight_hr=w_hr, **common
             )
             return output, [h, c]
         nonlinearity = "tanh" if self.mode == "RNN_TANH" else "relu"
-        output, h = F.rnn_layer(x, initial[0], w_ih, w_hh, bias, nonlinearity, reverse=reverse)
+        output, h = F.rnn_layer(x, initial[0], w_ih, w_hh, bias, nonlinearity, **common)
         return output, [h]
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(
+        self, input: Tensor | PackedSequence, hx: Tensor | None = None
+    ) -> tuple[Tensor | PackedSequence, Tensor]:
         """Run the sequence; return the output and the final hidden state (LSTM: and cell)."""
         x, unbatched = self._prepare_input(input)
-        h0 = self._prepare_state(hx, x.shape[1], unbatched, "hidden")
-        output, finals = self._run(x, [h0])
-        output, (h_n,) = self._finish(output, finals, unbatched)
-        return output, h_n
+        sorted_indices = _sorted_indices(input)
+        h0 = self._prepare_state(hx, x.shape[1], unbatched, "hidden", sorted_indices)
+        output, finals = self._run(x, [h0], _batch_sizes(input))
+        result, (h_n,) = self._finish(input, output, finals, unbatched)
+        return result, h_n
 
     def _finish(
-        self, output: Tensor, finals: list[list[Tensor]], unbatched: bool
-    ) -> tuple[Tensor, list[Tensor]]:
+        self,
+        input: Tensor | PackedSequence,
+        output: Tensor,
+        finals: list[list[Tensor]],
+        unbatched: bool,
+    ) -> tuple[Tensor | PackedSequence, list[Tensor]]:
         """Put the output back in the caller's layout and stack the final states."""
         states = [stack(kind, dim=0) for kind in finals]
+        if isinstance(input, PackedSequence):
+            batch_sizes = np.asarray(input.batch_sizes.tolist(), dtype=np.int64)
+            data = _packed(output, batch_sizes)
+            packed = PackedSequence(
+                data, input.batch_sizes, input.sorted_indices, input.unsorted_indices
+            )
+            if input.unsorted_indices is not None:
+                states = [s.index_select(1, input.unsorted_indices) for s in states]
+            return packed, states
         if unbatched:
             return output.squeeze(1), [s.squeeze(1) for s in states]
         if self.batch_first:
@@ -248,6 +320,8 @@ class RNNBase(Module):
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:
+            text += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             text += f", num_layers={self.num_layers}"
         if self.mode == "RNN_RELU":
@@ -261,6 +335,16 @@ class RNNBase(Module):
         if self.bidirectional:
             text += ", bidirectional=True"
         return text
+
+
+def _batch_sizes(input: Tensor | PackedSequence) -> tuple[int, ...] | None:
+    if not isinstance(input, PackedSequence):
+        return None
+    return tuple(int(size) for size in input.batch_sizes.tolist())
+
+
+def _sorted_indices(input: Tensor | PackedSequence) -> Tensor | None:
+    return input.sorted_indices if isinstance(input, PackedSequence) else None
 
 
 class RNN(RNNBase):
@@ -280,11 +364,14 @@ class RNN(RNNBase):
         dtype: The floating-point dtype of the parameters (float32 by default).
 
     Inputs: ``input`` (L, N, H_in) ((N, L, H_in) if ``batch_first``; (L, H_in) unbatched)
-    and optionally ``hx`` (D * num_layers, N, H_out), zeros if omitted.
+    or a ``PackedSequence``, and optionally ``hx`` (D * num_layers, N, H_out), zeros if
+    omitted.
 
     Returns:
         ``(output, h_n)``: output (L, N, D * H_out) with the last layer's hidden state at
-        every step, and ``h_n`` (D * num_layers, N, H_out) with every layer's final state.
+        every step (a ``PackedSequence`` for a packed input), and ``h_n``
+        (D * num_layers, N, H_out) with every layer's final state (for a packed input, at
+        each sequence's last step).
 
     Example:
         >>> rnn = nn.RNN(10, 20, num_layers=2)
@@ -340,16 +427,21 @@ class LSTM(RNNBase):
         batch_first: Inputs and outputs are (batch, seq, feature) instead of (seq, batch, feature).
         dropout: Dropout probability on the outputs of every layer but the last (in training).
         bidirectional: Also run each layer in reverse time and concatenate the outputs.
-        proj_size: Only 0 (no projection) is supported.
+        proj_size: If > 0 (and < ``hidden_size``), the hidden state is projected to this
+            size, ``h_t = W_hr (σ(o) tanh(c_t))``, with a ``weight_hr_l{k}`` per layer and
+            direction; ``h`` and the output then have ``proj_size`` features, ``c`` keeps
+            ``hidden_size``.
         device: Where to create the parameters.
         dtype: The floating-point dtype of the parameters (float32 by default).
 
     Inputs: ``input`` (L, N, H_in) ((N, L, H_in) if ``batch_first``; (L, H_in) unbatched)
-    and optionally ``(h_0, c_0)``, each (D * num_layers, N, H_out), zeros if omitted.
+    or a ``PackedSequence``, and optionally ``(h_0, c_0)``, each (D * num_layers, N, H_out),
+    zeros if omitted.
 
     Returns:
-        ``(output, (h_n, c_n))``: output (L, N, D * H_out) and the final hidden and cell
-        states of every layer and direction, (D * num_layers, N, H_out) each.
+        ``(output, (h_n, c_n))``: output (L, N, D * H_out) (packed for a packed input) and
+        the final hidden and cell states of every layer and direction,
+        (D * num_layers, N, H_out) each.
 
     Example:
         >>> lstm = nn.LSTM(16, 32, batch_first=True)
@@ -387,19 +479,22 @@ class LSTM(RNNBase):
 
     def forward(  # type: ignore[override]  # (h, c) state pairs, as in PyTorch
         self,
-        input: Tensor,
+        input: Tensor | PackedSequence,
         hx: tuple[Tensor, Tensor] | None = None,
-    ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    ) -> tuple[Tensor | PackedSequence, tuple[Tensor, Tensor]]:
         x, unbatched = self._prepare_input(input)
+        sorted_indices = _sorted_indices(input)
         h0 = c0 = None
         if hx is not None:
             if not isinstance(hx, tuple | list) or len(hx) != 2:
                 raise TypeError("LSTM: hx must be a tuple (h_0, c_0) of two tensors")
-            h0 = self._prepare_state(hx[0], x.shape[1], unbatched, "hidden[0]")
-            c0 = self._prepare_state(hx[1], x.shape[1], unbatched, "hidden[1]")
-        output, finals = self._run(x, [h0, c0])
-        output, (h_n, c_n) = self._finish(output, finals, unbatched)
-        return output, (h_n, c_n)
+            h0 = self._prepare_state(
+                hx[0], x.shape[1], unbatched, "hidden[0]", sorted_indices, self.proj_size
+            )
+            c0 = self._prepare_state(hx[1], x.shape[1], unbatched, "hidden[1]", sorted_indices)
+        output, finals = self._run(x, [h0, c0], _batch_sizes(input))
+        result, (h_n, c_n) = self._finish(input, output, finals, unbatched)
+        return result, (h_n, c_n)
 
 
 class GRU(RNNBase):

@@ -8,10 +8,16 @@ long sequences fast, the graph shallow and the memory small.
 
 Gate order and equations follow PyTorch: LSTM ``i, f, g, o``; GRU ``r, z, n`` with
 ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``.
+
+Every layer op takes ``batch_sizes``, the number of sequences still running at each time
+step (a batch sorted by decreasing length, as in a ``PackedSequence``): at a step past its
+end a sequence keeps its state, so that the final states are those of each sequence's own
+last step, in either direction.
 """
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from auto_compyute import Tensor, zeros
@@ -28,6 +34,13 @@ _COPY_STEPS = 8
 def _steps(length: int, reverse: bool) -> list[int]:
     """Time indices in processing order."""
     return list(range(length - 1, -1, -1) if reverse else range(length))
+
+
+def _running(batch_sizes: tuple[int, ...] | None, batch: int) -> list[int] | None:
+    """Sequences running at each step, or None when all run at every step."""
+    if batch_sizes is None or min(batch_sizes) == batch:
+        return None
+    return list(batch_sizes)
 
 
 def _project(xp: Any, x: Array, w_ih: Array, bias: Array | None, out: Array) -> Array:
@@ -80,6 +93,11 @@ class LSTMLayer(_FusedLayer):
     and optionally ``bias`` (4H) = b_ih + b_hh. Output (T + 1, B, H): the hidden states
     h_t in input time order, then the final cell state c_T.
 
+    With a projection ``w_hr`` (P, H) (after ``bias``, always given then), the hidden state
+    is h_t = W_hr (σ(o) tanh(c_t)) of size P, ``h0`` is (B, P) and ``w_hh`` (4H, P); the
+    output is then flat: the hidden states (T, B, P), then c_T (B, H). Backward adds
+    dW_hr = Σ_t dh_t^T m_t with m_t = σ(o) tanh(c_t), and dm_t = dh_t W_hr.
+
     With a_t = x_t W_ih^T + bias + h_{t-1} W_hh^T split into i, f, g, o:
     c_t = σ(f) c_{t-1} + σ(i) tanh(g), h_t = σ(o) tanh(c_t). Backward runs backwards in
     time: dc_{t-1} = dc_t σ(f), dh_{t-1} = da_t W_hh; then dW_hh = Σ_t da_t^T h_{t-1},
@@ -103,24 +121,28 @@ class LSTMLayer(_FusedLayer):
         w_ih: Array,
         w_hh: Array,
         bias: Array | None = None,
+        w_hr: Array | None = None,
         *,
         reverse: bool,
+        batch_sizes: tuple[int, ...] | None = None,
     ) -> Array:
         xp = get_array_module(x)
         length, batch, inp = x.shape
-        width, hidden, dtype = w_hh.shape[0], w_hh.shape[1], x.dtype
+        running = _running(batch_sizes, batch)
+        width, state, dtype = w_hh.shape[0], w_hh.shape[1], x.dtype
+        hidden = width // 4
         # NOTE: each step is one product [W_ih W_hh bias] @ [x_t; h_{t-1}; 1], whose result
         # lands in the step's gates: no separate input projection or additions. Column
         # t of ``stacked`` feeds step t (t + 1 when reversed), and step t writes h_t into the
         # next step's slot, so that ``stacked`` also keeps every hidden state.
         w_ih, w_hh = _ifog(w_ih), _ifog(w_hh)  # kept in this order for backward too
-        weights = xp.empty((width, inp + hidden + 1), dtype=dtype)
+        weights = xp.empty((width, inp + state + 1), dtype=dtype)
         weights[:, :inp], weights[:, inp:-1] = w_ih, w_hh
         weights[:, -1] = 0 if bias is None else _ifog(bias)
         # NOTE: all four gates in one contiguous tanh: σ(a) = 0.5 tanh(0.5 a) + 0.5, so the
         # rows of i, f and o are scaled by 0.5 here, and their tanh is halved and shifted.
         weights[: 3 * hidden] *= 0.5
-        stacked = xp.empty((length + 1, inp + hidden + 1, batch), dtype=dtype)
+        stacked = xp.empty((length + 1, inp + state + 1, batch), dtype=dtype)
         (stacked[1:] if reverse else stacked[:length])[:, :inp] = x.transpose(0, 2, 1)
         stacked[:, -1] = 1
         stacked[length if reverse else 0, inp:-1] = h0.T
@@ -128,6 +150,8 @@ class LSTMLayer(_FusedLayer):
         cells = xp.empty((length, hidden, batch), dtype=dtype)  # c_t in time order
         tanh_cells = xp.empty_like(cells)
         product = xp.empty((hidden, batch), dtype=dtype)
+        # m_t = σ(o) tanh(c_t), the hidden state before the projection
+        unprojected = None if w_hr is None else xp.empty((length, hidden, batch), dtype=dtype)
         c = xp.ascontiguousarray(c0.T)
         for t in _steps(length, reverse):
             a = gates[t]
@@ -142,14 +166,31 @@ class LSTMLayer(_FusedLayer):
             c_new += product
             xp.tanh(c_new, out=tanh_cells[t])
             h = stacked[t if reverse else t + 1, inp:-1]
-            xp.multiply(a[2 * hidden : 3 * hidden], tanh_cells[t], out=h)
+            if unprojected is None:
+                xp.multiply(a[2 * hidden : 3 * hidden], tanh_cells[t], out=h)
+            else:
+                xp.multiply(a[2 * hidden : 3 * hidden], tanh_cells[t], out=unprojected[t])
+                xp.matmul(w_hr, unprojected[t], out=h)
+            if running is not None and running[t] < batch:
+                n = running[t]
+                c_new[:, n:] = c[:, n:]
+                h[:, n:] = stacked[t + 1 if reverse else t, inp:-1, n:]
             c = c_new
-        out = xp.empty((length + 1, batch, hidden), dtype=dtype)
-        out[:length] = (stacked[:length] if reverse else stacked[1:])[:, inp:-1].transpose(0, 2, 1)
-        out[length] = c.T
+        hs = (stacked[:length] if reverse else stacked[1:])[:, inp:-1].transpose(0, 2, 1)
+        if w_hr is None:
+            out = xp.empty((length + 1, batch, hidden), dtype=dtype)
+            out[:length] = hs
+            out[length] = c.T
+            self.out = out
+        else:
+            out = xp.empty(length * batch * state + batch * hidden, dtype=dtype)
+            self.out = out[: length * batch * state].reshape(length, batch, state)
+            self.out[:] = hs
+            out[length * batch * state :].reshape(batch, hidden)[:] = c.T
         self.x2d = x.reshape(length * batch, inp)
-        self.gates, self.cells, self.tanh_cells, self.out = gates, cells, tanh_cells, out
+        self.gates, self.cells, self.tanh_cells = gates, cells, tanh_cells
         self.h0, self.c0, self.w_ih, self.w_hh = h0, c0, w_ih, w_hh
+        self.w_hr, self.unprojected = w_hr, unprojected
         return out
 
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
@@ -157,7 +198,17 @@ class LSTMLayer(_FusedLayer):
         reverse = self.kwargs["reverse"]
         gates, cells, tanh_cells = self.gates, self.cells, self.tanh_cells
         length, width, batch = gates.shape
-        hidden = width // 4
+        running = _running(self.kwargs.get("batch_sizes"), batch)
+        hidden, state = width // 4, self.w_hh.shape[1]
+        w_hr, unprojected = self.w_hr, self.unprojected
+        if w_hr is None:
+            grad_c, grad_h = grad[length], grad[:length]
+        else:
+            grad_h = grad[: length * batch * state].reshape(length, batch, state)
+            grad_c = grad[length * batch * state :].reshape(batch, hidden)
+            dhs = xp.empty((length, state, batch), dtype=grad.dtype)  # dh_t, for dW_hr
+            dm = xp.empty((hidden, batch), dtype=grad.dtype)
+            w_hr_t = xp.ascontiguousarray(w_hr.T)
         # NOTE: each step computes its gate gradient da (4H, B) in place in ``recent``, whose
         # steps are copied into their column blocks of dgates, the (4H, T * B) matrix the
         # large products after the loop take, every _COPY_STEPS steps: one strided copy
@@ -165,13 +216,13 @@ class LSTMLayer(_FusedLayer):
         # cost a second dgates of memory.
         dgates = xp.empty((width, length, batch), dtype=grad.dtype)
         recent = xp.empty((min(length, _COPY_STEPS), width, batch), dtype=grad.dtype)
-        dh = xp.zeros((hidden, batch), dtype=grad.dtype)
-        dc = xp.ascontiguousarray(grad[length].T)
-        grad_states = xp.ascontiguousarray(grad[:length].transpose(0, 2, 1))
+        dh = xp.zeros((state, batch), dtype=grad.dtype)
+        dc = xp.ascontiguousarray(grad_c.T)
+        grad_states = xp.ascontiguousarray(grad_h.transpose(0, 2, 1))
         c0 = xp.ascontiguousarray(self.c0.T)
         local = xp.empty((width, batch), dtype=grad.dtype)
         local_ifo, local_g = local[: 3 * hidden], local[3 * hidden :]
-        scratch = xp.empty_like(dh)
+        scratch = xp.empty((hidden, batch), dtype=grad.dtype)
         w_hh_t = xp.ascontiguousarray(self.w_hh.T)
         steps = _steps(length, reverse)
         for k in range(length - 1, -1, -1):
@@ -186,34 +237,56 @@ class LSTMLayer(_FusedLayer):
             xp.multiply(g, g, out=local_g)
             xp.subtract(1, local_g, out=local_g)
             dh += grad_states[t]
+            # NOTE: past a sequence's end its states pass through unchanged: their
+            # gradients are kept aside and restored, and its gate gradients are zero
+            n = batch if running is None else running[t]
+            ended = n < batch
+            if ended:
+                kept_h, kept_c = dh[:, n:].copy(), dc[:, n:].copy()
+            dm_t = dh
+            if w_hr is not None:
+                dhs[t] = dh
+                if ended:
+                    dhs[t, :, n:] = 0
+                dm_t = xp.matmul(w_hr_t, dhs[t], out=dm)
             xp.multiply(tanh_c, tanh_c, out=scratch)
             xp.subtract(1, scratch, out=scratch)
             scratch *= o
-            scratch *= dh
+            scratch *= dm_t
             dc += scratch
             xp.multiply(dc, g, out=da[:hidden])
             xp.multiply(dc, c_prev, out=da[hidden : 2 * hidden])
-            xp.multiply(dh, tanh_c, out=da[2 * hidden : 3 * hidden])
+            xp.multiply(dm_t, tanh_c, out=da[2 * hidden : 3 * hidden])
             xp.multiply(dc, i, out=da[3 * hidden :])
             da *= local
             dc *= f
+            if ended:
+                da[:, n:] = 0
+                dc[:, n:] = kept_c
             if k == 0 or steps[k - 1] // _COPY_STEPS != t // _COPY_STEPS:
                 first = t - t % _COPY_STEPS
                 last = min(first + _COPY_STEPS, length)
                 dgates[:, first:last] = recent[: last - first].transpose(1, 0, 2)
             if k or self.needs_grad[1]:
                 xp.matmul(w_hh_t, da, out=dh)
+            if ended:
+                dh[:, n:] = kept_h
         needs = self.needs_grad
         d2d = dgates.reshape(width, -1).T  # (T * B, 4H), time-major rows
         dx, dw_ih = self._input_grads(d2d, (length, batch, self.w_ih.shape[1]))
         dw_hh = _previous_hidden_grad(d2d, self.out, self.h0, reverse) if needs[4] else None
         dbias = None
-        if len(needs) == 6 and needs[5]:
+        if len(needs) >= 6 and needs[5]:
             # NOTE: a product with ones sums the columns several times faster than sum()
             dbias = xp.ones(d2d.shape[0], dtype=d2d.dtype) @ d2d
         dw_ih, dw_hh, dbias = (None if d is None else _ifog(d) for d in (dw_ih, dw_hh, dbias))
         grads = [dx, dh.T if needs[1] else None, dc.T if needs[2] else None, dw_ih, dw_hh]
-        return tuple(grads) if len(needs) == 5 else (*grads, dbias)
+        if len(needs) == 5:
+            return tuple(grads)
+        if w_hr is None:
+            return (*grads, dbias)
+        dw_hr = xp.tensordot(dhs, unprojected, axes=([0, 2], [0, 2])) if needs[6] else None
+        return (*grads, dbias, dw_hr)
 
 
 def _ifog(gates: Array) -> Array:
@@ -255,9 +328,11 @@ class GRULayer(_FusedLayer):
         b_hh: Array | None = None,
         *,
         reverse: bool,
+        batch_sizes: tuple[int, ...] | None = None,
     ) -> Array:
         xp = get_array_module(x)
         length, batch, _ = x.shape
+        running = _running(batch_sizes, batch)
         width, hidden, dtype = w_hh.shape[0], w_hh.shape[1], x.dtype
         projected = xp.empty((length, batch, width), dtype=dtype)
         self.x2d = _project(xp, x, w_ih, b_ih, projected)
@@ -284,6 +359,8 @@ class GRULayer(_FusedLayer):
             xp.subtract(h, n, out=h_new)
             h_new *= rz[:, hidden:]
             h_new += n
+            if running is not None and running[t] < batch:
+                h_new[running[t] :] = h[running[t] :]
             h = h_new
         self.rz, self.n, self.u, self.out = rz_all, n_all, u_all, out
         self.h0, self.w_ih, self.w_hh = h0, w_ih, w_hh
@@ -294,6 +371,7 @@ class GRULayer(_FusedLayer):
         reverse = self.kwargs["reverse"]
         rz_all, n_all, u_all, out = self.rz, self.n, self.u, self.out
         length, batch, hidden = out.shape
+        running = _running(self.kwargs.get("batch_sizes"), batch)
         dgates = xp.empty((length, batch, 3 * hidden), dtype=grad.dtype)  # d(x W_ih^T + b_ih)
         dhidden = xp.empty_like(dgates)  # d(h W_hh^T + b_hh)
         dh = xp.zeros((batch, hidden), dtype=grad.dtype)
@@ -305,6 +383,10 @@ class GRULayer(_FusedLayer):
             rz, n, da, du = rz_all[t], n_all[t], dgates[t], dhidden[t]
             h_prev = out[steps[k - 1]] if k else self.h0
             dh += grad[t]
+            n_run = batch if running is None else running[t]
+            ended = n_run < batch
+            if ended:
+                kept = dh[n_run:].copy()
             dz, dn = da[:, hidden : 2 * hidden], da[:, 2 * hidden :]
             xp.subtract(h_prev, n, out=dz)
             dz *= dh
@@ -319,9 +401,14 @@ class GRULayer(_FusedLayer):
             da[:, : 2 * hidden] *= local
             du[:, : 2 * hidden] = da[:, : 2 * hidden]
             xp.multiply(dn, rz[:, :hidden], out=du[:, 2 * hidden :])
+            if ended:
+                da[n_run:] = 0
+                du[n_run:] = 0
             if k or self.needs_grad[1]:
                 xp.matmul(du, self.w_hh, out=dh)
                 dh += carried
+            if ended:
+                dh[n_run:] = kept
         needs = self.needs_grad
         dgates, dhidden = dgates.reshape(-1, 3 * hidden), dhidden.reshape(-1, 3 * hidden)
         dx, dw_ih = self._input_grads(dgates, (length, batch, self.w_ih.shape[1]))
@@ -356,9 +443,11 @@ class RNNLayer(_FusedLayer):
         *,
         nonlinearity: str,
         reverse: bool,
+        batch_sizes: tuple[int, ...] | None = None,
     ) -> Array:
         xp = get_array_module(x)
         length, batch, _ = x.shape
+        running = _running(batch_sizes, batch)
         out = xp.empty((length, batch, w_hh.shape[0]), dtype=x.dtype)
         self.x2d = _project(xp, x, w_ih, bias, out)
         w_hh_t = xp.ascontiguousarray(w_hh.T)
@@ -373,6 +462,8 @@ class RNNLayer(_FusedLayer):
                 xp.maximum(h_new, 0, out=h_new)
             else:
                 xp.tanh(h_new, out=h_new)
+            if running is not None and running[t] < batch:
+                h_new[running[t] :] = h[running[t] :]
             h = h_new
         self.out, self.h0, self.w_ih, self.w_hh = out, h0, w_ih, w_hh
         return out
@@ -382,6 +473,7 @@ class RNNLayer(_FusedLayer):
         reverse, out = self.kwargs["reverse"], self.out
         relu = self.kwargs["nonlinearity"] == "relu"
         length, batch, hidden = out.shape
+        running = _running(self.kwargs.get("batch_sizes"), batch)
         dpre = xp.empty_like(out)
         dh = xp.zeros((batch, hidden), dtype=grad.dtype)
         local = xp.empty_like(dh)
@@ -389,6 +481,10 @@ class RNNLayer(_FusedLayer):
         for k in range(length - 1, -1, -1):
             t = steps[k]
             dh += grad[t]
+            n = batch if running is None else running[t]
+            ended = n < batch
+            if ended:
+                kept = dh[n:].copy()
             h = out[t]
             if relu:
                 xp.greater(h, 0, out=local)
@@ -396,8 +492,12 @@ class RNNLayer(_FusedLayer):
                 xp.multiply(h, h, out=local)
                 xp.subtract(1, local, out=local)
             xp.multiply(dh, local, out=dpre[t])
+            if ended:
+                dpre[t, n:] = 0
             if k or self.needs_grad[1]:
                 xp.matmul(dpre[t], self.w_hh, out=dh)
+            if ended:
+                dh[n:] = kept
         needs = self.needs_grad
         dpre = dpre.reshape(-1, hidden)
         dx, dw_ih = self._input_grads(dpre, (length, batch, self.w_ih.shape[1]))
@@ -414,17 +514,35 @@ def _check(
     states: dict[str, Tensor],
     weights: dict[str, Tensor | Any],
     gates: int,
+    projected: tuple[str, ...] = (),
 ) -> int:
-    """Validate shapes and dtypes of a layer's inputs; return the hidden size."""
+    """Validate shapes and dtypes of a layer's inputs; return the hidden size.
+
+    With a projection (``weights["weight_hr"]``), ``weight_hh`` and the ``projected``
+    states have ``proj_size`` columns instead of ``hidden_size``.
+    """
     if x.ndim != 3:
         raise ValueError(
             f"{name}: input must have shape (seq_len, batch, input_size), got {x.shape}"
         )
     if x.shape[0] == 0:
         raise ValueError(f"{name}: the sequence is empty (seq_len 0)")
-    w_ih, w_hh = weights["weight_ih"], weights["weight_hh"]
-    hidden = w_hh.shape[-1]
-    if w_hh.ndim != 2 or w_hh.shape[0] != gates * hidden:
+    w_ih, w_hh, w_hr = weights["weight_ih"], weights["weight_hh"], weights.get("weight_hr")
+    hidden = w_hh.shape[-1] if w_hr is None else w_hh.shape[0] // gates
+    width = {key: hidden for key in states}
+    if w_hr is not None:
+        if w_hr.ndim != 2 or not 0 < w_hr.shape[0] < hidden or w_hr.shape[1] != hidden:
+            raise ValueError(
+                f"{name}: weight_hr must have shape (proj_size, hidden_size) with "
+                f"proj_size < hidden_size = {hidden}, got {w_hr.shape}"
+            )
+        width.update({key: w_hr.shape[0] for key in projected})
+        if w_hh.shape != (gates * hidden, w_hr.shape[0]):
+            raise ValueError(
+                f"{name}: with weight_hr {w_hr.shape}, weight_hh must have shape "
+                f"{(gates * hidden, w_hr.shape[0])}, got {w_hh.shape}"
+            )
+    elif w_hh.ndim != 2 or w_hh.shape[0] != gates * hidden:
         raise ValueError(
             f"{name}: weight_hh must have shape ({gates} * hidden_size, hidden_size), "
             f"got {w_hh.shape}"
@@ -438,9 +556,10 @@ def _check(
         if key.startswith("bias") and bias is not None and bias.shape != (gates * hidden,):
             raise ValueError(f"{name}: {key} must have shape ({gates * hidden},), got {bias.shape}")
     for key, state in states.items():
-        if state.shape != (x.shape[1], hidden):
+        if state.shape != (x.shape[1], width[key]):
+            size = "proj_size" if width[key] != hidden else "hidden_size"
             raise ValueError(
-                f"{name}: {key} must have shape (batch, hidden_size) = {(x.shape[1], hidden)}, "
+                f"{name}: {key} must have shape (batch, {size}) = {(x.shape[1], width[key])}, "
                 f"got {state.shape}"
             )
     for key, tensor in {**weights, **states}.items():
@@ -449,6 +568,28 @@ def _check(
                 f"{name}: {key} has dtype {tensor.dtype} but the input has dtype {x.dtype}"
             )
     return hidden
+
+
+def _batch_sizes(name: str, batch_sizes: Any, x: Tensor) -> dict[str, tuple[int, ...]]:
+    """The op's ``batch_sizes`` keyword (empty when not given), checked against ``x``."""
+    if batch_sizes is None:
+        return {}
+    if isinstance(batch_sizes, Tensor):
+        batch_sizes = batch_sizes.data.tolist()
+    sizes = tuple(int(size) for size in batch_sizes)
+    length, batch = x.shape[0], x.shape[1]
+    if len(sizes) != length:
+        raise ValueError(
+            f"{name}: batch_sizes needs one entry per time step ({length}), got {len(sizes)}"
+        )
+    if sizes[0] != batch or any(b > a for a, b in pairwise(sizes)):
+        raise ValueError(
+            f"{name}: batch_sizes must start at the batch size {batch} and never grow, "
+            f"got {list(sizes)}"
+        )
+    if sizes[-1] < 1:
+        raise ValueError(f"{name}: batch_sizes must be >= 1 at every step, got {list(sizes)}")
+    return {"batch_sizes": sizes}
 
 
 def _zeros_state(x: Tensor, hidden: int) -> Tensor:
@@ -463,6 +604,8 @@ def lstm_layer(
     weight_hh: Tensor,
     bias: Tensor | None = None,
     reverse: bool = False,
+    batch_sizes: Any = None,
+    weight_hr: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Run one LSTM layer in one direction over a sequence (one fused op).
 
@@ -475,6 +618,13 @@ def lstm_layer(
         bias: ``bias_ih + bias_hh`` (4 * hidden_size), or None.
         reverse: Run from the last time step to the first (the backward direction of a
             bidirectional layer); outputs stay in input time order.
+        batch_sizes: The number of sequences running at each time step (non-increasing,
+            starting at the batch size), for a batch sorted by decreasing length; past its
+            end a sequence keeps its state, and its final state is that of its last step.
+            None: all run to the end.
+        weight_hr: The projection (proj_size, hidden_size) of the hidden state, or None;
+            with it, ``h0``, the hidden states and ``weight_hh``'s columns have
+            proj_size features.
 
     Returns:
         ``(output, h_n, c_n)``: all hidden states (seq_len, batch, hidden_size) and the
@@ -486,15 +636,26 @@ def lstm_layer(
         >>> out.shape, h.shape
         ((5, 2, 3), (2, 3))
     """
-    hidden = weight_hh.shape[-1]
-    h0 = _zeros_state(input, hidden) if h0 is None else h0
+    hidden = weight_hh.shape[0] // 4
+    state = weight_hh.shape[-1]
+    h0 = _zeros_state(input, state) if h0 is None else h0
     c0 = _zeros_state(input, hidden) if c0 is None else c0
     weights = {"weight_ih": weight_ih, "weight_hh": weight_hh, "bias": bias}
-    _check("lstm_layer", input, {"h0": h0, "c0": c0}, weights, 4)
+    if weight_hr is not None:
+        weights["weight_hr"] = weight_hr
+    _check("lstm_layer", input, {"h0": h0, "c0": c0}, weights, 4, projected=("h0",))
+    packed = _batch_sizes("lstm_layer", batch_sizes, input)
     inputs = [input, h0, c0, weight_ih, weight_hh] + ([] if bias is None else [bias])
-    result = LSTMLayer.apply(*inputs, reverse=reverse)
-    length = input.shape[0]
-    return result[:length], result[0 if reverse else length - 1], result[length]
+    length, batch = input.shape[0], input.shape[1]
+    if weight_hr is None:
+        result = LSTMLayer.apply(*inputs, reverse=reverse, **packed)
+        return result[:length], result[0 if reverse else length - 1], result[length]
+    if bias is None:
+        inputs.append(zeros(4 * hidden, dtype=input.dtype, device=input.device))
+    result = LSTMLayer.apply(*inputs, weight_hr, reverse=reverse, **packed)
+    size = length * batch * state
+    output = result[:size].reshape(length, batch, state)
+    return output, output[0 if reverse else length - 1], result[size:].reshape(batch, hidden)
 
 
 def gru_layer(
@@ -505,6 +666,7 @@ def gru_layer(
     bias_ih: Tensor | None = None,
     bias_hh: Tensor | None = None,
     reverse: bool = False,
+    batch_sizes: Any = None,
 ) -> tuple[Tensor, Tensor]:
     """Run one GRU layer in one direction over a sequence (one fused op).
 
@@ -517,6 +679,10 @@ def gru_layer(
         bias_hh: (3 * hidden_size) or None; it stays apart from ``bias_ih`` because ``r``
             multiplies its ``n`` part.
         reverse: Run from the last time step to the first; outputs stay in time order.
+        batch_sizes: The number of sequences running at each time step (non-increasing,
+            starting at the batch size), for a batch sorted by decreasing length; past its
+            end a sequence keeps its state, and its final state is that of its last step.
+            None: all run to the end.
 
     Returns:
         ``(output, h_n)``: all hidden states (seq_len, batch, hidden_size) and the final one.
@@ -530,11 +696,12 @@ def gru_layer(
         "bias_hh": bias_hh,
     }
     _check("gru_layer", input, {"h0": h0}, weights, 3)
+    packed = _batch_sizes("gru_layer", batch_sizes, input)
     inputs = [input, h0, weight_ih, weight_hh]
     if bias_ih is not None or bias_hh is not None:
         zero = zeros(3 * hidden, dtype=input.dtype, device=input.device)
         inputs += [zero if bias_ih is None else bias_ih, zero if bias_hh is None else bias_hh]
-    out = GRULayer.apply(*inputs, reverse=reverse)
+    out = GRULayer.apply(*inputs, reverse=reverse, **packed)
     return out, out[0 if reverse else input.shape[0] - 1]
 
 
@@ -546,6 +713,7 @@ def rnn_layer(
     bias: Tensor | None = None,
     nonlinearity: str = "tanh",
     reverse: bool = False,
+    batch_sizes: Any = None,
 ) -> tuple[Tensor, Tensor]:
     """Run one Elman RNN layer, ``h_t = act(x_t W_ih^T + bias + h_{t-1} W_hh^T)``.
 
@@ -557,6 +725,10 @@ def rnn_layer(
         bias: ``bias_ih + bias_hh`` (hidden_size), or None.
         nonlinearity: ``"tanh"`` or ``"relu"``.
         reverse: Run from the last time step to the first; outputs stay in time order.
+        batch_sizes: The number of sequences running at each time step (non-increasing,
+            starting at the batch size), for a batch sorted by decreasing length; past its
+            end a sequence keeps its state, and its final state is that of its last step.
+            None: all run to the end.
 
     Returns:
         ``(output, h_n)``: all hidden states (seq_len, batch, hidden_size) and the final one.
@@ -567,8 +739,9 @@ def rnn_layer(
     h0 = _zeros_state(input, hidden) if h0 is None else h0
     weights = {"weight_ih": weight_ih, "weight_hh": weight_hh, "bias": bias}
     _check("rnn_layer", input, {"h0": h0}, weights, 1)
+    packed = _batch_sizes("rnn_layer", batch_sizes, input)
     inputs = [input, h0, weight_ih, weight_hh] + ([] if bias is None else [bias])
-    out = RNNLayer.apply(*inputs, nonlinearity=nonlinearity, reverse=reverse)
+    out = RNNLayer.apply(*inputs, nonlinearity=nonlinearity, reverse=reverse, **packed)
     return out, out[0 if reverse else input.shape[0] - 1]
 
 

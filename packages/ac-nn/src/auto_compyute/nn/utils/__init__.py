@@ -1,6 +1,6 @@
 """Training utilities under PyTorch's names: ``nn.utils.clip_grad_norm_``,
-``clip_grad_value_``, ``parameters_to_vector``, ``vector_to_parameters`` and
-``nn.utils.rnn.pad_sequence``.
+``clip_grad_value_``, ``parameters_to_vector``, ``vector_to_parameters`` and, in
+``nn.utils.rnn``, ``pad_sequence`` and ``PackedSequence`` with its packing functions.
 
 The clipping functions live in ``auto_compyute.optim``; this module re-exports them where
 PyTorch users look for them.
