@@ -52,9 +52,9 @@ class _HookState:
     ) -> None:
         self.module, self.full_hooks, self.pre_hooks = module, full_hooks, pre_hooks
         self.ops: dict[str, list[Op | None]] = {"input": [], "output": []}
-        # per side: the indices whose (replaced) gradient still has to pass in this pass
-        self.waiting: dict[str, set[int]] = {"input": set(), "output": set()}
-        self.dropped: dict[str, set[int]] = {"input": set(), "output": set()}
+        # per side: index -> (the gradient the hooks left waiting in that op, whether they
+        # dropped it), for the ops of this pass that run after the first
+        self.waiting: dict[str, dict[int, tuple[Array, bool]]] = {"input": {}, "output": {}}
         self.grad_output: tuple[Tensor | None, ...] = ()
 
     def wrap(self, side: str, values: Sequence[Any]) -> list[Any]:
@@ -79,24 +79,23 @@ class _HookState:
 
     def arrived(self, side: str, index: int, grad: Array) -> Array | None:
         """Backward of the identity op ``index`` of ``side``: the gradient to pass on."""
-        waiting = self.waiting[side]
-        if index in waiting:  # the hooks ran when the first op of this side ran
-            waiting.discard(index)
-            return None if index in self.dropped[side] else grad
+        # NOTE: recognized by identity: the op's gradient is the very array left waiting
+        # (all its consumers ran before), so a pass cut short by an error leaves no trace.
+        expected = self.waiting[side].pop(index, None)
+        if expected is not None and expected[0] is grad:  # the hooks ran for this pass
+            return None if expected[1] else grad
         ops = self.ops[side]
         grads = [
             grad if i == index else (None if op is None else op._grad) for i, op in enumerate(ops)
         ]
         grads = self._run_hooks(side, [None if g is None else Tensor._from_op(g) for g in grads])
-        dropped = self.dropped[side] = set()
+        waiting = self.waiting[side] = {}
         for i, op in enumerate(ops):
             if op is None or i == index or op._grad is None:
                 continue
-            waiting.add(i)
-            if grads[i] is None:
-                dropped.add(i)
-            else:
+            if grads[i] is not None:
                 op._grad = grads[i]
+            waiting[i] = (op._grad, grads[i] is None)
         return grads[index]
 
     def _run_hooks(self, side: str, grads: list[Tensor | None]) -> list[Array | None]:
