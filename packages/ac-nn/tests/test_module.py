@@ -1,6 +1,8 @@
 """Module and Parameter: registration, traversal, modes, dtype/device moves, state dicts, repr."""
 
 import copy
+import gc
+import weakref
 
 import numpy as np
 import pytest
@@ -565,6 +567,19 @@ def test_backward_hooks_without_inputs_that_need_grad_and_errors() -> None:
     x = ac.ones(3, 2, req_grad=True)
     with pytest.raises(NotImplementedError, match="create_graph"):
         ac.autograd.grad(layer(x).sum(), x, create_graph=True)
+
+
+def test_backward_hooks_keep_no_graph_alive() -> None:
+    layer = nn.Linear(2, 2)
+    layer.register_full_backward_hook(lambda m, gi, go: None)
+    gc.disable()
+    try:
+        out = layer(ac.ones(1, 2, req_grad=True))
+        first_op = weakref.ref(out.ctx.parents[0])  # inside the layer
+        del out
+        assert first_op() is None  # freed without the cyclic garbage collector
+    finally:
+        gc.enable()
 
 
 def test_parameter_containers() -> None:

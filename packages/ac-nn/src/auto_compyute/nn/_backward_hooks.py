@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
+from weakref import ref
 
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.tensor import Tensor
@@ -51,7 +52,9 @@ class _HookState:
         pre_hooks: Sequence[Callable[..., Any]],
     ) -> None:
         self.module, self.full_hooks, self.pre_hooks = module, full_hooks, pre_hooks
-        self.ops: dict[str, list[Op | None]] = {"input": [], "output": []}
+        # NOTE: weakly: the ops hold this state, and a cycle would keep a graph that is
+        # never differentiated alive until the cyclic garbage collector runs.
+        self.ops: dict[str, list[ref[Op] | None]] = {"input": [], "output": []}
         # per side: index -> (the gradient the hooks left waiting in that op, whether they
         # dropped it), for the ops of this pass that run after the first
         self.waiting: dict[str, dict[int, tuple[Array, bool]]] = {"input": {}, "output": {}}
@@ -61,11 +64,11 @@ class _HookState:
         """Pass every tensor of ``values`` that requires grad through an identity op."""
         wrapped, ops = [], self.ops[side]
         for index, value in enumerate(values):
+            op = None
             if isinstance(value, Tensor) and value.req_grad:
                 value = BackwardHook.apply(value, state=self, index=index, side=side)
-                ops.append(value.ctx)
-            else:
-                ops.append(None)
+                op = value.ctx
+            ops.append(None if op is None else ref(op))
             wrapped.append(value)
         return wrapped
 
@@ -84,7 +87,7 @@ class _HookState:
         expected = self.waiting[side].pop(index, None)
         if expected is not None and expected[0] is grad:  # the hooks ran for this pass
             return None if expected[1] else grad
-        ops = self.ops[side]
+        ops = [None if op is None else op() for op in self.ops[side]]
         grads = [
             grad if i == index else (None if op is None else op._grad) for i, op in enumerate(ops)
         ]
