@@ -326,6 +326,25 @@ def test_tensor_hooks_change_gradients_and_retain_grad_keeps_them() -> None:
     x.retain_grad()  # a leaf keeps its gradient anyway
 
 
+def test_autograd_grad_runs_tensor_hooks_once_and_returns_their_result() -> None:
+    x = ac.tensor([1.0, 2.0], req_grad=True)
+    y = x * 3
+    y.retain_grad()
+    calls = []
+    y.register_hook(lambda g: calls.append("y") or g * 10)
+    x.register_hook(lambda g: calls.append("x") or g + 1)
+    loss = (y * y).sum()
+    assert ac.autograd.grad(loss, x, retain_graph=True)[0].tolist() == [181.0, 361.0]
+    assert calls == ["y", "x"] and y.grad.tolist() == [60.0, 120.0] and x.grad is None
+    grad_y, grad_x = ac.autograd.grad(loss, [y, x], retain_graph=True)
+    assert grad_y.tolist() == [60.0, 120.0] and grad_x.tolist() == [181.0, 361.0]
+    assert calls == ["y", "x"] * 2 and y.grad.tolist() == [120.0, 240.0]
+    (grad_x,) = ac.autograd.grad(loss, x, create_graph=True)  # hooks on recorded gradients
+    assert grad_x.tolist() == [181.0, 361.0] and grad_x.req_grad and calls[-2:] == ["y", "x"]
+    # d(180 x + 1)/dx, through y's op again (its hook: times 10) and x's hook (plus 1)
+    assert ac.autograd.grad(grad_x.sum(), x)[0].tolist() == [1801.0, 1801.0]
+
+
 def test_hooks_of_a_freed_graph_go_with_it() -> None:
     x = ac.tensor([1.0], req_grad=True)
     y = x.exp()

@@ -112,6 +112,29 @@ def test_tensor_hooks_and_retain_grad_match_pytorch() -> None:
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
+def test_tensor_hooks_run_under_autograd_grad_as_in_pytorch() -> None:
+    values = np.random.default_rng(7).standard_normal((3, 4))
+    for create_graph in (False, True):
+        results = []
+        for lib, x in ((ac, ac.tensor(values, req_grad=True)), (torch, None)):
+            x = x if x is not None else torch.tensor(values, requires_grad=True)
+            seen = []
+            h = (x * 2).tanh()
+            h.retain_grad()
+            h.register_hook(lambda g, seen=seen: seen.append(np.asarray(g.detach())) or g * 3)
+            x.register_hook(lambda g: g + 1)
+            y = (h * h).sum() + h.sum()
+            grad_x = lib.autograd.grad(y, x, retain_graph=True, create_graph=create_graph)[0]
+            grad_h = lib.autograd.grad(y, h, retain_graph=True)[0]  # after h's hook
+            values_x = np.asarray(grad_x.detach())
+            kept = h.grad if isinstance(h.grad, np.ndarray) else h.grad.detach().numpy()
+            results.append([*seen, values_x, np.asarray(grad_h), kept])
+            if create_graph:  # the hooks' ops are part of the recorded gradient
+                results[-1].append(np.asarray(lib.autograd.grad(grad_x.sum(), x)[0]))
+        for ours, theirs in zip(*results, strict=True):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
 def test_special_values_and_integer_division_match_pytorch() -> None:
     values = np.array([1.5, np.nan, np.inf, -np.inf], dtype=np.float32)
     ours, theirs = ac.tensor(values, req_grad=True), torch.tensor(values, requires_grad=True)

@@ -210,3 +210,33 @@ def test_packed_self_attention_matches_attention_over_split_heads(rng) -> None:
             return packed_self_attention(t, heads, *m, is_causal="is_causal" in options)
 
         assert gradcheck(packed, inputs)
+
+
+@pytest.mark.parametrize("variant", ["plain", "bool_mask", "float_mask", "causal", "no_key_rows"])
+def test_second_derivatives(variant: str, rng: np.random.Generator) -> None:
+    q, k, v = _qkv(rng, batch=(2,), length=3, source=4, width=3, value_width=2)
+    args = [_t(q, True), _t(k, True), _t(v, True)]
+    gradgradcheck = ac.autograd.gradgradcheck
+    if variant in ("bool_mask", "no_key_rows"):
+        allowed = rng.random((3, 4)) > 0.3
+        allowed[:, 0] = variant == "bool_mask"
+        allowed[1] = variant == "bool_mask"  # a query that sees no key: weights 0
+        mask = ac.tensor(allowed)
+        assert gradgradcheck(lambda a, b, c: attention(a, b, c, mask), args)
+    elif variant == "float_mask":
+        mask = _t(rng.standard_normal((2, 1, 4)), True)
+        assert gradgradcheck(lambda a, b, c, m: attention(a, b, c, m, scale=0.7), [*args, mask])
+    elif variant == "causal":
+        assert gradgradcheck(lambda a, b, c: attention(a, b, c, is_causal=True), args)
+    else:
+        assert gradgradcheck(lambda a, b, c: attention(a, b, c).tanh(), args)
+
+
+def test_packed_self_attention_second_derivatives(rng) -> None:
+    batch, length, heads, width = 2, 3, 2, 2
+    qkv = _t(rng.standard_normal((batch, length, 3 * heads * width)), req_grad=True)
+    mask = _t(rng.standard_normal((1, heads, length, length)), req_grad=True)
+    assert ac.autograd.gradgradcheck(lambda t, m: packed_self_attention(t, heads, m), [qkv, mask])
+    assert ac.autograd.gradgradcheck(
+        lambda t: packed_self_attention(t, heads, is_causal=True), [qkv]
+    )

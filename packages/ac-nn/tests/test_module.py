@@ -1,6 +1,8 @@
 """Module and Parameter: registration, traversal, modes, dtype/device moves, state dicts, repr."""
 
 import copy
+import gc
+import weakref
 
 import numpy as np
 import pytest
@@ -527,6 +529,57 @@ def test_forward_hooks_read_and_replace_and_are_removed() -> None:
     doubled.remove()
     doubled.remove()  # removing twice is harmless
     assert not layer._forward_pre_hooks and not nn.Linear(1, 1)._forward_hooks
+
+
+def test_backward_hooks_see_and_replace_gradients_and_are_removed() -> None:
+    layer = nn.Linear(2, 3, bias=False)
+    layer.weight.data[...] = np.arange(6.0).reshape(3, 2)
+    calls = []
+    pre = layer.register_full_backward_pre_hook(lambda m, go: calls.append("pre") or (go[0] * 2,))
+    full = layer.register_full_backward_hook(
+        lambda m, gi, go: calls.append((gi[0].tolist(), go[0].tolist())) or (gi[0] + 1,)
+    )
+    x = ac.ones(1, 2, req_grad=True)
+    out = layer(x)
+    out.sum().backward(retain_graph=True)
+    # grad_output 1s doubled by the pre-hook; grad_input = 2 * column sums of the weight
+    assert calls == ["pre", ([[12.0, 18.0]], [[2.0, 2.0, 2.0]])]
+    assert x.grad.tolist() == [[13.0, 19.0]] and layer.weight.grad.tolist()[0] == [2.0, 2.0]
+    out.sum().backward()  # a second pass runs the hooks again
+    assert len(calls) == 4 and x.grad.tolist() == [[26.0, 38.0]]
+    pre.remove()
+    full.remove()
+    x.grad = None
+    layer(x).sum().backward()
+    assert len(calls) == 4 and x.grad.tolist() == [[6.0, 9.0]]
+
+
+def test_backward_hooks_without_inputs_that_need_grad_and_errors() -> None:
+    layer = nn.Linear(2, 2)
+    seen = []
+    with layer.register_full_backward_hook(lambda m, gi, go: seen.append((gi, len(go)))):
+        layer(ac.ones(3, 2)).sum().backward()
+    assert seen == [((None,), 1)]  # as in PyTorch: fired once the output's gradient is known
+    layer.register_full_backward_hook(lambda m, gi, go: (gi[0], gi[0]))
+    x = ac.ones(3, 2, req_grad=True)
+    with pytest.raises(RuntimeError, match="returned 2 gradients, expected 1"):
+        layer(x).sum().backward()
+    x = ac.ones(3, 2, req_grad=True)
+    with pytest.raises(NotImplementedError, match="create_graph"):
+        ac.autograd.grad(layer(x).sum(), x, create_graph=True)
+
+
+def test_backward_hooks_keep_no_graph_alive() -> None:
+    layer = nn.Linear(2, 2)
+    layer.register_full_backward_hook(lambda m, gi, go: None)
+    gc.disable()
+    try:
+        out = layer(ac.ones(1, 2, req_grad=True))
+        first_op = weakref.ref(out.ctx.parents[0])  # inside the layer
+        del out
+        assert first_op() is None  # freed without the cyclic garbage collector
+    finally:
+        gc.enable()
 
 
 def test_parameter_containers() -> None:

@@ -290,3 +290,46 @@ def test_transformer_initialises_weights_like_torch():
             assert np.abs(a).max() <= 1 / np.sqrt(fan_in), name
         else:  # norms and attention biases: ones and zeros
             np.testing.assert_array_equal(a, t, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    ("self_attention", "with_masks"), [(True, False), (True, True), (False, True)]
+)
+def test_mha_gradient_penalty_matches_torch(rng, self_attention, with_masks):
+    e, heads, length, batch = 6, 2, 4, 2
+    source = length if self_attention else 3
+    reference = torch.nn.MultiheadAttention(e, heads, batch_first=True).double()
+    ours = nn.MultiheadAttention(e, heads, batch_first=True, dtype=ac.float64)
+    load_into(ours, reference, rng)
+    arrays = [rng.standard_normal((batch, n, e)) for n in (length, source, source)]
+    arrays = arrays[:1] * 3 if self_attention else arrays
+    kwargs_t, kwargs_a = {}, {}
+    if with_masks:
+        attn, padding = masks(rng, length, source, batch)
+        kwargs_t = {"attn_mask": torch.tensor(attn), "key_padding_mask": torch.tensor(padding)}
+        kwargs_a = {"attn_mask": ac.Tensor(attn), "key_padding_mask": ac.Tensor(padding)}
+    results = []
+    for lib, module, tensor, kwargs in (
+        (torch, reference, lambda a: torch.tensor(a, requires_grad=True), kwargs_t),
+        (ac, ours, lambda a: ac.Tensor(a, req_grad=True), kwargs_a),
+    ):
+        inputs = [tensor(arrays[0])] * 3 if self_attention else [tensor(a) for a in arrays]
+        # NOTE: PyTorch's fused CPU kernel has no double backward; its math kernel has
+        with torch.nn.attention.sdpa_kernel(torch.nn.attention.SDPBackend.MATH):
+            out = module(*inputs, need_weights=False, **kwargs)[0]
+            (grad_x,) = lib.autograd.grad((out * out).sum(), inputs[0], create_graph=True)
+            params = [p for _, p in module.named_parameters()]
+            penalty_grads = lib.autograd.grad((grad_x * grad_x).sum(), [inputs[0], *params])
+        results.append([np.asarray(g.detach()) for g in (grad_x, *penalty_grads)])
+    for theirs, ours_ in zip(*results, strict=True):
+        np.testing.assert_allclose(ours_, theirs, rtol=1e-9, atol=1e-10)
+
+
+def test_mha_second_derivatives(rng):
+    module = nn.MultiheadAttention(4, 2, batch_first=True, dtype=ac.float64)
+    x = ac.Tensor(rng.standard_normal((2, 3, 4)), req_grad=True)
+    memory = ac.Tensor(rng.standard_normal((2, 2, 4)), req_grad=True)
+    assert ac.autograd.gradgradcheck(lambda t: module(t, t, t, need_weights=False)[0], [x])
+    assert ac.autograd.gradgradcheck(
+        lambda t, m: module(t, m, m, need_weights=False)[0], [x, memory]
+    )

@@ -413,16 +413,18 @@ def run_backward(
         while queue:
             op = pop(queue)[1]
             if wanted is not None and id(op) in wanted:
-                captured[wanted[id(op)]] = op._grad
+                captured[wanted[id(op)]] = _capture_after_hooks(op, retain_graph, queue, leaf_grads)
+                continue
             op._propagate(retain_graph, queue, leaf_grads)
     except BaseException:
         for _, op in queue:  # no half-propagated gradient may leak into a later backward
             op._grad = None
         raise
     if wanted is not None:
-        for key, (_, grad) in leaf_grads.items():
+        for key, (leaf, grad) in leaf_grads.items():
             if key in wanted:
-                captured[wanted[key]] = grad
+                hooks = getattr(leaf, "_hooks", None)
+                captured[wanted[key]] = _run_grad_hooks(hooks, grad) if hooks else grad
         return captured
     handed_to_leaves: set[int] = set()
     for leaf, grad in leaf_grads.values():
@@ -466,6 +468,37 @@ def _accumulate_into_leaf(leaf: Tensor, grad: Array, handed_to_leaves: set[int])
     leaf.grad = grad
 
 
+def _capture_after_hooks(
+    op: Op, retain_graph: bool, queue: list[tuple[int, Op]], leaf_grads: dict[int, Any]
+) -> Array:
+    """Propagate from an op whose result is an input of ``grad()``; return the result's
+    gradient after its hooks (as the leaves' are), which run once."""
+    hooked = op.__dict__.pop("backward", None)
+    if hooked is None:
+        grad = op._grad
+        op._propagate(retain_graph, queue, leaf_grads)
+        return grad
+    grad = op._grad = _run_output_hooks(op, op._grad)
+    try:
+        op._propagate(retain_graph, queue, leaf_grads)
+    finally:
+        if not op.freed:
+            op.__dict__["backward"] = hooked
+    return grad
+
+
+def _run_output_hooks(op: Op, grad: Array) -> Array:
+    """Pass the gradient of ``op``'s result through the result's hooks, then keep it in the
+    result's ``grad`` if ``retain_grad`` asked for it."""
+    grad = _run_grad_hooks(op.__dict__["_output_hooks"], grad)
+    retained = op.__dict__.get("_retain")
+    owner = retained() if retained is not None else None
+    if owner is not None:
+        kept = grad.copy()
+        owner.grad = kept if owner.grad is None else owner.grad + kept
+    return grad
+
+
 def _run_grad_hooks(hooks: dict[int, Any], grad: Array) -> Array:
     """Pass a gradient through tensor hooks (``Tensor.register_hook``), in order."""
     for hook in list(hooks.values()):
@@ -495,6 +528,14 @@ def grad(
             kept. Every op on the way needs a ``graph_backward``.
         allow_unused: Return ``None`` for inputs that ``outputs`` do not depend on
             instead of raising.
+
+    Tensor hooks (``register_hook``) and ``retain_grad`` run on the way, as in
+    ``backward``; the gradient returned for an input is the one after its hooks. Unlike
+    PyTorch, which runs only the part of the graph that leads to ``inputs``, hooks of
+    intermediate tensors off that part run too (and an intermediate input's gradient is
+    always the one after its hooks, where PyTorch returns it before them when the walk
+    has to go on past it). Under ``create_graph=True`` hooks get and may return tensors
+    of the graph.
 
     Returns:
         A tuple with one gradient tensor (or ``None``) per input.
@@ -565,13 +606,37 @@ def _graph_backward(
                 f"cannot backward through {op.name} a second time: its buffers were freed "
                 "by an earlier backward; pass retain_graph=True to it"
             )
-        src_grads = op.graph_backward(pending[id(op)])
+        gradient = pending[id(op)]
+        if "_output_hooks" in op.__dict__:
+            gradient = pending[id(op)] = _run_tensor_hooks(op, gradient)
+        src_grads = op.graph_backward(gradient)
         if not isinstance(src_grads, tuple):
             src_grads = (src_grads,)
         for parent, needed, src_grad in zip(op.parents, op.needs_grad, src_grads):  # noqa: B905
             if needed and src_grad is not None:
                 add(parent, src_grad)
+    for t in {id(t): t for t in inputs}.values():
+        hooks = getattr(t, "_hooks", None) if t.ctx is None else None
+        if hooks and id(t) in pending:
+            for hook in list(hooks.values()):
+                result = hook(pending[id(t)])
+                pending[id(t)] = pending[id(t)] if result is None else result
     return [pending.get(id(t.ctx or t)) for t in inputs]
+
+
+def _run_tensor_hooks(op: Op, gradient: Tensor) -> Tensor:
+    """``_run_output_hooks`` for a gradient tensor of ``_graph_backward``; hooks see (and
+    may return) tensors of the graph, ``retain_grad`` keeps the gradient's values."""
+    for hook in list(op.__dict__["_output_hooks"].values()):
+        result = hook(gradient)
+        if result is not None:
+            gradient = result
+    retained = op.__dict__.get("_retain")
+    owner = retained() if retained is not None else None
+    if owner is not None:
+        kept = gradient.data.copy()
+        owner.grad = kept if owner.grad is None else owner.grad + kept
+    return gradient
 
 
 def _unbroadcast_tensor(gradient: Tensor, shape: tuple[int, ...]) -> Tensor:

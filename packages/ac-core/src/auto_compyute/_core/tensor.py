@@ -16,7 +16,7 @@ from auto_compyute._core.autograd import (
     Op,
     _grad_enabled,
     _initial_grad,
-    _run_grad_hooks,
+    _run_output_hooks,
     run_backward,
 )
 from auto_compyute._core.devices import (
@@ -1840,13 +1840,7 @@ def _op_output_hooks(op: Op) -> dict[int, Any]:
         backward = type(op).backward
 
         def backward_with_hooks(grad: Array) -> Any:
-            grad = _run_grad_hooks(hooks, grad)
-            retained = op.__dict__.get("_retain")
-            owner = retained() if retained is not None else None
-            if owner is not None:
-                kept = grad.copy()
-                owner.grad = kept if owner.grad is None else owner.grad + kept
-            return backward(op, grad)
+            return backward(op, _run_output_hooks(op, grad))
 
         op.__dict__["backward"] = backward_with_hooks
     return hooks

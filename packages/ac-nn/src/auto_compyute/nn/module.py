@@ -15,10 +15,11 @@ from typing import Any, NamedTuple, TypeVar
 import numpy as np
 
 from auto_compyute._core import dtypes
-from auto_compyute._core.autograd import no_grad
+from auto_compyute._core.autograd import is_grad_enabled, no_grad
 from auto_compyute._core.devices import Device, move_array, to_device
 from auto_compyute._core.hooks import RemovableHandle
 from auto_compyute._core.tensor import Tensor
+from auto_compyute.nn._backward_hooks import _HookState
 
 __all__ = ["IncompatibleKeys", "Module", "Parameter", "RemovableHandle"]
 
@@ -120,23 +121,33 @@ class Module:
             f'module [{type(self).__name__}] is missing the required "forward" method'
         )
 
-    # NOTE: shared empty defaults (never changed): a module without hooks pays two lookups.
+    # NOTE: shared empty defaults (never changed): a module without hooks pays one lookup.
+    _hooked = False
     _forward_pre_hooks: dict[int, Callable[..., Any]] = {}  # noqa: RUF012
     _forward_hooks: dict[int, Callable[..., Any]] = {}  # noqa: RUF012
+    _backward_pre_hooks: dict[int, Callable[..., Any]] = {}  # noqa: RUF012
+    _backward_hooks: dict[int, Callable[..., Any]] = {}  # noqa: RUF012
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not self._hooked:
             return self.forward(*args, **kwargs)
         for hook in list(self._forward_pre_hooks.values()):
             changed = hook(self, args)
             if changed is not None:
                 args = changed if isinstance(changed, tuple) else (changed,)
+        state = None
+        if (self._backward_hooks or self._backward_pre_hooks) and is_grad_enabled():
+            state = _HookState(
+                self, list(self._backward_hooks.values()), list(self._backward_pre_hooks.values())
+            )
+            if self._backward_hooks:
+                args = tuple(state.wrap("input", args))
         output = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             changed = hook(self, args, output)
             if changed is not None:
                 output = changed
-        return output
+        return output if state is None else state.wrap_output(output)
 
     def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """Call ``hook(module, args)`` before each ``forward``; a non-None result replaces
@@ -156,7 +167,46 @@ class Module:
         """
         return self._add_hook("_forward_hooks", hook)
 
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradients of the module's outputs are
+        known in backward; a non-None result (a tuple with one Tensor or None per output)
+        replaces them, before they flow into the module.
+
+        ``grad_output`` has one entry per tensor output (the output itself, or the
+        elements of a tuple or list it returns; None for an output without a gradient).
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        return self._add_hook("_backward_pre_hooks", hook)
+
+    def register_full_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients of the module's
+        inputs are known in backward; a non-None result (a tuple with one entry per
+        ``grad_input`` entry) replaces ``grad_input`` for what flows on.
+
+        ``grad_input`` has one entry per positional argument: the gradient of a tensor
+        that requires grad, None for other arguments (and keyword arguments are not part
+        of it); ``grad_output`` is what ``register_full_backward_pre_hook`` describes
+        (after the pre-hooks). Gradients of parameters are not part of either. As in
+        PyTorch, with no input that requires grad the hook runs with a ``grad_input`` of
+        Nones when the output gradients are known. The hooks do not run under
+        ``ac.autograd.grad(..., create_graph=True)``, which raises instead.
+
+        Example:
+            >>> layer = nn.Linear(3, 2)
+            >>> handle = layer.register_full_backward_hook(
+            ...     lambda module, grad_input, grad_output: (grad_input[0].clamp(-1, 1),)
+            ... )
+            >>> layer(ac.randn(4, 3, req_grad=True)).sum().backward()
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        return self._add_hook("_backward_hooks", hook)
+
     def _add_hook(self, kind: str, hook: Callable[..., Any]) -> RemovableHandle:
+        object.__setattr__(self, "_hooked", True)
         hooks = self.__dict__.get(kind)
         if hooks is None:  # the first hook of this kind: the module's own dict
             hooks = {}

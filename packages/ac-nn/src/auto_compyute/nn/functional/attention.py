@@ -11,6 +11,7 @@ import numpy as np
 
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import device_of, get_array_module, move_array
+from auto_compyute._core.functions import stack as ac_stack
 from auto_compyute._core.parallel import PIECE_SIZE, get_num_threads, run_calls
 from auto_compyute._core.random import get_generator
 from auto_compyute._core.tensor import Tensor
@@ -31,6 +32,8 @@ class _Attention(Op):
     (batch) axis across threads (see ``_split_batch``). The kernels hold the scores
     transposed, (S, L), one column per query: NumPy's maximum and sum along a short last
     axis (the keys) are several times slower than along the axis before it.
+    ``graph_backward`` (second derivatives) recomputes P with tensor ops from q and k, so
+    forward keeps nothing more for it.
     """
 
     def _attend(self, q: Array, k: Array, v: Array, mask: Array | None, out: Array) -> None:
@@ -62,6 +65,37 @@ class _Attention(Op):
         _split_batch(kernel, arrays, probs.ndim - 2)
         return grad_scores
 
+    def _graph_gradients(
+        self, grad: Tensor, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """``backward`` with tensor ops, for ``graph_backward``: the gradients of q, k, v
+        and the scores, from the probabilities recomputed from q and k as tensors."""
+        xp = get_array_module(grad.data)
+        scale = self.kwargs["scale"]
+        scores = q @ k.mT * scale
+        if mask is not None:
+            scores = scores + mask
+        elif self.additive is not None:  # a bool or causal mask: a constant
+            scores = scores + self._constant(xp.swapaxes(self.additive, -1, -2))
+        seen = None
+        if self.additive is not None:
+            seen = xp.isfinite(xp.swapaxes(self.additive, -1, -2)).any(axis=-1, keepdims=True)
+        if seen is not None and not seen.all():
+            # NOTE: queries that see no key get weights 0, not softmax's NaN.
+            valid = self._constant(xp.broadcast_to(seen, scores.shape))
+            probs = scores.where(valid, 0.0).softmax(-1).where(valid, 0.0)
+        else:
+            probs = scores.softmax(-1)
+        keep = None if self.keep is None else self._constant(xp.swapaxes(self.keep, -1, -2))
+        weights = probs if keep is None else probs * keep
+        grad_probs = grad @ v.mT
+        if keep is not None:
+            grad_probs = grad_probs * keep
+        grad_scores = probs * (grad_probs - (grad_probs * probs).sum(-1, keepdim=True))
+        grad_q = grad_scores @ k * scale
+        grad_k = grad_scores.mT @ q * scale
+        return grad_q, grad_k, weights.mT @ grad, grad_scores
+
 
 class ScaledDotProductAttention(_Attention):
     """Attention over separate q (..., L, E), k (..., S, E) and v (..., S, Ev) arrays."""
@@ -91,6 +125,15 @@ class ScaledDotProductAttention(_Attention):
         grads = (grad_q, grad_k, grad_v)
         return grads if grad_scores is None else (*grads, grad_scores)
 
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        q, k, v = (self._input(i, a) for i, a in enumerate((self.q, self.k, self.v)))
+        mask = None
+        if self.kwargs["mask_kind"] == "float":
+            mask = self._input(3, get_array_module(grad.data).swapaxes(self.additive, -1, -2))
+        grad_q, grad_k, grad_v, grad_scores = self._graph_gradients(grad, q, k, v, mask)
+        grads = (grad_q, grad_k, grad_v)
+        return grads if mask is None else (*grads, grad_scores)
+
 
 class PackedSelfAttention(_Attention):
     """Self-attention of ``heads`` heads from one (B, L, 3E) projection [Q | K | V].
@@ -113,6 +156,22 @@ class PackedSelfAttention(_Attention):
         grad = grad.reshape(*grad.shape[:-1], heads, -1).swapaxes(1, 2)
         grad_scores = self._attend_backward(grad, *_split_heads(grad_qkv, heads))
         return grad_qkv if grad_scores is None else (grad_qkv, grad_scores)
+
+    def graph_backward(self, grad: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        xp = get_array_module(grad.data)
+        heads = self.kwargs["heads"]
+        batch, length, width = grad.shape
+        # NOTE: forward kept q, k and v as views of the projection: stacked back, they are it.
+        parts = [xp.swapaxes(a, 1, 2) for a in (self.q, self.k, self.v)]
+        qkv = self._input(0, xp.stack(parts, axis=2).reshape(batch, length, 3 * width))
+        q, k, v = qkv.reshape(batch, length, 3, heads, width // heads).permute(2, 0, 3, 1, 4)
+        mask = None
+        if self.kwargs["mask_kind"] == "float":
+            mask = self._input(1, xp.swapaxes(self.additive, -1, -2))
+        grad = grad.reshape(batch, length, heads, width // heads).permute(0, 2, 1, 3)
+        *grads, grad_scores = self._graph_gradients(grad, q, k, v, mask)
+        grad_qkv = ac_stack(grads, dim=2).permute(0, 3, 2, 1, 4).reshape(batch, length, -1)
+        return grad_qkv if mask is None else (grad_qkv, grad_scores)
 
 
 def _split_heads(qkv: Array, heads: int) -> tuple[Array, Array, Array]:
