@@ -639,3 +639,15 @@ def test_rot90_and_diagonal_refuse_bad_dims() -> None:
         x.rot90(1, (0,))
     with pytest.raises(ValueError, match="two different dims"):
         x.diagonal(0, 1, -1)
+
+
+def test_row_maxima_of_short_rows_equal_numpys() -> None:
+    from auto_compyute._core.ops.reduce import max_keepdims
+
+    rng = np.random.default_rng(10)
+    for shape in ((128, 10), (3, 31), (0, 10), (4, 32), (2, 3, 4)):
+        x = rng.standard_normal(shape).astype(np.float32)
+        np.testing.assert_array_equal(max_keepdims(x, -1), x.max(axis=-1, keepdims=True))
+    x = rng.standard_normal((6, 5))
+    x[2, 3] = np.nan
+    assert np.isnan(max_keepdims(x, 1)[2, 0]) and not np.isnan(max_keepdims(x, 1)[1, 0])

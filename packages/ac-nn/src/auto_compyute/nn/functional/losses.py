@@ -16,6 +16,7 @@ from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.factories import arange
 from auto_compyute._core.functions import where
 from auto_compyute._core.ops.movement import PutAt
+from auto_compyute._core.ops.reduce import max_keepdims
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn.functional.activations import Softplus
 from auto_compyute.nn.functional.distance import pairwise_distance
@@ -286,7 +287,7 @@ class CrossEntropy(Op):
         class_weight: Array | None,
     ) -> Array:
         xp = get_array_module(x)
-        top = x.max(axis=1, keepdims=True)
+        top = max_keepdims(x, 1)
         shifted = x - top
         log_sum = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
         self.logp = shifted - log_sum
