@@ -7,7 +7,7 @@ import pytest
 import auto_compyute as ac
 import auto_compyute.nn.functional as F
 from auto_compyute import nn
-from auto_compyute.autograd import gradcheck
+from auto_compyute.autograd import gradcheck, gradgradcheck
 from auto_compyute.nn.utils.rnn import (
     PackedSequence,
     pack_padded_sequence,
@@ -89,6 +89,22 @@ def test_packed_lstm_gradcheck(rng):
 
     params = [ac.Tensor(p.numpy(), req_grad=True) for p in layer.parameters()]
     assert gradcheck(run, (x, h0, c0, *params))
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_packed_gradgradcheck(rng, kind):
+    layer = getattr(nn, kind)(2, 3, bidirectional=True, dtype="float64")
+    names = [name for name, _ in layer.named_parameters()]
+
+    def run(x, *params):
+        for name, value in zip(names, params, strict=True):
+            layer._parameters[name] = value
+        output, final = layer(pack_padded_sequence(x, [2, 3], enforce_sorted=False))
+        finals = final if kind == "LSTM" else (final,)
+        return (output.data, *finals)
+
+    params = [ac.Tensor(p.numpy(), req_grad=True) for p in layer.parameters()]
+    assert gradgradcheck(run, (leaf(rng, 3, 2, 2), *params))
 
 
 @pytest.mark.parametrize("layer", [F.rnn_layer, F.gru_layer])

@@ -154,3 +154,37 @@ def test_pad_sequence_matches_torch(batch_first, side, rng):
         return torch.nn.utils.rnn.pad_sequence(xs, batch_first, 0.5, side)
 
     compare(ours, theirs, arrays, rng)
+
+
+@pytest.mark.parametrize(
+    ("kind", "kwargs"),
+    [
+        ("LSTM", {}),
+        ("LSTM", {"num_layers": 2, "bidirectional": True}),
+        ("LSTM", {"proj_size": 2}),
+        ("GRU", {}),
+        ("GRU", {"num_layers": 2, "bidirectional": True}),
+    ],
+)
+def test_gradient_penalty_matches_torch(rng, kind, kwargs):
+    """The parameter gradients of a penalty on the input gradient (create_graph=True)."""
+    reference, ours = twins(kind, "float64", 2, 3, **kwargs)
+    x = rng.standard_normal((3, 2, 2))
+    x_t, x_a = torch.tensor(x, requires_grad=True), ac.Tensor(x, req_grad=True)
+    out_t, out_a = reference(x_t)[0], ours(x_a)[0]
+    cotangent = rng.standard_normal(out_t.shape)
+    loss_t = (out_t.tanh() * torch.tensor(cotangent)).sum()
+    loss_a = (out_a.tanh() * ac.Tensor(cotangent)).sum()
+    (grad_t,) = torch.autograd.grad(loss_t, x_t, create_graph=True)
+    (grad_a,) = ac.autograd.grad(loss_a, x_a, create_graph=True)
+    np.testing.assert_allclose(grad_a.numpy(), grad_t.detach().numpy(), atol=1e-12)
+    names, params_t = zip(*reference.named_parameters(), strict=True)
+    params_a = [dict(ours.named_parameters())[name] for name in names]
+    penalty_t, penalty_a = (grad_t * grad_t).sum(), (grad_a * grad_a).sum()
+    np.testing.assert_allclose(penalty_a.item(), penalty_t.item(), rtol=1e-12)
+    expected = torch.autograd.grad(penalty_t, params_t, allow_unused=True)
+    found = ac.autograd.grad(penalty_a, params_a, allow_unused=True)
+    # every parameter shapes the input gradient: both give all of them a gradient
+    for name, a, t in zip(names, found, expected, strict=True):
+        assert a is not None and t is not None, name
+        np.testing.assert_allclose(a.numpy(), t.numpy(), atol=1e-12, err_msg=name)

@@ -9,7 +9,7 @@ import pytest
 import auto_compyute as ac
 import auto_compyute.nn.functional as F
 from auto_compyute import nn
-from auto_compyute.autograd import gradcheck
+from auto_compyute.autograd import gradcheck, gradgradcheck
 
 KINDS = ["RNN", "LSTM", "GRU"]
 
@@ -75,6 +75,120 @@ def test_rnn_layer_gradcheck(rng, reverse, nonlinearity):
     inputs = [leaf(rng, 4, 3, 3), leaf(rng, 3, 2), leaf(rng, 2, 3), leaf(rng, 2, 2), leaf(rng, 2)]
     fn = lambda *a: F.rnn_layer(*a, nonlinearity=nonlinearity, reverse=reverse)  # noqa: E731
     assert gradcheck(fn, inputs)
+
+
+# ---------------------------------------------------------------- second derivatives
+# sequence 3, batch 2, input 2, hidden 3
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("bias", [False, True])
+def test_rnn_layer_gradgradcheck(rng, reverse, nonlinearity, bias):
+    inputs = [leaf(rng, 3, 2, 2), leaf(rng, 2, 3), leaf(rng, 3, 2), leaf(rng, 3, 3)]
+    inputs += [leaf(rng, 3)] if bias else []
+    fn = lambda *a: F.rnn_layer(*a, nonlinearity=nonlinearity, reverse=reverse)  # noqa: E731
+    assert gradgradcheck(fn, inputs)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("bias", [False, True])
+def test_gru_layer_gradgradcheck(rng, reverse, bias):
+    inputs = [leaf(rng, 3, 2, 2), leaf(rng, 2, 3), leaf(rng, 9, 2), leaf(rng, 9, 3)]
+    inputs += [leaf(rng, 9), leaf(rng, 9)] if bias else []
+    assert gradgradcheck(lambda *a: F.gru_layer(*a, reverse=reverse), inputs)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("proj_size", [None, 2])
+def test_lstm_layer_gradgradcheck(rng, reverse, bias, proj_size):
+    state = proj_size or 3
+    inputs = [leaf(rng, 3, 2, 2), leaf(rng, 2, state), leaf(rng, 2, 3), leaf(rng, 12, 2)]
+    inputs += [leaf(rng, 12, state)] + ([leaf(rng, 12)] if bias else [])
+    inputs += [leaf(rng, proj_size, 3)] if proj_size else []
+
+    def fn(x, h0, c0, w_ih, w_hh, *rest):
+        b = rest[0] if bias else None
+        w_hr = rest[-1] if proj_size else None
+        return F.lstm_layer(x, h0, c0, w_ih, w_hh, b, reverse, weight_hr=w_hr)
+
+    assert gradgradcheck(fn, inputs)
+
+
+def test_layer_gradgradcheck_with_inputs_that_need_no_grad(rng):
+    x, h0 = ac.Tensor(rng.standard_normal((3, 2, 2))), ac.Tensor(rng.standard_normal((2, 3)))
+    weights = [leaf(rng, 9, 2), leaf(rng, 9, 3), leaf(rng, 9), leaf(rng, 9)]
+    assert gradgradcheck(lambda *w: F.gru_layer(x, h0, *w), weights)
+
+
+def test_graph_backward_stops_at_the_layer_inputs(rng, monkeypatch):
+    """The replay of the second layer is differentiated back to its input only, not on
+    through the first layer: each layer's graph_backward runs once."""
+    from auto_compyute.nn.functional.recurrent import LSTMLayer
+
+    calls = []
+    original = LSTMLayer.graph_backward
+
+    def counted(self, grad):
+        calls.append(self)
+        return original(self, grad)
+
+    monkeypatch.setattr(LSTMLayer, "graph_backward", counted)
+    layer = module("LSTM", 2, 3, num_layers=2)
+    x = leaf(rng, 3, 2, 2)
+    (grad_x,) = ac.autograd.grad(layer(x)[0].sum(), x, create_graph=True)
+    assert len(calls) == 2 and calls[0] is not calls[1]
+    assert grad_x.req_grad
+
+
+def module_function(layer):
+    """The module as a function of its input, initial state and parameters."""
+    names = [name for name, _ in layer.named_parameters()]
+
+    def run(x, state, *params):
+        for name, value in zip(names, params, strict=True):
+            layer._parameters[name] = value
+        output, final = layer(x, state)
+        return (output, *final) if isinstance(final, tuple) else (output, final)
+
+    return run, [ac.Tensor(p.numpy(), req_grad=True) for p in layer.parameters()]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_module_gradgradcheck_bidirectional_two_layers(rng, kind):
+    layer = module(kind, 2, 3, num_layers=2, bidirectional=True)
+    run, params = module_function(layer)
+    x, h0 = leaf(rng, 3, 2, 2), leaf(rng, 4, 2, 3, scale=0.5)
+    if kind == "LSTM":
+        c0 = leaf(rng, 4, 2, 3, scale=0.5)
+        assert gradgradcheck(lambda x, h, c, *p: run(x, (h, c), *p), [x, h0, c0, *params])
+    else:
+        assert gradgradcheck(run, [x, h0, *params])
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_gradient_penalty_matches_finite_differences(rng, kind):
+    """A gradient penalty's parameter gradients against finite differences of the penalty."""
+    layer = module(kind, 2, 3)
+    x = leaf(rng, 3, 2, 2)
+
+    def penalty():
+        (grad_x,) = ac.autograd.grad(layer(x)[0].tanh().sum(), x, create_graph=True)
+        return (grad_x * grad_x).sum()
+
+    params = list(layer.parameters())
+    grads = ac.autograd.grad(penalty(), params)
+    eps = 1e-6
+    for param, grad in zip(params, grads, strict=True):
+        numeric = np.zeros(param.shape)
+        for index in np.ndindex(param.shape):
+            original = param.data[index]
+            param.data[index] = original + eps
+            up = penalty().item()
+            param.data[index] = original - eps
+            down = penalty().item()
+            param.data[index] = original
+            numeric[index] = (up - down) / (2 * eps)
+        np.testing.assert_allclose(grad.numpy(), numeric, rtol=1e-5, atol=1e-7)
 
 
 def test_layer_on_a_non_contiguous_input(rng):

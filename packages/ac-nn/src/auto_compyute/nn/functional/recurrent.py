@@ -18,11 +18,13 @@ last step, in either direction.
 from __future__ import annotations
 
 from itertools import pairwise
-from typing import Any
+from typing import Any, cast
 
 from auto_compyute import Tensor, zeros
 from auto_compyute._core.autograd import Array, Op
+from auto_compyute._core.autograd import grad as autograd_grad
 from auto_compyute._core.devices import get_array_module
+from auto_compyute._core.functions import cat, stack
 
 __all__ = ["gru_cell", "gru_layer", "lstm_cell", "lstm_layer", "rnn_cell", "rnn_layer"]
 
@@ -72,8 +74,30 @@ def _previous_hidden_grad(dgates: Array, out: Array, h0: Array, reverse: bool) -
     return dw
 
 
+class _Link(Op):
+    """The identity, at which a nested ``graph_backward`` of a layer op stops.
+
+    NOTE: the gradients of a layer's replayed recurrence are taken with respect to these
+    links, not to the op's inputs themselves: the engine would otherwise walk on past the
+    inputs into the graph that made them. While ``stop`` is set, ``graph_backward`` passes
+    nothing on; afterwards the link is an ordinary identity in the recorded gradients.
+    """
+
+    stop = False
+
+    def forward(self, x: Array) -> Array:
+        return x
+
+    def backward(self, grad: Array) -> Array:
+        return grad
+
+    def graph_backward(self, grad: Tensor) -> Tensor | tuple[None]:
+        return (None,) if self.stop else grad
+
+
 class _FusedLayer(Op):
-    """What the three layer ops share: the input projection's gradients."""
+    """What the three layer ops share: the input projection's gradients and the
+    differentiable backward."""
 
     w_ih_index: int  # position of w_ih among the op's inputs
     x2d: Array  # the input as (T * B, I), kept by forward
@@ -84,6 +108,35 @@ class _FusedLayer(Op):
         dx = (d2d @ self.w_ih).reshape(x_shape) if self.needs_grad[0] else None
         dw_ih = d2d.T @ self.x2d if self.needs_grad[self.w_ih_index] else None
         return [dx, dw_ih]
+
+    def _kept_inputs(self) -> list[Array]:
+        """The input arrays as given to forward, from what forward kept."""
+        raise NotImplementedError
+
+    def _replay(self, inputs: list[Tensor]) -> Tensor:
+        """The op's result computed again from ``inputs`` with tensor ops, step by step."""
+        raise NotImplementedError
+
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        """Replay the recurrence with tensor ops on the inputs and differentiate the replay
+        with ``create_graph=True``: slow, but every gradient is then a graph of the inputs
+        and of ``grad``, and the same as ``backward``'s up to rounding."""
+        inputs = [self._input(i, a) for i, a in enumerate(self._kept_inputs())]
+        needs = self.needs_grad
+        links = {i: _Link.apply(t) for i, t in enumerate(inputs) if needs[i]}
+        replayed = self._replay([links.get(i, t) for i, t in enumerate(inputs)])
+        stops = [cast(_Link, link.ctx) for link in links.values()]
+        for op in stops:
+            op.stop = True
+        try:
+            found = autograd_grad(
+                replayed, list(links.values()), grad, create_graph=True, allow_unused=True
+            )
+        finally:
+            for op in stops:
+                op.stop = False
+        grads = iter(found)
+        return tuple(next(grads) if needed else None for needed in self.needs_grad)
 
 
 class LSTMLayer(_FusedLayer):
@@ -190,7 +243,7 @@ class LSTMLayer(_FusedLayer):
         self.x2d = x.reshape(length * batch, inp)
         self.gates, self.cells, self.tanh_cells = gates, cells, tanh_cells
         self.h0, self.c0, self.w_ih, self.w_hh = h0, c0, w_ih, w_hh
-        self.w_hr, self.unprojected = w_hr, unprojected
+        self.bias, self.w_hr, self.unprojected = bias, w_hr, unprojected
         return out
 
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
@@ -288,6 +341,36 @@ class LSTMLayer(_FusedLayer):
         dw_hr = xp.tensordot(dhs, unprojected, axes=([0, 2], [0, 2])) if needs[6] else None
         return (*grads, dbias, dw_hr)
 
+    def _kept_inputs(self) -> list[Array]:
+        length, batch = self.gates.shape[0], self.gates.shape[2]
+        x = self.x2d.reshape(length, batch, -1)
+        kept = [x, self.h0, self.c0, _ifog(self.w_ih), _ifog(self.w_hh)]
+        return kept + [a for a in (self.bias, self.w_hr) if a is not None]
+
+    def _replay(self, inputs: list[Tensor]) -> Tensor:
+        x, h, c, w_ih, w_hh, *rest = inputs
+        bias = rest[0] if rest else None
+        w_hr = rest[1] if len(rest) > 1 else None
+        length, batch = x.shape[0], x.shape[1]
+        hidden = w_hh.shape[0] // 4
+        running = _running(self.kwargs.get("batch_sizes"), batch)
+        hs: list[Tensor] = [h] * length
+        for t in _steps(length, self.kwargs["reverse"]):
+            a = x[t] @ w_ih.T + h @ w_hh.T
+            if bias is not None:
+                a = a + bias
+            i, f = a[:, :hidden].sigmoid(), a[:, hidden : 2 * hidden].sigmoid()
+            g, o = a[:, 2 * hidden : 3 * hidden].tanh(), a[:, 3 * hidden :].sigmoid()
+            c_new = f * c + i * g
+            h_new = o * c_new.tanh()
+            if w_hr is not None:
+                h_new = h_new @ w_hr.T
+            c, h = _keep_ended(c_new, c, running, t), _keep_ended(h_new, h, running, t)
+            hs[t] = h
+        if w_hr is None:
+            return cat([stack(hs), c.unsqueeze(0)])
+        return cat([stack(hs).reshape(-1), c.reshape(-1)])
+
 
 def _ifog(gates: Array) -> Array:
     """Rows of gates i, f, g, o (PyTorch's order) as i, f, o, g, and back (a copy).
@@ -363,7 +446,7 @@ class GRULayer(_FusedLayer):
                 h_new[running[t] :] = h[running[t] :]
             h = h_new
         self.rz, self.n, self.u, self.out = rz_all, n_all, u_all, out
-        self.h0, self.w_ih, self.w_hh = h0, w_ih, w_hh
+        self.h0, self.w_ih, self.w_hh, self.b_ih, self.b_hh = h0, w_ih, w_hh, b_ih, b_hh
         return out
 
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
@@ -419,6 +502,28 @@ class GRULayer(_FusedLayer):
             grads.append(dhidden.sum(axis=0) if needs[5] else None)
         return tuple(grads)
 
+    def _kept_inputs(self) -> list[Array]:
+        x = self.x2d.reshape(*self.out.shape[:2], -1)
+        kept = [x, self.h0, self.w_ih, self.w_hh]
+        return kept + [a for a in (self.b_ih, self.b_hh) if a is not None]
+
+    def _replay(self, inputs: list[Tensor]) -> Tensor:
+        x, h, w_ih, w_hh, *biases = inputs
+        length, batch = x.shape[0], x.shape[1]
+        hidden = w_hh.shape[1]
+        running = _running(self.kwargs.get("batch_sizes"), batch)
+        hs: list[Tensor] = [h] * length
+        for t in _steps(length, self.kwargs["reverse"]):
+            v, u = x[t] @ w_ih.T, h @ w_hh.T
+            if biases:
+                v, u = v + biases[0], u + biases[1]
+            rz = (v[:, : 2 * hidden] + u[:, : 2 * hidden]).sigmoid()
+            r, z = rz[:, :hidden], rz[:, hidden:]
+            n = (v[:, 2 * hidden :] + r * u[:, 2 * hidden :]).tanh()
+            h = _keep_ended((1 - z) * n + z * h, h, running, t)
+            hs[t] = h
+        return stack(hs)
+
 
 class RNNLayer(_FusedLayer):
     """One Elman RNN layer in one direction over a whole sequence.
@@ -465,7 +570,7 @@ class RNNLayer(_FusedLayer):
             if running is not None and running[t] < batch:
                 h_new[running[t] :] = h[running[t] :]
             h = h_new
-        self.out, self.h0, self.w_ih, self.w_hh = out, h0, w_ih, w_hh
+        self.out, self.h0, self.w_ih, self.w_hh, self.bias = out, h0, w_ih, w_hh, bias
         return out
 
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
@@ -506,6 +611,33 @@ class RNNLayer(_FusedLayer):
         if len(needs) == 5:
             grads.append(dpre.sum(axis=0) if needs[4] else None)
         return tuple(grads)
+
+    def _kept_inputs(self) -> list[Array]:
+        x = self.x2d.reshape(*self.out.shape[:2], -1)
+        kept = [x, self.h0, self.w_ih, self.w_hh]
+        return kept if self.bias is None else [*kept, self.bias]
+
+    def _replay(self, inputs: list[Tensor]) -> Tensor:
+        x, h, w_ih, w_hh, *bias = inputs
+        length, batch = x.shape[0], x.shape[1]
+        running = _running(self.kwargs.get("batch_sizes"), batch)
+        relu = self.kwargs["nonlinearity"] == "relu"
+        hs: list[Tensor] = [h] * length
+        for t in _steps(length, self.kwargs["reverse"]):
+            a = x[t] @ w_ih.T + h @ w_hh.T
+            if bias:
+                a = a + bias[0]
+            h = _keep_ended(a.relu() if relu else a.tanh(), h, running, t)
+            hs[t] = h
+        return stack(hs)
+
+
+def _keep_ended(new: Tensor, old: Tensor, running: list[int] | None, t: int) -> Tensor:
+    """The state after step ``t``: ``new`` for the sequences still running, ``old`` for those
+    past their end (the rows from ``running[t]`` on)."""
+    if running is None or running[t] == new.shape[0]:
+        return new
+    return cat([new[: running[t]], old[running[t] :]])
 
 
 def _check(
