@@ -1,6 +1,9 @@
 """Elementwise kernels split across threads give the results of one call on whole arrays."""
 
+import json
 import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -103,3 +106,59 @@ def test_a_forked_child_gets_worker_threads_of_its_own(threads) -> None:
     os.kill(pid, 9)
     os.waitpid(pid, 0)
     pytest.fail("the forked child hung on the parent's worker threads")
+
+
+def _spin_probe(before_probe: str = "", **env: str) -> list:
+    """Run ``_SPIN_PROBE`` in a fresh interpreter: OpenBLAS's spin settings before and after."""
+    environment = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    out = subprocess.run(
+        [sys.executable, "-c", before_probe + _SPIN_PROBE],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment | env,
+    ).stdout
+    return json.loads(out)
+
+
+_SPIN_PROBE = """
+import json
+import os
+import numpy as np
+from auto_compyute._core import parallel
+libraries = parallel._openblas_libraries()
+before = [library.openblas_thread_timeout() for library in libraries]
+a = np.random.default_rng(0).standard_normal((300, 300))
+expected = a @ a
+parallel.set_num_threads(2)
+parallel.run_calls([lambda: None] * 2)  # the first use of worker threads
+after = [library.openblas_thread_timeout() for library in libraries]
+same_product = bool(np.array_equal(a @ a, expected))
+print(json.dumps([before, after, same_product, os.getenv("OPENBLAS_THREAD_TIMEOUT")]))
+"""
+
+
+needs_openblas = pytest.mark.skipif(
+    not parallel._openblas_libraries(), reason="NumPy here does not use OpenBLAS (or not Linux)"
+)
+
+
+@needs_openblas
+def test_first_threaded_kernel_shortens_openblas_spin() -> None:
+    before, after, same_product, variable = _spin_probe()
+    assert before and set(before) == {0} and set(after) == {20}
+    assert same_product and variable is None  # products still right; no variable left behind
+
+
+@needs_openblas
+def test_openblas_spin_the_user_set_is_kept() -> None:
+    before, after, _, variable = _spin_probe(OPENBLAS_THREAD_TIMEOUT="25")
+    assert before == after and set(after) == {25} and variable == "25"
+
+
+@needs_openblas
+def test_openblas_spin_is_left_alone_while_other_threads_run() -> None:
+    before, after, _, _ = _spin_probe(
+        "import threading\nthreading.Thread(target=threading.Event().wait, daemon=True).start()\n"
+    )
+    assert before == after == [0] * len(before)

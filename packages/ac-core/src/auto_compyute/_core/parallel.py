@@ -7,12 +7,15 @@ kernel is a function that reads its input pieces and writes its output pieces in
 
 NOTE: this pays off for long chains of passes only. After each matrix product, OpenBLAS's
 threads spin for a while and share the cores with these threads; a single pass (ReLU, a
-bias) split this way measured slower than one call.
+bias) split this way measured slower than one call. The first use of these threads
+shortens that spinning (see ``shorten_blas_spin``).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from functools import partial
@@ -24,6 +27,17 @@ import numpy as np
 # pieces of about this size also stay in the cores' L2 caches through a kernel's passes,
 # and a kernel's temporaries (a few pieces per thread) stay small next to activations.
 PIECE_SIZE = 1 << 17
+
+# OpenBLAS's idle threads spin for 2**28 CPU cycles (about 0.1 s) after a matrix product
+# by default; 2**20 (under a millisecond) still covers the gap between back-to-back products.
+_BLAS_SPIN_EXPONENT = "20"
+_OPENBLAS_FUNCTIONS = (
+    "openblas_thread_timeout",
+    "openblas_read_env",
+    "blas_thread_shutdown_",
+    "blas_thread_init",
+)
+_blas_spin_checked = False
 
 _num_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 _pool: ThreadPoolExecutor | None = None
@@ -89,6 +103,7 @@ def run_calls(calls: Sequence[Callable[[], None]]) -> None:
             call()
         return
     if _pool is None:
+        shorten_blas_spin()
         _pool = ThreadPoolExecutor(get_num_threads() - 1, thread_name_prefix="auto_compyute")
     queue = iter(calls)  # NOTE: shared by the threads; next() on it is atomic under the GIL
     futures = [_pool.submit(_run_all, queue) for _ in range(threads - 1)]
@@ -103,3 +118,54 @@ def run_calls(calls: Sequence[Callable[[], None]]) -> None:
 def _run_all(calls: Iterator[Callable[[], None]]) -> None:
     for call in calls:
         call()
+
+
+def shorten_blas_spin() -> bool:
+    """Have NumPy's OpenBLAS threads go to sleep soon after a matrix product; return whether done.
+
+    By default they spin for about 0.1 s after each product, and OpenBLAS 0.3 spins without
+    yielding its core, so a thread of ours that lands there stalls for a scheduler slice
+    (a small Transformer's step ran 12-15% slower). OpenBLAS reads its spin time from
+    ``OPENBLAS_THREAD_TIMEOUT`` only when it starts its threads: this makes it read its
+    environment again with that variable set and restarts its threads. Tried once per
+    process, when the first kernel goes to threads, and only on Linux. Nothing changes when
+    the user set ``OPENBLAS_THREAD_TIMEOUT``, when NumPy uses another BLAS, or when other
+    Python threads run (one of them could be inside a product, and OpenBLAS cannot restart
+    its threads under a running product).
+    """
+    global _blas_spin_checked
+    if _blas_spin_checked or "OPENBLAS_THREAD_TIMEOUT" in os.environ:
+        return False
+    _blas_spin_checked = True
+    if threading.active_count() > 1:
+        return False
+    # NOTE: a timeout above 0 was set through the environment when OpenBLAS started
+    libraries = [lib for lib in _openblas_libraries() if lib.openblas_thread_timeout() == 0]
+    for library in libraries:
+        os.environ["OPENBLAS_THREAD_TIMEOUT"] = _BLAS_SPIN_EXPONENT
+        try:
+            library.openblas_read_env()
+        finally:
+            del os.environ["OPENBLAS_THREAD_TIMEOUT"]
+        library.blas_thread_shutdown_()
+        library.blas_thread_init()
+    return bool(libraries)
+
+
+def _openblas_libraries() -> list[ctypes.CDLL]:
+    """The OpenBLAS libraries loaded in this process that can restart their threads."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.rsplit("/", 1)[-1]}
+    except OSError:  # not Linux
+        return []
+    libraries = []
+    for path in sorted(paths):
+        try:
+            library = ctypes.CDLL(path)
+            for name in _OPENBLAS_FUNCTIONS:
+                getattr(library, name)
+        except (OSError, AttributeError):
+            continue
+        libraries.append(library)
+    return libraries
