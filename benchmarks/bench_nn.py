@@ -28,8 +28,8 @@ libraries. For ours, the peak traced by ``tracemalloc`` (NumPy reports its alloc
 it) is shown as a cross-check. Linux only.
 
 Run: ``python benchmarks/bench_nn.py`` (needs ac-core, ac-optim, ac-nn and torch). The
-workers inherit the environment: ``OPENBLAS_THREAD_TIMEOUT=20 python benchmarks/bench_nn.py``
-measures the setting the README suggests for Transformer-like models.
+workers inherit the environment: ``OPENBLAS_THREAD_TIMEOUT=28 python benchmarks/bench_nn.py``
+measures with OpenBLAS's default spinning after products (see the README's settings).
 """
 
 from __future__ import annotations
