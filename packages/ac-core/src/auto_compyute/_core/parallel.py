@@ -127,7 +127,8 @@ def shorten_blas_spin() -> bool:
     yielding its core, so a thread of ours that lands there stalls for a scheduler slice
     (a small Transformer's step ran 12-15% slower). OpenBLAS reads its spin time from
     ``OPENBLAS_THREAD_TIMEOUT`` only when it starts its threads: this makes it read its
-    environment again with that variable set and restarts its threads. Tried once per
+    environment again with that variable set and restarts its threads (as OpenBLAS itself
+    does before every fork). Tried once per
     process, when the first kernel goes to threads, and only on Linux. Nothing changes when
     the user set ``OPENBLAS_THREAD_TIMEOUT``, when NumPy uses another BLAS, or when other
     Python threads run (one of them could be inside a product, and OpenBLAS cannot restart
