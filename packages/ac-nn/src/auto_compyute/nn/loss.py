@@ -5,7 +5,7 @@ Class weights and ``pos_weight`` are buffers, as in PyTorch, so they follow ``to
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn import functional as F
@@ -16,6 +16,7 @@ from auto_compyute.nn.module import Module
 __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
+    "CTCLoss",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "GaussianNLLLoss",
@@ -426,3 +427,44 @@ class TripletMarginWithDistanceLoss(_Loss):
             swap=self.swap,
             reduction=self.reduction,
         )
+
+
+class CTCLoss(_Loss):
+    """Connectionist temporal classification loss (see ``F.ctc_loss``).
+
+    Called as ``criterion(log_probs, targets, input_lengths, target_lengths)``.
+
+    Args:
+        blank: The class index of the blank.
+        reduction: ``"none"``, ``"mean"`` (each loss divided by its target length, then
+            the mean over the batch) or ``"sum"``.
+        zero_infinity: Make infinite losses, and their gradients, 0.
+    """
+
+    def __init__(
+        self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False
+    ) -> None:
+        super().__init__(reduction)
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def forward(
+        self,
+        log_probs: Tensor,
+        targets: Tensor,
+        input_lengths: Tensor | Sequence[int],
+        target_lengths: Tensor | Sequence[int],
+    ) -> Tensor:
+        return F.ctc_loss(
+            log_probs,
+            targets,
+            input_lengths,
+            target_lengths,
+            self.blank,
+            self.reduction,
+            self.zero_infinity,
+        )
+
+    def extra_repr(self) -> str:
+        parts = [f"blank={self.blank}"] if self.blank else []
+        parts += [super().extra_repr()] if self.reduction != "mean" else []
+        return ", ".join(parts + (["zero_infinity=True"] if self.zero_infinity else []))
