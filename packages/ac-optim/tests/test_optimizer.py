@@ -10,7 +10,13 @@ from auto_compyute import optim
 from auto_compyute.optim import _updates as updates_module
 
 ALL = [optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad]
-ALL += [optim.Adamax, optim.NAdam, optim.RAdam]
+ALL += [optim.Adamax, optim.NAdam, optim.RAdam, optim.Adadelta, optim.Rprop, optim.ASGD]
+ALL += [optim.Adafactor]
+
+
+def weight_decay(cls, value):
+    """``{"weight_decay": value}``, for the optimizers that have it (all but Rprop)."""
+    return {} if cls is optim.Rprop else {"weight_decay": value}
 
 
 @pytest.fixture
@@ -144,19 +150,20 @@ def test_state_lives_on_the_parameter_device_and_dtype(params, cls, device):
     backward(params)
     opt = cls(params, lr=0.1, **({"momentum": 0.9} if cls is optim.SGD else {}))
     opt.step()
-    arrays = [v for v in opt.state[params[0]].values() if hasattr(v, "shape")]
+    arrays = {k: v for k, v in opt.state[params[0]].items() if hasattr(v, "shape")}
     assert arrays
-    for array in arrays:
+    factored = {"row_var": (3, 1), "col_var": (1, 2)}  # Adafactor's, for a (3, 2) parameter
+    for name, array in arrays.items():
         assert ac.Tensor(array).device == params[0].device == ac.device(device)
-        assert array.dtype == params[0].dtype and array.shape == params[0].shape
+        assert array.dtype == params[0].dtype
+        assert array.shape == factored.get(name, params[0].shape)
 
 
 @pytest.mark.parametrize("cls", ALL)
 def test_step_does_not_change_the_gradient(params, cls):
     backward(params)
     grads = [p.grad.copy() for p in params]
-    kwargs = {"weight_decay": 0.1, "maximize": True}
-    cls(params, lr=0.1, **kwargs).step()
+    cls(params, lr=0.1, maximize=True, **weight_decay(cls, 0.1)).step()
     for p, g in zip(params, grads, strict=True):
         np.testing.assert_array_equal(ac.Tensor(p.grad), ac.Tensor(g))
 
@@ -230,7 +237,7 @@ def test_updating_in_pieces_does_not_change_the_result(rng, cls, monkeypatch):
         w = ac.tensor(weights, req_grad=True)
         t = ac.Tensor(transposed.copy().T, req_grad=True)  # not C-contiguous: updated whole
         kwargs = {"momentum": 0.9} if cls in (optim.SGD, optim.RMSprop) else {}
-        opt = cls([w, t], lr=0.01, weight_decay=0.01, **kwargs)
+        opt = cls([w, t], lr=0.01, **weight_decay(cls, 0.01), **kwargs)
         for _ in range(3):
             opt.zero_grad()
             ((w**2).sum() + (t**3).sum()).backward()

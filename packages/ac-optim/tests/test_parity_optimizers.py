@@ -46,6 +46,18 @@ CONFIGS = [
     ("RAdam", {"lr": 0.01}),
     ("RAdam", {"lr": 0.01, "betas": (0.9, 0.99), "weight_decay": 0.1}),
     ("RAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True, "maximize": True}),
+    ("Adadelta", {}),
+    ("Adadelta", {"lr": 0.5, "rho": 0.8, "eps": 1e-4, "weight_decay": 0.1}),
+    ("Adadelta", {"lr": 0.5, "maximize": True}),
+    ("Rprop", {}),
+    ("Rprop", {"lr": 0.001, "etas": (0.3, 1.5), "step_sizes": (1e-4, 0.02)}),
+    ("Rprop", {"lr": 0.005, "maximize": True}),
+    ("ASGD", {"lr": 0.05}),
+    ("ASGD", {"lr": 0.05, "lambd": 0.01, "alpha": 0.5, "t0": 20, "weight_decay": 0.1}),
+    ("ASGD", {"lr": 0.01, "t0": 0, "maximize": True}),
+    ("Adafactor", {}),
+    ("Adafactor", {"lr": 0.05, "beta2_decay": -0.5, "eps": (1e-6, 1e-2), "d": 2.0}),
+    ("Adafactor", {"lr": 0.02, "weight_decay": 0.1, "maximize": True}),
 ]
 
 
@@ -96,7 +108,21 @@ def test_matches_torch_for_100_steps(rng, problems, problem, config):
 
 
 @pytest.mark.parametrize(
-    "name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam"]
+    "name",
+    [
+        "SGD",
+        "Adam",
+        "AdamW",
+        "RMSprop",
+        "Adagrad",
+        "Adamax",
+        "NAdam",
+        "RAdam",
+        "Adadelta",
+        "Rprop",
+        "ASGD",
+        "Adafactor",
+    ],
 )
 def test_param_groups_with_their_own_hyper_parameters_match_torch(rng, problems, name):
     def build(cls, p):
@@ -128,6 +154,39 @@ def test_update_rule_matches_torch_given_the_same_gradients(rng, problems, confi
         torch_opt.step()
         opt.step()
     assert_same_params(ours, theirs, rtol=1e-10)
+
+
+STATE_CONFIGS = [c for c in CONFIGS if c[0] in ("Adadelta", "Rprop", "ASGD", "Adafactor")]
+
+
+@pytest.mark.parametrize("config", STATE_CONFIGS, ids=config_id)
+def test_state_has_torch_names_and_values(rng, problems, config):
+    """The state (ASGD's average ``ax`` and Adafactor's factored moments among it) is kept
+    under PyTorch's names, with PyTorch's values."""
+    name, kwargs = config
+    init, loss_fn, data = problems["mlp"](rng)
+    ours = {k: ac.tensor(v, dtype=ac.float64, req_grad=True) for k, v in init.items()}
+    theirs = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in init.items()}
+    torch_data = [torch.tensor(d, dtype=torch.float64) for d in data]
+    opt = getattr(optim, name)(list(ours.values()), **kwargs)
+    torch_opt = getattr(torch.optim, name)(list(theirs.values()), **kwargs)
+    for _ in range(30):
+        torch_opt.zero_grad()
+        loss_fn(theirs, *torch_data).backward()
+        for key, param in ours.items():
+            param.grad = theirs[key].grad.numpy().copy()
+        torch_opt.step()
+        opt.step()
+    for key, param in ours.items():
+        state, their_state = opt.state[param], torch_opt.state[theirs[key]]
+        assert state.keys() == their_state.keys()
+        for entry, value in state.items():
+            np.testing.assert_allclose(
+                np.asarray(value, dtype=np.float64),
+                their_state[entry].detach().numpy(),
+                rtol=1e-10,
+                err_msg=f"{key}: {entry}",
+            )
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=config_id)

@@ -20,6 +20,10 @@ CONFIGS = [
     (optim.Adamax, {"lr": 0.01, "weight_decay": 0.01}),
     (optim.NAdam, {"lr": 0.01, "momentum_decay": 0.01}),
     (optim.RAdam, {"lr": 0.01, "decoupled_weight_decay": True, "weight_decay": 0.01}),
+    (optim.Adadelta, {"lr": 0.5, "weight_decay": 0.01}),
+    (optim.Rprop, {"lr": 0.001}),
+    (optim.ASGD, {"lr": 0.05, "t0": 10}),
+    (optim.Adafactor, {"weight_decay": 0.01}),
 ]
 IDS = [cls.__name__ for cls, _ in CONFIGS]
 

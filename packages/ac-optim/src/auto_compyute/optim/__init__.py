@@ -14,18 +14,25 @@ PyTorch's update rules and API::
 """
 
 from auto_compyute.optim import lr_scheduler
+from auto_compyute.optim.adadelta import Adadelta
+from auto_compyute.optim.adafactor import Adafactor
 from auto_compyute.optim.adagrad import Adagrad
 from auto_compyute.optim.adam import Adam, AdamW
 from auto_compyute.optim.adam_variants import Adamax, NAdam, RAdam
+from auto_compyute.optim.asgd import ASGD
 from auto_compyute.optim.clip import clip_grad_norm_, clip_grad_value_
 from auto_compyute.optim.lbfgs import LBFGS
 from auto_compyute.optim.optimizer import Optimizer
 from auto_compyute.optim.rmsprop import RMSprop
+from auto_compyute.optim.rprop import Rprop
 from auto_compyute.optim.sgd import SGD
 
 __all__ = [
+    "ASGD",
     "LBFGS",
     "SGD",
+    "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "AdamW",
@@ -34,6 +41,7 @@ __all__ = [
     "Optimizer",
     "RAdam",
     "RMSprop",
+    "Rprop",
     "clip_grad_norm_",
     "clip_grad_value_",
     "lr_scheduler",

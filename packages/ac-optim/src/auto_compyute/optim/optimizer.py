@@ -59,6 +59,10 @@ class Optimizer:
     def _check(self, group: dict[str, Any]) -> None:
         """Raise ValueError if a hyper-parameter of ``group`` is out of range."""
 
+    def _state_shape(self, name: str, param: Tensor) -> tuple[int, ...]:
+        """The shape of the state array ``name`` of ``param``: the parameter's own shape."""
+        return param.shape
+
     def add_param_group(self, param_group: ParamGroup) -> None:
         """Add a group of parameters, e.g. layers unfrozen during fine-tuning.
 
@@ -214,7 +218,8 @@ class Optimizer:
                 )
             param = by_index[index]
             state[param] = {
-                name: _load(name, value, param, index) for name, value in values.items()
+                name: _load(name, value, param, index, self._state_shape(name, param))
+                for name, value in values.items()
             }
         groups = []
         for saved, group in zip(saved_groups, self.param_groups, strict=True):
@@ -254,18 +259,20 @@ def _to_tensor(value: Any) -> Any:
     return Tensor(value) if is_array and not isinstance(value, np.generic) else value
 
 
-def _load(name: str, value: Any, param: Tensor, index: Any) -> Any:
-    """A saved state value, checked against its parameter and placed like it."""
+def _load(name: str, value: Any, param: Tensor, index: Any, shape: tuple[int, ...]) -> Any:
+    """A saved state value, checked against its parameter (``shape``: the state's expected
+    shape) and placed like it."""
     if isinstance(value, Tensor):
         value = value.data
     if name == "step":
         return int(value)
     if not hasattr(value, "shape") or not hasattr(value, "dtype"):
         return copy.deepcopy(value)
-    if tuple(value.shape) != param.shape:
+    if tuple(value.shape) != shape:
+        expected = "that parameter has" if shape == param.shape else "it should have"
         raise ValueError(
-            f"state '{name}' of parameter {index} has shape {tuple(value.shape)}, but that "
-            f"parameter has shape {param.shape}"
+            f"state '{name}' of parameter {index} has shape {tuple(value.shape)}, but "
+            f"{expected} shape {shape}"
         )
     dtype = param.dtype if value.dtype.kind == "f" else value.dtype
     return move_array(value, device_of(param.data)).astype(dtype, copy=True)
