@@ -17,6 +17,7 @@ from auto_compyute.nn import (
     fold,
     functional,
     init,
+    lazy,
     linear,
     loss,
     module,
@@ -38,6 +39,7 @@ from auto_compyute.nn.distance import *  # noqa: F403
 from auto_compyute.nn.dropout import *  # noqa: F403
 from auto_compyute.nn.flatten import *  # noqa: F403
 from auto_compyute.nn.fold import *  # noqa: F403
+from auto_compyute.nn.lazy import *  # noqa: F403
 from auto_compyute.nn.linear import *  # noqa: F403
 from auto_compyute.nn.loss import *  # noqa: F403
 from auto_compyute.nn.module import *  # noqa: F403
@@ -51,6 +53,6 @@ from auto_compyute.nn.upsampling import *  # noqa: F403
 
 _LAYER_MODULES = [activation, attention, containers, conv, data, distance, dropout, flatten]
 _LAYER_MODULES += [linear, loss, module, normalization, pooling, rnn, sparse, transformer]
-_LAYER_MODULES += [fold, padding, upsampling]
+_LAYER_MODULES += [fold, lazy, padding, upsampling]
 __all__ = ["data", "functional", "init", "utils"]
 __all__ += [name for layer_module in _LAYER_MODULES for name in layer_module.__all__]

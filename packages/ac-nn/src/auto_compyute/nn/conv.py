@@ -1,4 +1,4 @@
-"""Convolution layers: ``Conv1d/2d/3d`` and ``ConvTranspose1d/2d/3d``."""
+"""Convolution layers: ``Conv1d/2d/3d``, ``ConvTranspose1d/2d/3d`` and their lazy forms."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn import functional as F
 from auto_compyute.nn import init
 from auto_compyute.nn.functional._windows import Ints, tuple_arg
-from auto_compyute.nn.module import Module, Parameter
+from auto_compyute.nn.lazy import LazyModuleMixin
+from auto_compyute.nn.module import Module, Parameter, UninitializedParameter
 
 __all__ = [
     "Conv1D",
@@ -23,17 +24,25 @@ __all__ = [
     "ConvTranspose2D",
     "ConvTranspose2d",
     "ConvTranspose3d",
+    "LazyConv1d",
+    "LazyConv2d",
+    "LazyConv3d",
+    "LazyConvTranspose1d",
+    "LazyConvTranspose2d",
+    "LazyConvTranspose3d",
 ]
 
 
-def _channels(name: str, alias: str, value: int | None, alias_value: int | None, cls: str) -> int:
+def _channels(
+    name: str, alias: str, value: int | None, alias_value: int | None, cls: str, least: int = 1
+) -> int:
     """A channel count under its PyTorch name or its seed name (``in_channels`` / ``in_dim``)."""
     if value is None and alias_value is None:
         raise TypeError(f"{cls}() missing required argument '{name}' (or '{alias}')")
     if value is not None and alias_value is not None and value != alias_value:
         raise TypeError(f"{cls}() got both {name}={value} and {alias}={alias_value}")
     count = value if value is not None else alias_value
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+    if isinstance(count, bool) or not isinstance(count, int) or count < least:
         raise ValueError(f"{cls}() needs a positive integer {name}, got {count!r}")
     return count
 
@@ -43,6 +52,7 @@ class _ConvNd(Module):
 
     transposed = False
     spatial = 2
+    _least_in_channels = 1  # 0 for lazy convolutions until their first call
 
     def __init__(
         self,
@@ -63,7 +73,9 @@ class _ConvNd(Module):
     ) -> None:
         super().__init__()
         cls, n = type(self).__name__, self.spatial
-        self.in_channels = _channels("in_channels", "in_dim", in_channels, in_dim, cls)
+        self.in_channels = _channels(
+            "in_channels", "in_dim", in_channels, in_dim, cls, self._least_in_channels
+        )
         self.out_channels = _channels("out_channels", "out_dim", out_channels, out_dim, cls)
         if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
             raise ValueError(f"{cls}: groups must be a positive integer, got {groups!r}")
@@ -473,6 +485,171 @@ class ConvTranspose3d(_ConvTransposeNd):
 
     spatial = 3
     function = staticmethod(F.conv_transpose3d)
+
+
+class _LazyConvMixin(LazyModuleMixin):
+    """What lazy convolutions add: ``in_channels`` read off the first input (axis 1, or 0
+    for an unbatched input), then the regular layer's parameters and initialisation."""
+
+    _least_in_channels = 0
+    in_channels: int
+    out_channels: int
+    groups: int
+    kernel_size: tuple[int, ...]
+    spatial: int
+    transposed: bool
+    weight: Any
+    bias: Any
+
+    def _uninitialize(self, bias: bool, device: Any) -> None:
+        dtype = self.weight.dtype
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.in_channels != 0:
+            super().reset_parameters()  # type: ignore[misc]
+
+    def initialize_parameters(self, input: Tensor) -> None:
+        if input.ndim not in (self.spatial + 1, self.spatial + 2):
+            raise RuntimeError(
+                f"Expected {self.spatial + 1}D (unbatched) or {self.spatial + 2}D (batched) "
+                f"input to {type(self).__name__}, but got input of size: {input.shape}"
+            )
+        self.in_channels = input.shape[1 if input.ndim == self.spatial + 2 else 0]
+        if self.in_channels % self.groups:
+            raise ValueError(
+                f"{type(self).__name__}: in_channels={self.in_channels} (from input "
+                f"{input.shape}) must be divisible by groups={self.groups}"
+            )
+        if self.has_uninitialized_params():
+            if self.transposed:
+                shape = (self.in_channels, self.out_channels // self.groups)
+            else:
+                shape = (self.out_channels, self.in_channels // self.groups)
+            self.weight.materialize((*shape, *self.kernel_size))
+            if self.bias is not None:
+                self.bias.materialize((self.out_channels,))
+            self.reset_parameters()
+
+
+class _LazyConv(_LazyConvMixin):
+    """The constructor of ``LazyConv1d/2d/3d``: ``Conv``'s without ``in_channels``."""
+
+    def __init__(
+        self,
+        out_channels: int,
+        kernel_size: Ints,
+        stride: Ints = 1,
+        padding: Ints | str = 0,
+        dilation: Ints = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(  # type: ignore[call-arg]
+            0,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            False,
+            padding_mode,
+            device,
+            dtype,
+        )
+        self._uninitialize(bias, device)
+
+
+class _LazyConvTranspose(_LazyConvMixin):
+    """The constructor of ``LazyConvTranspose1d/2d/3d``: ``ConvTranspose``'s without
+    ``in_channels``."""
+
+    def __init__(
+        self,
+        out_channels: int,
+        kernel_size: Ints,
+        stride: Ints = 1,
+        padding: Ints = 0,
+        output_padding: Ints = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Ints = 1,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(  # type: ignore[call-arg]
+            0,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            output_padding,
+            groups,
+            False,
+            dilation,
+            padding_mode,
+            device,
+            dtype,
+        )
+        self._uninitialize(bias, device)
+
+
+class LazyConv1d(_LazyConv, Conv1d):
+    """A ``Conv1d`` whose ``in_channels`` is read off its first input; it becomes a
+    ``Conv1d`` then. The arguments are ``Conv1d``'s without ``in_channels``."""
+
+    cls_to_become = Conv1d
+
+
+class LazyConv2d(_LazyConv, Conv2d):
+    """A ``Conv2d`` whose ``in_channels`` is read off its first input; it becomes a
+    ``Conv2d`` then. The arguments are ``Conv2d``'s without ``in_channels``.
+
+    Example:
+        >>> conv = nn.LazyConv2d(8, kernel_size=3)
+        >>> conv(ac.randn(2, 3, 5, 5)).shape, conv.weight.shape
+        ((2, 8, 3, 3), (8, 3, 3, 3))
+    """
+
+    cls_to_become = Conv2d
+
+
+class LazyConv3d(_LazyConv, Conv3d):
+    """A ``Conv3d`` whose ``in_channels`` is read off its first input; it becomes a
+    ``Conv3d`` then. The arguments are ``Conv3d``'s without ``in_channels``."""
+
+    cls_to_become = Conv3d
+
+
+class LazyConvTranspose1d(_LazyConvTranspose, ConvTranspose1d):
+    """A ``ConvTranspose1d`` whose ``in_channels`` is read off its first input; it becomes a
+    ``ConvTranspose1d`` then. The arguments are ``ConvTranspose1d``'s without
+    ``in_channels``."""
+
+    cls_to_become = ConvTranspose1d
+
+
+class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
+    """A ``ConvTranspose2d`` whose ``in_channels`` is read off its first input; it becomes a
+    ``ConvTranspose2d`` then. The arguments are ``ConvTranspose2d``'s without
+    ``in_channels``."""
+
+    cls_to_become = ConvTranspose2d
+
+
+class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
+    """A ``ConvTranspose3d`` whose ``in_channels`` is read off its first input; it becomes a
+    ``ConvTranspose3d`` then. The arguments are ``ConvTranspose3d``'s without
+    ``in_channels``."""
+
+    cls_to_become = ConvTranspose3d
 
 
 # NOTE: spellings of the original AutoCompyute API, kept as aliases.

@@ -1,18 +1,19 @@
-"""Affine layers: ``Linear``, ``Bilinear`` and the do-nothing ``Identity``."""
+"""Affine layers: ``Linear`` (and ``LazyLinear``), ``Bilinear`` and the do-nothing ``Identity``."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 from auto_compyute._core import dtypes
 from auto_compyute._core.factories import empty
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn import functional as F
 from auto_compyute.nn import init
-from auto_compyute.nn.module import Module, Parameter
+from auto_compyute.nn.lazy import LazyModuleMixin
+from auto_compyute.nn.module import Module, Parameter, UninitializedParameter
 
-__all__ = ["Bilinear", "Identity", "Linear"]
+__all__ = ["Bilinear", "Identity", "LazyLinear", "Linear"]
 
 
 class Identity(Module):
@@ -182,3 +183,46 @@ class Bilinear(Module):
             f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
             f"out_features={self.out_features}, bias={self.bias is not None}"
         )
+
+
+class LazyLinear(LazyModuleMixin, Linear):
+    """A ``Linear`` whose ``in_features`` is the last axis of its first input.
+
+    Until then ``weight`` and ``bias`` are ``UninitializedParameter``s; the first call
+    creates them with PyTorch's initialisation and turns the module into a ``Linear``.
+
+    Args:
+        out_features: The size of each output sample.
+        bias: Whether to add a learnable bias.
+        device: Where to create the parameters.
+        dtype: The floating-point dtype of the parameters (float32 by default).
+
+    Example:
+        >>> layer = nn.LazyLinear(5)
+        >>> layer(ac.randn(2, 4)).shape, type(layer).__name__
+        ((2, 5), 'Linear')
+    """
+
+    cls_to_become = Linear
+
+    def __init__(
+        self, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None
+    ) -> None:
+        super().__init__(0, out_features, False, device, dtype)
+        self.weight = UninitializedParameter(device=device, dtype=self.weight.dtype)
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=self.weight.dtype)
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.in_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input: Tensor) -> None:
+        self.in_features = input.shape[-1]
+        if self.has_uninitialized_params():
+            cast(UninitializedParameter, self.weight).materialize(
+                (self.out_features, self.in_features)
+            )
+            if self.bias is not None:
+                cast(UninitializedParameter, self.bias).materialize((self.out_features,))
+            self.reset_parameters()

@@ -16,12 +16,19 @@ import numpy as np
 
 from auto_compyute._core import dtypes
 from auto_compyute._core.autograd import is_grad_enabled, no_grad
-from auto_compyute._core.devices import Device, move_array, to_device
+from auto_compyute._core.devices import Device, get_array_module, move_array, to_device
 from auto_compyute._core.hooks import RemovableHandle
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn._backward_hooks import _HookState
 
-__all__ = ["IncompatibleKeys", "Module", "Parameter", "RemovableHandle"]
+__all__ = [
+    "IncompatibleKeys",
+    "Module",
+    "Parameter",
+    "RemovableHandle",
+    "UninitializedBuffer",
+    "UninitializedParameter",
+]
 
 M = TypeVar("M", bound="Module")
 
@@ -56,6 +63,63 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+class UninitializedParameter(Parameter):
+    """A parameter of a lazy module whose shape is not known yet (see ``nn.LazyLinear``).
+
+    It holds an empty array that keeps the dtype and device to create the parameter with.
+    ``materialize(shape)`` gives it an (uninitialized) array of that shape and turns it into
+    a ``Parameter``: the object stays the same, so references to it stay valid.
+
+    Args:
+        req_grad: Whether the parameter will require gradients.
+        device: Where to create the parameter.
+        dtype: Its floating-point dtype (the default dtype if None).
+    """
+
+    __slots__ = ()
+    cls_to_become: type[Tensor] = Parameter
+
+    def __init__(self, req_grad: bool = True, device: Any = None, dtype: Any = None) -> None:
+        dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+        super().__init__(Tensor(np.empty(0, dtype=dtype), device=device), req_grad)
+
+    def materialize(self, shape: tuple[int, ...]) -> None:
+        """Give the parameter an array of ``shape`` (uninitialized memory) and make it a
+        regular one of its class ``cls_to_become``."""
+        _materialize(self, shape)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+class UninitializedBuffer(Tensor):
+    """A buffer of a lazy module whose shape is not known yet; see ``UninitializedParameter``."""
+
+    __slots__ = ()
+    cls_to_become: type[Tensor] = Tensor
+
+    def __init__(self, device: Any = None, dtype: Any = None) -> None:
+        dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+        super().__init__(np.empty(0, dtype=dtype), device=device)
+
+    def materialize(self, shape: tuple[int, ...]) -> None:
+        """Give the buffer an array of ``shape`` (uninitialized memory) and make it a
+        ``Tensor``."""
+        _materialize(self, shape)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+def _materialize(tensor: UninitializedParameter | UninitializedBuffer, shape: Any) -> None:
+    """Give ``tensor`` an empty array of ``shape`` and its final class, in place."""
+    tensor.data = get_array_module(tensor.data).empty(tuple(shape), dtype=tensor.data.dtype)
+    tensor.__class__ = tensor.cls_to_become  # type: ignore[assignment]
+
+
+_UNINITIALIZED = (UninitializedParameter, UninitializedBuffer)
 
 
 class IncompatibleKeys(NamedTuple):
@@ -598,7 +662,8 @@ class Module:
         """The module's state: a flat dict from dotted names to tensors, with PyTorch's keys.
 
         It holds the parameters and persistent buffers. Values share memory with the
-        module (detached tensors; the ``Parameter`` objects themselves if ``keep_vars``).
+        module (detached tensors; the ``Parameter`` objects themselves if ``keep_vars``, and
+        always for the uninitialized parameters and buffers of lazy modules, as in PyTorch).
         Save it with ``ac.save(model.state_dict(), "model.safetensors")``.
 
         Args:
@@ -606,7 +671,7 @@ class Module:
             keep_vars: Return the parameters and buffers themselves instead of detached tensors.
         """
         return {
-            key: tensor if keep_vars else tensor.detach()
+            key: tensor if keep_vars or isinstance(tensor, _UNINITIALIZED) else tensor.detach()
             for key, tensor in self._state_items(prefix)
         }
 
@@ -619,7 +684,9 @@ class Module:
         key, shape and dtype is checked before anything is copied: on any error the module
         is left unchanged. Floating values are converted to the parameter's dtype (and
         integer ones to an integer buffer's), but a floating value never goes into an
-        integer or bool tensor and vice versa.
+        integer or bool tensor and vice versa. An uninitialized parameter or buffer of a lazy
+        module takes the shape of its value (it is materialized), as in PyTorch; an
+        uninitialized value leaves it as it is.
 
         Args:
             state_dict: Maps dotted names (as in ``state_dict()``) to values.
@@ -651,6 +718,8 @@ class Module:
         for key, target in targets.items():
             if key not in state_dict:
                 continue
+            if isinstance(target, _UNINITIALIZED) and isinstance(state_dict[key], _UNINITIALIZED):
+                continue
             array, problem = _as_array(key, state_dict[key], target)
             if problem:
                 problems.append(problem)
@@ -665,6 +734,8 @@ class Module:
         converted = [(t, move_array(a.astype(t.dtype, copy=False), t.device)) for t, a in updates]
         with no_grad():
             for target, array in converted:
+                if isinstance(target, _UNINITIALIZED):
+                    target.materialize(array.shape)
                 target.data[...] = array
         return IncompatibleKeys(missing, unexpected)
 
@@ -699,7 +770,7 @@ def _as_array(key: str, value: Any, target: Tensor) -> tuple[Any, str | None]:
         except Exception as error:
             return None, f"cannot read the value for {key} ({type(value).__name__}): {error}"
     shape = tuple(array.shape)
-    if shape != target.shape:
+    if shape != target.shape and not isinstance(target, _UNINITIALIZED):
         return None, (
             f"size mismatch for {key}: copying a param with shape {shape} from checkpoint, "
             f"the shape in current model is {target.shape}."

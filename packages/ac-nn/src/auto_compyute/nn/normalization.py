@@ -1,5 +1,5 @@
-"""Normalization layers: ``BatchNorm1d/2d/3d``, ``LayerNorm``, ``GroupNorm``, ``RMSNorm`` and
-``LocalResponseNorm``.
+"""Normalization layers: ``BatchNorm1d/2d/3d``, ``InstanceNorm1d/2d/3d`` (and their lazy
+forms), ``LayerNorm``, ``GroupNorm``, ``RMSNorm`` and ``LocalResponseNorm``.
 
 Parameters, buffers and state-dict keys are PyTorch's (``weight``, ``bias``,
 ``running_mean``, ``running_var``, ``num_batches_tracked``), so weights load both ways.
@@ -17,7 +17,8 @@ from auto_compyute._core.autograd import no_grad
 from auto_compyute._core.factories import ones, tensor, zeros
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn import functional as F
-from auto_compyute.nn.module import Module, Parameter
+from auto_compyute.nn.lazy import LazyModuleMixin
+from auto_compyute.nn.module import Module, Parameter, UninitializedBuffer, UninitializedParameter
 
 __all__ = [
     "BatchNorm1d",
@@ -30,6 +31,12 @@ __all__ = [
     "InstanceNorm3d",
     "LayerNorm",
     "Layernorm",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
+    "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d",
     "LocalResponseNorm",
     "RMSNorm",
 ]
@@ -245,6 +252,109 @@ class BatchNorm3d(_BatchNorm):
     """
 
     _ranks = (5,)
+
+
+class _LazyNorm(LazyModuleMixin):
+    """What lazy batch and instance norms add: ``num_features`` read off the first input
+    (axis 1, or 0 for an unbatched instance-norm input), then the regular layer's
+    parameters and buffers. The arguments are the regular layer's without
+    ``num_features``; as in PyTorch, ``affine`` and ``track_running_stats`` default to True
+    for the instance norms too."""
+
+    num_features: int
+    weight: Any
+    bias: Any
+    _unbatched_ndim = -1  # the rank of an unbatched input (instance norms)
+
+    def __init__(
+        self,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(0, eps, momentum, affine, track_running_stats, device, dtype)  # type: ignore[call-arg]
+        dtype = _float_dtype(type(self).__name__, dtype)
+        if affine:
+            self.weight = UninitializedParameter(device=device, dtype=dtype)
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+        if track_running_stats:
+            self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
+            self.running_var = UninitializedBuffer(device=device, dtype=dtype)
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.num_features != 0:
+            super().reset_parameters()  # type: ignore[misc]
+
+    def initialize_parameters(self, input: Tensor) -> None:
+        if input.ndim < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs an input (N, C, *) to infer C, got {input.shape}"
+            )
+        self.num_features = input.shape[0 if input.ndim == self._unbatched_ndim else 1]
+        if self.has_uninitialized_params():
+            for name in ("weight", "bias"):
+                member = self._parameters[name]
+                if member is not None:
+                    member.materialize((self.num_features,))
+            for name in ("running_mean", "running_var"):
+                member = self._buffers[name]
+                if member is not None:
+                    member.materialize((self.num_features,))
+            self.reset_parameters()
+
+
+class LazyBatchNorm1d(_LazyNorm, BatchNorm1d):
+    """A ``BatchNorm1d`` whose ``num_features`` is axis 1 of its first input; it becomes a
+    ``BatchNorm1d`` then.
+
+    Example:
+        >>> bn = nn.LazyBatchNorm1d()
+        >>> bn(ac.randn(8, 3)).shape, type(bn).__name__
+        ((8, 3), 'BatchNorm1d')
+    """
+
+    cls_to_become = BatchNorm1d
+
+
+class LazyBatchNorm2d(_LazyNorm, BatchNorm2d):
+    """A ``BatchNorm2d`` whose ``num_features`` is axis 1 of its first input; it becomes a
+    ``BatchNorm2d`` then."""
+
+    cls_to_become = BatchNorm2d
+
+
+class LazyBatchNorm3d(_LazyNorm, BatchNorm3d):
+    """A ``BatchNorm3d`` whose ``num_features`` is axis 1 of its first input; it becomes a
+    ``BatchNorm3d`` then."""
+
+    cls_to_become = BatchNorm3d
+
+
+class LazyInstanceNorm1d(_LazyNorm, InstanceNorm1d):
+    """An ``InstanceNorm1d`` whose ``num_features`` is the channel axis of its first input;
+    it becomes an ``InstanceNorm1d`` then."""
+
+    cls_to_become = InstanceNorm1d
+    _unbatched_ndim = 2
+
+
+class LazyInstanceNorm2d(_LazyNorm, InstanceNorm2d):
+    """An ``InstanceNorm2d`` whose ``num_features`` is the channel axis of its first input;
+    it becomes an ``InstanceNorm2d`` then."""
+
+    cls_to_become = InstanceNorm2d
+    _unbatched_ndim = 3
+
+
+class LazyInstanceNorm3d(_LazyNorm, InstanceNorm3d):
+    """An ``InstanceNorm3d`` whose ``num_features`` is the channel axis of its first input;
+    it becomes an ``InstanceNorm3d`` then."""
+
+    cls_to_become = InstanceNorm3d
+    _unbatched_ndim = 4
 
 
 class LayerNorm(Module):

@@ -17,4 +17,5 @@ from auto_compyute.nn.functional.normalization import *  # noqa: F403
 from auto_compyute.nn.functional.pooling import *  # noqa: F403
 from auto_compyute.nn.functional.recurrent import *  # noqa: F403
 from auto_compyute.nn.functional.resize import *  # noqa: F403
+from auto_compyute.nn.functional.sampling import *  # noqa: F403
 from auto_compyute.nn.functional.sparse import *  # noqa: F403
