@@ -1100,3 +1100,422 @@ CASES = [
         **_same(lambda a, b: ((a * b + 1) ** 2 / (b * b + 1)).sum(-1) - a.mean()),
     ),
 ]
+
+_INDEX_COPY = np.array([2, 0])
+_REDUCE_INDEX = np.array([[0, 1, 0, 3], [2, 2, 2, 0], [1, 3, 1, 1]])
+
+
+def _with_nans(rng: np.random.Generator, shape: tuple[int, ...]) -> list[np.ndarray]:
+    """Distinct values with NaN in some places: a whole row of NaN in the last row."""
+    a = _no_ties(rng, shape)
+    a[0, 1] = a[1, 0] = a[1, 3] = np.nan
+    a[-1] = np.nan
+    return [a]
+
+
+def _ties(rng: np.random.Generator) -> list[np.ndarray]:
+    """Values for scatter_reduce with amax/amin: ties between src values and with x."""
+    x = rng.integers(-3, 3, (3, 4)).astype(np.float64)
+    src = rng.integers(-3, 3, (3, 4)).astype(np.float64)
+    return [x, src]
+
+
+def _np_scatter_reduce(x, index, src, dim, reduce, include_self):
+    """A slow, obviously right scatter_reduce with a Python loop over the places."""
+    out = x.copy()
+    groups: dict[tuple[int, ...], list[float]] = {}
+    for pos in np.ndindex(index.shape):
+        place = list(pos)
+        place[dim] = index[pos]
+        groups.setdefault(tuple(place), []).append(src[pos])
+    for place, values in groups.items():
+        values = ([x[place]] if include_self else []) + values
+        out[place] = {
+            "sum": np.sum,
+            "prod": np.prod,
+            "mean": np.mean,
+            "amax": np.max,
+            "amin": np.min,
+        }[reduce](values)
+    return out
+
+
+def _scatter_reduce_case(reduce: str, include_self: bool, **kwargs: Any) -> Case:
+    return Case(
+        f"scatter_reduce_{reduce}_{'with' if include_self else 'without'}_self",
+        [(3, 4), (3, 4)],
+        ours=lambda a, b: a.scatter_reduce(1, _REDUCE_INDEX, b, reduce, include_self=include_self),
+        numpy=lambda a, b: _np_scatter_reduce(a, _REDUCE_INDEX, b, 1, reduce, include_self),
+        torch=lambda a, b: a.scatter_reduce(
+            1, _torch().tensor(_REDUCE_INDEX), b, reduce, include_self=include_self
+        ),
+        **kwargs,
+    )
+
+
+def _put_np(a: np.ndarray, key: Any, values: Any) -> np.ndarray:
+    out = a.copy()
+    out[key] = values
+    return out
+
+
+def _masked_scatter_np(a: np.ndarray, mask: np.ndarray, source: np.ndarray) -> np.ndarray:
+    out = a.copy()
+    places = np.broadcast_to(mask, a.shape)
+    out[places] = source[: places.sum()]
+    return out
+
+
+def _np_renorm(a: np.ndarray, p: float, dim: int, maxnorm: float) -> np.ndarray:
+    axes = tuple(d for d in range(a.ndim) if d != dim)
+    norms = (np.abs(a) ** p).sum(axes, keepdims=True) ** (1 / p)
+    return a * np.where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+
+
+CASES += [
+    # more shapes and joining
+    Case(
+        "broadcast_to_ravel_select_take",
+        [(3, 1), (2, 3)],
+        ours=lambda a, b: (
+            a.broadcast_to(2, 3, 4) * ac.ravel(b).sum()
+            + ac.select(b, 1, -1).sum()
+            + ac.take(b, ac.tensor([[5, 0], [-1, 2]])).sum()
+            + ac.broadcast_to(a, (3, 4)).narrow_copy(1, 1, 2).sum()
+        ),
+        numpy=lambda a, b: (
+            np.broadcast_to(a, (2, 3, 4)) * b.ravel().sum()
+            + b[:, -1].sum()
+            + b.reshape(-1)[[[5, 0], [-1, 2]]].sum()
+            + np.broadcast_to(a, (3, 4))[:, 1:3].sum()
+        ),
+        torch=lambda a, b: (
+            a.broadcast_to(2, 3, 4) * b.ravel().sum()
+            + b.select(1, -1).sum()
+            + b.take(_torch().tensor([[5, 0], [-1, 2]])).sum()
+            + a.broadcast_to((3, 4)).narrow_copy(1, 1, 2).sum()
+        ),
+    ),
+    Case(
+        "tensor_split_hsplit_vsplit_dsplit",
+        [(5, 4, 2)],
+        ours=lambda a: (
+            ac.tensor_split(a, 3)[0].sum() * ac.tensor_split(a, [1, 3, 9], dim=1)[1]
+            + a.hsplit(2)[1] * ac.vsplit(a, [4])[1].sum()
+            + (ac.dsplit(a, 2)[0] * a.tensor_split(ac.tensor(2), 2)[1])[:, 1:3]
+        )[:2],
+        numpy=lambda a: (
+            np.array_split(a, 3)[0].sum() * a[:, 1:3]
+            + np.hsplit(a, 2)[1] * np.vsplit(a, [4])[1].sum()
+            + (np.dsplit(a, 2)[0] * a[:, :, 1:])[:, 1:3]
+        )[:2],
+        torch=lambda a: (
+            a.tensor_split(3)[0].sum() * a.tensor_split([1, 3, 9], dim=1)[1]
+            + a.hsplit(2)[1] * a.vsplit([4])[1].sum()
+            + (a.dsplit(2)[0] * a.tensor_split(_torch().tensor(2), 2)[1])[:, 1:3]
+        )[:2],
+    ),
+    Case(
+        "atleast_dstack_column_stack",
+        [(), (3,), (3, 2)],
+        ours=lambda s, v, m: (
+            ac.atleast_3d(m) * ac.atleast_1d(s)
+            + ac.atleast_2d(v, s)[0].T.unsqueeze(-1)
+            + ac.dstack([m, m * v.reshape(3, 1)])[..., 1:]
+            + ac.column_stack([v, m])[:, :2].unsqueeze(-1)
+        ),
+        numpy=lambda s, v, m: (
+            np.atleast_3d(m) * np.atleast_1d(s)
+            + np.atleast_2d(v).T[..., None]
+            + np.dstack([m, m * v.reshape(3, 1)])[..., 1:]
+            + np.column_stack([v, m])[:, :2, None]
+        ),
+        torch=lambda s, v, m: (
+            _torch().atleast_3d(m) * _torch().atleast_1d(s)
+            + _torch().atleast_2d(v, s)[0].T.unsqueeze(-1)
+            + _torch().dstack([m, m * v.reshape(3, 1)])[..., 1:]
+            + _torch().column_stack([v, m])[:, :2].unsqueeze(-1)
+        ),
+    ),
+    Case(
+        "repeat_interleave",
+        [(2, 3)],
+        ours=lambda a: (
+            ac.repeat_interleave(a, 2)[3:9].reshape(2, 3)
+            + a.repeat_interleave(ac.tensor([2, 0, 1]), dim=1).sum(1, keepdim=True)
+            + a.repeat_interleave(ac.tensor([3, 1]), dim=0, output_size=4)[1:3]
+        ),
+        numpy=lambda a: (
+            np.repeat(a, 2)[3:9].reshape(2, 3)
+            + np.repeat(a, [2, 0, 1], axis=1).sum(1, keepdims=True)
+            + np.repeat(a, [3, 1], axis=0)[1:3]
+        ),
+        torch=lambda a: (
+            a.repeat_interleave(2)[3:9].reshape(2, 3)
+            + a.repeat_interleave(_torch().tensor([2, 0, 1]), dim=1).sum(1, keepdim=True)
+            + a.repeat_interleave(_torch().tensor([3, 1]), dim=0, output_size=4)[1:3]
+        ),
+    ),
+    Case(
+        "block_diag_cartesian_prod_combinations",
+        [(2, 3), (2,), (3,)],
+        ours=lambda m, v, w: (
+            ac.block_diag(m, v, w[0]).sum(0)[:5]
+            + ac.cartesian_prod(v, w)[:5, 0] * ac.cartesian_prod(w).sum()
+            + ac.combinations(w, 2).prod(1).sum()
+            + ac.combinations(v, 2, with_replacement=True)[:, 1].sum()
+        ),
+        numpy=lambda m, v, w: (
+            np.concatenate([m.sum(0), v, [w[0]]])[:5]
+            + np.repeat(v, 3)[:5] * w.sum()
+            + (w[0] * w[1] + w[0] * w[2] + w[1] * w[2])
+            + (v[0] + 2 * v[1])
+        ),
+        torch=lambda m, v, w: (
+            _torch().block_diag(m, v, w[0]).sum(0)[:5]
+            + _torch().cartesian_prod(v, w)[:5, 0] * _torch().cartesian_prod(w).sum()
+            + _torch().combinations(w, 2).prod(1).sum()
+            + _torch().combinations(v, 2, with_replacement=True)[:, 1].sum()
+        ),
+    ),
+    Case(
+        "diag_embed_diagflat",
+        [(2, 3)],
+        ours=lambda a: (
+            ac.diag_embed(a, 1, 0, 2).sum(1)[:2, :2]
+            + a.diag_embed(-1, -1, -2)[:, :2, :2].sum(-1).T
+            + ac.diagflat(a)[:2, :2]
+        ),
+        numpy=lambda a: (
+            np.stack([np.diag(r, 1) for r in a], 1).sum(1)[:2, :2]
+            + np.stack([np.diag(r, -1).T for r in a])[:, :2, :2].sum(-1).T
+            + np.diagflat(a)[:2, :2]
+        ),
+        torch=lambda a: (
+            _torch().diag_embed(a, 1, 0, 2).sum(1)[:2, :2]
+            + a.diag_embed(-1, -1, -2)[:, :2, :2].sum(-1).T
+            + _torch().diagflat(a)[:2, :2]
+        ),
+    ),
+    # PyTorch 2.13 fails in vander's backward (an in-place change of a saved tensor)
+    Case(
+        "vander",
+        [(4,)],
+        ours=lambda v: ac.vander(v, 3) * 2 + ac.vander(v, increasing=True)[:, 1:],
+        numpy=lambda v: np.vander(v, 3) * 2 + np.vander(v, increasing=True)[:, 1:],
+        make=lambda rng: [np.array([1.5, -0.5, 0.0, 2.0])],
+    ),
+    # more indexing and scatter
+    Case(
+        "index_copy_index_fill",
+        [(3, 4), (3, 2), ()],
+        ours=lambda a, b, c: (
+            ac.index_copy(a, 1, ac.tensor(_INDEX_COPY), b)
+            + a.index_fill(0, ac.tensor([1]), -1.5) * a
+            + a.index_fill(1, ac.tensor([3, 0]), c)
+        ),
+        numpy=lambda a, b, c: (
+            np.concatenate([b[:, 1:], a[:, 1:2], b[:, :1], a[:, 3:]], 1)
+            + np.where(np.arange(3)[:, None] == 1, -1.5, a) * a
+            + np.where(np.isin(np.arange(4), [3, 0]), c, a)
+        ),
+        torch=lambda a, b, c: (
+            _torch().index_copy(a, 1, _torch().tensor(_INDEX_COPY), b)
+            + a.index_fill(0, _torch().tensor([1]), -1.5) * a
+            + a.index_fill(1, _torch().tensor([3, 0]), c)
+        ),
+    ),
+    Case(
+        "index_put_masked_scatter",
+        [(3, 4), (2,), (5,)],
+        ours=lambda a, v, s: (
+            ac.index_put(a, (ac.tensor([0, 2]), ac.tensor([1, 3])), v)
+            + a.index_put((ac.tensor([1, 1, 0]),), v[:1], accumulate=True) * a
+            + a.index_put([ac.tensor([True, False, True])], v[1], accumulate=True)
+            + ac.masked_scatter(a, ac.tensor([True, False, False, True]), s[:3].repeat(3))
+        ),
+        numpy=lambda a, v, s: (
+            _put_np(a, (np.array([0, 2]), np.array([1, 3])), v)
+            + (a + np.array([[1], [2], [0]]) * v[:1]) * a
+            + (a + np.array([[1], [0], [1]]) * v[1])
+            + _masked_scatter_np(a, np.array([True, False, False, True]), np.tile(s[:3], 3))
+        ),
+        torch=lambda a, v, s: (
+            a.index_put((_torch().tensor([0, 2]), _torch().tensor([1, 3])), v)
+            + a.index_put((_torch().tensor([1, 1, 0]),), v[:1], accumulate=True) * a
+            + a.index_put([_torch().tensor([True, False, True])], v[1], accumulate=True)
+            + a.masked_scatter(_torch().tensor([True, False, False, True]), s[:3].repeat(3))
+        ),
+    ),
+    _scatter_reduce_case("sum", True),
+    _scatter_reduce_case("sum", False),
+    _scatter_reduce_case("mean", True),
+    _scatter_reduce_case("mean", False),
+    _scatter_reduce_case(
+        "amax", True, make=lambda rng: [_no_ties(rng, (3, 4)), _no_ties(rng, (3, 4))]
+    ),
+    _scatter_reduce_case(
+        "amin", False, make=lambda rng: [_no_ties(rng, (3, 4)), _no_ties(rng, (3, 4))]
+    ),
+    _scatter_reduce_case("prod", True),
+    _scatter_reduce_case("prod", False),
+    # reductions and statistics
+    Case(
+        "nansum_nanmean_nanmedian",
+        [(3, 4)],
+        ours=lambda a: (
+            ac.nansum(a, 1)[:2]
+            + a[:2].nanmean(1) * ac.nansum(a)
+            + a.nanmedian(1).values[:2]
+            + a[:2].nanmedian()
+            + ac.nanmedian(a, 0, keepdim=True)[0][0, :2]
+        ),
+        numpy=lambda a: (
+            np.nansum(a, 1)[:2]
+            + np.nanmean(a[:2], 1) * np.nansum(a)
+            + np.array([np.sort(r[~np.isnan(r)])[(np.sum(~np.isnan(r)) - 1) // 2] for r in a[:2]])
+            + np.sort(a[:2][~np.isnan(a[:2])])[(np.sum(~np.isnan(a[:2])) - 1) // 2]
+            + np.array([np.sort(c[~np.isnan(c)])[(np.sum(~np.isnan(c)) - 1) // 2] for c in a.T[:2]])
+        ),
+        torch=lambda a: (
+            a.nansum(1)[:2]
+            + a[:2].nanmean(1) * a.nansum()
+            + a.nanmedian(1).values[:2]
+            + a[:2].nanmedian()
+            + _torch().nanmedian(a, 0, keepdim=True)[0][0, :2]
+        ),
+        make=lambda rng: _with_nans(rng, (3, 4)),
+    ),
+    Case(
+        "quantile_interpolations",
+        [(3, 5)],
+        ours=lambda a: (
+            ac.quantile(a, 0.3, dim=1)
+            + a.quantile(ac.tensor([0.2, 0.9]), dim=0, keepdim=True, interpolation="lower").sum()
+            + a.quantile(0.4, interpolation="higher")
+            + a.quantile(0.55, 1, interpolation="midpoint")
+            + a.quantile(ac.tensor([0.625]), 1, True, interpolation="nearest")[0, :, 0]
+        ),
+        numpy=lambda a: (
+            np.quantile(a, 0.3, axis=1)
+            + np.quantile(a, [0.2, 0.9], axis=0, keepdims=True, method="lower").sum()
+            + np.quantile(a, 0.4, method="higher")
+            + np.quantile(a, 0.55, axis=1, method="midpoint")
+            + np.quantile(a, 0.625, axis=1, method="nearest")
+        ),
+        torch=lambda a: (
+            _torch().quantile(a, 0.3, dim=1)
+            + a.quantile(
+                _torch().tensor([0.2, 0.9]).to(a.dtype), dim=0, keepdim=True, interpolation="lower"
+            ).sum()
+            + a.quantile(0.4, interpolation="higher")
+            + a.quantile(0.55, 1, interpolation="midpoint")
+            + a.quantile(_torch().tensor([0.625]).to(a.dtype), 1, True, interpolation="nearest")[
+                0, :, 0
+            ]
+        ),
+        make=lambda rng: [_no_ties(rng, (3, 5))],
+    ),
+    Case(
+        "nanquantile",
+        [(3, 4)],
+        ours=lambda a: ac.nanquantile(a, 0.7, dim=1)[:2] + a[:2].nanquantile(0.25),
+        numpy=lambda a: np.nanquantile(a[:2], 0.7, axis=1) + np.nanquantile(a[:2], 0.25),
+        torch=lambda a: a.nanquantile(0.7, dim=1)[:2] + a[:2].nanquantile(0.25),
+        make=lambda rng: _with_nans(rng, (3, 4)),
+    ),
+    Case(
+        "mode_aminmax_msort",
+        [(3, 5)],
+        ours=lambda a: (
+            ac.mode(a, 1).values * a[:, 0]
+            + a.aminmax(dim=1).min * ac.aminmax(a).max
+            + ac.msort(a)[1, :3]
+        ),
+        numpy=lambda a: a.min(1) * a[:, 0] + a.min(1) * a.max() + np.sort(a, 0)[1, :3],
+        torch=lambda a: (
+            _torch().mode(a, 1).values * a[:, 0]
+            + a.aminmax(dim=1).min * _torch().aminmax(a).max
+            + _torch().msort(a)[1, :3]
+        ),
+        make=lambda rng: [_no_ties(rng, (3, 5))],
+    ),
+    Case(
+        "cov_corrcoef",
+        [(3, 6), (6,)],
+        ours=lambda a, w: (
+            ac.cov(a)
+            + a.cov(correction=0, aweights=w) * ac.corrcoef(a)
+            + ac.cov(a, fweights=ac.tensor([1, 2, 1, 3, 1, 1]), aweights=w)
+            + a[0].cov()
+        ),
+        numpy=lambda a, w: (
+            np.cov(a)
+            + np.cov(a, ddof=0, aweights=w) * np.corrcoef(a)
+            + np.cov(a, fweights=[1, 2, 1, 3, 1, 1], aweights=w)
+            + np.cov(a[0])
+        ),
+        torch=lambda a, w: (
+            _torch().cov(a)
+            + a.cov(correction=0, aweights=w) * _torch().corrcoef(a)
+            + _torch().cov(a, fweights=_torch().tensor([1, 2, 1, 3, 1, 1]), aweights=w)
+            + a[0].cov()
+        ),
+        make=lambda rng: [rng.uniform(-2, 2, (3, 6)), rng.uniform(0.5, 2, 6)],
+    ),
+    Case(
+        "logcumsumexp",
+        [(3, 4)],
+        ours=lambda a: ac.logcumsumexp(a * 30, 1) + a.logcumsumexp(0),
+        numpy=lambda a: np.logaddexp.accumulate(a * 30, 1) + np.log(np.cumsum(np.exp(a), 0)),
+        torch=lambda a: (a * 30).logcumsumexp(1) + a.logcumsumexp(0),
+    ),
+    Case(
+        "trapezoid",
+        [(3, 4), (4,)],
+        ours=lambda y, x: (
+            ac.cumulative_trapezoid(y, x)
+            + ac.trapezoid(y, dx=0.5, dim=0)[1:]
+            + ac.trapz(y, y * 2, dim=1).unsqueeze(1)
+            + ac.trapezoid(y).unsqueeze(1)
+        ),
+        numpy=lambda y, x: (
+            np.cumsum((y[:, 1:] + y[:, :-1]) * np.diff(x) / 2, 1)
+            + np.trapezoid(y, dx=0.5, axis=0)[1:]
+            + np.trapezoid(y, y * 2, axis=1)[:, None]
+            + np.trapezoid(y)[:, None]
+        ),
+        torch=lambda y, x: (
+            _torch().cumulative_trapezoid(y, x)
+            + _torch().trapezoid(y, dx=0.5, dim=0)[1:]
+            + _torch().trapz(y, y * 2, dim=1).unsqueeze(1)
+            + _torch().trapezoid(y).unsqueeze(1)
+        ),
+    ),
+    Case(
+        "dist_renorm_positive",
+        [(3, 4), (4,)],
+        ours=lambda a, b: (
+            ac.dist(a, b) * ac.renorm(a, 2, 0, 1.5)
+            + a.dist(b, 1)
+            + a.dist(b, float("inf"))
+            + a.renorm(3, 1, 1.0)
+            + ac.positive(a)
+        ),
+        numpy=lambda a, b: (
+            np.sqrt(((a - b) ** 2).sum()) * _np_renorm(a, 2, 0, 1.5)
+            + np.abs(a - b).sum()
+            + np.abs(a - b).max()
+            + _np_renorm(a, 3, 1, 1.0)
+            + a
+        ),
+        torch=lambda a, b: (
+            _torch().dist(a, b) * _torch().renorm(a, 2, 0, 1.5)
+            + a.dist(b, 1)
+            + a.dist(b, float("inf"))
+            + a.renorm(3, 1, 1.0)
+            + _torch().positive(a)
+        ),
+        make=lambda rng: [_no_ties(rng, (3, 4)) * 2, rng.uniform(-2, 2, 4)],
+    ),
+]

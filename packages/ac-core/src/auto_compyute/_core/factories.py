@@ -219,6 +219,29 @@ def randint(
     return _make(get_generator().integers(low, high, size).astype(dtype), None, device, False)
 
 
+def randint_like(
+    x: Tensor, low: int = 0, high: int | None = None, dtype: Any = None, device: DeviceLike = None
+) -> Tensor:
+    """Random integers in ``[low, high)`` with the shape (and by default dtype and device) of
+    ``x``; ``randint_like(x, high)`` draws from ``[0, high)``."""
+    if high is None:
+        low, high = 0, low
+    if low >= high:
+        raise ValueError(f"randint_like needs low < high, got {low} and {high}")
+    values = get_generator().integers(low, high, x.shape)
+    return _make(values, req_grad=False, **_like(x, dtype, device))
+
+
+def poisson(input: Tensor) -> Tensor:
+    """A draw from the Poisson distribution of rate ``input`` (non-negative) per element, in
+    the input's dtype, without gradient."""
+    rates = np.asarray(input.numpy(), dtype=np.float64)
+    if not (rates >= 0).all():
+        raise ValueError("poisson needs non-negative rates")
+    draws = get_generator().poisson(rates)
+    return Tensor(draws.astype(input.dtype), device=input.device)
+
+
 def randperm(n: int, dtype: Any = None, device: DeviceLike = None) -> Tensor:
     """A random permutation of ``0 .. n-1``."""
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.int64

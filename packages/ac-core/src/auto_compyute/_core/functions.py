@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import itertools
 import string
 from collections.abc import Sequence
 from typing import Any
@@ -282,7 +283,7 @@ def pad(x: Tensor, pad: Sequence[int], value: float = 0.0) -> Tensor:
     """Pad with a constant, PyTorch style: ``pad = (last_left, last_right, prev_left, ...)``."""
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad needs pairs for at most {x.ndim} dimensions, got {tuple(pad)}")
-    if any(p < 0 for p in pad):
+    if builtins.any(p < 0 for p in pad):
         raise ValueError(f"negative padding is not supported, got {tuple(pad)}")
     pairs = [(pad[i], pad[i + 1]) for i in range(0, len(pad), 2)]
     widths = [(0, 0)] * (x.ndim - len(pairs)) + pairs[::-1]
@@ -530,3 +531,271 @@ def bucketize(
     if boundaries.ndim != 1:
         raise ValueError(f"bucketize needs 1-D boundaries, got shape {boundaries.shape}")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+# NOTE: all and any shadow the builtins in this module as well: use builtins.all there.
+eq, ne, lt, le, gt, ge, all, any, clone, masked_fill = (
+    _method(n) for n in ("eq", "ne", "lt", "le", "gt", "ge", "all", "any", "clone", "masked_fill")
+)
+greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
+equal, is_nonzero, isneginf, isposinf, isreal, positive = (
+    _method(n) for n in ("equal", "is_nonzero", "isneginf", "isposinf", "isreal", "positive")
+)
+bitwise_and, bitwise_or, bitwise_xor, bitwise_not = (
+    _method(n) for n in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not")
+)
+broadcast_to, ravel, unflatten, select, take, narrow_copy, diag_embed, diagflat = (
+    _method(n)
+    for n in (
+        "broadcast_to",
+        "ravel",
+        "unflatten",
+        "select",
+        "take",
+        "narrow_copy",
+        "diag_embed",
+        "diagflat",
+    )
+)
+tensor_split, hsplit, vsplit, dsplit = (
+    _method(n) for n in ("tensor_split", "hsplit", "vsplit", "dsplit")
+)
+index_copy, index_fill, index_put, masked_scatter, scatter_reduce = (
+    _method(n)
+    for n in ("index_copy", "index_fill", "index_put", "masked_scatter", "scatter_reduce")
+)
+nansum, nanmean, nanmedian, quantile, nanquantile, mode, aminmax, msort = (
+    _method(n)
+    for n in (
+        "nansum",
+        "nanmean",
+        "nanmedian",
+        "quantile",
+        "nanquantile",
+        "mode",
+        "aminmax",
+        "msort",
+    )
+)
+bincount, histc, cov, corrcoef, unique_consecutive, logcumsumexp, dist, renorm = (
+    _method(n)
+    for n in (
+        "bincount",
+        "histc",
+        "cov",
+        "corrcoef",
+        "unique_consecutive",
+        "logcumsumexp",
+        "dist",
+        "renorm",
+    )
+)
+
+
+def repeat_interleave(
+    input: Tensor,
+    repeats: Any = None,
+    dim: int | None = None,
+    *,
+    output_size: int | None = None,
+) -> Tensor:
+    """``input.repeat_interleave(repeats, dim)``; with ``input`` alone (1-D counts), each
+    index ``i`` repeated ``input[i]`` times."""
+    if repeats is None:
+        counts = input
+        return Tensor(np.arange(counts.numel()), device=counts.device).repeat_interleave(
+            counts, output_size=output_size
+        )
+    return input.repeat_interleave(repeats, dim, output_size=output_size)
+
+
+def broadcast_shapes(*shapes: Any) -> tuple[int, ...]:
+    """The shape that tensors of ``shapes`` (tuples, or ints for 1-D) broadcast to."""
+    as_tuples = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    try:
+        return tuple(int(n) for n in np.broadcast_shapes(*as_tuples))
+    except ValueError:
+        raise ValueError(
+            f"broadcast_shapes: shapes {', '.join(map(str, as_tuples))} do not broadcast"
+        ) from None
+
+
+def _at_least(tensors: tuple[Any, ...], ndim: int) -> Any:
+    tensor_list = _tensor_list(tensors)
+    shaped = []
+    for t in tensor_list:
+        if t.ndim >= ndim:
+            shaped.append(t)
+        elif t.ndim == 0:
+            shaped.append(t.reshape((1,) * ndim))
+        elif t.ndim == 1:  # a row; in 3-D a (1, n, 1) one, as NumPy and PyTorch do
+            shaped.append(t.reshape(1, -1) if ndim == 2 else t.reshape(1, -1, 1))
+        else:
+            shaped.append(t.unsqueeze(-1))
+    is_one = len(tensors) == 1 and isinstance(tensors[0], Tensor)
+    return shaped[0] if is_one else tuple(shaped)
+
+
+def atleast_1d(*tensors: Any) -> Any:
+    """Each tensor with at least 1 axis (0-d ones become shape (1,)); one tensor, or a tuple."""
+    return _at_least(tensors, 1)
+
+
+def atleast_2d(*tensors: Any) -> Any:
+    """Each tensor with at least 2 axes (1-D ones become rows); one tensor, or a tuple."""
+    return _at_least(tensors, 2)
+
+
+def atleast_3d(*tensors: Any) -> Any:
+    """Each tensor with at least 3 axes (n -> (1, n, 1), (m, n) -> (m, n, 1)); one tensor,
+    or a tuple."""
+    return _at_least(tensors, 3)
+
+
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join tensors depth-wise: along axis 2, after ``atleast_3d``."""
+    return cat(list(_at_least((list(tensors),), 3)), dim=2)
+
+
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join tensors as columns: 0-d and 1-D ones become columns, then along axis 1."""
+    return cat([t.reshape(-1, 1) if t.ndim < 2 else t for t in tensors], dim=1)
+
+
+def block_diag(*tensors: Tensor) -> Tensor:
+    """A matrix with the tensors (0-d, 1-D as rows, or 2-D) on its diagonal, zeros elsewhere."""
+    blocks = _same_dtype([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors])
+    for i, block in enumerate(blocks):
+        if block.ndim != 2:
+            raise ValueError(
+                f"block_diag needs tensors of at most 2 axes, tensor {i} has shape {block.shape}"
+            )
+    width = builtins.sum(b.shape[1] for b in blocks)
+    rows, start = [], 0
+    for block in blocks:
+        end = start + block.shape[1]
+        rows.append(pad(block, (start, width - end)))
+        start = end
+    return cat(rows, dim=0)
+
+
+def cartesian_prod(*tensors: Tensor) -> Tensor:
+    """All combinations of one element of each 1-D tensor, as rows (in order, the last
+    tensor varying fastest); one tensor comes back as it is."""
+    tensor_list = _tensor_list(tensors)
+    if builtins.any(t.ndim != 1 for t in tensor_list):
+        shapes = ", ".join(str(t.shape) for t in tensor_list)
+        raise ValueError(f"cartesian_prod needs 1-D tensors, got shapes {shapes}")
+    if len(tensor_list) == 1:
+        return tensor_list[0]
+    grids = meshgrid(*_same_dtype(tensor_list), indexing="ij")
+    return stack([g.reshape(-1) for g in grids], dim=1)
+
+
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """The ``r``-element combinations of the elements of a 1-D tensor, as rows in
+    lexicographic order of their positions (``itertools.combinations``)."""
+    if input.ndim != 1:
+        raise ValueError(f"combinations needs a 1-D tensor, got shape {input.shape}")
+    if r < 0:
+        raise ValueError(f"combinations needs r >= 0, got {r}")
+    if r == 0:
+        return input[:0]
+    choose = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    picks = np.fromiter(
+        itertools.chain.from_iterable(choose(range(input.shape[0]), r)), dtype=np.int64
+    ).reshape(-1, r)
+    return input[picks]
+
+
+def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
+    """The Vandermonde matrix of a 1-D tensor: columns ``x**(N-1), ..., x, 1`` (reversed if
+    ``increasing``); ``N`` defaults to the length of ``x``."""
+    if x.ndim != 1:
+        raise ValueError(f"vander needs a 1-D tensor, got shape {x.shape}")
+    columns = x.shape[0] if N is None else N
+    if columns < 0:
+        raise ValueError(f"vander needs N >= 0, got {N}")
+    base = x if x.dtype.kind == "f" else x.long()
+    if columns == 0:
+        return base.reshape(-1, 1)[:, :0]
+    ones = Tensor(np.ones((x.shape[0], 1), dtype=base.dtype), device=x.device)
+    powers = cat([ones, base.reshape(-1, 1).expand(x.shape[0], columns - 1)], dim=1).cumprod(1)
+    return powers if increasing else powers.flip(1)
+
+
+def unravel_index(indices: Any, shape: Any) -> tuple[Tensor, ...]:
+    """The coordinates in a tensor of ``shape`` of flat ``indices``, one int64 tensor per
+    axis (negative indices count from the end)."""
+    index = indices if isinstance(indices, Tensor) else Tensor(indices)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"unravel_index needs integer indices, got dtype {index.dtype}")
+    dims = (shape,) if isinstance(shape, int) else tuple(shape)
+    size = int(np.prod(dims))
+    xp = get_array_module(index.data)
+    if index.numel() and (int(index.data.min()) < -size or int(index.data.max()) >= size):
+        raise IndexError(f"unravel_index: an index is out of range for shape {dims}")
+    coords = xp.unravel_index(index.data % builtins.max(size, 1), dims)
+    return tuple(Tensor._from_op(xp.asarray(c, dtype=np.int64)) for c in coords)
+
+
+def isin(
+    elements: Any, test_elements: Any, *, assume_unique: bool = False, invert: bool = False
+) -> Tensor:
+    """Whether each of ``elements`` (a tensor or a number) is in ``test_elements``, as a
+    bool tensor (``invert``: whether it is not)."""
+    device = next((t.device for t in (elements, test_elements) if isinstance(t, Tensor)), None)
+    if device is None:
+        raise TypeError("isin needs at least one of elements and test_elements to be a Tensor")
+    values, tests = (
+        t.data if isinstance(t, Tensor) else Tensor(t, device=device).data
+        for t in (elements, test_elements)
+    )
+    xp = get_array_module(values)
+    return Tensor._from_op(xp.isin(values, tests, assume_unique=assume_unique, invert=invert))
+
+
+def _spacing(y: Tensor, x: Tensor | None, dx: float | None, dim: int, what: str) -> Any:
+    """The widths of the intervals along ``dim``: from sample points ``x`` or a step ``dx``."""
+    if x is None:
+        return 1.0 if dx is None else dx
+    if dx is not None:
+        raise TypeError(f"{what} takes x or dx, not both")
+    if x.ndim == 1:
+        if x.shape[0] != y.shape[dim]:
+            raise ValueError(
+                f"{what}: x of length {x.shape[0]} does not match dim {dim} of y's shape {y.shape}"
+            )
+        widths = x.diff()
+        return widths.reshape([-1 if d == dim else 1 for d in range(y.ndim)])
+    return x.diff(dim=dim)
+
+
+def _trapezoid_areas(y: Tensor, x: Tensor | None, dx: float | None, dim: int) -> Tensor:
+    if y.ndim == 0:
+        raise ValueError("trapezoid needs a tensor with at least one axis, got shape ()")
+    dim %= y.ndim
+    later = y[(slice(None),) * dim + (slice(1, None),)]
+    earlier = y[(slice(None),) * dim + (slice(None, -1),)]
+    return (later + earlier) * _spacing(y, x, dx, dim, "trapezoid") / 2
+
+
+def trapezoid(
+    y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1
+) -> Tensor:
+    """The integral of the samples ``y`` along ``dim`` by the trapezoidal rule, at sample
+    points ``x`` (1-D, or of ``y``'s shape) or spaced by ``dx`` (1 if neither)."""
+    return _trapezoid_areas(y, x, dx, dim).sum(dim)
+
+
+def trapz(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
+    """``trapezoid``, by its older name."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(
+    y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1
+) -> Tensor:
+    """The running integral of ``y`` along ``dim`` by the trapezoidal rule (one value fewer
+    than ``y`` along ``dim``); ``x`` and ``dx`` as for ``trapezoid``."""
+    return _trapezoid_areas(y, x, dx, dim).cumsum(dim)

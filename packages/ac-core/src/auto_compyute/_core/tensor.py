@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import itertools
 import math
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -42,6 +43,16 @@ class ValuesIndices(NamedTuple):
 
     values: Tensor
     indices: Tensor
+
+
+class MinMax(NamedTuple):
+    """What ``aminmax`` returns: the smallest and the largest values."""
+
+    min: Tensor
+    max: Tensor
+
+
+_SCATTER_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 
 
 class ToDevice(Op):
@@ -633,18 +644,6 @@ class Tensor:
         return self._compare(other, np.greater_equal)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
-
-    def __invert__(self) -> Tensor:
-        return Tensor._from_op(~self.data)
-
-    def __and__(self, other: Any) -> Tensor:
-        return self._compare(other, np.bitwise_and)
-
-    def __or__(self, other: Any) -> Tensor:
-        return self._compare(other, np.bitwise_or)
-
-    def __xor__(self, other: Any) -> Tensor:
-        return self._compare(other, np.bitwise_xor)
 
     def all(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
         return Tensor._from_op(self.data.all(axis=_dims(dim, self.ndim), keepdims=keepdim))
@@ -1419,20 +1418,8 @@ class Tensor:
             source: A tensor of this dtype and shape except along ``dim``.
             alpha: The factor for ``source``.
         """
-        index = self._index_array(index, "index_add")
         dim = _dim(dim, self.ndim)
-        if index.ndim != 1:
-            raise ValueError(f"index_add needs a 1-D index, got shape {tuple(index.shape)}")
-        expected = (*self.shape[:dim], index.shape[0], *self.shape[dim + 1 :])
-        if source.shape != expected:
-            raise ValueError(
-                f"index_add: source of shape {source.shape} does not fit an index of length "
-                f"{index.shape[0]} into the input of shape {self.shape} (expected {expected})"
-            )
-        xp = get_array_module(index)
-        index = xp.broadcast_to(
-            index.reshape([-1 if d == dim else 1 for d in range(self.ndim)]), expected
-        )
+        index = self._along_index(dim, index, source.shape, "index_add")
         return self.scatter_add(dim, index, source * alpha if alpha != 1 else source)
 
     def take_along_dim(self, indices: Any, dim: builtins.int | None = None) -> Tensor:
@@ -1663,6 +1650,712 @@ class Tensor:
     def triu(self, diagonal: builtins.int = 0) -> Tensor:
         return movement.Triu.apply(self, diagonal=diagonal)
 
+    # ------------------------------------------------------------ more shapes and selection
+    def broadcast_to(self, *shape: Any) -> Tensor:
+        """This tensor expanded to ``shape`` without copying (as ``expand``; -1 keeps a size)."""
+        return self.expand(*shape)
+
+    def ravel(self) -> Tensor:
+        """The elements as a 1-D tensor."""
+        return self.reshape(-1)
+
+    def select(self, dim: builtins.int, index: builtins.int) -> Tensor:
+        """The slice at ``index`` (negative: from the end) along ``dim``, without that axis."""
+        if self.ndim == 0:
+            raise IndexError("select needs a tensor with at least one axis, got shape ()")
+        dim = _dim(dim, self.ndim)
+        size = self.shape[dim]
+        if not -size <= index < size:
+            raise IndexError(f"select: index {index} is out of range for dim {dim} of size {size}")
+        return self[(slice(None),) * dim + (index,)]
+
+    def narrow_copy(self, dim: builtins.int, start: builtins.int, length: builtins.int) -> Tensor:
+        """A copy of ``narrow(dim, start, length)``."""
+        return self.narrow(dim, start, length).clone()
+
+    def take(self, index: Any) -> Tensor:
+        """Elements of the flattened tensor at ``index`` (negative: from the end), in the
+        index's shape; repeated indices accumulate their gradients."""
+        index = self._index_array(index, "take")
+        size = self.numel()
+        if index.size:
+            low, high = builtins.int(index.min()), builtins.int(index.max())
+            if low < -size or high >= size:
+                raise IndexError(
+                    f"take: index {low if low < -size else high} is out of range for a tensor "
+                    f"of {size} elements"
+                )
+        return self.reshape(-1)[index]
+
+    def tensor_split(self, indices_or_sections: Any, dim: builtins.int = 0) -> tuple[Tensor, ...]:
+        """Cut along ``dim`` into views: an int ``n`` gives ``n`` pieces whose sizes differ by
+        at most one (the first ones larger); a sequence of indices gives the pieces between
+        them, as Python slices would (``x[:i0], x[i0:i1], ..., x[ik:]``)."""
+        if self.ndim == 0:
+            raise ValueError("tensor_split needs a tensor with at least one axis, got shape ()")
+        dim = _dim(dim, self.ndim)
+        if isinstance(indices_or_sections, Tensor):
+            if indices_or_sections.data.dtype.kind not in "iu":
+                raise TypeError(
+                    "tensor_split needs integer sections or indices, got dtype "
+                    f"{indices_or_sections.dtype}"
+                )
+            indices_or_sections = (
+                indices_or_sections.item()
+                if indices_or_sections.ndim == 0
+                else indices_or_sections.tolist()
+            )
+        if isinstance(indices_or_sections, builtins.int):
+            if indices_or_sections <= 0:
+                raise ValueError(f"tensor_split needs sections > 0, got {indices_or_sections}")
+            base, extra = divmod(self.shape[dim], indices_or_sections)
+            sizes = [base + 1] * extra + [base] * (indices_or_sections - extra)
+            bounds = list(itertools.accumulate(sizes))[:-1]
+        else:
+            bounds = [builtins.int(i) for i in indices_or_sections]
+        prefix = (slice(None),) * dim
+        keys = [
+            (*prefix, slice(a, b)) for a, b in zip([None, *bounds], [*bounds, None], strict=True)
+        ]
+        return tuple(self[key] for key in keys)
+
+    def _split_evenly(
+        self, sections: Any, dim: builtins.int, least: builtins.int, what: str
+    ) -> tuple[Tensor, ...]:
+        if self.ndim < least:
+            raise ValueError(
+                f"{what} needs a tensor with at least {least} axes, got shape {self.shape}"
+            )
+        if isinstance(sections, builtins.int) and (sections <= 0 or self.shape[dim] % sections):
+            raise ValueError(
+                f"{what}: dim {dim} of size {self.shape[dim]} cannot be cut into {sections} "
+                "equal parts"
+            )
+        return self.tensor_split(sections, dim)
+
+    def hsplit(self, sections: Any) -> tuple[Tensor, ...]:
+        """``tensor_split`` along axis 1 (axis 0 for a 1-D tensor); an int must divide it."""
+        return self._split_evenly(sections, 0 if self.ndim == 1 else 1, 1, "hsplit")
+
+    def vsplit(self, sections: Any) -> tuple[Tensor, ...]:
+        """``tensor_split`` along axis 0 of a tensor of 2 or more axes; an int must divide it."""
+        return self._split_evenly(sections, 0, 2, "vsplit")
+
+    def dsplit(self, sections: Any) -> tuple[Tensor, ...]:
+        """``tensor_split`` along axis 2 of a tensor of 3 or more axes; an int must divide it."""
+        return self._split_evenly(sections, 2, 3, "dsplit")
+
+    def repeat_interleave(
+        self,
+        repeats: Any,
+        dim: builtins.int | None = None,
+        *,
+        output_size: builtins.int | None = None,
+    ) -> Tensor:
+        """Each slice along ``dim`` (each element of the flattened tensor if None) repeated
+        ``repeats`` times: an int, or one count per slice. The gradient sums the copies back.
+
+        Args:
+            repeats: A non-negative int, or a 1-D integer tensor or sequence of counts.
+            dim: The axis to repeat along; None flattens first.
+            output_size: The total length along ``dim``, checked if given.
+        """
+        x, dim = (self.reshape(-1), 0) if dim is None else (self, _dim(dim, self.ndim))
+        size = x.shape[dim] if x.ndim else 1
+        counts = np.asarray(repeats.numpy() if isinstance(repeats, Tensor) else repeats)
+        if counts.dtype.kind not in "iu" or counts.ndim > 1:
+            raise TypeError(
+                f"repeat_interleave needs an int or 1-D integer repeats, got dtype {counts.dtype} "
+                f"and shape {counts.shape}"
+            )
+        if counts.ndim == 1 and counts.shape[0] not in (1, size):
+            raise ValueError(
+                f"repeat_interleave: {counts.shape[0]} repeats for dim {dim} of size {size}"
+            )
+        if (counts < 0).any():
+            raise ValueError("repeat_interleave needs non-negative repeats")
+        index = np.repeat(np.arange(size), counts.reshape(-1) if counts.ndim else counts)
+        if output_size is not None and output_size != index.shape[0]:
+            raise ValueError(
+                f"repeat_interleave: output_size {output_size} differs from the length "
+                f"{index.shape[0]} the repeats give"
+            )
+        return x.index_select(dim, index) if x.ndim else x.reshape(1).index_select(0, index)
+
+    def diag_embed(
+        self, offset: builtins.int = 0, dim1: builtins.int = -2, dim2: builtins.int = -1
+    ) -> Tensor:
+        """Matrices with the last axis of this tensor on a diagonal (``offset`` > 0: above the
+        main one) in the planes of ``dim1`` and ``dim2`` of the result; the rest is 0."""
+        if self.ndim == 0:
+            raise ValueError("diag_embed needs a tensor with at least one axis, got shape ()")
+        first, second = _dim(dim1, self.ndim + 1), _dim(dim2, self.ndim + 1)
+        if first == second:
+            raise ValueError(f"diag_embed needs two different dims, got {dim1} and {dim2}")
+        n, k = self.shape[-1], builtins.abs(offset)
+        off_diagonal = ~get_array_module(self.data).eye(n, dtype=bool)
+        square = self.unsqueeze(-1).expand(*self.shape, n).masked_fill(off_diagonal, 0)
+        # NOTE: above the main diagonal: k rows after and k columns before; below: the reverse
+        planes = ((0, k), (k, 0)) if offset >= 0 else ((k, 0), (0, k))
+        if k:
+            square = movement.Pad.apply(
+                square, widths=((0, 0),) * (self.ndim - 1) + planes, value=0
+            )
+        return square.movedim((-2, -1), (first, second))
+
+    def diagflat(self, offset: builtins.int = 0) -> Tensor:
+        """A square matrix with the flattened tensor on a diagonal (``offset`` > 0: above)."""
+        return self.reshape(-1).diag_embed(offset)
+
+    def _along_index(
+        self, dim: builtins.int, index: Any, source_shape: tuple[builtins.int, ...], what: str
+    ) -> Array:
+        """A 1-D ``index`` along ``dim`` broadcast to ``source_shape`` for scatter, after
+        checking that the source has this tensor's shape but along ``dim``."""
+        index = self._index_array(index, what)
+        if index.ndim != 1:
+            raise ValueError(f"{what} needs a 1-D index, got shape {tuple(index.shape)}")
+        expected = (*self.shape[:dim], index.shape[0], *self.shape[dim + 1 :])
+        if source_shape != expected:
+            raise ValueError(
+                f"{what}: source of shape {source_shape} does not fit an index of length "
+                f"{index.shape[0]} into the input of shape {self.shape} (expected {expected})"
+            )
+        xp = get_array_module(index)
+        return xp.broadcast_to(
+            index.reshape([-1 if d == dim else 1 for d in range(self.ndim)]), expected
+        )
+
+    def index_copy(self, dim: builtins.int, index: Any, source: Tensor) -> Tensor:
+        """A copy with the slices of ``source`` along ``dim`` written at ``index`` (1-D); the
+        overwritten slices of this tensor get no gradient."""
+        dim = _dim(dim, self.ndim)
+        return self.scatter(dim, self._along_index(dim, index, source.shape, "index_copy"), source)
+
+    def index_fill(self, dim: builtins.int, index: Any, value: Any) -> Tensor:
+        """A copy with the slices at ``index`` (1-D) along ``dim`` set to ``value`` (a number
+        or a 0-d tensor, which gets their gradient)."""
+        index = self._index_array(index, "index_fill")
+        dim = _dim(dim, self.ndim)
+        size = self.shape[dim] if self.ndim else 1
+        if index.ndim > 1:
+            raise ValueError(f"index_fill needs a 1-D index, got shape {tuple(index.shape)}")
+        if (
+            index.size
+            and not -size <= builtins.int(index.min()) <= builtins.int(index.max()) < size
+        ):
+            raise IndexError(f"index_fill: an index is out of range for dim {dim} of size {size}")
+        mask = get_array_module(index).zeros(size, dtype=bool)
+        mask[index] = True
+        return self.masked_fill(
+            mask.reshape([-1 if d == dim else 1 for d in range(self.ndim)]), value
+        )
+
+    def _put_key(self, indices: Any, what: str) -> tuple[Any, ...]:
+        if not isinstance(indices, tuple | list):
+            raise TypeError(f"{what} needs a tuple of index tensors, got {type(indices).__name__}")
+        key = tuple(_index_key(Tensor(i) if isinstance(i, list) else i, self) for i in indices)
+        for part in key:
+            if getattr(part, "dtype", None) is None or part.dtype.kind not in "iub":
+                raise TypeError(f"{what} needs integer or bool index tensors, got {part!r}")
+        return key
+
+    def _put_values(self, key: tuple[Any, ...], values: Any, what: str) -> Tensor:
+        if not isinstance(values, Tensor):
+            values = Tensor(values, dtype=self.dtype, device=self.device)
+        if values.data.dtype != self.data.dtype:
+            raise TypeError(
+                f"{what} needs values of the input's dtype {self.dtype}, got {values.dtype}"
+            )
+        target = self.data[key].shape
+        try:
+            shape = np.broadcast_shapes(values.shape, target)
+        except ValueError:
+            shape = None
+        if shape != target:
+            raise ValueError(
+                f"{what}: values of shape {values.shape} do not broadcast to the indexed shape "
+                f"{target}"
+            )
+        return values
+
+    def index_put(self, indices: Any, values: Any, accumulate: builtins.bool = False) -> Tensor:
+        """A copy with ``values`` (broadcast) written at ``self[indices]``, or added there with
+        ``accumulate`` (then repeated indices add up).
+
+        Args:
+            indices: A tuple of integer or bool index tensors, one per leading axis.
+            values: A tensor of this dtype, or a number.
+            accumulate: Add instead of overwriting.
+        """
+        key = self._put_key(indices, "index_put")
+        values = self._put_values(key, values, "index_put")
+        return movement.IndexPut.apply(self, values, key=key, accumulate=accumulate)
+
+    def index_put_(self, indices: Any, values: Any, accumulate: builtins.bool = False) -> Tensor:
+        """``index_put`` in place, outside autograd (refused where ``add_`` is)."""
+        self._refuse_untracked_change("index_put_()", values)
+        key = self._put_key(indices, "index_put_")
+        values = self._put_values(key, values, "index_put_").data
+        if accumulate:
+            get_array_module(self.data).add.at(self.data, key, values)
+        else:
+            self.data[key] = values
+        return self
+
+    def masked_scatter(self, mask: Any, source: Tensor) -> Tensor:
+        """A copy with the places where ``mask`` (broadcast to this shape) is True filled, in
+        row-major order, with the first elements of ``source``."""
+        mask = mask if isinstance(mask, Tensor) else Tensor(mask, device=self.device)
+        if mask.data.dtype != dtypes.bool_:
+            raise TypeError(f"masked_scatter needs a bool mask, got dtype {mask.dtype}")
+        try:
+            places = get_array_module(self.data).broadcast_to(mask.data, self.shape)
+        except ValueError:
+            raise ValueError(
+                f"masked_scatter: mask of shape {mask.shape} does not broadcast to {self.shape}"
+            ) from None
+        count = builtins.int(places.sum())
+        if source.numel() < count:
+            raise ValueError(
+                f"masked_scatter: the mask selects {count} places, source has {source.numel()} "
+                "elements"
+            )
+        if source.data.dtype != self.data.dtype:
+            raise TypeError(
+                f"masked_scatter needs source of the input's dtype {self.dtype}, got {source.dtype}"
+            )
+        values = source.reshape(-1)[:count]
+        return movement.IndexPut.apply(self, values, key=places, accumulate=False)
+
+    def scatter_reduce(
+        self,
+        dim: builtins.int,
+        index: Any,
+        src: Tensor,
+        reduce: str,
+        *,
+        include_self: builtins.bool = True,
+    ) -> Tensor:
+        """A copy with the values of ``src`` reduced into it at ``index`` along ``dim``.
+
+        Args:
+            dim: The axis that ``index`` points along.
+            index: As for ``scatter``; repeated places all take part.
+            src: A tensor of this dtype.
+            reduce: ``"sum"``, ``"prod"``, ``"mean"``, ``"amax"`` or ``"amin"`` (integer
+                means round down, as in PyTorch).
+            include_self: Whether this tensor's values at the places written take part.
+
+        The gradients are PyTorch's: ``amax``/``amin`` share it evenly among the values equal
+        to the result that take part, ``prod`` gives each factor the product of the others.
+        """
+        if reduce not in _SCATTER_REDUCTIONS:
+            raise ValueError(
+                f"scatter_reduce: reduce must be one of {', '.join(_SCATTER_REDUCTIONS)}, "
+                f"got {reduce!r}"
+            )
+        if not isinstance(src, Tensor):
+            raise TypeError(f"scatter_reduce needs src as a Tensor, got {type(src).__name__}")
+        dim, index, src = self._scatter_args(dim, index, src, "scatter_reduce")
+        return movement.ScatterReduce.apply(
+            self, src, dim=dim, index=index, reduce=reduce, include_self=include_self
+        )
+
+    # ------------------------------------------------------------ more comparisons and logic
+    greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
+
+    def equal(self, other: Tensor) -> builtins.bool:
+        """True if ``other`` has this shape and the same values."""
+        return self.shape == other.shape and builtins.bool((self.data == other.data).all())
+
+    def is_nonzero(self) -> builtins.bool:
+        """Whether the one element of this tensor is not zero."""
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"is_nonzero needs a tensor with one element, got shape {self.shape}"
+            )
+        return builtins.bool(self.data.reshape(()) != 0)
+
+    def isneginf(self) -> Tensor:
+        """Whether each element is -inf, as a bool tensor."""
+        return Tensor._from_op(self.data == -math.inf)
+
+    def isposinf(self) -> Tensor:
+        """Whether each element is +inf, as a bool tensor."""
+        return Tensor._from_op(self.data == math.inf)
+
+    def isreal(self) -> Tensor:
+        """Whether each element has no imaginary part: all True, as there are no complex
+        dtypes here."""
+        return Tensor._from_op(get_array_module(self.data).ones(self.shape, dtype=bool))
+
+    def positive(self) -> Tensor:
+        """This tensor (``+x``); refused for bool tensors, as in PyTorch."""
+        if self.data.dtype == dtypes.bool_:
+            raise TypeError("positive does not take a bool tensor")
+        return self
+
+    __pos__ = positive
+
+    def _bitwise(self, other: Any, ufunc: Any, what: str) -> Tensor:
+        kinds = (self.data.dtype.kind, other.data.dtype.kind if isinstance(other, Tensor) else "")
+        if kinds[0] not in "biu" or kinds[1] not in "biu" or isinstance(other, builtins.float):
+            other_type = other.dtype if isinstance(other, Tensor) else type(other).__name__
+            raise TypeError(
+                f"{what} needs integer or bool operands, got {self.dtype} and {other_type}"
+            )
+        return self._compare(other, ufunc)
+
+    def bitwise_and(self, other: Any) -> Tensor:
+        """Elementwise AND of the bits of integer or bool tensors (``&``)."""
+        return self._bitwise(other, np.bitwise_and, "bitwise_and")
+
+    def bitwise_or(self, other: Any) -> Tensor:
+        """Elementwise OR of the bits of integer or bool tensors (``|``)."""
+        return self._bitwise(other, np.bitwise_or, "bitwise_or")
+
+    def bitwise_xor(self, other: Any) -> Tensor:
+        """Elementwise XOR of the bits of integer or bool tensors (``^``)."""
+        return self._bitwise(other, np.bitwise_xor, "bitwise_xor")
+
+    def bitwise_not(self) -> Tensor:
+        """Elementwise NOT of the bits of an integer or bool tensor (``~``)."""
+        if self.data.dtype.kind not in "biu":
+            raise TypeError(f"bitwise_not needs an integer or bool tensor, got {self.dtype}")
+        return Tensor._from_op(~self.data)
+
+    __and__, __or__, __xor__, __invert__ = bitwise_and, bitwise_or, bitwise_xor, bitwise_not
+    __rand__, __ror__, __rxor__ = bitwise_and, bitwise_or, bitwise_xor
+
+    # ------------------------------------------------------------ more reductions and statistics
+    def nansum(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
+        """``sum`` with NaN counted as 0 (NaN elements get no gradient)."""
+        if self.data.dtype.kind != "f":
+            return self.sum(dim, keepdim)
+        return self.masked_fill(self.isnan(), 0).sum(dim, keepdim)
+
+    def nanmean(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
+        """The mean of the elements that are not NaN over ``dim`` (NaN where there are none)."""
+        if self.data.dtype.kind != "f":
+            raise TypeError(f"nanmean needs a floating-point tensor, got dtype {self.dtype}")
+        total, count = self.nansum(dim, keepdim), (~self.isnan()).sum(dim, keepdim)
+        with get_array_module(self.data).errstate(invalid="ignore"):  # NOTE: 0 / 0 is NaN here
+            return total / count
+
+    def nanmedian(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Any:
+        """``median`` of the elements that are not NaN (NaN where all are NaN): the lower
+        middle value, a 0-d tensor if ``dim`` is None, else ``(values, indices)``."""
+        if self.data.dtype.kind != "f":
+            return self.median(dim, keepdim)
+        if dim is None:
+            if self.numel() == 0:
+                raise ValueError("nanmedian() of an empty tensor has no value")
+            return self.reshape(-1)._nan_median(0, False).values
+        return self._nan_median(dim, keepdim)
+
+    def _nan_median(self, dim: builtins.int, keepdim: builtins.bool) -> ValuesIndices:
+        dim = _dim(dim, self.ndim)
+        if self.ndim == 0:
+            return ValuesIndices(self, Tensor._from_op(np.zeros((), np.int64)))
+        if self.shape[dim] == 0:
+            raise ValueError(f"nanmedian: dim {dim} has size 0")
+        xp = get_array_module(self.data)
+        order = _stable_order(self.data, dim, False)  # NaN sorts last
+        valid = (~xp.isnan(self.data)).sum(axis=dim, keepdims=True)
+        indices = xp.take_along_axis(order, xp.maximum((valid - 1) // 2, 0), axis=dim)
+        values = movement.Gather.apply(self, dim=dim, index=indices)
+        if not keepdim:
+            return ValuesIndices(values.squeeze(dim), Tensor._from_op(indices).squeeze(dim))
+        return ValuesIndices(values, Tensor._from_op(indices))
+
+    def quantile(
+        self,
+        q: Any,
+        dim: builtins.int | None = None,
+        keepdim: builtins.bool = False,
+        *,
+        interpolation: str = "linear",
+    ) -> Tensor:
+        """The ``q``-quantiles over ``dim`` (all elements if None); NaN where a NaN takes part.
+
+        Args:
+            q: A number in [0, 1], or a 1-D tensor of them (its axis comes first in the
+                result).
+            dim: The axis to reduce; None for all elements.
+            keepdim: Keep the reduced axis (all axes if ``dim`` is None) as size 1.
+            interpolation: Between the two nearest sorted values: ``"linear"``, ``"lower"``,
+                ``"higher"``, ``"midpoint"`` or ``"nearest"`` (ties to even).
+
+        The gradient goes to the one or two sorted values that the result comes from.
+        """
+        return self._quantile(q, dim, keepdim, interpolation, "quantile")
+
+    def nanquantile(
+        self,
+        q: Any,
+        dim: builtins.int | None = None,
+        keepdim: builtins.bool = False,
+        *,
+        interpolation: str = "linear",
+    ) -> Tensor:
+        """``quantile`` of the elements that are not NaN (NaN where all are NaN)."""
+        return self._quantile(q, dim, keepdim, interpolation, "nanquantile")
+
+    def _quantile(
+        self, q: Any, dim: builtins.int | None, keepdim: builtins.bool, how: str, what: str
+    ) -> Tensor:
+        if self.data.dtype.kind != "f":
+            raise TypeError(f"{what} needs a floating-point tensor, got dtype {self.dtype}")
+        if how not in ("linear", "lower", "higher", "midpoint", "nearest"):
+            raise ValueError(
+                f"{what}: interpolation must be linear, lower, higher, midpoint or nearest, "
+                f"got {how!r}"
+            )
+        qs = np.asarray(q.numpy() if isinstance(q, Tensor) else q, dtype=np.float64)
+        if qs.ndim > 1 or not ((qs >= 0) & (qs <= 1)).all():
+            raise ValueError(f"{what} needs q in [0, 1] as a number or 1-D tensor, got {qs}")
+        x = self.reshape(-1) if dim is None else self
+        axis = 0 if dim is None else _dim(dim, self.ndim)
+        if x.ndim == 0:
+            x = x.reshape(1)
+        if x.shape[axis] == 0:
+            raise ValueError(f"{what} of an empty dim {axis} has no value")
+        ordered = x.movedim(axis, -1).sort(-1).values  # NaN sorts last
+        xp = get_array_module(self.data)
+        nans = xp.isnan(ordered.data)
+        size = ordered.shape[-1]
+        count = (size - nans.sum(-1, keepdims=True)) if what == "nanquantile" else size
+        q_array = xp.asarray(qs.reshape(-1), dtype=np.float64)
+        ranks = q_array * (count - 1)  # (..., Q)
+        # NOTE: a NaN that takes part (or only NaN) gives NaN: point at the last, a NaN
+        last = nans.any(-1, keepdims=True) if what == "quantile" else count == 0
+        ranks = xp.where(last, size - 1, ranks)
+        below = xp.floor(ranks).astype(np.int64)
+        above = xp.ceil(ranks).astype(np.int64)
+        last_axis = ordered.ndim - 1
+        if how == "lower":
+            result = movement.Gather.apply(ordered, dim=last_axis, index=below)
+        elif how == "higher":
+            result = movement.Gather.apply(ordered, dim=last_axis, index=above)
+        elif how == "nearest":
+            nearest = xp.round(ranks).astype(np.int64)
+            result = movement.Gather.apply(ordered, dim=last_axis, index=nearest)
+        else:
+            weights = ranks - below if how == "linear" else xp.full(ranks.shape, 0.5)
+            low = movement.Gather.apply(ordered, dim=last_axis, index=below)
+            high = movement.Gather.apply(ordered, dim=last_axis, index=above)
+            step = Tensor._from_op(weights.astype(self.data.dtype))
+            result = low + step * (high - low)
+        result = result.movedim(-1, 0)  # (Q, ...)
+        if keepdim:
+            result = (
+                result.reshape(result.shape[0], *(1,) * self.ndim)
+                if dim is None
+                else result.unsqueeze(axis + 1)
+            )
+        return result.squeeze(0) if qs.ndim == 0 else result
+
+    def mode(self, dim: builtins.int = -1, keepdim: builtins.bool = False) -> ValuesIndices:
+        """The most frequent value along ``dim`` (the smallest of equally frequent ones) and
+        the index of its last occurrence; the gradient goes to that element."""
+        dim = _dim(dim, self.ndim)
+        if self.ndim == 0:
+            return ValuesIndices(self, Tensor._from_op(np.zeros((), np.int64)))
+        if self.shape[dim] == 0:
+            raise ValueError(f"mode: dim {dim} has size 0")
+        xp = get_array_module(self.data)
+        order = xp.moveaxis(_stable_order(self.data, dim, False), dim, -1)
+        ordered = xp.take_along_axis(xp.moveaxis(self.data, dim, -1), order, axis=-1)
+        positions = xp.arange(ordered.shape[-1])
+        starts = xp.ones(ordered.shape, dtype=bool)
+        starts[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+        run_start = xp.maximum.accumulate(xp.where(starts, positions, 0), axis=-1)
+        # NOTE: the first place where a run is longest ends the smallest most frequent value;
+        # a stable sort puts its last occurrence there
+        best = (positions - run_start).argmax(axis=-1)[..., None]
+        indices = xp.moveaxis(xp.take_along_axis(order, best, axis=-1), -1, dim)
+        values = movement.Gather.apply(self, dim=dim, index=indices)
+        if not keepdim:
+            return ValuesIndices(values.squeeze(dim), Tensor._from_op(indices).squeeze(dim))
+        return ValuesIndices(values, Tensor._from_op(indices))
+
+    def bincount(self, weights: Tensor | None = None, minlength: builtins.int = 0) -> Tensor:
+        """How often each value 0, 1, ... occurs in this 1-D non-negative integer tensor, or
+        the sum of ``weights`` there (without gradient); at least ``minlength`` long."""
+        if self.ndim != 1 or self.data.dtype.kind not in "iu":
+            raise ValueError(
+                f"bincount needs a 1-D integer tensor, got dtype {self.dtype} and shape "
+                f"{self.shape}"
+            )
+        if self.numel() and builtins.int(self.data.min()) < 0:
+            raise ValueError("bincount needs non-negative values")
+        if minlength < 0:
+            raise ValueError(f"bincount needs minlength >= 0, got {minlength}")
+        xp = get_array_module(self.data)
+        if weights is None:
+            counts = xp.bincount(self.data, minlength=minlength)
+            return Tensor._from_op(counts.astype(np.int64))
+        if weights.shape != self.shape:
+            raise ValueError(
+                f"bincount needs weights of the input's shape {self.shape}, got {weights.shape}"
+            )
+        dtype = weights.dtype if weights.data.dtype.kind == "f" else np.dtype(np.float64)
+        sums = xp.bincount(self.data, weights=weights.data, minlength=minlength)
+        return Tensor._from_op(sums.astype(dtype))
+
+    def histc(self, bins: builtins.int = 100, min: Scalar = 0, max: Scalar = 0) -> Tensor:
+        """Counts of the elements in ``bins`` equal bins between ``min`` and ``max`` (the data's
+        smallest and largest values if both are equal; the last bin includes ``max``), as this
+        dtype, without gradient; elements outside are left out."""
+        if self.data.dtype.kind != "f":
+            raise TypeError(f"histc needs a floating-point tensor, got dtype {self.dtype}")
+        if bins <= 0:
+            raise ValueError(f"histc needs bins > 0, got {bins}")
+        xp = get_array_module(self.data)
+        low, high = builtins.float(min), builtins.float(max)
+        if low == high and self.numel():
+            low, high = builtins.float(self.data.min()), builtins.float(self.data.max())
+        if low == high:
+            low, high = low - 1, high + 1
+        if not low < high or not (math.isfinite(low) and math.isfinite(high)):
+            raise ValueError(f"histc needs finite min < max, got {low} and {high}")
+        values = self.data.reshape(-1)
+        values = values[(values >= low) & (values <= high)]
+        found = ((values - low) / (high - low) * bins).astype(np.int64)
+        counts = xp.bincount(xp.minimum(found, bins - 1), minlength=bins)
+        return Tensor._from_op(counts.astype(self.data.dtype))
+
+    def cov(
+        self,
+        *,
+        correction: builtins.int = 1,
+        fweights: Tensor | None = None,
+        aweights: Tensor | None = None,
+    ) -> Tensor:
+        """The covariance matrix of the variables in the rows (observations in the columns;
+        a 1-D tensor is one variable), as ``numpy.cov``; a 0-d tensor for one variable.
+
+        Args:
+            correction: Subtracted from the number (or weight) of observations: 1 for the
+                unbiased estimate, 0 for the maximum-likelihood one.
+            fweights: Integer repeat counts of the observations.
+            aweights: Non-negative float weights of the observations.
+        """
+        if self.ndim > 2:
+            raise ValueError(f"cov needs a tensor of at most 2 axes, got shape {self.shape}")
+        x = self._floating()
+        x = x.reshape(1, -1) if x.ndim < 2 else x
+        observations = x.shape[1]
+        weights = None
+        for name, w, kinds in (("fweights", fweights, "iu"), ("aweights", aweights, "f")):
+            if w is None:
+                continue
+            if w.ndim != 1 or w.shape[0] != observations or w.data.dtype.kind not in kinds:
+                raise ValueError(
+                    f"cov: {name} must be 1-D with {observations} "
+                    f"{'integers' if kinds == 'iu' else 'floats'}, got dtype {w.dtype} and "
+                    f"shape {w.shape}"
+                )
+            if w.numel() and builtins.float(w.data.min()) < 0:
+                raise ValueError(f"cov: {name} must be non-negative")
+            weights = w if weights is None else weights * w
+        if weights is None:
+            centered = x - x.mean(1, keepdim=True)
+            factor: Any = builtins.max(observations - correction, 0)
+            return (centered.matmul(centered.T) / factor).squeeze()
+        weights = weights.to(dtype=x.dtype)
+        total = weights.sum()
+        centered = x - (x * weights).sum(1, keepdim=True) / total
+        if aweights is None:
+            factor = total - correction
+        else:
+            factor = total - correction * (weights * aweights).sum() / total
+        return ((centered * weights).matmul(centered.T) / factor.clamp_min(0)).squeeze()
+
+    def corrcoef(self) -> Tensor:
+        """The Pearson correlation coefficients of the variables in the rows, clipped to
+        [-1, 1]."""
+        covariance = self.cov()
+        if covariance.ndim == 0:
+            return covariance / covariance
+        spread = covariance.diagonal().sqrt()
+        return (covariance / spread.unsqueeze(1) / spread.unsqueeze(0)).clamp(-1, 1)
+
+    def aminmax(self, *, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> MinMax:
+        """``(amin, amax)`` over ``dim`` (all elements if None), as a named tuple."""
+        return MinMax(self.amin(dim, keepdim), self.amax(dim, keepdim))
+
+    def msort(self) -> Tensor:
+        """The values sorted along axis 0."""
+        return self.sort(0).values
+
+    def unique_consecutive(
+        self,
+        return_inverse: builtins.bool = False,
+        return_counts: builtins.bool = False,
+        dim: builtins.int | None = None,
+    ) -> Tensor | tuple[Tensor, ...]:
+        """The tensor with each run of equal consecutive elements (slices along ``dim``, or
+        elements of the flattened tensor if None) cut to one, without gradient.
+
+        Args:
+            return_inverse: Also return, for each element (slice), the index of its run.
+            return_counts: Also return the length of each run.
+            dim: The axis along which slices are compared; None flattens first.
+
+        Returns:
+            The values, or a tuple of the values, the inverse and the counts asked for.
+        """
+        xp = get_array_module(self.data)
+        data, axis = (
+            (self.data.reshape(-1), 0) if dim is None else (self.data, _dim(dim, self.ndim))
+        )
+        size = data.shape[axis]
+        rest = math.prod(n for d, n in enumerate(data.shape) if d != axis)
+        rows = xp.moveaxis(data, axis, 0).reshape(size, rest)
+        change = xp.ones(size, dtype=bool)
+        change[1:] = (rows[1:] != rows[:-1]).any(axis=1)
+        starts = xp.flatnonzero(change)
+        values = Tensor._from_op(xp.take(data, starts, axis=axis))
+        if not (return_inverse or return_counts):
+            return values
+        extra = []
+        if return_inverse:
+            inverse = (xp.cumsum(change) - 1).astype(np.int64)
+            extra.append(Tensor._from_op(inverse.reshape(self.shape) if dim is None else inverse))
+        if return_counts:
+            ends = xp.concatenate([starts[1:], xp.asarray([size])])
+            extra.append(Tensor._from_op((ends - starts).astype(np.int64)))
+        return (values, *extra)
+
+    def logcumsumexp(self, dim: builtins.int) -> Tensor:
+        """``log(cumsum(exp(x)))`` along ``dim``, computed without overflow or underflow."""
+        return reduce.LogCumSumExp.apply(self._floating(), dim=_dim(dim, self.ndim))
+
+    def dist(self, other: Tensor, p: builtins.float = 2) -> Tensor:
+        """The p-norm of ``self - other`` (broadcast); ``p = 0`` counts the differing
+        elements (without gradient)."""
+        difference = self - other
+        if p == 0:
+            count = (difference.data != 0).sum()
+            return Tensor._from_op(count.astype(difference._floating().data.dtype))
+        return difference.norm(p)
+
+    def renorm(self, p: builtins.float, dim: builtins.int, maxnorm: builtins.float) -> Tensor:
+        """Each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to norm
+        ``maxnorm`` (by ``maxnorm / (norm + 1e-7)``, as PyTorch); the others unchanged."""
+        if self.data.dtype.kind != "f":
+            raise TypeError(f"renorm needs a floating-point tensor, got dtype {self.dtype}")
+        if not p > 0 or maxnorm < 0:
+            raise ValueError(f"renorm needs p > 0 and maxnorm >= 0, got p={p}, maxnorm={maxnorm}")
+        if self.ndim < 2:
+            raise ValueError(f"renorm needs a tensor of at least 2 axes, got shape {self.shape}")
+        dim = _dim(dim, self.ndim)
+        norms = self.norm(p, dim=[d for d in range(self.ndim) if d != dim], keepdim=True)
+        scale = (maxnorm / (norms + 1e-7)).where(norms > maxnorm, 1.0)
+        return self * scale
+
     # ---------------------------------------------------------------- in place (no grad)
     def _check_inplace(self, what: str) -> None:
         if self._req_grad and _grad_enabled.get():
@@ -1678,6 +2371,16 @@ class Tensor:
         return self.ctx is None and not (recorded and _grad_enabled.get())
 
     def _inplace(self, ufunc: str, other: Any, what: str, alpha: Scalar = 1) -> Tensor:
+        self._refuse_untracked_change(what, other)
+        xp = get_array_module(self.data)
+        value = other.data if isinstance(other, Tensor) else other
+        if isinstance(value, np.ndarray) and xp is not np:
+            value = move_array(value, self.device)
+        getattr(xp, ufunc)(self.data, value if alpha == 1 else value * alpha, out=self.data)
+        return self
+
+    def _refuse_untracked_change(self, what: str, other: Any) -> None:
+        """Refuse an in-place change with ``other`` that autograd would have to record."""
         if self._req_grad and self.ctx is None and _grad_enabled.get():
             raise RuntimeError(
                 f"{what} on a leaf tensor that requires grad would change it outside autograd; "
@@ -1693,12 +2396,6 @@ class Tensor:
                 f"{what} would change a tensor in place, which autograd does not record, and "
                 f"{reason}; use the out-of-place form, e.g. x = x + y"
             )
-        xp = get_array_module(self.data)
-        value = other.data if isinstance(other, Tensor) else other
-        if isinstance(value, np.ndarray) and xp is not np:
-            value = move_array(value, self.device)
-        getattr(xp, ufunc)(self.data, value if alpha == 1 else value * alpha, out=self.data)
-        return self
 
     def add_(self, other: Any, alpha: Scalar = 1) -> Tensor:
         """``self += alpha * other`` in place, outside autograd (see ``_augmented``)."""

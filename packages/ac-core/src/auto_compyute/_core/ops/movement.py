@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
 
@@ -243,3 +245,122 @@ class Triu(Op):
 
     def graph_backward(self, grad: Tensor) -> Tensor:
         return grad.triu(self.kwargs["diagonal"])
+
+
+class IndexPut(Op):
+    """x with values written at ``key`` (added with ``accumulate``: repeats add up); the
+    overwritten places of x get no gradient, values get the gradient read back at ``key``."""
+
+    def forward(self, x: Array, values: Array, *, key: Any, accumulate: bool) -> Array:
+        out = x.copy()
+        if accumulate:
+            get_array_module(x).add.at(out, key, values)
+        else:
+            out[key] = values
+        return out
+
+    def backward(self, grad: Array) -> tuple[Array | None, Array | None]:
+        key, grad_x = self.kwargs["key"], None
+        if self.needs_grad[0]:
+            grad_x = grad
+            if not self.kwargs["accumulate"]:
+                grad_x = grad.copy()
+                grad_x[key] = 0
+        return grad_x, grad[key] if self.needs_grad[1] else None
+
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        key = self.kwargs["key"]
+        grad_x = grad
+        if not self.kwargs["accumulate"]:
+            kept = get_array_module(grad.data).ones(grad.shape, dtype=bool)
+            kept[key] = False
+            grad_x = grad.where(self._constant(kept), 0.0)
+        return grad_x, Index.apply(grad, key=key)
+
+
+class ScatterReduce(Op):
+    """x with src reduced into it at ``index`` along ``dim`` (``reduce``: sum, prod, mean,
+    amax, amin; x's values take part if ``include_self``).
+
+    Gradients as PyTorch's: sum copies it, mean divides it by the count, amax/amin share it
+    evenly among the values equal to the result, prod gives each factor the product of the
+    others (exact with zeros). Without self, x's values do not share it (PyTorch 2.13 counts
+    them all the same, and so gives src less than the whole gradient).
+    """
+
+    def forward(
+        self, x: Array, src: Array, *, dim: int, index: Array, reduce: str, include_self: bool
+    ) -> Array:
+        xp = get_array_module(x)
+        key = self.key = _along(index, dim)
+        out = x.copy()
+        if not include_self:
+            out[key] = _reduce_identity(reduce, x.dtype)
+        getattr(xp, _REDUCE_UFUNCS[reduce]).at(out, key, src)
+        if reduce == "mean":
+            counts = xp.ones(x.shape, x.dtype) if include_self else xp.zeros(x.shape, x.dtype)
+            xp.add.at(counts, key, 1)
+            self.counts = xp.maximum(counts, 1)
+            out = out / self.counts if x.dtype.kind == "f" else out // self.counts
+        if reduce in ("prod", "amax", "amin"):
+            self.x, self.values, self.out = x, src, out
+        return out
+
+    def backward(self, grad: Array) -> tuple[Array | None, Array | None]:
+        xp = get_array_module(grad)
+        reduce, key = self.kwargs["reduce"], self.key
+        kept: Any = True  # where x takes part
+        if not self.kwargs["include_self"]:
+            kept = xp.ones(grad.shape, dtype=bool)
+            kept[key] = False
+        if reduce in ("sum", "mean"):
+            grad = grad / self.counts if reduce == "mean" else grad
+            return grad * kept if self.needs_grad[0] else None, grad[key]
+        x, src = self.x, self.values
+        if reduce in ("amax", "amin"):
+            x_hit = kept & (x == self.out)
+            src_hit = src == self.out[key]
+            hits = x_hit.astype(grad.dtype)
+            xp.add.at(hits, key, src_hit)
+            shared = grad / xp.maximum(hits, 1)
+            grad_x, grad_src = shared * x_hit, shared[key] * src_hit
+        else:
+            # NOTE: the product of the other factors, also where factors are 0: count the
+            # zeros and multiply the non-zero factors of each place
+            factors = xp.where(kept, x, 1)
+            zeros = (factors == 0).astype(np.int64)
+            xp.add.at(zeros, key, src == 0)
+            product = xp.where(factors == 0, 1, factors)
+            xp.multiply.at(product, key, xp.where(src == 0, 1, src))
+            none, one = product * (zeros == 0), product * (zeros == 1)
+            grad_x = grad * xp.where(x == 0, one, none / xp.where(x == 0, 1, x)) * kept
+            grad_src = grad[key] * xp.where(
+                src == 0, one[key], none[key] / xp.where(src == 0, 1, src)
+            )
+        return (
+            grad_x if self.needs_grad[0] else None,
+            grad_src if self.needs_grad[1] else None,
+        )
+
+
+_REDUCE_UFUNCS = {
+    "sum": "add",
+    "mean": "add",
+    "prod": "multiply",
+    "amax": "maximum",
+    "amin": "minimum",
+}
+
+
+def _reduce_identity(reduce: str, dtype: Any) -> Any:
+    """The value that ``reduce`` starts from: 0, 1, or the dtype's lowest or highest value."""
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    if dtype.kind == "b":
+        return reduce == "amin"
+    if dtype.kind == "f":
+        return -np.inf if reduce == "amax" else np.inf
+    limits = np.iinfo(dtype)
+    return limits.min if reduce == "amax" else limits.max

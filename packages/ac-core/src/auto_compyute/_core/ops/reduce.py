@@ -117,6 +117,31 @@ class CumSum(Op):
         return grad.flip(dim).cumsum(dim).flip(dim)
 
 
+class LogCumSumExp(Op):
+    """Running ``log(sum(exp(x)))`` along ``dim``; d out_i / d x_j = exp(x_j - out_i) for j <= i.
+
+    NOTE: an op rather than a composite: a running log-add-exp neither overflows nor, unlike
+    a shift by the overall maximum, underflows to -inf in front of a large later value.
+    """
+
+    def forward(self, x: Array, *, dim: int) -> Array:
+        self.x = x
+        self.out = get_array_module(x).logaddexp.accumulate(x, axis=dim)
+        return self.out
+
+    def backward(self, grad: Array) -> Array:
+        xp, dim = get_array_module(grad), self.kwargs["dim"]
+        # NOTE: sum_{i >= j} g_i exp(x_j - out_i), in log space for the positive and the
+        # negative parts of g separately, as PyTorch computes it
+        result = xp.zeros_like(grad)
+        for sign in (1, -1):
+            part = grad * sign
+            logs = xp.where(part > 0, xp.log(xp.where(part > 0, part, 1)), -xp.inf) - self.out
+            tail = xp.flip(xp.logaddexp.accumulate(xp.flip(logs, dim), axis=dim), dim)
+            result += sign * xp.exp(tail + self.x)
+        return result
+
+
 class Prod(Op):
     """Product over ``dim`` (an int, or None for all); d/dx_i = the product of the others.
 
