@@ -87,6 +87,21 @@ addcmul, addcdiv, addmm, tile, rot90, diagonal, cummax, cummin = (
 )
 
 
+det, inverse, logdet, slogdet, cholesky, pinverse, matrix_power, matrix_exp, cross, svd = (
+    _method(n)
+    for n in (
+        "det",
+        "inverse",
+        "logdet",
+        "slogdet",
+        "cholesky",
+        "pinverse",
+        "matrix_power",
+        "matrix_exp",
+        "cross",
+        "svd",
+    )
+)
 index_select, masked_select, nonzero = (
     _method(n) for n in ("index_select", "masked_select", "nonzero")
 )

@@ -2356,6 +2356,88 @@ class Tensor:
         scale = (maxnorm / (norms + 1e-7)).where(norms > maxnorm, 1.0)
         return self * scale
 
+    # ------------------------------------------------------------ linear algebra
+    # NOTE: _core.linalg builds on Tensor, so these import it when called.
+    def inverse(self) -> Tensor:
+        """The inverse of each square matrix (``ac.linalg.inv``)."""
+        from auto_compyute._core import linalg as la
+
+        return la.inv(self)
+
+    def det(self) -> Tensor:
+        """The determinant of each square matrix (``ac.linalg.det``)."""
+        from auto_compyute._core import linalg as la
+
+        return la.det(self)
+
+    def logdet(self) -> Tensor:
+        """The log of each determinant: NaN where it is negative (``ac.linalg.logdet``)."""
+        from auto_compyute._core import linalg as la
+
+        return la.logdet(self)
+
+    def slogdet(self) -> Any:
+        """The sign and log of the absolute value of each determinant (``ac.linalg.slogdet``)."""
+        from auto_compyute._core import linalg as la
+
+        return la.slogdet(self)
+
+    def cholesky(self, upper: builtins.bool = False) -> Tensor:
+        """The Cholesky factor of each positive-definite matrix (``ac.linalg.cholesky``)."""
+        from auto_compyute._core import linalg as la
+
+        return la.cholesky(self, upper=upper)
+
+    def pinverse(self, rcond: builtins.float = 1e-15) -> Tensor:
+        """The pseudo-inverse, with singular values below ``rcond`` times the largest taken
+        as zero (``ac.linalg.pinv`` with ``rtol=rcond``)."""
+        from auto_compyute._core import linalg as la
+
+        return la.pinv(self, rtol=rcond)
+
+    def matrix_power(self, n: builtins.int) -> Tensor:
+        """The ``n``-th power of each square matrix (``ac.linalg.matrix_power``)."""
+        from auto_compyute._core import linalg as la
+
+        return la.matrix_power(self, n)
+
+    def matrix_exp(self) -> Tensor:
+        """The matrix exponential of each square matrix (``ac.linalg.matrix_exp``)."""
+        from auto_compyute._core import linalg as la
+
+        return la.matrix_exp(self)
+
+    def cross(self, other: Tensor, dim: builtins.int | None = None) -> Tensor:
+        """The cross product of 3-vectors along ``dim``; without ``dim``, along the first
+        axis of size 3 (as ``torch.cross``)."""
+        from auto_compyute._core import linalg as la
+
+        if dim is None:
+            try:
+                shape = np.broadcast_shapes(self.shape, other.shape)
+            except ValueError:
+                raise ValueError(
+                    f"cross: shapes {self.shape} and {other.shape} do not broadcast"
+                ) from None
+            dim = next((i for i, n in enumerate(shape) if n == 3), -1)
+        return la.cross(self, other, dim=dim)
+
+    def svd(self, some: builtins.bool = True, compute_uv: builtins.bool = True) -> Any:
+        """``(U, S, V)`` with ``self = U diag(S) V^T`` (``torch.svd``: V, not V^T); U and V
+        square unless ``some``. Without ``compute_uv``, U and V are square zero matrices,
+        as in PyTorch."""
+        from auto_compyute._core import linalg as la
+
+        if not compute_uv:
+            s, xp = la.svdvals(self), get_array_module(self.data)
+            u, v = (
+                Tensor._from_op(xp.zeros((*self.shape[:-2], k, k), self.dtype))
+                for k in self.shape[-2:]
+            )
+            return la.SVDUSVResult(u, s, v)
+        u, s, vh = la.svd(self, full_matrices=not some)
+        return la.SVDUSVResult(u, s, vh.mT)
+
     # ---------------------------------------------------------------- in place (no grad)
     def _check_inplace(self, what: str) -> None:
         if self._req_grad and _grad_enabled.get():
