@@ -95,6 +95,70 @@ def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
+# Bernoulli numbers B_2, B_4, ..., B_12, for the Euler-Maclaurin tails below
+_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730)
+
+
+def _polygamma_reference(n: int, x: np.ndarray, terms: int = 200) -> np.ndarray:
+    """polygamma(n, x) by direct summation over x + k for k < ``terms`` (which also steps
+    over negative x: no reflection) and the Euler-Maclaurin tail at a = x + terms."""
+    shifted = x[..., None] + np.arange(terms)
+    a = x + terms
+    if n == 0:
+        tail = np.log(a) - 0.5 / a
+        for j, b in enumerate(_BERNOULLI, 1):
+            tail -= b / (2 * j) * a ** (-2 * j)
+        return tail - (1 / shifted).sum(-1)
+    s = n + 1
+    zeta = (shifted**-s).sum(-1) + a ** (1 - s) / (s - 1) + 0.5 * a**-s
+    rising, factorial = s, 2
+    for j, b in enumerate(_BERNOULLI, 1):
+        zeta += b / factorial * rising * a ** (-s - 2 * j + 1)
+        rising *= (s + 2 * j - 1) * (s + 2 * j)
+        factorial *= (2 * j + 1) * (2 * j + 2)
+    return (-1) ** (n + 1) * math.factorial(n) * zeta
+
+
+def _erfinv_reference(y: float) -> float:
+    """erfinv by bisection on math.erf."""
+    low, high = -7.0, 7.0
+    for _ in range(200):
+        middle = (low + high) / 2
+        if middle in (low, high):
+            break
+        low, high = (middle, high) if math.erf(middle) < y else (low, middle)
+    return (low + high) / 2
+
+
+def _i0_reference(x: np.ndarray) -> np.ndarray:
+    """I0 by its power series sum_k (x**2 / 4)**k / k!**2 (all terms positive)."""
+    term, total = np.ones_like(x), np.ones_like(x)
+    for k in range(1, 80):
+        term = term * (x * x / 4) / (k * k)
+        total = total + term
+    return total
+
+
+def _i1_reference(x: np.ndarray) -> np.ndarray:
+    """I1 by its power series x/2 sum_k (x**2 / 4)**k / (k! (k + 1)!)."""
+    term = total = np.ones_like(x)
+    for k in range(1, 80):
+        term = term * (x * x / 4) / (k * (k + 1))
+        total = total + term
+    return x / 2 * total
+
+
+def _off_integers(rng: np.random.Generator, shape: tuple[int, ...], low: int, high: int) -> Any:
+    """Values in [low, high) at least 0.15 away from every integer (poles of the gamma family)."""
+    return rng.integers(low, high, shape) + rng.uniform(0.15, 0.85, shape)
+
+
+def _math_special(name: str, numpy: Callable[..., Any], **kwargs: Any) -> Case:
+    """A case for a unary special function that is a method in PyTorch too."""
+    method = lambda a: getattr(a, name)()  # noqa: E731
+    return Case(name, [(3, 4)], ours=method, numpy=numpy, torch=method, **kwargs)
+
+
 CASES = [
     # elementwise binary, with broadcasting
     Case("add", [(3, 4), (4,)], **_same(lambda a, b: a + b)),
@@ -1092,6 +1156,229 @@ CASES = [
         ours=lambda a: ac.square(a),
         numpy=np.square,
         torch=lambda a: a.square(),
+    ),
+    # special functions
+    _math_special(
+        "lgamma",
+        np.vectorize(math.lgamma),
+        make=lambda rng: [_off_integers(rng, (3, 4), -4, 6)],
+    ),
+    _math_special(
+        "digamma",
+        lambda a: _polygamma_reference(0, a),
+        make=lambda rng: [_off_integers(rng, (3, 4), -4, 6)],
+    ),
+    *(
+        Case(
+            f"polygamma_{n}",
+            [(3, 4)],
+            ours=lambda a, n=n: a.polygamma(n),
+            numpy=lambda a, n=n: _polygamma_reference(n, a),
+            torch=lambda a, n=n: a.polygamma(n),
+            make=lambda rng: [_off_integers(rng, (3, 4), -3, 5)],
+        )
+        for n in (1, 2, 3)
+    ),
+    Case(
+        "mvlgamma",
+        [(3, 4)],
+        ours=lambda a: ac.mvlgamma(a, 3),
+        numpy=lambda a: (
+            np.vectorize(math.lgamma)(a[..., None] - np.arange(3) / 2).sum(-1)
+            + 1.5 * math.log(math.pi)
+        ),
+        torch=lambda a: a.mvlgamma(3),
+        low=1.2,
+        high=5.0,
+    ),
+    _math_special("erfinv", np.vectorize(_erfinv_reference), low=-0.95, high=0.95),
+    _math_special("i0", _i0_reference, low=-4.0, high=4.0),
+    Case(
+        "special_i1",
+        [(3, 4)],
+        ours=lambda a: ac.special.i1(a),
+        numpy=_i1_reference,
+        torch=lambda a: _torch().special.i1(a),
+        low=-4.0,
+        high=4.0,
+    ),
+    Case(
+        "special_ndtr",
+        [(3, 4)],
+        ours=lambda a: ac.special.ndtr(a),
+        numpy=np.vectorize(lambda v: math.erfc(-v / math.sqrt(2)) / 2),
+        torch=lambda a: _torch().special.ndtr(a),
+        low=-4.0,
+        high=4.0,
+    ),
+    Case(
+        "special_ndtri",
+        [(3, 4)],
+        ours=lambda a: ac.special.ndtri(a),
+        numpy=np.vectorize(lambda p: math.sqrt(2) * _erfinv_reference(2 * p - 1)),
+        torch=lambda a: _torch().special.ndtri(a),
+        low=0.05,
+        high=0.95,
+    ),
+    Case(
+        "special_log_ndtr",
+        [(3, 4)],
+        ours=lambda a: ac.special.log_ndtr(a),
+        numpy=np.vectorize(lambda v: math.log(math.erfc(-v / math.sqrt(2)) / 2)),
+        torch=lambda a: _torch().special.log_ndtr(a),
+        low=-6.0,
+        high=4.0,
+    ),
+    Case(
+        "special_xlog1py",
+        [(3, 4), (4,)],
+        ours=lambda a, b: ac.special.xlog1py(a, b),
+        numpy=lambda a, b: a * np.log1p(b),
+        torch=lambda a, b: _torch().special.xlog1py(a, b),
+        low=-0.5,
+        high=2.0,
+    ),
+    Case(
+        "special_entr",
+        [(3, 4)],
+        ours=lambda a: ac.special.entr(a),
+        numpy=lambda a: -a * np.log(a),
+        torch=lambda a: _torch().special.entr(a),
+        low=0.1,
+        high=3.0,
+    ),
+    # more elementwise functions
+    Case(
+        "logaddexp2",
+        [(3, 4), (4,)],
+        ours=lambda a, b: a.logaddexp2(b),
+        numpy=np.logaddexp2,
+        torch=lambda a, b: a.logaddexp2(b),
+    ),
+    Case(
+        "fmax",
+        [(3, 4), (3, 4)],
+        ours=lambda a, b: a.fmax(b),
+        numpy=np.fmax,
+        torch=lambda a, b: a.fmax(b),
+        make=lambda rng: list(_no_ties(rng, (2, 3, 4))),
+    ),
+    Case(
+        "fmin",
+        [(3, 4), (4,)],
+        ours=lambda a, b: ac.fmin(a, b),
+        numpy=np.fmin,
+        torch=lambda a, b: a.fmin(b),
+        make=lambda rng: [_no_ties(rng, (3, 4)), _no_ties(rng, (4,)) + 0.002],
+    ),
+    # NOTE: cast back, so that the float32 table tests see float32; the float64 ones don't cast
+    Case(
+        "float_power",
+        [(3, 4), (4,)],
+        ours=lambda a, b: ac.float_power(a, b).to(a.dtype),
+        numpy=np.float_power,
+        torch=lambda a, b: a.float_power(b).to(a.dtype),
+        low=0.5,
+        high=2.0,
+    ),
+    Case(
+        "float_power_scalar",
+        [(3, 4)],
+        ours=lambda a: a.float_power(3).to(a.dtype),
+        numpy=lambda a: np.float_power(a, 3),
+        torch=lambda a: a.float_power(3).to(a.dtype),
+    ),
+    Case(
+        "ldexp",
+        [(3, 4), (4,)],
+        ours=lambda a, b: a.ldexp(b),
+        numpy=lambda a, b: a * 2.0**b,
+        torch=lambda a, b: a.ldexp(b),
+    ),
+    # products
+    Case(
+        "mv",
+        [(3, 4), (4,)],
+        ours=lambda a, b: a.mv(b),
+        numpy=np.matmul,
+        torch=lambda a, b: a.mv(b),
+    ),
+    Case(
+        "addmv",
+        [(3,), (3, 4), (4,)],
+        ours=lambda a, b, c: ac.addmv(a, b, c, beta=0.5, alpha=-2),
+        numpy=lambda a, b, c: 0.5 * a + -2 * (b @ c),
+        torch=lambda a, b, c: a.addmv(b, c, beta=0.5, alpha=-2),
+    ),
+    Case(
+        "addr",
+        [(3, 1), (3,), (4,)],
+        ours=lambda a, b, c: a.addr(b, c, alpha=3),
+        numpy=lambda a, b, c: a + 3 * np.outer(b, c),
+        torch=lambda a, b, c: a.addr(b, c, alpha=3),
+    ),
+    Case(
+        "baddbmm",
+        [(4,), (2, 3, 5), (2, 5, 4)],
+        ours=lambda a, b, c: a.baddbmm(b, c, beta=2, alpha=0.5),
+        numpy=lambda a, b, c: 2 * a + 0.5 * (b @ c),
+        torch=lambda a, b, c: a.baddbmm(b, c, beta=2, alpha=0.5),
+    ),
+    Case(
+        "addbmm",
+        [(3, 4), (2, 3, 5), (2, 5, 4)],
+        ours=lambda a, b, c: ac.addbmm(a, b, c, beta=-1),
+        numpy=lambda a, b, c: -a + (b @ c).sum(0),
+        torch=lambda a, b, c: a.addbmm(b, c, beta=-1),
+    ),
+    Case(
+        "addmm_beta_0",
+        [(3, 5), (3, 4), (4, 5)],
+        ours=lambda a, b, c: a.addmm(b, c, beta=0),
+        numpy=lambda a, b, c: b @ c,
+        torch=lambda a, b, c: a.addmm(b, c, beta=0),
+    ),
+    Case(
+        "inner",
+        [(2, 3), (4, 1, 3)],
+        ours=lambda a, b: ac.inner(a, b),
+        numpy=np.inner,
+        torch=lambda a, b: a.inner(b),
+    ),
+    Case(
+        "inner_0d",
+        [(), (2, 3)],
+        ours=lambda a, b: a.inner(b),
+        numpy=np.inner,
+        torch=lambda a, b: a.inner(b),
+    ),
+    Case(
+        "vdot",
+        [(5,), (5,)],
+        ours=lambda a, b: ac.vdot(a, b),
+        numpy=np.vdot,
+        torch=lambda a, b: a.vdot(b),
+    ),
+    Case(
+        "kron",
+        [(2, 3), (3, 2)],
+        ours=lambda a, b: a.kron(b),
+        numpy=np.kron,
+        torch=lambda a, b: a.kron(b),
+    ),
+    Case(
+        "kron_ndims",
+        [(2, 1, 3), (4,)],
+        ours=lambda a, b: ac.kron(a, b),
+        numpy=np.kron,
+        torch=lambda a, b: a.kron(b),
+    ),
+    Case(
+        "chain_matmul",
+        [(2, 6), (6, 3), (3, 5), (5, 1)],
+        ours=lambda a, b, c, d: ac.chain_matmul(a, b, c, d),
+        numpy=lambda a, b, c, d: a @ b @ c @ d,
+        torch=lambda a, b, c, d: _torch().linalg.multi_dot([a, b, c, d]),
     ),
     # a composite expression
     Case(

@@ -105,6 +105,70 @@ det, inverse, logdet, slogdet, cholesky, pinverse, matrix_power, matrix_exp, cro
 index_select, masked_select, nonzero = (
     _method(n) for n in ("index_select", "masked_select", "nonzero")
 )
+lgamma, digamma, erfinv, i0, mvlgamma = (
+    _method(n) for n in ("lgamma", "digamma", "erfinv", "i0", "mvlgamma")
+)
+logaddexp2, fmax, fmin, ldexp, frexp, gcd, lcm, nextafter = (
+    _method(n) for n in ("logaddexp2", "fmax", "fmin", "ldexp", "frexp", "gcd", "lcm", "nextafter")
+)
+sgn, absolute, true_divide = (_method(n) for n in ("sgn", "absolute", "true_divide"))
+mv, addmv, addr, baddbmm, addbmm, inner, vdot, kron = (
+    _method(n) for n in ("mv", "addmv", "addr", "baddbmm", "addbmm", "inner", "vdot", "kron")
+)
+
+
+def polygamma(n: int, input: Tensor) -> Tensor:
+    """The n-th derivative of digamma, elementwise (see ``Tensor.polygamma``)."""
+    return input.polygamma(n)
+
+
+def float_power(input: Tensor | Scalar, exponent: Tensor | Scalar) -> Tensor:
+    """Elementwise ``input**exponent`` computed in float64 (the result is float64); either
+    may be a number."""
+    if not isinstance(input, Tensor):
+        if not isinstance(exponent, Tensor):
+            raise TypeError("float_power needs at least one of input and exponent to be a Tensor")
+        input = Tensor(input, dtype=dtypes.float64, device=exponent.device)
+    return input.float_power(exponent)
+
+
+def chain_matmul(*matrices: Tensor) -> Tensor:
+    """The product of 2-D tensors, multiplied in the order that takes the fewest scalar
+    multiplications (PyTorch deprecated it for ``linalg.multi_dot``, which is the same)."""
+    matrices = tuple(_tensor_list(matrices))
+    if not matrices:
+        raise ValueError("chain_matmul needs at least one matrix")
+    for i, m in enumerate(matrices):
+        if m.ndim != 2:
+            raise ValueError(f"chain_matmul needs 2-D tensors, got shape {m.shape} at {i}")
+    for i in range(1, len(matrices)):
+        if matrices[i - 1].shape[1] != matrices[i].shape[0]:
+            raise ValueError(
+                f"chain_matmul: matrices {i - 1} and {i} of shapes {matrices[i - 1].shape} and "
+                f"{matrices[i].shape} cannot be multiplied"
+            )
+    if len(matrices) == 1:
+        return matrices[0].clone()
+    sizes = [matrices[0].shape[0], *(m.shape[1] for m in matrices)]
+    count = len(matrices)
+    # NOTE: the textbook dynamic program over sub-chains [i, j]: cost and best split
+    cost = [[0] * count for _ in range(count)]
+    split = [[0] * count for _ in range(count)]
+    for length in range(1, count):
+        for i in range(count - length):
+            j = i + length
+            cost[i][j], split[i][j] = builtins.min(
+                (cost[i][k] + cost[k + 1][j] + sizes[i] * sizes[k + 1] * sizes[j + 1], k)
+                for k in range(i, j)
+            )
+
+    def product(i: int, j: int) -> Tensor:
+        if i == j:
+            return matrices[i]
+        k = split[i][j]
+        return product(i, k).matmul(product(k + 1, j))
+
+    return product(0, count - 1)
 
 
 def outer(a: Tensor, b: Tensor) -> Tensor:

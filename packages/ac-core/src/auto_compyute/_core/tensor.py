@@ -30,7 +30,7 @@ from auto_compyute._core.devices import (
 )
 from auto_compyute._core.hooks import RemovableHandle
 from auto_compyute._core.ops import elementwise as ew
-from auto_compyute._core.ops import linalg, movement, reduce
+from auto_compyute._core.ops import linalg, movement, reduce, special
 from auto_compyute._core.ops import math as math_ops
 from auto_compyute._core.random import get_generator
 
@@ -50,6 +50,13 @@ class MinMax(NamedTuple):
 
     min: Tensor
     max: Tensor
+
+
+class MantissaExponent(NamedTuple):
+    """What ``frexp`` returns: mantissas in [0.5, 1) (or 0) and int32 exponents."""
+
+    mantissa: Tensor
+    exponent: Tensor
 
 
 _SCATTER_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
@@ -586,8 +593,31 @@ class Tensor:
     def __rmatmul__(self, other: Any) -> Tensor:
         return Tensor(other, device=self.device).matmul(self)
 
-    add, sub, mul, div, pow = __add__, __sub__, __mul__, __truediv__, __pow__
-    subtract, multiply, divide = sub, mul, div
+    add, sub, mul, pow = __add__, __sub__, __mul__, __pow__
+    subtract, multiply, true_divide = sub, mul, __truediv__
+
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """Elementwise division: true division, or its quotient rounded toward zero
+        (``rounding_mode="trunc"``) or down (``"floor"``, as ``//``); the rounded forms keep
+        integer dtypes and have no gradient (PyTorch's is zero)."""
+        if rounding_mode is None:
+            return self.__truediv__(other)
+        if rounding_mode == "floor":
+            return self.floor_divide(other)
+        if rounding_mode != "trunc":
+            raise ValueError(
+                f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
+            )
+        a, b = self._other(other)
+        xp = get_array_module(a.data)
+        if a.data.dtype.kind == "f":
+            return Tensor._from_op(xp.trunc(a.data / b.data))
+        # NOTE: the floored quotient is one too low where the division is inexact and the
+        # signs differ
+        inexact = (xp.remainder(a.data, b.data) != 0) & ((a.data < 0) != (b.data < 0))
+        return Tensor._from_op(xp.floor_divide(a.data, b.data) + inexact)
+
+    divide = div
 
     def matmul(self, other: Tensor) -> Tensor:
         """Matrix product with NumPy's rules for 1-D and batched (broadcast) operands."""
@@ -766,6 +796,34 @@ class Tensor:
     exp2 = _float_unary(math_ops.Exp2, "2**x")
     erf = _float_unary(math_ops.Erf, "the error function")
     erfc = _float_unary(math_ops.Erfc, "1 - erf(x), exact for large x")
+    erfinv = _float_unary(special.Erfinv, "the inverse error function (+-inf at +-1)")
+    lgamma = _float_unary(special.Lgamma, "log|gamma(x)|, +inf at 0, -1, -2, ...")
+    digamma = _float_unary(special.Digamma, "digamma(x) = d/dx log gamma(x)")
+    i0 = _float_unary(special.I0, "the modified Bessel function of the first kind, order 0")
+
+    def polygamma(self, n: builtins.int) -> Tensor:
+        """Elementwise n-th derivative of digamma (n = 0: digamma, 1: trigamma, ...)."""
+        if not isinstance(n, builtins.int) or isinstance(n, builtins.bool):
+            raise TypeError(f"polygamma: n must be an int, got {type(n).__name__}")
+        if not 0 <= n <= special.POLYGAMMA_MAX_ORDER:
+            raise ValueError(
+                f"polygamma: n must be in [0, {special.POLYGAMMA_MAX_ORDER}] (n! must fit in "
+                f"float64), got {n}"
+            )
+        return special.Polygamma.apply(self._floating(), n=n)
+
+    def mvlgamma(self, p: builtins.int) -> Tensor:
+        """Elementwise log of the multivariate gamma function of dimension ``p``:
+        ``sum_j lgamma(x - j / 2) + p (p - 1) / 4 log(pi)`` over ``j < p``, for x > (p - 1) / 2."""
+        if not isinstance(p, builtins.int) or isinstance(p, builtins.bool) or p < 1:
+            raise ValueError(f"mvlgamma: p must be an int >= 1, got {p!r}")
+        x = self._floating()
+        if (x.data <= (p - 1) / 2).any():
+            raise ValueError(
+                f"mvlgamma: all elements must be greater than (p - 1) / 2 = {(p - 1) / 2}"
+            )
+        halves = Tensor(np.arange(p) / 2, dtype=x.dtype, device=x.device)
+        return (x.unsqueeze(-1) - halves).lgamma().sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
 
     def atan2(self, other: Any) -> Tensor:
         """Elementwise angle of the point (other, self) in radians, in [-pi, pi]."""
@@ -783,6 +841,70 @@ class Tensor:
         """Elementwise log(exp(self) + exp(other)), without overflow."""
         a, b = self._other(other)
         return math_ops.LogAddExp.apply(a._floating(), b._floating())
+
+    def logaddexp2(self, other: Any) -> Tensor:
+        """Elementwise log2(2**self + 2**other), without overflow."""
+        a, b = self._other(other)
+        return math_ops.LogAddExp2.apply(a._floating(), b._floating())
+
+    def fmax(self, other: Any) -> Tensor:
+        """Elementwise maximum that ignores NaN: NaN only where both are NaN."""
+        return math_ops.Fmax.apply(*self._other(other), smaller=False)
+
+    def fmin(self, other: Any) -> Tensor:
+        """Elementwise minimum that ignores NaN: NaN only where both are NaN."""
+        return math_ops.Fmax.apply(*self._other(other), smaller=True)
+
+    def float_power(self, exponent: Any) -> Tensor:
+        """Elementwise self**exponent computed in float64 (the result is float64)."""
+        base = self.to(dtype=dtypes.float64)
+        if isinstance(exponent, Tensor):
+            return base ** exponent.to(dtype=dtypes.float64)
+        return base**exponent
+
+    def ldexp(self, other: Any) -> Tensor:
+        """Elementwise self * 2**other."""
+        x = self._floating()
+        if not isinstance(other, Tensor):
+            return x * 2.0**other
+        # NOTE: integer exponents in the dtype of self, so that 2**other keeps its range
+        return x * (other if other.data.dtype.kind == "f" else other.to(dtype=x.dtype)).exp2()
+
+    def frexp(self) -> MantissaExponent:
+        """Mantissas in [0.5, 1) and int32 exponents with self = mantissa * 2**exponent
+        (no gradient)."""
+        if self.data.dtype.kind != "f":
+            raise TypeError(f"frexp needs a floating-point tensor, got {self.dtype}")
+        mantissa, exponent = get_array_module(self.data).frexp(self.data)
+        return MantissaExponent(
+            Tensor._from_op(mantissa), Tensor._from_op(exponent.astype(np.int32, copy=False))
+        )
+
+    def _integer_pair(self, other: Any, what: str) -> tuple[Array, Array]:
+        a, b = self._other(other)
+        if a.data.dtype.kind not in "iu":
+            raise TypeError(f"{what} needs integer tensors, got {self.dtype} and {b.dtype}")
+        return a.data, b.data
+
+    def gcd(self, other: Any) -> Tensor:
+        """Elementwise greatest common divisor of integers (nonnegative; gcd(0, 0) = 0)."""
+        a, b = self._integer_pair(other, "gcd")
+        return Tensor._from_op(get_array_module(a).gcd(a, b))
+
+    def lcm(self, other: Any) -> Tensor:
+        """Elementwise least common multiple of integers (nonnegative; 0 if either is 0)."""
+        a, b = self._integer_pair(other, "lcm")
+        return Tensor._from_op(get_array_module(a).lcm(a, b))
+
+    def nextafter(self, other: Any) -> Tensor:
+        """The next floating-point value after self toward ``other``, elementwise
+        (no gradient)."""
+        a, b = self._other(other)
+        if a.data.dtype.kind != "f":
+            raise TypeError(
+                f"nextafter needs floating-point tensors, got {self.dtype} and {b.dtype}"
+            )
+        return Tensor._from_op(get_array_module(a.data).nextafter(a.data, b.data))
 
     def remainder(self, other: Any) -> Tensor:
         """Elementwise remainder of the division by ``other``, with the sign of ``other``
@@ -903,9 +1025,86 @@ class Tensor:
         return self + value * tensor1 / tensor2
 
     def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: Scalar = 1, alpha: Scalar = 1) -> Tensor:
-        """beta * self + alpha * (mat1 @ mat2), for 2-D ``mat1`` and ``mat2``."""
-        product = mat1.mm(mat2)
-        return (self if beta == 1 else beta * self) + (product if alpha == 1 else alpha * product)
+        """beta * self + alpha * (mat1 @ mat2), for 2-D ``mat1`` and ``mat2``; with beta = 0,
+        self is ignored (its NaN and inf do not propagate)."""
+        return _add_scaled("addmm", self, mat1.mm(mat2), beta, alpha)
+
+    def mv(self, vec: Tensor) -> Tensor:
+        """Product of a matrix (2-D) and a vector (1-D)."""
+        if self.ndim != 2 or vec.ndim != 1:
+            raise ValueError(
+                f"mv needs a 2-D and a 1-D tensor, got shapes {self.shape} and {vec.shape}"
+            )
+        return self.matmul(vec)
+
+    def addmv(self, mat: Tensor, vec: Tensor, *, beta: Scalar = 1, alpha: Scalar = 1) -> Tensor:
+        """beta * self + alpha * (mat @ vec), for a 2-D ``mat`` and a 1-D ``vec``."""
+        return _add_scaled("addmv", self, mat.mv(vec), beta, alpha)
+
+    def addr(self, vec1: Tensor, vec2: Tensor, *, beta: Scalar = 1, alpha: Scalar = 1) -> Tensor:
+        """beta * self + alpha * outer(vec1, vec2), for 1-D ``vec1`` and ``vec2``."""
+        if vec1.ndim != 1 or vec2.ndim != 1:
+            raise ValueError(
+                f"addr needs two 1-D tensors, got shapes {vec1.shape} and {vec2.shape}"
+            )
+        return _add_scaled("addr", self, vec1.unsqueeze(1) * vec2.unsqueeze(0), beta, alpha)
+
+    def baddbmm(
+        self, batch1: Tensor, batch2: Tensor, *, beta: Scalar = 1, alpha: Scalar = 1
+    ) -> Tensor:
+        """beta * self + alpha * (batch1 @ batch2), for (B, n, k) and (B, k, m) batches."""
+        return _add_scaled("baddbmm", self, batch1.bmm(batch2), beta, alpha)
+
+    def addbmm(
+        self, batch1: Tensor, batch2: Tensor, *, beta: Scalar = 1, alpha: Scalar = 1
+    ) -> Tensor:
+        """beta * self + alpha * the sum over the batch of batch1[b] @ batch2[b], for (B, n, k)
+        and (B, k, m) batches."""
+        if (
+            batch1.ndim != 3
+            or batch2.ndim != 3
+            or batch1.shape[0] != batch2.shape[0]
+            or batch1.shape[2] != batch2.shape[1]
+        ):
+            raise ValueError(
+                "addbmm needs (B, n, k) and (B, k, m) batches, got shapes "
+                f"{batch1.shape} and {batch2.shape}"
+            )
+        product = linalg.Einsum.apply(*batch1._other(batch2), subscripts="bij,bjk->ik")
+        return _add_scaled("addbmm", self, product, beta, alpha)
+
+    def inner(self, other: Tensor) -> Tensor:
+        """Sum of products over the last axes of both: the shape is
+        ``self.shape[:-1] + other.shape[:-1]``; a 0-D operand multiplies."""
+        a, b = self._other(other)
+        if a.ndim == 0 or b.ndim == 0:
+            return a * b
+        if a.shape[-1] != b.shape[-1]:
+            raise ValueError(f"inner: the last sizes of shapes {a.shape} and {b.shape} differ")
+        letters = "abcdefghijklmnopqrstuvwxy"
+        spec_a, spec_b = letters[: a.ndim - 1], letters[a.ndim - 1 : a.ndim + b.ndim - 2]
+        subscripts = f"{spec_a}z,{spec_b}z->{spec_a}{spec_b}"
+        return linalg.Einsum.apply(a, b, subscripts=subscripts)
+
+    def vdot(self, other: Tensor) -> Tensor:
+        """The dot product of two 1-D tensors of one length (the first conjugated; real here)."""
+        if self.ndim != 1 or other.ndim != 1 or self.shape != other.shape:
+            raise ValueError(
+                f"vdot needs two 1-D tensors of one length, got {self.shape} and {other.shape}"
+            )
+        return self.matmul(other)
+
+    def kron(self, other: Tensor) -> Tensor:
+        """The Kronecker product: blocks ``self[i] * other`` (shapes padded with leading 1s to
+        one number of axes; each size of the result is the product of the two)."""
+        a, b = self._other(other)
+        ndim = builtins.max(a.ndim, b.ndim)
+        shape_a = (1,) * (ndim - a.ndim) + a.shape
+        shape_b = (1,) * (ndim - b.ndim) + b.shape
+        spread_a = [n for size in shape_a for n in (size, 1)]
+        spread_b = [n for size in shape_b for n in (1, size)]
+        product = a.reshape(spread_a) * b.reshape(spread_b)
+        return product.reshape([m * n for m, n in zip(shape_a, shape_b, strict=True)])
 
     def logical_not(self) -> Tensor:
         """Elementwise NOT of the truth values (nonzero is True), as a bool tensor."""
@@ -939,6 +1138,8 @@ class Tensor:
         """-1, 0 or 1 by the sign of each element (gradient 0)."""
         return ew.Step.apply(self, function="sign")
 
+    sgn = sign  # for real tensors, the sign
+
     def floor(self) -> Tensor:
         """Round down (gradient 0; integer tensors come back as they are)."""
         return self._step("floor")
@@ -966,6 +1167,8 @@ class Tensor:
 
     def abs(self) -> Tensor:
         return ew.Abs.apply(self)
+
+    absolute = abs
 
     def relu(self) -> Tensor:
         return ew.ReLU.apply(self)
@@ -2604,6 +2807,24 @@ def _cpu_constant(value: Scalar, dtype: np.dtype) -> Tensor:
         array.flags.writeable = False
         constant = _constants[key] = Tensor._from_op(array)
     return constant
+
+
+def _add_scaled(what: str, x: Tensor, product: Tensor, beta: Scalar, alpha: Scalar) -> Tensor:
+    """beta * x + alpha * product, with x broadcast to the product's shape; with beta = 0, x
+    only gets a zero gradient (its NaN and inf do not propagate), as in PyTorch."""
+    try:
+        fits = np.broadcast_shapes(x.shape, product.shape) == product.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"{what}: input of shape {x.shape} does not broadcast to the product's shape "
+            f"{product.shape}"
+        )
+    scaled = product if alpha == 1 else alpha * product
+    if beta == 0:
+        return scaled + x.masked_fill(True, 0)
+    return (x if beta == 1 else beta * x) + scaled
 
 
 def _op_output_hooks(op: Op) -> dict[int, Any]:

@@ -274,6 +274,48 @@ class LogAddExp(Op):
         return grad * (a - out).exp(), grad * (b - out).exp()
 
 
+class LogAddExp2(Op):
+    """log2(2**a + 2**b) without overflow; d/da = 2**(a - out), d/db = 2**(b - out)."""
+
+    def forward(self, a: Array, b: Array) -> Array:
+        self.a, self.b = a, b
+        self.out = get_array_module(a).logaddexp2(a, b)
+        return self.out
+
+    def backward(self, grad: Array) -> tuple[Array, Array]:
+        xp = get_array_module(grad)
+        return grad * xp.exp2(self.a - self.out), grad * xp.exp2(self.b - self.out)
+
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        out = self._result_tensor(self.out)
+        a, b = self._input(0, self.a), self._input(1, self.b)
+        return grad * (a - out).exp2(), grad * (b - out).exp2()
+
+
+class Fmax(Op):
+    """The larger (``smaller``: the smaller) of a and b, ignoring a NaN unless both are NaN;
+    the gradient goes to the chosen one: to a on ties and where b is NaN, as in PyTorch."""
+
+    def forward(self, a: Array, b: Array, *, smaller: bool) -> Array:
+        xp = get_array_module(a)
+        self.a, self.b = a, b
+        return xp.fmin(a, b) if smaller else xp.fmax(a, b)
+
+    def _to_a(self) -> Array:
+        a, b = self.a, self.b
+        return ((a <= b) if self.kwargs["smaller"] else (a >= b)) | get_array_module(b).isnan(b)
+
+    def backward(self, grad: Array) -> tuple[Array, Array]:
+        zero = grad.dtype.type(0)
+        xp = get_array_module(grad)
+        to_a = self._to_a()
+        return xp.where(to_a, grad, zero), xp.where(to_a, zero, grad)
+
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        to_a = self._to_a()
+        return grad.where(self._constant(to_a), 0.0), grad.where(self._constant(~to_a), 0.0)
+
+
 class Remainder(Op):
     """a mod b, with the sign of b (Python's %) or, ``truncate``d, of a (C's fmod);
     d/da = 1, d/db = -(a / b rounded down, or toward zero)."""
@@ -371,13 +413,29 @@ def _erfc_above_1(x: Array) -> Array:
     """erfc(x) for 1 <= x <= 8 (x is clipped to that range)."""
     xp = get_array_module(x)
     x = xp.clip(x, 1.0, _ERF_SATURATION)
-    return xp.exp(-x * x) * _polynomial(x, _ERFC_P) / _polynomial(x, _ERFC_Q)
+    return _exp_minus_square(x) * _polynomial(x, _ERFC_P) / _polynomial(x, _ERFC_Q)
 
 
 def _erfc_asymptotic(x: Array) -> Array:
     """erfc(x) for x >= 8 (x is clipped below at 8) from its asymptotic series
     exp(-x**2) / (x sqrt(pi)) * sum_n (-1)**n (2n - 1)!! / (2 x**2)**n: at x = 8 its
     15th term is below 2e-16."""
+    x = get_array_module(x).maximum(x, _ERF_SATURATION)
+    return _exp_minus_square(x) * _erfc_scaled_asymptotic(x)
+
+
+def _exp_minus_square(x: Array) -> Array:
+    """exp(-x**2) without the rounding error of x**2, which exp would magnify x**2 times
+    (Cephes' ``expx2``): x = m + f with m a multiple of 1/128, so that m**2 is exact."""
+    xp = get_array_module(x)
+    x = xp.minimum(x, 1e150)  # NOTE: exp(-x**2) is 0 long before; no inf - inf below
+    m = xp.round(x * 128.0) / 128.0
+    f = x - m
+    return xp.exp(-m * m) * xp.exp(-(2.0 * m * f + f * f))
+
+
+def _erfc_scaled_asymptotic(x: Array) -> Array:
+    """exp(x**2) erfc(x) for x >= 8 (x is clipped below at 8); see ``_erfc_asymptotic``."""
     xp = get_array_module(x)
     x = xp.maximum(x, _ERF_SATURATION)
     inverse = 1.0 / (2.0 * x * x)
@@ -385,4 +443,4 @@ def _erfc_asymptotic(x: Array) -> Array:
     for n in range(1, 16):
         term = term * (-(2 * n - 1) * inverse)
         total = total + term
-    return xp.exp(-x * x) / (x * math.sqrt(math.pi)) * total
+    return total / (x * math.sqrt(math.pi))
