@@ -460,12 +460,16 @@ def _accumulate_into_leaf(leaf: Tensor, grad: Array, handed_to_leaves: set[int])
         grad = _run_grad_hooks(hooks, grad)
     if leaf.grad is not None:
         leaf.grad = leaf.grad + grad
-        return
-    # NOTE: a leaf must own its grad: optimizers and clipping change it in place.
-    if grad.base is not None or id(grad) in handed_to_leaves:
-        grad = grad.copy()
-    handed_to_leaves.add(id(grad))
-    leaf.grad = grad
+    else:
+        # NOTE: a leaf must own its grad: optimizers and clipping change it in place.
+        if grad.base is not None or id(grad) in handed_to_leaves:
+            grad = grad.copy()
+        handed_to_leaves.add(id(grad))
+        leaf.grad = grad
+    post_hooks = getattr(leaf, "_post_hooks", None)
+    if post_hooks:  # Tensor.register_post_accumulate_grad_hook
+        for hook in list(post_hooks.values()):
+            hook(leaf)
 
 
 def _capture_after_hooks(

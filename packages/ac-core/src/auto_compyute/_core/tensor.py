@@ -118,6 +118,38 @@ def _float_unary(op: type[Op], what: str) -> Any:
     return method
 
 
+def _inplace_of(*names: str, views: bool = False) -> tuple[Any, ...]:
+    """The in-place twins ``<name>_`` of the out-of-place methods ``names`` (see
+    ``Tensor._inplace_twin``); with ``views``, ops that give self a new shape, such as ``t_``."""
+
+    def twin(name: str) -> Any:
+        def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+            return self._inplace_twin(name, args, kwargs, views)
+
+        method.__name__, method.__qualname__ = f"{name}_", f"Tensor.{name}_"
+        method.__doc__ = f"``{name}()`` in place, outside autograd (refused where ``add_`` is)."
+        return method
+
+    return tuple(twin(name) for name in names)
+
+
+# NOTE: the order in which in-place results may be cast, as PyTorch allows it: bool to
+# integer to float, never back.
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+_TYPE_NAMES = {
+    dtypes.float16: "HalfTensor",
+    dtypes.float32: "FloatTensor",
+    dtypes.float64: "DoubleTensor",
+    dtypes.int8: "CharTensor",
+    dtypes.int16: "ShortTensor",
+    dtypes.int32: "IntTensor",
+    dtypes.int64: "LongTensor",
+    dtypes.uint8: "ByteTensor",
+    dtypes.bool_: "BoolTensor",
+}
+
+
 class Tensor:
     """An n-dimensional array that records the operations applied to it for autograd.
 
@@ -140,6 +172,7 @@ class Tensor:
     __slots__ = (
         "__weakref__",
         "_hooks",  # gradient hooks of a leaf; unset (no hooks) on most tensors
+        "_post_hooks",  # post-accumulate-grad hooks of a leaf; unset on most tensors
         "_req_grad",
         "ctx",
         "data",
@@ -153,6 +186,7 @@ class Tensor:
     grad: Array | None
     ctx: Op | None
     _hooks: dict[int, Callable[[Tensor], Tensor | None]]
+    _post_hooks: dict[int, Callable[[Tensor], None]]
 
     def __init__(
         self,
@@ -2706,6 +2740,142 @@ class Tensor:
 
     clip_ = clamp_
 
+    def _inplace_twin(
+        self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], views: builtins.bool
+    ) -> Tensor:
+        """``self.<name>_(*args, **kwargs)``: ``self.<name>(*args, **kwargs)`` computed without
+        recording it and written into this tensor's array, refused where ``add_`` is.
+
+        As in PyTorch, the result must broadcast to this tensor's shape and be castable to its
+        dtype (bool to integer to float, not back). With ``views`` the result (a view of a new
+        shape, e.g. of ``t``) becomes this tensor's array instead.
+        """
+        what = f"{name}_()"
+        tensors = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
+        self._refuse_untracked_change(what, next((t for t in tensors if t._req_grad), None))
+        token = _grad_enabled.set(False)
+        try:
+            result = getattr(self, name)(*args, **kwargs)
+        finally:
+            _grad_enabled.reset(token)
+        if views:
+            self.data = result.data
+            return self
+        shape, dtype = self.data.shape, self.data.dtype
+        if result.shape != shape:
+            try:
+                fits = np.broadcast_shapes(result.shape, shape) == shape
+            except ValueError:
+                fits = False
+            if not fits:
+                raise RuntimeError(
+                    f"{what}: the result of shape {result.shape} does not broadcast to the "
+                    f"shape {shape} of the tensor changed in place"
+                )
+        if _KIND_RANK[result.dtype.kind] > _KIND_RANK[dtype.kind]:
+            raise RuntimeError(
+                f"{what}: the result of dtype {result.dtype} cannot be cast to the dtype "
+                f"{dtype} of the tensor changed in place"
+            )
+        self.data[...] = result.data
+        return self
+
+    # NOTE: the in-place twins of out-of-place methods, made by _inplace_of
+    abs_, neg_, negative_, sign_, square_, reciprocal_, rsqrt_, sqrt_ = _inplace_of(
+        "abs", "neg", "negative", "sign", "square", "reciprocal", "rsqrt", "sqrt"
+    )
+    exp_, exp2_, expm1_, log_, log2_, log10_, log1p_ = _inplace_of(
+        "exp", "exp2", "expm1", "log", "log2", "log10", "log1p"
+    )
+    sin_, cos_, tan_, asin_, acos_, atan_, arcsin_, arccos_, arctan_ = _inplace_of(
+        "sin", "cos", "tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan"
+    )
+    sinh_, cosh_, tanh_, asinh_, acosh_, atanh_, arcsinh_, arccosh_, arctanh_ = _inplace_of(
+        "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh"
+    )
+    sigmoid_, relu_, logit_, erf_, erfc_, sinc_, deg2rad_, rad2deg_ = _inplace_of(
+        "sigmoid", "relu", "logit", "erf", "erfc", "sinc", "deg2rad", "rad2deg"
+    )
+    floor_, ceil_, round_, trunc_, fix_, frac_, nan_to_num_ = _inplace_of(
+        "floor", "ceil", "round", "trunc", "fix", "frac", "nan_to_num"
+    )
+    pow_, subtract_, multiply_, divide_, floor_divide_, remainder_, fmod_ = _inplace_of(
+        "pow", "subtract", "multiply", "divide", "floor_divide", "remainder", "fmod"
+    )
+    atan2_, arctan2_, hypot_, copysign_, xlogy_, heaviside_, lerp_ = _inplace_of(
+        "atan2", "arctan2", "hypot", "copysign", "xlogy", "heaviside", "lerp"
+    )
+    clamp_min_, clamp_max_, addcmul_, addcdiv_, addmm_, renorm_ = _inplace_of(
+        "clamp_min", "clamp_max", "addcmul", "addcdiv", "addmm", "renorm"
+    )
+    cumsum_, cumprod_, tril_, triu_ = _inplace_of("cumsum", "cumprod", "tril", "triu")
+    eq_, ne_, lt_, le_, gt_, ge_ = _inplace_of("eq", "ne", "lt", "le", "gt", "ge")
+    greater_, greater_equal_, less_, less_equal_, not_equal_ = _inplace_of(
+        "greater", "greater_equal", "less", "less_equal", "not_equal"
+    )
+    logical_and_, logical_or_, logical_xor_, logical_not_ = _inplace_of(
+        "logical_and", "logical_or", "logical_xor", "logical_not"
+    )
+    bitwise_and_, bitwise_or_, bitwise_xor_, bitwise_not_ = _inplace_of(
+        "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not"
+    )
+    bitwise_left_shift_, bitwise_right_shift_ = _inplace_of(
+        "bitwise_left_shift", "bitwise_right_shift"
+    )
+    masked_fill_, masked_scatter_, index_fill_, index_copy_, index_add_ = _inplace_of(
+        "masked_fill", "masked_scatter", "index_fill", "index_copy", "index_add"
+    )
+    scatter_, scatter_add_, scatter_reduce_, index_reduce_, put_ = _inplace_of(
+        "scatter", "scatter_add", "scatter_reduce", "index_reduce", "put"
+    )
+    squeeze_, unsqueeze_, t_, transpose_, swapaxes_, swapdims_ = _inplace_of(
+        "squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims", views=True
+    )
+    lgamma_, digamma_, polygamma_, mvlgamma_, erfinv_, i0_, sgn_, absolute_ = _inplace_of(
+        "lgamma", "digamma", "polygamma", "mvlgamma", "erfinv", "i0", "sgn", "absolute"
+    )
+    true_divide_, ldexp_, nextafter_, gcd_, lcm_ = _inplace_of(
+        "true_divide", "ldexp", "nextafter", "gcd", "lcm"
+    )
+    addmv_, addr_, baddbmm_, addbmm_ = _inplace_of("addmv", "addr", "baddbmm", "addbmm")
+
+    def detach_(self) -> Tensor:
+        """Detach in place: this tensor becomes a leaf that does not require grad."""
+        self.ctx, self._req_grad = None, False
+        return self
+
+    def resize_(self, *size: Any) -> Tensor:
+        """Give this tensor a new shape in place (refused where ``add_`` is).
+
+        With the same number of elements, this is a reshape (of a copy where the elements
+        do not lie in row-major order). Otherwise, only on a tensor that does not require
+        grad: the first elements, in row-major order, are kept and new ones are 0 (PyTorch
+        leaves them unset).
+
+        Args:
+            size: The new shape, as ints or one sequence.
+        """
+        shape = _shape_args(size)
+        self._refuse_untracked_change("resize_()", None)
+        count = math.prod(shape)
+        if count == self.data.size:
+            self.data = self.data.reshape(shape)
+            return self
+        if self._req_grad:
+            raise RuntimeError(
+                f"resize_() cannot change the number of elements of a tensor that requires "
+                f"grad (shape {self.shape} to {shape})"
+            )
+        data = get_array_module(self.data).zeros(count, dtype=self.data.dtype)
+        kept = builtins.min(count, self.data.size)
+        data[:kept] = self.data.reshape(-1)[:kept]
+        self.data = data.reshape(shape)
+        return self
+
+    def resize_as_(self, other: Tensor) -> Tensor:
+        """``resize_`` to the shape of ``other``."""
+        return self.resize_(other.shape)
+
     # NOTE: the ignores: mypy cannot match these with the operators that _binary builds.
     def __iadd__(self, other: Any) -> Tensor:  # type: ignore[misc]
         return self._augmented("add", other, "+=", Tensor.__add__)
@@ -2790,6 +2960,582 @@ class Tensor:
         draws = get_generator().random(self.shape) * (b - a) + a
         return self._fill_random(draws, "uniform_()")
 
+    def _fill_draws(self, draws: np.ndarray, what: str) -> Tensor:
+        """Write random draws (CPU) into this tensor's array, cast to its dtype, refused where
+        ``add_`` is."""
+        self._refuse_untracked_change(what, None)
+        values = draws.astype(self.data.dtype)
+        self.data[...] = (
+            values if type(self.data) is np.ndarray else move_array(values, self.device)
+        )
+        return self
+
+    def bernoulli_(self, p: Any = 0.5) -> Tensor:
+        """Fill in place with 1 with probability ``p`` (a number or a tensor that broadcasts
+        to this shape), else 0, outside autograd."""
+        probs = p.numpy() if isinstance(p, Tensor) else np.asarray(p, dtype=np.float64)
+        if not ((probs >= 0) & (probs <= 1)).all():
+            raise ValueError("bernoulli_ needs probabilities in [0, 1]")
+        return self._fill_draws(get_generator().random(self.shape) < probs, "bernoulli_()")
+
+    def exponential_(self, lambd: builtins.float = 1.0) -> Tensor:
+        """Fill in place with draws from the exponential distribution of rate ``lambd``
+        (density ``lambd * exp(-lambd * x)``), outside autograd."""
+        if lambd <= 0:
+            raise ValueError(f"exponential_ needs lambd > 0, got {lambd}")
+        draws = get_generator().exponential(1 / lambd, self.shape)
+        return self._fill_random(draws, "exponential_()")
+
+    def geometric_(self, p: builtins.float) -> Tensor:
+        """Fill in place with the number of Bernoulli(``p``) trials up to the first success
+        (1, 2, ...), outside autograd."""
+        if not 0 < p <= 1:
+            raise ValueError(f"geometric_ needs 0 < p <= 1, got {p}")
+        if self.data.dtype.kind == "b":
+            raise TypeError("geometric_ needs a numeric tensor, got dtype bool")
+        return self._fill_draws(get_generator().geometric(p, self.shape), "geometric_()")
+
+    def cauchy_(self, median: builtins.float = 0.0, sigma: builtins.float = 1.0) -> Tensor:
+        """Fill in place with draws from the Cauchy distribution, outside autograd.
+
+        Args:
+            median: The location.
+            sigma: The scale (half width at half maximum).
+        """
+        draws = get_generator().standard_cauchy(self.shape) * sigma + median
+        return self._fill_random(draws, "cauchy_()")
+
+    def log_normal_(self, mean: builtins.float = 1.0, std: builtins.float = 2.0) -> Tensor:
+        """Fill in place with ``exp`` of normal draws of ``mean`` and ``std``, outside
+        autograd."""
+        draws = get_generator().lognormal(mean, std, self.shape)
+        return self._fill_random(draws, "log_normal_()")
+
+    def random_(self, *bounds: builtins.int, to: builtins.int | None = None) -> Tensor:
+        """Fill in place with integers drawn uniformly, outside autograd.
+
+        ``random_(to)`` draws from ``[0, to)``, ``random_(from, to)`` from ``[from, to)``;
+        ``random_()`` from ``[0, 2**(mantissa bits + 1)]`` for floats (every integer there is
+        exact) and from 0 to the dtype's largest value for integers, as PyTorch.
+        """
+        dtype = self.data.dtype
+        if dtype.kind == "f":
+            info: Any = np.finfo(dtype)
+            low_limit, top = -(2 ** (info.nmant + 1)), 2 ** (info.nmant + 1)
+        elif dtype.kind == "b":
+            low_limit, top = 0, 1
+        else:
+            info = np.iinfo(dtype)
+            low_limit, top = builtins.int(info.min), builtins.int(info.max)
+        if len(bounds) > 2 or (len(bounds) == 2 and to is not None):
+            raise TypeError("random_ takes at most two bounds: random_(from, to)")
+        if len(bounds) == 2:
+            to = bounds[1]
+        if to is None and len(bounds) == 1:
+            low, high = 0, bounds[0] - 1
+        elif to is not None:
+            low, high = (bounds[0] if bounds else 0), to - 1
+        else:
+            low, high = 0, top
+        if low > high or low < low_limit or high > top:
+            raise ValueError(
+                f"random_: cannot draw from [{low}, {high + 1}) into a tensor of dtype {dtype}"
+            )
+        draws = get_generator().integers(low, high, self.shape, dtype=np.int64, endpoint=True)
+        return self._fill_draws(draws, "random_()")
+
+    def fill_diagonal_(self, fill_value: Scalar, wrap: builtins.bool = False) -> Tensor:
+        """Set the main diagonal to ``fill_value`` in place, outside autograd.
+
+        Args:
+            fill_value: The value.
+            wrap: For a matrix with more rows than columns, start again below the diagonal
+                after a row of gap (NumPy's and PyTorch's ``wrap``).
+        """
+        if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
+            raise ValueError(
+                "fill_diagonal_ needs a matrix or a tensor with all dims of one length, "
+                f"got shape {self.shape}"
+            )
+        self._refuse_untracked_change("fill_diagonal_()", None)
+        get_array_module(self.data).fill_diagonal(self.data, fill_value, wrap=wrap)
+        return self
+
+    def bernoulli(self, p: builtins.float | None = None) -> Tensor:
+        """0 or 1 per element, 1 with probability self (or ``p``), without gradient
+        (``ac.bernoulli``)."""
+        from auto_compyute._core import factories
+
+        return factories.bernoulli(self, p)
+
+    def multinomial(self, num_samples: builtins.int, replacement: builtins.bool = False) -> Tensor:
+        """Category indices drawn with the probabilities proportional to the rows of self
+        (``ac.multinomial``)."""
+        from auto_compyute._core import factories
+
+        return factories.multinomial(self, num_samples, replacement)
+
+    # ---------------------------------------------------------------- more methods
+    def unfold(self, dimension: builtins.int, size: builtins.int, step: builtins.int) -> Tensor:
+        """The windows of ``size`` elements, ``step`` apart, along ``dimension``: that axis
+        then counts the windows, and a new last axis of ``size`` runs along each one. A view
+        (without a copy); the gradient adds up where windows overlap."""
+        if step <= 0:
+            raise ValueError(f"unfold needs step > 0, got {step}")
+        length = self.shape[_dim(dimension, self.ndim)] if self.ndim else 1
+        if not 0 <= size <= length:
+            raise ValueError(
+                f"unfold: size {size} does not fit dim {dimension} of length {length} "
+                f"(shape {self.shape})"
+            )
+        if self.ndim == 0:
+            return self.reshape(1)[:size]
+        return movement.Unfold.apply(self, dim=_dim(dimension, self.ndim), size=size, step=step)
+
+    def put(self, index: Any, source: Tensor, accumulate: builtins.bool = False) -> Tensor:
+        """A copy with ``source`` written at the flat (row-major) positions ``index`` (negative
+        ones count from the end), or added there with ``accumulate`` (repeats add up)."""
+        index = self._index_array(index, "put")
+        count = self.numel()
+        if source.numel() != index.size:
+            raise ValueError(
+                f"put needs as many source elements as indices, got {source.numel()} and "
+                f"{index.size}"
+            )
+        if index.size and not -count <= builtins.int(index.min()) <= index.max() < count:
+            raise IndexError(f"put: an index is out of range for {count} elements")
+        flat = Tensor._from_op(index.reshape(-1))
+        put = self.reshape(-1).index_put((flat,), source.reshape(-1), accumulate)
+        return put.reshape(self.shape)
+
+    def index_reduce(
+        self,
+        dim: builtins.int,
+        index: Any,
+        source: Tensor,
+        reduce: str,
+        *,
+        include_self: builtins.bool = True,
+    ) -> Tensor:
+        """A copy with the slices of ``source`` along ``dim`` reduced into the slices at
+        ``index`` (1-D; repeats all take part).
+
+        Args:
+            dim: The axis that ``index`` points along.
+            index: One place for each slice of ``source`` along ``dim``.
+            source: A tensor of this dtype and shape except along ``dim``.
+            reduce: ``"prod"``, ``"mean"``, ``"amax"`` or ``"amin"``.
+            include_self: Whether this tensor's values at the places reduced into take part.
+
+        The gradients are those of ``scatter_reduce``.
+        """
+        if reduce not in ("prod", "mean", "amax", "amin"):
+            raise ValueError(
+                f"index_reduce: reduce must be one of prod, mean, amax, amin, got {reduce!r}"
+            )
+        dim = _dim(dim, self.ndim)
+        index = self._along_index(dim, index, source.shape, "index_reduce")
+        return self.scatter_reduce(dim, index, source, reduce, include_self=include_self)
+
+    def _scatter_view(self, src: Tensor, key: Any, what: str, axis: builtins.int = -1) -> Tensor:
+        """A copy with ``src`` written at ``self[key]`` (``axis``: where the last axis of
+        ``src`` goes in the indexed shape); src gets the gradient read back there."""
+        if not isinstance(src, Tensor):
+            raise TypeError(f"{what} needs src as a Tensor, got {type(src).__name__}")
+        if src.data.dtype != self.data.dtype:
+            raise TypeError(f"{what} needs src of the input's dtype {self.dtype}, got {src.dtype}")
+        if axis != -1:
+            src = src.movedim(-1, axis)
+        target = self.data[key].shape
+        if src.shape != target:
+            raise ValueError(f"{what}: src of shape {src.shape} does not fit the shape {target}")
+        return movement.IndexPut.apply(self, src, key=key, accumulate=False)
+
+    def select_scatter(self, src: Tensor, dim: builtins.int, index: builtins.int) -> Tensor:
+        """A copy with ``src`` written at ``select(dim, index)``."""
+        return self._scatter_view(
+            src, (slice(None),) * _dim(dim, self.ndim) + (index,), "select_scatter"
+        )
+
+    def slice_scatter(
+        self,
+        src: Tensor,
+        dim: builtins.int = 0,
+        start: builtins.int | None = None,
+        end: builtins.int | None = None,
+        step: builtins.int = 1,
+    ) -> Tensor:
+        """A copy with ``src`` written at the slice ``start:end:step`` along ``dim``."""
+        if step <= 0:
+            raise ValueError(f"slice_scatter needs step > 0, got {step}")
+        key = (slice(None),) * _dim(dim, self.ndim) + (slice(start, end, step),)
+        return self._scatter_view(src, key, "slice_scatter")
+
+    def diagonal_scatter(
+        self, src: Tensor, offset: builtins.int = 0, dim1: builtins.int = 0, dim2: builtins.int = 1
+    ) -> Tensor:
+        """A copy with ``src`` written at ``diagonal(offset, dim1, dim2)`` (the diagonal along
+        the last axis of ``src``)."""
+        first, second = _dim(dim1, self.ndim), _dim(dim2, self.ndim)
+        if first == second:
+            raise ValueError(f"diagonal_scatter needs two different dims, got {dim1} and {dim2}")
+        start_row, start_col = builtins.max(-offset, 0), builtins.max(offset, 0)
+        rows, cols = self.shape[first], self.shape[second]
+        length = builtins.max(builtins.min(rows - start_row, cols - start_col), 0)
+        steps = get_array_module(self.data).arange(length)
+        key: list[Any] = [slice(None)] * self.ndim
+        key[first], key[second] = steps + start_row, steps + start_col
+        # NOTE: NumPy puts the axis of two index arrays where they stand when they are
+        # neighbours, else first
+        axis = builtins.min(first, second) if builtins.abs(first - second) == 1 else 0
+        return self._scatter_view(src, tuple(key), "diagonal_scatter", axis)
+
+    def sum_to_size(self, *size: Any) -> Tensor:
+        """The sum over the axes that ``size`` broadcasts along (to this shape), of ``size``."""
+        shape = _shape_args(size)
+        lead = self.ndim - len(shape)
+        if lead < 0 or any(s not in (1, n) for s, n in zip(shape, self.shape[lead:], strict=True)):
+            raise ValueError(
+                f"sum_to_size: size {shape} does not broadcast to the shape {self.shape}"
+            )
+        dims = (*range(lead), *(lead + i for i, s in enumerate(shape) if s != self.shape[lead + i]))
+        return self.sum(dims, keepdim=True).reshape(shape) if dims else self
+
+    def split_with_sizes(
+        self, split_sizes: Sequence[builtins.int], dim: builtins.int = 0
+    ) -> tuple[Tensor, ...]:
+        """Cut along ``dim`` into pieces of the given sizes (which must add up to its length)."""
+        return self.split(list(split_sizes), dim)
+
+    unsafe_split, unsafe_split_with_sizes = split, split_with_sizes
+
+    def unsafe_chunk(self, chunks: builtins.int, dim: builtins.int = 0) -> tuple[Tensor, ...]:
+        """``chunk`` (PyTorch's unchecked variant; here the same)."""
+        return self.chunk(chunks, dim)
+
+    def fliplr(self) -> Tensor:
+        """The columns (dim 1) in reverse order; needs at least 2 dims."""
+        if self.ndim < 2:
+            raise ValueError(f"fliplr needs at least 2 dims, got shape {self.shape}")
+        return self.flip(1)
+
+    def flipud(self) -> Tensor:
+        """The rows (dim 0) in reverse order; needs at least 1 dim."""
+        if self.ndim < 1:
+            raise ValueError("flipud needs at least 1 dim, got a 0-d tensor")
+        return self.flip(0)
+
+    def fix(self) -> Tensor:
+        """Round toward zero (as ``trunc``)."""
+        return self.trunc()
+
+    def bitwise_left_shift(self, other: Any) -> Tensor:
+        """Elementwise ``self << other`` on integer tensors."""
+        return self._bitwise(other, np.left_shift, "bitwise_left_shift")
+
+    def bitwise_right_shift(self, other: Any) -> Tensor:
+        """Elementwise ``self >> other`` on integer tensors (arithmetic for signed ones)."""
+        return self._bitwise(other, np.right_shift, "bitwise_right_shift")
+
+    def argwhere(self) -> Tensor:
+        """The indices of the non-zero elements, one row each (as ``nonzero``)."""
+        return self.nonzero()
+
+    def diag(self, diagonal: builtins.int = 0) -> Tensor:
+        """A matrix with this 1-D tensor on a diagonal, or a diagonal of this matrix
+        (``ac.diag``)."""
+        from auto_compyute._core import functions
+
+        return functions.diag(self, diagonal)
+
+    def dot(self, other: Tensor) -> Tensor:
+        """The dot product of two 1-D tensors of one length (``ac.dot``)."""
+        from auto_compyute._core import functions
+
+        return functions.dot(self, other)
+
+    def outer(self, other: Tensor) -> Tensor:
+        """The outer product with another 1-D tensor (``ac.outer``; alias ``ger``)."""
+        from auto_compyute._core import functions
+
+        return functions.outer(self, other)
+
+    ger = outer
+
+    def isclose(
+        self,
+        other: Any,
+        rtol: builtins.float = 1e-5,
+        atol: builtins.float = 1e-8,
+        equal_nan: builtins.bool = False,
+    ) -> Tensor:
+        """Elementwise ``|self - other| <= atol + rtol * |other|`` (``ac.isclose``)."""
+        from auto_compyute._core import functions
+
+        return functions.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(
+        self,
+        other: Any,
+        rtol: builtins.float = 1e-5,
+        atol: builtins.float = 1e-8,
+        equal_nan: builtins.bool = False,
+    ) -> builtins.bool:
+        """True if ``isclose`` holds everywhere (``ac.allclose``)."""
+        from auto_compyute._core import functions
+
+        return functions.allclose(self, other, rtol, atol, equal_nan)
+
+    def is_same_size(self, other: Tensor) -> builtins.bool:
+        """True if ``other`` has this shape."""
+        return self.shape == other.shape
+
+    def ndimension(self) -> builtins.int:
+        """The number of axes (as ``dim()``)."""
+        return self.data.ndim
+
+    def nelement(self) -> builtins.int:
+        """The number of elements (as ``numel()``)."""
+        return builtins.int(self.data.size)
+
+    # Tensors here are real: the complex-number views are the tensor itself.
+    @property
+    def H(self) -> Tensor:
+        """The conjugate transpose of a matrix (the transpose, for real tensors)."""
+        if self.ndim not in (0, 2):
+            raise ValueError(f"H needs a matrix (2-D tensor), got shape {self.shape}")
+        return self if self.ndim == 0 else self.transpose(0, 1)
+
+    @property
+    def mH(self) -> Tensor:
+        """The conjugate transpose of the last two axes (``mT``, for real tensors)."""
+        return self.mT
+
+    def adjoint(self) -> Tensor:
+        """The conjugate transpose of the last two axes (``mT``, for real tensors)."""
+        return self.mT
+
+    @property
+    def real(self) -> Tensor:
+        """The real part: the tensor itself."""
+        return self
+
+    def conj(self) -> Tensor:
+        """The complex conjugate: the tensor itself (for ``conj_physical``, ``resolve_conj``
+        and ``resolve_neg`` too)."""
+        return self
+
+    conj_physical = resolve_conj = resolve_neg = conj
+
+    def conj_physical_(self) -> Tensor:
+        """The complex conjugate in place: nothing to do on real tensors."""
+        return self
+
+    def is_complex(self) -> builtins.bool:
+        """False: tensors here are real."""
+        return False
+
+    def is_conj(self) -> builtins.bool:
+        """False: no tensor here is a lazily conjugated view."""
+        return False
+
+    def is_neg(self) -> builtins.bool:
+        """False: no tensor here is a lazily negated view."""
+        return False
+
+    def is_inference(self) -> builtins.bool:
+        """False: ``ac.inference_mode`` makes ordinary tensors."""
+        return False
+
+    def is_signed(self) -> builtins.bool:
+        """True for the signed dtypes: the floats and int8 to int64."""
+        return self.data.dtype.kind in "fi"
+
+    @property
+    def is_cpu(self) -> builtins.bool:
+        return type(self.data) is np.ndarray
+
+    @property
+    def is_cuda(self) -> builtins.bool:
+        return self.device.type == "cuda"
+
+    def get_device(self) -> builtins.int:
+        """The index of the device, or -1 on the CPU."""
+        return -1 if type(self.data) is np.ndarray else self.device.index
+
+    def pin_memory(self) -> Tensor:
+        """Self: CPU arrays here are not page-locked, so there is nothing to do on the CPU."""
+        if type(self.data) is not np.ndarray:
+            raise RuntimeError(f"only CPU tensors can be pinned, got one on {self.device}")
+        return self
+
+    def is_pinned(self) -> builtins.bool:
+        """False: see ``pin_memory``."""
+        return False
+
+    def type(self, dtype: Any = None) -> Any:
+        """The type name, or a conversion.
+
+        Args:
+            dtype: None to get the name: ``"auto_compyute.FloatTensor"`` (float32 on the CPU),
+                ``"auto_compyute.cuda.LongTensor"`` (int64 on a GPU), ... (PyTorch's names
+                with ``auto_compyute`` for ``torch``). Else a dtype or such a name (with
+                ``torch`` too) to convert to (a name with ``cuda`` also moves to the GPU).
+
+        Returns:
+            The name, or the converted tensor (self if nothing changes).
+        """
+        on_gpu = type(self.data) is not np.ndarray
+        if dtype is None:
+            return f"auto_compyute.{'cuda.' if on_gpu else ''}{_TYPE_NAMES[self.data.dtype]}"
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            *prefix, name = dtype.split(".")
+            found = [d for d, n in _TYPE_NAMES.items() if n == name]
+            if not found or prefix[1:] not in ([], ["cuda"]):
+                raise TypeError(f"unknown tensor type {dtype!r}")
+            device = "cuda" if prefix[1:] == ["cuda"] else "cpu"
+            return self.to(device=device, dtype=found[0])
+        return self.to(dtype=dtype)
+
+    def byte(self) -> Tensor:
+        return self.to(dtype=dtypes.uint8)
+
+    def char(self) -> Tensor:
+        return self.to(dtype=dtypes.int8)
+
+    def short(self) -> Tensor:
+        return self.to(dtype=dtypes.int16)
+
+    @property
+    def retains_grad(self) -> builtins.bool:
+        """True for a non-leaf tensor whose ``retain_grad()`` was called."""
+        if self.ctx is None:
+            return False
+        retained = self.ctx.__dict__.get("_retain")
+        return retained is not None and retained() is self
+
+    def data_ptr(self) -> builtins.int:
+        """The address of the first element in memory."""
+        return _address(self.data)
+
+    const_data_ptr = data_ptr
+
+    def storage_offset(self) -> builtins.int:
+        """How many elements after the start of the array whose memory this tensor views its
+        first element lies (0 for a tensor that owns its memory, or views memory that is not
+        an array, as ``from_numpy`` of a buffer)."""
+        base = self.data
+        while isinstance(base.base, type(self.data)):
+            base = base.base
+        return (_address(self.data) - _address(base)) // self.data.itemsize
+
+    def apply_(self, callable: Callable[[Any], Any]) -> Tensor:
+        """Replace each element ``x`` by ``callable(x)`` (Python numbers in and out) in place,
+        outside autograd. CPU only and slow: one Python call per element."""
+        if type(self.data) is not np.ndarray:
+            raise RuntimeError(f"apply_ works on CPU tensors only, got one on {self.device}")
+        self._refuse_untracked_change("apply_()", None)
+        self.data[...] = np.frompyfunc(callable, 1, 1)(self.data)
+        return self
+
+    def map_(self, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> Tensor:
+        """Replace each element ``x`` by ``callable(x, y)``, ``y`` the element of ``tensor``
+        (broadcast to this shape) in place, outside autograd. CPU only and slow: one Python
+        call per element."""
+        if type(self.data) is not np.ndarray or type(tensor.data) is not np.ndarray:
+            raise RuntimeError("map_ works on CPU tensors only")
+        self._refuse_untracked_change("map_()", tensor)
+        try:
+            other = np.broadcast_to(tensor.data, self.shape)
+        except ValueError:
+            raise ValueError(
+                f"map_: a tensor of shape {tensor.shape} does not broadcast to {self.shape}"
+            ) from None
+        self.data[...] = np.frompyfunc(callable, 2, 1)(self.data, other)
+        return self
+
+    def map2_(self, x: Tensor, y: Tensor, callable: Callable[[Any, Any, Any], Any]) -> Tensor:
+        """Replace each element ``s`` by ``callable(s, a, b)``, ``a`` and ``b`` the elements of
+        ``x`` and ``y`` (broadcast to this shape), in place, outside autograd. CPU only and
+        slow: one Python call per element."""
+        if any(type(t.data) is not np.ndarray for t in (self, x, y)):
+            raise RuntimeError("map2_ works on CPU tensors only")
+        self._refuse_untracked_change("map2_()", x if x._req_grad else y)
+        try:
+            a, b = (np.broadcast_to(t.data, self.shape) for t in (x, y))
+        except ValueError:
+            raise ValueError(
+                f"map2_: tensors of shapes {x.shape} and {y.shape} do not broadcast to {self.shape}"
+            ) from None
+        self.data[...] = np.frompyfunc(callable, 3, 1)(self.data, a, b)
+        return self
+
+    def nonzero_static(self, *, size: builtins.int, fill_value: builtins.int = -1) -> Tensor:
+        """``nonzero()`` cut or padded with rows of ``fill_value`` to ``size`` rows."""
+        found = self.nonzero()
+        if found.shape[0] >= size:
+            return found[:size]
+        padding = get_array_module(self.data).full(
+            (size - found.shape[0], self.ndim), fill_value, dtype=np.int64
+        )
+        return Tensor._from_op(get_array_module(self.data).concatenate([found.data, padding]))
+
+    def hardshrink(self, lambd: builtins.float = 0.5) -> Tensor:
+        """self where ``|self| > lambd``, else 0."""
+        return self.where(self.abs() > lambd, 0.0)
+
+    def qr(self, some: builtins.bool = True) -> Any:
+        """The QR decomposition ``(Q, R)`` of each matrix: reduced, or complete with
+        ``some=False`` (``ac.linalg.qr``)."""
+        from auto_compyute._core import linalg as la
+
+        return la.qr(self, mode="reduced" if some else "complete")
+
+    def cholesky_solve(self, input2: Tensor, upper: builtins.bool = False) -> Tensor:
+        """The solution X of ``A X = self``, with ``A = L L^T`` given by its Cholesky factor
+        ``input2`` (lower, or upper ``U`` with ``A = U^T U`` if ``upper``)."""
+        from auto_compyute._core import linalg as la
+
+        half = la.solve_triangular(input2.mT if upper else input2, self, upper=False)
+        return la.solve_triangular(input2 if upper else input2.mT, half, upper=True)
+
+    def cholesky_inverse(self, upper: builtins.bool = False) -> Tensor:
+        """The inverse of ``A = L L^T`` given by its Cholesky factor, self (lower, or upper
+        ``U`` with ``A = U^T U`` if ``upper``)."""
+        xp = get_array_module(self.data)
+        identity = xp.broadcast_to(xp.eye(self.shape[-1], dtype=self.data.dtype), self.shape)
+        return Tensor._from_op(identity).cholesky_solve(self, upper)
+
+    def new(self, *args: Any) -> Tensor:
+        """A new tensor of this dtype and device: ``new()`` is empty, ``new(2, 3)`` of that
+        shape with unset values, ``new(data)`` a copy of ``data`` (PyTorch's legacy form)."""
+        if not args:
+            return self.new_empty(0)
+        if all(isinstance(a, builtins.int) for a in args):
+            return self.new_empty(*args)
+        if len(args) == 1:
+            return self.new_tensor(args[0])
+        raise TypeError(f"new takes ints (a shape) or one sequence of data, got {args!r}")
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> RemovableHandle:
+        """Call ``hook(tensor)`` after backward has accumulated this leaf's ``grad`` (e.g. to
+        step an optimizer per parameter); what it returns is ignored.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        if self.ctx is not None:
+            raise RuntimeError("post-accumulate-grad hooks can only be registered on leaf tensors")
+        if not self._req_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        try:
+            hooks = self._post_hooks
+        except AttributeError:
+            hooks = self._post_hooks = {}
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
 
 autograd._Tensor = Tensor
 
@@ -2825,6 +3571,14 @@ def _add_scaled(what: str, x: Tensor, product: Tensor, beta: Scalar, alpha: Scal
     if beta == 0:
         return scaled + x.masked_fill(True, 0)
     return (x if beta == 1 else beta * x) + scaled
+
+
+def _address(array: Array) -> int:
+    """The address in memory of an array's first element (NumPy or CUDA arrays)."""
+    interface = getattr(array, "__array_interface__", None)
+    if interface is None:
+        interface = array.__cuda_array_interface__
+    return int(interface["data"][0])
 
 
 def _op_output_hooks(op: Op) -> dict[int, Any]:

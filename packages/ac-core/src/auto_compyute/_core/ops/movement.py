@@ -364,3 +364,28 @@ def _reduce_identity(reduce: str, dtype: Any) -> Any:
         return -np.inf if reduce == "amax" else np.inf
     limits = np.iinfo(dtype)
     return limits.min if reduce == "amax" else limits.max
+
+
+class Unfold(Op):
+    """The windows of ``size`` elements, ``step`` apart, along ``dim`` (PyTorch's
+    ``Tensor.unfold``): ``dim`` counts the windows, a new last axis runs along each. The
+    result is a view of x; the gradient adds up where windows overlap."""
+
+    def forward(self, x: Array, *, dim: int, size: int, step: int) -> Array:
+        xp = get_array_module(x)
+        self.shape = x.shape
+        windows = xp.lib.stride_tricks.sliding_window_view(x, size, axis=dim, writeable=True)
+        return windows[(slice(None),) * dim + (slice(None, None, step),)]
+
+    def backward(self, grad: Array) -> Array:
+        dim, size, step = self.kwargs["dim"], self.kwargs["size"], self.kwargs["step"]
+        xp = get_array_module(grad)
+        out = xp.zeros(self.shape, dtype=grad.dtype)
+        count = grad.shape[dim]
+        # NOTE: one pass per position in the window (not per element): the k-th elements
+        # of all windows lie ``step`` apart, starting at k
+        for k in range(size):
+            out[(slice(None),) * dim + (slice(k, k + step * (count - 1) + 1, step),)] += grad[
+                ..., k
+            ]
+        return out
