@@ -13,7 +13,7 @@ __path__ = extend_path(__path__, __name__)
 
 import importlib
 
-from auto_compyute import autograd, cuda, linalg
+from auto_compyute import autograd, cuda, func, linalg, utils
 from auto_compyute._core.autograd import (
     Op,
     enable_grad,
@@ -473,6 +473,7 @@ __all__ = [
     "from_numpy",
     "full",
     "full_like",
+    "func",
     "gather",
     "ge",
     "get_available_devices",
@@ -661,6 +662,7 @@ __all__ = [
     "unique_consecutive",
     "unravel_index",
     "unsqueeze",
+    "utils",
     "vander",
     "var",
     "var_mean",
