@@ -13,7 +13,7 @@ __path__ = extend_path(__path__, __name__)
 
 import importlib
 
-from auto_compyute import autograd, cuda, linalg, special
+from auto_compyute import autograd, cuda, func, linalg, special, utils
 from auto_compyute._core.autograd import (
     Op,
     enable_grad,
@@ -513,6 +513,7 @@ __all__ = [
     "from_numpy",
     "full",
     "full_like",
+    "func",
     "gather",
     "gcd",
     "ge",
@@ -716,6 +717,7 @@ __all__ = [
     "unique_consecutive",
     "unravel_index",
     "unsqueeze",
+    "utils",
     "vander",
     "var",
     "var_mean",

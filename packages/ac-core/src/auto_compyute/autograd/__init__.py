@@ -2,6 +2,7 @@
 
 Write a custom differentiable operation by subclassing ``Op`` (see its docstring) and
 check it with ``gradcheck`` (and, if it has a ``graph_backward``, ``gradgradcheck``).
+``ac.autograd.functional`` has Jacobians, Hessians and vector products of functions.
 """
 
 from auto_compyute._core.autograd import (
@@ -14,11 +15,13 @@ from auto_compyute._core.autograd import (
     set_grad_enabled,
 )
 from auto_compyute._core.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from auto_compyute.autograd import functional
 
 __all__ = [
     "GradcheckError",
     "Op",
     "enable_grad",
+    "functional",
     "grad",
     "gradcheck",
     "gradgradcheck",
