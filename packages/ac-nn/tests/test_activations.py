@@ -11,6 +11,7 @@ import auto_compyute.nn.functional as F
 from auto_compyute import nn
 from auto_compyute._core.ops.math import erf64
 from auto_compyute._core.parallel import PIECE_SIZE
+from auto_compyute._core.random import get_generator
 from auto_compyute.nn.functional.activations import (
     GELU,
     _gelu_kernel,
@@ -362,3 +363,76 @@ def test_gelu_over_its_input_has_no_second_derivatives() -> None:
             hidden,
             create_graph=True,
         )
+
+
+# ------------------------------------------------ PyTorch's spellings, Gumbel softmax, in place
+def test_logsigmoid_is_log_sigmoid() -> None:
+    assert F.logsigmoid is F.log_sigmoid
+
+
+@pytest.mark.parametrize(("tau", "dim"), [(1.0, -1), (0.5, 0)])
+def test_gumbel_softmax_soft_and_hard(tau: float, dim: int, rng: np.random.Generator) -> None:
+    logits = rng.standard_normal((3, 4))
+    ac.manual_seed(3)
+    noise = get_generator().exponential(size=(3, 4))
+    ac.manual_seed(3)
+    soft = F.gumbel_softmax(ac.tensor(logits), tau, dim=dim).numpy()
+    scaled = (logits - np.log(noise)) / tau
+    expected = np.exp(scaled - scaled.max(dim, keepdims=True))
+    expected /= expected.sum(dim, keepdims=True)
+    np.testing.assert_allclose(soft, expected, rtol=1e-12)
+    ac.manual_seed(3)
+    x = ac.tensor(logits, req_grad=True)
+    hard = F.gumbel_softmax(x, tau, hard=True, dim=dim)
+    one_hot = expected == expected.max(dim, keepdims=True)
+    np.testing.assert_array_equal(hard.numpy(), one_hot.astype(float))
+    # straight through: the hard sample has the soft sample's gradient
+    upstream = rng.standard_normal((3, 4))
+    hard.backward(upstream)
+    ac.manual_seed(3)
+    y = ac.tensor(logits, req_grad=True)
+    F.gumbel_softmax(y, tau, dim=dim).backward(upstream)
+    np.testing.assert_allclose(x.grad, y.grad, rtol=1e-12)
+
+
+def test_gumbel_softmax_gradcheck(rng: np.random.Generator) -> None:
+    x = ac.tensor(rng.standard_normal((2, 5)), req_grad=True)
+
+    def sample(t: ac.Tensor) -> ac.Tensor:
+        ac.manual_seed(1)  # the same noise in every evaluation
+        return F.gumbel_softmax(t, 0.7)
+
+    assert ac.autograd.gradcheck(sample, [x])
+
+
+IN_PLACE = [
+    (F.relu_, F.relu, ()),
+    (F.elu_, F.elu, (0.7,)),
+    (F.leaky_relu_, F.leaky_relu, (0.2,)),
+    (F.hardtanh_, F.hardtanh, (-0.5, 0.8)),
+    (F.selu_, F.selu, ()),
+    (F.celu_, F.celu, (1.3,)),
+    (F.threshold_, F.threshold, (0.1, -2.0)),
+    (F.rrelu_, F.rrelu, (0.1, 0.3, True)),
+]
+
+
+@pytest.mark.parametrize(("in_place", "function", "args"), IN_PLACE, ids=lambda f: f"{f}")
+def test_in_place_activations_change_the_tensor(in_place, function, args, rng) -> None:
+    values = rng.standard_normal((3, 4))
+    ac.manual_seed(2)
+    expected = function(ac.tensor(values), *args).numpy()
+    x = ac.tensor(values)
+    ac.manual_seed(2)
+    assert in_place(x, *args) is x
+    np.testing.assert_array_equal(x.numpy(), expected)
+    leaf = ac.tensor(values, req_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        in_place(leaf, *args)
+    with pytest.raises(RuntimeError, match="computed by"):
+        in_place(leaf * 2.0, *args)
+    with ac.no_grad():
+        in_place(leaf, *args)
+    assert leaf.req_grad and leaf.grad is None
+    if in_place is not F.rrelu_:
+        np.testing.assert_array_equal(leaf.numpy(), expected)

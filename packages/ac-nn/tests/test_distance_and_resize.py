@@ -194,3 +194,73 @@ def test_interpolate_area_is_adaptive_average_pooling(rng: np.random.Generator) 
         assert gradcheck(lambda v, s=size: F.interpolate(v, size=s, mode="area"), [u])
     layer = nn.Upsample(size=(3, 2), mode="area")
     np.testing.assert_allclose(layer(_t(x)).numpy(), halved)
+
+
+# ------------------------------------------------------------------------------ pdist
+@pytest.mark.parametrize("p", [0.0, 0.5, 1.0, 2.0, 3.0, np.inf])
+def test_pdist_values_and_gradcheck(p: float, rng: np.random.Generator) -> None:
+    x = rng.standard_normal((5, 3))
+    rows, cols = np.triu_indices(5, 1)
+    diff = x[rows] - x[cols]
+    if p == 0:
+        expected = (diff != 0).sum(1).astype(float)
+    elif p == np.inf:
+        expected = np.abs(diff).max(1)
+    else:
+        expected = (np.abs(diff) ** p).sum(1) ** (1 / p)
+    np.testing.assert_allclose(F.pdist(_t(x), p).numpy(), expected, rtol=1e-12)
+    if p >= 1:  # below 1 the norm's kinks at 0 are too sharp for finite differences
+        assert gradcheck(lambda t: F.pdist(t, p), [_t(x, True)])
+
+
+@pytest.mark.parametrize("p", [0.5, 1.0, 2.0, 3.0, np.inf])
+def test_pdist_gradient_of_repeated_rows_is_finite(p: float, rng: np.random.Generator) -> None:
+    x = rng.standard_normal((4, 3))
+    x[2] = x[0]
+    t = _t(x, True)
+    F.pdist(t, p).sum().backward()
+    assert np.isfinite(t.grad).all()
+
+
+def test_pdist_errors_and_small_inputs() -> None:
+    assert F.pdist(_t(np.ones((1, 3)))).shape == (0,)
+    with pytest.raises(ValueError, match="2-D"):
+        F.pdist(_t(np.ones(3)))
+    with pytest.raises(ValueError, match="non-negative"):
+        F.pdist(_t(np.ones((2, 3))), -1.0)
+    with pytest.raises(TypeError, match="floating-point"):
+        F.pdist(ac.tensor([[1, 2], [3, 4]]))
+
+
+# ------------------------------------------------------ deprecated upsample and its layers
+def test_upsample_aliases_warn_and_interpolate(rng: np.random.Generator) -> None:
+    x = _t(rng.standard_normal((1, 2, 3, 4)))
+    with pytest.warns(UserWarning, match="upsample` is deprecated"):
+        out = F.upsample(x, scale_factor=2, mode="bilinear")
+    np.testing.assert_array_equal(
+        out.numpy(), F.interpolate(x, scale_factor=2, mode="bilinear").numpy()
+    )
+    with pytest.warns(UserWarning, match="upsample_nearest` is deprecated"):
+        out = F.upsample_nearest(x, size=(5, 6))
+    np.testing.assert_array_equal(out.numpy(), F.interpolate(x, (5, 6)).numpy())
+    with pytest.warns(UserWarning, match="upsample_bilinear` is deprecated"):
+        out = F.upsample_bilinear(x, scale_factor=2)
+    expected = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=True)
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+    # align_corners keeps the corner elements
+    np.testing.assert_array_equal(
+        out.numpy()[..., [0, -1], :][..., [0, -1]], x.numpy()[..., [0, -1], :][..., [0, -1]]
+    )
+
+
+def test_upsampling_layers(rng: np.random.Generator) -> None:
+    x = _t(rng.standard_normal((1, 2, 3, 4)))
+    nearest, bilinear = nn.UpsamplingNearest2d(scale_factor=2), nn.UpsamplingBilinear2d((6, 5))
+    np.testing.assert_array_equal(
+        nearest(x).numpy(), F.interpolate(x, scale_factor=2.0, mode="nearest").numpy()
+    )
+    np.testing.assert_array_equal(
+        bilinear(x).numpy(),
+        F.interpolate(x, (6, 5), mode="bilinear", align_corners=True).numpy(),
+    )
+    assert isinstance(nearest, nn.Upsample) and bilinear.align_corners is True

@@ -6,6 +6,7 @@ import pytest
 import auto_compyute as ac
 import auto_compyute.nn.functional as F
 from auto_compyute import nn
+from auto_compyute._core.random import get_generator
 
 
 @pytest.fixture(autouse=True)
@@ -87,3 +88,49 @@ def test_channel_dropout_layers() -> None:
     assert repr(layer) == "Dropout2d(p=0.3, inplace=False)"
     assert layer.eval()(ac.ones(1, 2, 2, 2)).tolist() == ac.ones(1, 2, 2, 2).tolist()
     assert nn.Dropout1d(0.2)(ac.ones(2, 3, 4)).shape == (2, 3, 4)
+
+
+ALPHA = 1.7580993408473766  # SELU's scale * alpha
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5])
+def test_alpha_dropout_values_gradient_and_statistics(p: float) -> None:
+    ac.manual_seed(4)
+    x = ac.randn(200, 100, dtype=ac.float64, req_grad=True)
+    ac.manual_seed(9)
+    keep = get_generator().random(x.shape) >= p
+    ac.manual_seed(9)
+    y = F.alpha_dropout(x, p, training=True)
+    a = 1 / np.sqrt((ALPHA**2 * p + 1) * (1 - p))
+    expected = np.where(keep, a * x.numpy() + ALPHA * a * p, ALPHA * a * (p - 1))
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-12)
+    # zero mean and unit variance stay so
+    assert abs(y.numpy().mean()) < 0.03 and abs(y.numpy().var() - 1) < 0.05
+    y.backward(np.ones(x.shape))
+    np.testing.assert_allclose(x.grad, a * keep, rtol=1e-12)
+    assert F.alpha_dropout(x, p) is x  # training is False by default, as in PyTorch
+    assert F.alpha_dropout(x, 0.0, training=True) is x
+    assert (F.alpha_dropout(x, 1.0, training=True).numpy() == 0).all()
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.alpha_dropout(x, 1.2, training=True)
+
+
+def test_feature_alpha_dropout_drops_whole_channels() -> None:
+    x = ac.ones(8, 6, 3, 2, req_grad=True)
+    y = F.feature_alpha_dropout(x, 0.5, training=True).numpy().reshape(8, 6, -1)
+    assert (y.min(-1) == y.max(-1)).all()
+    assert len(np.unique(y)) == 2
+    assert F.feature_alpha_dropout(x, 0.5) is x
+    with pytest.raises(RuntimeError, match="at least 2 axes"):
+        F.feature_alpha_dropout(ac.ones(3), 0.5, training=True)
+
+
+def test_alpha_dropout_layers_follow_training_mode() -> None:
+    layer = nn.AlphaDropout(0.3)
+    x = ac.ones(20, 20)
+    assert len(np.unique(layer(x).numpy())) == 2
+    assert layer.eval()(x) is x
+    assert repr(layer) == "AlphaDropout(p=0.3, inplace=False)"
+    channels = nn.FeatureAlphaDropout(0.3)
+    assert channels(ac.ones(4, 5, 2)).shape == (4, 5, 2)
+    assert channels.eval()(x) is x

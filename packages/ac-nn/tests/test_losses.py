@@ -607,3 +607,59 @@ def test_composed_losses_have_second_derivatives(name: str, rng: np.random.Gener
     x = _t(rng.standard_normal((2, 3)), req_grad=True)
     y = _t(rng.standard_normal((2, 3)), req_grad=True)
     assert ac.autograd.gradgradcheck(SECOND_ORDER_LOSSES[name], [x, y])
+
+
+# ----------------------------------------------------------------- multilabel margin loss
+def _multilabel_margin_reference(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    loss = np.zeros(len(x))
+    for n, (scores, labels) in enumerate(zip(x, y, strict=True)):
+        listed = []
+        for label in labels:
+            if label == -1:
+                break
+            listed.append(label)
+        for j in listed:
+            for i in range(x.shape[1]):
+                if i not in listed:
+                    loss[n] += max(0.0, 1 - (scores[j] - scores[i]))
+    return loss / x.shape[1]
+
+
+MULTILABEL_TARGETS = np.array(
+    [[3, 0, -1, 1, 4], [1, 1, 2, -1, -1], [-1, 0, 0, 0, 0], [0, 1, 2, 3, 4]]
+)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_multilabel_margin_loss(reduction: str, rng: np.random.Generator) -> None:
+    x = rng.standard_normal((4, 5))
+    out = F.multilabel_margin_loss(_t(x), ac.tensor(MULTILABEL_TARGETS), reduction=reduction)
+    expected = _reduce(_multilabel_margin_reference(x, MULTILABEL_TARGETS), reduction)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12)
+    target = ac.tensor(MULTILABEL_TARGETS)
+    assert gradcheck(
+        lambda a: F.multilabel_margin_loss(a, target, reduction=reduction), [_t(x, True)]
+    )
+    layer = nn.MultiLabelMarginLoss(reduction=reduction)
+    np.testing.assert_allclose(layer(_t(x), target).numpy(), expected, rtol=1e-12)
+
+
+def test_multilabel_margin_loss_one_sample_and_errors(rng: np.random.Generator) -> None:
+    x = rng.standard_normal(5)
+    out = F.multilabel_margin_loss(_t(x), ac.tensor(MULTILABEL_TARGETS[0]), reduction="none")
+    assert out.shape == ()
+    np.testing.assert_allclose(
+        out.numpy(), _multilabel_margin_reference(x[None], MULTILABEL_TARGETS[:1])[0]
+    )
+    with pytest.raises(ValueError, match=r"\[-1, 5\)"):
+        F.multilabel_margin_loss(_t(x), ac.tensor([5, -1, 0, 0, 0]))
+    with pytest.raises(ValueError, match="input's shape"):
+        F.multilabel_margin_loss(_t(x), ac.tensor([1, -1]))
+    with pytest.raises(TypeError, match="integer targets"):
+        F.multilabel_margin_loss(_t(x), _t(x))
+    with pytest.raises(ValueError, match=r"\(N, C\)"):
+        F.multilabel_margin_loss(_t(np.ones((2, 2, 2))), ac.tensor(np.zeros((2, 2, 2), int)))
+    with pytest.raises(ValueError, match="reduction"):
+        F.multilabel_margin_loss(_t(x), ac.tensor(MULTILABEL_TARGETS[0]), reduction="max")
+    with pytest.raises(ValueError, match="deprecated"):
+        F.multilabel_margin_loss(_t(x), ac.tensor(MULTILABEL_TARGETS[0]), True)

@@ -7,6 +7,7 @@ from parity_helpers import compare, compare_layers
 import auto_compyute as ac
 import auto_compyute.nn.functional as F
 from auto_compyute import nn
+from auto_compyute._core.random import get_generator
 
 pytestmark = pytest.mark.parity
 torch = pytest.importorskip("torch")
@@ -119,3 +120,48 @@ def test_rrelu_training_slopes_lie_in_pytorchs_range(rng: np.random.Generator) -
     for result in (ours, theirs):  # random slopes: the same range, not the same draws
         slopes = result[x < 0] / x[x < 0]
         assert slopes.min() >= 0.1 - 1e-6 and slopes.max() <= 0.3 + 1e-6
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("relu_", ()),
+        ("elu_", (0.7,)),
+        ("leaky_relu_", (0.2,)),
+        ("hardtanh_", (-0.5, 0.8)),
+        ("selu_", ()),
+        ("celu_", (1.3,)),
+        ("threshold_", (0.1, -2.0)),
+        ("rrelu_", (0.1, 0.3, False)),
+    ],
+)
+def test_in_place_activations_match_pytorch(name, args, rng: np.random.Generator) -> None:
+    values = rng.standard_normal((3, 5)).astype(np.float32)
+    ours, theirs = ac.tensor(values), torch.tensor(values)
+    assert getattr(F, name)(ours, *args) is ours
+    getattr(TF, name)(theirs, *args)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize(("tau", "hard", "dim"), [(1.0, False, -1), (0.5, True, 0), (2.0, True, 1)])
+def test_gumbel_softmax_matches_pytorch_given_the_same_noise(
+    tau, hard, dim, rng: np.random.Generator, monkeypatch
+) -> None:
+    logits = rng.standard_normal((4, 6)).astype(np.float32)
+    ac.manual_seed(7)
+    noise = get_generator().exponential(size=logits.shape)
+    # NOTE: PyTorch draws its Gumbel noise with Tensor.exponential_: give it ours.
+    monkeypatch.setattr(
+        torch.Tensor, "exponential_", lambda self, *a, **k: self.copy_(torch.tensor(noise))
+    )
+    ac.manual_seed(7)
+    compare(
+        lambda x: F.gumbel_softmax(x, tau, hard, dim=dim),
+        lambda x: TF.gumbel_softmax(x, tau, hard, dim=dim),
+        [logits],
+        rng,
+    )
+
+
+def test_logsigmoid_matches_pytorch(rng: np.random.Generator) -> None:
+    compare(F.logsigmoid, TF.logsigmoid, [rng.standard_normal((3, 4)) * 20], rng)

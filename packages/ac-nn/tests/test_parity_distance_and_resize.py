@@ -151,3 +151,45 @@ def test_channel_shuffle(shape, groups: int, rng: np.random.Generator) -> None:
     ours, theirs = nn.ChannelShuffle(groups), torch.nn.ChannelShuffle(groups)
     assert repr(ours) == repr(theirs)
     compare_layers(ours, theirs, rng.standard_normal(shape), rng)
+
+
+@pytest.mark.parametrize("p", [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, np.inf])
+def test_pdist(p: float, rng: np.random.Generator) -> None:
+    x = rng.standard_normal((6, 4))
+    x[4] = x[1]  # a zero distance: PyTorch's gradient there is 0
+    x[5, :2] = x[0, :2]  # equal elements: also 0 for p < 1
+    compare(lambda t: F.pdist(t, p), lambda t: TF.pdist(t, p), [x], rng)
+
+
+@pytest.mark.parametrize(
+    ("size", "scale_factor"), [(None, 2), ((5, 7), None), (None, (1.5, 2.5)), (4, None)]
+)
+def test_upsample_aliases_and_layers(size, scale_factor, rng: np.random.Generator) -> None:
+    x = rng.standard_normal((2, 3, 3, 4))
+    for name in ("upsample_nearest", "upsample_bilinear"):
+        with pytest.warns(UserWarning, match="deprecated"):
+            compare(
+                lambda t, name=name: getattr(F, name)(t, size, scale_factor),
+                lambda t, name=name: getattr(TF, name)(t, size, scale_factor),
+                [x],
+                rng,
+            )
+    with pytest.warns(UserWarning):
+        compare(
+            lambda t: F.upsample(t, size, scale_factor, "bicubic", True),
+            lambda t: TF.upsample(t, size, scale_factor, "bicubic", True),
+            [x],
+            rng,
+        )
+    compare_layers(
+        nn.UpsamplingNearest2d(size, scale_factor),
+        torch.nn.UpsamplingNearest2d(size, scale_factor),
+        x,
+        rng,
+    )
+    compare_layers(
+        nn.UpsamplingBilinear2d(size, scale_factor),
+        torch.nn.UpsamplingBilinear2d(size, scale_factor),
+        x,
+        rng,
+    )

@@ -372,3 +372,30 @@ def test_gradient_penalty_through_binary_cross_entropy_matches_torch(rng) -> Non
         results.append((x.grad, y.grad))
     for mine, theirs in zip(results[0], results[1], strict=True):
         np.testing.assert_allclose(mine, theirs.numpy(), rtol=1e-7)
+
+
+MULTILABEL_TARGETS = np.array(
+    [[3, 0, -1, 1, 4], [1, 1, 2, -1, -1], [-1, 0, 0, 0, 0], [0, 1, 2, 3, 4]]
+)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_multilabel_margin_loss(reduction: str, rng: np.random.Generator) -> None:
+    compare(
+        lambda a, b: F.multilabel_margin_loss(a, b, reduction=reduction),
+        lambda a, b: TF.multilabel_margin_loss(a, b, reduction=reduction),
+        [rng.standard_normal((4, 5)), MULTILABEL_TARGETS],
+        rng,
+    )
+    compare(  # one sample
+        lambda a, b: F.multilabel_margin_loss(a, b, reduction=reduction),
+        lambda a, b: TF.multilabel_margin_loss(a, b, reduction=reduction),
+        [rng.standard_normal(5), MULTILABEL_TARGETS[1]],
+        rng,
+    )
+    compare(
+        lambda a, b: nn.MultiLabelMarginLoss(reduction=reduction)(a, b),
+        lambda a, b: torch.nn.MultiLabelMarginLoss(reduction=reduction)(a, b),
+        [rng.standard_normal((4, 5)), MULTILABEL_TARGETS],
+        rng,
+    )

@@ -305,3 +305,77 @@ def test_pooling3d_layers_match_torch(rng, ours, theirs):
     ours, theirs = ours(), theirs()
     assert repr(ours) == repr(theirs)
     compare_layers(ours, theirs, rng.standard_normal((2, 3, 6, 7, 5)), rng)
+
+
+# ------------------------------------------------------------ unpooling and LP pooling
+UNPOOL_GRID = [  # kernel, stride, padding
+    (k, s, p) for k, s, p in itertools.product([2, 3], [None, 1, 2], [0, 1]) if p <= k // 2
+]
+
+
+@pytest.mark.parametrize(("kernel", "stride", "padding"), UNPOOL_GRID)
+@pytest.mark.parametrize("spatial", [1, 2, 3])
+def test_max_unpool_matches_torch(rng, spatial, kernel, stride, padding):
+    shape = {1: (2, 3, 9), 2: (2, 2, 7, 6), 3: (1, 2, 5, 4, 6)}[spatial]
+    pool = getattr(TF, f"max_pool{spatial}d")
+    x = torch.tensor(rng.standard_normal(shape).astype(np.float32))
+    values, indices = pool(x, kernel, stride, padding, return_indices=True)
+    ours_unpool = getattr(F, f"max_unpool{spatial}d")
+    theirs_unpool = getattr(TF, f"max_unpool{spatial}d")
+    default = [(n - 1) * (stride or kernel) + kernel - 2 * padding for n in values.shape[2:]]
+    # NOTE: the default size is too small for indices of maxima near the far edges.
+    sizes = [shape[2:]] + ([None] if int(indices.max()) < np.prod(default) else [])
+    for size in sizes:
+        compare(
+            lambda v, i, size=size: ours_unpool(v, i, kernel, stride, padding, size),
+            lambda v, i, size=size: theirs_unpool(v, i, kernel, stride, padding, size),
+            [values.numpy(), indices.numpy()],
+            rng,
+        )
+
+
+@pytest.mark.parametrize("spatial", [1, 2, 3])
+def test_max_unpool_layers_and_indices_from_our_pooling(rng, spatial):
+    shape = {1: (2, 3, 8), 2: (2, 3, 6, 7), 3: (1, 2, 4, 5, 6)}[spatial]
+    x = rng.standard_normal(shape).astype(np.float32)
+    ours_pool = getattr(nn, f"MaxPool{spatial}d")(2, return_indices=True)
+    theirs_pool = getattr(torch.nn, f"MaxPool{spatial}d")(2, return_indices=True)
+    values, indices = ours_pool(ac.tensor(x))
+    expected_values, expected_indices = theirs_pool(torch.tensor(x))
+    np.testing.assert_array_equal(indices.numpy(), expected_indices.numpy())
+    ours, theirs = (
+        getattr(nn, f"MaxUnpool{spatial}d")(2),
+        getattr(torch.nn, f"MaxUnpool{spatial}d")(2),
+    )
+    assert repr(ours) == repr(theirs)
+    out = ours(values, indices, output_size=shape)
+    expected = theirs(expected_values, expected_indices, output_size=shape)
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
+LP_GRID = [  # norm_type, kernel, stride, ceil_mode
+    (p, k, s, c) for p, k, s, c in itertools.product([1, 2, 3.5], [2, 3], [None, 2], [False, True])
+]
+
+
+@pytest.mark.parametrize(("norm_type", "kernel", "stride", "ceil_mode"), LP_GRID)
+@pytest.mark.parametrize("spatial", [1, 2, 3])
+def test_lp_pool_matches_torch(rng, spatial, norm_type, kernel, stride, ceil_mode):
+    shape = {1: (2, 3, 9), 2: (2, 2, 7, 6), 3: (1, 2, 5, 4, 7)}[spatial]
+    # NOTE: positive inputs: x^p of a negative x is NaN for a non-integer p in both.
+    x = rng.uniform(0.1, 2.0, shape) if norm_type == 3.5 else rng.standard_normal(shape)
+    compare(
+        lambda t: getattr(F, f"lp_pool{spatial}d")(t, norm_type, kernel, stride, ceil_mode),
+        lambda t: getattr(TF, f"lp_pool{spatial}d")(t, norm_type, kernel, stride, ceil_mode),
+        [x],
+        rng,
+    )
+
+
+@pytest.mark.parametrize("spatial", [1, 2, 3])
+def test_lp_pool_layers_match_torch(rng, spatial):
+    shape = {1: (2, 3, 9), 2: (2, 2, 7, 6), 3: (1, 2, 5, 4, 7)}[spatial]
+    ours = getattr(nn, f"LPPool{spatial}d")(2, 3, 2, True)
+    theirs = getattr(torch.nn, f"LPPool{spatial}d")(2, 3, 2, True)
+    assert repr(ours) == repr(theirs)
+    compare_layers(ours, theirs, rng.standard_normal(shape), rng)

@@ -81,3 +81,82 @@ def test_embedding_options_match_torch(options):
     np.testing.assert_allclose(ours.weight.grad, grad_t.numpy(), rtol=1e-6, atol=1e-7)
     # max_norm renormalizes the looked-up rows of the weight itself, as PyTorch does
     np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), rtol=1e-6)
+
+
+BAG_INDICES = np.array([1, 4, 1, 0, 5, 5, 2, 4, 3, 2])
+BAG_OFFSETS = np.array([0, 3, 3, 6])
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("padding_idx", [None, 5, -2])
+@pytest.mark.parametrize("layout", ["offsets", "last_offset", "2d"])
+def test_embedding_bag_function(mode, padding_idx, layout, rng: np.random.Generator) -> None:
+    table = rng.standard_normal((6, 4))
+    if layout == "2d":
+        indices, offsets, last = BAG_INDICES.reshape(2, 5), None, False
+    elif layout == "offsets":
+        indices, offsets, last = BAG_INDICES, BAG_OFFSETS, False
+    else:  # NOTE: the last offset at the end: PyTorch's backward would count later indices
+        indices, offsets, last = BAG_INDICES, np.array([*BAG_OFFSETS, len(BAG_INDICES)]), True
+
+    arrays = [table, indices] + ([offsets] if offsets is not None else [np.zeros(0, int)])
+    if mode == "sum":
+        arrays.append(rng.standard_normal(indices.shape))
+    compare(
+        lambda t, i, o, *w: F.embedding_bag(
+            i,
+            t,
+            None if offsets is None else o,
+            mode=mode,
+            per_sample_weights=w[0] if w else None,
+            include_last_offset=last,
+            padding_idx=padding_idx,
+        ),
+        lambda t, i, o, *w: TF.embedding_bag(
+            i,
+            t,
+            None if offsets is None else o,
+            mode=mode,
+            per_sample_weights=w[0] if w else None,
+            include_last_offset=last,
+            padding_idx=padding_idx,
+        ),
+        arrays,
+        rng,
+    )
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"mode": "mean"},
+        {"mode": "sum", "padding_idx": 0},
+        {"mode": "max", "max_norm": 1.0},
+        {"mode": "sum", "max_norm": 0.5, "norm_type": 1.0},
+    ],
+)
+def test_embedding_bag_layer(options, rng: np.random.Generator) -> None:
+    ours, theirs = nn.EmbeddingBag(8, 3, **options), torch.nn.EmbeddingBag(8, 3, **options)
+    assert repr(ours) == repr(theirs)
+    load_from(ours, theirs)
+    indices, offsets = np.array([1, 0, 7, 7, 3, 0, 2]), np.array([0, 2, 2, 5])
+    out = ours(ac.tensor(indices), ac.tensor(offsets))
+    expected = theirs(torch.tensor(indices), torch.tensor(offsets))
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-6, atol=1e-7)
+    cotangent = rng.standard_normal(out.shape).astype(np.float32)
+    out.backward(cotangent)
+    expected.backward(torch.tensor(cotangent))
+    np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy(), **GRAD_TOL)
+    np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), rtol=1e-6)
+
+
+def test_embedding_bag_from_pretrained(rng: np.random.Generator) -> None:
+    table = rng.standard_normal((5, 2)).astype(np.float32)
+    ours = nn.EmbeddingBag.from_pretrained(ac.tensor(table), mode="sum", padding_idx=1)
+    theirs = torch.nn.EmbeddingBag.from_pretrained(torch.tensor(table), mode="sum", padding_idx=1)
+    assert repr(ours) == repr(theirs)
+    assert ours.weight.req_grad == theirs.weight.requires_grad
+    indices = np.array([[0, 1, 4], [1, 1, 2]])
+    np.testing.assert_allclose(
+        ours(ac.tensor(indices)).numpy(), theirs(torch.tensor(indices)).numpy(), rtol=1e-6
+    )

@@ -456,3 +456,137 @@ def test_pool3d_errors():
 def test_pool3d_has_second_derivatives(pool) -> None:
     x = ac.tensor(np.random.default_rng(3).standard_normal((1, 2, 3, 3, 3)), req_grad=True)
     assert ac.autograd.gradgradcheck(lambda x: pool(x).tanh(), [x])
+
+
+# ------------------------------------------------------- with_indices, unpooling, LP pooling
+@pytest.mark.parametrize(
+    ("function", "with_indices", "shape"),
+    [
+        (F.max_pool1d, F.max_pool1d_with_indices, (2, 3, 9)),
+        (F.max_pool2d, F.max_pool2d_with_indices, (2, 3, 6, 7)),
+        (F.max_pool3d, F.max_pool3d_with_indices, (2, 3, 4, 5, 6)),
+    ],
+)
+def test_max_pool_with_indices_always_returns_the_pair(rng, function, with_indices, shape):
+    x = _input(rng, *shape)
+    expected_out, expected_indices = function(x, 2, 1, 1, return_indices=True)
+    out, indices = with_indices(x, 2, 1, 1)
+    np.testing.assert_array_equal(out.numpy(), expected_out.numpy())
+    np.testing.assert_array_equal(indices.numpy(), expected_indices.numpy())
+    assert indices.dtype == np.int64
+
+
+def _unpool_reference(values, indices, size):
+    n, c = values.shape[:2]
+    out = np.zeros((n, c, int(np.prod(size))))
+    for i, j in itertools.product(range(n), range(c)):
+        out[i, j, indices[i, j].reshape(-1)] = values[i, j].reshape(-1)
+    return out.reshape(n, c, *size)
+
+
+@pytest.mark.parametrize(
+    ("pool", "unpool", "shape"),
+    [
+        (F.max_pool1d, F.max_unpool1d, (2, 3, 9)),
+        (F.max_pool2d, F.max_unpool2d, (2, 3, 6, 7)),
+        (F.max_pool3d, F.max_unpool3d, (1, 2, 4, 5, 6)),
+    ],
+)
+def test_max_unpool_puts_each_value_at_its_index(rng, pool, unpool, shape):
+    x = _input(rng, *shape)
+    pooled, indices = pool(x, 2, return_indices=True)
+    out = unpool(pooled, indices, 2, output_size=shape[2:])
+    expected = _unpool_reference(pooled.numpy(), indices.numpy(), shape[2:])
+    np.testing.assert_array_equal(out.numpy(), expected)
+    # every nonzero of the result is the input's value at that position
+    kept = out.numpy() != 0
+    np.testing.assert_array_equal(out.numpy()[kept], x.numpy()[kept])
+    values = _input(rng, *pooled.shape)
+    assert gradcheck(lambda t: unpool(t, indices, 2, output_size=shape[2:]), [values])
+
+
+def test_max_unpool_default_size_unbatched_and_layers(rng):
+    x = _input(rng, 3, 5, 5)
+    pooled, indices = F.max_pool2d(x, 3, 2, 1, return_indices=True)
+    assert F.max_unpool2d(pooled, indices, 3, 2, 1).shape == (3, 5, 5)
+    assert F.max_unpool2d(pooled, indices, 3, 2, 1, output_size=(1, 3, 6, 6)).shape == (3, 6, 6)
+    pool, unpool = nn.MaxPool2d(2, return_indices=True), nn.MaxUnpool2d(2)
+    y = unpool(*pool(_input(rng, 2, 3, 4, 4)))
+    assert y.shape == (2, 3, 4, 4)
+    assert repr(unpool) == "MaxUnpool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))"
+    assert nn.MaxUnpool1d(2)(*nn.MaxPool1d(2, return_indices=True)(_input(rng, 1, 2, 6))).shape == (
+        1,
+        2,
+        6,
+    )
+    out3 = nn.MaxUnpool3d(2)(*nn.MaxPool3d(2, return_indices=True)(_input(rng, 1, 2, 4, 4, 4)))
+    assert out3.shape == (1, 2, 4, 4, 4)
+
+
+def test_max_unpool_errors(rng):
+    x = _input(rng, 1, 2, 4, 4)
+    pooled, indices = F.max_pool2d(x, 2, return_indices=True)
+    with pytest.raises(ValueError, match="output_size"):
+        F.max_unpool2d(pooled, indices, 2, output_size=(6, 4))
+    with pytest.raises(ValueError, match="output_size"):
+        F.max_unpool2d(pooled, indices, 2, output_size=(4,))
+    with pytest.raises(ValueError, match="shape"):
+        F.max_unpool2d(pooled, indices[:, :1], 2)
+    with pytest.raises(TypeError, match="integers"):
+        F.max_unpool2d(pooled, indices.double(), 2)
+    with pytest.raises(RuntimeError, match="out of range"):
+        F.max_unpool2d(pooled, indices + 100, 2)
+    with pytest.raises(ValueError, match="4-D input"):
+        F.max_unpool2d(pooled.reshape(-1), indices.reshape(-1), 2)
+
+
+def _lp_pool2d_reference(x, p, kernel, stride):
+    (kh, kw), (sh, sw) = kernel, stride
+    oh, ow = (x.shape[2] - kh) // sh + 1, (x.shape[3] - kw) // sw + 1
+    out = np.empty((*x.shape[:2], oh, ow))
+    for i, j in itertools.product(range(oh), range(ow)):
+        window = x[:, :, i * sh : i * sh + kh, j * sw : j * sw + kw]
+        out[:, :, i, j] = (window**p).sum(axis=(2, 3)) ** (1 / p)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("p", "kernel", "stride"), [(2, (2, 2), (2, 2)), (3, (3, 2), (1, 2)), (1.5, (2, 3), (2, 1))]
+)
+def test_lp_pool2d_values_and_gradcheck(rng, p, kernel, stride):
+    x = ac.tensor(rng.uniform(0.2, 2.0, (2, 3, 6, 7)), dtype=ac.float64, req_grad=True)
+    out = F.lp_pool2d(x, p, kernel, stride)
+    np.testing.assert_allclose(
+        out.numpy(), _lp_pool2d_reference(x.numpy(), p, kernel, stride), rtol=1e-12
+    )
+    assert gradcheck(lambda t: F.lp_pool2d(t, p, kernel, stride), [x])
+
+
+def test_lp_pool1d_3d_ceil_mode_and_layers(rng):
+    x = ac.tensor(rng.uniform(0.2, 2.0, (2, 3, 7)), dtype=ac.float64, req_grad=True)
+    expected = np.sqrt((x.numpy()[..., :6] ** 2).reshape(2, 3, 3, 2).sum(-1))
+    np.testing.assert_allclose(F.lp_pool1d(x, 2, 2).numpy(), expected, rtol=1e-12)
+    # ceil mode: the last, clipped window's mean is scaled by the full kernel size
+    last = np.sqrt(x.numpy()[..., 6:] ** 2 * 2)
+    np.testing.assert_allclose(F.lp_pool1d(x, 2, 2, ceil_mode=True).numpy()[..., 3:], last)
+    assert gradcheck(lambda t: F.lp_pool1d(t, 3, 3, 2, True), [x])
+    v = ac.tensor(rng.uniform(0.2, 2.0, (1, 2, 4, 4, 5)), dtype=ac.float64, req_grad=True)
+    assert F.lp_pool3d(v, 2, 2).shape == (1, 2, 2, 2, 2)
+    assert gradcheck(lambda t: F.lp_pool3d(t, 2, (2, 2, 3), 1), [v])
+    layer = nn.LPPool2d(2, 3, stride=2)
+    assert repr(layer) == "LPPool2d(norm_type=2, kernel_size=3, stride=2, ceil_mode=False)"
+    assert layer(_input(rng, 2, 3, 7, 7)).shape == (2, 3, 3, 3)
+    assert nn.LPPool1d(2, 3)(x).shape == (2, 3, 2)
+    assert nn.LPPool3d(1, 2)(v).shape == (1, 2, 2, 2, 2)
+    with pytest.raises(TypeError, match="floating-point"):
+        F.lp_pool2d(ac.ones(1, 1, 4, 4, dtype=ac.int64), 2, 2)
+
+
+def test_max_unpool_and_lp_pool_have_second_derivatives(rng):
+    x = _input(rng, 1, 2, 4, 4)
+    pooled, indices = F.max_pool2d(x.detach(), 2, return_indices=True)
+    values = _input(rng, *pooled.shape)
+    # NOTE: unpooling is linear: tanh makes its gradient depend on the values.
+    assert ac.autograd.gradgradcheck(lambda t: F.max_unpool2d(t, indices, 2).tanh(), [values])
+    positive = ac.tensor(rng.uniform(0.5, 2.0, (1, 2, 4, 4)), dtype=ac.float64, req_grad=True)
+    assert ac.autograd.gradgradcheck(lambda t: F.lp_pool2d(t, 3, 2), [positive])

@@ -152,3 +152,183 @@ def test_embedding_has_second_derivatives(options: dict) -> None:
     if padding is not None:
         expected[indices.numpy() == padding % 4] = 0
     np.testing.assert_allclose(back.numpy(), expected)
+
+
+# ------------------------------------------------------------------------ embedding bags
+def _bag_reference(table, bags, mode, padding_idx=None, weights=None):
+    """Per bag (a list of positions into the flat indices), its reduced rows."""
+    out = np.zeros((len(bags), table.shape[1]))
+    for b, (indices, scales) in enumerate(bags):
+        rows = [
+            table[i] * (1.0 if weights is None else s)
+            for i, s in zip(indices, scales, strict=True)
+            if i != padding_idx
+        ]
+        if rows:
+            out[b] = {"sum": np.sum, "mean": np.mean, "max": np.max}[mode](rows, axis=0)
+    return out
+
+
+BAG_INDICES = np.array([1, 4, 1, 0, 5, 5, 2, 4, 3])
+BAG_OFFSETS = np.array([0, 3, 3, 6])  # bags [0, 3), [3, 3) (empty), [3, 6), [6, 9)
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("padding_idx", [None, 5])
+def test_embedding_bag_with_offsets(mode, padding_idx, rng: np.random.Generator) -> None:
+    table = rng.standard_normal((6, 3))
+    weight = ac.tensor(table, dtype=ac.float64, req_grad=True)
+    scales = rng.standard_normal(len(BAG_INDICES)) if mode == "sum" else None
+    out = F.embedding_bag(
+        ac.tensor(BAG_INDICES),
+        weight,
+        ac.tensor(BAG_OFFSETS),
+        mode=mode,
+        per_sample_weights=None if scales is None else ac.tensor(scales),
+        padding_idx=padding_idx,
+    )
+    ends = [*BAG_OFFSETS[1:], len(BAG_INDICES)]
+    bags = [
+        (BAG_INDICES[s:e], (np.ones(e - s) if scales is None else scales[s:e]))
+        for s, e in zip(BAG_OFFSETS, ends, strict=True)
+    ]
+    np.testing.assert_allclose(
+        out.numpy(), _bag_reference(table, bags, mode, padding_idx, scales), rtol=1e-12
+    )
+    indices, offsets = ac.tensor(BAG_INDICES), ac.tensor(BAG_OFFSETS)
+    inputs = [weight] if scales is None else [weight, ac.tensor(scales, req_grad=True)]
+    assert ac.autograd.gradcheck(
+        lambda w, *s: F.embedding_bag(
+            indices,
+            w,
+            offsets,
+            mode=mode,
+            per_sample_weights=s[0] if s else None,
+            padding_idx=padding_idx,
+        ),
+        inputs,
+    )
+
+
+def test_embedding_bag_gradients_by_mode() -> None:
+    table = ac.tensor([[1.0, 5.0], [3.0, 2.0], [3.0, 0.0]], dtype=ac.float64, req_grad=True)
+    indices = ac.tensor([[0, 1, 2], [2, 2, 0]])
+    F.embedding_bag(indices, table, mode="max").sum().backward()
+    # each element's gradient goes to the first row holding its maximum
+    np.testing.assert_array_equal(table.grad, [[0, 2], [1, 0], [1, 0]])
+    table.grad = None
+    F.embedding_bag(indices, table, mode="mean").sum().backward()
+    np.testing.assert_allclose(table.grad, [[2 / 3] * 2, [1 / 3] * 2, [1] * 2])
+    table.grad = None
+    # the frequency scaling divides each use by the row's uses in the whole input
+    F.embedding_bag(indices, table, mode="sum", scale_grad_by_freq=True).sum().backward()
+    np.testing.assert_allclose(table.grad, np.ones((3, 2)))
+
+
+def test_embedding_bag_2d_input_last_offset_and_empty_bags(rng: np.random.Generator) -> None:
+    table = rng.standard_normal((6, 3))
+    indices = np.array([[1, 2, 0], [5, 5, 4]])
+    out = F.embedding_bag(ac.tensor(indices), ac.tensor(table), mode="sum")
+    np.testing.assert_allclose(out.numpy(), table[indices].sum(1), rtol=1e-12)
+    # include_last_offset: the last offset ends the last bag, later indices are in none
+    flat = ac.tensor(indices.reshape(-1))
+    out = F.embedding_bag(flat, ac.tensor(table), ac.tensor([0, 2, 5]), include_last_offset=True)
+    expected = [table[[1, 2]].mean(0), table[[0, 5, 5]].mean(0)]
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12)
+    # bags that are empty (or hold only padding) give zeros
+    out = F.embedding_bag(flat, ac.tensor(table), ac.tensor([0, 0, 3]), mode="max", padding_idx=5)
+    np.testing.assert_allclose(out.numpy()[0], 0.0)
+    np.testing.assert_allclose(out.numpy()[2], table[4])
+    for mode in ("sum", "mean", "max"):
+        weight = ac.tensor(table, req_grad=True)
+        nothing = ac.tensor(np.zeros(0, int))
+        empty = F.embedding_bag(nothing, weight, ac.tensor([0, 0]), mode=mode)
+        np.testing.assert_array_equal(empty.numpy(), np.zeros((2, 3)))
+        empty.sum().backward()
+        np.testing.assert_array_equal(weight.grad, np.zeros((6, 3)))
+
+
+def test_embedding_bag_errors() -> None:
+    table, indices = ac.randn(6, 3), ac.tensor([1, 2, 3])
+    with pytest.raises(ValueError, match="offsets must be None"):
+        F.embedding_bag(indices.reshape(1, 3), table, ac.tensor([0]))
+    with pytest.raises(ValueError, match="needs 1-D offsets"):
+        F.embedding_bag(indices, table)
+    with pytest.raises(ValueError, match=r"offsets\[0\] must be 0"):
+        F.embedding_bag(indices, table, ac.tensor([1, 2]))
+    with pytest.raises(ValueError, match="non-decreasing"):
+        F.embedding_bag(indices, table, ac.tensor([0, 2, 1]))
+    with pytest.raises(ValueError, match="non-decreasing"):
+        F.embedding_bag(indices, table, ac.tensor([0, 4]))
+    with pytest.raises(ValueError, match="mode"):
+        F.embedding_bag(indices, table, ac.tensor([0]), mode="min")
+    with pytest.raises(ValueError, match="max"):
+        F.embedding_bag(indices, table, ac.tensor([0]), mode="max", scale_grad_by_freq=True)
+    with pytest.raises(NotImplementedError, match="per_sample_weights"):
+        F.embedding_bag(indices, table, ac.tensor([0]), per_sample_weights=ac.ones(3))
+    with pytest.raises(ValueError, match="shape"):
+        F.embedding_bag(indices, table, ac.tensor([0]), mode="sum", per_sample_weights=ac.ones(2))
+    with pytest.raises(TypeError, match="dtype"):
+        F.embedding_bag(
+            indices, table, ac.tensor([0]), mode="sum", per_sample_weights=ac.ones(3).double()
+        )
+    with pytest.raises(IndexError, match="out of range"):
+        F.embedding_bag(ac.tensor([1, 6]), table, ac.tensor([0]))
+    with pytest.raises(TypeError, match="integer"):
+        F.embedding_bag(ac.ones(3), table, ac.tensor([0]))
+    with pytest.raises(ValueError, match="1-D or 2-D"):
+        F.embedding_bag(ac.tensor([[[1]]]), table)
+
+
+def test_embedding_bag_layer() -> None:
+    ac.manual_seed(0)
+    layer = nn.EmbeddingBag(10, 3, mode="sum", padding_idx=-1)
+    assert layer.padding_idx == 9 and (layer.weight.numpy()[9] == 0).all()
+    assert repr(layer) == "EmbeddingBag(10, 3, mode='sum', padding_idx=9)"
+    out = layer(ac.tensor([1, 2, 9, 4]), ac.tensor([0, 2]))
+    expected = [layer.weight.numpy()[[1, 2]].sum(0), layer.weight.numpy()[4]]
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6)
+    table = ac.randn(4, 2)
+    frozen = nn.EmbeddingBag.from_pretrained(table, mode="max")
+    assert frozen.weight.data is table.data and not frozen.weight.req_grad
+    assert nn.EmbeddingBag.from_pretrained(table, freeze=False).weight.req_grad
+    with pytest.raises(ValueError, match="mode"):
+        nn.EmbeddingBag(4, 2, mode="min")
+    with pytest.raises(ValueError, match="2-D"):
+        nn.EmbeddingBag.from_pretrained(ac.randn(4))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"mode": "sum"},
+        {"mode": "mean", "padding_idx": 3},
+        {"mode": "max"},
+        {"weighted": True},
+        {"mode": "mean", "scale_grad_by_freq": True},
+    ],
+)
+def test_embedding_bag_has_second_derivatives(options: dict) -> None:
+    rng = np.random.default_rng(0)
+    weight = ac.tensor(rng.standard_normal((5, 3)), req_grad=True)
+    indices, offsets = ac.tensor([0, 1, 3, 3, 4, 1, 0]), ac.tensor([0, 3, 3])
+    inputs = [weight]
+    if options.pop("weighted", False):
+        options["mode"] = "sum"
+        inputs.append(ac.tensor(rng.standard_normal(7), req_grad=True))
+
+    def bags(w, *scales):
+        weights = scales[0] if scales else None
+        return F.embedding_bag(indices, w, offsets, per_sample_weights=weights, **options)
+
+    if not options.get("scale_grad_by_freq"):
+        # NOTE: sums and means are linear in the table: tanh makes their gradients depend on
+        # it. Scaled by frequency, the gradient is by design not the derivative; it is
+        # compared with backward's below.
+        assert ac.autograd.gradgradcheck(lambda *a: bags(*a).tanh(), inputs)
+    upstream = ac.tensor(rng.standard_normal((3, 3)), req_grad=True)
+    first = ac.autograd.grad(bags(*inputs), inputs, upstream, create_graph=True)
+    plain = ac.autograd.grad(bags(*inputs), inputs, upstream)
+    for a, b in zip(first, plain, strict=True):
+        assert a.req_grad
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)

@@ -6,7 +6,14 @@ from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn import functional as F
 from auto_compyute.nn.module import Module
 
-__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d"]
+__all__ = [
+    "AlphaDropout",
+    "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+    "FeatureAlphaDropout",
+]
 
 
 class Dropout(Module):
@@ -58,3 +65,33 @@ class Dropout3d(Dropout):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout3d(input, self.p, self.training)
+
+
+class AlphaDropout(Dropout):
+    """In training mode, alpha dropout, which keeps SELU activations' zero mean and unit
+    variance (see ``F.alpha_dropout``); in evaluation mode the input passes unchanged.
+
+    Args:
+        p: The probability of dropping an element, in [0, 1].
+        inplace: Accepted for PyTorch compatibility; the result is always a new tensor.
+
+    Example:
+        >>> nn.AlphaDropout(0.2).eval()(ac.ones(2)).tolist()
+        [1.0, 1.0]
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(Dropout):
+    """In training mode, alpha dropout of whole channels of ``(N, C, *)`` inputs (see
+    ``F.feature_alpha_dropout``); in evaluation mode the input passes unchanged.
+
+    Args:
+        p: The probability of dropping a channel, in [0, 1].
+        inplace: Accepted for PyTorch compatibility; the result is always a new tensor.
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.feature_alpha_dropout(input, self.p, self.training)

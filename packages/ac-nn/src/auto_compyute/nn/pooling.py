@@ -1,4 +1,5 @@
-"""Pooling layers: ``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``, ``AdaptiveAvg/MaxPool1d/2d/3d``."""
+"""Pooling layers: ``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``, ``AdaptiveAvg/MaxPool1d/2d/3d``,
+``LPPool1d/2d/3d`` and ``MaxUnpool1d/2d/3d``."""
 
 from __future__ import annotations
 
@@ -20,10 +21,16 @@ __all__ = [
     "AvgPool1d",
     "AvgPool2d",
     "AvgPool3d",
+    "LPPool1d",
+    "LPPool2d",
+    "LPPool3d",
     "MaxPool1d",
     "MaxPool2d",
     "MaxPool3d",
     "MaxPooling2D",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "MaxUnpool3d",
 ]
 
 
@@ -361,6 +368,140 @@ class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
 
     def forward(self, x: Tensor) -> Any:
         return F.adaptive_max_pool3d(x, self.output_size, self.return_indices)
+
+
+class _MaxUnpoolNd(Module):
+    _spatial = 2
+
+    def __init__(self, kernel_size: Ints, stride: Ints | None = None, padding: Ints = 0) -> None:
+        super().__init__()
+        # NOTE: stored as tuples, as PyTorch's MaxUnpool layers do (their repr shows them).
+        n = self._spatial
+        self.kernel_size = tuple_arg(kernel_size, n, "kernel_size")
+        self.stride = tuple_arg(stride, n, "stride") if stride is not None else self.kernel_size
+        self.padding = tuple_arg(padding, n, "padding")
+
+    def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
+        unpool = (F.max_unpool1d, F.max_unpool2d, F.max_unpool3d)[self._spatial - 1]
+        return unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """Partial inverse of ``MaxPool1d``; see ``F.max_unpool1d``.
+
+    ``forward(input, indices, output_size=None)`` takes the pooled values and the indices
+    that ``MaxPool1d(..., return_indices=True)`` returned.
+
+    Args:
+        kernel_size: The pooling window size.
+        stride: The pooling step; defaults to ``kernel_size``.
+        padding: The pooling padding.
+
+    Example:
+        >>> pool, unpool = nn.MaxPool1d(2, return_indices=True), nn.MaxUnpool1d(2)
+        >>> unpool(*pool(ac.randn(1, 2, 8))).shape
+        (1, 2, 8)
+    """
+
+    _spatial = 1
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """Partial inverse of ``MaxPool2d``; see ``F.max_unpool2d``.
+
+    ``forward(input, indices, output_size=None)`` takes the pooled values and the indices
+    that ``MaxPool2d(..., return_indices=True)`` returned.
+
+    Args:
+        kernel_size: The pooling window size, an int or (KH, KW).
+        stride: The pooling step; defaults to ``kernel_size``.
+        padding: The pooling padding.
+    """
+
+    _spatial = 2
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """Partial inverse of ``MaxPool3d``; see ``F.max_unpool3d``.
+
+    Args:
+        kernel_size: The pooling window size, an int or (KD, KH, KW).
+        stride: The pooling step; defaults to ``kernel_size``.
+        padding: The pooling padding.
+    """
+
+    _spatial = 3
+
+
+class _LPPoolNd(Module):
+    _spatial = 2
+
+    def __init__(
+        self,
+        norm_type: float,
+        kernel_size: Ints,
+        stride: Ints | None = None,
+        ceil_mode: bool = False,
+    ) -> None:
+        super().__init__()
+        self.norm_type, self.kernel_size = norm_type, kernel_size
+        self.stride, self.ceil_mode = stride, ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:
+        pool = (F.lp_pool1d, F.lp_pool2d, F.lp_pool3d)[self._spatial - 1]
+        return pool(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (
+            f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, ceil_mode={self.ceil_mode}"
+        )
+
+
+class LPPool1d(_LPPoolNd):
+    """1-D power-average pooling over inputs (N, C, L); see ``F.lp_pool1d``.
+
+    Args:
+        norm_type: The power p.
+        kernel_size: Window size.
+        stride: Step between windows; defaults to ``kernel_size``.
+        ceil_mode: Round the output size up instead of down.
+
+    Example:
+        >>> nn.LPPool1d(2, 3, stride=2)(ac.randn(2, 3, 10)).shape
+        (2, 3, 4)
+    """
+
+    _spatial = 1
+
+
+class LPPool2d(_LPPoolNd):
+    """2-D power-average pooling over inputs (N, C, H, W); see ``F.lp_pool2d``.
+
+    Args:
+        norm_type: The power p.
+        kernel_size: Window size, an int or (KH, KW).
+        stride: Step between windows; defaults to ``kernel_size``.
+        ceil_mode: Round the output size up instead of down.
+    """
+
+    _spatial = 2
+
+
+class LPPool3d(_LPPoolNd):
+    """3-D power-average pooling over inputs (N, C, D, H, W); see ``F.lp_pool3d``.
+
+    Args:
+        norm_type: The power p.
+        kernel_size: Window size, an int or (KD, KH, KW).
+        stride: Step between windows; defaults to ``kernel_size``.
+        ceil_mode: Round the output size up instead of down.
+    """
+
+    _spatial = 3
 
 
 # NOTE: spelling of the original AutoCompyute API, kept as an alias.

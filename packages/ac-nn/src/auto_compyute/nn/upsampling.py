@@ -1,4 +1,5 @@
-"""Resizing layers: ``Upsample``, the module form of ``F.interpolate``."""
+"""Resizing layers: ``Upsample``, the module form of ``F.interpolate``, and its fixed-mode
+forms ``UpsamplingNearest2d`` and ``UpsamplingBilinear2d``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn import functional as F
 from auto_compyute.nn.module import Module
 
-__all__ = ["Upsample"]
+__all__ = ["Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d"]
 
 
 class Upsample(Module):
@@ -43,3 +44,40 @@ class Upsample(Module):
     def extra_repr(self) -> str:
         what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
         return f"{what}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """Nearest-neighbour resizing of ``(N, C, H, W)`` inputs: ``Upsample(mode="nearest")``.
+
+    Args:
+        size: The output's (H, W), or one int for both.
+        scale_factor: The ratio of output to input size instead.
+
+    Example:
+        >>> nn.UpsamplingNearest2d(scale_factor=2)(ac.randn(1, 3, 4, 5)).shape
+        (1, 3, 8, 10)
+    """
+
+    def __init__(
+        self,
+        size: int | Sequence[int] | None = None,
+        scale_factor: float | Sequence[float] | None = None,
+    ) -> None:
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """Bilinear resizing of ``(N, C, H, W)`` inputs with corners aligned, as PyTorch's:
+    ``Upsample(mode="bilinear", align_corners=True)``.
+
+    Args:
+        size: The output's (H, W), or one int for both.
+        scale_factor: The ratio of output to input size instead.
+    """
+
+    def __init__(
+        self,
+        size: int | Sequence[int] | None = None,
+        scale_factor: float | Sequence[float] | None = None,
+    ) -> None:
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)

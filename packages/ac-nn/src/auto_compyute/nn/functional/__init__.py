@@ -19,3 +19,4 @@ from auto_compyute.nn.functional.recurrent import *  # noqa: F403
 from auto_compyute.nn.functional.resize import *  # noqa: F403
 from auto_compyute.nn.functional.sampling import *  # noqa: F403
 from auto_compyute.nn.functional.sparse import *  # noqa: F403
+from auto_compyute.nn.functional.unpooling import *  # noqa: F403

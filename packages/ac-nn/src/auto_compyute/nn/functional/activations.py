@@ -10,7 +10,9 @@ import math
 import warnings
 from typing import Any
 
-from auto_compyute._core.autograd import Array, Op
+import numpy as np
+
+from auto_compyute._core.autograd import Array, Op, no_grad
 from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.functions import where
 from auto_compyute._core.ops.math import erf64
@@ -20,22 +22,31 @@ from auto_compyute._core.tensor import Tensor
 
 __all__ = [
     "celu",
+    "celu_",
     "elu",
+    "elu_",
     "gelu",
     "glu",
+    "gumbel_softmax",
     "hardshrink",
     "hardsigmoid",
     "hardswish",
     "hardtanh",
+    "hardtanh_",
     "leaky_relu",
+    "leaky_relu_",
     "log_sigmoid",
     "log_softmax",
+    "logsigmoid",
     "mish",
     "prelu",
     "relu",
     "relu6",
+    "relu_",
     "rrelu",
+    "rrelu_",
     "selu",
+    "selu_",
     "sigmoid",
     "silu",
     "softmax",
@@ -46,6 +57,7 @@ __all__ = [
     "tanh",
     "tanhshrink",
     "threshold",
+    "threshold_",
 ]
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -518,3 +530,106 @@ def rrelu(
     input = input._floating()
     slopes = get_generator().uniform(lower, upper, input.shape).astype(input.dtype)
     return where(input >= 0, input, input * Tensor(slopes, device=input.device))
+
+
+# NOTE: PyTorch's spelling.
+logsigmoid = log_sigmoid
+
+
+def gumbel_softmax(
+    logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10, dim: int = -1
+) -> Tensor:
+    """A sample from the Gumbel-softmax (concrete) distribution over ``dim``.
+
+    ``softmax((logits + g) / tau)`` with ``g = -log(e)``, ``e ~ Exp(1)`` drawn from ``ac``'s
+    global generator (``ac.manual_seed`` makes it reproducible). With ``hard``, the result
+    is the one-hot vector of that softmax's (first) maximum in the forward pass, with the
+    softmax's gradient (straight-through): ``y_hard - y_soft.detach() + y_soft``.
+
+    Args:
+        logits: Unnormalized log-probabilities ``(*, num_features)``.
+        tau: The temperature, positive.
+        hard: Return one-hot samples (differentiated as the soft ones).
+        eps: Unused; kept for PyTorch compatibility (it is deprecated there).
+        dim: The axis of the categories.
+
+    Returns:
+        A tensor of the logits' shape and dtype whose slices along ``dim`` sum to 1.
+
+    Example:
+        >>> ac.manual_seed(0)
+        >>> F.gumbel_softmax(ac.zeros(2, 3), hard=True).sum(-1).tolist()
+        [1.0, 1.0]
+    """
+    logits = logits._floating()
+    noise = get_generator().exponential(size=logits.shape)
+    gumbels = Tensor(-np.log(noise).astype(logits.dtype), device=logits.device)
+    soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return soft
+    xp = get_array_module(soft.data)
+    dim %= soft.ndim
+    index = xp.expand_dims(soft.data.argmax(axis=dim), dim)
+    positions = xp.arange(soft.shape[dim]).reshape((-1,) + (1,) * (soft.ndim - dim - 1))
+    one_hot = (positions == index).astype(soft.dtype)
+    return Tensor(one_hot, device=soft.device) - soft.detach() + soft
+
+
+def _in_place(name: str, input: Tensor, function: Any, *args: Any) -> Tensor:
+    """Write ``function(input, *args)`` (computed without a graph) into ``input``'s array and
+    return ``input``.
+
+    Refused, as ``Tensor.add_`` is, for a leaf that requires grad while grad is on and for
+    a tensor that autograd recorded: autograd never records in-place changes.
+    """
+    input._check_overwrite(f"{name}()")
+    with no_grad():
+        result = function(input, *args)
+    input.data[...] = result.data
+    return input
+
+
+def relu_(input: Tensor) -> Tensor:
+    """In-place ``relu``: changes ``input``'s values (outside autograd) and returns it.
+
+    Like ``Tensor.add_``, refused on a tensor that autograd recorded and on a leaf that
+    requires grad unless under ``ac.no_grad()``; so are the other in-place activations.
+    """
+    return _in_place("relu_", input, relu)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place ``elu`` (outside autograd; see ``relu_``)."""
+    return _in_place("elu_", input, elu, alpha)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """In-place ``leaky_relu`` (outside autograd; see ``relu_``)."""
+    return _in_place("leaky_relu_", input, leaky_relu, negative_slope)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In-place ``hardtanh`` (outside autograd; see ``relu_``)."""
+    return _in_place("hardtanh_", input, hardtanh, min_val, max_val)
+
+
+def selu_(input: Tensor) -> Tensor:
+    """In-place ``selu`` (outside autograd; see ``relu_``)."""
+    return _in_place("selu_", input, selu)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place ``celu`` (outside autograd; see ``relu_``)."""
+    return _in_place("celu_", input, celu, alpha)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In-place ``threshold`` (outside autograd; see ``relu_``)."""
+    return _in_place("threshold_", input, lambda x: where(x > threshold, x, value))
+
+
+def rrelu_(
+    input: Tensor, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0, training: bool = False
+) -> Tensor:
+    """In-place ``rrelu`` (outside autograd; see ``relu_``)."""
+    return _in_place("rrelu_", input, rrelu, lower, upper, training)

@@ -36,6 +36,7 @@ __all__ = [
     "margin_ranking_loss",
     "mse_loss",
     "multi_margin_loss",
+    "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
     "nll_loss",
     "poisson_nll_loss",
@@ -797,6 +798,73 @@ def multi_margin_loss(
         hinge = hinge * (one_hot * weight).sum(-1, keepdim=True)
     loss = hinge.sum(-1) / classes
     return _reduce(loss.reshape(target.shape), reduction)
+
+
+def multilabel_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Multi-label hinge loss on scores ``(N, C)`` and target class lists ``(N, C)``.
+
+    Each row of ``target`` lists a sample's classes, ended by the first -1 (the rest is
+    ignored), as in PyTorch. Per sample, over its listed classes ``j`` and the classes
+    ``i`` it does not list: ``sum_j sum_i max(0, 1 - (x_j - x_i)) / C`` (a class listed
+    twice counts twice).
+
+    Args:
+        input: Scores ``(N, C)``, or ``(C,)`` for one sample.
+        target: Integer class lists of the input's shape, padded with -1.
+        size_average: Deprecated in PyTorch and not supported; must be None.
+        reduce: Deprecated in PyTorch and not supported; must be None.
+        reduction: ``"none"``, ``"mean"`` or ``"sum"``.
+
+    Returns:
+        The loss: a scalar, or ``(N,)`` (``()`` for one sample) for ``"none"``.
+
+    Example:
+        >>> F.multilabel_margin_loss(ac.tensor([[0.1, 0.2, 0.4, 0.8]]), ac.tensor([[3, 0, -1, 1]]))
+        Tensor(0.85)
+    """
+    if size_average is not None or reduce is not None:
+        raise ValueError(
+            "multilabel_margin_loss: size_average and reduce are deprecated; use reduction"
+        )
+    _check_reduction(reduction)
+    if input.ndim not in (1, 2):
+        raise ValueError(
+            f"multilabel_margin_loss expects an input (N, C) or (C,), got {input.shape}"
+        )
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"multilabel_margin_loss expects integer targets, got {target.dtype}")
+    if target.shape != input.shape:
+        raise ValueError(
+            f"multilabel_margin_loss expects a target of the input's shape {input.shape}, "
+            f"got {target.shape}"
+        )
+    scores = input.unsqueeze(0) if input.ndim == 1 else input
+    labels = target.data.reshape(scores.shape).astype(np.int64)
+    xp = get_array_module(labels)
+    classes = scores.shape[1]
+    # NOTE: a label counts only before the row's first -1.
+    listed = xp.cumprod(labels != -1, axis=1).astype(bool)
+    if labels.size and bool(((labels < -1) | (labels >= classes)).any()):
+        raise ValueError(
+            f"multilabel_margin_loss: target values must lie in [-1, {classes}), got values "
+            f"from {int(labels.min())} to {int(labels.max())}"
+        )
+    picked = xp.where(listed, labels, 0)
+    is_target = xp.zeros(scores.shape, dtype=bool)
+    rows = xp.arange(len(labels))[:, None]
+    is_target[xp.broadcast_to(rows, labels.shape)[listed], picked[listed]] = True
+    target_scores = scores.gather(1, picked)  # (N, C): the score of each listed class
+    hinge = (1.0 - target_scores.unsqueeze(2) + scores.unsqueeze(1)).relu()  # (N, j, i)
+    pairs = listed[:, :, None] & ~is_target[:, None, :]
+    loss = (hinge * Tensor(pairs.astype(scores.dtype), device=input.device)).sum((1, 2))
+    loss = loss / classes
+    return _reduce(loss.reshape(input.shape[:-1]), reduction)
 
 
 def triplet_margin_with_distance_loss(

@@ -1,4 +1,5 @@
-"""Pooling: ``max_pool1d/2d/3d``, ``avg_pool1d/2d/3d``, ``adaptive_avg/max_pool1d/2d/3d``.
+"""Pooling: ``max_pool1d/2d/3d``, ``avg_pool1d/2d/3d``, ``adaptive_avg/max_pool1d/2d/3d``,
+``lp_pool1d/2d/3d``.
 
 NOTE: pooling is a primitive for speed. Windowed pools loop over the KH*KW kernel
 offsets, each handling that offset of every window at once through a strided view (NumPy
@@ -12,6 +13,7 @@ then tensor ops pool over depth (see ``_max_pool3d``), so they have their deriva
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -44,9 +46,15 @@ __all__ = [
     "avg_pool1d",
     "avg_pool2d",
     "avg_pool3d",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
     "max_pool1d",
+    "max_pool1d_with_indices",
     "max_pool2d",
+    "max_pool2d_with_indices",
     "max_pool3d",
+    "max_pool3d_with_indices",
     "maxpool1d",
     "maxpool2d",
 ]
@@ -944,6 +952,133 @@ def adaptive_max_pool3d(
         Tensor of shape (N, C, OD, OH, OW) (and the indices).
     """
     return _adaptive_max_pool("adaptive_max_pool3d", input, output_size, 3, return_indices)
+
+
+def _with_indices(name: str, spatial: int) -> Any:
+    def max_pool_with_indices(
+        input: Tensor,
+        kernel_size: Ints,
+        stride: Ints | None = None,
+        padding: Ints = 0,
+        dilation: Ints = 1,
+        ceil_mode: bool = False,
+        return_indices: bool = False,
+    ) -> tuple[Tensor, Tensor]:
+        return cast(
+            tuple[Tensor, Tensor],
+            _max_pool(
+                name, input, kernel_size, stride, padding, dilation, ceil_mode, True, spatial
+            ),
+        )
+
+    pool = name.removesuffix("_with_indices")
+    max_pool_with_indices.__name__ = max_pool_with_indices.__qualname__ = name
+    max_pool_with_indices.__doc__ = f"""``{pool}`` returning the pair (output, int64 indices)
+    whatever ``return_indices`` says (as PyTorch's ``{name}``); see ``{pool}``."""
+    return max_pool_with_indices
+
+
+max_pool1d_with_indices = _with_indices("max_pool1d_with_indices", 1)
+max_pool2d_with_indices = _with_indices("max_pool2d_with_indices", 2)
+max_pool3d_with_indices = _with_indices("max_pool3d_with_indices", 3)
+
+
+def _lp_pool(
+    op: str,
+    x: Tensor,
+    norm_type: float,
+    kernel_size: Ints,
+    stride: Ints | None,
+    ceil_mode: bool,
+    spatial: int,
+) -> Tensor:
+    kernel = tuple_arg(kernel_size, spatial, "kernel_size")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point input, got dtype {x.dtype}")
+    pool = (avg_pool1d, avg_pool2d, avg_pool3d)[spatial - 1]
+    out = pool(x**norm_type, kernel, stride, 0, ceil_mode)
+    # NOTE: as PyTorch: sign(s) * relu(|s|) keeps s but has slope 0 where s is 0, and the
+    # window's mean times the full kernel size is its sum, also for clipped ceil_mode windows.
+    return ((out.sign() * out.abs().relu()) * math.prod(kernel)) ** (1.0 / norm_type)
+
+
+def lp_pool1d(
+    input: Tensor,
+    norm_type: float,
+    kernel_size: Ints,
+    stride: Ints | None = None,
+    ceil_mode: bool = False,
+) -> Tensor:
+    """1-D power-average pooling: ``(sum of x^p over each window)^(1/p)``.
+
+    Computed as PyTorch does: the average pool of ``x^p`` times the kernel size, then the
+    ``1/p``-th power (``p = inf`` would be max pooling, ``p = 1`` sum pooling). Windows cut
+    short by ``ceil_mode`` are averaged over their own size and still multiplied by the full
+    kernel size, as in PyTorch.
+
+    Args:
+        input: Tensor of shape (N, C, L) or unbatched (C, L).
+        norm_type: The power p.
+        kernel_size: Window size.
+        stride: Step between windows; defaults to ``kernel_size``.
+        ceil_mode: Round the output size up instead of down.
+
+    Returns:
+        Tensor of shape (N, C, OL).
+
+    Example:
+        >>> F.lp_pool1d(ac.ones(1, 1, 4), 2, 2)
+        Tensor([[[1.4142, 1.4142]]])
+    """
+    return _lp_pool("lp_pool1d", input, norm_type, kernel_size, stride, ceil_mode, 1)
+
+
+def lp_pool2d(
+    input: Tensor,
+    norm_type: float,
+    kernel_size: Ints,
+    stride: Ints | None = None,
+    ceil_mode: bool = False,
+) -> Tensor:
+    """2-D power-average pooling: ``(sum of x^p over each (KH, KW) window)^(1/p)``.
+
+    See ``lp_pool1d`` for how it is computed.
+
+    Args:
+        input: Tensor of shape (N, C, H, W) or unbatched (C, H, W).
+        norm_type: The power p.
+        kernel_size: Window size, an int or (KH, KW).
+        stride: Step between windows; defaults to ``kernel_size``.
+        ceil_mode: Round the output size up instead of down.
+
+    Returns:
+        Tensor of shape (N, C, OH, OW).
+    """
+    return _lp_pool("lp_pool2d", input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+def lp_pool3d(
+    input: Tensor,
+    norm_type: float,
+    kernel_size: Ints,
+    stride: Ints | None = None,
+    ceil_mode: bool = False,
+) -> Tensor:
+    """3-D power-average pooling: ``(sum of x^p over each (KD, KH, KW) window)^(1/p)``.
+
+    See ``lp_pool1d`` for how it is computed.
+
+    Args:
+        input: Tensor of shape (N, C, D, H, W) or unbatched (C, D, H, W).
+        norm_type: The power p.
+        kernel_size: Window size, an int or (KD, KH, KW).
+        stride: Step between windows; defaults to ``kernel_size``.
+        ceil_mode: Round the output size up instead of down.
+
+    Returns:
+        Tensor of shape (N, C, OD, OH, OW).
+    """
+    return _lp_pool("lp_pool3d", input, norm_type, kernel_size, stride, ceil_mode, 3)
 
 
 # NOTE: spellings of the original AutoCompyute API, kept as aliases.

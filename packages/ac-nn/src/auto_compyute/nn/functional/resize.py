@@ -9,6 +9,7 @@ resizing is adaptive average pooling, as in PyTorch.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import cast
 
@@ -22,7 +23,16 @@ from auto_compyute.nn.functional.pooling import (
     adaptive_avg_pool3d,
 )
 
-__all__ = ["channel_shuffle", "interpolate", "pad", "pixel_shuffle", "pixel_unshuffle"]
+__all__ = [
+    "channel_shuffle",
+    "interpolate",
+    "pad",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "upsample",
+    "upsample_bilinear",
+    "upsample_nearest",
+]
 
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -184,6 +194,48 @@ def interpolate(
         lower, upper = _pick(result, axis + 2, low), _pick(result, axis + 2, high)
         result = lower + (upper - lower) * Tensor(weight, device=input.device)
     return result
+
+
+def upsample(
+    input: Tensor,
+    size: int | Sequence[int] | None = None,
+    scale_factor: float | Sequence[float] | None = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+) -> Tensor:
+    """Deprecated (as in PyTorch, with its warning): ``interpolate`` with the same arguments."""
+    warnings.warn(
+        "`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(
+    input: Tensor,
+    size: int | Sequence[int] | None = None,
+    scale_factor: float | Sequence[float] | None = None,
+) -> Tensor:
+    """Deprecated (as in PyTorch, with its warning): ``interpolate(..., mode="nearest")``."""
+    warnings.warn(
+        "`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(
+    input: Tensor,
+    size: int | Sequence[int] | None = None,
+    scale_factor: float | Sequence[float] | None = None,
+) -> Tensor:
+    """Deprecated (as in PyTorch, with its warning): ``interpolate(..., mode="bilinear",
+    align_corners=True)`` of an ``(N, C, H, W)`` input."""
+    warnings.warn(
+        "`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 _CUBIC_A = -0.75  # PyTorch's (and OpenCV's) cubic convolution parameter
