@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -23,16 +25,29 @@ from auto_compyute._core.tensor import Tensor
 
 __all__ = [
     "calculate_gain",
+    "constant",
     "constant_",
+    "dirac",
+    "dirac_",
+    "eye",
     "eye_",
+    "kaiming_normal",
     "kaiming_normal_",
+    "kaiming_uniform",
     "kaiming_uniform_",
+    "normal",
     "normal_",
     "ones_",
+    "orthogonal",
     "orthogonal_",
+    "sparse",
+    "sparse_",
     "trunc_normal_",
+    "uniform",
     "uniform_",
+    "xavier_normal",
     "xavier_normal_",
+    "xavier_uniform",
     "xavier_uniform_",
     "zeros_",
 ]
@@ -109,6 +124,20 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+_skip_depth = 0
+
+
+@contextmanager
+def _skipped() -> Iterator[None]:
+    """Make every initialiser here leave its tensor as it is (for ``nn.utils.skip_init``)."""
+    global _skip_depth
+    _skip_depth += 1
+    try:
+        yield
+    finally:
+        _skip_depth -= 1
+
+
 def _generator(generator: np.random.Generator | None) -> np.random.Generator:
     return get_generator() if generator is None else generator
 
@@ -117,6 +146,8 @@ def _write(tensor: Tensor, values: Any) -> Tensor:
     """Copy ``values`` (a CPU array or a number) into ``tensor`` in place, untracked."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"expected a Tensor to initialise, got {type(tensor).__name__}")
+    if _skip_depth:
+        return tensor
     with no_grad():
         tensor.copy_(np.asarray(values).astype(tensor.dtype, copy=False))
     return tensor
@@ -138,6 +169,8 @@ def uniform_(
     """
     if a > b:
         raise ValueError(f"uniform_ expects a <= b, got a={a}, b={b}")
+    if _skip_depth:
+        return tensor
     return _write(tensor, _generator(generator).uniform(a, b, tensor.shape))
 
 
@@ -160,6 +193,8 @@ def normal_(
     """
     if std < 0:
         raise ValueError(f"normal_ expects std >= 0, got {std}")
+    if _skip_depth:
+        return tensor
     return _write(tensor, _generator(generator).normal(mean, std, tensor.shape))
 
 
@@ -195,6 +230,8 @@ def trunc_normal_(
             f"trunc_normal_: [a, b] = [{a}, {b}] holds only {accept:.1e} of N({mean}, {std}²); "
             "move the bounds closer to the mean"
         )
+    if _skip_depth:
+        return tensor
     rng = _generator(generator)
     size = math.prod(tensor.shape)
     values = np.empty(size)
@@ -312,7 +349,7 @@ def orthogonal_(
         raise ValueError(
             f"orthogonal_ needs a tensor with at least 2 dimensions, got {tensor.shape}"
         )
-    if tensor.numel() == 0:
+    if tensor.numel() == 0 or _skip_depth:
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
@@ -324,3 +361,93 @@ def orthogonal_(
     if rows < cols:
         q = q.T
     return _write(tensor, (gain * q).reshape(tensor.shape))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a 3-, 4- or 5-D convolution weight with the Dirac delta: the convolution then
+    passes its input through (channel ``i`` to channel ``i`` in each of ``groups``).
+
+    Args:
+        tensor: A weight of shape (out, in, *kernel), filled in place.
+        groups: The number of groups; ``out`` must be divisible by it.
+
+    Returns:
+        ``tensor``
+    """
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(
+            f"dirac_ supports tensors with 3, 4, or 5 dimensions only, got shape {tensor.shape}"
+        )
+    if tensor.shape[0] % groups != 0:
+        raise ValueError(f"dirac_: dim 0 ({tensor.shape[0]}) must be divisible by groups={groups}")
+    per_group = tensor.shape[0] // groups
+    channels = np.arange(min(per_group, tensor.shape[1]))
+    values = np.zeros(tensor.shape)
+    rows = (np.arange(groups)[:, None] * per_group + channels).reshape(-1)
+    centre = tuple(size // 2 for size in tensor.shape[2:])
+    index: tuple[Any, ...] = (rows, np.tile(channels, groups), *centre)
+    values[index] = 1
+    return _write(tensor, values)
+
+
+def sparse_(
+    tensor: Tensor,
+    sparsity: float,
+    std: float = 0.01,
+    generator: np.random.Generator | None = None,
+) -> Tensor:
+    """Fill a 2-D ``tensor`` from N(0, std²) with a fraction ``sparsity`` of each column zero.
+
+    ``ceil(sparsity * rows)`` entries of every column, picked at random, are set to 0
+    (Martens, 2010).
+
+    Args:
+        tensor: The 2-D tensor to fill, in place.
+        sparsity: The fraction of each column to zero, in [0, 1].
+        std: The standard deviation of the non-zero values.
+        generator: A NumPy generator to draw from instead of ``ac``'s global one.
+
+    Returns:
+        ``tensor``
+    """
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_ supports 2-D tensors only, got shape {tensor.shape}")
+    if _skip_depth:
+        return tensor
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    rng = _generator(generator)
+    values = rng.normal(0.0, std, (rows, cols))
+    zero_rows = np.argsort(rng.random((cols, rows)), axis=1)[:, :num_zeros]
+    values[zero_rows, np.arange(cols)[:, None]] = 0.0
+    return _write(tensor, values)
+
+
+def _deprecated(new: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    old_name = new.__name__[:-1]
+
+    def deprecated_init(*args: Any, **kwargs: Any) -> Tensor:
+        warnings.warn(
+            f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new.__name__}`.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return new(*args, **kwargs)
+
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old_name
+    deprecated_init.__doc__ = f"Deprecated alias of ``{new.__name__}`` (warns)."
+    return deprecated_init
+
+
+# NOTE: PyTorch's deprecated spellings without the trailing underscore.
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)

@@ -1,51 +1,69 @@
-"""Training utilities under PyTorch's names: ``nn.utils.clip_grad_norm_``,
-``clip_grad_value_``, ``parameters_to_vector``, ``vector_to_parameters`` and, in
-``nn.utils.rnn``, ``pad_sequence`` and ``PackedSequence`` with its packing functions.
+"""Utilities under PyTorch's names (``torch.nn.utils``).
 
-The clipping functions live in ``auto_compyute.optim``; this module re-exports them where
-PyTorch users look for them.
+- gradient clipping: ``clip_grad_norm_``, ``clip_grad_value_`` (they live in
+  ``auto_compyute.optim``), ``get_total_norm``, ``clip_grads_with_norm_``;
+- ``parameters_to_vector`` and ``vector_to_parameters``;
+- ``parametrize`` (``register_parametrization``, ...) and the ready-made
+  ``parametrizations.orthogonal``, ``weight_norm`` and ``spectral_norm``; the older
+  hook-based ``weight_norm`` and ``spectral_norm`` (and their ``remove_*``);
+- ``fuse_conv_bn_eval``, ``fuse_linear_bn_eval`` and their ``*_weights`` forms;
+- ``skip_init``; ``stateless.functional_call``;
+- in ``rnn``, ``pad_sequence`` and ``PackedSequence`` with its packing functions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from auto_compyute._core.autograd import no_grad
-from auto_compyute._core.functions import cat
-from auto_compyute._core.tensor import Tensor
-from auto_compyute.nn.utils import rnn
-from auto_compyute.optim import clip_grad_norm_, clip_grad_value_
+from auto_compyute.nn.utils import (
+    clip_grad,
+    convert_parameters,
+    fusion,
+    init,
+    parametrizations,
+    parametrize,
+    rnn,
+    stateless,
+)
+from auto_compyute.nn.utils.clip_grad import (
+    clip_grad_norm,
+    clip_grad_norm_,
+    clip_grad_value_,
+    clip_grads_with_norm_,
+    get_total_norm,
+)
+from auto_compyute.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
+from auto_compyute.nn.utils.fusion import (
+    fuse_conv_bn_eval,
+    fuse_conv_bn_weights,
+    fuse_linear_bn_eval,
+    fuse_linear_bn_weights,
+)
+from auto_compyute.nn.utils.init import skip_init
+from auto_compyute.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm
+from auto_compyute.nn.utils.weight_norm import remove_weight_norm, weight_norm
 
 __all__ = [
+    "clip_grad",
+    "clip_grad_norm",
     "clip_grad_norm_",
     "clip_grad_value_",
+    "clip_grads_with_norm_",
+    "convert_parameters",
+    "fuse_conv_bn_eval",
+    "fuse_conv_bn_weights",
+    "fuse_linear_bn_eval",
+    "fuse_linear_bn_weights",
+    "fusion",
+    "get_total_norm",
+    "init",
     "parameters_to_vector",
+    "parametrizations",
+    "parametrize",
+    "remove_spectral_norm",
+    "remove_weight_norm",
     "rnn",
+    "skip_init",
+    "spectral_norm",
+    "stateless",
     "vector_to_parameters",
+    "weight_norm",
 ]
-
-
-def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
-    """All parameters flattened and joined into one 1-D tensor (differentiable)."""
-    return cat([p.reshape(-1) for p in parameters])
-
-
-def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
-    """Copy consecutive pieces of the 1-D ``vec`` into ``parameters``, in place.
-
-    Args:
-        vec: A 1-D tensor with as many elements as the parameters together.
-        parameters: The tensors to overwrite (their shapes cut ``vec`` into pieces).
-    """
-    parameters = list(parameters)
-    total = sum(p.numel() for p in parameters)
-    if vec.ndim != 1 or vec.numel() != total:
-        raise ValueError(
-            f"vector_to_parameters needs a 1-D tensor of {total} elements (the parameters' "
-            f"total), got shape {vec.shape}"
-        )
-    start = 0
-    with no_grad():
-        for p in parameters:
-            p.copy_(vec[start : start + p.numel()].reshape(p.shape))
-            start += p.numel()
