@@ -13,7 +13,7 @@ __path__ = extend_path(__path__, __name__)
 
 import importlib
 
-from auto_compyute import autograd, cuda, func, linalg, special, utils
+from auto_compyute import autograd, cuda, distributions, func, linalg, special, utils
 from auto_compyute._core.autograd import (
     Op,
     enable_grad,
@@ -479,6 +479,7 @@ __all__ = [
     "diff",
     "digamma",
     "dist",
+    "distributions",
     "div",
     "divide",
     "dot",
