@@ -11,9 +11,11 @@ PyTorch's update rules and API::
         optim.clip_grad_norm_(params, max_norm=1.0)
         opt.step()
     sched.step()
+
+``optim.swa_utils`` has weight averaging (SWA, EMA) and the ``SWALR`` schedule.
 """
 
-from auto_compyute.optim import lr_scheduler
+from auto_compyute.optim import lr_scheduler, swa_utils
 from auto_compyute.optim.adadelta import Adadelta
 from auto_compyute.optim.adafactor import Adafactor
 from auto_compyute.optim.adagrad import Adagrad
@@ -45,4 +47,5 @@ __all__ = [
     "clip_grad_norm_",
     "clip_grad_value_",
     "lr_scheduler",
+    "swa_utils",
 ]

@@ -8,6 +8,8 @@
   hook-based ``weight_norm`` and ``spectral_norm`` (and their ``remove_*``);
 - ``fuse_conv_bn_eval``, ``fuse_linear_bn_eval`` and their ``*_weights`` forms;
 - ``skip_init``; ``stateless.functional_call``;
+- in ``swa_utils``, ``AveragedModel`` and ``update_bn`` (also in ``optim.swa_utils``, as in
+  PyTorch);
 - in ``rnn``, ``pad_sequence`` and ``PackedSequence`` with its packing functions.
 """
 
@@ -22,6 +24,7 @@ from auto_compyute.nn.utils import (
     parametrize,
     rnn,
     stateless,
+    swa_utils,
 )
 from auto_compyute.nn.utils.clip_grad import (
     clip_grad_norm,
@@ -64,6 +67,7 @@ __all__ = [
     "skip_init",
     "spectral_norm",
     "stateless",
+    "swa_utils",
     "vector_to_parameters",
     "weight_norm",
 ]
