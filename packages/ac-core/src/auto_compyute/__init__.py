@@ -19,11 +19,27 @@ from auto_compyute._core.autograd import (
     enable_grad,
     inference_mode,
     is_grad_enabled,
+    is_inference_mode_enabled,
     no_autograd_tracking,
     no_grad,
     set_grad_enabled,
 )
-from auto_compyute._core.devices import Device, device, get_available_devices
+from auto_compyute._core.compat import (
+    Size,
+    are_deterministic_algorithms_enabled,
+    compile,
+    is_complex,
+    is_deterministic_algorithms_warn_only_enabled,
+    typename,
+    use_deterministic_algorithms,
+)
+from auto_compyute._core.devices import (
+    Device,
+    device,
+    get_available_devices,
+    get_default_device,
+    set_default_device,
+)
 from auto_compyute._core.dtypes import (
     DType,
     bool_,
@@ -41,10 +57,13 @@ from auto_compyute._core.dtypes import (
 )
 from auto_compyute._core.factories import (
     arange,
+    asarray,
     bernoulli,
     empty,
     empty_like,
+    empty_strided,
     eye,
+    frombuffer,
     full,
     full_like,
     linspace,
@@ -61,6 +80,7 @@ from auto_compyute._core.factories import (
     randn,
     randn_like,
     randperm,
+    scalar_tensor,
     tensor,
     tril_indices,
     triu_indices,
@@ -351,15 +371,34 @@ from auto_compyute._core.functions import (
 )
 from auto_compyute._core.memory import keep_freed_memory
 from auto_compyute._core.parallel import get_num_threads, set_num_threads
-from auto_compyute._core.random import manual_seed, seed, set_random_seed
+from auto_compyute._core.printing import get_printoptions, set_printoptions
+from auto_compyute._core.random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_random_seed,
+    set_rng_state,
+)
 from auto_compyute._core.serialization import load, save
 from auto_compyute._core.tensor import MantissaExponent, MinMax, Tensor, ValuesIndices
+from auto_compyute._core.typeinfo import can_cast, finfo, iinfo, promote_types, result_type
 
 __version__ = "0.1.0"
 
 keep_freed_memory()
 
+# NOTE: PyTorch's dtype aliases; like ``ac.bool`` they shadow builtins only in this namespace.
 bool = bool_
+float = float32
+double = float64
+half = float16
+int = int32
+long = int64
+short = int16
+dtype = DType
 
 _ADDONS = {"nn": "ac-nn", "optim": "ac-optim", "viz": "ac-viz"}
 
@@ -383,9 +422,11 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "DType",
     "Device",
+    "Generator",
     "MantissaExponent",
     "MinMax",
     "Op",
+    "Size",
     "Tensor",
     "ValuesIndices",
     "abs",
@@ -413,10 +454,12 @@ __all__ = [
     "arctan",
     "arctan2",
     "arctanh",
+    "are_deterministic_algorithms_enabled",
     "argmax",
     "argmin",
     "argsort",
     "as_tensor",
+    "asarray",
     "asin",
     "asinh",
     "atan",
@@ -441,6 +484,7 @@ __all__ = [
     "broadcast_tensors",
     "broadcast_to",
     "bucketize",
+    "can_cast",
     "cartesian_prod",
     "cat",
     "cdist",
@@ -455,6 +499,7 @@ __all__ = [
     "clone",
     "column_stack",
     "combinations",
+    "compile",
     "concat",
     "copysign",
     "corrcoef",
@@ -469,6 +514,7 @@ __all__ = [
     "cumprod",
     "cumsum",
     "cumulative_trapezoid",
+    "default_generator",
     "deg2rad",
     "det",
     "device",
@@ -483,11 +529,14 @@ __all__ = [
     "div",
     "divide",
     "dot",
+    "double",
     "dsplit",
     "dstack",
+    "dtype",
     "einsum",
     "empty",
     "empty_like",
+    "empty_strided",
     "enable_grad",
     "eq",
     "equal",
@@ -498,8 +547,10 @@ __all__ = [
     "exp2",
     "expm1",
     "eye",
+    "finfo",
     "flatten",
     "flip",
+    "float",
     "float16",
     "float32",
     "float64",
@@ -512,6 +563,7 @@ __all__ = [
     "frac",
     "frexp",
     "from_numpy",
+    "frombuffer",
     "full",
     "full_like",
     "func",
@@ -519,31 +571,41 @@ __all__ = [
     "gcd",
     "ge",
     "get_available_devices",
+    "get_default_device",
     "get_default_dtype",
     "get_num_threads",
+    "get_printoptions",
+    "get_rng_state",
     "greater",
     "greater_equal",
     "gt",
+    "half",
     "heaviside",
     "histc",
     "hsplit",
     "hstack",
     "hypot",
     "i0",
+    "iinfo",
     "index_add",
     "index_copy",
     "index_fill",
     "index_put",
     "index_select",
     "inference_mode",
+    "initial_seed",
     "inner",
+    "int",
     "int8",
     "int16",
     "int32",
     "int64",
     "inverse",
+    "is_complex",
+    "is_deterministic_algorithms_warn_only_enabled",
     "is_floating_point",
     "is_grad_enabled",
+    "is_inference_mode_enabled",
     "is_nonzero",
     "is_tensor",
     "isclose",
@@ -582,6 +644,7 @@ __all__ = [
     "logit",
     "logspace",
     "logsumexp",
+    "long",
     "lt",
     "manual_seed",
     "masked_fill",
@@ -636,6 +699,7 @@ __all__ = [
     "positive",
     "pow",
     "prod",
+    "promote_types",
     "quantile",
     "rad2deg",
     "rand",
@@ -652,22 +716,28 @@ __all__ = [
     "renorm",
     "repeat_interleave",
     "reshape",
+    "result_type",
     "roll",
     "rot90",
     "round",
     "rsqrt",
     "save",
+    "scalar_tensor",
     "scatter",
     "scatter_add",
     "scatter_reduce",
     "searchsorted",
     "seed",
     "select",
+    "set_default_device",
     "set_default_dtype",
     "set_grad_enabled",
     "set_num_threads",
+    "set_printoptions",
     "set_random_seed",
+    "set_rng_state",
     "sgn",
+    "short",
     "sigmoid",
     "sign",
     "signbit",
@@ -711,6 +781,7 @@ __all__ = [
     "triu_indices",
     "true_divide",
     "trunc",
+    "typename",
     "uint8",
     "unbind",
     "unflatten",
@@ -718,6 +789,7 @@ __all__ = [
     "unique_consecutive",
     "unravel_index",
     "unsqueeze",
+    "use_deterministic_algorithms",
     "utils",
     "vander",
     "var",

@@ -89,7 +89,47 @@ class enable_grad(_GradMode):
 
 
 no_autograd_tracking = no_grad
-inference_mode = no_grad  # PyTorch's stricter no_grad; here the same
+_inference_mode: ContextVar[bool] = ContextVar("inference_mode", default=False)
+
+
+def is_inference_mode_enabled() -> bool:
+    """Return True inside ``inference_mode()``."""
+    return _inference_mode.get()
+
+
+class inference_mode(_GradMode):
+    """PyTorch's stricter ``no_grad``; here ``no_grad`` that ``is_inference_mode_enabled``
+    reports (context manager or decorator).
+
+    Args:
+        mode: True to stop recording and enter inference mode; False to leave it (grad
+            mode stays as it was), as PyTorch.
+    """
+
+    mode = False
+
+    def __init__(self, mode: bool = True) -> None:
+        super().__init__()
+        self.inference = bool(mode)
+        self._inference_tokens: list[Any] = []
+
+    def __enter__(self) -> None:
+        if self.inference:
+            super().__enter__()
+        self._inference_tokens.append(_inference_mode.set(self.inference))
+
+    def __exit__(self, *exc: object) -> None:
+        _inference_mode.reset(self._inference_tokens.pop())
+        if self.inference:
+            super().__exit__(*exc)
+
+    def __call__(self, func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with inference_mode(self.inference):
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
 
 
 # NOTE: the Tensor class; tensor.py sets it, as it imports this module.

@@ -151,6 +151,9 @@ class Device:
 
 CPU = Device("cpu")
 device = Device
+# Where factories (``zeros``, ``rand``, ``tensor``, ...) put tensors when no device is given;
+# None stands for the CPU and keeps the factories from resolving a device at all.
+default_device: Device | None = None
 
 
 def to_device(value: str | Device | None) -> Device:
@@ -171,6 +174,20 @@ def to_device(value: str | Device | None) -> Device:
             f"{backend.device_count()} {result.type} device(s) present"
         )
     return result
+
+
+def set_default_device(device: str | Device | None) -> None:
+    """Make factories (``zeros``, ``rand``, ``tensor``, ``arange``, ...) create tensors on
+    ``device`` when none is given; None restores the CPU. ``*_like`` functions still follow
+    their input, and ``Tensor(...)`` itself is not affected."""
+    global default_device
+    target = None if device is None else to_device(device)
+    default_device = None if target == CPU else target
+
+
+def get_default_device() -> Device:
+    """The device factories create tensors on when none is given (``set_default_device``)."""
+    return CPU if default_device is None else default_device
 
 
 def device_of(array: Any) -> Device:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
-from auto_compyute._core import dtypes
+from auto_compyute._core import devices, dtypes
 from auto_compyute._core.devices import Device
-from auto_compyute._core.random import get_generator
+from auto_compyute._core.random import GeneratorLike, numpy_generator
 from auto_compyute._core.tensor import Tensor, _shape_args
 
 DeviceLike = str | Device | None
 
 
 def _make(array: np.ndarray, dtype: Any, device: DeviceLike, req_grad: bool) -> Tensor:
+    if device is None:
+        device = devices.default_device
     return Tensor(array, dtype=dtype, device=device, req_grad=req_grad)
 
 
@@ -25,7 +28,7 @@ def tensor(
     if isinstance(data, Tensor):
         data = data.data
     copied = data.copy() if hasattr(data, "copy") and hasattr(data, "dtype") else data
-    return Tensor(copied, dtype=dtype, device=device, req_grad=req_grad)
+    return _make(copied, dtype, device, req_grad)
 
 
 def _float(dtype: Any) -> np.dtype:
@@ -176,51 +179,87 @@ def eye(
 
 
 def rand(
-    *shape: Any, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
+    *shape: Any,
+    generator: GeneratorLike = None,
+    dtype: Any = None,
+    device: DeviceLike = None,
+    req_grad: bool = False,
 ) -> Tensor:
-    """Uniform random values in [0, 1)."""
+    """Uniform random values in [0, 1) (from ``generator``, an ``ac.Generator``, if given)."""
     dtype = _float(dtype)
-    array = get_generator().random(_shape_args(shape), dtype=np.float64).astype(dtype)
+    array = numpy_generator(generator).random(_shape_args(shape), dtype=np.float64).astype(dtype)
     return _make(array, None, device, req_grad)
 
 
 def randn(
-    *shape: Any, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
+    *shape: Any,
+    generator: GeneratorLike = None,
+    dtype: Any = None,
+    device: DeviceLike = None,
+    req_grad: bool = False,
 ) -> Tensor:
-    """Standard normal random values."""
+    """Standard normal random values (from ``generator``, an ``ac.Generator``, if given)."""
     dtype = _float(dtype)
-    array = get_generator().standard_normal(_shape_args(shape), dtype=np.float64).astype(dtype)
+    array = (
+        numpy_generator(generator)
+        .standard_normal(_shape_args(shape), dtype=np.float64)
+        .astype(dtype)
+    )
     return _make(array, None, device, req_grad)
 
 
 def rand_like(
-    x: Tensor, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
+    x: Tensor,
+    dtype: Any = None,
+    device: DeviceLike = None,
+    req_grad: bool = False,
+    *,
+    generator: GeneratorLike = None,
 ) -> Tensor:
     """Uniform random values with the shape (and by default dtype and device) of ``x``."""
-    return rand(x.shape, **_like(x, dtype, device), req_grad=req_grad)
+    return rand(x.shape, generator=generator, **_like(x, dtype, device), req_grad=req_grad)
 
 
 def randn_like(
-    x: Tensor, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
+    x: Tensor,
+    dtype: Any = None,
+    device: DeviceLike = None,
+    req_grad: bool = False,
+    *,
+    generator: GeneratorLike = None,
 ) -> Tensor:
     """Standard normal random values with the shape (and by default dtype and device) of ``x``."""
-    return randn(x.shape, **_like(x, dtype, device), req_grad=req_grad)
+    return randn(x.shape, generator=generator, **_like(x, dtype, device), req_grad=req_grad)
 
 
 def randint(
-    low: int, high: int | None = None, size: Any = (), dtype: Any = None, device: DeviceLike = None
+    low: int,
+    high: int | None = None,
+    size: Any = (),
+    *,
+    generator: GeneratorLike = None,
+    dtype: Any = None,
+    device: DeviceLike = None,
 ) -> Tensor:
-    """Random integers in ``[low, high)``; ``randint(high, size)`` draws from ``[0, high)``."""
+    """Random integers in ``[low, high)``; ``randint(high, size)`` draws from ``[0, high)``
+    (from ``generator``, an ``ac.Generator``, if given)."""
     if high is None:
         low, high = 0, low
     if isinstance(size, int):
         size = (size,)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.int64
-    return _make(get_generator().integers(low, high, size).astype(dtype), None, device, False)
+    array = numpy_generator(generator).integers(low, high, size).astype(dtype)
+    return _make(array, None, device, False)
 
 
 def randint_like(
-    x: Tensor, low: int = 0, high: int | None = None, dtype: Any = None, device: DeviceLike = None
+    x: Tensor,
+    low: int = 0,
+    high: int | None = None,
+    dtype: Any = None,
+    device: DeviceLike = None,
+    *,
+    generator: GeneratorLike = None,
 ) -> Tensor:
     """Random integers in ``[low, high)`` with the shape (and by default dtype and device) of
     ``x``; ``randint_like(x, high)`` draws from ``[0, high)``."""
@@ -228,33 +267,40 @@ def randint_like(
         low, high = 0, low
     if low >= high:
         raise ValueError(f"randint_like needs low < high, got {low} and {high}")
-    values = get_generator().integers(low, high, x.shape)
+    values = numpy_generator(generator).integers(low, high, x.shape)
     return _make(values, req_grad=False, **_like(x, dtype, device))
 
 
-def poisson(input: Tensor) -> Tensor:
+def poisson(input: Tensor, generator: GeneratorLike = None) -> Tensor:
     """A draw from the Poisson distribution of rate ``input`` (non-negative) per element, in
     the input's dtype, without gradient."""
     rates = np.asarray(input.numpy(), dtype=np.float64)
     if not (rates >= 0).all():
         raise ValueError("poisson needs non-negative rates")
-    draws = get_generator().poisson(rates)
+    draws = numpy_generator(generator).poisson(rates)
     return Tensor(draws.astype(input.dtype), device=input.device)
 
 
-def randperm(n: int, dtype: Any = None, device: DeviceLike = None) -> Tensor:
-    """A random permutation of ``0 .. n-1``."""
+def randperm(
+    n: int, *, generator: GeneratorLike = None, dtype: Any = None, device: DeviceLike = None
+) -> Tensor:
+    """A random permutation of ``0 .. n-1`` (from ``generator``, an ``ac.Generator``, if
+    given)."""
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.int64
-    return _make(get_generator().permutation(n).astype(dtype), None, device, False)
+    array = numpy_generator(generator).permutation(n).astype(dtype)
+    return _make(array, None, device, False)
 
 
-def multinomial(input: Tensor, num_samples: int, replacement: bool = False) -> Tensor:
+def multinomial(
+    input: Tensor, num_samples: int, replacement: bool = False, *, generator: GeneratorLike = None
+) -> Tensor:
     """Draw category indices with probabilities proportional to the rows of ``input``.
 
     Args:
         input: Non-negative weights, ``(C,)`` or ``(N, C)``; each row needs a positive sum.
         num_samples: Draws per row; at most C without replacement.
         replacement: Whether a category may be drawn more than once per row.
+        generator: An ``ac.Generator`` to draw from instead of the global one.
 
     Returns:
         int64 indices, ``(num_samples,)`` or ``(N, num_samples)``, on the input's device.
@@ -270,34 +316,42 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False) -> T
             f"multinomial cannot draw {num_samples} samples without replacement from "
             f"{int((rows > 0).sum(1).min())} categories of positive weight"
         )
-    generator = get_generator()
+    rng = numpy_generator(generator)
     if replacement:  # inverse CDF; dividing by the total makes the last step exactly 1
         cdf = np.cumsum(rows, axis=1)
         cdf /= cdf[:, -1:]
-        draws = generator.random((len(rows), num_samples))
+        draws = rng.random((len(rows), num_samples))
         picks = np.stack(
             [np.searchsorted(c, d, side="right") for c, d in zip(cdf, draws, strict=True)]
         )
     else:  # NOTE: the top keys log(w) + Gumbel noise are a draw without replacement
         with np.errstate(divide="ignore"):
-            keys = np.log(rows) + generator.gumbel(size=rows.shape)
+            keys = np.log(rows) + rng.gumbel(size=rows.shape)
         picks = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
     picks = picks.reshape(*weights.shape[:-1], num_samples).astype(np.int64)
     return Tensor(picks, device=input.device)
 
 
-def bernoulli(input: Tensor, p: float | None = None) -> Tensor:
-    """0 or 1 per element, 1 with probability ``input`` (or ``p``), in the input's dtype."""
+def bernoulli(input: Tensor, p: float | None = None, *, generator: GeneratorLike = None) -> Tensor:
+    """0 or 1 per element, 1 with probability ``input`` (or ``p``), in the input's dtype
+    (from ``generator``, an ``ac.Generator``, if given)."""
     probs = input.numpy() if p is None else np.full(input.shape, p)
-    draws = get_generator().random(input.shape) < probs
+    draws = numpy_generator(generator).random(input.shape) < probs
     return Tensor(draws.astype(input.dtype), device=input.device)
 
 
 def normal(
-    mean: Any, std: Any = 1.0, size: Any = None, dtype: Any = None, device: DeviceLike = None
+    mean: Any,
+    std: Any = 1.0,
+    size: Any = None,
+    *,
+    generator: GeneratorLike = None,
+    dtype: Any = None,
+    device: DeviceLike = None,
 ) -> Tensor:
     """Normal random values: ``mean + std * randn``, with ``mean`` and ``std`` numbers or
-    tensors (broadcast); ``size`` gives the shape when both are numbers."""
+    tensors (broadcast); ``size`` gives the shape when both are numbers. ``generator`` (an
+    ``ac.Generator``) is drawn from instead of the global generator if given."""
     means = mean.numpy() if isinstance(mean, Tensor) else np.asarray(mean, dtype=np.float64)
     stds = std.numpy() if isinstance(std, Tensor) else np.asarray(std, dtype=np.float64)
     if (stds < 0).any():
@@ -308,5 +362,137 @@ def normal(
         dtype = like.dtype if like is not None else dtypes.get_default_dtype()
     if device is None and like is not None:
         device = like.device
-    values = means + stds * get_generator().standard_normal(shape)
+    values = means + stds * numpy_generator(generator).standard_normal(shape)
     return _make(values.astype(dtypes.to_dtype(dtype)), None, device, False)
+
+
+def empty_strided(
+    size: Any,
+    stride: Any,
+    *,
+    dtype: Any = None,
+    device: DeviceLike = None,
+    req_grad: bool = False,
+) -> Tensor:
+    """An uninitialised tensor of shape ``size``, as ``torch.empty_strided``.
+
+    Tensors here are always laid out contiguously, so ``stride`` (one int per axis) is
+    checked for its length and otherwise ignored.
+    """
+    shape, strides = tuple(size), tuple(stride)
+    if len(shape) != len(strides):
+        raise ValueError(f"empty_strided: size {shape} and stride {strides} need the same length")
+    return empty(shape, dtype=dtype, device=device, req_grad=req_grad)
+
+
+def frombuffer(
+    buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0, req_grad: bool = False
+) -> Tensor:
+    """A 1-D CPU tensor that shares memory with ``buffer`` (any object with the buffer
+    protocol: ``bytearray``, ``memoryview``, ``array.array``, ...), as ``torch.frombuffer``.
+
+    Args:
+        buffer: The memory to read; writes to either side show in the other. A read-only
+            buffer (``bytes``) gives a read-only tensor, with a warning, as PyTorch.
+        dtype: The dtype of the elements.
+        count: How many elements to read; -1 reads to the end of the buffer.
+        offset: How many bytes to skip at the start.
+        req_grad: Whether the tensor requires gradients.
+    """
+    resolved = dtypes.to_dtype(dtype)
+    view = memoryview(buffer)
+    length, item = view.nbytes, resolved.itemsize
+    if length == 0 or count == 0:
+        raise ValueError(
+            f"frombuffer: both buffer length ({length}) and count ({count}) must not be 0"
+        )
+    if not 0 <= offset < length:
+        raise ValueError(f"frombuffer: offset ({offset} bytes) must lie in [0, {length})")
+    if count < 0:
+        if (length - offset) % item:
+            raise ValueError(
+                f"frombuffer: buffer length ({length - offset} bytes) after offset ({offset} "
+                f"bytes) must be a multiple of the element size ({item} bytes) of {resolved}"
+            )
+        count = (length - offset) // item
+    elif offset + count * item > length:
+        raise ValueError(
+            f"frombuffer: {count} elements of {resolved} ({count * item} bytes) after offset "
+            f"({offset} bytes) do not fit in a buffer of {length} bytes"
+        )
+    if view.readonly:
+        warnings.warn(
+            "frombuffer: the buffer is not writable, so the tensor is read-only and writing to "
+            "it raises; copy the buffer (bytearray(...)) for a writable tensor",
+            UserWarning,
+            stacklevel=2,
+        )
+    array = np.frombuffer(buffer, dtype=resolved, count=count, offset=offset)
+    return Tensor(array, req_grad=req_grad)
+
+
+def asarray(
+    obj: Any,
+    *,
+    dtype: Any = None,
+    device: DeviceLike = None,
+    copy: bool | None = None,
+    req_grad: bool | None = None,
+) -> Tensor:
+    """A tensor of ``obj`` (a Tensor, an array, a number or a nested sequence), as
+    ``torch.asarray``.
+
+    Args:
+        obj: The data.
+        dtype: The dtype; by default the one of ``obj`` (inferred as in ``tensor`` for
+            Python data).
+        device: The device; by default ``obj``'s for tensors and arrays, else the default
+            device.
+        copy: None shares memory with ``obj`` when its dtype and device already match (a
+            tensor comes back as itself), True always copies, False never copies and raises
+            ValueError when it would have to.
+        req_grad: Whether the result requires gradients; None keeps ``obj``'s flag (False for
+            anything but a tensor).
+
+    Returns:
+        The tensor.
+    """
+    if isinstance(obj, Tensor):
+        source: Any = obj.data
+    elif isinstance(obj, np.ndarray) or hasattr(obj, "__array_namespace__"):
+        source = obj
+    else:
+        if copy is False:
+            raise ValueError("asarray: a Python number or sequence cannot be shared, only copied")
+        if device is None:
+            device = devices.default_device
+        return Tensor(obj, dtype=dtype, device=device, req_grad=bool(req_grad))
+    target_dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.infer_dtype(source)
+    target_device = devices.to_device(device) if device is not None else devices.device_of(source)
+    if (
+        target_dtype != source.dtype or target_device != devices.device_of(source)
+    ) and copy is False:
+        raise ValueError(
+            f"asarray: cannot share memory when converting from dtype {source.dtype} on "
+            f"{devices.device_of(source)} to dtype {target_dtype} on {target_device}; "
+            "pass copy=None or copy=True"
+        )
+    if isinstance(obj, Tensor):
+        result = obj.to(device=target_device, dtype=target_dtype)
+        if copy and result is obj:
+            result = obj.clone()
+        if req_grad is None or req_grad == result.req_grad:
+            return result
+        result = result.detach()
+        result.req_grad = req_grad
+        return result
+    array = source.copy() if copy else source
+    return Tensor(array, dtype=target_dtype, device=target_device, req_grad=bool(req_grad))
+
+
+def scalar_tensor(
+    s: Any, *, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
+) -> Tensor:
+    """A 0-d tensor holding the number ``s``, of the default float dtype unless ``dtype`` is
+    given (as ``torch.scalar_tensor``, also for ints and bools)."""
+    return _make(np.asarray(s, dtype=_float(dtype)), None, device, req_grad)

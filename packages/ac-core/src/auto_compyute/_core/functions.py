@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from auto_compyute._core import dtypes
+from auto_compyute._core import devices, dtypes
 from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.ops import elementwise as ew
 from auto_compyute._core.ops import linalg, movement
@@ -210,12 +210,11 @@ def is_tensor(obj: Any) -> bool:
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
-    """A tensor of ``data``, sharing its memory when the dtype and device already match."""
-    return (
-        data
-        if isinstance(data, Tensor) and dtype is None and device is None
-        else Tensor(data, dtype=dtype, device=device)
-    )
+    """A tensor of ``data``, sharing its memory when the dtype and device already match
+    (data that is not a tensor goes to the default device if no device is given)."""
+    if isinstance(data, Tensor):
+        return data if dtype is None and device is None else Tensor(data, dtype, device)
+    return Tensor(data, dtype, device if device is not None else devices.default_device)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

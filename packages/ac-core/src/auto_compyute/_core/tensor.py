@@ -32,7 +32,8 @@ from auto_compyute._core.hooks import RemovableHandle
 from auto_compyute._core.ops import elementwise as ew
 from auto_compyute._core.ops import linalg, movement, reduce, special
 from auto_compyute._core.ops import math as math_ops
-from auto_compyute._core.random import get_generator
+from auto_compyute._core.printing import format_array
+from auto_compyute._core.random import GeneratorLike, numpy_generator
 
 Scalar = int | float | bool
 Dim = int | Sequence[int] | None
@@ -531,14 +532,7 @@ class Tensor:
     # --------------------------------------------------------------- python protocol
     def __repr__(self) -> str:
         data = self.numpy()
-        body = np.array2string(
-            data,
-            precision=4,
-            separator=", ",
-            prefix="Tensor(",
-            floatmode="maxprec_equal",
-            threshold=1000,
-        )
+        body = format_array(data, prefix="Tensor(")
         extras = []
         if data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):
             extras.append(f"dtype={data.dtype}")
@@ -2939,25 +2933,35 @@ class Tensor:
         )
         return self
 
-    def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0) -> Tensor:
+    def normal_(
+        self,
+        mean: builtins.float = 0.0,
+        std: builtins.float = 1.0,
+        *,
+        generator: GeneratorLike = None,
+    ) -> Tensor:
         """Fill in place with draws from a normal distribution, outside autograd.
 
         Args:
             mean: The distribution's mean.
             std: Its standard deviation.
+            generator: An ``ac.Generator`` to draw from instead of the global one.
         """
-        draws = get_generator().standard_normal(self.shape) * std + mean
+        draws = numpy_generator(generator).standard_normal(self.shape) * std + mean
         return self._fill_random(draws, "normal_()")
 
-    def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0) -> Tensor:
+    def uniform_(
+        self, a: builtins.float = 0.0, b: builtins.float = 1.0, *, generator: GeneratorLike = None
+    ) -> Tensor:
         """Fill in place with draws from the uniform distribution on ``[a, b)``, outside
         autograd (PyTorch's ``from`` and ``to``, positionally).
 
         Args:
             a: The lower bound.
             b: The upper bound.
+            generator: An ``ac.Generator`` to draw from instead of the global one.
         """
-        draws = get_generator().random(self.shape) * (b - a) + a
+        draws = numpy_generator(generator).random(self.shape) * (b - a) + a
         return self._fill_random(draws, "uniform_()")
 
     def _fill_draws(self, draws: np.ndarray, what: str) -> Tensor:
@@ -2970,53 +2974,76 @@ class Tensor:
         )
         return self
 
-    def bernoulli_(self, p: Any = 0.5) -> Tensor:
+    def bernoulli_(self, p: Any = 0.5, *, generator: GeneratorLike = None) -> Tensor:
         """Fill in place with 1 with probability ``p`` (a number or a tensor that broadcasts
-        to this shape), else 0, outside autograd."""
+        to this shape), else 0, outside autograd (drawn from ``generator``, an
+        ``ac.Generator``, if given)."""
         probs = p.numpy() if isinstance(p, Tensor) else np.asarray(p, dtype=np.float64)
         if not ((probs >= 0) & (probs <= 1)).all():
             raise ValueError("bernoulli_ needs probabilities in [0, 1]")
-        return self._fill_draws(get_generator().random(self.shape) < probs, "bernoulli_()")
+        draws = numpy_generator(generator).random(self.shape) < probs
+        return self._fill_draws(draws, "bernoulli_()")
 
-    def exponential_(self, lambd: builtins.float = 1.0) -> Tensor:
+    def exponential_(
+        self, lambd: builtins.float = 1.0, *, generator: GeneratorLike = None
+    ) -> Tensor:
         """Fill in place with draws from the exponential distribution of rate ``lambd``
-        (density ``lambd * exp(-lambd * x)``), outside autograd."""
+        (density ``lambd * exp(-lambd * x)``), outside autograd (drawn from ``generator``,
+        an ``ac.Generator``, if given)."""
         if lambd <= 0:
             raise ValueError(f"exponential_ needs lambd > 0, got {lambd}")
-        draws = get_generator().exponential(1 / lambd, self.shape)
+        draws = numpy_generator(generator).exponential(1 / lambd, self.shape)
         return self._fill_random(draws, "exponential_()")
 
-    def geometric_(self, p: builtins.float) -> Tensor:
+    def geometric_(self, p: builtins.float, *, generator: GeneratorLike = None) -> Tensor:
         """Fill in place with the number of Bernoulli(``p``) trials up to the first success
-        (1, 2, ...), outside autograd."""
+        (1, 2, ...), outside autograd (drawn from ``generator``, an ``ac.Generator``, if
+        given)."""
         if not 0 < p <= 1:
             raise ValueError(f"geometric_ needs 0 < p <= 1, got {p}")
         if self.data.dtype.kind == "b":
             raise TypeError("geometric_ needs a numeric tensor, got dtype bool")
-        return self._fill_draws(get_generator().geometric(p, self.shape), "geometric_()")
+        draws = numpy_generator(generator).geometric(p, self.shape)
+        return self._fill_draws(draws, "geometric_()")
 
-    def cauchy_(self, median: builtins.float = 0.0, sigma: builtins.float = 1.0) -> Tensor:
+    def cauchy_(
+        self,
+        median: builtins.float = 0.0,
+        sigma: builtins.float = 1.0,
+        *,
+        generator: GeneratorLike = None,
+    ) -> Tensor:
         """Fill in place with draws from the Cauchy distribution, outside autograd.
 
         Args:
             median: The location.
             sigma: The scale (half width at half maximum).
+            generator: An ``ac.Generator`` to draw from instead of the global one.
         """
-        draws = get_generator().standard_cauchy(self.shape) * sigma + median
+        draws = numpy_generator(generator).standard_cauchy(self.shape) * sigma + median
         return self._fill_random(draws, "cauchy_()")
 
-    def log_normal_(self, mean: builtins.float = 1.0, std: builtins.float = 2.0) -> Tensor:
+    def log_normal_(
+        self,
+        mean: builtins.float = 1.0,
+        std: builtins.float = 2.0,
+        *,
+        generator: GeneratorLike = None,
+    ) -> Tensor:
         """Fill in place with ``exp`` of normal draws of ``mean`` and ``std``, outside
-        autograd."""
-        draws = get_generator().lognormal(mean, std, self.shape)
+        autograd (drawn from ``generator``, an ``ac.Generator``, if given)."""
+        draws = numpy_generator(generator).lognormal(mean, std, self.shape)
         return self._fill_random(draws, "log_normal_()")
 
-    def random_(self, *bounds: builtins.int, to: builtins.int | None = None) -> Tensor:
+    def random_(
+        self, *bounds: builtins.int, to: builtins.int | None = None, generator: GeneratorLike = None
+    ) -> Tensor:
         """Fill in place with integers drawn uniformly, outside autograd.
 
         ``random_(to)`` draws from ``[0, to)``, ``random_(from, to)`` from ``[from, to)``;
         ``random_()`` from ``[0, 2**(mantissa bits + 1)]`` for floats (every integer there is
-        exact) and from 0 to the dtype's largest value for integers, as PyTorch.
+        exact) and from 0 to the dtype's largest value for integers, as PyTorch. ``generator``
+        (an ``ac.Generator``) is drawn from instead of the global generator if given.
         """
         dtype = self.data.dtype
         if dtype.kind == "f":
@@ -3041,7 +3068,8 @@ class Tensor:
             raise ValueError(
                 f"random_: cannot draw from [{low}, {high + 1}) into a tensor of dtype {dtype}"
             )
-        draws = get_generator().integers(low, high, self.shape, dtype=np.int64, endpoint=True)
+        rng = numpy_generator(generator)
+        draws = rng.integers(low, high, self.shape, dtype=np.int64, endpoint=True)
         return self._fill_draws(draws, "random_()")
 
     def fill_diagonal_(self, fill_value: Scalar, wrap: builtins.bool = False) -> Tensor:
@@ -3061,19 +3089,27 @@ class Tensor:
         get_array_module(self.data).fill_diagonal(self.data, fill_value, wrap=wrap)
         return self
 
-    def bernoulli(self, p: builtins.float | None = None) -> Tensor:
+    def bernoulli(
+        self, p: builtins.float | None = None, *, generator: GeneratorLike = None
+    ) -> Tensor:
         """0 or 1 per element, 1 with probability self (or ``p``), without gradient
         (``ac.bernoulli``)."""
         from auto_compyute._core import factories
 
-        return factories.bernoulli(self, p)
+        return factories.bernoulli(self, p, generator=generator)
 
-    def multinomial(self, num_samples: builtins.int, replacement: builtins.bool = False) -> Tensor:
+    def multinomial(
+        self,
+        num_samples: builtins.int,
+        replacement: builtins.bool = False,
+        *,
+        generator: GeneratorLike = None,
+    ) -> Tensor:
         """Category indices drawn with the probabilities proportional to the rows of self
         (``ac.multinomial``)."""
         from auto_compyute._core import factories
 
-        return factories.multinomial(self, num_samples, replacement)
+        return factories.multinomial(self, num_samples, replacement, generator=generator)
 
     # ---------------------------------------------------------------- more methods
     def unfold(self, dimension: builtins.int, size: builtins.int, step: builtins.int) -> Tensor:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from auto_compyute._core.functions import stack
-from auto_compyute._core.random import get_generator
+from auto_compyute._core.random import Generator, numpy_generator
 from auto_compyute._core.tensor import Tensor
 
 __all__ = [
@@ -44,21 +44,28 @@ __all__ = [
     "random_split",
 ]
 
-GeneratorLike = np.random.Generator | int | None
+GeneratorLike = Generator | np.random.Generator | int | None
 
 
 def _rng(generator: GeneratorLike) -> np.random.Generator:
-    """A NumPy generator from a generator, an int seed, or None (``ac``'s global generator)."""
-    if generator is None:
-        return get_generator()
-    if isinstance(generator, np.random.Generator):
-        return generator
+    """A NumPy generator from an ``ac.Generator``, a NumPy generator, an int seed, or None
+    (``ac``'s global generator)."""
     if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
         return np.random.default_rng(int(generator))
+    if generator is None or isinstance(generator, Generator | np.random.Generator):
+        return numpy_generator(generator)
     raise TypeError(
-        f"generator must be a numpy.random.Generator, an int seed or None, "
+        f"generator must be an ac.Generator, a numpy.random.Generator, an int seed or None, "
         f"got {type(generator).__name__}"
     )
+
+
+def _keep(generator: GeneratorLike) -> Generator | np.random.Generator | None:
+    """What a sampler or loader keeps to draw from later: an ``ac.Generator`` itself (so
+    that seeding it afterwards takes effect, as in PyTorch), else ``_rng``'s generator."""
+    if generator is None or isinstance(generator, Generator):
+        return generator
+    return _rng(generator)
 
 
 class Dataset:
@@ -183,8 +190,8 @@ def random_split(
         dataset: The dataset to split.
         lengths: The size of each part, or fractions that sum to 1 (the sizes are then
             rounded down and the remainder given one by one to the first parts, as in PyTorch).
-        generator: A NumPy generator or an int seed for the permutation; ``ac``'s global
-            generator if None.
+        generator: An ``ac.Generator``, a NumPy generator or an int seed for the
+            permutation; ``ac``'s global generator if None.
 
     Returns:
         One ``Subset`` per entry of ``lengths``.
@@ -300,7 +307,8 @@ class RandomSampler(Sampler):
         data_source: The dataset.
         replacement: Draw with replacement.
         num_samples: Indices per pass (``len(data_source)`` if None).
-        generator: A NumPy generator, an int seed, or None (``ac``'s global generator).
+        generator: An ``ac.Generator``, a NumPy generator, an int seed, or None (``ac``'s
+            global generator).
     """
 
     def __init__(
@@ -312,7 +320,7 @@ class RandomSampler(Sampler):
     ) -> None:
         self.data_source, self.replacement = data_source, replacement
         self._num_samples = num_samples
-        self._generator = None if generator is None else _rng(generator)
+        self._generator = _keep(generator)
         if num_samples is not None and (not isinstance(num_samples, int) or num_samples < 1):
             raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}")
 
@@ -337,12 +345,13 @@ class SubsetRandomSampler(Sampler):
 
     Args:
         indices: The dataset indices to draw from.
-        generator: A NumPy generator, an int seed, or None (``ac``'s global generator).
+        generator: An ``ac.Generator``, a NumPy generator, an int seed, or None (``ac``'s
+            global generator).
     """
 
     def __init__(self, indices: Sequence[int], generator: GeneratorLike = None) -> None:
         self.indices = list(indices)
-        self._generator = None if generator is None else _rng(generator)
+        self._generator = _keep(generator)
 
     def __iter__(self) -> Iterator[int]:
         order = _rng(self._generator).permutation(len(self.indices))
@@ -360,7 +369,8 @@ class WeightedRandomSampler(Sampler):
         weights: A non-negative weight per dataset index (a sequence, array or tensor).
         num_samples: Indices per pass.
         replacement: Draw with replacement (without, no index appears twice in a pass).
-        generator: A NumPy generator, an int seed, or None (``ac``'s global generator).
+        generator: An ``ac.Generator``, a NumPy generator, an int seed, or None (``ac``'s
+            global generator).
     """
 
     def __init__(
@@ -382,7 +392,7 @@ class WeightedRandomSampler(Sampler):
                 f"{int((self.weights > 0).sum())} of positive weight"
             )
         self.num_samples, self.replacement = num_samples, replacement
-        self._generator = None if generator is None else _rng(generator)
+        self._generator = _keep(generator)
 
     def __iter__(self) -> Iterator[int]:
         draws = _rng(self._generator).choice(
@@ -409,9 +419,10 @@ class DataLoader:
         shuffle: Draw a new random order for every pass.
         drop_last: Skip the last batch if it is smaller than ``batch_size``.
         collate_fn: Merges a list of samples into a batch (``default_collate`` if None).
-        generator: What shuffling draws from: a NumPy generator, an int seed (a generator
-            made once, so successive passes differ but the sequence is reproducible) or
-            None, ``ac``'s global generator (reproducible with ``ac.manual_seed``).
+        generator: What shuffling draws from: an ``ac.Generator``, a NumPy generator, an int
+            seed (a generator made once, so successive passes differ but the sequence is
+            reproducible) or None, ``ac``'s global generator (reproducible with
+            ``ac.manual_seed``).
         device: Move every tensor of each batch to this device.
         sampler: Where the indices come from instead (an iterable of indices such as a
             ``WeightedRandomSampler``); excludes ``shuffle``.
@@ -463,7 +474,7 @@ class DataLoader:
         self.num_workers: int = num_workers
         self.prefetch_factor: int = prefetch_factor
         self.pin_memory: bool = pin_memory
-        self._generator: np.random.Generator | None = None if generator is None else _rng(generator)
+        self._generator: Generator | np.random.Generator | None = _keep(generator)
 
     def __len__(self) -> int:
         if self.sampler is not None and not isinstance(self.sampler, Sized):

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from auto_compyute._core.autograd import no_grad
-from auto_compyute._core.random import get_generator
+from auto_compyute._core.random import Generator, numpy_generator
 from auto_compyute._core.tensor import Tensor
 
 __all__ = [
@@ -138,8 +138,8 @@ def _skipped() -> Iterator[None]:
         _skip_depth -= 1
 
 
-def _generator(generator: np.random.Generator | None) -> np.random.Generator:
-    return get_generator() if generator is None else generator
+def _generator(generator: Generator | np.random.Generator | None) -> np.random.Generator:
+    return numpy_generator(generator)
 
 
 def _write(tensor: Tensor, values: Any) -> Tensor:
@@ -154,7 +154,10 @@ def _write(tensor: Tensor, values: Any) -> Tensor:
 
 
 def uniform_(
-    tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: np.random.Generator | None = None
+    tensor: Tensor,
+    a: float = 0.0,
+    b: float = 1.0,
+    generator: Generator | np.random.Generator | None = None,
 ) -> Tensor:
     """Fill ``tensor`` with values drawn from the uniform distribution U(a, b).
 
@@ -162,7 +165,8 @@ def uniform_(
         tensor: The tensor to fill, in place.
         a: The lower bound.
         b: The upper bound.
-        generator: A NumPy generator to draw from instead of ``ac``'s global one.
+        generator: An ``ac.Generator`` or a NumPy generator to draw from instead of
+            ``ac``'s global one.
 
     Returns:
         ``tensor``
@@ -178,7 +182,7 @@ def normal_(
     tensor: Tensor,
     mean: float = 0.0,
     std: float = 1.0,
-    generator: np.random.Generator | None = None,
+    generator: Generator | np.random.Generator | None = None,
 ) -> Tensor:
     """Fill ``tensor`` with values drawn from the normal distribution N(mean, std²).
 
@@ -186,7 +190,8 @@ def normal_(
         tensor: The tensor to fill, in place.
         mean: The mean.
         std: The standard deviation (>= 0).
-        generator: A NumPy generator to draw from instead of ``ac``'s global one.
+        generator: An ``ac.Generator`` or a NumPy generator to draw from instead of
+            ``ac``'s global one.
 
     Returns:
         ``tensor``
@@ -204,7 +209,7 @@ def trunc_normal_(
     std: float = 1.0,
     a: float = -2.0,
     b: float = 2.0,
-    generator: np.random.Generator | None = None,
+    generator: Generator | np.random.Generator | None = None,
 ) -> Tensor:
     """Fill ``tensor`` from N(mean, std²) truncated to ``[a, b]`` (bounds in absolute values).
 
@@ -216,7 +221,8 @@ def trunc_normal_(
         std: Its standard deviation (> 0).
         a: The lower cut-off.
         b: The upper cut-off.
-        generator: A NumPy generator to draw from instead of ``ac``'s global one.
+        generator: An ``ac.Generator`` or a NumPy generator to draw from instead of
+            ``ac``'s global one.
 
     Returns:
         ``tensor``
@@ -268,7 +274,7 @@ def eye_(tensor: Tensor) -> Tensor:
 
 
 def xavier_uniform_(
-    tensor: Tensor, gain: float = 1.0, generator: np.random.Generator | None = None
+    tensor: Tensor, gain: float = 1.0, generator: Generator | np.random.Generator | None = None
 ) -> Tensor:
     """Glorot uniform: U(-bound, bound) with ``bound = gain * sqrt(6 / (fan_in + fan_out))``."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -277,7 +283,7 @@ def xavier_uniform_(
 
 
 def xavier_normal_(
-    tensor: Tensor, gain: float = 1.0, generator: np.random.Generator | None = None
+    tensor: Tensor, gain: float = 1.0, generator: Generator | np.random.Generator | None = None
 ) -> Tensor:
     """Glorot normal: N(0, std²) with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
@@ -298,7 +304,7 @@ def kaiming_uniform_(
     a: float = 0.0,
     mode: str = "fan_in",
     nonlinearity: str = "leaky_relu",
-    generator: np.random.Generator | None = None,
+    generator: Generator | np.random.Generator | None = None,
 ) -> Tensor:
     """He uniform: U(-bound, bound) with ``bound = gain * sqrt(3 / fan)``.
 
@@ -310,7 +316,8 @@ def kaiming_uniform_(
         a: The negative slope of the leaky ReLU that follows (for ``nonlinearity="leaky_relu"``).
         mode: ``"fan_in"`` keeps the variance of activations, ``"fan_out"`` that of gradients.
         nonlinearity: The function that follows, for ``calculate_gain``.
-        generator: A NumPy generator to draw from instead of ``ac``'s global one.
+        generator: An ``ac.Generator`` or a NumPy generator to draw from instead of
+            ``ac``'s global one.
 
     Returns:
         ``tensor``
@@ -327,7 +334,7 @@ def kaiming_normal_(
     a: float = 0.0,
     mode: str = "fan_in",
     nonlinearity: str = "leaky_relu",
-    generator: np.random.Generator | None = None,
+    generator: Generator | np.random.Generator | None = None,
 ) -> Tensor:
     """He normal: N(0, std²), ``std = gain / sqrt(fan)``; arguments as in ``kaiming_uniform_``."""
     std = _kaiming_std(tensor, a, mode, nonlinearity)
@@ -337,7 +344,7 @@ def kaiming_normal_(
 
 
 def orthogonal_(
-    tensor: Tensor, gain: float = 1.0, generator: np.random.Generator | None = None
+    tensor: Tensor, gain: float = 1.0, generator: Generator | np.random.Generator | None = None
 ) -> Tensor:
     """Fill ``tensor`` with a (semi-)orthogonal matrix times ``gain``.
 
@@ -394,7 +401,7 @@ def sparse_(
     tensor: Tensor,
     sparsity: float,
     std: float = 0.01,
-    generator: np.random.Generator | None = None,
+    generator: Generator | np.random.Generator | None = None,
 ) -> Tensor:
     """Fill a 2-D ``tensor`` from N(0, std²) with a fraction ``sparsity`` of each column zero.
 
@@ -405,7 +412,8 @@ def sparse_(
         tensor: The 2-D tensor to fill, in place.
         sparsity: The fraction of each column to zero, in [0, 1].
         std: The standard deviation of the non-zero values.
-        generator: A NumPy generator to draw from instead of ``ac``'s global one.
+        generator: An ``ac.Generator`` or a NumPy generator to draw from instead of
+            ``ac``'s global one.
 
     Returns:
         ``tensor``
