@@ -296,3 +296,30 @@ def test_random_fills_in_place_and_follow_the_in_place_rules() -> None:
         TypeError, match="normal_\\(\\) needs a floating-point tensor, got dtype int64"
     ):
         ac.tensor([1, 2]).normal_()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda **kw: ac.tensor([1.0, 2.0], **kw),
+        lambda **kw: ac.zeros(2, 3, **kw),
+        lambda **kw: ac.ones((2,), **kw),
+        lambda **kw: ac.empty(2, **kw),
+        lambda **kw: ac.full((2,), 1.5, **kw),
+        lambda **kw: ac.arange(3.0, **kw),
+        lambda **kw: ac.linspace(0, 1, 5, **kw),
+        lambda **kw: ac.eye(3, **kw),
+        lambda **kw: ac.rand(2, **kw),
+        lambda **kw: ac.randn(2, **kw),
+        lambda **kw: ac.zeros_like(ac.ones(2), **kw),
+        lambda **kw: ac.randn_like(ac.ones(2), **kw),
+        lambda **kw: ac.ones(2).new_zeros(3, **kw),
+        lambda **kw: ac.ones(2).new_tensor([1.0], **kw),
+    ],
+)
+def test_factories_take_pytorchs_requires_grad(make) -> None:
+    assert make(requires_grad=True).req_grad
+    assert not make(requires_grad=False).req_grad
+    assert make(req_grad=True).req_grad
+    with pytest.raises(TypeError, match="req_grad and requires_grad"):
+        make(req_grad=True, requires_grad=True)

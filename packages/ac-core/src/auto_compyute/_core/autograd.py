@@ -26,6 +26,22 @@ F = TypeVar("F", bound=Callable[..., Any])
 _grad_enabled: ContextVar[bool] = ContextVar("grad_enabled", default=True)
 
 
+def accepts_requires_grad(function: F) -> F:
+    """Let ``function`` take PyTorch's spelling ``requires_grad=`` for its ``req_grad=``."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, requires_grad: bool | None = None, **kwargs: Any) -> Any:
+        if requires_grad is not None:
+            if "req_grad" in kwargs:
+                raise TypeError(
+                    f"{function.__name__}() got req_grad and requires_grad: give one of them"
+                )
+            kwargs["req_grad"] = requires_grad
+        return function(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def is_grad_enabled() -> bool:
     """Return True if ops currently record the graph for backward."""
     return _grad_enabled.get()

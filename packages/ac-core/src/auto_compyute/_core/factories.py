@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from auto_compyute._core import devices, dtypes
+from auto_compyute._core.autograd import accepts_requires_grad
 from auto_compyute._core.devices import Device
 from auto_compyute._core.random import GeneratorLike, numpy_generator
 from auto_compyute._core.tensor import Tensor, _shape_args
@@ -21,6 +22,7 @@ def _make(array: np.ndarray, dtype: Any, device: DeviceLike, req_grad: bool) -> 
     return Tensor(array, dtype=dtype, device=device, req_grad=req_grad)
 
 
+@accepts_requires_grad
 def tensor(
     data: Any, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
 ) -> Tensor:
@@ -35,6 +37,7 @@ def _float(dtype: Any) -> np.dtype:
     return dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
 
 
+@accepts_requires_grad
 def zeros(
     *shape: Any, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
 ) -> Tensor:
@@ -42,6 +45,7 @@ def zeros(
     return _make(np.zeros(_shape_args(shape), _float(dtype)), None, device, req_grad)
 
 
+@accepts_requires_grad
 def ones(
     *shape: Any, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
 ) -> Tensor:
@@ -49,6 +53,7 @@ def ones(
     return _make(np.ones(_shape_args(shape), _float(dtype)), None, device, req_grad)
 
 
+@accepts_requires_grad
 def empty(
     *shape: Any, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
 ) -> Tensor:
@@ -56,6 +61,7 @@ def empty(
     return _make(np.empty(_shape_args(shape), _float(dtype)), None, device, req_grad)
 
 
+@accepts_requires_grad
 def full(
     shape: Any,
     fill_value: Any,
@@ -75,6 +81,7 @@ def _like(x: Tensor, dtype: Any, device: DeviceLike) -> dict[str, Any]:
     }
 
 
+@accepts_requires_grad
 def zeros_like(
     x: Tensor, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
 ) -> Tensor:
@@ -82,6 +89,7 @@ def zeros_like(
     return zeros(x.shape, **_like(x, dtype, device), req_grad=req_grad)
 
 
+@accepts_requires_grad
 def ones_like(
     x: Tensor, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
 ) -> Tensor:
@@ -89,6 +97,7 @@ def ones_like(
     return ones(x.shape, **_like(x, dtype, device), req_grad=req_grad)
 
 
+@accepts_requires_grad
 def empty_like(
     x: Tensor, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
 ) -> Tensor:
@@ -96,6 +105,7 @@ def empty_like(
     return empty(x.shape, **_like(x, dtype, device), req_grad=req_grad)
 
 
+@accepts_requires_grad
 def full_like(
     x: Tensor, fill_value: Any, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
 ) -> Tensor:
@@ -103,6 +113,7 @@ def full_like(
     return full(x.shape, fill_value, **_like(x, dtype, device), req_grad=req_grad)
 
 
+@accepts_requires_grad
 def arange(
     start: float,
     end: float | None = None,
@@ -120,6 +131,7 @@ def arange(
     return _make(np.arange(start, end, step, dtype=dtypes.to_dtype(dtype)), None, device, req_grad)
 
 
+@accepts_requires_grad
 def linspace(
     start: float,
     end: float,
@@ -132,6 +144,7 @@ def linspace(
     return _make(np.linspace(start, end, steps, dtype=_float(dtype)), None, device, req_grad)
 
 
+@accepts_requires_grad
 def logspace(
     start: float,
     end: float,
@@ -167,6 +180,7 @@ def _triangle(indices: tuple[np.ndarray, np.ndarray], dtype: Any, device: Device
     return _make(stacked, None, device, False)
 
 
+@accepts_requires_grad
 def eye(
     n: int,
     m: int | None = None,
@@ -178,6 +192,7 @@ def eye(
     return _make(np.eye(n, m, dtype=_float(dtype)), None, device, req_grad)
 
 
+@accepts_requires_grad
 def rand(
     *shape: Any,
     generator: GeneratorLike = None,
@@ -191,6 +206,7 @@ def rand(
     return _make(array, None, device, req_grad)
 
 
+@accepts_requires_grad
 def randn(
     *shape: Any,
     generator: GeneratorLike = None,
@@ -208,6 +224,7 @@ def randn(
     return _make(array, None, device, req_grad)
 
 
+@accepts_requires_grad
 def rand_like(
     x: Tensor,
     dtype: Any = None,
@@ -220,6 +237,7 @@ def rand_like(
     return rand(x.shape, generator=generator, **_like(x, dtype, device), req_grad=req_grad)
 
 
+@accepts_requires_grad
 def randn_like(
     x: Tensor,
     dtype: Any = None,
@@ -366,6 +384,7 @@ def normal(
     return _make(values.astype(dtypes.to_dtype(dtype)), None, device, False)
 
 
+@accepts_requires_grad
 def empty_strided(
     size: Any,
     stride: Any,
@@ -385,6 +404,7 @@ def empty_strided(
     return empty(shape, dtype=dtype, device=device, req_grad=req_grad)
 
 
+@accepts_requires_grad
 def frombuffer(
     buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0, req_grad: bool = False
 ) -> Tensor:
@@ -431,6 +451,7 @@ def frombuffer(
     return Tensor(array, req_grad=req_grad)
 
 
+@accepts_requires_grad
 def asarray(
     obj: Any,
     *,
@@ -490,6 +511,7 @@ def asarray(
     return Tensor(array, dtype=target_dtype, device=target_device, req_grad=bool(req_grad))
 
 
+@accepts_requires_grad
 def scalar_tensor(
     s: Any, *, dtype: Any = None, device: DeviceLike = None, req_grad: bool = False
 ) -> Tensor:

@@ -18,6 +18,7 @@ from auto_compyute._core.autograd import (
     _grad_enabled,
     _initial_grad,
     _run_output_hooks,
+    accepts_requires_grad,
     run_backward,
 )
 from auto_compyute._core.devices import (
@@ -347,18 +348,21 @@ class Tensor:
         data = xp.empty(shape, dtype) if fill is None else xp.full(shape, fill, dtype)
         return Tensor(data, device=None if same else device, req_grad=req_grad)
 
+    @accepts_requires_grad
     def new_zeros(
         self, *size: Any, dtype: Any = None, device: Any = None, req_grad: builtins.bool = False
     ) -> Tensor:
         """A tensor of zeros of ``size``, with this tensor's dtype and device unless given."""
         return self._new(_shape_args(size), 0, dtype, device, req_grad)
 
+    @accepts_requires_grad
     def new_ones(
         self, *size: Any, dtype: Any = None, device: Any = None, req_grad: builtins.bool = False
     ) -> Tensor:
         """A tensor of ones of ``size``, with this tensor's dtype and device unless given."""
         return self._new(_shape_args(size), 1, dtype, device, req_grad)
 
+    @accepts_requires_grad
     def new_empty(
         self, *size: Any, dtype: Any = None, device: Any = None, req_grad: builtins.bool = False
     ) -> Tensor:
@@ -366,6 +370,7 @@ class Tensor:
         given."""
         return self._new(_shape_args(size), None, dtype, device, req_grad)
 
+    @accepts_requires_grad
     def new_full(
         self,
         size: Sequence[builtins.int],
@@ -378,6 +383,7 @@ class Tensor:
         unless given."""
         return self._new(tuple(size), fill_value, dtype, device, req_grad)
 
+    @accepts_requires_grad
     def new_tensor(
         self, data: Any, dtype: Any = None, device: Any = None, req_grad: builtins.bool = False
     ) -> Tensor:
