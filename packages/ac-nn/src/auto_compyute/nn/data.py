@@ -1,8 +1,10 @@
 """Datasets and batching: ``Dataset``, ``TensorDataset``, ``random_split``, ``DataLoader``, ...
 
-A dataset is anything with ``__getitem__(i)`` and ``__len__``. ``DataLoader`` draws
-indices (in order, shuffled, or from a sampler such as ``WeightedRandomSampler``), fetches
-the samples and merges them into batches with a collate function.
+A map-style dataset is anything with ``__getitem__(i)`` and ``__len__``. ``DataLoader``
+draws indices (in order, shuffled, from a sampler such as ``WeightedRandomSampler``, or
+whole batches from a ``batch_sampler``), fetches the samples and merges them into batches
+with a collate function. An ``IterableDataset`` is a stream instead: the loader iterates
+it, and its worker threads can split it with ``get_worker_info()``.
 
 Example:
     >>> ac.manual_seed(0)
@@ -15,12 +17,15 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -29,18 +34,26 @@ from auto_compyute._core.random import Generator, numpy_generator
 from auto_compyute._core.tensor import Tensor
 
 __all__ = [
+    "BatchSampler",
+    "ChainDataset",
     "ConcatDataset",
     "DataLoader",
     "Dataloader",
     "Dataset",
+    "DistributedSampler",
+    "IterableDataset",
     "RandomSampler",
     "Sampler",
     "SequentialSampler",
+    "StackDataset",
     "Subset",
     "SubsetRandomSampler",
     "TensorDataset",
     "WeightedRandomSampler",
+    "WorkerInfo",
     "default_collate",
+    "default_convert",
+    "get_worker_info",
     "random_split",
 ]
 
@@ -166,6 +179,9 @@ class ConcatDataset(Dataset):
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("ConcatDataset needs at least one dataset")
+        for dataset in self.datasets:
+            if isinstance(dataset, IterableDataset):
+                raise TypeError("ConcatDataset does not support IterableDataset; use ChainDataset")
         self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
 
     def __len__(self) -> int:
@@ -407,14 +423,320 @@ class WeightedRandomSampler(Sampler):
         return self.num_samples
 
 
+# --------------------------------------------------------------- iterable datasets
+class IterableDataset(Dataset):
+    """Base class of iterable-style datasets: define ``__iter__`` (a stream of samples).
+
+    ``DataLoader`` iterates such a dataset instead of indexing it (no sampler, no
+    shuffling): it takes ``batch_size`` samples at a time. With ``num_workers > 0`` each
+    worker thread iterates the dataset on its own, so a dataset that does not split its
+    stream would yield every sample once per worker; split it in ``__iter__`` with
+    ``get_worker_info()`` as in PyTorch. Datasets can be chained with ``+``.
+
+    Example:
+        >>> class Range(nn.IterableDataset):
+        ...     def __init__(self, n):
+        ...         self.n = n
+        ...
+        ...     def __iter__(self):
+        ...         info = nn.get_worker_info()
+        ...         if info is None:  # loading in the caller's thread
+        ...             return iter(range(self.n))
+        ...         return iter(range(info.id, self.n, info.num_workers))
+        >>> sorted(int(x) for batch in nn.DataLoader(Range(10), 4, num_workers=2) for x in batch)
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+    """
+
+    # NOTE: None (not Dataset's raising method): len() raises TypeError and the dataset is
+    # not Sized unless a subclass defines __len__, as with PyTorch's IterableDataset.
+    __len__: Any = None
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError(f"{type(self).__name__} does not implement __iter__")
+
+    def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]
+        return ChainDataset([self, other])  # type: ignore[list-item]
+
+
+class ChainDataset(IterableDataset):
+    """Several iterable datasets one after another (chained lazily, as they are iterated).
+
+    Args:
+        datasets: The iterable datasets.
+    """
+
+    def __init__(self, datasets: Iterable[IterableDataset]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator[Any]:
+        for dataset in self.datasets:
+            if not isinstance(dataset, IterableDataset):
+                raise TypeError(
+                    f"ChainDataset only supports IterableDataset, got {type(dataset).__name__}"
+                )
+            yield from dataset
+
+    def __len__(self) -> int:
+        total = 0
+        for dataset in self.datasets:
+            if not isinstance(dataset, IterableDataset):
+                raise TypeError(
+                    f"ChainDataset only supports IterableDataset, got {type(dataset).__name__}"
+                )
+            total += len(dataset)
+        return total
+
+
+class StackDataset(Dataset):
+    """Datasets of one length side by side: sample ``i`` holds sample ``i`` of each.
+
+    Pass the datasets positionally for tuple samples, or by keyword for dict samples.
+
+    Example:
+        >>> images, labels = nn.TensorDataset(ac.zeros(5, 3)), list(range(5))
+        >>> nn.StackDataset(image=images, label=labels)[2]["label"]
+        2
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args and kwargs:
+            raise ValueError(
+                "StackDataset takes datasets either positionally (tuple samples) or by "
+                "keyword (dict samples), not both"
+            )
+        if not args and not kwargs:
+            raise ValueError("StackDataset needs at least one dataset")
+        self.datasets: tuple[Any, ...] | dict[str, Any] = args or kwargs
+        parts = args or tuple(kwargs.values())
+        lengths = [len(dataset) for dataset in parts]
+        if len(set(lengths)) != 1:
+            raise ValueError(f"size mismatch between datasets: lengths {lengths}")
+        self._length = lengths[0]
+
+    def __getitem__(self, index: int) -> tuple[Any, ...] | dict[str, Any]:
+        if isinstance(self.datasets, dict):
+            return {key: dataset[index] for key, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
+
+    def __len__(self) -> int:
+        return self._length
+
+
+class WorkerInfo:
+    """What ``get_worker_info()`` returns inside a ``DataLoader`` worker thread.
+
+    Attributes:
+        id: The worker's number, ``0 .. num_workers - 1``.
+        num_workers: How many workers the loader runs.
+        seed: A seed for this worker (the loader's base seed, new for every pass, plus ``id``).
+        dataset: The dataset (the same object in every worker: workers are threads).
+    """
+
+    __slots__ = ("dataset", "id", "num_workers", "seed")
+    id: int
+    num_workers: int
+    seed: int
+    dataset: Any
+
+    def __init__(self, id: int, num_workers: int, seed: int, dataset: Any) -> None:
+        # NOTE: read-only afterwards, as in PyTorch (see __setattr__).
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "num_workers", num_workers)
+        object.__setattr__(self, "seed", seed)
+        object.__setattr__(self, "dataset", dataset)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise RuntimeError(f"Cannot assign attributes to {type(self).__name__} objects")
+
+    def __repr__(self) -> str:
+        return (
+            f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed}, "
+            f"dataset={self.dataset!r})"
+        )
+
+
+_worker_local = threading.local()
+
+
+def get_worker_info() -> WorkerInfo | None:
+    """The ``WorkerInfo`` of the current ``DataLoader`` worker, or None outside of one.
+
+    Inside the ``__iter__`` of an ``IterableDataset`` loaded with ``num_workers > 0`` it
+    tells the worker's ``id`` and ``num_workers``, so the dataset can give each worker its
+    share of the stream (as in PyTorch). The workers are threads, not processes: they
+    share the dataset object, so state set on it in one worker is seen by all. Map-style
+    datasets are fetched by a plain thread pool, where this returns None.
+    """
+    return getattr(_worker_local, "info", None)
+
+
+class _WorkerDone:
+    """What a worker puts on its queue when its stream ends (or fails, with ``error``)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
+
+
+# --------------------------------------------------------------- batch samplers
+class BatchSampler(Sampler):
+    """Group the indices of ``sampler`` into lists of ``batch_size``.
+
+    Args:
+        sampler: An iterable of indices (a ``Sampler``, a list, ...).
+        batch_size: Indices per batch.
+        drop_last: Skip the last batch if it is smaller than ``batch_size``.
+
+    Example:
+        >>> list(nn.BatchSampler(nn.SequentialSampler(range(5)), 2, drop_last=False))
+        [[0, 1], [2, 3], [4]]
+    """
+
+    def __init__(self, sampler: Iterable[int], batch_size: int, drop_last: bool) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
+            raise ValueError(f"batch_size should be a positive integer value, got {batch_size!r}")
+        if batch_size <= 0:
+            raise ValueError(f"batch_size should be a positive integer value, got {batch_size}")
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"drop_last should be a boolean value, got {drop_last!r}")
+        self.sampler: Iterable[int] = sampler
+        self.batch_size: int = int(batch_size)
+        self.drop_last: bool = drop_last
+
+    def __iter__(self) -> Iterator[list[int]]:  # type: ignore[override]
+        batch: list[int] = []
+        for index in self.sampler:
+            batch.append(int(index))
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self) -> int:
+        n = len(self.sampler)  # type: ignore[arg-type]
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+class DistributedSampler(Sampler):
+    """The share of the dataset indices for one of ``num_replicas`` processes (``rank``).
+
+    Every rank gets ``num_samples`` indices: the (shuffled) index list is padded by
+    repeating its start until it divides evenly (or cut, with ``drop_last``) and then
+    dealt out, rank ``r`` taking positions ``r, r + num_replicas, ...``, as in PyTorch.
+    Without ``shuffle`` the lists equal PyTorch's; with it, the permutation comes from
+    ``numpy.random.default_rng(seed + epoch)``, so it is the same on every rank but not
+    PyTorch's. Call ``set_epoch`` before each epoch for a new order.
+
+    Args:
+        dataset: The dataset (its length is used).
+        num_replicas: The number of processes (1 if None: there is no process group here).
+        rank: This process's number in ``0 .. num_replicas - 1`` (0 if None).
+        shuffle: Shuffle the indices (the same way on all ranks).
+        seed: The shuffling seed; must be the same on all ranks.
+        drop_last: Drop the tail instead of padding so that every rank gets as many indices.
+    """
+
+    def __init__(
+        self,
+        dataset: Any,
+        num_replicas: int | None = None,
+        rank: int | None = None,
+        shuffle: bool = True,
+        seed: int = 0,
+        drop_last: bool = False,
+    ) -> None:
+        num_replicas = 1 if num_replicas is None else num_replicas
+        rank = 0 if rank is None else rank
+        if isinstance(num_replicas, bool) or not isinstance(num_replicas, numbers.Integral):
+            raise TypeError(f"num_replicas must be an integer, got {num_replicas!r}")
+        if num_replicas < 1:
+            raise ValueError(f"num_replicas must be at least 1, got {num_replicas}")
+        if rank >= num_replicas or rank < 0:
+            raise ValueError(
+                f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]"
+            )
+        self.dataset: Any = dataset
+        self.num_replicas: int = int(num_replicas)
+        self.rank: int = int(rank)
+        self.shuffle: bool = shuffle
+        self.seed: int = int(seed)
+        self.drop_last: bool = drop_last
+        self.epoch: int = 0
+        n = len(dataset)
+        self.num_samples: int
+        if drop_last and n % self.num_replicas:
+            self.num_samples = math.ceil((n - self.num_replicas) / self.num_replicas)
+        else:
+            self.num_samples = math.ceil(n / self.num_replicas)
+        self.total_size: int = self.num_samples * self.num_replicas
+
+    def __iter__(self) -> Iterator[int]:
+        n = len(self.dataset)
+        if self.shuffle:
+            indices = np.random.default_rng(self.seed + self.epoch).permutation(n)
+        else:
+            indices = np.arange(n)
+        if not self.drop_last and self.total_size > n:
+            indices = np.resize(indices, self.total_size)  # NOTE: repeats from the start
+        indices = indices[: self.total_size]
+        return iter(indices[self.rank : self.total_size : self.num_replicas].tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def set_epoch(self, epoch: int) -> None:
+        """Set the epoch that (with ``seed``) decides the order when ``shuffle``."""
+        self.epoch = int(epoch)
+
+
+def default_convert(data: Any) -> Any:
+    """Turn the NumPy arrays and scalars in a sample into tensors, recursively, without
+    batching (PyTorch's ``default_convert``).
+
+    Tensors stay as they are, string and object arrays too; dicts and namedtuples keep
+    their type, other tuples become lists (as in PyTorch), other sequences keep their type
+    where it can be rebuilt; anything else is returned unchanged.
+    """
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, np.ndarray):
+        return data if data.dtype.kind in "OSUV" else Tensor(data)
+    if isinstance(data, np.generic) and not isinstance(data, np.str_ | np.bytes_):
+        return Tensor(data)
+    if isinstance(data, Mapping):
+        converted = {key: default_convert(data[key]) for key in data}
+        try:
+            return type(data)(converted)  # type: ignore[call-arg]
+        except TypeError:
+            return converted
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, Sequence) and not isinstance(data, str | bytes):
+        items = [default_convert(d) for d in data]
+        try:
+            return type(data)(items)  # type: ignore[call-arg]
+        except TypeError:
+            return items
+    return data
+
+
 class DataLoader:
     """Iterate over a dataset in batches.
 
     Each pass (``for batch in loader``) visits every sample once: in order, or in a new
-    random order if ``shuffle``.
+    random order if ``shuffle``. An ``IterableDataset`` is iterated instead of indexed,
+    ``batch_size`` samples at a time (no sampler or shuffling); with ``num_workers > 0``
+    each worker thread iterates it (see ``get_worker_info``), each worker's batches are
+    made of its own samples (with ``drop_last``, each drops its own short last batch) and
+    they come round robin, worker 0 first, skipping workers whose stream has ended, as
+    in PyTorch.
 
     Args:
-        dataset: Anything with ``__getitem__`` and ``__len__``.
+        dataset: Anything with ``__getitem__`` and ``__len__``, or an ``IterableDataset``.
         batch_size: Samples per batch.
         shuffle: Draw a new random order for every pass.
         drop_last: Skip the last batch if it is smaller than ``batch_size``.
@@ -433,6 +755,9 @@ class DataLoader:
         prefetch_factor: Batches each worker may prepare ahead (with ``num_workers > 0``).
         pin_memory: Accepted for PyTorch compatibility; has no effect (``device`` moves
             batches).
+        batch_sampler: Where whole batches of indices come from instead (an iterable of
+            index lists such as a ``BatchSampler``); excludes ``batch_size``, ``shuffle``,
+            ``sampler`` and ``drop_last``, and sets ``batch_size`` to None, as in PyTorch.
     """
 
     def __init__(
@@ -448,7 +773,22 @@ class DataLoader:
         num_workers: int = 0,
         prefetch_factor: int = 2,
         pin_memory: bool = False,
+        batch_sampler: Iterable[Sequence[int]] | None = None,
     ) -> None:
+        if batch_sampler is not None and (
+            batch_size != 1 or shuffle or sampler is not None or drop_last
+        ):
+            raise ValueError(
+                "batch_sampler option is mutually exclusive with batch_size, shuffle, "
+                "sampler, and drop_last"
+            )
+        iterable = isinstance(dataset, IterableDataset)
+        if iterable and (shuffle or sampler is not None or batch_sampler is not None):
+            raise ValueError(
+                f"DataLoader with IterableDataset: expected no shuffle, sampler or "
+                f"batch_sampler, got shuffle={shuffle}, sampler={sampler!r}, "
+                f"batch_sampler={batch_sampler!r}"
+            )
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler and shuffle=True exclude each other")
         if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
@@ -459,13 +799,15 @@ class DataLoader:
             raise TypeError(f"batch_size must be a positive integer, got {batch_size!r}")
         if batch_size <= 0:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
-        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+        if not iterable and (
+            not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__")
+        ):
             raise TypeError(
                 f"DataLoader needs a dataset with __getitem__ and __len__, "
                 f"got {type(dataset).__name__}"
             )
         self.dataset: Any = dataset
-        self.batch_size: int = int(batch_size)
+        self.batch_size: int | None = None if batch_sampler is not None else int(batch_size)
         self.shuffle: bool = shuffle
         self.drop_last: bool = drop_last
         self.collate_fn: Callable[[list[Any]], Any] | None = collate_fn
@@ -474,15 +816,26 @@ class DataLoader:
         self.num_workers: int = num_workers
         self.prefetch_factor: int = prefetch_factor
         self.pin_memory: bool = pin_memory
+        self.batch_sampler: Iterable[Sequence[int]] | None = batch_sampler
         self._generator: Generator | np.random.Generator | None = _keep(generator)
 
     def __len__(self) -> int:
+        if self.batch_sampler is not None:
+            if not isinstance(self.batch_sampler, Sized):
+                raise TypeError("this DataLoader's batch_sampler has no length, so neither has it")
+            return len(self.batch_sampler)
+        if isinstance(self.dataset, IterableDataset) and not isinstance(self.dataset, Sized):
+            raise TypeError("this DataLoader's IterableDataset has no length, so neither has it")
         if self.sampler is not None and not isinstance(self.sampler, Sized):
             raise TypeError("this DataLoader's sampler has no length, so neither has the loader")
         n = len(self.sampler) if self.sampler is not None else len(self.dataset)
-        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+        batch_size = cast(int, self.batch_size)  # NOTE: None only with a batch_sampler
+        return n // batch_size if self.drop_last else math.ceil(n / batch_size)
 
     def __iter__(self) -> Iterator[Any]:
+        if isinstance(self.dataset, IterableDataset):
+            yield from self._iter_stream()
+            return
         if self.num_workers == 0:
             for indices in self._index_batches():
                 yield self._fetch(indices)
@@ -498,15 +851,20 @@ class DataLoader:
                 yield pending.popleft().result()
 
     def _index_batches(self) -> Iterator[np.ndarray]:
+        if self.batch_sampler is not None:
+            for batch in self.batch_sampler:
+                yield np.asarray(batch, dtype=np.int64).reshape(-1)
+            return
+        batch_size = cast(int, self.batch_size)  # NOTE: None only with a batch_sampler
         if self.sampler is not None:
             order = np.fromiter(self.sampler, dtype=np.int64)
         elif self.shuffle:
             order = _rng(self._generator).permutation(len(self.dataset))
         else:
             order = np.arange(len(self.dataset))
-        end = len(order) - len(order) % self.batch_size if self.drop_last else len(order)
-        for start in range(0, end, self.batch_size):
-            yield order[start : start + self.batch_size]
+        end = len(order) - len(order) % batch_size if self.drop_last else len(order)
+        for start in range(0, end, batch_size):
+            yield order[start : start + batch_size]
 
     def _fetch(self, indices: np.ndarray) -> Any:
         batch = NotImplemented
@@ -517,6 +875,78 @@ class DataLoader:
             samples = [self.dataset[int(i)] for i in indices]
             batch = (self.collate_fn or default_collate)(samples)
         return batch if self.device is None else _to_device(batch, self.device)
+
+    def _iter_stream(self) -> Iterator[Any]:
+        """The batches of an ``IterableDataset``, in the caller's thread or from workers."""
+        if self.num_workers == 0:
+            yield from self._stream_batches(iter(self.dataset))
+            return
+        base_seed = int(_rng(self._generator).integers(0, 2**63 - self.num_workers))
+        stop = threading.Event()
+        queues: list[queue.Queue[Any]] = [
+            queue.Queue(self.prefetch_factor) for _ in range(self.num_workers)
+        ]
+        threads = [
+            threading.Thread(
+                target=self._stream_worker,
+                args=(WorkerInfo(i, self.num_workers, base_seed + i, self.dataset), out, stop),
+                name=f"DataLoader-worker-{i}",
+                daemon=True,
+            )
+            for i, out in enumerate(queues)
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            active = list(range(self.num_workers))
+            while active:
+                for worker in list(active):
+                    item = queues[worker].get()
+                    if isinstance(item, _WorkerDone):
+                        if item.error is not None:
+                            raise item.error
+                        active.remove(worker)
+                    else:
+                        yield item
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+
+    def _stream_worker(
+        self, info: WorkerInfo, out: queue.Queue[Any], stop: threading.Event
+    ) -> None:
+        """A worker thread: batches from its own iterator of the dataset onto ``out``."""
+        _worker_local.info = info
+        done = _WorkerDone()
+        try:
+            for batch in self._stream_batches(iter(self.dataset)):
+                if not _put(out, batch, stop):
+                    return
+        except BaseException as error:
+            done = _WorkerDone(error)
+        _put(out, done, stop)
+
+    def _stream_batches(self, iterator: Iterator[Any]) -> Iterator[Any]:
+        collate = self.collate_fn or default_collate
+        batch_size = cast(int, self.batch_size)  # NOTE: iterable datasets take no batch_sampler
+        while True:
+            samples = list(itertools.islice(iterator, batch_size))
+            if not samples or (self.drop_last and len(samples) < batch_size):
+                return
+            batch = collate(samples)
+            yield batch if self.device is None else _to_device(batch, self.device)
+
+
+def _put(out: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
+    """Put ``item`` on ``out``, waiting for room unless ``stop`` is set (then False)."""
+    while not stop.is_set():
+        try:
+            out.put(item, timeout=0.05)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 # Seed spellings, kept as aliases of the PyTorch names.

@@ -9,17 +9,24 @@ an ordinary attribute. The registries drive ``parameters()``, ``state_dict()``,
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
 from auto_compyute._core import dtypes
-from auto_compyute._core.autograd import is_grad_enabled, no_grad
+from auto_compyute._core.autograd import is_grad_enabled
 from auto_compyute._core.devices import Device, get_array_module, move_array, to_device
 from auto_compyute._core.hooks import RemovableHandle
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn._backward_hooks import _HookState
+from auto_compyute.nn._state_dict import (
+    EXTRA_STATE_KEY,
+    IncompatibleKeys,
+    StateDictLoader,
+    runs_user_code,
+)
 
 __all__ = [
     "IncompatibleKeys",
@@ -122,13 +129,6 @@ def _materialize(tensor: UninitializedParameter | UninitializedBuffer, shape: An
 _UNINITIALIZED = (UninitializedParameter, UninitializedBuffer)
 
 
-class IncompatibleKeys(NamedTuple):
-    """What ``Module.load_state_dict`` found: keys the dict lacks, and keys the model lacks."""
-
-    missing_keys: list[str]
-    unexpected_keys: list[str]
-
-
 def _check_name(module: Module, name: Any, kind: str) -> None:
     """Validate the name of a new parameter, buffer or submodule."""
     if not isinstance(name, str):
@@ -191,6 +191,10 @@ class Module:
     _forward_hooks: dict[int, Callable[..., Any]] = {}  # noqa: RUF012
     _backward_pre_hooks: dict[int, Callable[..., Any]] = {}  # noqa: RUF012
     _backward_hooks: dict[int, Callable[..., Any]] = {}  # noqa: RUF012
+    _state_dict_pre_hooks: dict[int, Callable[..., Any]] = {}  # noqa: RUF012
+    _state_dict_post_hooks: dict[int, Callable[..., Any]] = {}  # noqa: RUF012
+    _load_state_dict_pre_hooks: dict[int, Callable[..., Any]] = {}  # noqa: RUF012
+    _load_state_dict_post_hooks: dict[int, Callable[..., Any]] = {}  # noqa: RUF012
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not self._hooked:
@@ -269,8 +273,27 @@ class Module:
         """
         return self._add_hook("_backward_hooks", hook)
 
+    def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Deprecated (as in PyTorch): registers ``hook`` with ``register_full_backward_hook``
+        and warns with a ``FutureWarning``.
+
+        PyTorch's old hook saw the gradients of the module's last operation only; here it
+        always gets the full-hook arguments ``(module, grad_input, grad_output)``.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        warnings.warn(
+            "Module.register_backward_hook is deprecated; it registers a full backward hook "
+            "here: use register_full_backward_hook",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.register_full_backward_hook(hook)
+
     def _add_hook(self, kind: str, hook: Callable[..., Any]) -> RemovableHandle:
-        object.__setattr__(self, "_hooked", True)
+        if not kind.startswith(("_state_dict", "_load_state_dict")):  # __call__ needs to know
+            object.__setattr__(self, "_hooked", True)
         hooks = self.__dict__.get(kind)
         if hooks is None:  # the first hook of this kind: the module's own dict
             hooks = {}
@@ -518,6 +541,49 @@ class Module:
             raise AttributeError(f"{type(module).__name__} has no parameter '{name}' ('{target}')")
         return param
 
+    def get_buffer(self, target: str) -> Tensor:
+        """Return the buffer at a dotted path such as ``"bn.running_mean"``."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if name not in module._buffers:
+            if not hasattr(module, name):
+                raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+            raise AttributeError(f"`{name}` is not a buffer ('{target}')")
+        buffer = module._buffers[name]
+        if buffer is None:
+            raise AttributeError(f"the buffer `{name}` of {type(module).__name__} is None")
+        return buffer
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put ``module`` at a dotted path such as ``"encoder.layers.0"``.
+
+        Args:
+            target: The path; every part but the last must name an existing submodule.
+            module: The module to put there.
+            strict: Only replace an existing submodule (raise if there is none).
+
+        Raises:
+            ValueError: An empty ``target``, or ``module`` not a ``Module``.
+            AttributeError: A missing submodule on the way (or at the end, if ``strict``),
+                or an attribute there that is not a module.
+        """
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` must be an nn.Module, got {type(module).__name__}")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if name in parent._modules:
+            parent._modules[name] = module
+            return
+        if strict:
+            raise AttributeError(f"{type(parent).__name__} has no submodule '{name}' ('{target}')")
+        if hasattr(parent, name):
+            raise AttributeError(
+                f"`{name}` is an attribute of {type(parent).__name__}, not a module"
+            )
+        parent.add_module(name, module)
+
     @property
     def n_params(self) -> int:
         """The number of parameter elements (shared parameters counted once)."""
@@ -613,10 +679,10 @@ class Module:
         self._apply_to_arrays(convert)
         return self
 
-    def _apply_to_arrays(self, convert: Callable[[Any], Any]) -> None:
+    def _apply_to_arrays(self, convert: Callable[[Any], Any], recurse: bool = True) -> None:
         """Replace the data (and grads) of every parameter and buffer by ``convert(data)``."""
         seen: set[int] = set()
-        for module in self.modules():
+        for module in self.modules() if recurse else [self]:
             for tensor in [*module._parameters.values(), *module._buffers.values()]:
                 if tensor is None or id(tensor) in seen:
                     continue
@@ -637,6 +703,63 @@ class Module:
         """Convert floating-point parameters and buffers to float16."""
         return self.to(dtype=dtypes.float16)
 
+    def bfloat16(self: M) -> M:
+        """Not available: NumPy (and so this library) has no bfloat16 dtype.
+
+        Raises:
+            TypeError: Always; use ``half()`` (float16) or ``float()`` instead.
+        """
+        raise TypeError(
+            f"{type(self).__name__}.bfloat16(): there is no bfloat16 dtype in this library "
+            "(NumPy has none); use half() for float16 or float() for float32"
+        )
+
+    def type(self: M, dst_type: Any) -> M:
+        """Cast every parameter and buffer (integer and bool ones too) to ``dst_type``.
+
+        Args:
+            dst_type: A dtype (``ac.float64``, ``"int32"``, ...).
+
+        Returns:
+            self
+        """
+        dtype = dtypes.to_dtype(dst_type)
+        self._apply_to_arrays(lambda array: array.astype(dtype, copy=False))
+        return self
+
+    def to_empty(self: M, *, device: Any, recurse: bool = True) -> M:
+        """Give every parameter and buffer new, uninitialized memory of the same shape and
+        dtype on ``device`` (the current one if None), without copying the values.
+
+        Args:
+            device: The device for the new arrays.
+            recurse: Include the parameters and buffers of submodules.
+
+        Returns:
+            self
+        """
+        target = to_device(device) if device is not None else None
+
+        def empty(array: Any) -> Any:
+            xp = get_array_module(array) if target is None else target.xp
+            return xp.empty(array.shape, dtype=array.dtype)
+
+        self._apply_to_arrays(empty, recurse)
+        return self
+
+    def share_memory(self: M) -> M:
+        """Does nothing (there are no processes to share memory with): returns self.
+
+        In PyTorch it moves the tensors to shared memory for ``torch.multiprocessing``;
+        this library's data loaders use threads, which share memory anyway.
+        """
+        return self
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Does nothing: there is no compiler here (PyTorch's ``torch.compile``). The module
+        runs as before; all arguments are accepted and ignored so that code written for
+        PyTorch runs unchanged."""
+
     def cpu(self: M) -> M:
         """Move parameters and buffers to the CPU."""
         return self.to(device="cpu")
@@ -646,51 +769,161 @@ class Module:
         return self.to(device=Device("cuda", index))
 
     # -------------------------------------------------------------- state dicts
-    def _state_items(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
-        """Yield ``(key, tensor)``: own parameters, own persistent buffers, then each child's."""
-        for name, param in self._parameters.items():
-            if param is not None:
-                yield prefix + name, param
-        for name, buffer in self._buffers.items():
-            if buffer is not None and name not in self._non_persistent_buffers:
-                yield prefix + name, buffer
-        for name, module in self._modules.items():
-            if module is not None:
-                yield from module._state_items(f"{prefix}{name}.")
+    _version: int = 1
 
-    def state_dict(self, prefix: str = "", keep_vars: bool = False) -> dict[str, Tensor]:
+    def _overrides(self, method: str) -> bool:
+        """Whether the module's class defines its own ``method`` (e.g. ``get_extra_state``)."""
+        return getattr(type(self), method) is not getattr(Module, method)
+
+    def get_extra_state(self) -> Any:
+        """Return extra state for ``state_dict()`` (define it, and ``set_extra_state``, to have it).
+
+        A module whose class defines this method gets an ``"_extra_state"`` entry in its
+        state dict (``"<prefix>._extra_state"`` for a submodule), after its parameters and
+        buffers. ``ac.save`` writes it only if it is made of what a checkpoint holds:
+        tensors, NumPy arrays, numbers, strings, bools, None and lists, tuples and dicts of
+        them (a tensor or a dict of tensors comes back as such from ``ac.load``); any other
+        object makes ``ac.save`` raise a ``TypeError`` naming its key, since safetensors
+        files hold tensors (and, here, JSON), never pickled objects.
+
+        Returns:
+            The state.
+        """
+        raise RuntimeError(
+            f"{type(self).__name__} does not define get_extra_state(); define it (and "
+            "set_extra_state) to keep extra state in the state dict"
+        )
+
+    def set_extra_state(self, state: Any) -> None:
+        """Restore what ``get_extra_state`` returned.
+
+        ``load_state_dict`` calls it with the module's ``"_extra_state"`` entry when the
+        module's class defines it (the entry is then a missing key if absent).
+        """
+        raise RuntimeError(
+            f"{type(self).__name__} does not define set_extra_state(); define it (and "
+            "get_extra_state) to keep extra state in the state dict"
+        )
+
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, prefix, keep_vars)`` when ``state_dict()`` reaches this module,
+        before it adds its entries.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        return self._add_hook("_state_dict_pre_hooks", hook)
+
+    def register_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata)`` once this module and its
+        submodules added their entries; the hook may change ``state_dict`` in place and must
+        return None. ``local_metadata`` is ``{"version": module._version}``.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        return self._add_hook("_state_dict_post_hooks", hook)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` when ``load_state_dict`` reaches this module, before
+        its entries are checked (parents before children).
+
+        ``state_dict`` is this module's part of the (copied) dict, with full keys; the hook
+        may change it in place (e.g. rename old keys), which the module's children see.
+        ``local_metadata`` is ``{"assign_to_params_buffers": True}`` with ``assign=True``,
+        else ``{}``. ``strict`` is always True, as in PyTorch (keys are always collected;
+        the load's own ``strict`` decides whether they fail it). ``missing_keys`` and
+        ``unexpected_keys`` hold what was found so far; strings appended to
+        ``error_msgs`` make the load fail.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        return self._add_hook("_load_state_dict_pre_hooks", hook)
+
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, incompatible_keys)`` after ``load_state_dict`` loaded the values
+        (children's hooks before their parent's); it must return None.
+
+        ``incompatible_keys`` is the ``(missing_keys, unexpected_keys)`` named tuple of the
+        load, holding (as in PyTorch) the keys found so far, i.e. up to and including this
+        module's subtree; the hook may change the lists in place, and ``strict`` checks
+        what they hold in the end (clearing both avoids the error). The hook runs even if
+        the load is going to fail, as in PyTorch; the module is restored then.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        return self._add_hook("_load_state_dict_post_hooks", hook)
+
+    def state_dict(
+        self, prefix: str = "", keep_vars: bool = False, *, destination: Any = None
+    ) -> dict[str, Any]:
         """The module's state: a flat dict from dotted names to tensors, with PyTorch's keys.
 
-        It holds the parameters and persistent buffers. Values share memory with the
-        module (detached tensors; the ``Parameter`` objects themselves if ``keep_vars``, and
-        always for the uninitialized parameters and buffers of lazy modules, as in PyTorch).
-        Save it with ``ac.save(model.state_dict(), "model.safetensors")``.
+        It holds the parameters, persistent buffers and extra state (see
+        ``get_extra_state``) of each module, submodules after their parent. Values share
+        memory with the module (detached tensors; the ``Parameter`` objects themselves if
+        ``keep_vars``, and always for the uninitialized parameters and buffers of lazy
+        modules, as in PyTorch). Save it with ``ac.save(model.state_dict(), "model.safetensors")``.
 
         Args:
             prefix: Prepended to every key.
             keep_vars: Return the parameters and buffers themselves instead of detached tensors.
+            destination: A dict to add the entries to (and return); a new dict if None.
         """
-        return {
-            key: tensor if keep_vars or isinstance(tensor, _UNINITIALIZED) else tensor.detach()
-            for key, tensor in self._state_items(prefix)
-        }
+        if destination is None:
+            destination = {}
+        for hook in list(self._state_dict_pre_hooks.values()):
+            hook(self, prefix, keep_vars)
+        for name, param in self._parameters.items():
+            if param is not None:
+                destination[prefix + name] = _detached(param, keep_vars)
+        for name, buffer in self._buffers.items():
+            if buffer is not None and name not in self._non_persistent_buffers:
+                destination[prefix + name] = _detached(buffer, keep_vars)
+        if self._overrides("get_extra_state"):
+            destination[prefix + EXTRA_STATE_KEY] = self.get_extra_state()
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(f"{prefix}{name}.", keep_vars, destination=destination)
+        if self._state_dict_post_hooks:
+            local_metadata = {"version": self._version}
+            for hook in list(self._state_dict_post_hooks.values()):
+                if hook(self, destination, prefix, local_metadata) is not None:
+                    raise RuntimeError("state_dict post-hooks must return None")
+        return destination
 
     def load_state_dict(
-        self, state_dict: Mapping[str, Any], strict: bool = True
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
     ) -> IncompatibleKeys:
-        """Copy values from a state dict into the parameters and buffers, in place.
+        """Load values from a state dict into the parameters, buffers and extra states.
 
-        Values may be ac Tensors or NumPy arrays (anything ``numpy.asarray`` accepts). Every
-        key, shape and dtype is checked before anything is copied: on any error the module
-        is left unchanged. Floating values are converted to the parameter's dtype (and
-        integer ones to an integer buffer's), but a floating value never goes into an
-        integer or bool tensor and vice versa. An uninitialized parameter or buffer of a lazy
-        module takes the shape of its value (it is materialized), as in PyTorch; an
-        uninitialized value leaves it as it is.
+        Values may be ac Tensors or NumPy arrays (anything ``numpy.asarray`` accepts). On
+        any error (a missing or unexpected key with ``strict``, a wrong shape or dtype, or
+        an exception from a hook or ``set_extra_state``) the module is left as it was: if
+        no load hook and no ``set_extra_state`` is involved, everything is checked before
+        the first write; otherwise values are written module by module as in PyTorch (so
+        hooks see what they see there), and the old values, kept aside, are put back.
+        Without ``assign`` the values are copied in place: floating values are converted to
+        the parameter's dtype (and integer ones to an integer buffer's), but a floating
+        value never goes into an integer or bool tensor and vice versa. An uninitialized
+        parameter or buffer of a lazy module takes the shape of its value (it is
+        materialized), as in PyTorch; an uninitialized value leaves it as it is.
+
+        The order is PyTorch's: each module runs its load pre-hooks, then its own entries
+        are loaded (``set_extra_state`` last), then its submodules', then its load
+        post-hooks run.
 
         Args:
             state_dict: Maps dotted names (as in ``state_dict()``) to values.
             strict: Require the keys to match exactly. Shapes and dtypes are checked either way.
+            assign: Make the module hold the given tensors themselves (keeping their dtype
+                and device) instead of copying into its own; a value for a parameter that is
+                not a ``Parameter`` is wrapped in one (sharing its data), and parameters keep
+                the ``req_grad`` of the ones they replace. An optimizer must be created after
+                such a load.
 
         Returns:
             ``(missing_keys, unexpected_keys)``, a named tuple of lists.
@@ -701,43 +934,9 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"expected a dict-like state_dict, got {type(state_dict).__name__}")
-        targets = dict(self._state_items())
-        missing = [key for key in targets if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in targets]
-        problems: list[str] = []
-        if strict:
-            if missing:
-                problems.append(
-                    "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing)
-                )
-            if unexpected:
-                problems.append(
-                    "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected)
-                )
-        updates: list[tuple[Tensor, Any]] = []
-        for key, target in targets.items():
-            if key not in state_dict:
-                continue
-            if isinstance(target, _UNINITIALIZED) and isinstance(state_dict[key], _UNINITIALIZED):
-                continue
-            array, problem = _as_array(key, state_dict[key], target)
-            if problem:
-                problems.append(problem)
-            else:
-                updates.append((target, array))
-        if problems:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                + "\n\t".join(problems)
-            )
-        # NOTE: convert everything before the first write so that nothing is half-loaded.
-        converted = [(t, move_array(a.astype(t.dtype, copy=False), t.device)) for t, a in updates]
-        with no_grad():
-            for target, array in converted:
-                if isinstance(target, _UNINITIALIZED):
-                    target.materialize(array.shape)
-                target.data[...] = array
-        return IncompatibleKeys(missing, unexpected)
+        eager = runs_user_code(self)
+        loader = StateDictLoader(strict, assign, Parameter, _UNINITIALIZED, eager)
+        return loader.load(self, dict(state_dict))
 
     # ------------------------------------------------------------------- repr
     def extra_repr(self) -> str:
@@ -760,25 +959,5 @@ class Module:
         return f"{type(self).__name__}({body})"
 
 
-def _as_array(key: str, value: Any, target: Tensor) -> tuple[Any, str | None]:
-    """The value of a state-dict entry as an array, or a description of what is wrong with it."""
-    if isinstance(value, Tensor):
-        array = value.data
-    else:
-        try:
-            array = np.asarray(value)
-        except Exception as error:
-            return None, f"cannot read the value for {key} ({type(value).__name__}): {error}"
-    shape = tuple(array.shape)
-    if shape != target.shape and not isinstance(target, _UNINITIALIZED):
-        return None, (
-            f"size mismatch for {key}: copying a param with shape {shape} from checkpoint, "
-            f"the shape in current model is {target.shape}."
-        )
-    source_kind, target_kind = array.dtype.kind, target.dtype.kind
-    if source_kind not in "fiub" or (source_kind == "f") != (target_kind == "f"):
-        return None, (
-            f"dtype mismatch for {key}: the checkpoint has {array.dtype}, "
-            f"the current model has {target.dtype}."
-        )
-    return array, None
+def _detached(tensor: Tensor, keep_vars: bool) -> Tensor:
+    return tensor if keep_vars or isinstance(tensor, _UNINITIALIZED) else tensor.detach()
