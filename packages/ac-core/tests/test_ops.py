@@ -1,6 +1,7 @@
 """Every op: forward against NumPy, gradients against finite differences (float64)."""
 
 import math
+import warnings
 import weakref
 
 import numpy as np
@@ -651,3 +652,15 @@ def test_row_maxima_of_short_rows_equal_numpys() -> None:
     x = rng.standard_normal((6, 5))
     x[2, 3] = np.nan
     assert np.isnan(max_keepdims(x, 1)[2, 0]) and not np.isnan(max_keepdims(x, 1)[1, 0])
+
+
+@pytest.mark.parametrize("dtype", [ac.float32, ac.float64])
+def test_sigmoid_keeps_its_relative_precision_in_the_left_tail(dtype) -> None:
+    x = np.array([-80.0, -40.0, -20.0, -10.0, -1.0, 0.0, 5.0, 40.0, 1000.0, -1000.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning from exp(-x)
+        out = ac.tensor(x, dtype=dtype).sigmoid().numpy()
+    expected = 1 / (1 + np.exp(-x[:-1]))  # float64; the last one underflows to 0
+    normal = expected > np.finfo(dtype).tiny
+    np.testing.assert_allclose(out[:-1][normal], expected[normal], rtol=1e-6)
+    assert out[-1] == 0.0 and out[-2] == 1.0

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
 
@@ -342,9 +344,15 @@ class Sigmoid(Op):
 
     def forward(self, x: Array) -> Array:
         xp = get_array_module(x)
-        # NOTE: the tanh form cannot overflow, unlike 1 / (1 + exp(-x)) for large negative x.
-        self.out = 0.5 * (xp.tanh(0.5 * x) + 1)
-        return self.out
+        # NOTE: not 0.5 (tanh(x / 2) + 1), which rounds to 0 from about x = -17 in float32
+        # (-37 in float64) where the true value is e^x; exp(-x) overflows to inf below
+        # that range, and 1 / inf is the right 0.
+        out = xp.negative(x, out=xp.empty_like(x))  # NOTE: an array even for 0-d x
+        with np.errstate(over="ignore"):
+            xp.exp(out, out=out)
+        out += 1
+        self.out = xp.reciprocal(out, out=out)
+        return out
 
     def backward(self, grad: Array) -> Array:
         return grad * self.out * (1 - self.out)
