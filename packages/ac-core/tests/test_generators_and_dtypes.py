@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
+from test_devices import FakeArray, FakeBackend
 
 import auto_compyute as ac
 from auto_compyute._core import devices
@@ -369,31 +370,6 @@ def test_numpys_print_options_do_not_change_the_repr() -> None:
 
 
 # ------------------------------------------------------------------ default device
-class FakeArray(np.ndarray):
-    """Arrays of a pretend accelerator."""
-
-
-class FakeBackend:
-    name = "fake"
-    xp = np
-    array_type = FakeArray
-
-    def is_available(self) -> bool:
-        return True
-
-    def device_count(self) -> int:
-        return 1
-
-    def device_index(self, array: FakeArray) -> int:
-        return 0
-
-    def from_numpy(self, array: np.ndarray, index: int) -> FakeArray:
-        return np.array(array).view(FakeArray)
-
-    def to_numpy(self, array: FakeArray) -> np.ndarray:
-        return np.array(array).view(np.ndarray)
-
-
 def test_default_device(monkeypatch: pytest.MonkeyPatch) -> None:
     backend = FakeBackend()
     monkeypatch.setitem(devices._backends, "fake", backend)

@@ -136,9 +136,9 @@ def test_param_groups_with_their_own_hyper_parameters_match_torch(rng, problems,
     assert_same_params(ours, theirs)
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=config_id)
-def test_update_rule_matches_torch_given_the_same_gradients(rng, problems, config):
-    """Isolate the update rule: both optimizers get PyTorch's gradients at every step."""
+def _step_with_torch_gradients(rng, problems, config, steps):
+    """Both optimizers on the MLP problem, ours fed PyTorch's gradients at every step:
+    ``(ours, theirs, opt, torch_opt)`` after ``steps`` steps."""
     name, kwargs = config
     init, loss_fn, data = problems["mlp"](rng)
     ours = {k: ac.tensor(v, dtype=ac.float64, req_grad=True) for k, v in init.items()}
@@ -146,13 +146,20 @@ def test_update_rule_matches_torch_given_the_same_gradients(rng, problems, confi
     torch_data = [torch.tensor(d, dtype=torch.float64) for d in data]
     opt = getattr(optim, name)(list(ours.values()), **kwargs)
     torch_opt = getattr(torch.optim, name)(list(theirs.values()), **kwargs)
-    for _ in range(STEPS):
+    for _ in range(steps):
         torch_opt.zero_grad()
         loss_fn(theirs, *torch_data).backward()
         for key, param in ours.items():
             param.grad = theirs[key].grad.numpy().copy()
         torch_opt.step()
         opt.step()
+    return ours, theirs, opt, torch_opt
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=config_id)
+def test_update_rule_matches_torch_given_the_same_gradients(rng, problems, config):
+    """Isolate the update rule: both optimizers get PyTorch's gradients at every step."""
+    ours, theirs, _, _ = _step_with_torch_gradients(rng, problems, config, STEPS)
     assert_same_params(ours, theirs, rtol=1e-10)
 
 
@@ -163,20 +170,7 @@ STATE_CONFIGS = [c for c in CONFIGS if c[0] in ("Adadelta", "Rprop", "ASGD", "Ad
 def test_state_has_torch_names_and_values(rng, problems, config):
     """The state (ASGD's average ``ax`` and Adafactor's factored moments among it) is kept
     under PyTorch's names, with PyTorch's values."""
-    name, kwargs = config
-    init, loss_fn, data = problems["mlp"](rng)
-    ours = {k: ac.tensor(v, dtype=ac.float64, req_grad=True) for k, v in init.items()}
-    theirs = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in init.items()}
-    torch_data = [torch.tensor(d, dtype=torch.float64) for d in data]
-    opt = getattr(optim, name)(list(ours.values()), **kwargs)
-    torch_opt = getattr(torch.optim, name)(list(theirs.values()), **kwargs)
-    for _ in range(30):
-        torch_opt.zero_grad()
-        loss_fn(theirs, *torch_data).backward()
-        for key, param in ours.items():
-            param.grad = theirs[key].grad.numpy().copy()
-        torch_opt.step()
-        opt.step()
+    ours, theirs, opt, torch_opt = _step_with_torch_gradients(rng, problems, config, 30)
     for key, param in ours.items():
         state, their_state = opt.state[param], torch_opt.state[theirs[key]]
         assert state.keys() == their_state.keys()

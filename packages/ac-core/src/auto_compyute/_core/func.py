@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from auto_compyute._core.autograd import enable_grad, is_grad_enabled
-from auto_compyute._core.autograd import grad as autograd_grad
 from auto_compyute._core.factories import zeros_like
+from auto_compyute._core.functional import _autograd_grad
 from auto_compyute._core.functions import stack
 from auto_compyute._core.tensor import Tensor
 
@@ -93,21 +93,7 @@ def _grads(
     nested: bool,
 ) -> tuple[Tensor, ...]:
     """Gradients of ``outputs`` with respect to ``variables``; zeros for unused ones."""
-    pairs = [
-        (o, g)
-        for o, g in zip(outputs, grad_outputs or [None] * len(outputs), strict=True)
-        if o.req_grad
-    ]
-    found: Sequence[Tensor | None] = [None] * len(variables)
-    if pairs:
-        found = autograd_grad(
-            [o for o, _ in pairs],
-            list(variables),
-            [g for _, g in pairs],
-            retain_graph=True,
-            create_graph=nested,
-            allow_unused=True,
-        )
+    found = _autograd_grad(outputs, variables, grad_outputs, create_graph=nested, retain_graph=True)
     return tuple(zeros_like(v) if g is None else g for g, v in zip(found, variables, strict=True))
 
 

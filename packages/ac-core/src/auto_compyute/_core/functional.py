@@ -59,6 +59,20 @@ def _grad_postprocess(values: Any, create_graph: bool) -> Any:
     return tuple(_grad_postprocess(v, create_graph) for v in values)
 
 
+def _results(
+    outputs: Tensors,
+    is_outputs_tuple: bool,
+    result: Tensors,
+    is_result_tuple: bool,
+    create_graph: bool,
+) -> tuple[Any, Any]:
+    """``(func_output, product)`` as returned by the vector-product functions."""
+    return (
+        _tuple_postprocess(_grad_postprocess(outputs, create_graph), is_outputs_tuple),
+        _tuple_postprocess(_grad_postprocess(result, create_graph), is_result_tuple),
+    )
+
+
 def _validate_v(v: Tensors, other: Tensors, is_other_tuple: bool) -> None:
     if len(other) != len(v):
         if is_other_tuple:
@@ -98,22 +112,54 @@ _INDEPENDENT = {
 }
 
 
+_MISSING = {
+    "back": "The output of the user-provided function is independent of input {i}. "
+    "This is not allowed in strict mode.",
+    "back_trick": "The gradient with respect to the input is independent of entry {i} in the "
+    "grad_outputs when using the double backward trick to compute forward mode gradients. "
+    "This is not allowed in strict mode.",
+    "double_back": "The jacobian of the user-provided function is independent of input {i}. "
+    "This is not allowed in strict mode.",
+    "double_back_trick": "The hessian of the user-provided function is independent of entry "
+    "{i} in the grad_jacobian. This is not allowed in strict mode as it prevents from using "
+    "the double backward trick to replace forward mode AD.",
+}
+
+
 def _check_requires_grad(values: Sequence[Tensor | None], kind: str, strict: bool) -> None:
     if not strict:
         return
     for i, value in enumerate(values):
         if value is None:
-            raise RuntimeError(
-                f"The output of the user-provided function is independent of input {i}. "
-                "This is not allowed in strict mode."
-            )
+            raise RuntimeError(_MISSING["back"].format(i=i))
         if not value.req_grad:
             raise RuntimeError(_INDEPENDENT[kind].format(i=i))
 
 
+def _call_func(
+    func: Callable[..., Any], inputs: Tensors, fn_name: str, strict: bool
+) -> tuple[bool, Tensors]:
+    """``func(*inputs)`` as a tuple of tensors, and whether it was a tuple; with ``strict``,
+    every output must require grad."""
+    is_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", fn_name)
+    _check_requires_grad(outputs, "outputs", strict)
+    return is_tuple, outputs
+
+
+def _check_single_element(outputs: Tensors, is_tuple: bool, fn_name: str) -> None:
+    """Raise unless the user-provided function returned one tensor with one element."""
+    if is_tuple:
+        raise RuntimeError(f"The function given to {fn_name} should return a single Tensor")
+    if outputs[0].numel() != 1:
+        raise RuntimeError(
+            f"The Tensor returned by the function given to {fn_name} should contain a single "
+            f"element, got shape {outputs[0].shape}"
+        )
+
+
 def _autograd_grad(
     outputs: Sequence[Tensor | None],
-    inputs: Tensors,
+    inputs: Sequence[Tensor],
     grad_outputs: Sequence[Tensor | None] | None = None,
     create_graph: bool = False,
     retain_graph: bool | None = None,
@@ -136,20 +182,6 @@ def _autograd_grad(
         create_graph=create_graph,
         allow_unused=True,
     )
-
-
-_MISSING = {
-    "back": "The output of the user-provided function is independent of input {i}. "
-    "This is not allowed in strict mode.",
-    "back_trick": "The gradient with respect to the input is independent of entry {i} in the "
-    "grad_outputs when using the double backward trick to compute forward mode gradients. "
-    "This is not allowed in strict mode.",
-    "double_back": "The jacobian of the user-provided function is independent of input {i}. "
-    "This is not allowed in strict mode.",
-    "double_back_trick": "The hessian of the user-provided function is independent of entry "
-    "{i} in the grad_jacobian. This is not allowed in strict mode as it prevents from using "
-    "the double backward trick to replace forward mode AD.",
-}
 
 
 def _fill_in_zeros(
@@ -219,18 +251,12 @@ def vjp(
     with enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
         inputs = _grad_preprocess(inputs, create_graph, need_graph=True)
-        is_outputs_tuple, outputs = _as_tuple(
-            func(*inputs), "outputs of the user-provided function", "vjp"
-        )
-        _check_requires_grad(outputs, "outputs", strict)
+        is_outputs_tuple, outputs = _call_func(func, inputs, "vjp", strict)
         vs = _prepare_v(v, outputs, is_outputs_tuple, create_graph, "vjp")
     with set_grad_enabled(create_graph or is_grad_enabled()):
         grads = _autograd_grad(outputs, inputs, vs, create_graph)
         result = _fill_in_zeros(grads, inputs, strict, create_graph, "back")
-    return (
-        _tuple_postprocess(_grad_postprocess(outputs, create_graph), is_outputs_tuple),
-        _tuple_postprocess(_grad_postprocess(result, create_graph), is_inputs_tuple),
-    )
+    return _results(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
 
 
 def jvp(
@@ -261,20 +287,14 @@ def jvp(
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _grad_preprocess(inputs, create_graph, need_graph=True)
         vs = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "jvp")
-        is_outputs_tuple, outputs = _as_tuple(
-            func(*inputs), "outputs of the user-provided function", "jvp"
-        )
-        _check_requires_grad(outputs, "outputs", strict)
+        is_outputs_tuple, outputs = _call_func(func, inputs, "jvp", strict)
         dummies = tuple(zeros_like(out, req_grad=True) for out in outputs)
         grad_inputs = _autograd_grad(outputs, inputs, dummies, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict)
     with set_grad_enabled(create_graph or is_grad_enabled()):
         grads = _autograd_grad(grad_inputs, dummies, vs, create_graph)
         result = _fill_in_zeros(grads, outputs, strict, create_graph, "back_trick")
-    return (
-        _tuple_postprocess(_grad_postprocess(outputs, create_graph), is_outputs_tuple),
-        _tuple_postprocess(_grad_postprocess(result, create_graph), is_outputs_tuple),
-    )
+    return _results(outputs, is_outputs_tuple, result, is_outputs_tuple, create_graph)
 
 
 def jacobian(
@@ -326,10 +346,7 @@ def jacobian(
     with enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
         inputs = _grad_preprocess(inputs, create_graph, need_graph=True)
-        is_outputs_tuple, outputs = _as_tuple(
-            func(*inputs), "outputs of the user-provided function", "jacobian"
-        )
-        _check_requires_grad(outputs, "outputs", strict)
+        is_outputs_tuple, outputs = _call_func(func, inputs, "jacobian", strict)
         if vectorize and strict:
             raise RuntimeError(
                 "torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` are "
@@ -406,17 +423,9 @@ def hessian(
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
 
     def ensure_single_output_function(*args: Tensor) -> Tensor:
-        out = func(*args)
-        is_out_tuple, outs = _as_tuple(out, "outputs of the user-provided function", "hessian")
-        _check_requires_grad(outs, "outputs", strict)
-        if is_out_tuple:
-            raise RuntimeError("The function given to hessian should return a single Tensor")
-        if out.numel() != 1:
-            raise RuntimeError(
-                "The Tensor returned by the function given to hessian should contain a single "
-                f"element, got shape {out.shape}"
-            )
-        return out.squeeze()
+        is_out_tuple, outs = _call_func(func, args, "hessian", strict)
+        _check_single_element(outs, is_out_tuple, "hessian")
+        return outs[0].squeeze()
 
     def jac_func(*args: Tensor) -> Any:
         jac = jacobian(ensure_single_output_function, args, create_graph=True)
@@ -442,17 +451,8 @@ def _scalar_function_grad(
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", name)
     inputs = _grad_preprocess(inputs, create_graph, need_graph=True)
     vs = _prepare_v(v, inputs, is_inputs_tuple, create_graph, name)
-    is_outputs_tuple, outputs = _as_tuple(
-        func(*inputs), "outputs of the user-provided function", name
-    )
-    _check_requires_grad(outputs, "outputs", strict)
-    if is_outputs_tuple:
-        raise RuntimeError(f"The function given to {name} should return a single Tensor")
-    if outputs[0].numel() != 1:
-        raise RuntimeError(
-            f"The Tensor returned by the function given to {name} should contain a single "
-            f"element, got shape {outputs[0].shape}"
-        )
+    is_outputs_tuple, outputs = _call_func(func, inputs, name, strict)
+    _check_single_element(outputs, is_outputs_tuple, name)
     jac = _autograd_grad(outputs, inputs, create_graph=True)
     _check_requires_grad(jac, "jacobian", strict)
     return is_inputs_tuple, inputs, is_outputs_tuple, outputs, vs, jac
@@ -484,10 +484,7 @@ def vhp(
     with set_grad_enabled(create_graph or is_grad_enabled()):
         grads = _autograd_grad(jac, inputs, vs, create_graph)
         result = _fill_in_zeros(grads, inputs, strict, create_graph, "double_back")
-    return (
-        _tuple_postprocess(_grad_postprocess(outputs, create_graph), is_outputs_tuple),
-        _tuple_postprocess(_grad_postprocess(result, create_graph), is_inputs_tuple),
-    )
+    return _results(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)
 
 
 def hvp(
@@ -522,7 +519,4 @@ def hvp(
     with set_grad_enabled(create_graph or is_grad_enabled()):
         grads = _autograd_grad(double_back, dummies, vs, create_graph)
         result = _fill_in_zeros(grads, inputs, strict, create_graph, "double_back_trick")
-    return (
-        _tuple_postprocess(_grad_postprocess(outputs, create_graph), is_outputs_tuple),
-        _tuple_postprocess(_grad_postprocess(result, create_graph), is_inputs_tuple),
-    )
+    return _results(outputs, is_outputs_tuple, result, is_inputs_tuple, create_graph)

@@ -16,7 +16,59 @@ from auto_compyute.nn.module import Module, Parameter
 __all__ = ["Embedding", "EmbeddingBag"]
 
 
-class Embedding(Module):
+class _EmbeddingTable(Module):
+    """The lookup table that ``Embedding`` and ``EmbeddingBag`` share: ``weight`` of shape
+    ``(num_embeddings, embedding_dim)`` and its optional ``padding_idx`` row."""
+
+    num_embeddings: int
+    embedding_dim: int
+    padding_idx: int | None
+
+    def _init_table(
+        self,
+        kind: str,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None,
+        _weight: Tensor | None,
+        _freeze: bool,
+        dtype: Any,
+        device: Any,
+    ) -> None:
+        """Check ``padding_idx`` and set the weight: ``_weight`` as given, or a new one."""
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(
+                    f"padding_idx {padding_idx} must be within num_embeddings ({num_embeddings})"
+                )
+            padding_idx %= num_embeddings
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx = padding_idx
+        if _weight is not None:
+            if _weight.shape != (num_embeddings, embedding_dim):
+                raise ValueError(
+                    f"_weight must have shape ({num_embeddings}, {embedding_dim}), "
+                    f"got {_weight.shape}"
+                )
+            self.weight = Parameter(_weight, req_grad=not _freeze)
+            return
+        dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+        if dtype.kind != "f":
+            raise TypeError(f"{kind} needs a floating-point dtype, got {dtype}")
+        self.weight = Parameter(
+            empty(num_embeddings, embedding_dim, dtype=dtype, device=device), req_grad=not _freeze
+        )
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw the weight from N(0, 1) and zero the padding row."""
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight[self.padding_idx] = 0
+
+
+class Embedding(_EmbeddingTable):
     """A table of ``num_embeddings`` vectors of size ``embedding_dim``, looked up by index.
 
     The weight is drawn from N(0, 1) (as PyTorch); the row ``padding_idx``, if given,
@@ -57,36 +109,9 @@ class Embedding(Module):
         super().__init__()
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(
-                    f"padding_idx {padding_idx} must be within num_embeddings ({num_embeddings})"
-                )
-            padding_idx %= num_embeddings
-        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.padding_idx = padding_idx
-        if _weight is not None:
-            if _weight.shape != (num_embeddings, embedding_dim):
-                raise ValueError(
-                    f"_weight must have shape ({num_embeddings}, {embedding_dim}), "
-                    f"got {_weight.shape}"
-                )
-            self.weight = Parameter(_weight, req_grad=not _freeze)
-            return
-        dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-        if dtype.kind != "f":
-            raise TypeError(f"Embedding needs a floating-point dtype, got {dtype}")
-        self.weight = Parameter(
-            empty(num_embeddings, embedding_dim, dtype=dtype, device=device), req_grad=not _freeze
+        self._init_table(
+            "Embedding", num_embeddings, embedding_dim, padding_idx, _weight, _freeze, dtype, device
         )
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """Draw the weight from N(0, 1) and zero the padding row."""
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx] = 0
 
     def forward(self, input: Tensor) -> Tensor:
         return F.embedding(
@@ -140,7 +165,7 @@ class Embedding(Module):
         return extra
 
 
-class EmbeddingBag(Module):
+class EmbeddingBag(_EmbeddingTable):
     """A table of ``num_embeddings`` vectors of size ``embedding_dim``, reduced over bags of
     indices by sum, mean or maximum (see ``F.embedding_bag``).
 
@@ -186,38 +211,19 @@ class EmbeddingBag(Module):
         super().__init__()
         if mode not in ("sum", "mean", "max"):
             raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(
-                    f"padding_idx {padding_idx} must be within num_embeddings ({num_embeddings})"
-                )
-            padding_idx %= num_embeddings
-        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.mode, self.sparse = scale_grad_by_freq, mode, sparse
-        self.include_last_offset, self.padding_idx = include_last_offset, padding_idx
-        if _weight is not None:
-            if _weight.shape != (num_embeddings, embedding_dim):
-                raise ValueError(
-                    f"_weight must have shape ({num_embeddings}, {embedding_dim}), "
-                    f"got {_weight.shape}"
-                )
-            self.weight = Parameter(_weight, req_grad=not _freeze)
-            return
-        dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-        if dtype.kind != "f":
-            raise TypeError(f"EmbeddingBag needs a floating-point dtype, got {dtype}")
-        self.weight = Parameter(
-            empty(num_embeddings, embedding_dim, dtype=dtype, device=device), req_grad=not _freeze
+        self.include_last_offset = include_last_offset
+        self._init_table(
+            "EmbeddingBag",
+            num_embeddings,
+            embedding_dim,
+            padding_idx,
+            _weight,
+            _freeze,
+            dtype,
+            device,
         )
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """Draw the weight from N(0, 1) and zero the padding row."""
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx] = 0
 
     def forward(
         self,

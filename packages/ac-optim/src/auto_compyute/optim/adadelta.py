@@ -56,9 +56,8 @@ class Adadelta(Optimizer):
         super().__init__(params, defaults)
 
     def _check(self, group: dict[str, Any]) -> None:
-        for name in ("lr", "eps", "weight_decay"):
+        for name in ("lr", "eps", "weight_decay", "rho"):
             check_range(group, name)
-        check_range(group, "rho")
         if not group["rho"] <= 1:
             raise ValueError(f"invalid rho: {group['rho']} (must be in [0, 1])")
 

@@ -221,6 +221,28 @@ def _check_indices(name: str, input: Tensor) -> None:
         raise TypeError(f"{name} needs integer indices, got dtype {input.dtype}")
 
 
+def _padding_row(padding_idx: int | None, weight: Tensor) -> int | None:
+    """``padding_idx`` checked against the rows of ``weight`` and made non-negative."""
+    if padding_idx is None:
+        return None
+    rows = weight.shape[0]
+    if not -rows <= padding_idx < rows:
+        raise ValueError(
+            f"padding_idx {padding_idx} is out of range for a weight of shape {weight.shape}"
+        )
+    return padding_idx % rows
+
+
+def _check_rows(op: str, indices: Array, weight: Tensor) -> None:
+    """Raise an IndexError naming the first of ``indices`` that is not a row of ``weight``."""
+    outside = (indices < 0) | (indices >= weight.shape[0])
+    if bool(outside.any()):
+        raise IndexError(
+            f"{op}: index {int(indices[outside][0])} is out of range for a weight of shape "
+            f"{weight.shape}"
+        )
+
+
 def embedding(
     input: Tensor,
     weight: Tensor,
@@ -258,19 +280,9 @@ def embedding(
         raise ValueError(
             f"embedding needs a weight of shape (num_embeddings, embedding_dim), got {weight.shape}"
         )
-    rows = weight.shape[0]
-    if padding_idx is not None:
-        if not -rows <= padding_idx < rows:
-            raise ValueError(
-                f"padding_idx {padding_idx} is out of range for a weight of shape {weight.shape}"
-            )
-        padding_idx %= rows
+    padding_idx = _padding_row(padding_idx, weight)
     indices = input.data
-    if indices.size and bool(((indices < 0) | (indices >= rows)).any()):
-        bad = indices[(indices < 0) | (indices >= rows)].reshape(-1)[0]
-        raise IndexError(
-            f"embedding: index {int(bad)} is out of range for a weight of shape {weight.shape}"
-        )
+    _check_rows("embedding", indices, weight)
     if max_norm is not None:
         _renormalize_rows(weight, indices, max_norm, norm_type)
     return Embedding.apply(
@@ -395,19 +407,9 @@ def embedding_bag(
                 f"embedding_bag: per_sample_weights ({per_sample_weights.dtype}) must have the "
                 f"weight's dtype ({weight.dtype})"
             )
-    rows = weight.shape[0]
-    if padding_idx is not None:
-        if not -rows <= padding_idx < rows:
-            raise ValueError(
-                f"padding_idx {padding_idx} is out of range for a weight of shape {weight.shape}"
-            )
-        padding_idx %= rows
+    padding_idx = _padding_row(padding_idx, weight)
     indices, bags, count = _bags(input, offsets, include_last_offset)
-    if indices.size and bool(((indices < 0) | (indices >= rows)).any()):
-        bad = indices[(indices < 0) | (indices >= rows)][0]
-        raise IndexError(
-            f"embedding_bag: index {int(bad)} is out of range for a weight of shape {weight.shape}"
-        )
+    _check_rows("embedding_bag", indices, weight)
     if max_norm is not None:
         _renormalize_rows(weight, indices, max_norm, norm_type)
     # NOTE: padding and, with include_last_offset, indices past the last offset are in no bag.

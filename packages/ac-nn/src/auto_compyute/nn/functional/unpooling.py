@@ -106,8 +106,9 @@ def _max_unpool(
     lead = (1, *input.shape[:1]) if unbatched else input.shape[:2]
     count = math.prod(sizes)
     flat = indices.data.reshape(*lead, -1).astype(np.int64, copy=False)
-    if flat.size and bool(((flat < 0) | (flat >= count)).any()):
-        bad = flat[(flat < 0) | (flat >= count)].reshape(-1)[0]
+    outside = (flat < 0) | (flat >= count)
+    if bool(outside.any()):
+        bad = flat[outside][0]
         raise RuntimeError(
             f"{op}: index {int(bad)} is out of range for an output of size {sizes} "
             f"({count} elements per channel)"

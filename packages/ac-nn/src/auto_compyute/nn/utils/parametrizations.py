@@ -260,6 +260,16 @@ def _weight_matrix(weight: Tensor, dim: int) -> Tensor:
     return weight.reshape(weight.shape[0], -1)
 
 
+def _random_unit_vectors(weight_mat: Tensor, eps: float) -> tuple[Tensor, Tensor]:
+    """Random unit vectors ``u`` and ``v`` for the (h, w) ``weight_mat`` (of its dtype and
+    device), of lengths h and w: the start of the power iteration for σ."""
+    h, w = weight_mat.shape
+    rng = get_generator()
+    u = Tensor(rng.standard_normal(h).astype(weight_mat.dtype), device=weight_mat.device)
+    v = Tensor(rng.standard_normal(w).astype(weight_mat.dtype), device=weight_mat.device)
+    return normalize(u, dim=0, eps=eps), normalize(v, dim=0, eps=eps)
+
+
 class _SpectralNorm(Module):
     """``W / σ(W)`` with σ estimated by power iteration (see ``spectral_norm``)."""
 
@@ -283,12 +293,9 @@ class _SpectralNorm(Module):
         if ndim > 1:
             self.n_power_iterations = n_power_iterations
             weight_mat = _weight_matrix(weight, self.dim)
-            h, w = weight_mat.shape
-            rng = get_generator()
-            u = Tensor(rng.standard_normal(h).astype(weight.dtype), device=weight.device)
-            v = Tensor(rng.standard_normal(w).astype(weight.dtype), device=weight.device)
-            self.register_buffer("_u", normalize(u, dim=0, eps=eps))
-            self.register_buffer("_v", normalize(v, dim=0, eps=eps))
+            u, v = _random_unit_vectors(weight_mat, eps)
+            self.register_buffer("_u", u)
+            self.register_buffer("_v", v)
             self._power_method(weight_mat, 15)
 
     def _power_method(self, weight_mat: Tensor, n_power_iterations: int) -> None:

@@ -9,11 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from auto_compyute._core.autograd import no_grad
-from auto_compyute._core.random import get_generator
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn.functional.distance import normalize
 from auto_compyute.nn.module import Module, Parameter, UninitializedParameter
-from auto_compyute.nn.utils.parametrizations import _transpose_dim, _weight_matrix
+from auto_compyute.nn.utils.parametrizations import (
+    _random_unit_vectors,
+    _transpose_dim,
+    _weight_matrix,
+)
 
 __all__ = ["SpectralNorm", "remove_spectral_norm", "spectral_norm"]
 
@@ -81,15 +84,12 @@ class SpectralNorm:
                 "The module passed to `SpectralNorm` can't have uninitialized parameters. "
                 "Make sure to run the dummy forward before applying spectral normalization"
             )
-        h, w = _weight_matrix(weight, dim).shape
-        rng = get_generator()
-        u = Tensor(rng.standard_normal(h).astype(weight.dtype), device=weight.device)
-        v = Tensor(rng.standard_normal(w).astype(weight.dtype), device=weight.device)
+        u, v = _random_unit_vectors(_weight_matrix(weight, dim), eps)
         delattr(module, name)
         module.register_parameter(name + "_orig", weight)
         setattr(module, name, weight.detach())
-        module.register_buffer(name + "_u", normalize(u, dim=0, eps=eps))
-        module.register_buffer(name + "_v", normalize(v, dim=0, eps=eps))
+        module.register_buffer(name + "_u", u)
+        module.register_buffer(name + "_v", v)
         module.register_forward_pre_hook(fn)
         return fn
 

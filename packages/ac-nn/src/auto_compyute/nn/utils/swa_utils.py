@@ -119,11 +119,7 @@ class AveragedModel(Module):
             if count == 0:
                 for mine, other in zip(averaged, current, strict=True):
                     mine.data[...] = other.data
-            elif self.avg_fn is not None:
-                for mine, other in zip(averaged, current, strict=True):
-                    n_averaged = self.n_averaged.to(mine.device)
-                    mine.data[...] = _data(self.avg_fn(mine, other, n_averaged))
-            elif self.multi_avg_fn is not None:
+            elif self.avg_fn is None and self.multi_avg_fn is not None:
                 groups: dict[tuple[str, Any], tuple[list[Tensor], list[Tensor]]] = {}
                 for mine, other in zip(averaged, current, strict=True):
                     group = groups.setdefault((str(mine.device), mine.dtype), ([], []))
@@ -132,12 +128,13 @@ class AveragedModel(Module):
                 for mines, others in groups.values():
                     self.multi_avg_fn(mines, others, self.n_averaged.to(mines[0].device))
             else:
-                # NOTE: PyTorch's CPU path: avg + (current - avg) / (n + 1), integer buffers
-                # through the default floating dtype, then truncated.
-                swa = get_swa_avg_fn()
+                # NOTE: without an averaging function, PyTorch's CPU path: avg + (current -
+                # avg) / (n + 1), integer buffers through the default floating dtype, then
+                # truncated.
+                avg_fn = get_swa_avg_fn() if self.avg_fn is None else self.avg_fn
                 for mine, other in zip(averaged, current, strict=True):
                     n_averaged = self.n_averaged.to(mine.device)
-                    mine.data[...] = swa(mine, other, n_averaged).data
+                    mine.data[...] = _data(avg_fn(mine, other, n_averaged))
             for (_, mine), other in synced:
                 mine.data[...] = other.detach().to(mine.device).data
             self.n_averaged.data += 1
