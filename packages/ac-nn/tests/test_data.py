@@ -1,5 +1,7 @@
 """Datasets, random_split, default_collate and DataLoader."""
 
+import threading
+import time
 from collections import namedtuple
 
 import numpy as np
@@ -266,3 +268,67 @@ def test_worker_threads_give_the_same_batches_in_order() -> None:
 
     with pytest.raises(KeyError):
         list(nn.DataLoader(Broken(), batch_size=4, num_workers=2))
+
+
+def test_batch_size_none_turns_batching_off() -> None:
+    dataset = data.TensorDataset(ac.arange(5.0), ac.arange(5) * 2)
+    loader = data.DataLoader(dataset, batch_size=None)
+    samples = list(loader)
+    assert len(loader) == 5 and len(samples) == 5
+    x, y = samples[3]
+    assert x.shape == () and x.item() == 3.0 and y.item() == 6
+    with pytest.raises(ValueError, match="drop_last"):
+        data.DataLoader(dataset, batch_size=None, drop_last=True)
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_batch_size_none_with_a_shuffle_and_workers(num_workers: int) -> None:
+    dataset = data.TensorDataset(ac.arange(6.0))
+    loader = data.DataLoader(dataset, batch_size=None, shuffle=True, num_workers=num_workers)
+    assert sorted(x.item() for (x,) in loader) == [0, 1, 2, 3, 4, 5]
+
+
+def test_worker_init_fn_runs_once_in_every_worker_thread() -> None:
+    seen: list[tuple[int, str]] = []
+    dataset = data.TensorDataset(ac.arange(40.0))
+
+    def init(worker_id: int) -> None:
+        seen.append((worker_id, threading.current_thread().name))
+
+    batches = list(data.DataLoader(dataset, batch_size=4, num_workers=3, worker_init_fn=init))
+    assert len(batches) == 10
+    assert sorted(worker for worker, _ in seen) == [0, 1, 2]
+    assert all(name.startswith("DataLoader") for _, name in seen)
+
+
+def test_timeout_turns_a_slow_worker_into_an_error() -> None:
+    class Slow(data.Dataset):
+        def __len__(self) -> int:
+            return 4
+
+        def __getitem__(self, index: int):
+            time.sleep(0.5)
+            return ac.tensor(float(index))
+
+    loader = data.DataLoader(Slow(), batch_size=2, num_workers=1, timeout=0.05)
+    with pytest.raises(RuntimeError, match=r"timed out after 0\.05 seconds"):
+        next(iter(loader))
+    with pytest.raises(ValueError, match="timeout"):
+        data.DataLoader(Slow(), timeout=-1)
+
+
+def test_pytorchs_other_loader_options_are_accepted() -> None:
+    dataset = data.TensorDataset(ac.arange(8.0))
+    loader = data.DataLoader(
+        dataset,
+        batch_size=4,
+        num_workers=2,
+        persistent_workers=True,
+        multiprocessing_context="spawn",
+        pin_memory_device="",
+        in_order=True,
+        prefetch_factor=None,
+    )
+    assert [b[0].tolist() for b in loader] == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    with pytest.raises(ValueError, match="persistent_workers"):
+        data.DataLoader(dataset, persistent_workers=True)

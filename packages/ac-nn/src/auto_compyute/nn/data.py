@@ -25,6 +25,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeoutError
 from typing import Any, cast
 
 import numpy as np
@@ -737,7 +738,8 @@ class DataLoader:
 
     Args:
         dataset: Anything with ``__getitem__`` and ``__len__``, or an ``IterableDataset``.
-        batch_size: Samples per batch.
+        batch_size: Samples per batch; None turns batching off, as in PyTorch: every
+            sample comes alone, through ``collate_fn`` (``default_convert`` if None).
         shuffle: Draw a new random order for every pass.
         drop_last: Skip the last batch if it is smaller than ``batch_size``.
         collate_fn: Merges a list of samples into a batch (``default_collate`` if None).
@@ -752,12 +754,22 @@ class DataLoader:
             works on the current one (0: in the caller's thread). Threads, not processes:
             they overlap file reads and NumPy work that releases the GIL; batches come in
             order either way.
-        prefetch_factor: Batches each worker may prepare ahead (with ``num_workers > 0``).
+        prefetch_factor: Batches each worker may prepare ahead (with ``num_workers > 0``;
+            None: 2).
         pin_memory: Accepted for PyTorch compatibility; has no effect (``device`` moves
             batches).
         batch_sampler: Where whole batches of indices come from instead (an iterable of
             index lists such as a ``BatchSampler``); excludes ``batch_size``, ``shuffle``,
             ``sampler`` and ``drop_last``, and sets ``batch_size`` to None, as in PyTorch.
+        timeout: Seconds to wait for a batch from the workers (0: no limit); a
+            ``RuntimeError`` when it runs out.
+        worker_init_fn: Called with each worker's id (0 to ``num_workers - 1``) in that
+            worker thread before it fetches anything, on every pass.
+        persistent_workers: Accepted for PyTorch compatibility (needs ``num_workers > 0``);
+            worker threads are cheap and start anew on every pass.
+        multiprocessing_context: Accepted for PyTorch compatibility; workers are threads.
+        pin_memory_device: Accepted for PyTorch compatibility; has no effect.
+        in_order: Accepted for PyTorch compatibility; batches always come in order.
     """
 
     def __init__(
@@ -771,9 +783,15 @@ class DataLoader:
         device: Any = None,
         sampler: Iterable[int] | None = None,
         num_workers: int = 0,
-        prefetch_factor: int = 2,
+        prefetch_factor: int | None = None,
         pin_memory: bool = False,
         batch_sampler: Iterable[Sequence[int]] | None = None,
+        timeout: float = 0,
+        worker_init_fn: Callable[[int], None] | None = None,
+        persistent_workers: bool = False,
+        multiprocessing_context: Any = None,
+        pin_memory_device: str = "",
+        in_order: bool = True,
     ) -> None:
         if batch_sampler is not None and (
             batch_size != 1 or shuffle or sampler is not None or drop_last
@@ -793,12 +811,21 @@ class DataLoader:
             raise ValueError("DataLoader: sampler and shuffle=True exclude each other")
         if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError(f"num_workers must be an integer >= 0, got {num_workers!r}")
+        if prefetch_factor is None:
+            prefetch_factor = 2
         if not isinstance(prefetch_factor, int) or prefetch_factor < 1:
             raise ValueError(f"prefetch_factor must be a positive integer, got {prefetch_factor!r}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
-            raise TypeError(f"batch_size must be a positive integer, got {batch_size!r}")
-        if batch_size <= 0:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+        if batch_size is None:
+            if drop_last:
+                raise ValueError("batch_size=None turns batching off and excludes drop_last=True")
+        elif isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
+            raise TypeError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+        elif batch_size <= 0:
+            raise ValueError(f"batch_size must be a positive integer or None, got {batch_size}")
+        if timeout < 0:
+            raise ValueError(f"timeout must be >= 0 seconds, got {timeout!r}")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers=True needs num_workers > 0")
         if not iterable and (
             not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__")
         ):
@@ -807,7 +834,11 @@ class DataLoader:
                 f"got {type(dataset).__name__}"
             )
         self.dataset: Any = dataset
-        self.batch_size: int | None = None if batch_sampler is not None else int(batch_size)
+        self.batch_size: int | None = (
+            None if batch_sampler is not None or batch_size is None else int(batch_size)
+        )
+        # NOTE: without batching (batch_size=None) every index or sample comes alone
+        self._batching: bool = batch_sampler is not None or batch_size is not None
         self.shuffle: bool = shuffle
         self.drop_last: bool = drop_last
         self.collate_fn: Callable[[list[Any]], Any] | None = collate_fn
@@ -817,6 +848,9 @@ class DataLoader:
         self.prefetch_factor: int = prefetch_factor
         self.pin_memory: bool = pin_memory
         self.batch_sampler: Iterable[Sequence[int]] | None = batch_sampler
+        self.timeout: float = timeout
+        self.worker_init_fn: Callable[[int], None] | None = worker_init_fn
+        self.persistent_workers: bool = persistent_workers
         self._generator: Generator | np.random.Generator | None = _keep(generator)
 
     def __len__(self) -> int:
@@ -829,6 +863,8 @@ class DataLoader:
         if self.sampler is not None and not isinstance(self.sampler, Sized):
             raise TypeError("this DataLoader's sampler has no length, so neither has the loader")
         n = len(self.sampler) if self.sampler is not None else len(self.dataset)
+        if not self._batching:
+            return n
         batch_size = cast(int, self.batch_size)  # NOTE: None only with a batch_sampler
         return n // batch_size if self.drop_last else math.ceil(n / batch_size)
 
@@ -841,32 +877,55 @@ class DataLoader:
                 yield self._fetch(indices)
             return
         # NOTE: up to num_workers * prefetch_factor batches are fetched ahead, in order.
-        with ThreadPoolExecutor(self.num_workers, thread_name_prefix="DataLoader") as pool:
+        worker_ids = itertools.count()
+        with ThreadPoolExecutor(
+            self.num_workers,
+            thread_name_prefix="DataLoader",
+            initializer=self._init_worker,
+            initargs=(worker_ids,),
+        ) as pool:
             pending: deque[Future[Any]] = deque()
             for indices in self._index_batches():
                 pending.append(pool.submit(self._fetch, indices))
                 if len(pending) >= self.num_workers * self.prefetch_factor:
-                    yield pending.popleft().result()
+                    yield self._result(pending.popleft())
             while pending:
-                yield pending.popleft().result()
+                yield self._result(pending.popleft())
 
-    def _index_batches(self) -> Iterator[np.ndarray]:
+    def _init_worker(self, worker_ids: Iterator[int]) -> None:
+        if self.worker_init_fn is not None:
+            self.worker_init_fn(next(worker_ids))  # NOTE: next() on a count is atomic
+
+    def _result(self, future: Future[Any]) -> Any:
+        try:
+            return future.result(timeout=self.timeout or None)
+        except FutureTimeoutError:
+            raise RuntimeError(f"DataLoader timed out after {self.timeout} seconds") from None
+
+    def _index_batches(self) -> Iterator[Any]:
+        """Arrays of indices, one per batch (single indices without batching)."""
         if self.batch_sampler is not None:
             for batch in self.batch_sampler:
                 yield np.asarray(batch, dtype=np.int64).reshape(-1)
             return
-        batch_size = cast(int, self.batch_size)  # NOTE: None only with a batch_sampler
         if self.sampler is not None:
             order = np.fromiter(self.sampler, dtype=np.int64)
         elif self.shuffle:
             order = _rng(self._generator).permutation(len(self.dataset))
         else:
             order = np.arange(len(self.dataset))
+        if not self._batching:
+            yield from order.tolist()
+            return
+        batch_size = cast(int, self.batch_size)
         end = len(order) - len(order) % batch_size if self.drop_last else len(order)
         for start in range(0, end, batch_size):
             yield order[start : start + batch_size]
 
-    def _fetch(self, indices: np.ndarray) -> Any:
+    def _fetch(self, indices: Any) -> Any:
+        if not self._batching:
+            sample = (self.collate_fn or default_convert)(self.dataset[indices])
+            return sample if self.device is None else _to_device(sample, self.device)
         batch = NotImplemented
         get_batch = getattr(self.dataset, "_get_batch", None)
         if self.collate_fn is None and get_batch is not None:
@@ -901,7 +960,12 @@ class DataLoader:
             active = list(range(self.num_workers))
             while active:
                 for worker in list(active):
-                    item = queues[worker].get()
+                    try:
+                        item = queues[worker].get(timeout=self.timeout or None)
+                    except queue.Empty:
+                        raise RuntimeError(
+                            f"DataLoader timed out after {self.timeout} seconds"
+                        ) from None
                     if isinstance(item, _WorkerDone):
                         if item.error is not None:
                             raise item.error
@@ -920,6 +984,8 @@ class DataLoader:
         _worker_local.info = info
         done = _WorkerDone()
         try:
+            if self.worker_init_fn is not None:
+                self.worker_init_fn(info.id)
             for batch in self._stream_batches(iter(self.dataset)):
                 if not _put(out, batch, stop):
                     return
@@ -928,6 +994,12 @@ class DataLoader:
         _put(out, done, stop)
 
     def _stream_batches(self, iterator: Iterator[Any]) -> Iterator[Any]:
+        if not self._batching:
+            convert = self.collate_fn or default_convert
+            for sample in iterator:
+                sample = convert(sample)
+                yield sample if self.device is None else _to_device(sample, self.device)
+            return
         collate = self.collate_fn or default_collate
         batch_size = cast(int, self.batch_size)  # NOTE: iterable datasets take no batch_sampler
         while True:
