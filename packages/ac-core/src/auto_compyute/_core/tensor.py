@@ -1871,13 +1871,13 @@ class Tensor:
     def _running_extreme(self, dim: builtins.int, ufunc: str) -> ValuesIndices:
         xp = get_array_module(self.data)
         axis = _dim(dim, self.ndim)
-        extremes = getattr(xp, ufunc).accumulate(self.data, axis=axis)
+        extremes = reduce.accumulate(ufunc, self.data, axis)
         position_shape = [1] * self.ndim
         position_shape[axis] = self.shape[axis]
         positions = xp.arange(self.shape[axis]).reshape(position_shape)
         # NOTE: an element equal to the running extreme is (the last of) where it was found
         found = xp.where(self.data == extremes, positions, 0)
-        indices = xp.maximum.accumulate(found, axis=axis).astype(np.int64)
+        indices = reduce.accumulate("maximum", found, axis).astype(np.int64)
         values = movement.Gather.apply(self, dim=axis, index=indices)
         return ValuesIndices(values, Tensor._from_op(indices))
 
@@ -2135,7 +2135,7 @@ class Tensor:
         key = self._put_key(indices, "index_put_")
         values = self._put_values(key, values, "index_put_").data
         if accumulate:
-            get_array_module(self.data).add.at(self.data, key, values)
+            movement.ufunc_at("add", self.data, key, values)
         else:
             self.data[key] = values
         return self
@@ -2277,7 +2277,7 @@ class Tensor:
         if self.data.dtype.kind != "f":
             raise TypeError(f"nanmean needs a floating-point tensor, got dtype {self.dtype}")
         total, count = self.nansum(dim, keepdim), (~self.isnan()).sum(dim, keepdim)
-        with get_array_module(self.data).errstate(invalid="ignore"):  # NOTE: 0 / 0 is NaN here
+        with np.errstate(invalid="ignore"):  # NOTE: 0 / 0 is NaN here
             return total / count
 
     def nanmedian(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Any:
@@ -2407,7 +2407,7 @@ class Tensor:
         positions = xp.arange(ordered.shape[-1])
         starts = xp.ones(ordered.shape, dtype=bool)
         starts[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
-        run_start = xp.maximum.accumulate(xp.where(starts, positions, 0), axis=-1)
+        run_start = reduce.accumulate("maximum", xp.where(starts, positions, 0), -1)
         # NOTE: the first place where a run is longest ends the smallest most frequent value;
         # a stable sort puts its last occurrence there
         best = (positions - run_start).argmax(axis=-1)[..., None]
@@ -3705,7 +3705,7 @@ def _index_key(key: Any, tensor: Tensor) -> Any:
         return tuple(_index_key(k, tensor) for k in key)
     if isinstance(key, Tensor):
         return key.data
-    if isinstance(key, list):
+    if isinstance(key, list | np.ndarray):
         array = np.asarray(key)
         return array if type(tensor.data) is np.ndarray else move_array(array, tensor.device)
     return key

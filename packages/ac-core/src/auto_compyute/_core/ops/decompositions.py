@@ -29,7 +29,12 @@ class LinAlgError(RuntimeError):
 
 
 def _lapack(name: str, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """``function(*args)``, with NumPy's LinAlgError raised as ours, naming the function."""
+    """``function(*args)``, with NumPy's LinAlgError raised as ours, naming the function.
+
+    NOTE: CuPy's linalg raises no error by default (cuSOLVER's failures give NaN or inf
+    results) unless ``cupyx.errstate(linalg="raise")`` is set; then it raises NumPy's
+    LinAlgError, which becomes ours here as on the CPU.
+    """
     try:
         return function(*args, **kwargs)
     except np.linalg.LinAlgError as error:

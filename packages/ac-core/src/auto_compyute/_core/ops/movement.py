@@ -34,10 +34,11 @@ class Permute(Op):
         return x.transpose(dims)
 
     def backward(self, grad: Array) -> Array:
-        return grad.transpose(get_array_module(grad).argsort(self.kwargs["dims"]))
+        # NOTE: np, not xp: the axis numbers are host data (CuPy's argsort takes no tuple)
+        return grad.transpose(np.argsort(self.kwargs["dims"]))
 
     def graph_backward(self, grad: Tensor) -> Tensor:
-        return grad.permute(*get_array_module(grad.data).argsort(self.kwargs["dims"]).tolist())
+        return grad.permute(*np.argsort(self.kwargs["dims"]).tolist())
 
 
 class Expand(Op):
@@ -89,10 +90,56 @@ def _put(values: Array, key: Any, shape: tuple[int, ...]) -> Array:
     xp = get_array_module(values)
     full = xp.zeros(shape, dtype=values.dtype)
     if _has_integer_array(key):
-        xp.add.at(full, key, values)
+        ufunc_at("add", full, key, values)
     else:
         full[key] = values
     return full
+
+
+# NOTE: CuPy's ufuncs have ``at`` only for these (its ufunc reference), and of the integer
+# dtypes its scatter (CUDA's atomics) takes only these: int64 counts go in rounds there
+_DEVICE_AT = frozenset({"add", "subtract", "maximum", "minimum"})
+_DEVICE_AT_INTS = frozenset({np.dtype(np.int32), np.dtype(np.uint32), np.dtype(np.uint64)})
+
+
+def ufunc_at(ufunc: str, out: Array, key: Any, values: Any) -> None:
+    """``xp.<ufunc>.at(out, key, values)``: ``out[key] = ufunc(out[key], values)`` in place,
+    with repeated places of ``key`` applied one after another.
+
+    On NumPy, and for what CuPy's ``at`` covers, the array module's own ``at``; otherwise
+    ``_at_in_rounds``.
+    """
+    xp = get_array_module(out)
+    if xp is np or (
+        ufunc in _DEVICE_AT and (out.dtype.kind in "fc" or out.dtype in _DEVICE_AT_INTS)
+    ):
+        getattr(xp, ufunc).at(out, key, values)
+    else:
+        _at_in_rounds(xp, getattr(xp, ufunc), out, key, values)
+
+
+def _at_in_rounds(xp: Any, ufunc: Any, out: Array, key: Any, values: Any) -> None:
+    """``ufunc.at(out, key, values)`` from plain indexing, for array modules without it: the
+    places ``key`` addresses are sorted, and pass k applies the k-th value of every place (the
+    places of one pass are distinct), as many passes as the most repeated place has values.
+    """
+    places = xp.arange(out.size).reshape(out.shape)[key]
+    values = xp.broadcast_to(xp.asarray(values), places.shape).reshape(-1)
+    places = places.reshape(-1)
+    if not places.size:
+        return
+    order = xp.argsort(places)
+    ordered = places[order]
+    new = xp.ones(ordered.shape, dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    rank = xp.arange(ordered.size) - xp.flatnonzero(new)[xp.cumsum(new) - 1]
+    flat = out.reshape(-1)  # a view of a C-contiguous out, else a copy written back below
+    for k in range(int(rank.max()) + 1):
+        picked = order[rank == k]
+        where = places[picked]
+        flat[where] = ufunc(flat[where], values[picked])
+    if not out.flags.c_contiguous:
+        out[...] = flat.reshape(out.shape)
 
 
 def _has_integer_array(key: Any) -> bool:
@@ -160,7 +207,7 @@ class ScatterAdd(Op):
     def forward(self, x: Array, src: Array, *, dim: int, index: Array) -> Array:
         self.key = _along(index, dim)
         out = x.copy()
-        get_array_module(x).add.at(out, self.key, src)
+        ufunc_at("add", out, self.key, src)
         return out
 
     def backward(self, grad: Array) -> tuple[Array, Array | None]:
@@ -179,7 +226,7 @@ class Cat(Op):
 
     def backward(self, grad: Array) -> tuple[Array, ...]:
         xp = get_array_module(grad)
-        bounds = xp.cumsum(self.sizes[:-1]).tolist() if len(self.sizes) > 1 else []
+        bounds = np.cumsum(self.sizes[:-1]).tolist() if len(self.sizes) > 1 else []
         return tuple(xp.split(grad, bounds, axis=self.kwargs["dim"]))
 
     def graph_backward(self, grad: Tensor) -> tuple[Tensor, ...]:
@@ -254,7 +301,7 @@ class IndexPut(Op):
     def forward(self, x: Array, values: Array, *, key: Any, accumulate: bool) -> Array:
         out = x.copy()
         if accumulate:
-            get_array_module(x).add.at(out, key, values)
+            ufunc_at("add", out, key, values)
         else:
             out[key] = values
         return out
@@ -296,10 +343,10 @@ class ScatterReduce(Op):
         out = x.copy()
         if not include_self:
             out[key] = _reduce_identity(reduce, x.dtype)
-        getattr(xp, _REDUCE_UFUNCS[reduce]).at(out, key, src)
+        ufunc_at(_REDUCE_UFUNCS[reduce], out, key, src)
         if reduce == "mean":
             counts = xp.ones(x.shape, x.dtype) if include_self else xp.zeros(x.shape, x.dtype)
-            xp.add.at(counts, key, 1)
+            ufunc_at("add", counts, key, 1)
             self.counts = xp.maximum(counts, 1)
             out = out / self.counts if x.dtype.kind == "f" else out // self.counts
         if reduce in ("prod", "amax", "amin"):
@@ -321,7 +368,7 @@ class ScatterReduce(Op):
             x_hit = kept & (x == self.out)
             src_hit = src == self.out[key]
             hits = x_hit.astype(grad.dtype)
-            xp.add.at(hits, key, src_hit)
+            ufunc_at("add", hits, key, src_hit)
             shared = grad / xp.maximum(hits, 1)
             grad_x, grad_src = shared * x_hit, shared[key] * src_hit
         else:
@@ -329,9 +376,9 @@ class ScatterReduce(Op):
             # zeros and multiply the non-zero factors of each place
             factors = xp.where(kept, x, 1)
             zeros = (factors == 0).astype(np.int64)
-            xp.add.at(zeros, key, src == 0)
+            ufunc_at("add", zeros, key, src == 0)
             product = xp.where(factors == 0, 1, factors)
-            xp.multiply.at(product, key, xp.where(src == 0, 1, src))
+            ufunc_at("multiply", product, key, xp.where(src == 0, 1, src))
             none, one = product * (zeros == 0), product * (zeros == 1)
             grad_x = grad * xp.where(x == 0, one, none / xp.where(x == 0, 1, x)) * kept
             grad_src = grad[key] * xp.where(
@@ -374,7 +421,10 @@ class Unfold(Op):
     def forward(self, x: Array, *, dim: int, size: int, step: int) -> Array:
         xp = get_array_module(x)
         self.shape = x.shape
-        windows = xp.lib.stride_tricks.sliding_window_view(x, size, axis=dim, writeable=True)
+        if xp is np:
+            windows = np.lib.stride_tricks.sliding_window_view(x, size, axis=dim, writeable=True)
+        else:  # NOTE: CuPy's takes no ``writeable`` (its views are always writable)
+            windows = xp.lib.stride_tricks.sliding_window_view(x, size, axis=dim)
         return windows[(slice(None),) * dim + (slice(None, None, step),)]
 
     def backward(self, grad: Array) -> Array:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -84,7 +84,7 @@ class Var(Op):
         self.centered = x - self.mean
         squares = (self.centered * self.centered).sum(axis=dim, keepdims=keepdim)
         self.divisor = max(x.size // max(squares.size, 1) - correction, 0)
-        with get_array_module(x).errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             return squares / squares.dtype.type(self.divisor)
 
     def backward(self, grad: Array) -> Array:
@@ -117,6 +117,31 @@ class CumSum(Op):
         return grad.flip(dim).cumsum(dim).flip(dim)
 
 
+def accumulate(ufunc: str, x: Array, axis: int) -> Array:
+    """``xp.<ufunc>.accumulate(x, axis=axis)`` for an associative ufunc (``maximum``,
+    ``minimum``, ``logaddexp``, ...): the running result along ``axis``.
+
+    NOTE: CuPy's ufuncs accumulate only ``add`` and ``multiply``; on other array modules the
+    running result is ``_scan``'s.
+    """
+    xp = get_array_module(x)
+    if xp is np:
+        return getattr(np, ufunc).accumulate(x, axis=axis)
+    return _scan(xp, getattr(xp, ufunc), x, axis)
+
+
+def _scan(xp: Any, ufunc: Any, x: Array, axis: int) -> Array:
+    """The running ``ufunc`` along ``axis`` in ceil(log2 n) vectorized steps (a Hillis-Steele
+    scan): after the step with shift s, each place holds the result over the 2s places up to
+    it. Equal to ``ufunc.accumulate`` up to the rounding of a different order of operations."""
+    out = xp.moveaxis(x, axis, -1).copy()
+    shift = 1
+    while shift < out.shape[-1]:
+        out[..., shift:] = ufunc(out[..., shift:], out[..., :-shift])
+        shift *= 2
+    return xp.moveaxis(out, -1, axis)
+
+
 class LogCumSumExp(Op):
     """Running ``log(sum(exp(x)))`` along ``dim``; d out_i / d x_j = exp(x_j - out_i) for j <= i.
 
@@ -126,7 +151,7 @@ class LogCumSumExp(Op):
 
     def forward(self, x: Array, *, dim: int) -> Array:
         self.x = x
-        self.out = get_array_module(x).logaddexp.accumulate(x, axis=dim)
+        self.out = accumulate("logaddexp", x, dim)
         return self.out
 
     def backward(self, grad: Array) -> Array:
@@ -137,7 +162,7 @@ class LogCumSumExp(Op):
         for sign in (1, -1):
             part = grad * sign
             logs = xp.where(part > 0, xp.log(xp.where(part > 0, part, 1)), -xp.inf) - self.out
-            tail = xp.flip(xp.logaddexp.accumulate(xp.flip(logs, dim), axis=dim), dim)
+            tail = xp.flip(accumulate("logaddexp", xp.flip(logs, dim), dim), dim)
             result += sign * xp.exp(tail + self.x)
         return result
 
@@ -229,7 +254,7 @@ class Norm(Op):
         dim, keepdim = self.kwargs["dim"], self.kwargs["keepdim"]
         out = _expand_reduced(self.out, self.x.shape, dim, keepdim)
         grad = _expand_reduced(grad, self.x.shape, dim, keepdim)
-        with xp.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             scale = xp.where(out == 0, 0, grad / out)
         return self.x * scale
 

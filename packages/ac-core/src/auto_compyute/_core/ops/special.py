@@ -643,4 +643,4 @@ def log_ndtr64(x: Array) -> Array:
         middle = xp.log(0.5 * erfc64(z))
         left = xp.log(_erfc_scaled(xp.maximum(z, 1.0))) - z * z - math.log(2)
         out = xp.where(z <= 0.0, right, xp.where(z < 1.0, middle, left))
-        return xp.where(xp.isneginf(x), -math.inf, out)
+        return xp.where(x == -math.inf, -math.inf, out)

@@ -108,7 +108,7 @@ class PDist(Op):
         elif p == 1:
             pair = xp.sign(diff) * grad[:, None]
         else:
-            with xp.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore"):
                 if p == 2:
                     pair = diff * (grad[:, None] / dist)
                 else:
