@@ -14,31 +14,33 @@ from auto_compyute._core.tensor import Tensor
 # NOTE: an update is a chain of array expressions; running the chain over pieces of this many
 # elements (256 KiB of float32) keeps its temporaries in the CPU cache: an Adam step ran about
 # 1.3x faster than with expressions over whole parameters. Kernels pass ``out`` by position,
-# as NumPy handles a keyword argument of a ufunc call several times more slowly.
+# as NumPy handles a keyword argument of a ufunc call several times more slowly, and take
+# their scalars by position too (keyword arguments cost about a microsecond a call).
 CHUNK_SIZE = 1 << 16
 
-Update = tuple[Callable[..., None], tuple[Array | None, ...]]
+Update = tuple[Callable[..., None], tuple[Array | None, ...], tuple[Any, ...]]
 
 
 def run_updates(updates: Sequence[Update]) -> None:
-    """Call ``kernel(*arrays, tmp)`` for every ``(kernel, arrays)``, piece by piece.
+    """Call ``kernel(*pieces, tmp, *scalars)`` for every ``(kernel, arrays, scalars)``.
 
     The arrays come cut into pieces (see ``chunks``); ``tmp`` is a scratch array shaped like
     the first array's piece, for the kernel's temporary results. The pieces of one step share
     one scratch array, which stays in the CPU cache.
     """
     scratch: dict[Any, Array] = {}
-    for kernel, arrays in updates:
+    for kernel, arrays, scalars in updates:
         for piece in chunks(*arrays):
-            kernel(*piece, _scratch_like(piece[0], scratch))
+            kernel(*piece, _scratch_like(piece[0], scratch), *scalars)
 
 
 def _scratch_like(array: Array, scratch: dict[Any, Array]) -> Array:
     if type(array) is not np.ndarray or array.size > CHUNK_SIZE:
         return get_array_module(array).empty_like(array)
-    if array.dtype not in scratch:
-        scratch[array.dtype] = np.empty(CHUNK_SIZE, array.dtype)
-    return scratch[array.dtype][: array.size].reshape(array.shape)
+    buffer = scratch.get(array.dtype)
+    if buffer is None:
+        buffer = scratch[array.dtype] = np.empty(CHUNK_SIZE, array.dtype)
+    return buffer[: array.size].reshape(array.shape)
 
 
 def chunks(*arrays: Array | None) -> Iterator[tuple[Any, ...]]:
@@ -48,16 +50,16 @@ def chunks(*arrays: Array | None) -> Iterator[tuple[Any, ...]]:
     C-contiguous NumPy arrays (CuPy arrays, strided views) come back whole, once. ``None``
     (state an optimizer does not keep) stays ``None``.
     """
-    present = [a for a in arrays if a is not None]
-    size = present[0].size
+    size = arrays[0].size  # type: ignore[union-attr]
     if size <= CHUNK_SIZE or not all(
-        type(a) is np.ndarray and a.flags.c_contiguous for a in present
+        a is None or (type(a) is np.ndarray and a.flags.c_contiguous) for a in arrays
     ):
         yield arrays
         return
     flat = [None if a is None else a.reshape(-1) for a in arrays]
     for start in range(0, size, CHUNK_SIZE):
-        yield tuple(None if a is None else a[start : start + CHUNK_SIZE] for a in flat)
+        end = start + CHUNK_SIZE
+        yield tuple(None if a is None else a[start:end] for a in flat)
 
 
 def new_state(param: Tensor, fill: float = 0.0) -> Array:

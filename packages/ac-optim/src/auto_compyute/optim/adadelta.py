@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from auto_compyute._core.autograd import Array
@@ -65,7 +64,7 @@ class Adadelta(Optimizer):
         loss = self._evaluate(closure)
         updates = []
         for group in self.param_groups:
-            hyper = {key: group[key] for key in _HYPER}
+            hyper = tuple(group[key] for key in _HYPER)
             for param, grad in self._with_grads(group):
                 state = self.state[param]
                 if not state:
@@ -74,7 +73,7 @@ class Adadelta(Optimizer):
                     state["acc_delta"] = new_state(param)
                 state["step"] += 1
                 arrays = (param.data, grad, state["square_avg"], state["acc_delta"])
-                updates.append((partial(_adadelta, **hyper), arrays))
+                updates.append((_adadelta, arrays, hyper))
         run_updates(updates)
         return loss
 
@@ -88,7 +87,6 @@ def _adadelta(
     square_avg: Array,
     acc_delta: Array,
     tmp: Array,
-    *,
     lr: float,
     rho: float,
     eps: float,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from auto_compyute._core.autograd import Array
@@ -68,14 +67,8 @@ class Adagrad(Optimizer):
                     state["sum"] = new_state(param, group["initial_accumulator_value"])
                 state["step"] += 1
                 clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-                kernel = partial(
-                    _adagrad,
-                    clr=clr,
-                    eps=group["eps"],
-                    weight_decay=group["weight_decay"],
-                    maximize=group["maximize"],
-                )
-                updates.append((kernel, (param.data, grad, state["sum"])))
+                scalars = (clr, group["eps"], group["weight_decay"], group["maximize"])
+                updates.append((_adagrad, (param.data, grad, state["sum"]), scalars))
         run_updates(updates)
         return loss
 
@@ -85,7 +78,6 @@ def _adagrad(
     g: Array,
     state_sum: Array,
     tmp: Array,
-    *,
     clr: float,
     eps: float,
     weight_decay: float,

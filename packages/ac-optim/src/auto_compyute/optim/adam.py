@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from auto_compyute._core.autograd import Array
@@ -73,12 +72,7 @@ class Adam(Optimizer):
         updates = []
         for group in self.param_groups:
             lr, (beta1, beta2), amsgrad = group["lr"], group["betas"], group["amsgrad"]
-            hyper = {
-                "lr": lr,
-                "weight_decay": group["weight_decay"],
-                "decoupled": group["decoupled_weight_decay"],
-                "maximize": group["maximize"],
-            }
+            hyper = (lr, group["weight_decay"], group["decoupled_weight_decay"], group["maximize"])
             for param, grad in self._with_grads(group):
                 state = self.state[param]
                 if not state:
@@ -101,18 +95,17 @@ class Adam(Optimizer):
                 old1, old2 = state["betas"]
                 state["betas"] = (beta1, beta2)
                 root = ((1 - beta2**step) / (1 - beta2)) ** 0.5
-                kernel = partial(
-                    _adam,
-                    decay1=beta1 * ((1 - old1) / (1 - beta1)),
-                    decay2=beta2 * ((1 - old2) / (1 - beta2)),
-                    rescale_max=(1 - old2) / (1 - beta2),
-                    step_size=lr * (1 - beta1) / (1 - beta1**step) * root,
-                    eps=group["eps"] * root,
-                    **hyper,
+                scalars = (
+                    beta1 * ((1 - old1) / (1 - beta1)),  # decay1
+                    beta2 * ((1 - old2) / (1 - beta2)),  # decay2
+                    (1 - old2) / (1 - beta2),  # rescale_max
+                    lr * (1 - beta1) / (1 - beta1**step) * root,  # step_size
+                    group["eps"] * root,  # eps
+                    *hyper,
                 )
                 v_max = state["max_grad_sq_sum"] if amsgrad else None
                 arrays = (param.data, grad, state["grad_sum"], state["grad_sq_sum"], v_max)
-                updates.append((kernel, arrays))
+                updates.append((_adam, arrays, scalars))
         run_updates(updates)
         return loss
 
@@ -162,16 +155,15 @@ def _adam(
     v: Array,
     v_max: Array | None,
     tmp: Array,
-    *,
-    lr: float,
     decay1: float,
     decay2: float,
     rescale_max: float,
+    step_size: float,
     eps: float,
+    lr: float,
     weight_decay: float,
     decoupled: bool,
     maximize: bool,
-    step_size: float,
 ) -> None:
     """One Adam update of ``p`` and the decayed sums ``m``, ``v`` (and ``v_max``) in place."""
     xp = get_array_module(p)

@@ -44,7 +44,7 @@ class _AdamLike(Optimizer):
                 scalars = self._scalars(group, state)
                 kernel = partial(type(self).kernel, **scalars)
                 arrays = (param.data, grad, *(state[name] for name in self.state_names))
-                updates.append((kernel, arrays))
+                updates.append((kernel, arrays, ()))
         run_updates(updates)
         return loss
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -75,15 +74,14 @@ class ASGD(Optimizer):
                 if not state:
                     state.update(step=0, eta=_float32(lr), mu=1.0, ax=new_state(param))
                 state["step"] += 1
-                kernel = partial(
-                    _asgd,
-                    decay=1 - lambd * state["eta"],
-                    eta=state["eta"],
-                    mu=state["mu"],
-                    weight_decay=group["weight_decay"],
-                    maximize=group["maximize"],
+                scalars = (
+                    1 - lambd * state["eta"],  # decay
+                    state["eta"],
+                    state["mu"],
+                    group["weight_decay"],
+                    group["maximize"],
                 )
-                updates.append((kernel, (param.data, grad, state["ax"])))
+                updates.append((_asgd, (param.data, grad, state["ax"]), scalars))
                 step = state["step"]
                 state["eta"] = _float32(lr / (1 + lambd * lr * step) ** group["alpha"])
                 state["mu"] = _float32(1 / max(1, step - group["t0"]))
@@ -102,7 +100,6 @@ def _asgd(
     g: Array,
     ax: Array,
     tmp: Array,
-    *,
     decay: float,
     eta: float,
     mu: float,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from auto_compyute._core.autograd import Array
@@ -76,7 +75,7 @@ class RMSprop(Optimizer):
         loss = self._evaluate(closure)
         updates = []
         for group in self.param_groups:
-            hyper = {key: group[key] for key in _HYPER}
+            hyper = tuple(group[key] for key in _HYPER)
             for param, grad in self._with_grads(group):
                 state = self.state[param]
                 if not state:
@@ -90,7 +89,7 @@ class RMSprop(Optimizer):
                 buffer = state["momentum_buffer"] if group["momentum"] > 0 else None
                 grad_avg = state["grad_avg"] if group["centered"] else None
                 arrays = (param.data, grad, state["square_avg"], grad_avg, buffer)
-                updates.append((partial(_rmsprop, **hyper), arrays))
+                updates.append((_rmsprop, arrays, hyper))
         run_updates(updates)
         return loss
 
@@ -105,7 +104,6 @@ def _rmsprop(
     grad_avg: Array | None,
     buffer: Array | None,
     tmp: Array,
-    *,
     lr: float,
     alpha: float,
     eps: float,

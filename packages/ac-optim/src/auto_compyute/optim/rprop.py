@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from auto_compyute._core.autograd import Array
@@ -71,14 +70,7 @@ class Rprop(Optimizer):
         updates = []
         for group in self.param_groups:
             (eta_minus, eta_plus), (low, high) = group["etas"], group["step_sizes"]
-            kernel = partial(
-                _rprop,
-                eta_minus=eta_minus,
-                eta_plus=eta_plus,
-                step_size_min=low,
-                step_size_max=high,
-                maximize=group["maximize"],
-            )
+            scalars = (eta_minus, eta_plus, low, high, group["maximize"])
             for param, grad in self._with_grads(group):
                 state = self.state[param]
                 if not state:
@@ -86,7 +78,8 @@ class Rprop(Optimizer):
                     state["prev"] = new_state(param)
                     state["step_size"] = new_state(param, group["lr"])
                 state["step"] += 1
-                updates.append((kernel, (param.data, grad, state["prev"], state["step_size"])))
+                arrays = (param.data, grad, state["prev"], state["step_size"])
+                updates.append((_rprop, arrays, scalars))
         run_updates(updates)
         return loss
 
@@ -109,7 +102,6 @@ def _rprop(
     prev: Array,
     step_size: Array,
     tmp: Array,
-    *,
     eta_minus: float,
     eta_plus: float,
     step_size_min: float,

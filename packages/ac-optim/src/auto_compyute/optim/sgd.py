@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from auto_compyute._core.autograd import Array
@@ -73,7 +72,7 @@ class SGD(Optimizer):
         loss = self._evaluate(closure)
         updates = []
         for group in self.param_groups:
-            hyper = {key: group[key] for key in _HYPER}
+            hyper = tuple(group[key] for key in _HYPER)
             for param, grad in self._with_grads(group):
                 buffer, first = None, False
                 if group["momentum"] != 0:
@@ -82,7 +81,7 @@ class SGD(Optimizer):
                     if first:
                         state["momentum_buffer"] = new_state(param)
                     buffer = state["momentum_buffer"]
-                updates.append((partial(_sgd, first=first, **hyper), (param.data, grad, buffer)))
+                updates.append((_sgd, (param.data, grad, buffer), (first, *hyper)))
         run_updates(updates)
         return loss
 
@@ -95,7 +94,6 @@ def _sgd(
     g: Array,
     buffer: Array | None,
     tmp: Array,
-    *,
     first: bool,
     lr: float,
     momentum: float,
