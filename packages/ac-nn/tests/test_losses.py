@@ -155,12 +155,14 @@ CE_SHAPES = [((4, 3), (4,)), ((2, 3, 4), (2, 4)), ((2, 3, 2, 2), (2, 2, 2))]
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("smoothing", [0.0, 0.25])
 @pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("ignored", [False, True])
 def test_cross_entropy_forward_and_gradients(
-    x_shape, t_shape, reduction, smoothing, weighted, rng: np.random.Generator
+    x_shape, t_shape, reduction, smoothing, weighted, ignored, rng: np.random.Generator
 ) -> None:
     x = rng.standard_normal(x_shape) * 2
     t = rng.integers(0, 3, t_shape)
-    t.reshape(-1)[1] = -1  # a custom ignore_index
+    if ignored:
+        t.reshape(-1)[1] = -1  # a custom ignore_index
     w = rng.uniform(0.5, 2.0, 3) if weighted else None
     if weighted:
         w[2] = 0.0  # a class without weight still takes part in label smoothing

@@ -85,10 +85,14 @@ CE_SHAPES = [((5, 4), (5,)), ((3, 4, 5), (3, 5)), ((2, 4, 3, 2), (2, 3, 2))]
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("smoothing", [0.0, 0.2])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_cross_entropy_and_nll(x_shape, t_shape, reduction, smoothing, weighted, rng) -> None:
+@pytest.mark.parametrize("ignored", [False, True])
+def test_cross_entropy_and_nll(
+    x_shape, t_shape, reduction, smoothing, weighted, ignored, rng
+) -> None:
     x = rng.standard_normal(x_shape) * 3
     t = rng.integers(0, 4, t_shape)
-    t.reshape(-1)[0] = -100
+    if ignored:
+        t.reshape(-1)[0] = -100
     w = rng.uniform(0.2, 2.0, 4).astype(np.float32) if weighted else None
 
     def ours(a, b):

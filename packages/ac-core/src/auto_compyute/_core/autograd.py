@@ -158,6 +158,9 @@ _next_seq = itertools.count().__next__  # creation order of ops
 # graph adds to the work of Python's cyclic garbage collector, and a new tuple would too.
 _ONE_INPUT = ((False,), (True,))
 _TWO_INPUTS = (((False, False), (False, True)), ((True, False), (True, True)))
+_THREE_INPUTS = tuple(
+    tuple(tuple((a, b, c) for c in (False, True)) for b in (False, True)) for a in (False, True)
+)
 
 
 class Op:
@@ -231,7 +234,7 @@ class Op:
     @classmethod
     def apply(cls, *srcs: Tensor, **kwargs: Any) -> Tensor:
         """Run the op on tensors and, if any input requires grad, record it in the graph."""
-        # NOTE: this is the hot path of every op: one- and two-input ops skip generic code,
+        # NOTE: this is the hot path of every op: ops of up to three inputs skip generic code,
         # and module-level aliases save attribute lookups.
         op = _new_object(cls)
         op.kwargs = kwargs
@@ -250,6 +253,19 @@ class Op:
                 else:
                     data = op.forward(a.data, b.data)
                 needs_grad = _TWO_INPUTS[a._req_grad][b._req_grad]
+            elif count == 3:  # e.g. a linear layer with its bias
+                a, b, c = srcs
+                if (
+                    type(a.data) is not _ndarray
+                    or type(b.data) is not _ndarray
+                    or type(c.data) is not _ndarray
+                ):
+                    check_same_device(srcs)
+                if kwargs:
+                    data = op.forward(a.data, b.data, c.data, **kwargs)
+                else:
+                    data = op.forward(a.data, b.data, c.data)
+                needs_grad = _THREE_INPUTS[a._req_grad][b._req_grad][c._req_grad]
             else:
                 for src in srcs:
                     if type(src.data) is not _ndarray:
@@ -274,6 +290,8 @@ class Op:
                 op.parents = (srcs[0].ctx or srcs[0],)
             elif count == 2:
                 op.parents = (a.ctx or a, b.ctx or b)
+            elif count == 3:
+                op.parents = (a.ctx or a, b.ctx or b, c.ctx or c)
             else:
                 op.parents = tuple([s.ctx or s for s in srcs])
             op._shape, op._dtype = data.shape, data.dtype
@@ -376,7 +394,7 @@ class Op:
             if not needed or src_grad is None:
                 continue
             if not isinstance(parent, Op):
-                _add_pending(parent, src_grad, leaf_grads)
+                _add_to_leaf(parent, src_grad, leaf_grads)
                 continue
             # NOTE: _add_pending inlined for ops: this loop runs once per graph edge.
             if src_grad.shape != parent._shape:
@@ -462,13 +480,35 @@ def run_backward(
         if isinstance(node, Op) and node._grad is None:
             heappush(queue, (-node._seq, node))
         _add_pending(node, grad, leaf_grads)
-    # an intermediate input's gradient is its op's output gradient
-    wanted = {id(t.ctx or t): i for i, t in enumerate(inputs)} if inputs is not None else None
-    captured: list[Array | None] = [None] * len(inputs or ())
+    if inputs is not None:
+        return _backward_to_inputs(queue, leaf_grads, retain_graph, inputs)
     try:
         while queue:
-            op = pop(queue)[1]
-            if wanted is not None and id(op) in wanted:
+            pop(queue)[1]._propagate(retain_graph, queue, leaf_grads)
+    except BaseException:
+        for _, op in queue:  # no half-propagated gradient may leak into a later backward
+            op._grad = None
+        raise
+    handed_to_leaves: set[int] = set()
+    for leaf, grad in leaf_grads.values():
+        _accumulate_into_leaf(leaf, grad, handed_to_leaves)
+    return None
+
+
+def _backward_to_inputs(
+    queue: list[tuple[int, Op]],
+    leaf_grads: dict[int, tuple[Tensor, Array]],
+    retain_graph: bool,
+    inputs: Sequence[Tensor],
+) -> list[Array | None]:
+    """``run_backward``'s loop for ``grad()``: capture the gradients of ``inputs``."""
+    # an intermediate input's gradient is its op's output gradient
+    wanted = {id(t.ctx or t): i for i, t in enumerate(inputs)}
+    captured: list[Array | None] = [None] * len(inputs)
+    try:
+        while queue:
+            op = heappop(queue)[1]
+            if id(op) in wanted:
                 captured[wanted[id(op)]] = _capture_after_hooks(op, retain_graph, queue, leaf_grads)
                 continue
             op._propagate(retain_graph, queue, leaf_grads)
@@ -476,41 +516,41 @@ def run_backward(
         for _, op in queue:  # no half-propagated gradient may leak into a later backward
             op._grad = None
         raise
-    if wanted is not None:
-        for key, (leaf, grad) in leaf_grads.items():
-            if key in wanted:
-                hooks = getattr(leaf, "_hooks", None)
-                captured[wanted[key]] = _run_grad_hooks(hooks, grad) if hooks else grad
-        return captured
-    handed_to_leaves: set[int] = set()
-    for leaf, grad in leaf_grads.values():
-        _accumulate_into_leaf(leaf, grad, handed_to_leaves)
-    return None
+    for key, (leaf, grad) in leaf_grads.items():
+        if key in wanted:
+            hooks = getattr(leaf, "_hooks", None)
+            captured[wanted[key]] = _run_grad_hooks(hooks, grad) if hooks else grad
+    return captured
 
 
 def _add_pending(
     node: Op | Tensor, grad: Array, leaf_grads: dict[int, tuple[Tensor, Array]]
 ) -> None:
     """Add ``grad`` to what waits for ``node``, reduced to its shape and cast to its dtype."""
-    if isinstance(node, Op):
-        shape, dtype = node._shape, node._dtype
-    else:
-        shape, dtype = node.data.shape, node.data.dtype
-    if grad.shape != shape:
-        grad = unbroadcast(grad, shape)
-    if grad.dtype is not dtype and grad.dtype != dtype:
-        grad = grad.astype(dtype)
-    if isinstance(node, Op):
-        pending = node._grad
-        node._grad = grad if pending is None else pending + grad
-    else:
-        previous = leaf_grads.get(id(node))
-        leaf_grads[id(node)] = (node, grad if previous is None else previous[1] + grad)
+    if not isinstance(node, Op):
+        _add_to_leaf(node, grad, leaf_grads)
+        return
+    if grad.shape != node._shape:
+        grad = unbroadcast(grad, node._shape)
+    if grad.dtype is not node._dtype and grad.dtype != node._dtype:
+        grad = grad.astype(node._dtype)
+    node._grad = grad if node._grad is None else node._grad + grad
+
+
+def _add_to_leaf(leaf: Tensor, grad: Array, leaf_grads: dict[int, tuple[Tensor, Array]]) -> None:
+    """``_add_pending`` for a leaf tensor: what waits for it is kept in ``leaf_grads``."""
+    data = leaf.data
+    if grad.shape != data.shape:
+        grad = unbroadcast(grad, data.shape)
+    if grad.dtype is not data.dtype and grad.dtype != data.dtype:
+        grad = grad.astype(data.dtype)
+    previous = leaf_grads.get(id(leaf))
+    leaf_grads[id(leaf)] = (leaf, grad if previous is None else previous[1] + grad)
 
 
 def _accumulate_into_leaf(leaf: Tensor, grad: Array, handed_to_leaves: set[int]) -> None:
-    if isinstance(grad, np.generic):  # NumPy reductions to 0-d give scalars
-        grad = np.asarray(grad)
+    if type(grad) is not _ndarray and isinstance(grad, np.generic):
+        grad = np.asarray(grad)  # NumPy reductions to 0-d give scalars
     hooks = getattr(leaf, "_hooks", None)
     if hooks:
         grad = _run_grad_hooks(hooks, grad)
@@ -712,8 +752,6 @@ def _unbroadcast_tensor(gradient: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 def _initial_grad(output: Tensor, gradient: Any) -> Array:
     """The gradient that starts backward at ``output``, checked against its shape."""
-    from auto_compyute._core.tensor import Tensor
-
     if not output._req_grad:
         raise RuntimeError(
             "output does not require grad and has no grad_fn: none of the tensors it was "
@@ -725,10 +763,12 @@ def _initial_grad(output: Tensor, gradient: Any) -> Array:
                 f"backward() needs a gradient argument for a non-scalar output of shape "
                 f"{output.shape}; only outputs with one element get an implicit gradient of 1"
             )
-        return get_array_module(output.data).ones_like(output.data)
+        ones = get_array_module(output.data).empty_like(output.data)
+        ones.fill(1)  # NOTE: NumPy's ones_like is Python code, three times slower
+        return ones
     data = (
         gradient.data
-        if isinstance(gradient, Tensor)
+        if isinstance(gradient, _Tensor)
         else move_array(np.asarray(gradient), output.device)
     )
     if data.shape != output.shape:

@@ -173,8 +173,10 @@ class Tensor:
 
     __slots__ = (
         "__weakref__",
-        "_hooks",  # gradient hooks of a leaf; unset (no hooks) on most tensors
-        "_post_hooks",  # post-accumulate-grad hooks of a leaf; unset on most tensors
+        # NOTE: the two kinds of hooks of a leaf: None on tensors made by the constructor
+        # (a set slot reads faster than a missing one in backward), unset on op results
+        "_hooks",  # gradient hooks of a leaf
+        "_post_hooks",  # post-accumulate-grad hooks of a leaf
         "_req_grad",
         "ctx",
         "data",
@@ -187,8 +189,8 @@ class Tensor:
     data: Array
     grad: Array | None
     ctx: Op | None
-    _hooks: dict[int, Callable[[Tensor], Tensor | None]]
-    _post_hooks: dict[int, Callable[[Tensor], None]]
+    _hooks: dict[int, Callable[[Tensor], Tensor | None]] | None
+    _post_hooks: dict[int, Callable[[Tensor], None]] | None
 
     def __init__(
         self,
@@ -215,6 +217,7 @@ class Tensor:
             if target is not None and target != CPU:
                 data = move_array(data, target)
         self.data, self.grad, self.ctx, self.label, self._req_grad = data, None, None, label, False
+        self._hooks = self._post_hooks = None
         if req_grad:
             self.req_grad = True
 
@@ -476,11 +479,10 @@ class Tensor:
         """
         if not self._req_grad:
             raise RuntimeError("cannot register a hook on a tensor that does not require grad")
-        hooks: dict[int, Any]
+        hooks: dict[int, Any] | None
         if self.ctx is None:
-            try:
-                hooks = self._hooks
-            except AttributeError:
+            hooks = getattr(self, "_hooks", None)
+            if hooks is None:
                 hooks = self._hooks = {}
         else:
             hooks = _op_output_hooks(self.ctx)
@@ -1399,9 +1401,12 @@ class Tensor:
     def reshape(self, *shape: Any) -> Tensor:
         """The same elements in a new shape; one size may be -1."""
         shape = _shape_args(shape)
-        if shape == self.data.shape:
-            return self
-        return movement.Reshape.apply(self, shape=_resolve_shape(shape, self.shape))
+        old = self.data.shape
+        if shape != old:
+            shape = _resolve_shape(shape, old)
+            if shape != old:
+                return movement.Reshape.apply(self, shape=shape)
+        return self
 
     view = reshape
 
@@ -3570,9 +3575,8 @@ class Tensor:
             raise RuntimeError("post-accumulate-grad hooks can only be registered on leaf tensors")
         if not self._req_grad:
             raise RuntimeError("cannot register a hook on a tensor that does not require grad")
-        try:
-            hooks = self._post_hooks
-        except AttributeError:
+        hooks = getattr(self, "_post_hooks", None)
+        if hooks is None:
             hooks = self._post_hooks = {}
         handle = RemovableHandle(hooks)
         hooks[handle.id] = hook
@@ -3685,16 +3689,20 @@ def _shape_args(args: tuple[Any, ...]) -> tuple[int, ...]:
 def _resolve_shape(shape: tuple[int, ...], old: tuple[int, ...]) -> tuple[int, ...]:
     """Check that ``old`` can be reshaped to ``shape`` and fill in a -1."""
     total = math.prod(old)
-    known = math.prod(n for n in shape if n != -1)
-    if shape.count(-1) > 1:
+    if -1 not in shape:
+        if math.prod(shape) != total:
+            raise ValueError(
+                f"cannot reshape a tensor of shape {old} ({total} elements) into {shape}"
+            )
+        return shape
+    at = shape.index(-1)
+    rest = shape[:at] + shape[at + 1 :]
+    if -1 in rest:
         raise ValueError(f"only one size may be -1, got shape {shape}")
-    if -1 in shape:
-        if known == 0 or total % known:
-            raise ValueError(f"cannot reshape a tensor of shape {old} into {shape}")
-        shape = tuple(total // known if n == -1 else n for n in shape)
-    elif known != total:
-        raise ValueError(f"cannot reshape a tensor of shape {old} ({total} elements) into {shape}")
-    return shape
+    known = math.prod(rest)
+    if known == 0 or total % known:
+        raise ValueError(f"cannot reshape a tensor of shape {old} into {shape}")
+    return (*shape[:at], total // known, *shape[at + 1 :])
 
 
 def _index_key(key: Any, tensor: Tensor) -> Any:

@@ -18,21 +18,28 @@ class Linear(Op):
 
     def forward(self, x: Array, weight: Array, *bias: Array) -> Array:
         self.x, self.weight = x, weight
-        out = _matrix(x) @ weight.T
+        out = (x if x.ndim == 2 else _matrix(x)) @ weight.T
         if bias:
             out += bias[0]
-        return out.reshape(*x.shape[:-1], weight.shape[0])
+        return out if x.ndim == 2 else out.reshape(*x.shape[:-1], weight.shape[0])
 
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
-        needs_x, needs_weight, *needs_bias = self.needs_grad
-        grad_2d, x_2d = _matrix(grad), _matrix(self.x)
-        grad_x = (grad_2d @ self.weight).reshape(self.x.shape) if needs_x else None
-        grad_weight = grad_2d.T @ x_2d if needs_weight else None
-        if not needs_bias:
+        needs_grad, x = self.needs_grad, self.x
+        grad_2d, x_2d = (grad, x) if x.ndim == 2 else (_matrix(grad), _matrix(x))
+        grad_x = None
+        if needs_grad[0]:
+            grad_x = grad_2d @ self.weight
+            if x.ndim != 2:
+                grad_x = grad_x.reshape(x.shape)
+        grad_weight = grad_2d.T @ x_2d if needs_grad[1] else None
+        if len(needs_grad) == 2:
             return grad_x, grad_weight
+        if not needs_grad[2]:
+            return grad_x, grad_weight, None
         # NOTE: a product with a vector of ones: BLAS sums the rows about twice as fast.
-        ones = get_array_module(grad).ones(len(grad_2d), dtype=grad.dtype)
-        return grad_x, grad_weight, ones @ grad_2d if needs_bias[0] else None
+        ones = get_array_module(grad).empty(len(grad_2d), dtype=grad.dtype)
+        ones.fill(1)
+        return grad_x, grad_weight, ones @ grad_2d
 
     def graph_backward(self, grad: Tensor) -> tuple[Tensor, ...]:
         x, weight = self._input(0, self.x), self._input(1, self.weight)
@@ -60,17 +67,20 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     Returns:
         Tensor of shape (*, out_features).
     """
-    if input.ndim == 0 or weight.ndim != 2 or input.shape[-1] != weight.shape[-1]:
+    x, w = input.data, weight.data
+    if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[-1]:
         raise ValueError(
             f"linear expects inputs of shape (*, {weight.shape[-1]}), got {input.shape} "
             f"(weight of shape {weight.shape})"
         )
-    if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"linear expects a bias of shape ({weight.shape[0]},), got {bias.shape}")
+    if bias is not None and bias.data.shape != (w.shape[0],):
+        raise ValueError(f"linear expects a bias of shape ({w.shape[0]},), got {bias.shape}")
     input, weight = input._other(weight)
     if bias is None:
         return Linear.apply(input, weight)
-    return Linear.apply(input, weight, bias.to(dtype=input.dtype))
+    if bias.data.dtype != input.data.dtype:
+        bias = bias.to(dtype=input.dtype)
+    return Linear.apply(input, weight, bias)
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -215,6 +215,8 @@ def kl_div(
 def _class_key(target: Array) -> tuple[Array, ...]:
     """Index that picks, for each position of an ``(N, *)`` target, its class on axis 1."""
     xp = get_array_module(target)
+    if target.ndim == 1:
+        return xp.arange(len(target)), target
     key: list[Array] = []
     for axis, size in enumerate(target.shape):
         shape = [1] * target.ndim
@@ -236,18 +238,8 @@ def _class_targets(
     ``input`` is ``(N, C, *)`` and ``target`` ``(N, *)``. Ignored positions get class 0
     (so they can be gathered) and weight 0.
     """
-    expected = (input.shape[0], *input.shape[2:])
-    if target.shape != expected:
-        raise ValueError(
-            f"{name}: a target of shape {expected} is needed for an input of shape "
-            f"{input.shape}, got target shape {target.shape}"
-        )
+    _check_class_target(name, input, target, weight)
     classes = input.shape[1]
-    if weight is not None and weight.shape != (classes,):
-        raise ValueError(
-            f"{name}: weight must have shape ({classes},), one per class of an input of shape "
-            f"{input.shape}, got {weight.shape}"
-        )
     xp = get_array_module(target.data)
     labels = target.data.astype(np.int64, copy=False)
     valid = labels != ignore_index
@@ -265,12 +257,41 @@ def _class_targets(
     return safe, valid, weights
 
 
+def _check_class_target(name: str, input: Tensor, target: Tensor, weight: Tensor | None) -> None:
+    """Check the shapes of class-index targets ``(N, *)`` and class weights for ``(N, C, *)``."""
+    expected = (input.shape[0], *input.shape[2:])
+    if target.shape != expected:
+        raise ValueError(
+            f"{name}: a target of shape {expected} is needed for an input of shape "
+            f"{input.shape}, got target shape {target.shape}"
+        )
+    classes = input.shape[1]
+    if weight is not None and weight.shape != (classes,):
+        raise ValueError(
+            f"{name}: weight must have shape ({classes},), one per class of an input of shape "
+            f"{input.shape}, got {weight.shape}"
+        )
+
+
+def _all_counted(labels: Array, classes: int, ignore_index: int) -> bool:
+    """Whether every target is a class in [0, classes), none of them ``ignore_index``.
+
+    NOTE: the common case, told by two reductions: then every position counts with
+    weight 1, and the masks and weights of ``_class_targets`` need not be built.
+    """
+    if labels.size == 0 or 0 <= ignore_index < classes:
+        return False
+    return bool((labels.min() >= 0) & (labels.max() < classes))  # one sync on a GPU
+
+
 class CrossEntropy(Op):
     """Cross-entropy of logits x (N, C, *) with class targets t, label smoothing ε and weights w.
 
     Per position not ignored: l = -Σ_c q_c log softmax(x)_c with
     q = (1 - ε) w_t onehot(t) + (ε / C) w, so dl/dx = (Σ_c q_c) softmax(x) - q;
-    ``mean`` divides by Σ w_t over those positions. ``weights`` holds w_t (0 if ignored).
+    ``mean`` divides by Σ w_t over those positions. ``weights`` holds w_t (0 if ignored)
+    and ``counted`` the positions not ignored; both are None when every position counts
+    with weight 1.
 
     NOTE: a primitive for stability: log-softmax through the max-shifted logsumexp is exact
     for huge logits (no exp overflow, no log of 0).
@@ -283,8 +304,8 @@ class CrossEntropy(Op):
         reduction: str,
         label_smoothing: float,
         target: Array,
-        counted: Array,
-        weights: Array,
+        counted: Array | None,
+        weights: Array | None,
         class_weight: Array | None,
     ) -> Array:
         xp = get_array_module(x)
@@ -292,18 +313,25 @@ class CrossEntropy(Op):
         shifted = x - top
         log_sum = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
         self.logp = shifted - log_sum
-        self.log_total = top + log_sum  # for graph_backward, small: one number per row
+        self.top, self.log_sum = top, log_sum  # for graph_backward, small: one number per row
         self.key = _class_key(target)
-        loss = -self.logp[self.key] * weights
+        loss = -self.logp[self.key]
+        if weights is not None:
+            loss *= weights
         smoothing = label_smoothing
         if smoothing:
             logp = self.logp if class_weight is None else self.logp * self._broadcast(class_weight)
-            spread = -logp.sum(axis=1) * counted
+            spread = -logp.sum(axis=1)
+            if counted is not None:
+                spread *= counted
             loss = (1 - smoothing) * loss + (smoothing / x.shape[1]) * spread
-        self.total = weights.sum()
         if reduction == "sum":
             return loss.sum()
         if reduction == "mean":
+            if weights is None:  # NOTE: at least one position: the count is not 0
+                self.total = x.dtype.type(target.size)
+                return loss.sum() / self.total
+            self.total = weights.sum()
             with np.errstate(invalid="ignore", divide="ignore"):
                 return loss.sum() / self.total
         return loss
@@ -317,19 +345,20 @@ class CrossEntropy(Op):
         weights, smoothing = kw["weights"], kw["label_smoothing"]
         if kw["reduction"] == "mean":
             grad = grad / self.total if self.total else xp.zeros_like(grad)
-        scale = grad * weights  # per position: upstream gradient times w_t (0 if ignored)
+        # per position (or one number for all): upstream gradient times w_t (0 if ignored)
+        scale = grad if weights is None else grad * weights
         classes = self.logp.shape[1]
         probs = xp.exp(self.logp)
         if not smoothing:
-            dx = probs * xp.expand_dims(scale, 1)
+            dx = probs * _along_classes(scale)
             dx[self.key] -= scale
             return dx
         class_weight = kw["class_weight"]
-        counted = grad * kw["counted"]
+        counted = grad if kw["counted"] is None else grad * kw["counted"]
         total_w = classes if class_weight is None else class_weight.sum()
         mass = (1 - smoothing) * scale + (smoothing / classes) * total_w * counted
-        dx = probs * xp.expand_dims(mass, 1)
-        spread = xp.expand_dims((smoothing / classes) * counted, 1)
+        dx = probs * _along_classes(mass)
+        spread = _along_classes((smoothing / classes) * counted)
         dx -= spread if class_weight is None else spread * self._broadcast(class_weight)
         dx[self.key] -= (1 - smoothing) * scale
         return dx
@@ -339,20 +368,29 @@ class CrossEntropy(Op):
         smoothing, class_weight = kw["label_smoothing"], kw["class_weight"]
         if kw["reduction"] == "mean":
             grad = grad / float(self.total) if self.total else grad * 0.0
-        scale = grad * self._constant(kw["weights"])
+        weights, counted = kw["weights"], kw["counted"]
+        if weights is None:  # every position counts with weight 1
+            weights = get_array_module(self.logp).ones(self.key[1].shape, self.logp.dtype)
+            counted = weights.astype(bool)
+        scale = grad * self._constant(weights)
         # NOTE: the input rebuilt from what forward kept (x = log p + log Σ exp x, per row)
-        x = self._input(0, self.logp + self.log_total)
+        x = self._input(0, self.logp + (self.top + self.log_sum))
         classes = x.shape[1]
         picked = PutAt.apply((1 - smoothing) * scale, key=self.key, shape=x.shape)
         if not smoothing:
             return x.softmax(dim=1) * scale.unsqueeze(1) - picked
-        counted = grad * self._constant(kw["counted"])
+        counted = grad * self._constant(counted)
         total_w = classes if class_weight is None else float(class_weight.sum())
         mass = (1 - smoothing) * scale + (smoothing / classes) * total_w * counted
         spread = ((smoothing / classes) * counted).unsqueeze(1)
         if class_weight is not None:
             spread = spread * self._constant(self._broadcast(class_weight))
         return x.softmax(dim=1) * mass.unsqueeze(1) - spread - picked
+
+
+def _along_classes(values: Array) -> Array:
+    """Values per position ``(N, *)`` with an axis for the classes; a 0-d array as it is."""
+    return values[:, None] if values.ndim else values
 
 
 def _batched(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor, bool]:
@@ -415,7 +453,12 @@ def cross_entropy(
             f"cross_entropy needs integer class indices or float class probabilities as "
             f"target, got dtype {target.dtype}"
         )
-    safe, counted, weights = _class_targets("cross_entropy", x, t, weight, ignore_index)
+    labels = t.data.astype(np.int64, copy=False)
+    if weight is None and _all_counted(labels, x.shape[1], ignore_index):
+        _check_class_target("cross_entropy", x, t, None)
+        safe, counted, weights = labels, None, None
+    else:
+        safe, counted, weights = _class_targets("cross_entropy", x, t, weight, ignore_index)
     loss = CrossEntropy.apply(
         x,
         reduction=reduction,
