@@ -61,6 +61,25 @@ def test_lstm_layer_gradcheck(rng, reverse, bias, length):
 
 
 @pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("proj_size", [None, 2])
+@pytest.mark.parametrize("batch_sizes", [None, [3, 3, 2, 1]])
+def test_lstm_layer_gradcheck_with_output_gradient_at_some_steps(
+    rng, reverse, proj_size, batch_sizes
+):
+    # backward adds the output's gradient only at the steps where it is nonzero
+    state = proj_size or 3
+    inputs = [leaf(rng, 4, 3, 2), leaf(rng, 3, state), leaf(rng, 3, 3), leaf(rng, 12, 2)]
+    inputs += [leaf(rng, 12, state), leaf(rng, 12)]
+    inputs += [leaf(rng, proj_size, 3)] if proj_size else []
+
+    def fn(x, h0, c0, w_ih, w_hh, bias, *w_hr):
+        out, h_n, _ = F.lstm_layer(x, h0, c0, w_ih, w_hh, bias, reverse, batch_sizes, *w_hr)
+        return out[1], h_n
+
+    assert gradcheck(fn, inputs)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("bias", [False, True])
 def test_gru_layer_gradcheck(rng, reverse, bias):
     inputs = [leaf(rng, 4, 3, 2), leaf(rng, 3, 2), leaf(rng, 6, 2), leaf(rng, 6, 2)]

@@ -271,7 +271,13 @@ class LSTMLayer(_FusedLayer):
         recent = xp.empty((min(length, _COPY_STEPS), width, batch), dtype=grad.dtype)
         dh = xp.zeros((state, batch), dtype=grad.dtype)
         dc = xp.ascontiguousarray(grad_c.T)
-        grad_states = xp.ascontiguousarray(grad_h.transpose(0, 2, 1))
+        # NOTE: the output's gradient is often zero at most steps (a classifier on the last
+        # output): one pass finds the steps where it is not, and only those are added
+        # (transposed in place); a transposed copy of all steps pays when all are nonzero
+        nonzero = grad_h.reshape(length, -1).any(axis=1).tolist()
+        grad_states = grad_h.transpose(0, 2, 1)
+        if all(nonzero):
+            grad_states = xp.ascontiguousarray(grad_states)
         c0 = xp.ascontiguousarray(self.c0.T)
         local = xp.empty((width, batch), dtype=grad.dtype)
         local_ifo, local_g = local[: 3 * hidden], local[3 * hidden :]
@@ -289,7 +295,8 @@ class LSTMLayer(_FusedLayer):
             local_ifo *= sigmoids
             xp.multiply(g, g, out=local_g)
             xp.subtract(1, local_g, out=local_g)
-            dh += grad_states[t]
+            if nonzero[t]:
+                dh += grad_states[t]
             # NOTE: past a sequence's end its states pass through unchanged: their
             # gradients are kept aside and restored, and its gate gradients are zero
             n = batch if running is None else running[t]
