@@ -48,7 +48,8 @@ def chunks(*arrays: Array | None) -> Iterator[tuple[Any, ...]]:
 
     The pieces are views, so in-place updates land in the arrays. Arrays that are not all
     C-contiguous NumPy arrays (CuPy arrays, strided views) come back whole, once. ``None``
-    (state an optimizer does not keep) stays ``None``.
+    (state an optimizer does not keep) stays ``None``; the first array, the parameter's,
+    is never ``None``.
     """
     size = arrays[0].size  # type: ignore[union-attr]
     if size <= CHUNK_SIZE or not all(
