@@ -135,7 +135,33 @@ class Categorical(Distribution):
         return values.expand(-1, *self.batch_shape) if expand else values
 
 
-class OneHotCategorical(Distribution):
+class _CategoricalParams(Distribution):
+    """What distributions built on a :class:`Categorical` (kept as ``_categorical``) share:
+    its parameters and their constraints."""
+
+    _categorical: Categorical
+    arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {
+        "probs": constraints.simplex,
+        "logits": constraints.real_vector,
+    }
+
+    @property
+    def probs(self) -> Tensor:
+        """The probabilities."""
+        return self._categorical.probs
+
+    @property
+    def logits(self) -> Tensor:
+        """The normalized log-probabilities."""
+        return self._categorical.logits
+
+    @property
+    def param_shape(self) -> tuple[int, ...]:
+        """The shape of the parameter tensor."""
+        return self._categorical.param_shape
+
+
+class OneHotCategorical(_CategoricalParams):
     """A one-hot vector of length K with its 1 at a Categorical draw.
 
     Args:
@@ -144,10 +170,6 @@ class OneHotCategorical(Distribution):
         validate_args: See :class:`Distribution`.
     """
 
-    arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {
-        "probs": constraints.simplex,
-        "logits": constraints.real_vector,
-    }
     support = constraints.one_hot
     has_enumerate_support = True
 
@@ -169,21 +191,6 @@ class OneHotCategorical(Distribution):
         return self._expanded(
             OneHotCategorical, shape, _instance, _categorical=self._categorical.expand(shape)
         )
-
-    @property
-    def probs(self) -> Tensor:
-        """The probabilities."""
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> Tensor:
-        """The normalized log-probabilities."""
-        return self._categorical.logits
-
-    @property
-    def param_shape(self) -> tuple[int, ...]:
-        """The shape of the parameter tensor."""
-        return self._categorical.param_shape
 
     @property
     def mean(self) -> Tensor:
@@ -216,7 +223,7 @@ class OneHotCategorical(Distribution):
         return values.expand(n, *self.batch_shape, n) if expand else values
 
 
-class Multinomial(Distribution):
+class Multinomial(_CategoricalParams):
     """Counts of ``total_count`` Categorical draws over K categories.
 
     Args:
@@ -225,11 +232,6 @@ class Multinomial(Distribution):
         logits: Unnormalized log-probabilities of shape (..., K) (give this or ``probs``).
         validate_args: See :class:`Distribution`.
     """
-
-    arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {
-        "probs": constraints.simplex,
-        "logits": constraints.real_vector,
-    }
 
     def __init__(
         self,
@@ -263,21 +265,6 @@ class Multinomial(Distribution):
     @property
     def support(self) -> constraints.Constraint:
         return constraints.multinomial(self.total_count)
-
-    @property
-    def probs(self) -> Tensor:
-        """The probabilities."""
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> Tensor:
-        """The normalized log-probabilities."""
-        return self._categorical.logits
-
-    @property
-    def param_shape(self) -> tuple[int, ...]:
-        """The shape of the parameter tensor."""
-        return self._categorical.param_shape
 
     @property
     def mean(self) -> Tensor:

@@ -10,7 +10,7 @@ import numpy as np
 
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.distributions import constraints
-from auto_compyute.distributions.categorical import Categorical
+from auto_compyute.distributions.categorical import Categorical, _CategoricalParams
 from auto_compyute.distributions.discrete import Bernoulli
 from auto_compyute.distributions.distribution import Distribution
 from auto_compyute.distributions.transformed import TransformedDistribution
@@ -143,7 +143,7 @@ class RelaxedBernoulli(TransformedDistribution):
         return self.base_dist.logits  # type: ignore[attr-defined]
 
 
-class ExpRelaxedCategorical(Distribution):
+class ExpRelaxedCategorical(_CategoricalParams):
     """The log of a RelaxedOneHotCategorical draw: ``log_softmax((logits + g) / temperature)``
     with Gumbel noise g.
 
@@ -154,10 +154,6 @@ class ExpRelaxedCategorical(Distribution):
         validate_args: See :class:`Distribution`.
     """
 
-    arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {
-        "probs": constraints.simplex,
-        "logits": constraints.real_vector,
-    }
     support = constraints.real_vector
     has_rsample = True
 
@@ -187,16 +183,6 @@ class ExpRelaxedCategorical(Distribution):
             temperature=self.temperature,
             _categorical=self._categorical.expand(shape),
         )
-
-    @property
-    def probs(self) -> Tensor:
-        """The probabilities."""
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> Tensor:
-        """The normalized log-probabilities."""
-        return self._categorical.logits
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
