@@ -17,18 +17,9 @@ from auto_compyute.distributions.utils import as_shape, broadcast_all, standard_
 __all__ = ["Cauchy", "Exponential", "Laplace", "Normal", "Uniform"]
 
 
-class Normal(Distribution):
-    """The normal (Gaussian) distribution N(loc, scale²).
-
-    Args:
-        loc: The mean.
-        scale: The standard deviation (> 0).
-        validate_args: See :class:`Distribution`.
-
-    Example:
-        >>> d = Normal(ac.tensor(0.0), ac.tensor(1.0))
-        >>> d.log_prob(ac.tensor(0.5))
-    """
+class _LocScale(Distribution):
+    """What the location-scale families on the real line share: ``loc``, ``scale`` and the
+    mode at ``loc``."""
 
     arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {
         "loc": constraints.real,
@@ -41,6 +32,24 @@ class Normal(Distribution):
         self.loc, self.scale = broadcast_all(loc, scale)
         super().__init__(self.loc.shape, validate_args=validate_args)
 
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+
+class Normal(_LocScale):
+    """The normal (Gaussian) distribution N(loc, scale²).
+
+    Args:
+        loc: The mean.
+        scale: The standard deviation (> 0).
+        validate_args: See :class:`Distribution`.
+
+    Example:
+        >>> d = Normal(ac.tensor(0.0), ac.tensor(1.0))
+        >>> d.log_prob(ac.tensor(0.5))
+    """
+
     def expand(self, batch_shape: Any, _instance: Distribution | None = None) -> Normal:
         shape = as_shape(batch_shape)
         return self._expanded(
@@ -49,10 +58,6 @@ class Normal(Distribution):
 
     @property
     def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
         return self.loc
 
     @property
@@ -217,7 +222,7 @@ class Exponential(Distribution):
         return 1.0 - self.rate.log()
 
 
-class Laplace(Distribution):
+class Laplace(_LocScale):
     """The Laplace distribution with density ``exp(-|x - loc| / scale) / (2 scale)``.
 
     Args:
@@ -225,17 +230,6 @@ class Laplace(Distribution):
         scale: The scale (> 0).
         validate_args: See :class:`Distribution`.
     """
-
-    arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {
-        "loc": constraints.real,
-        "scale": constraints.positive,
-    }
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Distribution | None = None) -> Laplace:
         shape = as_shape(batch_shape)
@@ -245,10 +239,6 @@ class Laplace(Distribution):
 
     @property
     def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
         return self.loc
 
     @property
@@ -284,7 +274,7 @@ class Laplace(Distribution):
         return 1 + (2 * self.scale).log()
 
 
-class Cauchy(Distribution):
+class Cauchy(_LocScale):
     """The Cauchy (Lorentz) distribution: the ratio of two independent standard normals,
     shifted by ``loc`` and scaled by ``scale``. Its mean and variance do not exist.
 
@@ -293,17 +283,6 @@ class Cauchy(Distribution):
         scale: Half the interquartile range (> 0).
         validate_args: See :class:`Distribution`.
     """
-
-    arg_constraints: ClassVar[dict[str, constraints.Constraint]] = {
-        "loc": constraints.real,
-        "scale": constraints.positive,
-    }
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Distribution | None = None) -> Cauchy:
         shape = as_shape(batch_shape)
@@ -314,10 +293,6 @@ class Cauchy(Distribution):
     @property
     def mean(self) -> Tensor:
         return factories.full_like(self.loc, math.nan)
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def variance(self) -> Tensor:
