@@ -66,6 +66,30 @@ def test_retain_graph_allows_second_backward() -> None:
     np.testing.assert_allclose(x.grad, 2 * 2 * np.e)
 
 
+def test_backward_tells_ops_whether_the_graph_is_retained() -> None:
+    seen = []
+
+    class Record(ac.Op):
+        def forward(self, x):
+            return x.copy()
+
+        def backward(self, grad):
+            seen.append(ac.autograd.is_graph_retained())
+            if len(seen) == 1:  # a backward inside a backward, as activation checkpointing runs
+                inner = ac.ones(1, req_grad=True)
+                (inner * 2).sum().backward()
+            return grad
+
+    x = ac.ones(2, req_grad=True)
+    y = Record.apply(x).sum()
+    assert ac.autograd.is_graph_retained()  # outside backward, nothing may be overwritten
+    y.backward(retain_graph=True)
+    y.backward()
+    ac.autograd.grad(Record.apply(x).sum(), [x])
+    assert seen == [True, False, False]
+    assert ac.autograd.is_graph_retained()
+
+
 def test_backward_frees_cached_buffers() -> None:
     x = ac.ones(2, req_grad=True)
     y = x.exp()

@@ -436,3 +436,17 @@ def test_in_place_activations_change_the_tensor(in_place, function, args, rng) -
     assert leaf.req_grad and leaf.grad is None
     if in_place is not F.rrelu_:
         np.testing.assert_array_equal(leaf.numpy(), expected)
+
+
+@pytest.mark.parametrize("retain_graph", [True, False])
+def test_gelu_backward_twice_with_retain_graph_gives_the_same_gradient(
+    retain_graph: bool, rng: np.random.Generator
+) -> None:
+    x = ac.tensor(rng.standard_normal((4, 5)), dtype=ac.float32, req_grad=True)
+    y = F.gelu(x)
+    slope = y.ctx.slope.copy()
+    (y * 3).sum().backward(retain_graph=retain_graph)
+    np.testing.assert_array_equal(x.grad, 3 * slope)
+    if retain_graph:  # backward overwrote nothing that a second one needs
+        (y * 3).sum().backward()
+        np.testing.assert_array_equal(x.grad, 6 * slope)

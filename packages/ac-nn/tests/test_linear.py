@@ -1,5 +1,6 @@
 """Linear, Identity, Flatten and Unflatten."""
 
+import itertools
 import math
 
 import numpy as np
@@ -207,3 +208,74 @@ def test_linear_has_second_derivatives(bias):
     weight = ac.randn(5, 4, dtype=ac.float64, req_grad=True)
     extra = [ac.randn(5, dtype=ac.float64, req_grad=True)] if bias else []
     assert ac.autograd.gradgradcheck(lambda *a: F.linear(*a).tanh(), [x, weight, *extra])
+
+
+def _norm_then_linear(norm_affine: tuple[bool, bool], linear_bias: bool):
+    """A function of (x, *params) that applies layer_norm over the last axis, then linear."""
+    has_weight, has_bias = norm_affine
+
+    def apply(x, *params):
+        params = list(params)
+        norm_weight = params.pop(0) if has_weight else None
+        norm_bias = params.pop(0) if has_bias else None
+        y = F.layer_norm(x, (x.shape[-1],), norm_weight, norm_bias)
+        return F.linear(y, *params)
+
+    shapes = [(4,)] * has_weight + [(4,)] * has_bias + [(3, 4)] + [(3,)] * linear_bias
+    return apply, shapes
+
+
+@pytest.mark.parametrize("norm_affine", list(itertools.product([True, False], repeat=2)))
+@pytest.mark.parametrize("linear_bias", [True, False])
+@pytest.mark.parametrize("shape", [(5, 4), (2, 3, 4)])
+def test_linear_of_a_layer_norm_keeps_its_x_hat_and_has_exact_gradients(
+    norm_affine, linear_bias, shape
+):
+    apply, shapes = _norm_then_linear(norm_affine, linear_bias)
+    x = ac.randn(*shape, dtype=ac.float64, req_grad=True)
+    params = [ac.randn(*s, dtype=ac.float64, req_grad=True) for s in shapes]
+    y = apply(x, *params)
+    assert type(y.ctx).__name__ == "_LinearOfNormalized" and y.ctx.name == "Linear"
+    assert y.ctx.kwargs == {} and y.ctx.x is None  # the LayerNorm's result is not kept
+    with ac.no_grad():  # the plain path: nothing recorded, so no LayerNorm op to read x̂ from
+        expected = apply(x, *params)
+    np.testing.assert_allclose(y.numpy(), expected.numpy(), rtol=1e-12)
+    assert ac.autograd.gradcheck(apply, [x, *params])
+    assert ac.autograd.gradgradcheck(lambda *a: apply(*a).tanh(), [x, *params])
+
+
+def test_linear_of_a_layer_norm_backward_twice_with_retain_graph():
+    apply, shapes = _norm_then_linear((True, True), True)
+    x = ac.randn(6, 4, req_grad=True)
+    params = [ac.randn(*s, req_grad=True) for s in shapes]
+    loss = apply(x, *params).tanh().sum()
+    loss.backward(retain_graph=True)
+    first = [t.grad.copy() for t in (x, *params)]
+    for t in (x, *params):
+        t.grad = None
+    loss.backward()
+    for t, grad in zip((x, *params), first, strict=True):
+        np.testing.assert_array_equal(t.grad, grad)
+
+
+def test_linear_of_a_layer_norm_whose_backward_already_ran_takes_the_plain_path():
+    x = ac.randn(3, 4, req_grad=True)
+    y = F.layer_norm(x, (4,), ac.ones(4, req_grad=True))
+    y.sum().backward()
+    w = ac.randn(2, 4, req_grad=True)
+    out = F.linear(y, w)  # the LayerNorm freed its x̂
+    assert type(out.ctx).__name__ == "Linear"
+    np.testing.assert_allclose(out.numpy(), y.numpy() @ w.numpy().T, rtol=1e-6)
+
+
+def test_linear_lets_go_of_its_input_in_backward_unless_the_graph_is_retained():
+    x = ac.randn(3, 4, req_grad=True)
+    w = ac.randn(2, 4, req_grad=True)
+    out = F.linear(x.tanh(), w)
+    op = out.ctx
+    out.sum().backward(retain_graph=True)
+    assert op.x is not None
+    first = w.grad.copy()
+    out.sum().backward()
+    np.testing.assert_array_equal(w.grad, 2 * first)
+    assert "x" not in op.__dict__

@@ -52,6 +52,19 @@ def test_layer_norm_function(normalized_shape, rng: np.random.Generator) -> None
     )
 
 
+def test_linear_over_layer_norm_matches_torch(rng: np.random.Generator) -> None:
+    # the Linear keeps the LayerNorm's x̂ instead of its result: all five gradients
+    x = rng.standard_normal((3, 4, 5)) * 2 - 1
+    w, b = rng.standard_normal(5), rng.standard_normal(5)
+    weight, bias = rng.standard_normal((6, 5)), rng.standard_normal(6)
+    compare(
+        lambda x, w, b, weight, bias: F.linear(F.layer_norm(x, (5,), w, b), weight, bias),
+        lambda x, w, b, weight, bias: TF.linear(TF.layer_norm(x, (5,), w, b), weight, bias),
+        [x, w, b, weight, bias],
+        rng,
+    )
+
+
 def test_group_norm_function(rng: np.random.Generator) -> None:
     x, w, b = rng.standard_normal((2, 6, 3, 2)), rng.standard_normal(6), rng.standard_normal(6)
     compare(

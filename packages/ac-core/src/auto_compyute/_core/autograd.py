@@ -24,6 +24,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # NOTE: a ContextVar (not a module global) keeps grad mode per thread and per task.
 _grad_enabled: ContextVar[bool] = ContextVar("grad_enabled", default=True)
+# whether the backward pass running in this thread keeps the graph's buffers
+_retaining_graph: ContextVar[bool] = ContextVar("retaining_graph", default=True)
 
 
 def accepts_requires_grad(function: F) -> F:
@@ -45,6 +47,16 @@ def accepts_requires_grad(function: F) -> F:
 def is_grad_enabled() -> bool:
     """Return True if ops currently record the graph for backward."""
     return _grad_enabled.get()
+
+
+def is_graph_retained() -> bool:
+    """Return False while a backward pass runs that frees the graph's buffers as it goes.
+
+    An op's ``backward`` may then write its result over an array that its forward kept
+    for backward alone (it is dropped right after), which lowers the peak memory of
+    backward. True outside backward and under ``retain_graph=True``.
+    """
+    return _retaining_graph.get()
 
 
 class set_grad_enabled:
@@ -480,15 +492,18 @@ def run_backward(
         if isinstance(node, Op) and node._grad is None:
             heappush(queue, (-node._seq, node))
         _add_pending(node, grad, leaf_grads)
-    if inputs is not None:
-        return _backward_to_inputs(queue, leaf_grads, retain_graph, inputs)
+    token = _retaining_graph.set(retain_graph)
     try:
+        if inputs is not None:
+            return _backward_to_inputs(queue, leaf_grads, retain_graph, inputs)
         while queue:
             pop(queue)[1]._propagate(retain_graph, queue, leaf_grads)
     except BaseException:
         for _, op in queue:  # no half-propagated gradient may leak into a later backward
             op._grad = None
         raise
+    finally:
+        _retaining_graph.reset(token)
     handed_to_leaves: set[int] = set()
     for leaf, grad in leaf_grads.values():
         _accumulate_into_leaf(leaf, grad, handed_to_leaves)
@@ -501,21 +516,18 @@ def _backward_to_inputs(
     retain_graph: bool,
     inputs: Sequence[Tensor],
 ) -> list[Array | None]:
-    """``run_backward``'s loop for ``grad()``: capture the gradients of ``inputs``."""
+    """``run_backward``'s loop for ``grad()``: capture the gradients of ``inputs``.
+
+    On an error, ``run_backward`` clears what waits in ``queue``."""
     # an intermediate input's gradient is its op's output gradient
     wanted = {id(t.ctx or t): i for i, t in enumerate(inputs)}
     captured: list[Array | None] = [None] * len(inputs)
-    try:
-        while queue:
-            op = heappop(queue)[1]
-            if id(op) in wanted:
-                captured[wanted[id(op)]] = _capture_after_hooks(op, retain_graph, queue, leaf_grads)
-                continue
-            op._propagate(retain_graph, queue, leaf_grads)
-    except BaseException:
-        for _, op in queue:  # no half-propagated gradient may leak into a later backward
-            op._grad = None
-        raise
+    while queue:
+        op = heappop(queue)[1]
+        if id(op) in wanted:
+            captured[wanted[id(op)]] = _capture_after_hooks(op, retain_graph, queue, leaf_grads)
+            continue
+        op._propagate(retain_graph, queue, leaf_grads)
     for key, (leaf, grad) in leaf_grads.items():
         if key in wanted:
             hooks = getattr(leaf, "_hooks", None)

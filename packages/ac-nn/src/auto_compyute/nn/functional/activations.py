@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from auto_compyute._core.autograd import Array, Op, no_grad
+from auto_compyute._core.autograd import Array, Op, is_graph_retained, no_grad
 from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.functions import where
 from auto_compyute._core.ops.math import erf64
@@ -82,26 +82,24 @@ _LOG_INV_SQRT_2PI = -0.5 * math.log(2.0 * math.pi)
 
 def _gelu_kernel(x: Array, out: Array, slope: Array) -> None:
     """out = x Φ(x) and slope = Φ(x) + x φ(x), in x's dtype; ``out`` may be ``x`` itself."""
-    xp = get_array_module(x)
-    x_pdf = xp.empty_like(x)
-    _normal_kernel(x, slope, x_pdf)
-    x_pdf *= x
-    xp.multiply(x, slope, out)
-    slope += x_pdf
+    cdf = get_array_module(x).empty_like(x)
+    _normal_kernel(x, cdf, slope)
+    slope *= x
+    slope += cdf
+    get_array_module(x).multiply(x, cdf, out)
 
 
 def _normal_kernel(x: Array, cdf: Array, pdf: Array) -> None:
     """cdf = Φ(x) by A&S 7.1.26 and pdf = φ(x), in x's (low-precision) dtype, from one exp.
 
-    NOTE: in place, over a piece of the arrays at a time (see ``run_split``): the
-    temporary of a piece stays in cache where that of a whole activation would not.
+    NOTE: in place, over a piece of the arrays at a time (see ``run_split``), with no
+    temporary but a bool mask: ``pdf`` holds t = 1 / (1 + p |x|) until the polynomial in
+    t is done. A temporary of a piece stays in cache where that of a whole activation
+    would not, yet each adds to the peak memory of a Transformer's step.
     """
     xp = get_array_module(x)
-    t = xp.clip(x, -_NORMAL_CLAMP, _NORMAL_CLAMP)  # NOTE: faster than a minimum of |x|
-    xp.square(t, pdf)
-    pdf *= -0.5
-    pdf += _LOG_INV_SQRT_2PI
-    xp.exp(pdf, pdf)
+    t = pdf
+    xp.clip(x, -_NORMAL_CLAMP, _NORMAL_CLAMP, t)  # NOTE: faster than a minimum of |x|
     xp.absolute(t, t)
     t *= _AS_P_OVER_SQRT2
     t += 1.0
@@ -112,12 +110,16 @@ def _normal_kernel(x: Array, cdf: Array, pdf: Array) -> None:
         cdf *= t
     cdf += _AS_PHI_A[0]
     cdf *= t
+    xp.clip(x, -_NORMAL_CLAMP, _NORMAL_CLAMP, pdf)
+    xp.square(pdf, pdf)
+    pdf *= -0.5
+    pdf += _LOG_INV_SQRT_2PI
+    xp.exp(pdf, pdf)
     cdf *= pdf  # Φ(-|x|), at most 1/2
     # NOTE: Φ(x) = |Φ(-|x|) - H| with H = 1 where x >= 0, else 0: exact in the left tail,
-    # where 1 - erf would round small values to multiples of float32's epsilon, and three
-    # fast passes (NumPy runs copysign, heaviside and where= several times slower).
-    xp.greater_equal(x, 0.0, t, casting="unsafe")
-    cdf -= t
+    # where 1 - erf would round small values to multiples of float32's epsilon, and fast
+    # passes (NumPy runs copysign, heaviside and where= several times slower).
+    cdf -= x >= 0
     xp.absolute(cdf, cdf)
 
 
@@ -126,7 +128,8 @@ class GELU(Op):
 
     NOTE: a primitive for speed and memory: forward computes the slope along with the
     output, in a few in-place passes split across threads (float64 and the tanh form
-    compose array expressions), and keeps only the slope for backward. With
+    compose array expressions), and keeps only the slope for backward, which backward
+    overwrites with its result unless the graph is retained. With
     ``reuse_input``, that kernel writes its result over the input's array (for callers
     whose input is a temporary that nothing else reads).
     """
@@ -151,7 +154,9 @@ class GELU(Op):
         return out
 
     def backward(self, grad: Array) -> Array:
-        return grad * self.slope
+        if is_graph_retained():
+            return grad * self.slope
+        return get_array_module(grad).multiply(grad, self.slope, out=self.slope)
 
     def graph_backward(self, grad: Tensor) -> Tensor:
         if self.x is None:

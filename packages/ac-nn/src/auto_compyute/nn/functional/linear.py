@@ -3,8 +3,9 @@
 import math
 
 from auto_compyute import Tensor
-from auto_compyute._core.autograd import Array, Op
+from auto_compyute._core.autograd import Array, Op, is_graph_retained
 from auto_compyute._core.devices import get_array_module
+from auto_compyute.nn.functional.normalization import LayerNorm
 
 __all__ = ["bilinear", "linear"]
 
@@ -13,42 +14,97 @@ class Linear(Op):
     """x W^T + b; dx = g W, dW = g^T x, db = sum(g) over all but the last axis.
 
     NOTE: a primitive for speed and memory: one 2-D product each way, weight gradients
-    come out contiguous, and no unbiased product is kept alive for the graph.
+    come out contiguous, and no unbiased product is kept alive for the graph. Backward
+    takes the weight's gradient first and then lets go of x (unless the graph is
+    retained), so that x's array may be freed before the input's gradient is allocated.
     """
 
     def forward(self, x: Array, weight: Array, *bias: Array) -> Array:
-        self.x, self.weight = x, weight
+        self.x, self.weight, self.shape = x, weight, x.shape
         out = (x if x.ndim == 2 else _matrix(x)) @ weight.T
         if bias:
             out += bias[0]
         return out if x.ndim == 2 else out.reshape(*x.shape[:-1], weight.shape[0])
 
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
-        needs_grad, x = self.needs_grad, self.x
-        grad_2d, x_2d = (grad, x) if x.ndim == 2 else (_matrix(grad), _matrix(x))
+        needs_grad, shape = self.needs_grad, self.shape
+        grad_2d = grad if grad.ndim == 2 else _matrix(grad)
+        grad_bias = _row_sum(grad_2d) if len(needs_grad) == 3 and needs_grad[2] else None
+        grad_weight = self._weight_grad(grad_2d, grad_bias) if needs_grad[1] else None
+        if not is_graph_retained():
+            del self.x
         grad_x = None
         if needs_grad[0]:
             grad_x = grad_2d @ self.weight
-            if x.ndim != 2:
-                grad_x = grad_x.reshape(x.shape)
-        grad_weight = grad_2d.T @ x_2d if needs_grad[1] else None
+            if len(shape) != 2:
+                grad_x = grad_x.reshape(shape)
         if len(needs_grad) == 2:
             return grad_x, grad_weight
-        if not needs_grad[2]:
-            return grad_x, grad_weight, None
-        # NOTE: a product with a vector of ones: BLAS sums the rows about twice as fast.
-        ones = get_array_module(grad).empty(len(grad_2d), dtype=grad.dtype)
-        ones.fill(1)
-        return grad_x, grad_weight, ones @ grad_2d
+        return grad_x, grad_weight, grad_bias
+
+    def _weight_grad(self, grad_2d: Array, grad_bias: Array | None) -> Array:
+        """dW; ``grad_bias`` is the sum of the rows of ``grad_2d`` if it was needed anyway."""
+        x = self.x
+        return grad_2d.T @ (x if x.ndim == 2 else _matrix(x))
 
     def graph_backward(self, grad: Tensor) -> tuple[Tensor, ...]:
-        x, weight = self._input(0, self.x), self._input(1, self.weight)
+        x, weight = self._input(0, self._input_array()), self._input(1, self.weight)
         grad_2d = grad.reshape(-1, grad.shape[-1])
         grad_x = (grad_2d @ weight).reshape(x.shape)
         grad_weight = grad_2d.T @ x.reshape(-1, x.shape[-1])
         if len(self.needs_grad) == 2:
             return grad_x, grad_weight
         return grad_x, grad_weight, grad_2d.sum(dim=0)
+
+    def _input_array(self) -> Array:
+        return self.x
+
+
+class _LinearOfNormalized(Linear):
+    """``Linear`` over the result y = x̂ w + b of a LayerNorm (over the last axis) that
+    keeps x̂: dW = (g^T x̂) w + (sum of g) ⊗ b.
+
+    NOTE: for memory: x̂ is kept by the LayerNorm for its own backward anyway, so keeping
+    it instead of y lets y's array go right after forward. In a pre-norm Transformer
+    every LayerNorm feeds a Linear layer: this saves one activation-sized array each.
+    """
+
+    @property
+    def name(self) -> str:
+        return "Linear"  # NOTE: in reprs and graph drawings it is the Linear it computes
+
+    def forward(  # type: ignore[override]
+        self, x: Array, weight: Array, *bias: Array, norm: LayerNorm
+    ) -> Array:
+        out = super().forward(x, weight, *bias)
+        self.x, self.kwargs = None, {}  # NOTE: graph drawings show no op among its arguments
+        self.x_hat, self.norm_weight = norm.x_hat, norm.weight
+        self.norm_bias = norm.params[-1].reshape(-1) if norm.kwargs["has_bias"] else None
+        return out
+
+    def _weight_grad(self, grad_2d: Array, grad_bias: Array | None) -> Array:
+        grad_weight = grad_2d.T @ self.x_hat
+        if self.norm_weight is not None:
+            grad_weight *= self.norm_weight
+        if self.norm_bias is not None:
+            if grad_bias is None:
+                grad_bias = _row_sum(grad_2d)
+            grad_weight += get_array_module(grad_2d).outer(grad_bias, self.norm_bias)
+        return grad_weight
+
+    def _input_array(self) -> Array:
+        out = self.x_hat if self.norm_weight is None else self.x_hat * self.norm_weight
+        if self.norm_bias is not None:
+            out = out + self.norm_bias
+        return out.reshape(self.shape)
+
+
+def _row_sum(matrix: Array) -> Array:
+    """The sum of a matrix's rows, as a product with a vector of ones: BLAS sums them
+    about twice as fast as NumPy's reduction."""
+    ones = get_array_module(matrix).empty(len(matrix), dtype=matrix.dtype)
+    ones.fill(1)
+    return ones @ matrix
 
 
 def _matrix(array: Array) -> Array:
@@ -76,11 +132,14 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and bias.data.shape != (w.shape[0],):
         raise ValueError(f"linear expects a bias of shape ({w.shape[0]},), got {bias.shape}")
     input, weight = input._other(weight)
-    if bias is None:
-        return Linear.apply(input, weight)
-    if bias.data.dtype != input.data.dtype:
+    if bias is not None and bias.data.dtype != input.data.dtype:
         bias = bias.to(dtype=input.dtype)
-    return Linear.apply(input, weight, bias)
+    params = (weight,) if bias is None else (weight, bias)
+    norm = input.ctx
+    # NOTE: a LayerNorm op whose x̂ is still kept (its backward has not freed it)
+    if type(norm) is LayerNorm and norm.kwargs["ndim"] == 1 and "x_hat" in norm.__dict__:
+        return _LinearOfNormalized.apply(input, *params, norm=norm)
+    return Linear.apply(input, *params)
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
