@@ -664,3 +664,35 @@ def test_sigmoid_keeps_its_relative_precision_in_the_left_tail(dtype) -> None:
     normal = expected > np.finfo(dtype).tiny
     np.testing.assert_allclose(out[:-1][normal], expected[normal], rtol=1e-6)
     assert out[-1] == 0.0 and out[-2] == 1.0
+
+
+@pytest.mark.parametrize("x_order", ["C", "F"])
+def test_matrix_products_lay_out_results_for_speed_and_gradients_like_their_inputs(
+    x_order: str,
+) -> None:
+    rng = np.random.default_rng(11)
+    x_np = np.asarray(rng.standard_normal((4, 6)), order=x_order)
+    x = ac.from_numpy(x_np).requires_grad_()  # shares the array, so keeps its layout
+    assert x.data.flags[f"{x_order}_CONTIGUOUS"]
+    wide, narrow = (ac.randn(6, n, dtype=ac.float64, req_grad=True) for n in (8, 3))
+    hidden = x @ wide  # more columns than rows: column-major
+    assert hidden.data.flags.f_contiguous and not hidden.data.flags.c_contiguous
+    out = (hidden.relu() @ wide.T) @ narrow  # (4, 6) then (4, 3): row-major
+    assert out.data.flags.c_contiguous
+    np.testing.assert_allclose(
+        out.numpy(), (np.maximum(x_np @ wide.numpy(), 0) @ wide.numpy().T) @ narrow.numpy()
+    )
+    out.sum().backward()
+    assert x.grad.flags[f"{x_order}_CONTIGUOUS"]
+    assert wide.grad.flags.c_contiguous and narrow.grad.flags.c_contiguous
+    assert ac.autograd.gradcheck(lambda a, b: (a @ b).relu() @ b.T, [x, wide])
+
+
+def test_relu_of_a_column_major_array_keeps_its_mask_in_that_order() -> None:
+    x_np = np.asfortranarray(np.random.default_rng(12).standard_normal((5, 7)))
+    x = ac.from_numpy(x_np).requires_grad_()
+    grad = np.arange(35.0).reshape(5, 7)
+    x.relu().backward(ac.tensor(grad))
+    np.testing.assert_array_equal(x.grad, grad * (x_np > 0))
+    assert x.data.flags.f_contiguous and x.relu().data.flags.f_contiguous
+    assert ac.autograd.gradcheck(lambda t: t.relu() * t, [x])

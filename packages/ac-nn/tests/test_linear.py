@@ -279,3 +279,20 @@ def test_linear_lets_go_of_its_input_in_backward_unless_the_graph_is_retained():
     out.sum().backward()
     np.testing.assert_array_equal(w.grad, 2 * first)
     assert "x" not in op.__dict__
+
+
+def test_wide_linear_layers_give_column_major_results_and_row_major_weight_grads():
+    model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 8))
+    model.double()
+    x = ac.randn(3, 4, dtype=ac.float64, req_grad=True)
+    hidden = model[0](x)
+    assert hidden.data.flags.f_contiguous and not hidden.data.flags.c_contiguous
+    ac.manual_seed(0)
+    dropped = model[2](model[1](hidden))
+    assert dropped.data.flags.f_contiguous  # the mask is drawn in the same layout
+    assert set(np.unique(dropped.numpy() / np.maximum(hidden.numpy(), 1e-300))) <= {0.0, 2.0}
+    model(x).sum().backward()
+    assert x.grad.flags.c_contiguous
+    assert all(p.grad.flags.c_contiguous for p in model.parameters() if p.ndim == 2)
+    model.eval()
+    assert ac.autograd.gradcheck(model, [x])

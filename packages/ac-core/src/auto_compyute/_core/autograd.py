@@ -571,7 +571,7 @@ def _accumulate_into_leaf(leaf: Tensor, grad: Array, handed_to_leaves: set[int])
     else:
         # NOTE: a leaf must own its grad: optimizers and clipping change it in place.
         if grad.base is not None or id(grad) in handed_to_leaves:
-            grad = grad.copy()
+            grad = grad.copy(order="K")  # NOTE: in the layout backward chose
         handed_to_leaves.add(id(grad))
         leaf.grad = grad
     post_hooks = getattr(leaf, "_post_hooks", None)

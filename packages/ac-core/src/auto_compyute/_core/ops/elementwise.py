@@ -372,19 +372,21 @@ class ReLU(Op):
 
     def forward(self, x: Array) -> Array:
         xp = get_array_module(x)
-        # NOTE: packed as uint8, as an empty bool array would be returned unpacked (CuPy)
-        self.positive = xp.packbits((x > 0).view(xp.uint8))
+        # NOTE: in the input's memory order (a column-major product's result is not copied);
+        # packed as uint8, as an empty bool array would be returned unpacked (CuPy)
+        self.order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
+        self.positive = xp.packbits((x > 0).ravel(self.order).view(xp.uint8))
         return xp.maximum(x, 0)
 
     def backward(self, grad: Array) -> Array:
-        xp = get_array_module(grad)
-        positive = xp.unpackbits(self.positive)[: grad.size].view(bool).reshape(grad.shape)
-        return grad * positive
+        return grad * self._positive(grad)
 
     def graph_backward(self, grad: Tensor) -> Tensor:
-        xp = get_array_module(grad.data)
-        positive = xp.unpackbits(self.positive)[: grad.numel()].view(bool).reshape(grad.shape)
-        return grad * self._constant(positive)
+        return grad * self._constant(self._positive(grad.data))
+
+    def _positive(self, grad: Array) -> Array:
+        positive = get_array_module(grad).unpackbits(self.positive)[: grad.size]
+        return positive.view(bool).reshape(grad.shape, order=self.order)
 
 
 class Clamp(Op):

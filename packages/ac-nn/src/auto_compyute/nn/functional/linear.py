@@ -5,6 +5,7 @@ import math
 from auto_compyute import Tensor
 from auto_compyute._core.autograd import Array, Op, is_graph_retained
 from auto_compyute._core.devices import get_array_module
+from auto_compyute._core.ops.linalg import is_column_major, product_2d
 from auto_compyute.nn.functional.normalization import LayerNorm
 
 __all__ = ["bilinear", "linear"]
@@ -21,7 +22,8 @@ class Linear(Op):
 
     def forward(self, x: Array, weight: Array, *bias: Array) -> Array:
         self.x, self.weight, self.shape = x, weight, x.shape
-        out = (x if x.ndim == 2 else _matrix(x)) @ weight.T
+        self.x_column_major = x.ndim == 2 and is_column_major(x)
+        out = product_2d(x, weight.T) if x.ndim == 2 else _matrix(x) @ weight.T
         if bias:
             out += bias[0]
         return out if x.ndim == 2 else out.reshape(*x.shape[:-1], weight.shape[0])
@@ -35,9 +37,10 @@ class Linear(Op):
             del self.x
         grad_x = None
         if needs_grad[0]:
-            grad_x = grad_2d @ self.weight
-            if len(shape) != 2:
-                grad_x = grad_x.reshape(shape)
+            if len(shape) == 2:
+                grad_x = product_2d(grad_2d, self.weight, self.x_column_major)
+            else:
+                grad_x = (grad_2d @ self.weight).reshape(shape)
         if len(needs_grad) == 2:
             return grad_x, grad_weight
         return grad_x, grad_weight, grad_bias
