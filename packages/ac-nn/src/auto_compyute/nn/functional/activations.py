@@ -82,11 +82,12 @@ _LOG_INV_SQRT_2PI = -0.5 * math.log(2.0 * math.pi)
 
 def _gelu_kernel(x: Array, out: Array, slope: Array) -> None:
     """out = x Φ(x) and slope = Φ(x) + x φ(x), in x's dtype; ``out`` may be ``x`` itself."""
-    cdf = get_array_module(x).empty_like(x)
+    xp = get_array_module(x)
+    cdf = xp.empty_like(x)
     _normal_kernel(x, cdf, slope)
     slope *= x
     slope += cdf
-    get_array_module(x).multiply(x, cdf, out)
+    xp.multiply(x, cdf, out)
 
 
 def _normal_kernel(x: Array, cdf: Array, pdf: Array) -> None:
