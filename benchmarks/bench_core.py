@@ -11,6 +11,11 @@ median time per step and the ratios. Workloads:
   backward) on operands of the same shapes: the part of the step that NumPy's BLAS
   decides, and so a floor for any NumPy-based library.
 
+The frameworks take turns for ``ROUNDS`` rounds (each round a fresh process per framework
+and workload), and the median over all timed steps of all rounds is reported: on a
+machine shared with other jobs, one process per framework run at different moments
+would move the ratios by 10-20%.
+
 Run: ``python benchmarks/bench_core.py`` (needs ac-core and torch installed).
 """
 
@@ -27,10 +32,12 @@ from typing import Any
 import numpy as np
 
 FRAMEWORKS = ("ours", "torch", "numpy")
-WORKLOADS = {"chain": 300, "mlp": 30, "products": 30}  # workload -> timed repetitions
+WORKLOADS = {"chain": 200, "mlp": 30, "products": 30}  # workload -> timed steps per round
+ROUNDS = 3
+TARGETS = {"chain": {"torch": 0.6}, "mlp": {"torch": 1.2, "numpy": 1.05}}  # ours / other
 
 
-def median_time(step: Callable[[], object], repeats: int, warmup: int = 5) -> float:
+def step_times(step: Callable[[], object], repeats: int, warmup: int = 5) -> list[float]:
     for _ in range(warmup):
         step()
     times = []
@@ -38,7 +45,7 @@ def median_time(step: Callable[[], object], repeats: int, warmup: int = 5) -> fl
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return times
 
 
 # ---------------------------------------------------------------- chain
@@ -223,40 +230,47 @@ def products_numpy() -> Callable[[], object]:
     return _products(_product_operands())
 
 
-def worker(framework: str, workload: str) -> float:
+def worker(framework: str, workload: str) -> list[float]:
     if framework == "torch":
         import torch
 
         torch.set_num_threads(2)
     step = globals()[f"{workload}_{framework}"]()
-    return median_time(step, WORKLOADS[workload])
+    return step_times(step, WORKLOADS[workload])
 
 
 def main() -> None:
-    results: dict[str, dict[str, float]] = {}
-    for workload in WORKLOADS:
-        for framework in FRAMEWORKS:
-            out = subprocess.run(
-                [sys.executable, __file__, "--worker", framework, workload],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-            results.setdefault(workload, {})[framework] = json.loads(out)["seconds"]
+    times: dict[str, dict[str, list[float]]] = {w: {f: [] for f in FRAMEWORKS} for w in WORKLOADS}
+    for _ in range(ROUNDS):
+        for workload in WORKLOADS:
+            for framework in FRAMEWORKS:
+                out = subprocess.run(
+                    [sys.executable, __file__, "--worker", framework, workload],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                times[workload][framework] += json.loads(out)["times"]
     print(
         f"{'workload':<8} {'ours':>10} {'torch':>10} {'numpy':>10}"
         f" {'ours/torch':>11} {'ours/numpy':>11}"
     )
-    for workload, t in results.items():
+    median = {w: {f: float(np.median(t)) for f, t in fs.items()} for w, fs in times.items()}
+    for workload, t in median.items():
         print(
             f"{workload:<8} {t['ours'] * 1e3:>8.3f}ms {t['torch'] * 1e3:>8.3f}ms"
             f" {t['numpy'] * 1e3:>8.3f}ms"
             f" {t['ours'] / t['torch']:>10.2f}x {t['ours'] / t['numpy']:>10.2f}x"
         )
+    for workload, targets in TARGETS.items():
+        for other, target in targets.items():
+            ratio = median[workload]["ours"] / median[workload][other]
+            verdict = "met" if ratio <= target else "MISSED"
+            print(f"target {workload} ours/{other} <= {target:.2f}x: {verdict}")
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--worker":
-        print(json.dumps({"seconds": worker(sys.argv[2], sys.argv[3])}))
+        print(json.dumps({"times": worker(sys.argv[2], sys.argv[3])}))
     else:
         main()
