@@ -365,28 +365,20 @@ class Sigmoid(Op):
 class ReLU(Op):
     """max(x, 0); d/dx = 1 where x > 0, else 0.
 
-    NOTE: keeps where x > 0 as bits (1/32 of a float32 result), not the result, which is
-    then freed during forward when the next op keeps none of it (max pooling keeps only
-    its argmax).
+    NOTE: keeps where x > 0 (a bool mask, a quarter of a float32 result), not the
+    result, which is then freed during forward when the next op keeps none of it (max
+    pooling keeps only its argmax).
     """
 
     def forward(self, x: Array) -> Array:
-        xp = get_array_module(x)
-        # NOTE: in the input's memory order (a column-major product's result is not copied);
-        # packed as uint8, as an empty bool array would be returned unpacked (CuPy)
-        self.order = "F" if x.flags.f_contiguous and not x.flags.c_contiguous else "C"
-        self.positive = xp.packbits((x > 0).ravel(self.order).view(xp.uint8))
-        return xp.maximum(x, 0)
+        self.positive = x > 0
+        return get_array_module(x).maximum(x, 0)
 
     def backward(self, grad: Array) -> Array:
-        return grad * self._positive(grad)
+        return grad * self.positive
 
     def graph_backward(self, grad: Tensor) -> Tensor:
-        return grad * self._constant(self._positive(grad.data))
-
-    def _positive(self, grad: Array) -> Array:
-        positive = get_array_module(grad).unpackbits(self.positive)[: grad.size]
-        return positive.view(bool).reshape(grad.shape, order=self.order)
+        return grad * self._constant(self.positive)
 
 
 class Clamp(Op):
