@@ -126,7 +126,7 @@ import json
 import os
 import numpy as np
 from auto_compyute._core import parallel
-libraries = parallel._openblas_libraries()
+libraries = parallel.openblas_libraries()
 before = [library.openblas_thread_timeout() for library in libraries]
 a = np.random.default_rng(0).standard_normal((300, 300))
 expected = a @ a
@@ -139,7 +139,7 @@ print(json.dumps([before, after, same_product, os.getenv("OPENBLAS_THREAD_TIMEOU
 
 
 needs_openblas = pytest.mark.skipif(
-    not parallel._openblas_libraries(), reason="NumPy here does not use OpenBLAS (or not Linux)"
+    not parallel.openblas_libraries(), reason="NumPy here does not use OpenBLAS (or not Linux)"
 )
 
 

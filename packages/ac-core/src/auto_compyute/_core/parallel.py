@@ -141,7 +141,7 @@ def shorten_blas_spin() -> bool:
     if threading.active_count() > 1:
         return False
     # NOTE: a timeout above 0 was set through the environment when OpenBLAS started
-    libraries = [lib for lib in _openblas_libraries() if lib.openblas_thread_timeout() == 0]
+    libraries = [lib for lib in openblas_libraries() if lib.openblas_thread_timeout() == 0]
     for library in libraries:
         os.environ["OPENBLAS_THREAD_TIMEOUT"] = _BLAS_SPIN_EXPONENT
         try:
@@ -153,7 +153,7 @@ def shorten_blas_spin() -> bool:
     return bool(libraries)
 
 
-def _openblas_libraries() -> list[ctypes.CDLL]:
+def openblas_libraries() -> list[ctypes.CDLL]:
     """The OpenBLAS libraries loaded in this process that can restart their threads."""
     try:
         with open("/proc/self/maps") as maps:

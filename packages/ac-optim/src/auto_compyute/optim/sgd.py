@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from auto_compyute._core.autograd import Array
+from auto_compyute._core.blas import axpy
 from auto_compyute._core.devices import get_array_module
 from auto_compyute.optim._updates import effective_grad, new_state, run_updates
 from auto_compyute.optim.optimizer import Optimizer, Params, check_range
@@ -72,6 +73,12 @@ class SGD(Optimizer):
         loss = self._evaluate(closure)
         updates = []
         for group in self.param_groups:
+            if group["momentum"] == 0 and group["weight_decay"] == 0:
+                # NOTE: p -= lr g in one pass (BLAS axpy), not the kernel's two
+                alpha = group["lr"] if group["maximize"] else -group["lr"]
+                for param, grad in self._with_grads(group):
+                    axpy(alpha, grad, param.data)
+                continue
             hyper = tuple(group[key] for key in _HYPER)
             for param, grad in self._with_grads(group):
                 buffer, first = None, False

@@ -1,0 +1,63 @@
+"""``y += alpha x`` in one pass, through the OpenBLAS that NumPy loaded.
+
+NumPy has no fused multiply-add for arrays: ``y -= lr * x`` is two passes over memory
+and a temporary. OpenBLAS's ``saxpy``/``daxpy`` make one, on OpenBLAS's threads: a plain
+SGD step over a 784-512-512-10 MLP's parameters took 120 instead of 295 us (PyTorch:
+185 us). Only NumPy's own OpenBLAS build (64-bit integers, ``scipy_`` prefix) is used;
+anything else gets the two NumPy passes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Any
+
+import numpy as np
+
+from auto_compyute._core.devices import get_array_module
+from auto_compyute._core.parallel import openblas_libraries
+
+_AXPY_SYMBOLS: dict[np.dtype[Any], tuple[str, Any]] = {
+    np.dtype(np.float32): ("scipy_cblas_saxpy64_", ctypes.c_float),
+    np.dtype(np.float64): ("scipy_cblas_daxpy64_", ctypes.c_double),
+}
+_axpy: dict[np.dtype[Any], Any] | None = None  # dtype -> the BLAS function, found on first use
+
+
+def axpy(alpha: float, x: Any, y: Any) -> None:
+    """``y += alpha * x`` in place, for arrays of the same shape and dtype."""
+    global _axpy
+    if _axpy is None:
+        _axpy = _find_axpy()
+    function = _axpy.get(y.dtype)
+    if (
+        function is None
+        or type(x) is not np.ndarray
+        or type(y) is not np.ndarray
+        or x.dtype != y.dtype
+        or x.shape != y.shape
+        or not (x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable)
+    ):
+        y += get_array_module(y).multiply(x, alpha, dtype=y.dtype)
+        return
+    function(y.size, alpha, x.ctypes.data, 1, y.ctypes.data, 1)
+
+
+def _find_axpy() -> dict[np.dtype[Any], Any]:
+    found: dict[np.dtype[Any], Any] = {}
+    for library in openblas_libraries():
+        for dtype, (name, scalar) in _AXPY_SYMBOLS.items():
+            function = getattr(library, name, None)
+            if function is None or dtype in found:
+                continue
+            function.argtypes = [
+                ctypes.c_int64,
+                scalar,
+                ctypes.c_void_p,
+                ctypes.c_int64,
+                ctypes.c_void_p,
+                ctypes.c_int64,
+            ]
+            function.restype = None
+            found[dtype] = function
+    return found

@@ -1,0 +1,30 @@
+"""``axpy``: y += alpha x in one pass through NumPy's OpenBLAS, or two NumPy passes."""
+
+import numpy as np
+import pytest
+
+from auto_compyute._core import blas
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["contiguous", "strided", "mixed dtypes"])
+def test_axpy_adds_a_multiple_in_place(dtype, layout: str) -> None:
+    rng = np.random.default_rng(0)
+    y = rng.standard_normal((50, 40)).astype(dtype)
+    x = rng.standard_normal((50, 40)).astype(np.float64 if layout == "mixed dtypes" else dtype)
+    if layout == "strided":
+        y, x = y[:, ::2], x[:, ::2]
+    base = y.base
+    expected = y.astype(np.float64) - 0.3 * x.astype(np.float64)
+    blas.axpy(-0.3, x, y)
+    assert y.dtype == dtype and y.base is base  # in place, in its own dtype
+    tolerance = 1e-6 if dtype == np.float32 else 1e-14  # of values about 1 in size
+    np.testing.assert_allclose(y, expected, rtol=tolerance, atol=tolerance)
+
+
+def test_axpy_goes_through_numpys_openblas_when_it_is_there() -> None:
+    blas.axpy(1.0, np.ones(3), np.ones(3))
+    if not any(hasattr(lib, "scipy_cblas_daxpy64_") for lib in blas.openblas_libraries()):
+        pytest.skip("NumPy here does not use its own OpenBLAS build (or this is not Linux)")
+    assert blas._axpy is not None
+    assert set(blas._axpy) == {np.dtype(np.float32), np.dtype(np.float64)}
