@@ -10,8 +10,8 @@ from auto_compyute._core import blas
 @pytest.mark.parametrize("layout", ["contiguous", "strided", "mixed dtypes"])
 def test_axpy_adds_a_multiple_in_place(dtype, layout: str) -> None:
     rng = np.random.default_rng(0)
-    y = rng.standard_normal((50, 40)).astype(dtype)
-    x = rng.standard_normal((50, 40)).astype(np.float64 if layout == "mixed dtypes" else dtype)
+    y = rng.standard_normal((500, 80)).astype(dtype)  # large enough for BLAS
+    x = rng.standard_normal((500, 80)).astype(np.float64 if layout == "mixed dtypes" else dtype)
     if layout == "strided":
         y, x = y[:, ::2], x[:, ::2]
     base = y.base
