@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from auto_compyute._core.blas import axpy
-from auto_compyute.optim._updates import effective_grad, new_state
+from auto_compyute.optim._updates import effective_grad
 from auto_compyute.optim.optimizer import Optimizer, Params, check_range
 
 
@@ -81,9 +81,8 @@ class SGD(Optimizer):
                     continue
                 state = self.state[param]
                 buffer = state.get("momentum_buffer")
-                if buffer is None:
-                    buffer = state["momentum_buffer"] = new_state(param)
-                    buffer[...] = grad
+                if buffer is None:  # a copy of the gradient, in the parameter's dtype
+                    buffer = state["momentum_buffer"] = grad.astype(param.data.dtype, order="C")
                 else:
                     buffer *= momentum
                     axpy(1 - group["dampening"], grad, buffer)
