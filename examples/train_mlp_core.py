@@ -45,7 +45,7 @@ def main(epochs: int = 40, batch_size: int = 32, lr: float = 0.05, hidden: int =
             loss.backward()
             with ac.no_grad():
                 for p in params:
-                    p.data -= lr * p.grad
+                    p.sub_(p.grad, alpha=lr)  # p -= lr * p.grad, in one pass
             total_loss += loss.item() * len(batch)
         if epoch % 10 == 9 or epoch == epochs - 1:
             with ac.no_grad():

@@ -465,6 +465,22 @@ def test_in_place_on_recorded_tensors_is_out_of_place_or_refused() -> None:
     assert b.tolist() == [2.0, 3.0]
 
 
+@pytest.mark.parametrize("size", [5, 40_000])  # the second takes BLAS's axpy
+@pytest.mark.parametrize("dtype", [ac.float32, ac.float64])
+def test_add_and_sub_with_alpha_are_one_update(size: int, dtype: ac.dtype) -> None:
+    rng = np.random.default_rng(0)
+    p_np, g_np = rng.standard_normal((2, size))
+    p, g = ac.tensor(p_np, dtype=dtype), ac.tensor(g_np, dtype=dtype)
+    p.sub_(g, alpha=0.25).add_(g.numpy()[::-1].copy(), alpha=2)
+    p_np, g_np = p_np.astype(dtype), g_np.astype(dtype)
+    expected = p_np - 0.25 * g_np + 2 * g_np[::-1]
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(p.numpy(), expected, rtol=4 * eps, atol=4 * eps)
+    assert p.dtype == dtype
+    p[:2].add_(g[:2], alpha=2)  # a view: changed where it lies
+    np.testing.assert_allclose(p.numpy()[:2], expected[:2] + 2 * g_np[:2], rtol=4 * eps)
+
+
 def test_in_place_keeps_the_dtype() -> None:
     t = ac.tensor([1, 2])
     t += 1
@@ -472,6 +488,8 @@ def test_in_place_keeps_the_dtype() -> None:
     assert t.tolist() == [6, 9] and t.dtype == ac.int64
     with pytest.raises(TypeError, match="Cannot cast"):
         t /= 2
+    with pytest.raises(TypeError, match="add_\\(\\) on a int64 tensor needs an integer alpha"):
+        t.add_(t, alpha=0.5)
     f = ac.ones(2)
     f.div_(ac.tensor([2.0, 4.0])).sub_(1.0)
     assert f.tolist() == [-0.5, -0.75] and f.dtype == ac.float32

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from auto_compyute._core import autograd, dtypes
+from auto_compyute._core import autograd, blas, dtypes
 from auto_compyute._core.autograd import (
     Array,
     Op,
@@ -2700,7 +2700,12 @@ class Tensor:
         value = other.data if isinstance(other, Tensor) else other
         if isinstance(value, np.ndarray) and xp is not np:
             value = move_array(value, self.device)
-        getattr(xp, ufunc)(self.data, value if alpha == 1 else value * alpha, out=self.data)
+        if isinstance(alpha, builtins.float) and self.data.dtype.kind in "biu":
+            raise TypeError(f"{what} on a {self.dtype} tensor needs an integer alpha, got {alpha}")
+        if alpha != 1:  # add_ or sub_: one BLAS pass where NumPy takes two and a temporary
+            blas.axpy(-alpha if ufunc == "subtract" else alpha, value, self.data)
+            return self
+        getattr(xp, ufunc)(self.data, value, out=self.data)
         return self
 
     def _refuse_untracked_change(self, what: str, other: Any) -> None:
