@@ -562,3 +562,30 @@ def test_math_functions_have_second_derivatives() -> None:
         lambda a, b: a.atan2(b) * a.hypot(b) + a.logaddexp(b) + (a * 3) % b + (a * 3).fmod(b),
         [a, b],
     )
+
+
+@pytest.mark.parametrize(
+    ("make", "shape"),
+    [
+        (lambda g: g, (5,)),  # a bias over a batch: a product with ones
+        (np.asfortranarray, (5,)),
+        (np.asfortranarray, (1, 5)),
+        (lambda g: np.broadcast_to(g[:1], g.shape), (5,)),  # neither layout: sum()
+        (lambda g: g, (4, 1)),
+        (lambda g: g, ()),
+        (lambda g: g[:0], (5,)),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_broadcast_gradients_are_summed_in_every_layout(make, shape, dtype) -> None:
+    from auto_compyute._core.autograd import unbroadcast
+
+    grad = make(np.random.default_rng(0).standard_normal((4, 5)).astype(dtype))
+    lead = grad.ndim - len(shape)
+    exact = grad.astype(np.float64).sum(axis=tuple(range(lead)))
+    exact = exact.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True)
+    summed = unbroadcast(grad, shape)
+    assert summed.shape == shape and summed.dtype == dtype
+    # each sum adds at most 20 terms, rounding each partial sum once
+    bound = 20 * np.finfo(dtype).eps * np.abs(grad.astype(np.float64)).sum()
+    np.testing.assert_allclose(summed, exact.reshape(shape), rtol=0, atol=bound)
