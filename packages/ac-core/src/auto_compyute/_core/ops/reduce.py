@@ -63,9 +63,14 @@ class Mean(Op):
 
     def forward(self, x: Array, *, dim: Dims, keepdim: bool) -> Array:
         self.shape = x.shape
-        out = x.mean(axis=dim, keepdims=keepdim)
-        self.count = x.size // max(out.size, 1) if x.size else 0
-        return out
+        if x.size == 0 or x.dtype == np.float16:  # NumPy's mean: a warning; float32 sums
+            out = x.mean(axis=dim, keepdims=keepdim)
+            self.count = x.size // max(out.size, 1) if x.size else 0
+            return out
+        # NOTE: NumPy's mean is Python code around this sum (3 against 0.8 us on 128 numbers)
+        total = x.sum(axis=dim, keepdims=keepdim)
+        self.count = x.size // total.size
+        return total / self.count
 
     def backward(self, grad: Array) -> Array:
         grad = _expand_reduced(grad, self.shape, self.kwargs["dim"], self.kwargs["keepdim"])
