@@ -15,6 +15,7 @@ from weakref import ref
 
 import numpy as np
 
+from auto_compyute._core import blas
 from auto_compyute._core.devices import check_same_device, get_array_module, move_array
 
 if TYPE_CHECKING:
@@ -165,7 +166,6 @@ class inference_mode(_GradMode):
 _Tensor: type[Tensor] = None  # type: ignore[assignment]
 _new_object = object.__new__
 _ndarray = np.ndarray
-_BLAS_FLOATS = frozenset({np.dtype(np.float32), np.dtype(np.float64)})
 _is_grad_enabled = _grad_enabled.get
 _next_seq = itertools.count().__next__  # creation order of ops
 # NOTE: shared needs_grad tuples for one and two inputs: every op that survives in the
@@ -476,14 +476,10 @@ def _sum_leading_axes(array: Array, count: int) -> Array:
     18 us (row-major: 4 against 7.5 us).
     """
     kept = array.shape[count:]
-    flags = array.flags
-    one_matrix = flags.c_contiguous or (array.ndim == 2 and flags.f_contiguous)
-    if not (kept and one_matrix and array.dtype in _BLAS_FLOATS):
+    if not (kept and blas.is_one_matrix(array)):
         return array.sum(axis=tuple(range(count)))
     rows = math.prod(array.shape[:count])
-    ones = get_array_module(array).empty(rows, dtype=array.dtype)
-    ones.fill(1)
-    return ones @ array.reshape(rows, math.prod(kept))
+    return blas.sum_by_product(array.reshape(rows, math.prod(kept)), 0)
 
 
 def run_backward(

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from auto_compyute._core import blas
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.ops.movement import Cat
@@ -36,6 +37,25 @@ def max_keepdims(x: Array, dim: int) -> Array:
     if type(x) is np.ndarray and x.ndim == 2 and dim in (1, -1) and x.shape[1] < _SHORT_ROW:
         return np.ascontiguousarray(x.T).max(axis=0)[:, None]
     return x.max(axis=dim, keepdims=True)
+
+
+# NOTE: below this many elements NumPy's sum is as fast as a product with ones
+_PRODUCT_SUM_SIZE = 1024
+
+
+def sum_keepdims(x: Array, dim: int) -> Array:
+    """``x.sum(axis=dim, keepdims=True)``; over the last axis of a NumPy float array, as a
+    product with ones (``blas.sum_by_product``: (128, 10) 1.5 against 3 us, (2048, 65) 10
+    against 54 us)."""
+    if (
+        type(x) is np.ndarray
+        and dim in (-1, x.ndim - 1)
+        and x.size >= _PRODUCT_SUM_SIZE
+        and blas.is_one_matrix(x)
+    ):
+        width = x.shape[-1]
+        return blas.sum_by_product(x.reshape(-1, width), 1).reshape(*x.shape[:-1], 1)
+    return x.sum(axis=dim, keepdims=True)
 
 
 def _kept_shape(shape: tuple[int, ...], dim: Dims) -> tuple[int, ...]:
@@ -319,12 +339,12 @@ class Softmax(Op):
     def forward(self, x: Array, *, dim: int) -> Array:
         xp = get_array_module(x)
         exps = xp.exp(x - max_keepdims(x, dim))
-        self.out = exps / exps.sum(axis=dim, keepdims=True)
+        self.out = exps / sum_keepdims(exps, dim)
         return self.out
 
     def backward(self, grad: Array) -> Array:
         grad_y = grad * self.out
-        return grad_y - self.out * grad_y.sum(axis=self.kwargs["dim"], keepdims=True)
+        return grad_y - self.out * sum_keepdims(grad_y, self.kwargs["dim"])
 
     def graph_backward(self, grad: Tensor) -> Tensor:
         out = self._result_tensor(self.out)
@@ -341,12 +361,12 @@ class LogSoftmax(Op):
     def forward(self, x: Array, *, dim: int) -> Array:
         xp = get_array_module(x)
         shifted = x - max_keepdims(x, dim)
-        self.out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        self.out = shifted - xp.log(sum_keepdims(xp.exp(shifted), dim))
         return self.out
 
     def backward(self, grad: Array) -> Array:
         xp = get_array_module(grad)
-        return grad - xp.exp(self.out) * grad.sum(axis=self.kwargs["dim"], keepdims=True)
+        return grad - xp.exp(self.out) * sum_keepdims(grad, self.kwargs["dim"])
 
     def graph_backward(self, grad: Tensor) -> Tensor:
         out = self._result_tensor(self.out)

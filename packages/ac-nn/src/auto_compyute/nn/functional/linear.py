@@ -4,6 +4,7 @@ import math
 
 from auto_compyute import Tensor
 from auto_compyute._core.autograd import Array, Op, is_graph_retained
+from auto_compyute._core.blas import sum_by_product
 from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.ops.linalg import is_column_major, product_2d
 from auto_compyute.nn.functional.normalization import LayerNorm
@@ -31,7 +32,7 @@ class Linear(Op):
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
         needs_grad, shape = self.needs_grad, self.shape
         grad_2d = grad if grad.ndim == 2 else _matrix(grad)
-        grad_bias = _row_sum(grad_2d) if len(needs_grad) == 3 and needs_grad[2] else None
+        grad_bias = sum_by_product(grad_2d, 0) if len(needs_grad) == 3 and needs_grad[2] else None
         grad_weight = self._weight_grad(grad_2d, grad_bias) if needs_grad[1] else None
         if not is_graph_retained():
             del self.x
@@ -91,7 +92,7 @@ class _LinearOfNormalized(Linear):
             grad_weight *= self.norm_weight
         if self.norm_bias is not None:
             if grad_bias is None:
-                grad_bias = _row_sum(grad_2d)
+                grad_bias = sum_by_product(grad_2d, 0)
             grad_weight += get_array_module(grad_2d).outer(grad_bias, self.norm_bias)
         return grad_weight
 
@@ -100,14 +101,6 @@ class _LinearOfNormalized(Linear):
         if self.norm_bias is not None:
             out = out + self.norm_bias
         return out.reshape(self.shape)
-
-
-def _row_sum(matrix: Array) -> Array:
-    """The sum of a matrix's rows, as a product with a vector of ones: BLAS sums them
-    about twice as fast as NumPy's reduction."""
-    ones = get_array_module(matrix).empty(len(matrix), dtype=matrix.dtype)
-    ones.fill(1)
-    return ones @ matrix
 
 
 def _matrix(array: Array) -> Array:

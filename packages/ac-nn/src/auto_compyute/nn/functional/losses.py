@@ -16,7 +16,7 @@ from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.factories import arange
 from auto_compyute._core.functions import where
 from auto_compyute._core.ops.movement import PutAt
-from auto_compyute._core.ops.reduce import max_keepdims
+from auto_compyute._core.ops.reduce import max_keepdims, sum_keepdims
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn.functional.activations import Softplus
 from auto_compyute.nn.functional.distance import pairwise_distance
@@ -311,7 +311,7 @@ class CrossEntropy(Op):
         xp = get_array_module(x)
         top = max_keepdims(x, 1)
         shifted = x - top
-        log_sum = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        log_sum = xp.log(sum_keepdims(xp.exp(shifted), 1))
         self.logp = shifted - log_sum
         self.top, self.log_sum = top, log_sum  # for graph_backward, small: one number per row
         self.key = _class_key(target)
