@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from auto_compyute._core.autograd import Array
+from auto_compyute._core.blas import sum_by_product
 from auto_compyute._core.devices import get_array_module
 
 Pair = tuple[int, int]
@@ -275,14 +276,12 @@ def output_sum(matrix: Array, layout: str) -> Array:
     NOTE: as products with vectors of ones, which BLAS runs several times faster than
     NumPy's reductions over these axes.
     """
-    xp = get_array_module(matrix)
     if layout == PER_SAMPLE:
         n, groups, channels, pixels = matrix.shape
-        per_sample = matrix.reshape(-1, pixels) @ xp.ones(pixels, dtype=matrix.dtype)
-        return xp.ones(n, dtype=matrix.dtype) @ per_sample.reshape(n, groups * channels)
+        per_sample = sum_by_product(matrix.reshape(-1, pixels), 1)
+        return sum_by_product(per_sample.reshape(n, groups * channels), 0)
     length = math.prod(matrix.shape[2:])
-    rows = matrix.reshape(matrix.shape[0] * matrix.shape[1], length)
-    return rows @ xp.ones(length, dtype=matrix.dtype)
+    return sum_by_product(matrix.reshape(matrix.shape[0] * matrix.shape[1], length), 1)
 
 
 def weight_times_columns(w: Array, cols: Array, layout: str, out: Array) -> None:

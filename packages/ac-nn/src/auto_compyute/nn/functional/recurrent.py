@@ -23,6 +23,7 @@ from typing import Any, cast
 from auto_compyute import Tensor, zeros
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.autograd import grad as autograd_grad
+from auto_compyute._core.blas import sum_by_product
 from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.functions import cat, stack
 
@@ -337,8 +338,7 @@ class LSTMLayer(_FusedLayer):
         dw_hh = _previous_hidden_grad(d2d, self.out, self.h0, reverse) if needs[4] else None
         dbias = None
         if len(needs) >= 6 and needs[5]:
-            # NOTE: a product with ones sums the columns several times faster than sum()
-            dbias = xp.ones(d2d.shape[0], dtype=d2d.dtype) @ d2d
+            dbias = sum_by_product(d2d, 0)  # NOTE: several times faster than sum()
         dw_ih, dw_hh, dbias = (None if d is None else _ifog(d) for d in (dw_ih, dw_hh, dbias))
         grads = [dx, dh.T if needs[1] else None, dc.T if needs[2] else None, dw_ih, dw_hh]
         if len(needs) == 5:
