@@ -45,8 +45,7 @@ _PRODUCT_SUM_SIZE = 1024
 
 def sum_keepdims(x: Array, dim: int) -> Array:
     """``x.sum(axis=dim, keepdims=True)``; over the last axis of a NumPy float array, as a
-    product with ones (``blas.sum_by_product``: (128, 10) 1.5 against 3 us, (2048, 65) 10
-    against 54 us)."""
+    product with ones (``blas.sum_by_product``), which NumPy would sum row by row."""
     if (
         type(x) is np.ndarray
         and dim in (-1, x.ndim - 1)
