@@ -1,4 +1,5 @@
-"""``axpy``: y += alpha x in one pass through NumPy's OpenBLAS, or two NumPy passes."""
+"""``axpy`` (y += alpha x in one pass through NumPy's OpenBLAS, or two NumPy passes) and
+``transpose`` (a transposed copy through OpenBLAS, or NumPy's copy)."""
 
 import numpy as np
 import pytest
@@ -28,3 +29,29 @@ def test_axpy_goes_through_numpys_openblas_when_it_is_there() -> None:
         pytest.skip("NumPy here does not use its own OpenBLAS build (or this is not Linux)")
     assert blas._axpy is not None
     assert set(blas._axpy) == {np.dtype(np.float32), np.dtype(np.float64)}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.float16])
+@pytest.mark.parametrize("layout", ["contiguous", "column-major", "strided", "small"])
+def test_transpose_gives_a_row_major_array(dtype, layout: str) -> None:
+    rng = np.random.default_rng(0)
+    matrix = (rng.standard_normal((520, 130)) * 100).astype(dtype)  # large enough for BLAS
+    if layout == "column-major":
+        matrix = np.asfortranarray(matrix)
+    elif layout == "strided":
+        matrix = matrix[::2, 1:]
+    elif layout == "small":
+        matrix = matrix[:7, :5].copy()
+    out = blas.transpose(matrix)
+    assert out.dtype == matrix.dtype and out.flags.c_contiguous
+    # a column-major matrix's transpose is already row-major: no copy, as ascontiguousarray
+    assert np.shares_memory(out, matrix) == (layout == "column-major")
+    np.testing.assert_array_equal(out, matrix.T)  # copied: exact
+
+
+def test_transpose_goes_through_numpys_openblas_when_it_is_there() -> None:
+    blas.transpose(np.ones((2, 3)))
+    if not any(hasattr(lib, "scipy_cblas_domatcopy64_") for lib in blas.openblas_libraries()):
+        pytest.skip("NumPy here does not use its own OpenBLAS build (or this is not Linux)")
+    assert blas._omatcopy is not None
+    assert set(blas._omatcopy) == {np.dtype(np.float32), np.dtype(np.float64)}

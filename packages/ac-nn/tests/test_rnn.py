@@ -79,6 +79,22 @@ def test_lstm_layer_gradcheck_with_output_gradient_at_some_steps(
     assert gradcheck(fn, inputs)
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["contiguous", "strided", "empty rows"])
+def test_lstm_backward_finds_the_output_gradients_nonzero_rows(dtype, layout):
+    from auto_compyute.nn.functional.recurrent import _nonzero_rows
+
+    rows = np.zeros((6, 8), dtype=dtype)
+    rows[1, 3], rows[2, 0], rows[3, 7] = -0.0, np.nan, np.finfo(dtype).smallest_subnormal
+    rows[4, 5] = -np.inf
+    expected = [False, True, True, True, True, False]  # -0.0 counts: adding it changes nothing
+    if layout == "strided":
+        rows, expected = rows[::2, ::2], [False, True, False]
+    elif layout == "empty rows":
+        rows, expected = rows[:, :0], [False] * 6
+    assert _nonzero_rows(rows) == expected
+
+
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("bias", [False, True])
 def test_gru_layer_gradcheck(rng, reverse, bias):
