@@ -23,6 +23,14 @@ def test_axpy_adds_a_multiple_in_place(dtype, layout: str) -> None:
     np.testing.assert_allclose(y, expected, rtol=tolerance, atol=tolerance)
 
 
+def test_axpy_on_overlapping_views_reads_x_before_changing_y() -> None:
+    data = np.arange(1 << 16, dtype=np.float32)  # large enough for BLAS
+    expected = data.copy()
+    expected[1:] += 2 * data[:-1]
+    blas.axpy(2.0, data[:-1], data[1:])
+    np.testing.assert_array_equal(data, expected)
+
+
 def test_axpy_goes_through_numpys_openblas_when_it_is_there() -> None:
     blas.axpy(1.0, np.ones(3), np.ones(3))
     if not any(hasattr(lib, "scipy_cblas_daxpy64_") for lib in blas.openblas_libraries()):

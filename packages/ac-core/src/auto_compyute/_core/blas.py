@@ -57,6 +57,7 @@ def axpy(alpha: float, x: Any, y: Any) -> None:
         or x.dtype != y.dtype
         or x.shape != y.shape
         or not (x.flags.c_contiguous and y.flags.c_contiguous and y.flags.writeable)
+        or np.may_share_memory(x, y)  # NOTE: BLAS would read elements it already changed
     ):
         y += get_array_module(y).multiply(x, alpha, dtype=y.dtype)
         return
