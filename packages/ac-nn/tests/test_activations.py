@@ -1,6 +1,7 @@
 """Activation functions and layers: forward against NumPy, gradients against finite differences."""
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -145,7 +146,7 @@ def test_float32_normal_cdf_and_density_are_accurate_to_a_few_float32_ulps() -> 
     x = np.concatenate([np.linspace(-12, 12, 240001), [-1e30, -50.0, 0.0, 50.0, 1e30]])
     x = x.astype(np.float32)
     cdf, pdf = np.empty(x.shape, np.float32), np.empty(x.shape, np.float32)
-    with np.errstate(all="raise"):
+    with np.errstate(invalid="raise", divide="raise", over="ignore", under="ignore"):
         _normal_kernel(x, cdf, pdf)
     wide = x.astype(np.float64)
     exact = 0.5 * _erfc_np(-wide * np.sqrt(0.5))
@@ -158,6 +159,21 @@ def test_float32_normal_cdf_and_density_are_accurate_to_a_few_float32_ulps() -> 
     density = np.exp(-0.5 * np.minimum(np.abs(wide), 11.0) ** 2) / np.sqrt(2 * np.pi)
     # float32 rounds x² / 2 (up to 60) by up to 4e-6, which moves exp by as much
     np.testing.assert_allclose(pdf, density, rtol=5e-6, atol=0)
+
+
+def test_float32_gelu_far_tails_are_quiet_and_flat() -> None:
+    """|x| up to 1e30 and ±inf raise nothing and warn of nothing; far tails give 0 and x."""
+    inf = float("inf")
+    values = [-inf, -1e30, -1e4, -20.0, 20.0, 1e4, 1e30, inf]
+    x = ac.tensor(values, dtype=ac.float32, req_grad=True)
+    with np.errstate(all="raise"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = F.gelu(x)
+        y.sum().backward()
+    expected = np.float32([0.0, 0.0, 0.0, 20.0, 1e4, 1e30, inf])
+    np.testing.assert_allclose(y.numpy()[1:], expected, rtol=1e-7, atol=1e-26)
+    # NOTE: φ is held at φ(11), so beyond |x| = 1e20 the slope is off by |x| φ(11)
+    np.testing.assert_allclose(x.grad[2:6], [0.0, 0.0, 1.0, 1.0], rtol=1e-7, atol=1e-22)
 
 
 def test_float32_gelu_split_across_threads_matches_one_piece(rng: np.random.Generator) -> None:
