@@ -714,3 +714,16 @@ def test_relu_of_a_column_major_array_keeps_its_mask_in_that_order() -> None:
     np.testing.assert_array_equal(x.grad, grad * (x_np > 0))
     assert x.data.flags.f_contiguous and x.relu().data.flags.f_contiguous
     assert ac.autograd.gradcheck(lambda t: t.relu() * t, [x])
+
+
+@pytest.mark.parametrize(
+    "key",
+    [slice(1, 3), slice(None, -1), slice(-2, None), slice(3, 1), slice(7, 9), slice(-9, 2, 1)],
+)
+def test_gradient_of_a_leading_slice_is_zero_outside_it(key: slice) -> None:
+    x = ac.ones(5, 3, dtype=ac.float64, req_grad=True)
+    grad = np.arange(15.0).reshape(3, 5).T[key]  # a strided gradient, as a permute's
+    x[key].backward(ac.tensor(grad))
+    expected = np.zeros((5, 3))
+    expected[key] = grad
+    np.testing.assert_array_equal(x.grad, expected)

@@ -88,6 +88,15 @@ class PutAt(Op):
 def _put(values: Array, key: Any, shape: tuple[int, ...]) -> Array:
     """Zeros of ``shape`` with ``values`` added at ``key``."""
     xp = get_array_module(values)
+    if type(key) is slice and key.step in (None, 1):
+        # NOTE: a slice of the leading axis (a recurrent layer's outputs without its final
+        # state, say): only the rows outside it are zeroed, not the whole array first.
+        start, stop, _ = key.indices(shape[0])
+        full = xp.empty(shape, dtype=values.dtype)
+        full[:start] = 0
+        full[start:stop] = values
+        full[max(start, stop) :] = 0
+        return full
     full = xp.zeros(shape, dtype=values.dtype)
     if _has_integer_array(key):
         ufunc_at("add", full, key, values)
