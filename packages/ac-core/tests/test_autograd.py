@@ -3,11 +3,13 @@
 import gc
 import threading
 import weakref
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
 
 import auto_compyute as ac
+from auto_compyute._core.autograd import may_overwrite
 
 
 def test_gradients_accumulate_across_backward_calls() -> None:
@@ -589,3 +591,53 @@ def test_broadcast_gradients_are_summed_in_every_layout(make, shape, dtype) -> N
     # each sum adds at most 20 terms, rounding each partial sum once
     bound = 20 * np.finfo(dtype).eps * np.abs(grad.astype(np.float64)).sum()
     np.testing.assert_allclose(summed, exact.reshape(shape), rtol=0, atol=bound)
+
+
+class _OverwriteProbe(ac.Op):
+    """Identity that records, in backward, whether it may write over its gradient."""
+
+    seen: ClassVar[list[bool]] = []
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x.copy()
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        _OverwriteProbe.seen.append(may_overwrite(grad))
+        return grad
+
+
+def _probe_backward(build: Any) -> bool:
+    """Run ``build(probe_result)`` to a scalar loss, backward; whether the probe may overwrite."""
+    _OverwriteProbe.seen = []
+    x = ac.randn(4, 3, dtype=ac.float64, req_grad=True)
+    build(_OverwriteProbe.apply(x * 2)).backward()
+    (seen,) = _OverwriteProbe.seen
+    return seen
+
+
+def test_backward_may_overwrite_a_gradient_only_it_holds() -> None:
+    assert _probe_backward(lambda p: (p * 3).sum())
+    assert _probe_backward(lambda p: (p * 3).T.sum())  # a view of a fresh array
+    w = ac.randn(4, 3, dtype=ac.float64, req_grad=True)
+    assert not _probe_backward(lambda p: (p + w).sum())  # also the leaf w's gradient
+    older = ac.randn(4, 3, dtype=ac.float64, req_grad=True) * 5  # its op runs after the probe's
+    assert not _probe_backward(lambda p: (p + older).sum())  # it waits with the same array
+    kept: list[ac.Tensor] = []
+
+    def hooked(p: ac.Tensor) -> ac.Tensor:
+        p.register_hook(kept.append)
+        return (p * 3).sum()
+
+    assert not _probe_backward(hooked)  # the hook keeps it
+    x = ac.randn(3, dtype=ac.float64, req_grad=True)
+    _OverwriteProbe.seen = []
+    _OverwriteProbe.apply(x * 2).backward(ac.ones(3, dtype=ac.float64))
+    assert _OverwriteProbe.seen == [False]  # the caller's gradient
+
+
+def test_relu_backward_over_a_shared_gradient_leaves_it_intact(rng: np.random.Generator) -> None:
+    data = rng.standard_normal((5, 4))
+    x = ac.tensor(data, req_grad=True)
+    a = x * 2
+    ((a.relu() + a.relu() + a) * 3).sum().backward()  # one gradient for both ReLUs and a
+    np.testing.assert_allclose(x.grad, 6 * (2 * (data > 0) + 1))

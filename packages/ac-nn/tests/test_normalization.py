@@ -361,3 +361,19 @@ def test_batch_norm3d_checks_rank_and_normalizes_each_channel():
     np.testing.assert_allclose(out.var(axis=(0, 2, 3, 4)), 1, atol=1e-3)
     with pytest.raises(ValueError, match="BatchNorm3d"):
         norm(ac.randn(3, 2, 4, 3))
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_backward_leaves_a_shared_gradient_intact(affine: bool) -> None:
+    """Its backward may write over a gradient it alone holds, never over one it shares."""
+    data = np.random.default_rng(0).standard_normal((4, 6))
+    weight = ac.randn(6, dtype=ac.float64, req_grad=True) if affine else None
+    bias = ac.randn(6, dtype=ac.float64, req_grad=True) if affine else None
+    x = ac.tensor(data, req_grad=True)
+    (F.layer_norm(x, (6,), weight, bias) * 3).sum().backward()
+    expected = x.grad
+    x, v = ac.tensor(data, req_grad=True), ac.tensor(data, req_grad=True)
+    older = v * 1.0  # its op waits with the same gradient while the LayerNorm's runs
+    ((F.layer_norm(x, (6,), weight, bias) + older) * 3).sum().backward()
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(v.grad, np.full((4, 6), 3.0))

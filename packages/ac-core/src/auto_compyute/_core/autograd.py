@@ -6,6 +6,7 @@ import functools
 import gc
 import itertools
 import math
+import sys
 import types
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
@@ -59,6 +60,50 @@ def is_graph_retained() -> bool:
     backward. True outside backward and under ``retain_graph=True``.
     """
     return _retaining_graph.get()
+
+
+def may_overwrite(grad: Array) -> bool:
+    """Whether an op's ``backward`` may write its result over ``grad``, the gradient of its
+    result that the engine handed it: True when nothing else holds that array (another
+    op's waiting gradient, a leaf's, a hook's, the caller of ``backward()``) or shares its
+    memory. NumPy arrays only; it saves an allocation, and a pass over fresh memory.
+
+    NOTE: told by reference counts, compared with those of a gradient that nothing but
+    the engine holds, measured at import on calls of the same shape (``_ReferenceProbe``).
+    A view counts when nothing else holds its base.
+    """
+    if type(grad) is not np.ndarray or not grad.flags.writeable:
+        return False
+    refs, base_refs = _reference_counts(grad)
+    if base_refs and (type(grad.base) is not np.ndarray or grad.base.base is not None):
+        return False
+    return refs <= _SOLE_REFS and base_refs <= _SOLE_BASE_REFS
+
+
+_refcount = sys.getrefcount
+
+
+def _reference_counts(array: Array) -> tuple[int, int]:
+    """The reference counts of ``array`` and of its base (0 without one)."""
+    base = array.base
+    return _refcount(array), 0 if base is None else _refcount(base)
+
+
+class _ReferenceProbe:
+    """Calls shaped like the engine's: ``Op._propagate`` -> ``backward`` -> ``may_overwrite``."""
+
+    def propagate(self) -> tuple[int, int]:
+        grad = np.empty(1)[:]  # a view, held by this frame alone
+        return self.backward(grad)
+
+    def backward(self, grad: Array) -> tuple[int, int]:
+        return self.may_overwrite(grad)
+
+    def may_overwrite(self, grad: Array) -> tuple[int, int]:
+        return _reference_counts(grad)
+
+
+_SOLE_REFS, _SOLE_BASE_REFS = _ReferenceProbe().propagate()
 
 
 class set_grad_enabled:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from auto_compyute._core.autograd import Array, Op
+from auto_compyute._core.autograd import Array, Op, may_overwrite
 from auto_compyute._core.devices import get_array_module
 
 if TYPE_CHECKING:
@@ -375,6 +375,9 @@ class ReLU(Op):
         return get_array_module(x).maximum(x, 0)
 
     def backward(self, grad: Array) -> Array:
+        if may_overwrite(grad):
+            grad *= self.positive
+            return grad
         return grad * self.positive
 
     def graph_backward(self, grad: Tensor) -> Tensor:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from auto_compyute._core.autograd import Array, Op
+from auto_compyute._core.autograd import Array, Op, may_overwrite
 from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.tensor import Tensor
 
@@ -153,6 +153,7 @@ class LayerNorm(Op):
 
     def backward(self, grad: Array) -> tuple[Array | None, ...]:
         xp = get_array_module(grad)
+        overwrite = may_overwrite(grad)  # NOTE: asked before rows, a view of grad, exists
         x_hat, weight = self.x_hat, self.weight
         rows = grad.reshape(x_hat.shape)
         ones = xp.ones(len(rows), dtype=grad.dtype)
@@ -168,7 +169,12 @@ class LayerNorm(Op):
             averager = self.averager if weight is None else weight * self.averager
             mean_g = rows @ averager
             mean_gx = product @ averager
-            g_hat = rows * weight if weight is not None else rows.copy()
+            if overwrite:  # NOTE: all that reads the gradient as it came has run
+                g_hat = rows
+                if weight is not None:
+                    g_hat *= weight
+            else:
+                g_hat = rows * weight if weight is not None else rows.copy()
             g_hat -= mean_g[:, None]
             xp.multiply(x_hat, mean_gx[:, None], product)
             g_hat -= product
