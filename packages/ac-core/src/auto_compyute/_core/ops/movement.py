@@ -34,11 +34,19 @@ class Permute(Op):
         return x.transpose(dims)
 
     def backward(self, grad: Array) -> Array:
-        # NOTE: np, not xp: the axis numbers are host data (CuPy's argsort takes no tuple)
-        return grad.transpose(np.argsort(self.kwargs["dims"]))
+        return grad.transpose(_inverse(self.kwargs["dims"]))
 
     def graph_backward(self, grad: Tensor) -> Tensor:
-        return grad.permute(*np.argsort(self.kwargs["dims"]).tolist())
+        return grad.permute(*_inverse(self.kwargs["dims"]))
+
+
+def _inverse(dims: tuple[int, ...]) -> tuple[int, ...]:
+    """The permutation that undoes ``dims``.
+
+    NOTE: in Python: ``np.argsort`` on a tuple took 25 us inside an LSTM's training step
+    (3 us alone), and a transpose by an array of axes 11 us more than by a tuple.
+    """
+    return tuple(sorted(range(len(dims)), key=dims.__getitem__))
 
 
 class Expand(Op):
