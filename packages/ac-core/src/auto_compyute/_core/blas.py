@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from auto_compyute._core.devices import get_array_module
+from auto_compyute._core.devices import filled, get_array_module
 from auto_compyute._core.parallel import openblas_libraries
 
 _AXPY_SYMBOLS: dict[np.dtype[Any], tuple[str, Any]] = {
@@ -102,8 +102,7 @@ def sum_by_product(matrix: Any, axis: int) -> Any:
     column-major matrix slowly: a (2048, 65) matrix's row sums took 54 us with ``sum`` and
     10 us as a product, a column-major (128, 512) one's column sums 18 against 4 us.
     """
-    ones = get_array_module(matrix).empty(matrix.shape[axis], dtype=matrix.dtype)
-    ones.fill(1)
+    ones = filled(get_array_module(matrix), matrix.shape[axis], 1, matrix.dtype)
     return ones @ matrix if axis == 0 else matrix @ ones
 
 

@@ -208,6 +208,17 @@ def get_array_module(array: Any) -> Any:
     return np if backend is None else backend.xp
 
 
+def filled(xp: Any, shape: int | tuple[int, ...], value: float, dtype: Any) -> Any:
+    """``xp.full(shape, value, dtype)``.
+
+    NOTE: NumPy's ``full`` and ``ones`` are Python code; inside a training step, where that
+    code is out of the caches, a small one took about 12 us, ``empty`` and ``fill`` 1-2 us.
+    """
+    array = xp.empty(shape, dtype=dtype)
+    array.fill(value)
+    return array
+
+
 def move_array(array: Any, target: Device) -> Any:
     """Copy ``array`` to ``target`` (no copy when it is already there)."""
     source = device_of(array)

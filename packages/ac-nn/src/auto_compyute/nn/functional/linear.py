@@ -5,7 +5,6 @@ import math
 from auto_compyute import Tensor
 from auto_compyute._core.autograd import Array, Op, is_graph_retained
 from auto_compyute._core.blas import sum_by_product
-from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.ops.linalg import is_column_major, product_2d
 from auto_compyute.nn.functional.normalization import LayerNorm
 
@@ -93,7 +92,7 @@ class _LinearOfNormalized(Linear):
         if self.norm_bias is not None:
             if grad_bias is None:
                 grad_bias = sum_by_product(grad_2d, 0)
-            grad_weight += get_array_module(grad_2d).outer(grad_bias, self.norm_bias)
+            grad_weight += grad_bias[:, None] * self.norm_bias  # NOTE: xp.outer is Python code
         return grad_weight
 
     def _input_array(self) -> Array:

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from auto_compyute._core.autograd import Array, Op, may_overwrite
-from auto_compyute._core.devices import get_array_module
+from auto_compyute._core.blas import sum_by_product
+from auto_compyute._core.devices import filled, get_array_module
 from auto_compyute._core.tensor import Tensor
 
 __all__ = [
@@ -131,7 +132,7 @@ class LayerNorm(Op):
         xp = get_array_module(x)
         features = math.prod(x.shape[x.ndim - ndim :])
         rows = x.reshape(-1, features)
-        self.averager = xp.full(features, 1 / features, dtype=x.dtype)
+        self.averager = filled(xp, features, 1 / features, x.dtype)
         self.mean = rows @ self.averager
         x_hat = rows - self.mean[:, None]
         # NOTE: einsum sums the squares of each row without writing them out.
@@ -156,14 +157,13 @@ class LayerNorm(Op):
         overwrite = may_overwrite(grad)  # NOTE: asked before rows, a view of grad, exists
         x_hat, weight = self.x_hat, self.weight
         rows = grad.reshape(x_hat.shape)
-        ones = xp.ones(len(rows), dtype=grad.dtype)
         needs_x, *needs_params = self.needs_grad
         grads: list[Array | None] = [None]
         product = rows * x_hat  # g x̂
         if weight is not None:
-            grads.append(ones @ product if needs_params[0] else None)
+            grads.append(sum_by_product(product, 0) if needs_params[0] else None)
         if self.kwargs["has_bias"]:
-            grads.append(ones @ rows if needs_params[-1] else None)
+            grads.append(sum_by_product(rows, 0) if needs_params[-1] else None)
         if needs_x:
             # NOTE: the means of ĝ = g w and ĝ x̂ as products of g and g x̂ with w / features
             averager = self.averager if weight is None else weight * self.averager
