@@ -3,6 +3,7 @@
 import math
 import warnings
 import weakref
+from typing import Any
 
 import numpy as np
 import pytest
@@ -727,3 +728,15 @@ def test_gradient_of_a_leading_slice_is_zero_outside_it(key: slice) -> None:
     expected = np.zeros((5, 3))
     expected[key] = grad
     np.testing.assert_array_equal(x.grad, expected)
+
+
+@pytest.mark.parametrize("size", [7, 5000])  # written out, or a broadcast view
+@pytest.mark.parametrize("dtype", [ac.float16, ac.float32, ac.float64])
+def test_whole_reductions_spread_their_gradient_in_its_dtype(size: int, dtype: Any) -> None:
+    x = ac.ones(size, dtype=dtype, req_grad=True)
+    (x.mean() * 3).backward()
+    assert x.grad.dtype == x.data.dtype and x.grad.shape == (size,)
+    np.testing.assert_allclose(x.grad, np.full(size, 3 / size), rtol=1e-3)
+    x.grad = None
+    (x.sum() * 3).backward()
+    np.testing.assert_array_equal(x.grad, np.full(size, 3.0))

@@ -12,6 +12,8 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from auto_compyute._core.autograd import Array
 from auto_compyute._core.blas import sum_by_product
 from auto_compyute._core.devices import get_array_module
@@ -42,7 +44,12 @@ def as_strided(x: Array, shape: tuple[int, ...], strides: tuple[int, ...]) -> Ar
 
     Callers keep every view inside ``x``'s memory and write only through views that do not
     overlap themselves.
+
+    NOTE: NumPy's ``as_strided`` is Python code, 18 us a call inside a CNN's training step
+    (12 calls a step); the array constructor over a contiguous ``x``'s memory is C code.
     """
+    if type(x) is np.ndarray and x.flags.c_contiguous and x.size:
+        return np.ndarray(shape, x.dtype, x, 0, strides)
     return get_array_module(x).lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
 
 
