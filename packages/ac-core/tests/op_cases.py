@@ -733,6 +733,20 @@ CASES = [
         torch=lambda a, b: __import__("torch").stack([a, b], dim=1),
     ),
     Case(
+        "stack_three_3d",
+        [(2, 3, 4), (2, 3, 4), (2, 3, 4)],
+        ours=lambda a, b, c: (
+            ac.stack([a, b * 2, c], dim=2) ** 2 * ac.stack([c, a, b]).permute(1, 2, 0, 3)
+        ),
+        numpy=lambda a, b, c: (
+            np.stack([a, b * 2, c], axis=2) ** 2 * np.stack([c, a, b]).transpose(1, 2, 0, 3)
+        ),
+        torch=lambda a, b, c: (
+            __import__("torch").stack([a, b * 2, c], dim=2) ** 2
+            * __import__("torch").stack([c, a, b]).permute(1, 2, 0, 3)
+        ),
+    ),
+    Case(
         "split_sizes",
         [(5, 2)],
         ours=lambda a: a.split([2, 3])[1] * 2 + a.split(2)[2].sum(),

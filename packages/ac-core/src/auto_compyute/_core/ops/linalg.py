@@ -58,22 +58,21 @@ class Matmul(Op):
         needs_a, needs_b = self.needs_grad
         if a.ndim == 1 and b.ndim == 1:
             return grad * b if needs_a else None, grad * a if needs_b else None
-        xp = get_array_module(grad)
         if a.ndim == 1:  # (k) @ (..., k, m) -> (..., m)
             grad_a = (b @ grad[..., None])[..., 0] if needs_a else None
             grad_b = a[:, None] * grad[..., None, :] if needs_b else None
             return grad_a, grad_b
         if b.ndim == 1:  # (..., n, k) @ (k) -> (..., n)
             grad_a = grad[..., None] * b if needs_a else None
-            grad_b = (xp.swapaxes(a, -1, -2) @ grad[..., None])[..., 0] if needs_b else None
+            grad_b = (a.swapaxes(-1, -2) @ grad[..., None])[..., 0] if needs_b else None
             return grad_a, grad_b
         if b.ndim == 2 and a.ndim > 2:  # as in forward: one large 2-D product each
             k, m = a.shape[-1], grad.shape[-1]
             grad_a = (grad.reshape(-1, m) @ b.T).reshape(a.shape) if needs_a else None
             grad_b = a.reshape(-1, k).T @ grad.reshape(-1, m) if needs_b else None
             return grad_a, grad_b
-        grad_a = grad @ xp.swapaxes(b, -1, -2) if needs_a else None
-        grad_b = xp.swapaxes(a, -1, -2) @ grad if needs_b else None
+        grad_a = grad @ b.swapaxes(-1, -2) if needs_a else None
+        grad_b = a.swapaxes(-1, -2) @ grad if needs_b else None
         return grad_a, grad_b
 
     def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:

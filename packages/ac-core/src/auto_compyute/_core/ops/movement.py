@@ -257,12 +257,14 @@ class Cat(Op):
 class Stack(Op):
     """Inputs stacked along a new axis ``dim``; each gets its slice of the gradient."""
 
+    # NOTE: NumPy's stack and moveaxis are Python code, 12-15 us a call inside a step.
     def forward(self, *arrays: Array, dim: int) -> Array:
-        return get_array_module(arrays[0]).stack(arrays, axis=dim)
+        new_axis = (slice(None),) * dim + (None,)
+        return get_array_module(arrays[0]).concatenate([a[new_axis] for a in arrays], axis=dim)
 
     def backward(self, grad: Array) -> tuple[Array, ...]:
-        xp = get_array_module(grad)
-        return tuple(xp.moveaxis(grad, self.kwargs["dim"], 0))
+        dim = self.kwargs["dim"]
+        return tuple(grad.transpose(dim, *range(dim), *range(dim + 1, grad.ndim)))
 
     def graph_backward(self, grad: Tensor) -> tuple[Tensor, ...]:
         return tuple(grad.unbind(self.kwargs["dim"]))

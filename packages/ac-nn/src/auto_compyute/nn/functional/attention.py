@@ -287,8 +287,9 @@ def _attend(
     if keep is not None:
         probs *= keep
     # NOTE: the output (E values per query) is normalized instead of the weights (S each).
-    xp.matmul(xp.swapaxes(probs, -1, -2), v, out=out)
-    out /= xp.swapaxes(total, -1, -2)
+    # NOTE: swapaxes as a method: NumPy's function is Python code, slow inside a step
+    xp.matmul(probs.swapaxes(-1, -2), v, out=out)
+    out /= total.swapaxes(-1, -2)
 
 
 def _scores(q: Array, k: Array, additive: Array | None, scores: Array, scale: float) -> None:
@@ -338,9 +339,9 @@ def _attend_backward(
     grad_s -= row_dots[..., None, :]
     grad_s *= probs
     if grad_scores is not None:
-        grad_scores[...] = xp.swapaxes(grad_s, -1, -2)
+        grad_scores[...] = grad_s.swapaxes(-1, -2)
         grad_s *= scale
-    xp.matmul(xp.swapaxes(grad_s, -1, -2), k, out=grad_q)
+    xp.matmul(grad_s.swapaxes(-1, -2), k, out=grad_q)
     xp.matmul(grad_s, q, out=grad_k)
 
 
@@ -348,7 +349,7 @@ def _scaled_transpose(x: Array, scale: float) -> Array:
     """A contiguous copy of ``x`` with its last two axes swapped, times ``scale``."""
     xp = get_array_module(x)
     out = xp.empty((*x.shape[:-2], x.shape[-1], x.shape[-2]), dtype=x.dtype)
-    return xp.multiply(xp.swapaxes(x, -1, -2), scale, out=out)
+    return xp.multiply(x.swapaxes(-1, -2), scale, out=out)
 
 
 def _repeat_heads(t: Tensor, repeats: int) -> Tensor:
