@@ -80,7 +80,8 @@ def may_overwrite(grad: Array) -> bool:
     return refs <= _SOLE_REFS and base_refs <= _SOLE_BASE_REFS
 
 
-_refcount = sys.getrefcount
+# NOTE: without reference counts (other Pythons than CPython), nothing is overwritten
+_refcount = getattr(sys, "getrefcount", lambda _: sys.maxsize)
 
 
 def _reference_counts(array: Array) -> tuple[int, int]:
@@ -92,8 +93,9 @@ def _reference_counts(array: Array) -> tuple[int, int]:
 class _ReferenceProbe:
     """Calls shaped like the engine's: ``Op._propagate`` -> ``backward`` -> ``may_overwrite``."""
 
-    def propagate(self) -> tuple[int, int]:
+    def propagate(self, shared: bool) -> tuple[int, int]:
         grad = np.empty(1)[:]  # a view, held by this frame alone
+        holders = [grad, grad.base] if shared else []  # noqa: F841 (held while counted)
         return self.backward(grad)
 
     def backward(self, grad: Array) -> tuple[int, int]:
@@ -103,7 +105,9 @@ class _ReferenceProbe:
         return _reference_counts(grad)
 
 
-_SOLE_REFS, _SOLE_BASE_REFS = _ReferenceProbe().propagate()
+_SOLE_REFS, _SOLE_BASE_REFS = _ReferenceProbe().propagate(shared=False)
+if _ReferenceProbe().propagate(shared=True) != (_SOLE_REFS + 1, _SOLE_BASE_REFS + 1):
+    _SOLE_REFS = _SOLE_BASE_REFS = -1  # NOTE: counts that miss a holder: overwrite nothing
 
 
 class set_grad_enabled:
