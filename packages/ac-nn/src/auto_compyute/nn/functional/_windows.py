@@ -16,7 +16,7 @@ import numpy as np
 
 from auto_compyute._core.autograd import Array
 from auto_compyute._core.blas import sum_by_product
-from auto_compyute._core.devices import get_array_module
+from auto_compyute._core.devices import filled, get_array_module
 
 Pair = tuple[int, int]
 Padding2d = tuple[Pair, Pair]  # ((top, bottom), (left, right))
@@ -83,7 +83,7 @@ def pad2d(x: Array, padding: Padding2d, value: Any = 0, batch_last: bool = False
     shape[h], shape[w] = rows + top + bottom, cols + left + right
     if not (top or bottom or left or right):
         return xp.ascontiguousarray(x)
-    out = xp.full(shape, value, dtype=x.dtype) if value else xp.zeros(shape, dtype=x.dtype)
+    out = filled(xp, tuple(shape), value, x.dtype) if value else xp.zeros(shape, dtype=x.dtype)
     index = [slice(None)] * 4
     index[h], index[w] = slice(top, top + rows), slice(left, left + cols)
     out[tuple(index)] = x
