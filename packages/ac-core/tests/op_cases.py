@@ -498,6 +498,20 @@ CASES = [
         torch=lambda a: a.var(correction=0),
     ),
     Case(
+        "var_unbiased_false_positional",
+        [(3, 5)],
+        ours=lambda a: a.var(False),
+        numpy=lambda a: a.var(),
+        torch=lambda a: a.var(False),
+    ),
+    Case(
+        "std_unbiased_keyword",
+        [(3, 5)],
+        ours=lambda a: a.std(1, unbiased=False),
+        numpy=lambda a: a.std(axis=1),
+        torch=lambda a: a.std(1, unbiased=False),
+    ),
+    Case(
         "std_tuple",
         [(2, 3, 4)],
         ours=lambda a: a.std(dim=(0, 2), keepdim=True),
@@ -588,6 +602,20 @@ CASES = [
         ours=lambda a, b: ac.einsum("...ij,...j->...i", a, b),
         numpy=lambda a, b: np.einsum("...ij,...j->...i", a, b),
         torch=lambda a, b: __import__("torch").einsum("...ij,...j->...i", a, b),
+    ),
+    Case(
+        "einsum_broadcast_batch",
+        [(1, 3, 4), (2, 4, 5)],
+        ours=lambda a, b: ac.einsum("...ij,...jk->...ik", a, b),
+        numpy=lambda a, b: np.einsum("...ij,...jk->...ik", a, b),
+        torch=lambda a, b: __import__("torch").einsum("...ij,...jk->...ik", a, b),
+    ),
+    Case(
+        "einsum_broadcast_contracted",
+        [(3, 1), (4, 5)],
+        ours=lambda a, b: ac.einsum("ij,jk->ik", a, b),
+        numpy=lambda a, b: np.einsum("ij,jk->ik", a, b),
+        torch=lambda a, b: __import__("torch").einsum("ij,jk->ik", a, b),
     ),
     Case(
         "einsum_implicit_outer_sum",

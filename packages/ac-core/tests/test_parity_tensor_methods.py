@@ -333,3 +333,31 @@ def test_linalg_methods_and_hardshrink_match_pytorch() -> None:
     s.map2_(ac.tensor([3.0]), ac.tensor([1.0, 0.0]), lambda u, v, w: u * v + w)
     ts.map2_(torch.tensor([3.0]), torch.tensor([1.0, 0.0]), lambda u, v, w: u * v + w)
     _close(s, ts, exact=True)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        (0, slice(None), [0, 3]),
+        ([0, 1], Ellipsis, 0),
+        (0, None, [0, 2], slice(None)),
+        (slice(None), 1, [0, 3]),
+        ([[0], [1]], slice(None), 1),
+        (1, [True, False, True], [0, 1]),
+        (-1, slice(None), [1, 1, 2]),
+    ],
+    ids=str,
+)
+def test_integers_mixed_with_index_arrays_match_pytorch(key) -> None:
+    data = np.arange(24.0).reshape(2, 3, 4)
+    x, x_torch = _pair(data, req_grad=True)
+    torch_key = tuple(torch.tensor(k) if isinstance(k, list) else k for k in key)
+    result, expected = x[key], x_torch[torch_key]
+    np.testing.assert_array_equal(result.numpy(), expected.detach().numpy())
+    (result * result).sum().backward()
+    (expected * expected).sum().backward()
+    np.testing.assert_array_equal(x.grad, x_torch.grad.numpy())
+    written, written_torch = ac.zeros(2, 3, 4), torch.zeros(2, 3, 4)
+    values = np.arange(expected.numel(), dtype=np.float32).reshape(expected.shape)
+    written[key], written_torch[torch_key] = ac.tensor(values), torch.tensor(values)
+    np.testing.assert_array_equal(written.numpy(), written_torch.numpy())

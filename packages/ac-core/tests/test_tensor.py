@@ -323,3 +323,144 @@ def test_factories_take_pytorchs_requires_grad(make) -> None:
     assert make(req_grad=True).req_grad
     with pytest.raises(TypeError, match="req_grad and requires_grad"):
         make(req_grad=True, requires_grad=True)
+
+
+def test_randint_takes_pytorchs_signatures() -> None:
+    draws = ac.randint(5, (100,))  # randint(high, size)
+    assert draws.shape == (100,) and draws.dtype == ac.int64
+    assert draws.min().item() >= 0 and draws.max().item() < 5
+    assert ac.randint(high=5, size=(3,)).shape == (3,)
+    assert ac.randint(2, 5, (4,)).min().item() >= 2
+    with pytest.raises(ValueError, match="low < high"):
+        ac.randint(5, 2)
+
+
+def test_a_0d_tensor_formats_as_its_number() -> None:
+    assert f"{ac.tensor(0.1234):.3f}" == "0.123"
+    assert format(ac.tensor(3), "d") == "3"
+    assert f"{ac.tensor(2.5)}" == "2.5"
+    with pytest.raises(TypeError):
+        format(ac.tensor([1.0, 2.0]), ".2f")
+
+
+def test_writing_a_value_that_requires_grad_is_refused() -> None:
+    w = ac.tensor([2.0, 3.0], req_grad=True)
+    x = ac.zeros(4)
+    for write in (
+        lambda: x.__setitem__(slice(1, 3), w),
+        lambda: x[:2].copy_(w),
+        lambda: x.fill_(w.sum()),
+    ):
+        with pytest.raises(RuntimeError, match="value that requires grad"):
+            write()
+    assert x.tolist() == [0.0] * 4
+    with ac.no_grad():
+        x[1:3] = w
+    x[:2] = w.detach()
+    assert x.tolist() == [2.0, 3.0, 3.0, 0.0]
+
+
+def test_var_std_and_their_means_take_unbiased_as_pytorch_does() -> None:
+    x = ac.tensor([[1.0, 2.0], [3.0, 5.0]])
+    assert x.var(False).item() == pytest.approx(2.1875)  # a bool in place of dim
+    assert x.std(unbiased=False).item() == pytest.approx(2.1875**0.5)
+    assert x.var(1, True).tolist() == pytest.approx([0.5, 2.0])
+    variance, mean = ac.var_mean(x, 1, False)
+    assert variance.tolist() == pytest.approx([0.25, 1.0]) and mean.tolist() == [1.5, 4.0]
+    std, _ = ac.std_mean(x, False)
+    assert std.item() == pytest.approx(2.1875**0.5)
+
+
+def test_gradients_at_a_zero_std_and_a_zero_exponent_are_zero_not_nan() -> None:
+    x = ac.tensor([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]], req_grad=True)
+    x.std(dim=1).sum().backward()
+    assert np.all(x.grad[0] == 0) and np.all(np.isfinite(x.grad))
+    x = ac.tensor([0.0, 1.0], req_grad=True)
+    (x**0).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]
+    a = ac.tensor([0.0, 2.0], req_grad=True)
+    (a ** ac.tensor([0.0, 3.0])).sum().backward()
+    assert a.grad.tolist() == [0.0, 12.0]
+
+
+def test_integers_select_before_index_arrays_as_in_pytorch() -> None:
+    x = ac.arange(24.0).reshape(2, 3, 4)
+    picked = x[0, :, [0, 3]]  # NumPy's own reading would give shape (2, 3)
+    assert picked.shape == (3, 2)
+    assert picked.tolist() == [[0.0, 3.0], [4.0, 7.0], [8.0, 11.0]]
+    assert x[ac.tensor(1), None, [0, 2], :].shape == (1, 2, 4)
+    z = ac.zeros(2, 3, 3)
+    z[0, :, [0, 1, 2]] = ac.arange(9.0).reshape(3, 3)
+    assert z[0].tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]]
+    w = ac.arange(24.0).reshape(2, 3, 4).requires_grad_()
+    w[1, :, [0, 0]].sum().backward()
+    assert w.grad[1, :, 0].tolist() == [2.0] * 3 and w.grad.sum() == 6
+
+
+def test_clamp_with_tensor_bounds_and_the_dtype_of_float_bounds() -> None:
+    x = ac.tensor([1.0, float("nan"), 3.0, 5.0], req_grad=True)
+    low = ac.tensor([2.0, 2.0, 2.0, 6.0], req_grad=True)
+    high = ac.tensor(4.0, req_grad=True)
+    result = x.clamp(low, high)
+    assert np.allclose(result.numpy(), [2.0, np.nan, 3.0, 4.0], equal_nan=True)
+    result.sum().backward()
+    assert low.grad.tolist() == [1.0, 0.0, 0.0, 0.0] and high.grad.item() == 1.0
+    assert ac.tensor([1, 2, 3]).clamp(0.5, 2.5).dtype == ac.float32
+    assert ac.tensor([1, 2, 3]).clamp(0, 2).dtype == ac.int64
+
+
+def test_masked_fill_keeps_the_tensors_dtype() -> None:
+    mask = ac.tensor([True, False, True])
+    filled = ac.tensor([1, 2, 3]).masked_fill(mask, 2.5)
+    assert filled.dtype == ac.int64 and filled.tolist() == [2, 2, 2]
+    assert ac.tensor([True, False]).masked_fill(ac.tensor([True, False]), 0).dtype == ac.bool
+    value = ac.tensor(5.0, dtype=ac.float64, req_grad=True)
+    filled = ac.tensor([1.0, 2.0, 3.0]).masked_fill(mask, value)
+    assert filled.dtype == ac.float32
+    filled.sum().backward()
+    assert value.grad == 2.0
+
+
+def test_running_extremes_propagate_nan_as_pytorch_does() -> None:
+    values, indices = ac.tensor([1.0, float("nan"), 3.0, float("nan"), 0.0]).cummax(0)
+    assert np.isnan(values.numpy()[1:]).all() and indices.tolist() == [0, 1, 1, 3, 3]
+    values, indices = ac.tensor([3.0, float("nan"), 1.0]).cummin(0)
+    assert values.tolist()[0] == 3.0 and indices.tolist() == [0, 1, 1]
+
+
+def test_dim_0_and_minus_1_name_a_0d_tensors_only_axis() -> None:
+    x = ac.tensor(2.5, req_grad=True)
+    for dim in (0, -1):
+        for result in (x.sum(dim), x.mean(dim), x.amax(dim), x.logsumexp(dim), x.cumsum(dim)):
+            assert result.shape == () and result.item() == pytest.approx(2.5)
+        values, indices = x.cummax(dim)
+        assert values.shape == indices.shape == () and indices.item() == 0
+        assert x.transpose(0, dim).shape == ()
+    x.cumprod(0).backward()
+    assert x.grad == 1.0
+    with pytest.raises(IndexError, match="out of range"):
+        x.sum(1)
+
+
+def test_flatten_checks_its_dims() -> None:
+    assert ac.zeros(0, 2, 3).flatten(1).shape == (0, 6)
+    with pytest.raises(ValueError, match="start_dim"):
+        ac.zeros(2, 3, 4).flatten(2, 1)
+    with pytest.raises(IndexError, match="out of range"):
+        ac.zeros(2, 3).flatten(0, 5)
+
+
+def test_floor_division_remainder_and_power_assignments_are_in_place() -> None:
+    x = ac.tensor([7.0, 8.0, -9.0])
+    alias = x
+    x //= 2
+    assert alias.tolist() == [3.0, 4.0, -5.0]
+    x %= 3
+    assert alias.tolist() == [0.0, 1.0, 1.0]
+    x **= 2
+    assert x is alias and alias.tolist() == [0.0, 1.0, 1.0]
+    w = ac.tensor([2.0, 3.0], req_grad=True)
+    y = w * 1
+    y **= 2  # recorded: a new tensor, as for +=
+    y.sum().backward()
+    assert w.grad.tolist() == [4.0, 6.0]

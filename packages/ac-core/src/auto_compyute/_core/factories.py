@@ -251,8 +251,8 @@ def randn_like(
 
 
 def randint(
-    low: int,
-    high: int | None = None,
+    low: int = 0,
+    high: Any = None,
     size: Any = (),
     *,
     generator: GeneratorLike = None,
@@ -263,6 +263,10 @@ def randint(
     (from ``generator``, an ``ac.Generator``, if given)."""
     if high is None:
         low, high = 0, low
+    elif isinstance(high, tuple | list):  # randint(high, size), as in PyTorch
+        low, high, size = 0, low, high
+    if low >= high:
+        raise ValueError(f"randint needs low < high, got {low} and {high}")
     if isinstance(size, int):
         size = (size,)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.int64

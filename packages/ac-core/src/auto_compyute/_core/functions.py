@@ -422,18 +422,33 @@ prod, cumprod, median, kthvalue, count_nonzero, argsort, unique = (
 
 
 def var_mean(
-    x: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False
+    x: Tensor,
+    dim: Any = None,
+    correction: int = 1,
+    keepdim: bool = False,
+    *,
+    unbiased: bool | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """The variance (divided by ``N - correction``) and the mean over ``dim``, as a tuple."""
-    return x.var(dim, correction, keepdim), x.mean(dim, keepdim)
+    """The variance (divided by ``N - correction``; see ``Tensor.var``) and the mean over
+    ``dim``, as a tuple."""
+    if isinstance(dim, bool):  # var_mean(x, unbiased), as in PyTorch
+        dim, unbiased = None, dim
+    return x.var(dim, correction, keepdim, unbiased=unbiased), x.mean(dim, keepdim)
 
 
 def std_mean(
-    x: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False
+    x: Tensor,
+    dim: Any = None,
+    correction: int = 1,
+    keepdim: bool = False,
+    *,
+    unbiased: bool | None = None,
 ) -> tuple[Tensor, Tensor]:
     """The standard deviation (of the variance divided by ``N - correction``) and the mean
     over ``dim``, as a tuple."""
-    return x.std(dim, correction, keepdim), x.mean(dim, keepdim)
+    if isinstance(dim, bool):  # std_mean(x, unbiased), as in PyTorch
+        dim, unbiased = None, dim
+    return x.std(dim, correction, keepdim, unbiased=unbiased), x.mean(dim, keepdim)
 
 
 def tensordot(a: Tensor, b: Tensor, dims: int | Sequence[Sequence[int]] = 2) -> Tensor:

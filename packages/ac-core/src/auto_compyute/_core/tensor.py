@@ -552,6 +552,12 @@ class Tensor:
             extras.append("req_grad=True")
         return f"Tensor({', '.join([body, *extras])})"
 
+    def __format__(self, format_spec: str) -> str:
+        """A 0-d tensor formats as its number (``f"{loss:.4f}"``), as in PyTorch."""
+        if self.data.ndim == 0:
+            return format(self.item(), format_spec)
+        return super().__format__(format_spec)
+
     def __len__(self) -> builtins.int:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -1212,11 +1218,23 @@ class Tensor:
     def square(self) -> Tensor:
         return self**2
 
-    def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
-        """Limit values to ``[min, max]`` (either bound may be None)."""
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:
+        """Limit values to ``[min, max]``: numbers, or tensors that broadcast (and get the
+        gradient where they limit). Either bound may be None; where ``min > max`` the
+        result is ``max``, as in PyTorch."""
         if min is None and max is None:
             raise ValueError("clamp needs at least one of min and max")
-        return ew.Clamp.apply(self, min=min, max=max)
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            result = self
+            if min is not None:
+                result = result.where(~(result < min), min)  # NOTE: NaN stays NaN
+            if max is not None:
+                result = result.where(~(result > max), max)
+            return result
+        x = self
+        if isinstance(min, builtins.float) or isinstance(max, builtins.float):
+            x = self._floating()  # Python floats do not widen a float tensor, nor an int one
+        return ew.Clamp.apply(x, min=min, max=max)
 
     clip = clamp
 
@@ -1233,6 +1251,8 @@ class Tensor:
         if mask.data.dtype != dtypes.bool_:
             mask = mask.bool()
         me, fill = self._other(value)
+        if fill.data.dtype != self.data.dtype:  # the result keeps this dtype, as in PyTorch
+            me, fill = self, fill.to(dtype=self.data.dtype)
         return ew.Where.apply(mask, fill, me)
 
     def _floating(self) -> Tensor:
@@ -1247,18 +1267,43 @@ class Tensor:
         return reduce.Mean.apply(self._floating(), dim=_dims(dim, self.ndim), keepdim=keepdim)
 
     def var(
-        self, dim: Dim = None, correction: builtins.int = 1, keepdim: builtins.bool = False
+        self,
+        dim: Dim | builtins.bool = None,
+        correction: builtins.int = 1,
+        keepdim: builtins.bool = False,
+        *,
+        unbiased: builtins.bool | None = None,
     ) -> Tensor:
-        """Variance over ``dim``, divided by ``N - correction`` (1: unbiased, like PyTorch)."""
+        """Variance over ``dim``, divided by ``N - correction`` (1: unbiased, like PyTorch).
+
+        As in PyTorch, ``unbiased`` (or a bool in place of ``dim``: ``x.var(False)``) sets
+        ``correction`` to 1 or 0.
+        """
+        if isinstance(dim, builtins.bool):
+            dim, unbiased = None, dim
+        if unbiased is not None:
+            correction = builtins.int(unbiased)
         return reduce.Var.apply(
             self._floating(), dim=_dims(dim, self.ndim), keepdim=keepdim, correction=correction
         )
 
     def std(
-        self, dim: Dim = None, correction: builtins.int = 1, keepdim: builtins.bool = False
+        self,
+        dim: Dim | builtins.bool = None,
+        correction: builtins.int = 1,
+        keepdim: builtins.bool = False,
+        *,
+        unbiased: builtins.bool | None = None,
     ) -> Tensor:
-        """Standard deviation: the square root of ``var``."""
-        return self.var(dim, correction, keepdim).sqrt()
+        """Standard deviation: the square root of ``var`` (same arguments); its gradient is
+        0 where it is 0."""
+        if isinstance(dim, builtins.bool):
+            dim, unbiased = None, dim
+        if unbiased is not None:
+            correction = builtins.int(unbiased)
+        return reduce.Std.apply(
+            self._floating(), dim=_dims(dim, self.ndim), keepdim=keepdim, correction=correction
+        )
 
     def amax(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
         """Largest values over ``dim`` (an int, a tuple, or None for all): ties share the
@@ -1305,6 +1350,8 @@ class Tensor:
     def cumprod(self, dim: builtins.int) -> Tensor:
         """Running products along ``dim`` (integer and bool tensors as int64, as in PyTorch)."""
         x = self if self.data.dtype.kind == "f" else self.long()
+        if self.ndim == 0:
+            return x.reshape(1).cumprod(_dim(dim, 0)).reshape(())
         return reduce.CumProd.apply(x, dim=_dim(dim, self.ndim))
 
     def kthvalue(
@@ -1363,6 +1410,8 @@ class Tensor:
     def cumsum(self, dim: builtins.int) -> Tensor:
         """Running sums along ``dim`` (integer and bool tensors sum as int64, as in PyTorch)."""
         x = self if self.data.dtype.kind == "f" else self.long()
+        if self.ndim == 0:
+            return x.reshape(1).cumsum(_dim(dim, 0)).reshape(())
         return reduce.CumSum.apply(x, dim=_dim(dim, self.ndim))
 
     def logsumexp(self, dim: Dim, keepdim: builtins.bool = False) -> Tensor:
@@ -1412,11 +1461,13 @@ class Tensor:
 
     def flatten(self, start_dim: builtins.int = 0, end_dim: builtins.int = -1) -> Tensor:
         """Merge the axes ``start_dim..end_dim`` into one."""
+        start, end = _dim(start_dim, self.ndim), _dim(end_dim, self.ndim)
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
-        shape = (*self.shape[:start], -1, *self.shape[end + 1 :])
-        return self.reshape(shape)
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        size = math.prod(self.shape[start : end + 1])
+        return self.reshape((*self.shape[:start], size, *self.shape[end + 1 :]))
 
     def unflatten(self, dim: builtins.int, sizes: Sequence[builtins.int]) -> Tensor:
         """Split axis ``dim`` into several with the given sizes."""
@@ -1449,8 +1500,10 @@ class Tensor:
 
     def transpose(self, dim0: builtins.int = -2, dim1: builtins.int = -1) -> Tensor:
         """Swap two axes."""
+        dim0, dim1 = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
         dims = list(range(self.ndim))
-        dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+        if dims:  # a 0-d tensor has nothing to swap
+            dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
         return movement.Permute.apply(self, dims=tuple(dims))
 
     def expand(self, *shape: Any) -> Tensor:
@@ -1470,11 +1523,19 @@ class Tensor:
         return self.expand(other.shape)
 
     def __getitem__(self, key: Any) -> Tensor:
-        return movement.Index.apply(self, key=_index_key(key, self))
+        key = _index_key(key, self)
+        split = _integers_first(key)
+        if split is not None:
+            return movement.Index.apply(movement.Index.apply(self, key=split[0]), key=split[1])
+        return movement.Index.apply(self, key=key)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        self._check_inplace("item assignment")
-        self.data[_index_key(key, self)] = value.data if isinstance(value, Tensor) else value
+        self._check_inplace("item assignment", value)
+        key, target = _index_key(key, self), self.data
+        split = _integers_first(key)
+        if split is not None:
+            target, key = target[split[0]], split[1]  # a view: the write lands in self
+        target[key] = value.data if isinstance(value, Tensor) else value
 
     def split(
         self, split_size: builtins.int | Sequence[builtins.int], dim: builtins.int = 0
@@ -1876,12 +1937,19 @@ class Tensor:
     def _running_extreme(self, dim: builtins.int, ufunc: str) -> ValuesIndices:
         xp = get_array_module(self.data)
         axis = _dim(dim, self.ndim)
+        if self.ndim == 0:
+            values, indices = self.reshape(1)._running_extreme(axis, ufunc)
+            return ValuesIndices(values.reshape(()), indices.reshape(()))
         extremes = reduce.accumulate(ufunc, self.data, axis)
         position_shape = [1] * self.ndim
         position_shape[axis] = self.shape[axis]
         positions = xp.arange(self.shape[axis]).reshape(position_shape)
-        # NOTE: an element equal to the running extreme is (the last of) where it was found
-        found = xp.where(self.data == extremes, positions, 0)
+        # NOTE: an element equal to the running extreme is (the last of) where it was found;
+        # a NaN is the running extreme from where it is (NumPy's extremes propagate NaN)
+        found = self.data == extremes
+        if self.data.dtype.kind == "f":
+            found |= xp.isnan(self.data)
+        found = xp.where(found, positions, 0)
         indices = reduce.accumulate("maximum", found, axis).astype(np.int64)
         values = movement.Gather.apply(self, dim=axis, index=indices)
         return ValuesIndices(values, Tensor._from_op(indices))
@@ -2573,6 +2641,8 @@ class Tensor:
 
     def logcumsumexp(self, dim: builtins.int) -> Tensor:
         """``log(cumsum(exp(x)))`` along ``dim``, computed without overflow or underflow."""
+        if self.ndim == 0:
+            return self.reshape(1).logcumsumexp(_dim(dim, 0)).reshape(())
         return reduce.LogCumSumExp.apply(self._floating(), dim=_dim(dim, self.ndim))
 
     def dist(self, other: Tensor, p: builtins.float = 2) -> Tensor:
@@ -2681,11 +2751,20 @@ class Tensor:
         return la.SVDUSVResult(u, s, vh.mT)
 
     # ---------------------------------------------------------------- in place (no grad)
-    def _check_inplace(self, what: str) -> None:
-        if self._req_grad and _grad_enabled.get():
+    def _check_inplace(self, what: str, value: Any = None) -> None:
+        """Refuse writing ``value`` into this tensor where autograd would have to record it."""
+        if not _grad_enabled.get():
+            return
+        if self._req_grad:
             raise RuntimeError(
                 f"{what} on a tensor that requires grad is not tracked by autograd; "
                 "do it under ac.no_grad() or on a detached tensor"
+            )
+        if isinstance(value, Tensor) and value._req_grad:
+            raise RuntimeError(
+                f"{what} with a value that requires grad is not tracked by autograd (the "
+                "value would get no gradient); use an out-of-place op such as "
+                "x.index_put(indices, value) or ac.where, or detach the value"
             )
 
     def _changes_in_place(self, other: Any) -> builtins.bool:
@@ -2899,6 +2978,15 @@ class Tensor:
     def __itruediv__(self, other: Any) -> Tensor:  # type: ignore[misc]
         return self._augmented("true_divide", other, "/=", Tensor.__truediv__)
 
+    def __ifloordiv__(self, other: Any) -> Tensor:
+        return self._augmented("floor_divide", other, "//=", Tensor.__floordiv__)
+
+    def __imod__(self, other: Any) -> Tensor:
+        return self._augmented("remainder", other, "%=", Tensor.__mod__)
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return self._augmented("power", other, "**=", Tensor.__pow__)
+
     def _augmented(self, ufunc: str, other: Any, what: str, operator: Any) -> Tensor:
         """``self op= other``: in place, as in PyTorch (``p -= lr * p.grad`` under no_grad()
         updates p itself); where autograd must record the change, a new tensor, which the
@@ -2909,7 +2997,7 @@ class Tensor:
         return operator(self, other)
 
     def fill_(self, value: Scalar) -> Tensor:
-        self._check_inplace("fill_()")
+        self._check_inplace("fill_()", value)
         self.data[...] = value
         return self
 
@@ -2918,7 +3006,7 @@ class Tensor:
 
     def copy_(self, other: Any) -> Tensor:
         """Copy values from ``other`` (broadcast, converted to this dtype and device)."""
-        self._check_inplace("copy_()")
+        self._check_inplace("copy_()", other)
         source = other.data if isinstance(other, Tensor) else np.asarray(other)
         if type(source) is not type(self.data):
             source = move_array(source, self.device)
@@ -3675,6 +3763,8 @@ def _dims(dim: Dim, ndim: int) -> tuple[int, ...] | None:
     for d in dims:
         if not -axes <= d < axes:
             raise IndexError(f"dim {d} is out of range for a tensor with {ndim} dimension(s)")
+    if ndim == 0:  # PyTorch lets dim 0 and -1 name a 0-d tensor's only "axis": none to reduce
+        return ()
     return tuple(d % axes for d in dims)
 
 
@@ -3708,6 +3798,50 @@ def _resolve_shape(shape: tuple[int, ...], old: tuple[int, ...]) -> tuple[int, .
     if known == 0 or total % known:
         raise ValueError(f"cannot reshape a tensor of shape {old} into {shape}")
     return (*shape[:at], total // known, *shape[at + 1 :])
+
+
+def _integers_first(key: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
+    """For an index that mixes integers with index arrays, the two keys PyTorch applies one
+    after the other: the integers (selecting, as ``select`` does), then the rest.
+
+    NOTE: NumPy counts an integer as one more index array there, which moves the arrays'
+    axes: ``x[0, :, [0, 3]]`` of a (2, 3, 4) array is (2, 3) in NumPy, (3, 2) in PyTorch.
+    None where NumPy's reading is PyTorch's.
+    """
+    if not isinstance(key, tuple) or not any(map(_is_index_array, key)):
+        return None
+    if not any(map(_is_integer, key)):
+        return None
+    integers: list[Any] = []
+    rest: list[Any] = []
+    for k in key:
+        if _is_integer(k):
+            integers.append(builtins.int(k))
+        elif k is None:
+            integers.append(None)
+            rest.append(slice(None))
+        elif k is Ellipsis:
+            integers.append(Ellipsis)
+            rest.append(Ellipsis)
+        else:  # a slice, or an array (a boolean mask covers as many axes as it has)
+            mask = _is_index_array(k) and k.dtype == np.bool_
+            integers += [slice(None)] * (k.ndim if mask else 1)
+            rest.append(k)
+    return tuple(integers), tuple(rest)
+
+
+def _is_integer(k: Any) -> bool:
+    """A Python or NumPy integer, or a 0-d integer array, in an index."""
+    if isinstance(k, builtins.bool):
+        return False
+    return isinstance(k, builtins.int | np.integer) or (
+        getattr(k, "ndim", None) == 0 and k.dtype.kind in "iu"
+    )
+
+
+def _is_index_array(k: Any) -> bool:
+    """An array of indices or a boolean mask (of any number of axes) in an index."""
+    return getattr(k, "ndim", 0) > 0 or getattr(k, "dtype", None) == np.bool_
 
 
 def _index_key(key: Any, tensor: Tensor) -> Any:

@@ -84,10 +84,13 @@ class Pow(Op):
 
     def backward(self, grad: Array) -> tuple[Array | None, Array | None]:
         needs_a, needs_b = self.needs_grad
-        grad_a = grad * self.b * self.a ** (self.b - 1) if needs_a else None
+        xp = get_array_module(self.a)
+        grad_a = None
+        if needs_a:  # NOTE: 0 where b == 0, as in PyTorch (not 0 * 0**-1 = NaN at a == 0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                grad_a = xp.where(self.b == 0, 0, grad * self.b * self.a ** (self.b - 1))
         if not needs_b:
             return grad_a, None
-        xp = get_array_module(self.a)
         with np.errstate(divide="ignore", invalid="ignore"):
             log_a = xp.where(self.a > 0, xp.log(xp.where(self.a > 0, self.a, 1)), 0)
         return grad_a, grad * self.out * log_a
@@ -95,7 +98,10 @@ class Pow(Op):
     def graph_backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         needs_a, needs_b = self.needs_grad
         a, b = self._input(0, self.a), self._input(1, self.b)
-        grad_a = grad * b * a ** (b - 1) if needs_a else None
+        grad_a = None
+        if needs_a:
+            exponent = self._constant(self.b != 0)
+            grad_a = (grad * b * a ** (b - 1).where(exponent, 1.0)).where(exponent, 0.0)
         if not needs_b:
             return grad_a, None
         positive = self._constant(self.a > 0)
@@ -114,10 +120,14 @@ class PowScalar(Op):
         exponent = self.kwargs["exponent"]
         if exponent == 2:
             return grad * 2 * self.x
+        if exponent == 0:  # NOTE: as in PyTorch, not 0 * 0**-1 = NaN at x == 0
+            return get_array_module(grad).zeros_like(grad)
         return grad * exponent * self.x ** (exponent - 1)
 
     def graph_backward(self, grad: Tensor) -> Tensor:
         exponent = self.kwargs["exponent"]
+        if exponent == 0:
+            return grad * 0
         return grad * exponent * self._input(0, self.x) ** (exponent - 1)
 
 

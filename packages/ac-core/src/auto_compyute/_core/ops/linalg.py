@@ -86,6 +86,18 @@ class Matmul(Op):
         return grad @ b.mT, a.mT @ grad
 
 
+def _broadcast_axes(
+    partial_shape: tuple[int, ...], spec: str, kept: str, operand_shape: tuple[int, ...]
+) -> tuple[int, ...]:
+    """Axes of a gradient ``partial`` (indexed by ``kept``) along which its operand (indexed
+    by ``spec``) has size 1 and was broadcast against the other operands: summed over."""
+    return tuple(
+        k
+        for k, (c, size) in enumerate(zip(kept, partial_shape, strict=True))
+        if operand_shape[spec.index(c)] == 1 and size != 1
+    )
+
+
 class Einsum(Op):
     """Einstein summation over explicit subscripts ``"ij,jk->ik"`` (no ellipsis, no repeats).
 
@@ -112,7 +124,10 @@ class Einsum(Op):
             kept = "".join(c for c in spec if c in available)
             terms = ",".join([output, *(s for s, _ in others)])
             partial = xp.einsum(f"{terms}->{kept}", grad, *(op for _, op in others))
-            shape = [self.operands[i].shape[k] if c in available else 1 for k, c in enumerate(spec)]
+            summed = _broadcast_axes(partial.shape, spec, kept, self.operands[i].shape)
+            if summed:
+                partial = partial.sum(axis=summed, keepdims=True)
+            shape = [partial.shape[kept.index(c)] if c in kept else 1 for c in spec]
             grads.append(xp.broadcast_to(partial.reshape(shape), self.operands[i].shape))
         return tuple(grads)
 
@@ -130,6 +145,9 @@ class Einsum(Op):
             kept = "".join(c for c in spec if c in available)
             terms = ",".join([output, *(s for s, _ in others)])
             partial = Einsum.apply(grad, *(t for _, t in others), subscripts=f"{terms}->{kept}")
-            shape = [self.operands[i].shape[k] if c in available else 1 for k, c in enumerate(spec)]
+            summed = _broadcast_axes(partial.shape, spec, kept, self.operands[i].shape)
+            if summed:
+                partial = partial.sum(summed, keepdim=True)
+            shape = [partial.shape[kept.index(c)] if c in kept else 1 for c in spec]
             grads.append(partial.reshape(shape).expand(self.operands[i].shape))
         return tuple(grads)

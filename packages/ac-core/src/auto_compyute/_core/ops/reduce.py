@@ -143,6 +143,26 @@ class Var(Op):
         return kept * (x - x.mean(dim=dim, keepdim=True)) * scale
 
 
+class Std(Var):
+    """Standard deviation: the square root of ``Var``. Where it is 0 (constant values), the
+    gradient is 0, as in PyTorch, not the NaN of a square root's gradient at 0."""
+
+    def forward(self, x: Array, *, dim: Dims, keepdim: bool, correction: int) -> Array:
+        variance = super().forward(x, dim=dim, keepdim=keepdim, correction=correction)
+        self.result = get_array_module(x).sqrt(variance)
+        return self.result
+
+    def backward(self, grad: Array) -> Array:
+        xp = get_array_module(grad)
+        zero = self.result == 0
+        return super().backward(xp.where(zero, 0, grad / (2 * xp.where(zero, 1, self.result))))
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        nonzero = self._constant(self.result != 0)
+        std = self._result_tensor(self.result).where(nonzero, 1.0)
+        return super().graph_backward((grad / (2 * std)).where(nonzero, 0.0))
+
+
 class CumSum(Op):
     """Running sums along ``dim``; the gradient is the running sum of the gradient from the end."""
 
