@@ -464,3 +464,10 @@ def test_floor_division_remainder_and_power_assignments_are_in_place() -> None:
     y **= 2  # recorded: a new tensor, as for +=
     y.sum().backward()
     assert w.grad.tolist() == [4.0, 6.0]
+
+
+def test_arange_of_numpy_or_tensor_integers_and_sums_of_unsigned_integers_are_int64() -> None:
+    assert ac.arange(np.int64(3)).dtype == ac.arange(ac.tensor(3)).dtype == ac.int64
+    assert ac.arange(ac.tensor(3)).tolist() == [0, 1, 2]
+    total = ac.tensor([200, 100], dtype=ac.uint8).sum()
+    assert total.dtype == ac.int64 and total.item() == 300

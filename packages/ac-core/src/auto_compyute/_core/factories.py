@@ -125,8 +125,9 @@ def arange(
     """Values from ``start`` (included) to ``end`` (excluded) by ``step``; ``arange(n)``: 0..n-1."""
     if end is None:
         start, end = 0, start
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if dtype is None:
-        is_int = all(isinstance(v, int) for v in (start, end, step))
+        is_int = all(isinstance(v, int | np.integer) for v in (start, end, step))
         dtype = dtypes.int64 if is_int else dtypes.get_default_dtype()
     return _make(np.arange(start, end, step, dtype=dtypes.to_dtype(dtype)), None, device, req_grad)
 

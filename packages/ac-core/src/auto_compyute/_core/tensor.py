@@ -1261,7 +1261,9 @@ class Tensor:
 
     # ---------------------------------------------------------------- reductions
     def sum(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
-        return reduce.Sum.apply(self, dim=_dims(dim, self.ndim), keepdim=keepdim)
+        """Sum over ``dim``; integer and bool tensors sum as int64, as in PyTorch."""
+        x = self.long() if self.data.dtype.kind == "u" else self  # NumPy: uint64
+        return reduce.Sum.apply(x, dim=_dims(dim, self.ndim), keepdim=keepdim)
 
     def mean(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
         return reduce.Mean.apply(self._floating(), dim=_dims(dim, self.ndim), keepdim=keepdim)
