@@ -471,3 +471,18 @@ def test_arange_of_numpy_or_tensor_integers_and_sums_of_unsigned_integers_are_in
     assert ac.arange(ac.tensor(3)).tolist() == [0, 1, 2]
     total = ac.tensor([200, 100], dtype=ac.uint8).sum()
     assert total.dtype == ac.int64 and total.item() == 300
+
+
+def test_pytorch_spellings_abs_shifts_round_decimals_nonzero_tuples_and_where() -> None:
+    x = ac.tensor([1.2345, -2.5, 15.5])
+    assert abs(x).tolist() == pytest.approx([1.2345, 2.5, 15.5])
+    assert x.round(decimals=2).tolist() == pytest.approx([1.23, -2.5, 15.5])
+    assert x.round(decimals=-1).tolist() == [0.0, -0.0, 20.0]
+    assert (ac.tensor([1, 2]) << 2).tolist() == [4, 8] and (ac.tensor([8]) >> 1).tolist() == [4]
+    assert x.sort(stable=True).indices.tolist() == [1, 0, 2]
+    condition = ac.tensor([[True, False], [False, True]])
+    rows, columns = ac.where(condition)
+    assert rows.tolist() == columns.tolist() == [0, 1]
+    assert [t.tolist() for t in condition.nonzero(as_tuple=True)] == [[0, 1], [0, 1]]
+    assert ac.where(condition, 1.0, 0.0).dtype == ac.float32
+    assert ac.where(condition, 1, 0).tolist() == [[1, 0], [0, 1]]

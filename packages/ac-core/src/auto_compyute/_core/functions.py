@@ -283,15 +283,18 @@ def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return x.argmin(dim, keepdim)
 
 
-def where(condition: Any, a: Any, b: Any) -> Tensor:
-    """Elements of ``a`` where ``condition`` is True, else of ``b``; both may be scalars."""
+def where(condition: Any, a: Any = None, b: Any = None) -> Any:
+    """Elements of ``a`` where ``condition`` is True, else of ``b``; either or both may be
+    numbers. ``where(condition)`` alone is ``condition.nonzero(as_tuple=True)``."""
     if not isinstance(condition, Tensor):
         condition = Tensor(condition)
+    if a is None and b is None:
+        return condition.nonzero(as_tuple=True)
     if condition.dtype != dtypes.bool_:
         condition = condition.bool()
     if not isinstance(a, Tensor):
-        if not isinstance(b, Tensor):
-            raise TypeError("where needs at least one of a and b to be a Tensor")
+        if not isinstance(b, Tensor):  # two numbers: a tensor of the first, as in PyTorch
+            b = Tensor(b, device=condition.device)
         b, a = b._other(a)
     else:
         a, b = a._other(b)

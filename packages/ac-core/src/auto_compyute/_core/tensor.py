@@ -7,7 +7,7 @@ import itertools
 import math
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, overload
 
 import numpy as np
 
@@ -735,8 +735,15 @@ class Tensor:
         result = func(axis=dim, keepdims=keepdim) if dim is not None else func()
         return Tensor._from_op(result.astype(dtypes.int64))
 
-    def sort(self, dim: builtins.int = -1, descending: builtins.bool = False) -> ValuesIndices:
-        """Sorted values along ``dim`` and where they came from; equal values keep their order.
+    def sort(
+        self,
+        dim: builtins.int = -1,
+        descending: builtins.bool = False,
+        *,
+        stable: builtins.bool = False,
+    ) -> ValuesIndices:
+        """Sorted values along ``dim`` and where they came from; equal values keep their order
+        (``stable`` is accepted for PyTorch compatibility).
 
         NaN sorts as the largest value, as in PyTorch.
         """
@@ -1190,9 +1197,14 @@ class Tensor:
         """Round up (gradient 0; integer tensors come back as they are)."""
         return self._step("ceil")
 
-    def round(self) -> Tensor:
-        """Round to the nearest integer, halves to even as in PyTorch (gradient 0)."""
-        return self._step("round")
+    def round(self, decimals: builtins.int = 0) -> Tensor:
+        """Round to ``decimals`` decimal places (negative: to tens, hundreds, ...), halves to
+        even as in PyTorch (gradient 0)."""
+        if decimals == 0 or self.data.dtype.kind != "f":
+            return self._step("round")
+        if decimals > 0:  # the way PyTorch computes it, for the same float32 results
+            return (self * 10.0**decimals)._step("round") / 10.0**decimals
+        return (self / 10.0**-decimals)._step("round") * 10.0**-decimals
 
     def trunc(self) -> Tensor:
         """Round toward zero (gradient 0; integer tensors come back as they are)."""
@@ -1210,7 +1222,7 @@ class Tensor:
     def abs(self) -> Tensor:
         return ew.Abs.apply(self)
 
-    absolute = abs
+    absolute = __abs__ = abs
 
     def relu(self) -> Tensor:
         return ew.ReLU.apply(self)
@@ -1840,9 +1852,18 @@ class Tensor:
         diagonal = self[steps, steps]
         return diagonal.sum() if diagonal.data.dtype.kind == "f" else diagonal.long().sum()
 
-    def nonzero(self) -> Tensor:
-        """The indices of the non-zero elements, one row each: (count, ndim) int64."""
+    @overload
+    def nonzero(self, *, as_tuple: Literal[False] = False) -> Tensor: ...
+
+    @overload
+    def nonzero(self, *, as_tuple: Literal[True]) -> tuple[Tensor, ...]: ...
+
+    def nonzero(self, *, as_tuple: builtins.bool = False) -> Tensor | tuple[Tensor, ...]:
+        """The indices of the non-zero elements, one row each: (count, ndim) int64; with
+        ``as_tuple``, one 1-D tensor of indices per axis instead (as NumPy's ``nonzero``)."""
         xp = get_array_module(self.data)
+        if as_tuple:
+            return tuple(Tensor._from_op(i.astype(np.int64)) for i in xp.nonzero(self.data))
         return Tensor._from_op(xp.stack(xp.nonzero(self.data), axis=-1).astype(np.int64))
 
     def type_as(self, other: Tensor) -> Tensor:
@@ -3378,6 +3399,8 @@ class Tensor:
     def bitwise_right_shift(self, other: Any) -> Tensor:
         """Elementwise ``self >> other`` on integer tensors (arithmetic for signed ones)."""
         return self._bitwise(other, np.right_shift, "bitwise_right_shift")
+
+    __lshift__, __rshift__ = bitwise_left_shift, bitwise_right_shift
 
     def argwhere(self) -> Tensor:
         """The indices of the non-zero elements, one row each (as ``nonzero``)."""
