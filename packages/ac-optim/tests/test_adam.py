@@ -95,6 +95,18 @@ def test_the_first_step_moves_each_element_by_about_lr(device, as_grad):
 
 
 @pytest.mark.parametrize("cls", [optim.Adam, optim.AdamW])
+def test_float16_parameters_keep_moving(device, as_grad, cls):
+    p = ac.ones(4, dtype=ac.float16, device=device, req_grad=True)
+    opt = cls([p], lr=0.01, weight_decay=0)
+    for _ in range(200):
+        p.grad = as_grad(np.full(4, 30.0, np.float16))
+        opt.step()
+    # NOTE: a constant gradient moves every element by about lr a step; a float16 sum of its
+    # squares (up to 900 / (1 - beta2)) would overflow after 73 steps and stop them.
+    np.testing.assert_allclose(p.numpy(), -1.0, atol=0.05)
+
+
+@pytest.mark.parametrize("cls", [optim.Adam, optim.AdamW])
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

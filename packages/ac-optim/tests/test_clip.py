@@ -60,6 +60,16 @@ def test_float32_gradients_stay_float32(device, as_grad):
     np.testing.assert_allclose(ac.Tensor(p.grad), np.full(4, 0.5), rtol=1e-6)
 
 
+@pytest.mark.parametrize(("norm_type", "norm"), [(2, 316.25), (3, 100.0), (1, 1e4)])
+def test_float16_norms_are_summed_in_float32(device, as_grad, norm_type, norm):
+    p = ac.zeros(1000, dtype=ac.float16, device=device, req_grad=True)
+    p.grad = as_grad(np.full(1000, 10, np.float16))  # the sum of squares overflows float16
+    total = optim.clip_grad_norm_([p], 1.0, norm_type)
+    assert total.dtype == np.float16 and p.grad.dtype == np.float16
+    assert total.item() == norm  # rounded to float16 (2-norm: 316.23)
+    np.testing.assert_allclose(ac.Tensor(p.grad).numpy(), 10 / norm, rtol=1e-3)
+
+
 def test_a_nonfinite_norm_can_be_an_error(params):
     a, _, _ = params
     a.grad[0] = np.nan

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -66,6 +68,52 @@ def test_lbfgs_resumes_from_its_state_dict(rng):
     half = run(2)
     resumed, _ = run(2, half)
     np.testing.assert_array_equal(resumed, whole)
+
+
+def _lbfgs_on_several_parameters():
+    """An LBFGS over parameters of shapes (2, 3), (4,) and (), and its closure."""
+    targets = [np.random.default_rng(0).standard_normal(s) for s in [(2, 3), (4,), ()]]
+    params = [ac.tensor(np.zeros(s), dtype=ac.float64, req_grad=True) for s in [(2, 3), (4,), ()]]
+    opt = optim.LBFGS(params, max_iter=3, history_size=4, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = sum(((p - ac.tensor(t)) ** 4).sum() for p, t in zip(params, targets, strict=True))
+        loss.backward()
+        return loss
+
+    return params, opt, closure
+
+
+def test_lbfgs_resumes_over_several_parameters_of_any_shapes():
+    params, opt, closure = _lbfgs_on_several_parameters()
+    for _ in range(2):
+        opt.step(closure)
+    saved = pickle.dumps(([p.numpy().copy() for p in params], opt.state_dict()))
+    for _ in range(3):
+        opt.step(closure)
+
+    values, state = pickle.loads(saved)
+    resumed, fresh, fresh_closure = _lbfgs_on_several_parameters()
+    for p, value in zip(resumed, values, strict=True):
+        p.data[...] = value
+    fresh.load_state_dict(state)
+    for _ in range(3):
+        fresh.step(fresh_closure)
+    for p, q in zip(resumed, params, strict=True):
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
+
+
+def test_lbfgs_refuses_a_state_of_another_total_size():
+    params, opt, closure = _lbfgs_on_several_parameters()
+    opt.step(closure)
+    state = opt.state_dict()
+    other = optim.LBFGS([ac.zeros((2, 3), dtype=ac.float64, req_grad=True), *params[1:]])
+    other.load_state_dict(state)  # the same sizes
+    longer = optim.LBFGS([ac.zeros(7, dtype=ac.float64, req_grad=True), *params[1:]])
+    with pytest.raises(ValueError, match=r"state 'd' of parameter 0 has shape \(11,\), but it "):
+        longer.load_state_dict(state)
+    assert not longer.state
 
 
 def test_lbfgs_errors():

@@ -160,6 +160,14 @@ def test_sequential_warm_up_then_decay(opt):
     assert lrs(scheduler, 6) == [0.5, 0.75, 1.0, 1.0, 0.5, 0.25]
 
 
+def test_sequential_starting_with_a_chained_scheduler(opt):
+    chained = S.ChainedScheduler([S.LinearLR(opt, 0.5, total_iters=2), S.ExponentialLR(opt, 0.5)])
+    scheduler = S.SequentialLR(opt, [chained, S.StepLR(opt, 2, 0.1)], milestones=[3])
+    # NOTE: PyTorch's values: restarted by SequentialLR, the chained schedulers step as from
+    # epoch 0 without their initial step, so that ExponentialLR decays right away.
+    assert lrs(scheduler, 7) == [0.25, 0.1875, 0.125, 1.0, 1.0, 0.1, 0.1]
+
+
 def test_sequential_errors(opt, device):
     other = optim.SGD([ac.zeros(1, device=device, req_grad=True)])
     first = S.StepLR(opt, 2)
@@ -171,6 +179,9 @@ def test_sequential_errors(opt, device):
         S.SequentialLR(opt, [first, S.ReduceLROnPlateau(opt)], milestones=[2])
     with pytest.raises(ValueError, match="at least one scheduler"):
         S.SequentialLR(opt, [], milestones=[])
+    chained = S.ChainedScheduler([S.StepLR(opt, 2)])
+    with pytest.raises(ValueError, match="scheduler 1 is a ChainedScheduler, which can only come"):
+        S.SequentialLR(opt, [first, chained], milestones=[2])
 
 
 def test_reduce_on_plateau_with_patience_cooldown_and_min_lr(opt):
@@ -220,6 +231,9 @@ def test_reduce_on_plateau_errors(opt, kwargs, message):
         lambda o: S.PolynomialLR(o, 8, 0.5),
         lambda o: S.CyclicLR(o, 0.1, 1.0, 3, mode="exp_range", gamma=0.9),
         lambda o: S.ChainedScheduler([S.LinearLR(o, 0.2, total_iters=3), S.StepLR(o, 2)]),
+        lambda o: S.SequentialLR(
+            o, [S.ChainedScheduler([S.LinearLR(o, 0.2, total_iters=3)]), S.StepLR(o, 2)], [4]
+        ),
     ],
     ids=[
         "step",
@@ -233,6 +247,7 @@ def test_reduce_on_plateau_errors(opt, kwargs, message):
         "poly",
         "cyclic",
         "chained",
+        "sequential-chained",
     ],
 )
 def test_resuming_from_state_dicts_continues_the_schedule(device, build):

@@ -168,6 +168,21 @@ def test_step_does_not_change_the_gradient(params, cls):
         np.testing.assert_array_equal(ac.Tensor(p.grad), ac.Tensor(g))
 
 
+@pytest.mark.parametrize("cls", ALL)
+def test_a_0d_parameter_is_updated_like_a_1_element_one(rng, cls, device, as_grad):
+    kwargs = {"momentum": 0.9, "nesterov": True} if cls is optim.SGD else {}
+    grads = rng.standard_normal(4)
+    results = []
+    for shape in [(), (1,)]:
+        p = ac.tensor(np.full(shape, 0.5), dtype=ac.float64, device=device, req_grad=True)
+        opt = cls([p], lr=0.1, maximize=True, **weight_decay(cls, 0.1), **kwargs)
+        for g in grads:
+            p.grad = as_grad(np.full(shape, g))
+            opt.step()
+        results.append(p.numpy().reshape(1))
+    np.testing.assert_array_equal(*results)
+
+
 def test_step_returns_the_closure_loss_computed_with_grad_enabled(params):
     opt = optim.SGD(params, lr=0.1)
     calls = []

@@ -107,6 +107,18 @@ SCHEDULERS += [
         "SGD",
         lambda S, o: S.ChainedScheduler([S.ConstantLR(o, 0.5, 10), S.ExponentialLR(o, 0.97)]),
     ),
+    (
+        "SequentialLR-chained-first",
+        "Adam",
+        lambda S, o: S.SequentialLR(
+            o,
+            [
+                S.ChainedScheduler([S.LinearLR(o, 0.1, total_iters=10), S.ExponentialLR(o, 0.97)]),
+                S.StepLR(o, 15, 0.5),
+            ],
+            milestones=[30],
+        ),
+    ),
 ]
 OPTIMIZERS = {"SGD": {"momentum": 0.9}, "Adam": {}}
 
@@ -156,6 +168,8 @@ def run_both(rng, make_problem, opt_name, build, metrics=None):
     return seen
 
 
+# NOTE: PyTorch warns about its own ChainedScheduler when SequentialLR restarts it.
+@pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)` before")
 @pytest.mark.parametrize(
     ("opt_name", "build"), [s[1:] for s in SCHEDULERS], ids=[s[0] for s in SCHEDULERS]
 )

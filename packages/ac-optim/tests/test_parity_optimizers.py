@@ -234,3 +234,60 @@ def test_lbfgs_matches_torch(rng, problems, problem, line_search_fn):
     assert our_evals == their_evals  # the same path through the iterations and line search
     np.testing.assert_allclose(our_losses, their_losses, rtol=1e-8)
     assert_same_params(ours, theirs, rtol=1e-6)
+
+
+NESTEROV_DECAY = ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1})
+
+
+@pytest.mark.parametrize("config", [*CONFIGS, NESTEROV_DECAY], ids=config_id)
+def test_0d_parameters_match_torch(rng, config):
+    name, kwargs = config
+    ours = ac.tensor(0.7, dtype=ac.float64, req_grad=True)
+    theirs = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)
+    opt = getattr(optim, name)([ours], **kwargs)
+    torch_opt = getattr(torch.optim, name)([theirs], **kwargs)
+    for g in rng.standard_normal(5):
+        ours.grad, theirs.grad = np.array(g), torch.tensor(g)
+        opt.step()
+        torch_opt.step()
+    np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-10)
+
+
+FLOAT16_CONFIGS = [
+    ("Adam", {"lr": 0.01}),
+    ("Adam", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1}),
+    ("AdamW", {"lr": 0.01}),
+    ("RMSprop", {"lr": 0.01}),
+    ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5}),
+    ("Adadelta", {}),
+    ("Adadelta", {"eps": 1e-3, "weight_decay": 0.1}),
+]
+
+
+@pytest.mark.parametrize(("grad", "steps"), [(30.0, 200), (300.0, 10)])
+@pytest.mark.parametrize("config", FLOAT16_CONFIGS, ids=config_id)
+def test_float16_parameters_train_like_torch(rng, config, grad, steps):
+    """PyTorch computes float16 updates in float32 and rounds the results: in float16, g * g
+    overflows from |g| = 256 on, and Adam's sum of squares (1000 times PyTorch's average)
+    from |g| = 8 on."""
+    name, kwargs = config
+    init = rng.standard_normal(64).astype(np.float16)
+    grads = (grad * rng.choice([-1.0, 1.0], 64)).astype(np.float16)
+    ours = ac.tensor(init, req_grad=True)
+    theirs = torch.tensor(init, requires_grad=True)
+    exact = torch.tensor(init, dtype=torch.float64, requires_grad=True)
+    opts = [getattr(optim, name)([ours], **kwargs)]
+    opts += [getattr(torch.optim, name)([p], **kwargs) for p in (theirs, exact)]
+    for _ in range(steps):
+        ours.grad, theirs.grad = grads.copy(), torch.tensor(grads)
+        exact.grad = torch.tensor(grads, dtype=torch.float64)
+        for opt in opts:
+            opt.step()
+    assert ours.dtype == np.float16
+    # NOTE: float16 rounds the parameters at every step (and PyTorch's state too), so neither
+    # run follows the float64 one exactly; ours must stay about as close to it as PyTorch's.
+    target = exact.detach().numpy()
+    error = np.abs(ours.numpy() - target).max()
+    torch_error = np.abs(theirs.detach().numpy() - target).max()
+    assert error <= 1.5 * torch_error + 1e-3
+    assert np.abs(target - init).min() > 5 * error  # every parameter moved further

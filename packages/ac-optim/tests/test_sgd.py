@@ -64,6 +64,21 @@ def test_momentum_buffer_appears_only_with_momentum(device, as_grad):
     np.testing.assert_array_equal(buffer, GRADS[0].astype(np.float32))
 
 
+@pytest.mark.parametrize("kwargs", [{"weight_decay": 0.1}, {"maximize": True}])
+def test_momentum_on_a_0d_parameter(device, as_grad, kwargs):
+    p = ac.tensor(1.0, dtype=ac.float64, device=device, req_grad=True)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9, **kwargs)
+    sign, decay = -1 if kwargs.get("maximize") else 1, kwargs.get("weight_decay", 0)
+    w, b = 1.0, None
+    for _ in range(3):
+        p.grad = as_grad(np.array(1.0))
+        opt.step()
+        d = sign + decay * w
+        b = d if b is None else 0.9 * b + d
+        w -= 0.1 * b
+    assert p.item() == pytest.approx(w, rel=1e-14)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -28,10 +28,8 @@ CONFIGS = [
 IDS = [cls.__name__ for cls, _ in CONFIGS]
 
 
-def make_params(init, device):
-    return {
-        k: ac.tensor(v, dtype=ac.float32, device=device, req_grad=True) for k, v in init.items()
-    }
+def make_params(init, device, dtype=ac.float32):
+    return {k: ac.tensor(v, dtype=dtype, device=device, req_grad=True) for k, v in init.items()}
 
 
 def groups_of(params):
@@ -49,12 +47,13 @@ def train(opt, params, loss_fn, data, steps):
         opt.step()
 
 
+@pytest.mark.parametrize("dtype", [ac.float32, ac.float16])
 @pytest.mark.parametrize(("cls", "kwargs"), CONFIGS, ids=IDS)
-def test_resuming_from_a_checkpoint_is_bit_for_bit(rng, problems, device, cls, kwargs):
+def test_resuming_from_a_checkpoint_is_bit_for_bit(rng, problems, device, cls, kwargs, dtype):
     init, loss_fn, raw_data = problems["mlp"](rng)
-    data = [ac.tensor(d, dtype=ac.float32, device=device) for d in raw_data]
+    data = [ac.tensor(d, dtype=dtype, device=device) for d in raw_data]
 
-    params = make_params(init, device)
+    params = make_params(init, device, dtype)
     opt = cls(groups_of(params), **kwargs)
     train(opt, params, loss_fn, data, 30)
     checkpoint = pickle.dumps(
@@ -63,7 +62,7 @@ def test_resuming_from_a_checkpoint_is_bit_for_bit(rng, problems, device, cls, k
     train(opt, params, loss_fn, data, 20)
 
     saved = pickle.loads(checkpoint)
-    resumed = make_params(saved["params"], device)
+    resumed = make_params(saved["params"], device, dtype)
     fresh = cls(groups_of(resumed), **kwargs)
     fresh.load_state_dict(saved["optimizer"])
     train(fresh, resumed, loss_fn, data, 20)
@@ -112,6 +111,21 @@ def test_loading_casts_array_state_to_the_parameter_dtype(params_and_adam):
     fresh = optim.Adam([{"params": params[:2]}, {"params": [params[2]]}])
     fresh.load_state_dict(saved)
     assert fresh.state[params[0]]["grad_sum"].dtype == np.float32
+
+
+def test_adam_keeps_the_sums_of_float16_parameters_in_float32(device):
+    p = ac.ones(3, dtype=ac.float16, device=device, req_grad=True)
+    opt = optim.Adam([p], amsgrad=True)
+    p.grad = ac.full((3,), 30.0, dtype=ac.float16, device=device).data
+    opt.step()
+    saved = opt.state_dict()
+    names = ("grad_sum", "grad_sq_sum", "max_grad_sq_sum")
+    assert all(saved["state"][0][name].dtype == np.float32 for name in names)
+    for name in names:  # a state saved before the sums were float32
+        saved["state"][0][name] = saved["state"][0][name].half()
+    fresh = optim.Adam([p], amsgrad=True)
+    fresh.load_state_dict(saved)
+    assert all(fresh.state[p][name].dtype == np.float32 for name in names)
 
 
 @pytest.fixture

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from auto_compyute._core.autograd import Array
 from auto_compyute._core.devices import get_array_module
+from auto_compyute._core.tensor import Tensor
 from auto_compyute.optim._updates import effective_grad, new_state, run_updates
 from auto_compyute.optim.optimizer import Optimizer, Params, check_range
 
@@ -28,7 +31,8 @@ class Adam(Optimizer):
     ``exp_avg_sq``, a parameter's state holds the decayed sums ``grad_sum = m / (1 - beta1)``
     and ``grad_sq_sum = v / (1 - beta2)`` (``max_grad_sq_sum`` with amsgrad), with the
     ``betas`` they were last updated with and ``step``: a sum takes one pass over memory less
-    per step than an average, and NumPy makes each array operation a pass of its own.
+    per step than an average, and NumPy makes each array operation a pass of its own. The
+    sums of float16 parameters are float32.
 
     Args:
         params: Tensors to optimize, or dicts of parameter groups.
@@ -67,6 +71,11 @@ class Adam(Optimizer):
     def _check(self, group: dict[str, Any]) -> None:
         check_adam_group(group)
 
+    def _state_dtype(self, name: str, param: Tensor) -> Any:
+        # NOTE: the sums are up to 1 / (1 - beta2) = 1000 times PyTorch's averages, which
+        # overflows float16 (a sum of squares from |g| = 8 on); they stay float32 for it.
+        return np.float32 if param.dtype == np.float16 else param.dtype
+
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._evaluate(closure)
         updates = []
@@ -76,15 +85,16 @@ class Adam(Optimizer):
             for param, grad in self._with_grads(group):
                 state = self.state[param]
                 if not state:
-                    state.update(step=0, grad_sum=new_state(param), grad_sq_sum=new_state(param))
-                    state["betas"] = (beta1, beta2)
+                    dtype = self._state_dtype("grad_sum", param)
+                    state.update(step=0, grad_sum=new_state(param, dtype=dtype))
+                    state.update(grad_sq_sum=new_state(param, dtype=dtype), betas=(beta1, beta2))
                 elif "grad_sum" not in state:
                     raise KeyError(
                         f"{type(self).__name__} state has the keys {sorted(state)}, not "
                         "'step', 'grad_sum', 'grad_sq_sum' and 'betas' (see the class docstring)"
                     )
                 if amsgrad and "max_grad_sq_sum" not in state:
-                    state["max_grad_sq_sum"] = new_state(param)
+                    state["max_grad_sq_sum"] = new_state(param, dtype=state["grad_sq_sum"].dtype)
                 state["step"] += 1
                 step = state["step"]
                 # NOTE: with m = (1 - beta1) * grad_sum, v = (1 - beta2) * grad_sq_sum, Adam's

@@ -82,6 +82,10 @@ def _norm(array: Array, norm_type: float) -> Array:
     xp = get_array_module(array)
     if math.isinf(norm_type):
         return xp.asarray(xp.abs(array).max())
+    if array.dtype == xp.float16:
+        # NOTE: a float16 sum of squares overflows from a norm of 256; PyTorch sums in float32
+        # and rounds the norm to float16.
+        return _norm(array.astype(xp.float32), norm_type).astype(xp.float16)
     if norm_type == 2.0:
         flat = array.reshape(-1)
         return xp.asarray(xp.sqrt(xp.dot(flat, flat)))

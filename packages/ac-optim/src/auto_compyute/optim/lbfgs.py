@@ -7,6 +7,7 @@ from typing import Any
 
 from auto_compyute._core.autograd import Array, enable_grad
 from auto_compyute._core.devices import get_array_module
+from auto_compyute._core.tensor import Tensor
 from auto_compyute.optim.optimizer import Optimizer, Params, check_range
 
 __all__ = ["LBFGS"]
@@ -19,7 +20,8 @@ class LBFGS(Optimizer):
 
     The algorithm is PyTorch's, step for step: the two-loop recursion, the first step of
     ``min(1, 1 / |g|_1) * lr``, and with ``line_search_fn="strong_wolfe"`` its cubic
-    interpolation line search. All parameters form one vector (one parameter group).
+    interpolation line search. All parameters form one vector (one parameter group): the
+    state, kept under the first parameter, holds flat arrays over all of them.
 
     Args:
         params: The tensors to optimize (one group).
@@ -73,6 +75,10 @@ class LBFGS(Optimizer):
     def _check(self, group: dict[str, Any]) -> None:
         for name in ("lr", "tolerance_grad", "tolerance_change"):
             check_range(group, name)
+
+    def _state_shape(self, name: str, param: Tensor) -> tuple[int, ...]:
+        # NOTE: the state (of the first parameter) holds flat arrays over all parameters.
+        return (sum(p.data.size for p in self._params),)
 
     def _flat_grad(self) -> Array:
         xp = get_array_module(self._params[0].data)

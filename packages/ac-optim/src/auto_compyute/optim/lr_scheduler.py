@@ -752,7 +752,8 @@ class SequentialLR(LRScheduler):
 
     Args:
         optimizer: The optimizer all the schedulers belong to.
-        schedulers: The schedulers, in order (not ``ReduceLROnPlateau``).
+        schedulers: The schedulers, in order (not ``ReduceLROnPlateau``; a ``ChainedScheduler``
+            or ``SequentialLR`` only first).
         milestones: The epochs at which to switch; one fewer than schedulers.
         last_epoch: The index of the last epoch (-1: start from the beginning).
     """
@@ -774,6 +775,12 @@ class SequentialLR(LRScheduler):
                 )
             if getattr(scheduler, "optimizer", None) is not optimizer:
                 raise ValueError(f"scheduler {i} belongs to another optimizer than SequentialLR's")
+            if i > 0 and isinstance(scheduler, SequentialLR | ChainedScheduler):
+                # NOTE: PyTorch takes them and fails at their milestone.
+                raise ValueError(
+                    f"scheduler {i} is a {type(scheduler).__name__}, which can only come first "
+                    "in SequentialLR: it cannot restart from epoch 0 at a milestone"
+                )
         if len(milestones) != len(schedulers) - 1:
             raise ValueError(
                 f"SequentialLR needs one milestone fewer than schedulers, got "
@@ -974,7 +981,7 @@ def _momentum_key(optimizer: Optimizer, scheduler: str) -> bool:
 
 def _undo_step(scheduler: LRScheduler) -> None:
     """Take back the initial step of ``scheduler`` (and of those it contains)."""
-    if isinstance(scheduler, SequentialLR):
+    if isinstance(scheduler, SequentialLR | ChainedScheduler):
         for inner in scheduler._schedulers:
             _undo_step(inner)
     else:

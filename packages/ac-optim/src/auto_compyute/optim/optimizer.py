@@ -63,6 +63,10 @@ class Optimizer:
         """The shape of the state array ``name`` of ``param``: the parameter's own shape."""
         return param.shape
 
+    def _state_dtype(self, name: str, param: Tensor) -> Any:
+        """The dtype of the floating state array ``name`` of ``param``: the parameter's own."""
+        return param.dtype
+
     def add_param_group(self, param_group: ParamGroup) -> None:
         """Add a group of parameters, e.g. layers unfrozen during fine-tuning.
 
@@ -186,7 +190,8 @@ class Optimizer:
 
         Everything is checked before anything changes: a state for another set of parameters
         (other group count, group sizes or shapes) is refused and leaves the optimizer as it
-        was. Arrays are copied to each parameter's device and floating dtype.
+        was. Arrays are copied to each parameter's device, floating ones cast to the dtype the
+        optimizer keeps its state in (the parameter's; see ``_state_dtype``).
 
         Args:
             state_dict: A dict returned by ``state_dict()`` (possibly saved and loaded).
@@ -218,7 +223,14 @@ class Optimizer:
                 )
             param = by_index[index]
             state[param] = {
-                name: _load(name, value, param, index, self._state_shape(name, param))
+                name: _load(
+                    name,
+                    value,
+                    param,
+                    index,
+                    self._state_shape(name, param),
+                    self._state_dtype(name, param),
+                )
                 for name, value in values.items()
             }
         groups = []
@@ -259,9 +271,11 @@ def _to_tensor(value: Any) -> Any:
     return Tensor(value) if is_array and not isinstance(value, np.generic) else value
 
 
-def _load(name: str, value: Any, param: Tensor, index: Any, shape: tuple[int, ...]) -> Any:
+def _load(
+    name: str, value: Any, param: Tensor, index: Any, shape: tuple[int, ...], float_dtype: Any
+) -> Any:
     """A saved state value, checked against its parameter (``shape``: the state's expected
-    shape) and placed like it."""
+    shape), placed like it and, if floating, cast to ``float_dtype``."""
     if isinstance(value, Tensor):
         value = value.data
     if name == "step":
@@ -274,7 +288,7 @@ def _load(name: str, value: Any, param: Tensor, index: Any, shape: tuple[int, ..
             f"state '{name}' of parameter {index} has shape {tuple(value.shape)}, but "
             f"{expected} shape {shape}"
         )
-    dtype = param.dtype if value.dtype.kind == "f" else value.dtype
+    dtype = float_dtype if value.dtype.kind == "f" else value.dtype
     return move_array(value, device_of(param.data)).astype(dtype, copy=True)
 
 
