@@ -295,6 +295,38 @@ def test_glu_needs_an_even_size_and_hardtanh_ordered_limits() -> None:
         F.hardtanh(ac.zeros(2), 1.0, -1.0)
 
 
+CORNERS = [-3.0, -1.0, 0.0, 1.0, 3.0, 6.0]
+
+
+@pytest.mark.parametrize(
+    ("function", "layer", "slopes"),
+    [  # PyTorch's: 0 at the limits themselves (strict inequalities), unlike clamp
+        (F.relu6, nn.ReLU6(), [0, 0, 0, 1, 1, 0]),
+        (F.hardtanh, nn.Hardtanh(), [0, 0, 1, 0, 0, 0]),
+        (F.hardsigmoid, nn.Hardsigmoid(), [0, 1 / 6, 1 / 6, 1 / 6, 0, 0]),
+        (F.hardswish, nn.Hardswish(), [0, 1 / 6, 0.5, 5 / 6, 1, 1]),
+    ],
+    ids=["relu6", "hardtanh", "hardsigmoid", "hardswish"],
+)
+def test_hard_activations_have_no_slope_at_their_corners(function, layer, slopes) -> None:
+    for fn in (function, layer):
+        x = ac.tensor(CORNERS, dtype=ac.float64, req_grad=True)
+        fn(x).sum().backward()
+        np.testing.assert_allclose(x.grad, slopes, rtol=1e-15)
+
+
+def test_hard_activations_second_derivatives_at_their_corners() -> None:
+    x = ac.tensor(CORNERS, dtype=ac.float64, req_grad=True)
+    (slope,) = ac.autograd.grad(F.hardswish(x).sum(), x, create_graph=True)
+    (curvature,) = ac.autograd.grad(slope.sum(), x)
+    np.testing.assert_allclose(curvature.numpy(), [0, 1 / 3, 1 / 3, 1 / 3, 0, 0], rtol=1e-15)
+    weights = ac.ones(6, dtype=ac.float64, req_grad=True)
+    (slope,) = ac.autograd.grad(F.relu6(x), x, weights, create_graph=True)
+    (through_weights,) = ac.autograd.grad(slope.sum(), weights)
+    assert through_weights.tolist() == [0, 0, 0, 1, 1, 0]
+    assert F.relu6(ac.tensor([-3, 0, 9])).tolist() == [0, 0, 6]  # integers stay integers
+
+
 def test_shrink_threshold_rrelu_and_softmax2d_reprs() -> None:
     assert repr(nn.Hardshrink()) == "Hardshrink(0.5)"
     assert repr(nn.Softshrink(0.3)) == "Softshrink(0.3)"

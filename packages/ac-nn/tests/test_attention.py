@@ -135,6 +135,15 @@ def test_dropout_uses_the_global_generator(rng: np.random.Generator) -> None:
     assert gradcheck(fn, [_t(q, True), _t(k, True), _t(v, True)])
 
 
+def test_dropout_of_every_weight_gives_zeros(rng: np.random.Generator) -> None:
+    # NOTE: as PyTorch's dropout_p=1.0: every weight dropped, no division by 1 - p
+    args = [_t(a, True) for a in _qkv(rng, batch=(2,))]
+    out = attention(*args, dropout_p=1.0)
+    assert (out.numpy() == 0).all()
+    out.sum().backward()
+    assert all((a.grad == 0).all() for a in args)
+
+
 def test_float32_stays_float32(rng: np.random.Generator) -> None:
     q, k, v = (ac.tensor(a, dtype=ac.float32, req_grad=True) for a in _qkv(rng))
     out = attention(q, k, v, is_causal=True)
@@ -156,8 +165,8 @@ def test_errors_name_the_shapes() -> None:
         attention(q, k, v, attn_mask=ac.ones(4, 5), is_causal=True)
     with pytest.raises(TypeError, match="one floating-point dtype"):
         attention(q, k.double(), v)
-    with pytest.raises(ValueError, match=r"dropout_p must be in \[0, 1\)"):
-        attention(q, k, v, dropout_p=1.0)
+    with pytest.raises(ValueError, match=r"dropout_p must be in \[0, 1\], got 1.5"):
+        attention(q, k, v, dropout_p=1.5)
     with pytest.raises(ValueError, match="enable_gqa"):
         attention(ac.randn(1, 3, 4, 6), ac.randn(1, 2, 5, 6), ac.randn(1, 2, 5, 6), enable_gqa=True)
 

@@ -152,6 +152,18 @@ def test_dropout_only_in_training(rng):
     np.testing.assert_array_equal(mha(x, x, x)[0].numpy(), mha(x, x, x)[0].numpy())
 
 
+def test_dropout_of_every_weight_leaves_the_output_bias():
+    mha = nn.MultiheadAttention(8, 2, dropout=1.0)
+    x, memory = ac.randn(5, 2, 8), ac.randn(3, 2, 8)
+    bias = mha.out_proj.bias.numpy()
+    for key in (x, memory):  # the packed self-attention and the general path
+        out, weights = mha(x, key, key)
+        assert (weights.numpy() == 0).all()
+        np.testing.assert_array_equal(out.numpy(), np.broadcast_to(bias, out.shape))
+        out, _ = mha(x, key, key, need_weights=False)
+        np.testing.assert_array_equal(out.numpy(), np.broadcast_to(bias, out.shape))
+
+
 def test_errors():
     with pytest.raises(ValueError, match="embed_dim must be divisible by num_heads"):
         nn.MultiheadAttention(10, 3)

@@ -237,6 +237,21 @@ def test_shared_parameters_and_modules_are_yielded_once():
     assert list(net.state_dict()) == ["a.weight", "a.bias", "b.weight", "b.bias"]
 
 
+def test_remove_duplicate_false_yields_every_name_of_a_shared_module():
+    net = nn.Module()
+    net.a = nn.BatchNorm1d(2)
+    net.b = net.a
+    net.c = nn.Sequential(net.a)
+    assert [n for n, _ in net.named_modules(remove_duplicate=False)] == ["", "a", "b", "c", "c.0"]
+    names = [n for n, _ in net.named_parameters(remove_duplicate=False)]
+    assert names == ["a.weight", "a.bias", "b.weight", "b.bias", "c.0.weight", "c.0.bias"]
+    buffers = [n for n, _ in net.named_buffers(remove_duplicate=False)]
+    stats = ("running_mean", "running_var", "num_batches_tracked")
+    assert buffers == [f"{m}.{b}" for m in ("a", "b", "c.0") for b in stats]
+    assert [n for n, _ in net.named_buffers(remove_duplicate=False, recurse=False)] == []
+    assert [n for n, _ in net.named_parameters()] == ["a.weight", "a.bias"]
+
+
 def test_tied_weights_counted_once():
     net = nn.Sequential(nn.Linear(3, 3, bias=False), nn.Linear(3, 3, bias=False))
     net[1].weight = net[0].weight

@@ -337,6 +337,34 @@ def test_failed_loads_leave_the_model_untouched():
     _assert_same_snapshot(before, _snapshot(net))
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: nn.BatchNorm1d(3),
+        lambda: nn.InstanceNorm1d(3, affine=True, track_running_stats=True),
+        nn.LazyBatchNorm1d,
+    ],
+    ids=["batch", "instance", "lazy"],
+)
+@pytest.mark.parametrize("hooked", [False, True])
+def test_norm_loads_a_state_dict_without_num_batches_tracked(make, hooked):
+    # NOTE: checkpoints of PyTorch before 0.4.1 lack it; PyTorch keeps the module's count.
+    state = nn.Sequential(nn.BatchNorm1d(3)).state_dict()
+    del state["0.num_batches_tracked"]
+    state["0.running_mean"] = ac.ones(3)
+    model = nn.Sequential(make())
+    if hooked:  # the load that writes module by module
+        model.register_load_state_dict_post_hook(lambda module, keys: None)
+    model[0].num_batches_tracked.fill_(5)
+    assert model.load_state_dict(state) == ([], [])
+    assert model.load_state_dict(state, strict=False) == ([], [])
+    assert model[0].num_batches_tracked.item() == 5
+    assert model[0].running_mean.tolist() == [1.0, 1.0, 1.0]
+    del state["0.running_var"]
+    with pytest.raises(RuntimeError, match=r'Missing key\(s\) in state_dict: "0.running_var"'):
+        model.load_state_dict(state)
+
+
 # ------------------------------------------------------------------------ assign
 def test_assign_takes_the_tensors_themselves():
     net = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))

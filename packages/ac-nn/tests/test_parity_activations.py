@@ -61,6 +61,12 @@ def test_functions_match_pytorch(name: str, rng: np.random.Generator) -> None:
     compare(ours, theirs, [x], rng)
 
 
+@pytest.mark.parametrize("name", ["hardtanh", "relu6", "hardsigmoid", "hardswish"])
+def test_hard_activations_at_their_corners_match_pytorch(name: str, rng) -> None:
+    ours, theirs = FUNCTIONS[name]
+    compare(ours, theirs, [np.array([-3.0, -2.0, -1.0, 0.0, 1.0, 3.0, 6.0])], rng)
+
+
 LAYERS = [
     (nn.ReLU(), torch.nn.ReLU()),
     (nn.LeakyReLU(0.2), torch.nn.LeakyReLU(0.2)),

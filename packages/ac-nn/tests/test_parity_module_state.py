@@ -170,6 +170,36 @@ def test_assign_keeps_objects_and_req_grad_like_torch():
     assert theirs.bias.data_ptr() == their_bias.data_ptr()
 
 
+@pytest.mark.parametrize("strict", [True, False])
+def test_norm_state_dict_without_num_batches_tracked_loads_like_torch(strict):
+    ours, theirs = nn.BatchNorm2d(3), torch.nn.BatchNorm2d(3)
+    ours.num_batches_tracked.fill_(4)
+    theirs.num_batches_tracked.fill_(4)
+    state = {k: v for k, v in theirs.state_dict().items() if k != "num_batches_tracked"}
+    expected = theirs.load_state_dict(state, strict=strict)
+    result = ours.load_state_dict({k: v.numpy() for k, v in state.items()}, strict=strict)
+    assert result == tuple(expected)
+    assert ours.num_batches_tracked.item() == theirs.num_batches_tracked.item() == 4
+
+
+def test_named_members_without_removing_duplicates_like_torch():
+    def build(lib):
+        model = lib.Module()
+        model.a = lib.BatchNorm1d(2)
+        model.b = model.a
+        model.c = lib.Sequential(model.a, lib.Linear(2, 2))
+        model.c[1].tied = model.c[1].weight
+        return model
+
+    ours, theirs = build(nn), build(torch.nn)
+    for method in ("named_modules", "named_parameters", "named_buffers"):
+        for remove_duplicate in (True, False):
+            names = [n for n, _ in getattr(ours, method)(remove_duplicate=remove_duplicate)]
+            expected = [n for n, _ in getattr(theirs, method)(remove_duplicate=remove_duplicate)]
+            assert names == expected, (method, remove_duplicate)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
 def test_type_and_get_buffer_like_torch():
     ours, theirs = nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3)
     ours.type(ac.float64)

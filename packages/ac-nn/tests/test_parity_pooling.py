@@ -245,6 +245,36 @@ def test_max_pool3d_ties_route_gradients_like_torch(rng):
         compare(lambda t: F.max_pool3d(t, 3, 1), lambda t: TF.max_pool3d(t, 3, 1), [x], rng)
 
 
+NAN_POOLS = {  # name: (arguments, input shape)
+    "max_pool1d": ((3, 1, 1), (2, 3, 11)),
+    "max_pool2d": ((3, 2, 1, 1, True), (2, 3, 8, 9)),
+    "max_pool3d": ((2, 1), (2, 2, 4, 5, 3)),
+    "adaptive_max_pool1d": ((2,), (2, 3, 11)),
+    "adaptive_max_pool2d": (((3, 4),), (2, 3, 8, 9)),
+    "adaptive_max_pool3d": (((2, 3, 2),), (2, 2, 4, 5, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAN_POOLS))
+def test_max_pools_pick_nans_like_torch(rng, name):
+    # NOTE: PyTorch's maximum is NaN where a window holds one, and its index (and gradient)
+    # that window's last NaN
+    args, shape = NAN_POOLS[name]
+    x = rng.standard_normal(shape)
+    x[rng.random(shape) < 0.2] = np.nan
+    compare(
+        lambda t: getattr(F, name)(t, *args),
+        lambda t: getattr(TF, name)(t, *args),
+        [x],
+        rng,
+    )
+    _, indices = getattr(F, name)(ac.tensor(x, dtype=ac.float32), *args, return_indices=True)
+    _, expected = getattr(TF, name)(
+        torch.tensor(x, dtype=torch.float32), *args, return_indices=True
+    )
+    np.testing.assert_array_equal(indices.numpy(), expected.numpy())
+
+
 @pytest.mark.parametrize(
     ("kernel", "stride", "padding", "dilation", "ceil_mode"),
     [g for g in WINDOW3D_GRID if g[3] == 1],
@@ -354,7 +384,10 @@ def test_max_unpool_layers_and_indices_from_our_pooling(rng, spatial):
 
 
 LP_GRID = [  # norm_type, kernel, stride, ceil_mode
-    (p, k, s, c) for p, k, s, c in itertools.product([1, 2, 3.5], [2, 3], [None, 2], [False, True])
+    (p, k, s, c)
+    for p, k, s, c in itertools.product(
+        [1, 2, 3.5, -1.5, float("inf"), float("-inf")], [2, 3], [None, 2], [False, True]
+    )
 ]
 
 
@@ -363,7 +396,7 @@ LP_GRID = [  # norm_type, kernel, stride, ceil_mode
 def test_lp_pool_matches_torch(rng, spatial, norm_type, kernel, stride, ceil_mode):
     shape = {1: (2, 3, 9), 2: (2, 2, 7, 6), 3: (1, 2, 5, 4, 7)}[spatial]
     # NOTE: positive inputs: x^p of a negative x is NaN for a non-integer p in both.
-    x = rng.uniform(0.1, 2.0, shape) if norm_type == 3.5 else rng.standard_normal(shape)
+    x = rng.uniform(0.1, 2.0, shape) if norm_type in (3.5, -1.5) else rng.standard_normal(shape)
     compare(
         lambda t: getattr(F, f"lp_pool{spatial}d")(t, norm_type, kernel, stride, ceil_mode),
         lambda t: getattr(TF, f"lp_pool{spatial}d")(t, norm_type, kernel, stride, ceil_mode),

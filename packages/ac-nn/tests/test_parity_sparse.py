@@ -60,6 +60,9 @@ def test_one_hot(rng: np.random.Generator) -> None:
     [
         {"max_norm": 1.0},
         {"max_norm": 0.5, "norm_type": 1.0, "padding_idx": 2},
+        {"max_norm": 1.0, "norm_type": float("inf")},
+        {"max_norm": 1.0, "norm_type": 0.0},
+        {"max_norm": 1.0, "norm_type": float("-inf")},
         {"scale_grad_by_freq": True},
         {"scale_grad_by_freq": True, "padding_idx": 0},
         {"sparse": True},
@@ -133,6 +136,7 @@ def test_embedding_bag_function(mode, padding_idx, layout, rng: np.random.Genera
         {"mode": "sum", "padding_idx": 0},
         {"mode": "max", "max_norm": 1.0},
         {"mode": "sum", "max_norm": 0.5, "norm_type": 1.0},
+        {"mode": "sum", "max_norm": 0.5, "norm_type": float("inf")},
     ],
 )
 def test_embedding_bag_layer(options, rng: np.random.Generator) -> None:

@@ -121,6 +121,45 @@ def test_max_pool_works_on_integers_and_keeps_nan():
     assert np.isnan(F.max_pool2d(y, 2).item())
 
 
+NAN = float("nan")
+
+
+def test_max_pool_gradient_and_index_go_to_the_last_nan():
+    # PyTorch's rule: a window with a NaN has maximum NaN at the position of its last NaN
+    x = ac.tensor([[[1.0, NAN, 2.0, 0.0]]], req_grad=True)
+    out, indices = F.max_pool1d(x, 2, 1, return_indices=True)
+    out.sum().backward()
+    assert indices.tolist() == [[[1, 1, 2]]] and x.grad.tolist() == [[[0, 2, 1, 0]]]
+    x = ac.tensor([[[NAN, 1.0, NAN, 5.0, NAN, 2.0, 3.0]]], req_grad=True)
+    assert F.max_pool1d(x, 3, 1, return_indices=True)[1].tolist() == [[[2, 2, 4, 4, 4]]]
+    out, indices = F.adaptive_max_pool1d(x, 2, return_indices=True)
+    out.sum().backward()
+    assert indices.tolist() == [[[2, 4]]] and x.grad.tolist() == [[[0, 0, 1, 0, 1, 0, 0]]]
+    plane = ac.tensor([[[[NAN, 1.0], [NAN, 5.0]]]])
+    assert F.max_pool2d(plane, 2, return_indices=True)[1].item() == 2
+    assert F.adaptive_max_pool2d(plane, 1, return_indices=True)[1].item() == 2
+
+
+@pytest.mark.parametrize(
+    "pool",
+    [
+        lambda v: F.max_pool3d(v, 2, return_indices=True),
+        lambda v: F.adaptive_max_pool3d(v, 1, return_indices=True),
+    ],
+    ids=["max_pool3d", "adaptive_max_pool3d"],
+)
+def test_max_pool3d_index_and_gradient_go_to_the_last_nan(pool):
+    # the last NaN in (depth, row, column) order: PyTorch's index 4, not 3 (nor the 7)
+    data = np.zeros((1, 1, 2, 2, 2))
+    data[0, 0, 0, 1, 1] = data[0, 0, 1, 0, 0] = NAN
+    data[0, 0, 1, 1, 1] = 7.0
+    x = ac.tensor(data, req_grad=True)
+    out, indices = pool(x)
+    out.sum().backward()
+    assert np.isnan(out.item()) and indices.item() == 4
+    assert x.grad.reshape(-1).tolist() == [0, 0, 0, 0, 1, 0, 0, 0]
+
+
 def test_max_pool_layer_and_aliases(rng):
     x = ac.tensor(rng.standard_normal((2, 3, 6, 7)), dtype=ac.float32)
     layer = nn.MaxPool2d(2)
@@ -580,6 +619,21 @@ def test_lp_pool1d_3d_ceil_mode_and_layers(rng):
     assert nn.LPPool3d(1, 2)(v).shape == (1, 2, 2, 2, 2)
     with pytest.raises(TypeError, match="floating-point"):
         F.lp_pool2d(ac.ones(1, 1, 4, 4, dtype=ac.int64), 2, 2)
+
+
+@pytest.mark.parametrize("spatial", [1, 2, 3])
+def test_lp_pool_of_infinite_order_pools_abs(spatial):
+    # PyTorch's rule: p = inf is max pooling of |x|, p = -inf min pooling of |x|
+    x = ac.tensor([0.5, -2.0, 1.0, 3.0], req_grad=True)
+    pool = getattr(F, f"lp_pool{spatial}d")
+    plane = x.reshape((1, 1) + (1,) * (spatial - 1) + (4,))
+    kernel = (1,) * (spatial - 1) + (2,)
+    assert pool(plane, float("inf"), kernel).reshape(-1).tolist() == [2.0, 3.0]
+    assert pool(plane, float("-inf"), kernel).reshape(-1).tolist() == [0.5, 1.0]
+    pool(plane, float("inf"), kernel).sum().backward()
+    assert x.grad.tolist() == [0.0, -1.0, 0.0, 1.0]
+    with pytest.raises(ValueError, match="norm_type must not be 0"):
+        pool(plane, 0, kernel)
 
 
 def test_max_unpool_and_lp_pool_have_second_derivatives(rng):

@@ -118,6 +118,26 @@ def test_embedding_max_norm_and_frequency_scaling():
 
 
 @pytest.mark.parametrize(
+    ("norm_type", "expected"),
+    [  # PyTorch's values: inf is the largest |x|, -inf the smallest, 0 the nonzeros' count
+        (float("inf"), [[1.0, 0.0, 0.0], [-1.0, 0.25, 0.0]]),
+        (float("-inf"), [[3.0, 0.0, 0.0], [-4.0, 1.0, 0.0]]),
+        (0.0, [[3.0, 0.0, 0.0], [-2.0, 0.5, 0.0]]),
+    ],
+)
+def test_embedding_max_norm_of_special_orders(norm_type, expected):
+    table = [[3.0, 0.0, 0.0], [-4.0, 1.0, 0.0]]
+    layer = nn.Embedding.from_pretrained(ac.tensor(table), max_norm=1.0, norm_type=norm_type)
+    np.testing.assert_allclose(layer(ac.tensor([0, 1])).numpy(), expected, rtol=1e-6)
+    bag = nn.EmbeddingBag.from_pretrained(
+        ac.tensor(table), max_norm=1.0, norm_type=norm_type, mode="sum"
+    )
+    np.testing.assert_allclose(
+        bag(ac.tensor([[0, 1]])).numpy(), [np.sum(expected, axis=0)], rtol=1e-6, atol=1e-7
+    )
+
+
+@pytest.mark.parametrize(
     "options",
     [
         {},

@@ -146,6 +146,13 @@ def test_dropout_in_training_only(rng):
     np.testing.assert_array_equal(layer(x).numpy(), layer(x).numpy())
 
 
+def test_dropout_of_everything_leaves_the_norms_of_the_input():
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=1.0)
+    x = ac.randn(5, 2, 8)
+    expected = layer.norm2(layer.norm1(x))  # both branches dropped entirely
+    np.testing.assert_allclose(layer(x).numpy(), expected.numpy(), rtol=1e-6, atol=1e-6)
+
+
 def test_activation_callable_and_module(rng):
     with_module = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, activation=nn.GELU())
     with_name = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, activation="gelu")

@@ -130,7 +130,8 @@ class StateDictLoader:
         for name, (registry, target) in local.items():
             key = prefix + name
             if key not in state_dict:
-                self.missing.append(key)
+                if name not in module._optional_state:
+                    self.missing.append(key)
                 continue
             value = state_dict[key]
             if isinstance(target, self.uninitialized) and isinstance(value, self.uninitialized):

@@ -480,7 +480,11 @@ class Module:
         self, registry: str, prefix: str, recurse: bool, remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Any]]:
         seen: set[int] = set()
-        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        modules = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
+            else [(prefix, self)]
+        )
         for module_prefix, module in modules:
             for name, member in getattr(module, registry).items():
                 if member is None or (remove_duplicate and id(member) in seen):
@@ -496,7 +500,8 @@ class Module:
         Args:
             prefix: Prepended to every name.
             recurse: Include the parameters of submodules.
-            remove_duplicate: Yield a shared parameter only under its first name.
+            remove_duplicate: Yield a shared parameter only under its first name; if False,
+                under every name, also those of a module reachable under several names.
         """
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
@@ -512,7 +517,8 @@ class Module:
     def named_buffers(
         self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Tensor]]:
-        """Yield ``(dotted name, buffer)`` (persistent or not), each buffer once."""
+        """Yield ``(dotted name, buffer)`` (persistent or not), each buffer once (under every
+        name if ``remove_duplicate`` is False, as ``named_parameters``)."""
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
@@ -770,6 +776,9 @@ class Module:
 
     # -------------------------------------------------------------- state dicts
     _version: int = 1
+    # NOTE: entries that a state dict may lack (added after old checkpoints were written):
+    # their tensors keep their values, as PyTorch's upgrade of such checkpoints does.
+    _optional_state: tuple[str, ...] = ()
 
     def _overrides(self, method: str) -> bool:
         """Whether the module's class defines its own ``method`` (e.g. ``get_extra_state``)."""
@@ -910,7 +919,9 @@ class Module:
         the parameter's dtype (and integer ones to an integer buffer's), but a floating
         value never goes into an integer or bool tensor and vice versa. An uninitialized
         parameter or buffer of a lazy module takes the shape of its value (it is
-        materialized), as in PyTorch; an uninitialized value leaves it as it is.
+        materialized), as in PyTorch; an uninitialized value leaves it as it is. A batch or
+        instance norm's ``num_batches_tracked`` may be absent (old checkpoints): it keeps its
+        value and is not a missing key, as in PyTorch for a dict without version metadata.
 
         The order is PyTorch's: each module runs its load pre-hooks, then its own entries
         are loaded (``set_extra_state`` last), then its submodules', then its load

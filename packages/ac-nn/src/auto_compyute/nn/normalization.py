@@ -59,6 +59,8 @@ class _BatchNorm(Module):
     """Batch normalization of axis 1 of ``(N, C, *)`` inputs; subclasses fix the input rank."""
 
     _ranks: tuple[int, ...] = ()
+    # NOTE: absent from checkpoints of PyTorch before 0.4.1, which PyTorch still loads.
+    _optional_state = ("num_batches_tracked",)
 
     def __init__(
         self,

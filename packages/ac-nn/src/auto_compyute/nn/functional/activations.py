@@ -208,6 +208,24 @@ class Softplus(Op):
         return grad * slope.where(self._constant(self.scaled <= self.kwargs["threshold"]), 1.0)
 
 
+class Hardtanh(Op):
+    """x limited to [min_val, max_val]; d/dx = 1 where min_val < x < max_val, else 0.
+
+    NOTE: a primitive for PyTorch's gradient at the limits: 0 here, 1 for ``clamp``.
+    """
+
+    def forward(self, x: Array, *, min_val: float, max_val: float) -> Array:
+        self.inside = (x > min_val) & (x < max_val)
+        # NOTE: an integer x stays integer with float limits, as in PyTorch
+        return get_array_module(x).clip(x, min_val, max_val).astype(x.dtype, copy=False)
+
+    def backward(self, grad: Array) -> Array:
+        return grad * self.inside
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad * self._constant(self.inside)
+
+
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """Rectified linear unit: ``max(x, 0)``.
 
@@ -357,7 +375,8 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 def hardtanh(
     input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
 ) -> Tensor:
-    """``x`` limited to ``[min_val, max_val]``.
+    """``x`` limited to ``[min_val, max_val]``; unlike ``clamp``'s, its gradient is 0 at the
+    limits, as PyTorch's.
 
     Args:
         input: Any tensor.
@@ -370,12 +389,12 @@ def hardtanh(
     """
     if min_val > max_val:
         raise ValueError(f"hardtanh needs min_val <= max_val, got {min_val} and {max_val}")
-    return input.clamp(min_val, max_val)
+    return Hardtanh.apply(input, min_val=min_val, max_val=max_val)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
-    """``min(max(x, 0), 6)``, as in MobileNet."""
-    return input.clamp(0.0, 6.0)
+    """``min(max(x, 0), 6)``, as in MobileNet; its gradient is 0 at 0 and 6 (as PyTorch)."""
+    return Hardtanh.apply(input, min_val=0.0, max_val=6.0)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:

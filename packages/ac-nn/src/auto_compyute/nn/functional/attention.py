@@ -216,9 +216,12 @@ def _dropout_keep(shape: tuple[int, ...], dropout_p: float, like: Array) -> Arra
     transposed to (..., S, L); or None."""
     if dropout_p == 0:
         return None
+    xp = get_array_module(like)
+    if dropout_p == 1:  # every weight dropped, as in PyTorch: the output is 0
+        return xp.zeros((*shape[:-2], shape[-1], shape[-2]), dtype=like.dtype)
     keep = get_generator().random(shape) >= dropout_p
     keep = move_array(keep, device_of(like)) * like.dtype.type(1 / (1 - dropout_p))
-    return get_array_module(like).ascontiguousarray(keep.swapaxes(-1, -2))
+    return xp.ascontiguousarray(keep.swapaxes(-1, -2))
 
 
 def _split_batch(
@@ -406,8 +409,8 @@ def scaled_dot_product_attention(
             f"attention needs query, key and value of one floating-point dtype, got "
             f"{query.dtype}, {key.dtype} and {value.dtype}"
         )
-    if not 0.0 <= dropout_p < 1.0:
-        raise ValueError(f"dropout_p must be in [0, 1), got {dropout_p}")
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(f"dropout_p must be in [0, 1], got {dropout_p}")
     if enable_gqa and query.ndim >= 3 and key.ndim >= 3 and query.shape[-3] != key.shape[-3]:
         heads, kv_heads = query.shape[-3], key.shape[-3]
         if kv_heads != value.shape[-3] or heads % kv_heads:

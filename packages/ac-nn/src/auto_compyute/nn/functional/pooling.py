@@ -73,7 +73,8 @@ def _disjoint(kernel: Pair, stride: Pair, dilation: Pair) -> bool:
 def _max_argmax(
     x: Array, kernel: Pair, stride: Pair, padding: Padding2d, dilation: Pair, out_size: Pair
 ) -> tuple[Array, Array]:
-    """The maximum of each window of x (N, C, H, W) and its first position there (row-major)."""
+    """The maximum of each window of x (N, C, H, W) and its first position there (row-major),
+    or the position of its last NaN."""
     xp = get_array_module(x)
     count = kernel[0] * kernel[1]
     x = pad2d(x, padding, _lowest(x.dtype))
@@ -92,13 +93,19 @@ def _max_argmax(
         # NOTE: k only grows, so the maximum keeps the last strict improvement: the first
         # position of the window's maximum.
         xp.maximum(index, better * index.dtype.type(k), out=index)
+    if out.dtype.kind == "f" and out.size and xp.isnan(out.max()):
+        # NOTE: as PyTorch, a window's last NaN wins; found only when the (small) output
+        # holds a NaN, so that inputs without one pay a single reduction
+        for k in range(count):
+            index[xp.isnan(view[k // kernel[1], k % kernel[1]])] = k
     return out, index
 
 
 class MaxPool(Op):
     """Maximum over each window of x (N, C, [H,] W).
 
-    d/dx: each output's gradient goes to the first maximum of its window (row-major).
+    d/dx: each output's gradient goes to the first maximum of its window (row-major), or
+    to its last NaN (as PyTorch).
     """
 
     def forward(
@@ -261,23 +268,14 @@ class AdaptiveAvgPool(Op):
 
 class AdaptiveMaxPool(Op):
     """Maximum over PyTorch's adaptive windows; the gradient goes to each window's first
-    maximum (windows may overlap, so gradients add up). ``self.indices`` holds the flat
-    position of each maximum in its input plane, as ``return_indices`` gives it."""
+    maximum, or last NaN (windows may overlap, so gradients add up). ``self.indices`` holds
+    the flat position of each maximum in its input plane, as ``return_indices`` gives it."""
 
     def forward(self, x: Array, *, out_size: Pair) -> Array:
-        xp = get_array_module(x)
         self.shape = x.shape
-        n, c, h, w = x.shape
-        out = xp.empty((n, c, *out_size), dtype=x.dtype)
-        self.indices = xp.empty((n, c, *out_size), dtype=np.int64)
-        for i, (top, bottom) in enumerate(_windows(h, out_size[0])):
-            for j, (left, right) in enumerate(_windows(w, out_size[1])):
-                area = (bottom - top) * (right - left)
-                window = x[:, :, top:bottom, left:right].reshape(n, c, area)
-                arg = window.argmax(axis=-1)  # the first maximum (or NaN), as PyTorch
-                out[:, :, i, j] = xp.take_along_axis(window, arg[..., None], axis=-1)[..., 0]
-                width = right - left
-                self.indices[:, :, i, j] = (top + arg // width) * w + left + arg % width
+        out, self.indices = _adaptive_max_argmax(x, out_size, last_nan=False)
+        if out.dtype.kind == "f" and out.size and get_array_module(x).isnan(out.max()):
+            out, self.indices = _adaptive_max_argmax(x, out_size, last_nan=True)
         return out
 
     def backward(self, grad: Array) -> Array:
@@ -300,6 +298,41 @@ class AdaptiveMaxPool(Op):
         )
         dx = PutAt.apply(grad.reshape(*key[2].shape), key=key, shape=(n, c, h * w))
         return dx.reshape(self.shape)
+
+
+def _adaptive_max_argmax(x: Array, out_size: Pair, last_nan: bool) -> tuple[Array, Array]:
+    """The maximum of each adaptive window of x (N, C, H, W) and its flat position in its
+    plane: the first maximum's, or with ``last_nan`` the last NaN's where there is one (the
+    one PyTorch picks; a second pass only for outputs with a NaN)."""
+    xp = get_array_module(x)
+    n, c, h, w = x.shape
+    out = xp.empty((n, c, *out_size), dtype=x.dtype)
+    indices = xp.empty((n, c, *out_size), dtype=np.int64)
+    for i, (top, bottom) in enumerate(_windows(h, out_size[0])):
+        for j, (left, right) in enumerate(_windows(w, out_size[1])):
+            area = (bottom - top) * (right - left)
+            window = x[:, :, top:bottom, left:right].reshape(n, c, area)
+            arg = window.argmax(axis=-1)  # the first maximum (or NaN)
+            if last_nan:
+                nan = xp.isnan(window)
+                arg = xp.where(nan.any(axis=-1), area - 1 - nan[..., ::-1].argmax(axis=-1), arg)
+            out[:, :, i, j] = xp.take_along_axis(window, arg[..., None], axis=-1)[..., 0]
+            width = right - left
+            indices[:, :, i, j] = (top + arg // width) * w + left + arg % width
+    return out, indices
+
+
+def _max_last_nan(x: Tensor, dim: int) -> tuple[Tensor, Any]:
+    """``x.max(dim)``, except that where ``dim`` holds a NaN its last NaN is picked (as
+    PyTorch's pooling does); the indices as an array."""
+    out, index = x.max(dim)
+    xp = get_array_module(x.data)
+    if out.dtype.kind != "f" or not out.numel() or not xp.isnan(out.data.max()):
+        return out, index.data
+    nan = xp.isnan(x.data)
+    last = x.shape[dim] - 1 - xp.flip(nan, dim).argmax(axis=dim)
+    index = xp.where(nan.any(axis=dim), last, index.data)
+    return x.gather(dim, xp.expand_dims(index, dim)).squeeze(dim), index
 
 
 def _windows(size: int, out: int) -> list[tuple[int, int]]:
@@ -426,7 +459,8 @@ def _depth_windows(planes: Tensor, kernel: int, stride: int, dilation: int, size
 
 def _max_pool3d(x: Tensor, args: tuple[Any, ...], return_indices: bool) -> tuple[Tensor, Any]:
     """3-D max pooling as 2-D max pooling of every padded depth plane, then the maximum over
-    each depth window of those; the first maximum (depth, row, column order) is picked."""
+    each depth window of those; the first maximum (depth, row, column order) is picked, or
+    the last NaN."""
     kernel, strides, pads, dilations, sizes = args
     x = _padded_planes(x, pads, _lowest(x.dtype))
     n, c, d, h, w = x.shape
@@ -438,7 +472,9 @@ def _max_pool3d(x: Tensor, args: tuple[Any, ...], return_indices: bool) -> tuple
         dilation=dilations[1:],
         out_size=sizes[1:],
     ).reshape(n, c, d, *sizes[1:])
-    out, offset = _depth_windows(planes, kernel[0], strides[0], dilations[0], sizes[0]).max(0)
+    out, offset = _max_last_nan(
+        _depth_windows(planes, kernel[0], strides[0], dilations[0], sizes[0]), 0
+    )
     if not return_indices:
         return out, None
     xp = get_array_module(planes.data)
@@ -450,7 +486,7 @@ def _max_pool3d(x: Tensor, args: tuple[Any, ...], return_indices: bool) -> tuple
         dilations[1:],
         sizes[1:],
     )[1].reshape(n, c, d, *sizes[1:])
-    depth = xp.arange(sizes[0]).reshape(-1, 1, 1) * strides[0] + offset.data * dilations[0]
+    depth = xp.arange(sizes[0]).reshape(-1, 1, 1) * strides[0] + offset * dilations[0]
     within = xp.take_along_axis(plane_offset, depth, axis=2).astype(xp.int64)
     rows = xp.arange(sizes[1]).reshape(-1, 1) * strides[1] + within // kernel[2] * dilations[1]
     cols = xp.arange(sizes[2]) * strides[2] + within % kernel[2] * dilations[2]
@@ -799,13 +835,13 @@ def _adaptive_max_pool3d(
     x: Tensor, sizes: tuple[int, ...], unbatched: bool, return_indices: bool
 ) -> Tensor | tuple[Tensor, Tensor]:
     """Adaptive 2-D max pooling of every depth plane, then the maximum over each adaptive
-    depth window; the first maximum (depth, row, column order) is picked."""
+    depth window; the first maximum (depth, row, column order) is picked, or the last NaN."""
     n, c, d, h, w = x.shape
     planes = x.reshape(n, c * d, h, w)
     plane_size: Pair = (sizes[1], sizes[2])
     pool = AdaptiveMaxPool.apply(planes, out_size=plane_size)
     pooled = pool.reshape(n, c, d, *sizes[1:])
-    picks = [pooled[:, :, start:end].max(2) for start, end in _windows(d, sizes[0])]
+    picks = [_max_last_nan(pooled[:, :, start:end], 2) for start, end in _windows(d, sizes[0])]
     out = stack([values for values, _ in picks], dim=2)
     out = out.squeeze(0) if unbatched else out
     if not return_indices:
@@ -815,7 +851,7 @@ def _adaptive_max_pool3d(
         pooling.forward(planes.data, out_size=plane_size)
     xp = get_array_module(planes.data)
     starts = xp.asarray([start for start, _ in _windows(d, sizes[0])]).reshape(-1, 1, 1)
-    depth = xp.stack([index.data for _, index in picks], axis=2) + starts
+    depth = xp.stack([index for _, index in picks], axis=2) + starts
     within = pooling.indices.reshape(n, c, d, *sizes[1:])
     flat = depth * (h * w) + xp.take_along_axis(within, depth, axis=2)
     return out, Tensor._from_op(flat[0] if unbatched else flat)
@@ -995,6 +1031,13 @@ def _lp_pool(
     kernel = tuple_arg(kernel_size, spatial, "kernel_size")
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating-point input, got dtype {x.dtype}")
+    if norm_type == 0:
+        raise ValueError(f"{op}: norm_type must not be 0 (the 1/p-th power is undefined)")
+    if math.isinf(norm_type):  # as PyTorch: the largest (or smallest) |x| of each window
+        max_pool = (max_pool1d, max_pool2d, max_pool3d)[spatial - 1]
+        if norm_type > 0:
+            return cast(Tensor, max_pool(x.abs(), kernel, stride, 0, 1, ceil_mode))
+        return -cast(Tensor, max_pool(-x.abs(), kernel, stride, 0, 1, ceil_mode))
     pool = (avg_pool1d, avg_pool2d, avg_pool3d)[spatial - 1]
     out = pool(x**norm_type, kernel, stride, 0, ceil_mode)
     # NOTE: as PyTorch: sign(s) * relu(|s|) keeps s but has slope 0 where s is 0, and the
@@ -1012,19 +1055,22 @@ def lp_pool1d(
     """1-D power-average pooling: ``(sum of x^p over each window)^(1/p)``.
 
     Computed as PyTorch does: the average pool of ``x^p`` times the kernel size, then the
-    ``1/p``-th power (``p = inf`` would be max pooling, ``p = 1`` sum pooling). Windows cut
-    short by ``ceil_mode`` are averaged over their own size and still multiplied by the full
-    kernel size, as in PyTorch.
+    ``1/p``-th power (``p = 1`` is sum pooling); ``p = inf`` is max pooling of ``|x|`` and
+    ``p = -inf`` min pooling of ``|x|``. Windows cut short by ``ceil_mode`` are averaged
+    over their own size and still multiplied by the full kernel size, as in PyTorch.
 
     Args:
         input: Tensor of shape (N, C, L) or unbatched (C, L).
-        norm_type: The power p.
+        norm_type: The power p (nonzero; ``inf`` and ``-inf`` allowed).
         kernel_size: Window size.
         stride: Step between windows; defaults to ``kernel_size``.
         ceil_mode: Round the output size up instead of down.
 
     Returns:
         Tensor of shape (N, C, OL).
+
+    Raises:
+        ValueError: If ``norm_type`` is 0.
 
     Example:
         >>> F.lp_pool1d(ac.ones(1, 1, 4), 2, 2)

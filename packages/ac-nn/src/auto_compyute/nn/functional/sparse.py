@@ -263,7 +263,7 @@ def embedding(
         padding_idx: A row (negative counts from the end) excluded from the gradient.
         max_norm: If given, every row looked up whose ``norm_type``-norm exceeds it is
             first scaled down to it, in place in ``weight`` (as PyTorch does).
-        norm_type: The p of that norm.
+        norm_type: The p of that norm (``inf``: the largest ``|x|``, 0: the nonzeros' count).
         scale_grad_by_freq: Divide each row's gradient by its number of uses in ``input``.
         sparse: Accepted for PyTorch compatibility; gradients are dense tables either way.
 
@@ -296,7 +296,7 @@ def _renormalize_rows(weight: Tensor, indices: Array, max_norm: float, norm_type
     xp = get_array_module(weight.data)
     rows = xp.unique(indices.reshape(-1))
     picked = weight.data[rows]
-    norms = (xp.abs(picked) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
+    norms = xp.linalg.norm(picked, ord=norm_type, axis=1)
     scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(picked.dtype)
     weight.data[rows] = picked * scale[:, None]
 
@@ -363,7 +363,7 @@ def embedding_bag(
         offsets: The start of each bag in a 1-D input (``offsets[0]`` is 0).
         max_norm: If given, every looked-up row whose ``norm_type``-norm exceeds it is
             first scaled down to it, in place in ``weight`` (as PyTorch does).
-        norm_type: The p of that norm.
+        norm_type: The p of that norm (``inf``: the largest ``|x|``, 0: the nonzeros' count).
         scale_grad_by_freq: Divide each row's gradient by its number of uses in ``input``
             (not with ``"max"``).
         mode: ``"sum"``, ``"mean"`` or ``"max"``.
