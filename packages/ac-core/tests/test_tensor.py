@@ -486,3 +486,15 @@ def test_pytorch_spellings_abs_shifts_round_decimals_nonzero_tuples_and_where() 
     assert [t.tolist() for t in condition.nonzero(as_tuple=True)] == [[0, 1], [0, 1]]
     assert ac.where(condition, 1.0, 0.0).dtype == ac.float32
     assert ac.where(condition, 1, 0).tolist() == [[1, 0], [0, 1]]
+
+
+def test_smaller_pytorch_readings_of_arg_extremes_squares_steps_and_empty_sums() -> None:
+    x = ac.arange(6.0).reshape(2, 3)
+    assert x.argmax(keepdim=True).shape == (1, 1) and x.argmax(keepdim=True).item() == 5
+    assert ac.tensor([True, False]).square().dtype == ac.int64
+    assert ac.tensor([1, 0, -1]).heaviside(ac.tensor([5])).tolist() == [1, 5, 0]
+    assert ac.tensor([1, 0, -1]).heaviside(ac.tensor([5])).dtype == ac.int64
+    assert x.take_along_dim(ac.tensor([[-1], [0]]), 1).tolist() == [[2.0], [3.0]]
+    with pytest.raises(IndexError, match="out of range"):
+        x.take_along_dim(ac.tensor([[-4], [0]]), 1)
+    assert ac.zeros(2, 0).logsumexp(1).tolist() == [float("-inf")] * 2

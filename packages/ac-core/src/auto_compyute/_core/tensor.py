@@ -732,7 +732,10 @@ class Tensor:
         return self._arg(self.data.argmin, dim, keepdim)
 
     def _arg(self, func: Any, dim: builtins.int | None, keepdim: builtins.bool) -> Tensor:
-        result = func(axis=dim, keepdims=keepdim) if dim is not None else func()
+        if dim is None:  # over all elements; keepdim keeps every axis at size 1 (PyTorch)
+            result = func().reshape((1,) * self.ndim if keepdim else ())
+        else:
+            result = func(axis=_dim(dim, self.ndim), keepdims=keepdim)
         return Tensor._from_op(result.astype(dtypes.int64))
 
     def sort(
@@ -1063,7 +1066,8 @@ class Tensor:
     def heaviside(self, values: Any) -> Tensor:
         """0 where self < 0, 1 where self > 0 and ``values`` where self is 0 (no gradient)."""
         a, b = self._other(values)
-        return Tensor._from_op(get_array_module(a.data).heaviside(a.data, b.data))
+        step = get_array_module(a.data).heaviside(a.data, b.data)
+        return Tensor._from_op(step.astype(a.data.dtype, copy=False))  # NumPy: float64 of ints
 
     def addcmul(self, tensor1: Tensor, tensor2: Tensor, value: Scalar = 1) -> Tensor:
         """self + value * tensor1 * tensor2."""
@@ -1228,7 +1232,7 @@ class Tensor:
         return ew.ReLU.apply(self)
 
     def square(self) -> Tensor:
-        return self**2
+        return (self.long() if self.data.dtype == dtypes.bool_ else self) ** 2
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:
         """Limit values to ``[min, max]``: numbers, or tensors that broadcast (and get the
@@ -1431,6 +1435,9 @@ class Tensor:
     def logsumexp(self, dim: Dim, keepdim: builtins.bool = False) -> Tensor:
         """``log(sum(exp(x)))`` over ``dim``, computed without overflow."""
         x = self._floating()
+        if x.numel() == 0:  # an empty sum: log(0) = -inf, as in PyTorch
+            with np.errstate(divide="ignore"):
+                return x.exp().sum(dim=dim, keepdim=keepdim).log()
         top = x.amax(dim, keepdim=True).detach()
         top.data[~get_array_module(top.data).isfinite(top.data)] = 0  # all ±inf: no shift
         out = (x - top).exp().sum(dim=dim, keepdim=True).log() + top
@@ -1763,6 +1770,13 @@ class Tensor:
             ) from None
         source = self.expand((*shape[:dim], self.shape[dim], *shape[dim + 1 :]))
         xp = get_array_module(index)
+        if index.size and index.min() < 0:  # from the end, as in PyTorch
+            if index.min() < -self.shape[dim]:
+                raise IndexError(
+                    f"take_along_dim: index {int(index.min())} is out of range for dim {dim} "
+                    f"of size {self.shape[dim]}"
+                )
+            index = xp.where(index < 0, index + self.shape[dim], index)
         return source.gather(
             dim, xp.broadcast_to(index, (*shape[:dim], index.shape[dim], *shape[dim + 1 :]))
         )
