@@ -377,3 +377,24 @@ def test_layer_norm_backward_leaves_a_shared_gradient_intact(affine: bool) -> No
     ((F.layer_norm(x, (6,), weight, bias) + older) * 3).sum().backward()
     np.testing.assert_allclose(x.grad, expected, rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(v.grad, np.full((4, 6), 3.0))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: nn.LayerNorm(4),
+        lambda: nn.GroupNorm(2, 4),
+        lambda: nn.RMSNorm(4),
+        lambda: nn.LayerNorm(4, bias=False),
+        lambda: nn.PReLU(4, init=0.1),
+    ],
+)
+def test_reset_parameters_restores_the_initial_values(make) -> None:
+    module = make()
+    initial = {name: p.numpy().copy() for name, p in module.named_parameters()}
+    with ac.no_grad():
+        for p in module.parameters():
+            p.fill_(7.0)
+    module.reset_parameters()
+    for name, p in module.named_parameters():
+        np.testing.assert_array_equal(p.numpy(), initial[name])

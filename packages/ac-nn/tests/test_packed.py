@@ -13,6 +13,9 @@ from auto_compyute.nn.utils.rnn import (
     pack_padded_sequence,
     pack_sequence,
     pad_packed_sequence,
+    pad_sequence,
+    unpack_sequence,
+    unpad_sequence,
 )
 
 
@@ -205,3 +208,16 @@ def test_projected_lstm_state_shapes_are_checked(rng):
         layer(x, (ac.zeros(1, 2, 4), ac.zeros(1, 2, 4)))
     with pytest.raises(ValueError, match="weight_hr must have shape"):
         F.lstm_layer(x, None, None, ac.randn(16, 2), ac.randn(16, 4), weight_hr=ac.randn(4, 4))
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_unpad_and_unpack_give_the_sequences_back(rng, batch_first):
+    sequences = [ac.tensor(rng.standard_normal((n, 2)), req_grad=True) for n in (3, 1, 2)]
+    padded = pad_sequence(sequences, batch_first=batch_first)
+    unpadded = unpad_sequence(padded, ac.tensor([3, 1, 2]), batch_first=batch_first)
+    unpacked = unpack_sequence(pack_sequence(sequences, enforce_sorted=False))
+    for sequence, a, b in zip(sequences, unpadded, unpacked, strict=True):
+        np.testing.assert_array_equal(a.numpy(), sequence.numpy())
+        np.testing.assert_array_equal(b.numpy(), sequence.numpy())
+    sum((b * b).sum() for b in unpacked).backward()
+    np.testing.assert_allclose(sequences[0].grad, 2 * sequences[0].numpy())

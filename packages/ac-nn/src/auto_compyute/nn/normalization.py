@@ -402,6 +402,10 @@ class LayerNorm(Module):
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
+    def reset_parameters(self) -> None:
+        """Set the weight to 1 and the bias to 0 (as at construction)."""
+        _reset_affine(self)
+
     def extra_repr(self) -> str:
         return (
             f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
@@ -459,6 +463,10 @@ class GroupNorm(Module):
     def forward(self, input: Tensor) -> Tensor:
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
+    def reset_parameters(self) -> None:
+        """Set the weight to 1 and the bias to 0 (as at construction)."""
+        _reset_affine(self)
+
     def extra_repr(self) -> str:
         return (
             f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
@@ -497,10 +505,23 @@ class RMSNorm(Module):
     def forward(self, input: Tensor) -> Tensor:
         return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
 
+    def reset_parameters(self) -> None:
+        """Set the weight to 1 (as at construction)."""
+        _reset_affine(self)
+
     def extra_repr(self) -> str:
         return (
             f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
         )
+
+
+def _reset_affine(module: Module) -> None:
+    """A normalization's learned weight to 1 and bias to 0, where it has them."""
+    with no_grad():
+        for name, value in (("weight", 1), ("bias", 0)):
+            parameter = getattr(module, name, None)
+            if parameter is not None:
+                parameter.fill_(value)
 
 
 # The seed's names. Its Batchnorm normalized axis 1 of inputs of any rank >= 2, so it is

@@ -22,6 +22,8 @@ __all__ = [
     "pack_sequence",
     "pad_packed_sequence",
     "pad_sequence",
+    "unpack_sequence",
+    "unpad_sequence",
 ]
 
 
@@ -287,3 +289,27 @@ def pad_sequence(
         # NOTE: ac.pad takes pairs from the last axis: the first axis's pair comes last
         padded.append(pad(sequence, (0, 0) * len(trailing) + widths, value=padding_value))
     return stack(padded, dim=0 if batch_first else 1)
+
+
+def unpad_sequence(
+    padded_sequences: Tensor, lengths: Any, batch_first: bool = False
+) -> list[Tensor]:
+    """Undo ``pad_sequence``: the sequences ``(L_i, *)`` of a padded batch, cut to ``lengths``.
+
+    Args:
+        padded_sequences: ``(L, N, *)``, or ``(N, L, *)`` if ``batch_first``.
+        lengths: The length of each sequence (N of them).
+        batch_first: Whether the batch axis comes first.
+
+    Returns:
+        A list of N tensors, each differentiable with respect to ``padded_sequences``.
+    """
+    padded = padded_sequences if batch_first else padded_sequences.transpose(0, 1)
+    sizes = _lengths(lengths, padded.shape[0], padded.shape[1])
+    return [padded[i, : int(n)] for i, n in enumerate(sizes)]
+
+
+def unpack_sequence(packed_sequences: PackedSequence) -> list[Tensor]:
+    """Undo ``pack_sequence``: the packed sequences ``(L_i, *)``, in their original order."""
+    padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
+    return unpad_sequence(padded, lengths, batch_first=True)
