@@ -641,3 +641,24 @@ def test_relu_backward_over_a_shared_gradient_leaves_it_intact(rng: np.random.Ge
     a = x * 2
     ((a.relu() + a.relu() + a) * 3).sum().backward()  # one gradient for both ReLUs and a
     np.testing.assert_allclose(x.grad, 6 * (2 * (data > 0) + 1))
+
+
+def test_gradcheck_skips_outputs_without_grad_and_takes_one_tensor() -> None:
+    x = ac.tensor([1.0, 2.0], dtype=ac.float64, req_grad=True)
+    assert ac.autograd.gradcheck(lambda t: (t * 2, t.detach() * 3, t.argmax()), [x])
+    assert ac.autograd.gradcheck(lambda t: t.sin(), x)
+    assert ac.autograd.gradgradcheck(lambda t: (t.sin(), t.detach()), x)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda t: ac.special.i1(t),
+        lambda t: (t.unfold(1, 3, 2) ** 2).sum(dim=-1),
+        lambda t: t.unfold(0, 2, 1) * t.unfold(0, 2, 1),
+    ],
+    ids=["i1", "unfold_strided", "unfold_overlapping"],
+)
+def test_second_derivatives_of_i1_and_unfold(fn) -> None:
+    x = ac.tensor([[-2.0, -0.5, 0.0, 0.7, 3.0], [1.0, 2.0, -1.0, 0.5, 0.25]], req_grad=True)
+    assert ac.autograd.gradgradcheck(fn, [x.double().detach().requires_grad_()])

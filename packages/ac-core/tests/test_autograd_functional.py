@@ -206,3 +206,37 @@ def test_jacobian_of_a_graph_through_gradcheck_ops(rng) -> None:
     for i in range(2):
         expected = _numeric_jacobian(_ours_as_numpy(f), [x.numpy(), w.numpy()], i)
         np.testing.assert_allclose(jac[i].numpy(), expected, atol=1e-8)
+
+
+def _projector(column: ac.Tensor) -> ac.Tensor:
+    return column @ column.T
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda a: _projector(ac.linalg.eigh(a)[1][:, :1]),
+        lambda a: _projector(ac.linalg.svd(a)[0][:, :1]),
+        lambda a: _projector(ac.linalg.svd(a)[2][:1].T),
+        lambda a: (ac.linalg.svdvals(a) ** 3).sum(),
+    ],
+    ids=["eigh_vectors", "svd_u", "svd_vh", "svdvals_cubed"],
+)
+def test_jvp_through_decompositions_matches_finite_differences(f) -> None:
+    """Through eigenvectors and singular vectors (as projectors q q^T: a vector's sign is
+    arbitrary, and may flip between the finite differences' two points)."""
+    # NOTE: jvp differentiates backward's result at a zero (but recorded) gradient: a
+    # decomposition must not skip the vectors' term because that gradient reads 0
+    a = ac.tensor([[2.0, 1.0], [1.0, 3.0]], dtype=ac.float64)
+    v = ac.tensor([[1.0, 0.5], [0.5, -1.0]], dtype=ac.float64)
+    _, tangent = jvp(f, a, v)
+    eps = 1e-6
+    numeric = (f(a + eps * v).numpy() - f(a - eps * v).numpy()) / (2 * eps)
+    np.testing.assert_allclose(tangent.numpy(), numeric, atol=1e-6)
+    if f(a).ndim == 0:
+        _, product = hvp(f, a, v)
+        gradient = lambda t: ac.autograd.grad(f(t), [t])[0].numpy()  # noqa: E731
+        shifted = [gradient((a + s * eps * v).requires_grad_()) for s in (1, -1)]
+        np.testing.assert_allclose(
+            product.numpy(), (shifted[0] - shifted[1]) / (2 * eps), atol=1e-5
+        )

@@ -531,3 +531,23 @@ def test_other_argument_errors() -> None:
         ac.linalg.matrix_norm(ac.zeros(2, 2), 3)
     with pytest.raises(TypeError, match="int"):
         ac.linalg.matrix_power(ac.eye(2), 1.5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("order", [0.5, 1.5, 3.0, -1.0, -2.5, 0])
+def test_vector_norms_have_zero_gradients_at_zeros(order: float) -> None:
+    for values in ([0.0, 2.0], [0.0, 0.0], [0.0, -1.5, 3.0]):
+        x = ac.tensor(values, dtype=ac.float64, req_grad=True)
+        norm = ac.linalg.vector_norm(x, order)
+        norm.backward()
+        assert np.all(np.isfinite(x.grad)), (order, values, x.grad)
+        assert x.grad[0] == 0  # a zero element (and a zero norm) passes no gradient
+        expected = np.linalg.norm(np.array(values), order) if order != 0 else 2
+        if order != 0:
+            assert norm.item() == pytest.approx(expected)
+    x = ac.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=ac.float64, req_grad=True)
+    if order:
+        assert ac.autograd.gradcheck(lambda t: t.norm(order, dim=1), [x])
+    points = ac.tensor([[0.0, 1.0], [2.0, -1.0]], dtype=ac.float64, req_grad=True)
+    if order > 0:
+        ac.cdist(points, points, p=order).sum().backward()
+        assert np.all(np.isfinite(points.grad))

@@ -460,3 +460,15 @@ def test_erfc_keeps_full_precision_in_its_tail() -> None:
     x = np.linspace(0.5, 26.5, 2001)
     expected = [math.erfc(v) for v in x]
     np.testing.assert_allclose(ac.erfc(_f64(x)).numpy(), expected, rtol=2e-15)
+
+
+def test_xlogy_gradients_in_x_at_zero_are_the_logarithms() -> None:
+    x = ac.tensor([0.0, 0.0, 2.0], dtype=ac.float64, req_grad=True)
+    y = ac.tensor([2.5, 0.0, 3.0], dtype=ac.float64)
+    result = ac.special.xlogy(x, y)
+    assert result.tolist() == pytest.approx([0.0, 0.0, 2 * math.log(3.0)])
+    result.sum().backward()
+    assert x.grad.tolist() == pytest.approx([math.log(2.5), 0.0, math.log(3.0)])
+    x = ac.tensor([0.0, 0.0], dtype=ac.float64, req_grad=True)
+    ac.special.xlog1py(x, ac.tensor([1.0, -1.0], dtype=ac.float64)).sum().backward()
+    assert x.grad.tolist() == pytest.approx([math.log(2.0), 0.0])

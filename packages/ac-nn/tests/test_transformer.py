@@ -221,3 +221,12 @@ def test_decoder_gradcheck_and_transformer_shapes(rng):
         model(ac.randn(7, 3, 6), ac.randn(4, 3, 6))
     with pytest.raises(ValueError, match="num_layers must be a positive integer"):
         nn.TransformerDecoder(layer, 0)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_second_derivatives_through_an_encoder_layer_with_relu(norm_first) -> None:
+    layer = nn.TransformerEncoderLayer(
+        8, 2, 16, dropout=0.0, activation="relu", batch_first=True, norm_first=norm_first
+    ).to(ac.float64)
+    x = ac.randn(2, 3, 8, dtype=ac.float64, req_grad=True)
+    assert ac.autograd.gradgradcheck(lambda t: layer(t).sum(), [x])

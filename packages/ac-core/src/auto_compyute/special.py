@@ -51,11 +51,13 @@ def log_ndtr(input: Tensor) -> Tensor:
 
 
 def xlog1py(input: Tensor, other: Any) -> Tensor:
-    """Elementwise input * log1p(other), and 0 where input is 0 (whatever other is there)."""
+    """Elementwise input * log1p(other), and 0 where input is 0 (whatever other is there);
+    the gradient in input is log1p(other) also where input is 0, as in PyTorch."""
     a, b = input._other(other)
     a, b = a._floating(), b._floating()
-    # NOTE: log1p(0) where input is 0, so that neither the value nor a gradient is NaN there
-    return a * b.where(a != 0, 0.0).log1p()
+    # NOTE: log1p(0) only where input is 0 and log1p(other) is not finite, so that neither
+    # the value nor a gradient is NaN there
+    return a * b.where((a != 0) | (b > -1), 0.0).log1p()
 
 
 def entr(input: Tensor) -> Tensor:

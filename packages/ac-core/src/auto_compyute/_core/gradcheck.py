@@ -29,8 +29,9 @@ def gradcheck(
 
     Args:
         fn: The function to check; it receives ``inputs`` as positional arguments.
-        inputs: Tensors (and other arguments, passed through). Floating-point tensors
-            that require grad must be float64.
+        inputs: Tensors (and other arguments, passed through), or one tensor. Floating-point
+            tensors that require grad must be float64. Outputs that do not require grad
+            (integer results, detached ones) are not checked, as in PyTorch.
         eps: The finite-difference step.
         atol: Absolute tolerance.
         rtol: Relative tolerance.
@@ -72,7 +73,7 @@ def gradgradcheck(
         >>> ac.autograd.gradgradcheck(lambda t: (t.tanh() * t).sum(dim=1), [x])
         True
     """
-    inputs = list(inputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     checked = [x for x in inputs if isinstance(x, Tensor) and x.req_grad]
     rng = np.random.default_rng(seed + 1)
     cotangents = [
@@ -137,7 +138,7 @@ def _check(
 ) -> bool:
     """``gradcheck``; with ``record``, ``fn`` is evaluated with grad enabled and inputs that
     require grad (``gradgradcheck``'s ``fn`` differentiates itself)."""
-    inputs = list(inputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.req_grad]
     if not checked:
         raise ValueError("gradcheck needs at least one input tensor with req_grad=True")
@@ -166,7 +167,8 @@ def _check(
             results = _as_tuple(fn(*arguments))
         return sum(
             float((r.numpy().astype(np.float64) * v).sum())
-            for r, v in zip(results, cotangents, strict=True)
+            for r, v, o in zip(results, cotangents, outputs, strict=True)
+            if o.req_grad
         )
 
     for position, i in enumerate(checked):

@@ -441,13 +441,7 @@ def vector_norm(
         raise TypeError(f"linalg.vector_norm: expected a float32 or float64 tensor, got {x.dtype}")
     if isinstance(ord, str):
         raise ValueError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
-    if ord == 0:  # NOTE: through sign, so that the count has a (zero) gradient, as in PyTorch
-        return x.sign().abs().sum(dim, keepdim)
-    if ord > 0:
-        return x.norm(ord, dim, keepdim)
-    if ord == -math.inf:
-        return x.abs().amin(dim, keepdim)
-    return (x.abs() ** ord).sum(dim, keepdim) ** (1 / ord)
+    return x.norm(ord, dim, keepdim)
 
 
 def matrix_norm(

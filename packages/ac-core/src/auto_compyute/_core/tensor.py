@@ -1027,12 +1027,13 @@ class Tensor:
         return (p / (1 - p)).log()
 
     def xlogy(self, other: Any) -> Tensor:
-        """Elementwise self * log(other), and 0 where self is 0 (whatever other is there)."""
+        """Elementwise self * log(other), and 0 where self is 0 (whatever other is there);
+        the gradient in self is log(other) also where self is 0, as in PyTorch."""
         a, b = self._other(other)
         a, b = a._floating(), b._floating()
-        zero = a == 0
-        # NOTE: log(1) where self is 0, so that neither the value nor a gradient is NaN there
-        return a * b.where(~zero, 1.0).log()
+        # NOTE: log(1) only where self is 0 and log(other) is not finite, so that neither the
+        # value nor a gradient is NaN there
+        return a * b.where((a != 0) | (b > 0), 1.0).log()
 
     def sinc(self) -> Tensor:
         """Elementwise sin(pi x) / (pi x), and 1 at 0."""
@@ -1446,20 +1447,24 @@ class Tensor:
     def norm(
         self, p: builtins.float | str = 2, dim: Dim = None, keepdim: builtins.bool = False
     ) -> Tensor:
-        """Vector p-norm over ``dim`` (all elements if None): ``p`` is a positive number,
-        ``inf``, ``-inf`` or ``"fro"`` (= 2). The 2-norm has gradient 0 where it is 0."""
+        """Vector p-norm ``(sum |x|^p)^(1/p)`` over ``dim`` (all elements if None): ``p`` is
+        any number, ``inf`` (``max |x|``), ``-inf`` (``min |x|``), 0 (the count of nonzero
+        elements) or ``"fro"`` (= 2). As in PyTorch, the gradient is 0 where a norm is 0 and,
+        for p < 1, at zero elements (not the NaN of the formula)."""
         x, dims = self._floating(), _dims(dim, self.ndim)
         if p in (2, "fro"):
             return reduce.Norm.apply(x, dim=dims, keepdim=keepdim)
+        if isinstance(p, str):
+            raise ValueError(f"norm: p must be a number, inf, -inf or 'fro', got {p!r}")
         if p == math.inf:
             return x.abs().amax(dims, keepdim)
         if p == -math.inf:
             return x.abs().amin(dims, keepdim)
-        if isinstance(p, str) or not p > 0:
-            raise ValueError(f"norm: p must be a positive number, inf, -inf or 'fro', got {p!r}")
+        if p == 0:  # NOTE: through sign, so that the count has a (zero) gradient
+            return x.sign().abs().sum(dims, keepdim)
         if p == 1:
             return x.abs().sum(dims, keepdim)
-        return (x.abs() ** p).sum(dims, keepdim) ** (1 / p)
+        return _power_norm(x, p, dims, keepdim)
 
     def softmax(self, dim: builtins.int = -1) -> Tensor:
         return reduce.Softmax.apply(self._floating(), dim=dim)
@@ -3791,6 +3796,25 @@ def _stable_order(data: Array, dim: int, descending: bool) -> Array:
     return (
         size - 1 - xp.flip(xp.argsort(xp.flip(data, axis=dim), axis=dim, kind="stable"), axis=dim)
     )
+
+
+def _power_norm(x: Tensor, p: float, dims: tuple[int, ...] | None, keepdim: bool) -> Tensor:
+    """``(sum |x|^p)^(1/p)`` with PyTorch's gradients at zeros: the formula's own are NaN
+    (0 * inf) at a zero element for p < 1 and at a zero norm for p > 1.
+
+    NOTE: the zeros are replaced by 1 before any power (and their terms masked after), so
+    that no intermediate is infinite; for p < 0 a zero element makes the norm 0.
+    """
+    magnitude = x.abs()
+    nonzero = magnitude.data != 0
+    mask = Tensor._from_op(nonzero)
+    powers = magnitude.where(mask, 1.0) ** p
+    if p < 0:
+        has_zero = Tensor._from_op(~nonzero.all(axis=dims, keepdims=keepdim))
+        return (powers.sum(dims, keepdim) ** (1 / p)).where(~has_zero, 0.0)
+    total = powers.where(mask, 0.0).sum(dims, keepdim)
+    positive = Tensor._from_op(total.data > 0)
+    return (total.where(positive, 1.0) ** (1 / p)).where(positive, 0.0)
 
 
 def _dims(dim: Dim, ndim: int) -> tuple[int, ...] | None:

@@ -23,7 +23,6 @@ from auto_compyute.distributions.utils import (
     broadcast_all,
     standard_gamma,
     standard_normal,
-    xlogy,
 )
 
 __all__ = ["Beta", "Chi2", "Dirichlet", "Gamma", "StudentT"]
@@ -85,7 +84,7 @@ class Gamma(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         c, rate = self.concentration, self.rate
-        return F.xlogy(c, rate) + xlogy(c - 1, value) - rate * value - c.lgamma()
+        return F.xlogy(c, rate) + F.xlogy(c - 1, value) - rate * value - c.lgamma()
 
     def entropy(self) -> Tensor:
         c = self.concentration
@@ -182,7 +181,7 @@ class Dirichlet(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         c = self.concentration
-        return xlogy(c - 1, value).sum(-1) + c.sum(-1).lgamma() - c.lgamma().sum(-1)
+        return F.xlogy(c - 1, value).sum(-1) + c.sum(-1).lgamma() - c.lgamma().sum(-1)
 
     def entropy(self) -> Tensor:
         c = self.concentration

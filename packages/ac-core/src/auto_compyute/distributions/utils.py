@@ -10,8 +10,7 @@ from typing import Any
 import numpy as np
 
 from auto_compyute._core import dtypes
-from auto_compyute._core.functions import broadcast_tensors, where
-from auto_compyute._core.functions import xlogy as _core_xlogy
+from auto_compyute._core.functions import broadcast_tensors
 from auto_compyute._core.random import get_generator
 from auto_compyute._core.tensor import Tensor
 
@@ -93,13 +92,3 @@ def standard_gamma(concentration: Tensor, shape: tuple[int, ...]) -> Tensor:
 def draw(array: np.ndarray, like: Tensor) -> Tensor:
     """A NumPy array of draws as a tensor on ``like``'s device and dtype."""
     return _on(np.asarray(array), like)
-
-
-def xlogy(x: Tensor, y: Tensor) -> Tensor:
-    """x * log(y), and 0 where x and y are both 0.
-
-    Unlike ``ac.xlogy`` (and PyTorch's), the gradient in x is log(y) also where x is 0, so
-    that a concentration of exactly 1 gets the right gradient.
-    """
-    positive = y > 0
-    return where(positive, x * where(positive, y, 1.0).log(), _core_xlogy(x, y))

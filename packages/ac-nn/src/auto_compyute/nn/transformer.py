@@ -226,6 +226,9 @@ class _AddInto(Op):
     def backward(self, grad: Array) -> tuple[Array, Array]:
         return grad, grad
 
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        return grad, grad
+
 
 class TransformerEncoder(Module):
     """A stack of ``num_layers`` copies of an encoder layer, optionally followed by a norm.

@@ -276,7 +276,9 @@ class Eigh(Op):
         grad_w, grad_q = unpack(grad, ((n,), (n, n)))
         eye = self._constant(get_array_module(grad.data).eye(n, dtype=grad.dtype))
         inner = grad_w.unsqueeze(-1) * eye
-        if grad_q.data.any():
+        # NOTE: a zero gradient that depends on the graph (jvp's and hvp's placeholders, a
+        # factor that is 0 at this point) still has a derivative: only a constant 0 is skipped
+        if grad_q.data.any() or grad_q.requires_grad:
             projected = q.mT @ grad_q
             gaps = w.unsqueeze(-2) - w.unsqueeze(-1) + eye
             inner = inner + 0.5 * (projected - projected.mT) / gaps
@@ -353,7 +355,9 @@ class Svd(Op):
         k = s.shape[-1]
         u, vh, grad_u, grad_vh = u[..., :k], vh[..., :k, :], grad_u[..., :k], grad_vh[..., :k, :]
         v, grad_v = vh.mT, grad_vh.mT
-        uses_u, uses_v = bool(grad_u.data.any()), bool(grad_v.data.any())
+        # NOTE: as in Eigh's, only a constant zero gradient is skipped
+        uses_u = bool(grad_u.data.any()) or grad_u.requires_grad
+        uses_v = bool(grad_v.data.any()) or grad_v.requires_grad
         eye = self._constant(get_array_module(grad.data).eye(k, dtype=grad.dtype))
         inner = grad_s.unsqueeze(-1) * eye
         if uses_u or uses_v:

@@ -454,7 +454,19 @@ class Unfold(Op):
         # NOTE: one pass per position in the window (not per element): the k-th elements
         # of all windows lie ``step`` apart, starting at k
         for k in range(size):
-            out[(slice(None),) * dim + (slice(k, k + step * (count - 1) + 1, step),)] += grad[
-                ..., k
-            ]
+            out[_window_position(dim, k, step, count)] += grad[..., k]
         return out
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        dim, size, step = self.kwargs["dim"], self.kwargs["size"], self.kwargs["step"]
+        count = grad.shape[dim]
+        total = grad.new_zeros(self.shape)
+        for k in range(size):
+            key = _window_position(dim, k, step, count)
+            total = total + PutAt.apply(grad[..., k], key=key, shape=self.shape)
+        return total
+
+
+def _window_position(dim: int, k: int, step: int, count: int) -> tuple[slice, ...]:
+    """Where the k-th elements of ``count`` windows ``step`` apart along ``dim`` lie."""
+    return (slice(None),) * dim + (slice(k, k + step * (count - 1) + 1, step),)

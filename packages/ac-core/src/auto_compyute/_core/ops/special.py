@@ -178,6 +178,11 @@ class I1(Op):
         slope = xp.where(x == 0, 0.5, xp.where(xp.abs(x) > 713.0, math.inf, slope))
         return grad * slope.astype(self.x.dtype, copy=False)
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        x, nonzero = self._input(0, self.x), self._constant(self.x != 0)
+        slope = I0.apply(x) - I1.apply(x) / x.where(nonzero, 1.0)
+        return grad * slope.where(nonzero, 0.5)
+
 
 # ----------------------------------------------------------------------------- log-gamma
 # Cephes (S. L. Moshier, ``lgam``): log gamma(2 + r) = r B(r) / C(r) on 0 <= r < 1, reached
