@@ -39,7 +39,7 @@ def test_missing_addon_names_the_package(monkeypatch, name: str, package: str) -
     if name in vars(ac):  # bound once the add-on was imported
         monkeypatch.delattr(ac, name)
     monkeypatch.setitem(sys.modules, f"auto_compyute.{name}", None)  # as if not installed
-    with pytest.raises(ModuleNotFoundError, match=f"pip install {package}"):
+    with pytest.raises(ModuleNotFoundError, match=f"pip install ./packages/{package}"):
         getattr(ac, name)
 
 

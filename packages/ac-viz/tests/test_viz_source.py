@@ -253,7 +253,7 @@ def test_draw_graph_returns_a_mermaid_object(readme_graph):
 
 def test_missing_mermaid_python_names_the_package_to_install(monkeypatch, readme_graph):
     monkeypatch.setitem(sys.modules, "mermaid", None)
-    with pytest.raises(ImportError, match="pip install ac-viz"):
+    with pytest.raises(ImportError, match="pip install mermaid-python"):
         ac.viz.draw_graph(readme_graph)
 
 

@@ -412,8 +412,8 @@ def __getattr__(name: str) -> object:
             if error.name != f"{__name__}.{name}":
                 raise
             raise ModuleNotFoundError(
-                f"auto_compyute.{name} is provided by the '{_ADDONS[name]}' package; "
-                f"install it with `pip install {_ADDONS[name]}`",
+                f"auto_compyute.{name} is provided by the '{_ADDONS[name]}' package; install it "
+                f"from the AutoCompyute repository: `pip install ./packages/{_ADDONS[name]}`",
                 name=error.name,
             ) from None
     raise AttributeError(f"module 'auto_compyute' has no attribute '{name}'")

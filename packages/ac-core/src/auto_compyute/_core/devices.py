@@ -83,7 +83,8 @@ def get_backend(name: str) -> Backend:
                 if name in KNOWN_PROVIDERS:
                     raise RuntimeError(
                         f"device '{name}' needs {name.upper()} support, which is not installed: "
-                        f"`pip install {KNOWN_PROVIDERS[name]}`"
+                        f"the '{KNOWN_PROVIDERS[name]}' package, from the AutoCompyute "
+                        f"repository (`pip install ./packages/{KNOWN_PROVIDERS[name]}`)"
                     )
                 known = ", ".join(sorted({"cpu", *plugins, *KNOWN_PROVIDERS}))
                 raise ValueError(f"unknown device type '{name}'; known device types: {known}")

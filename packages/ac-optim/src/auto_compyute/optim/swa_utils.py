@@ -276,7 +276,7 @@ def __getattr__(name: str) -> Any:
                 raise
             raise ModuleNotFoundError(
                 f"auto_compyute.optim.swa_utils.{name} is provided by the 'ac-nn' package; "
-                "install it with `pip install ac-nn`",
+                "install it from the AutoCompyute repository: `pip install ./packages/ac-nn`",
                 name=error.name,
             ) from None
         return getattr(module, name)

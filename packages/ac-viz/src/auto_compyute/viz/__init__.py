@@ -139,7 +139,7 @@ def draw_graph(
     except ImportError as error:
         raise ImportError(
             "ac.viz.draw_graph needs the mermaid-python package; install it with "
-            "`pip install ac-viz` (which depends on it) or `pip install mermaid-python`"
+            "`pip install mermaid-python` (installing ac-viz installs it too)"
         ) from error
     options: dict[str, Any] = dict(
         params=params,
