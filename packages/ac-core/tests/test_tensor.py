@@ -498,3 +498,31 @@ def test_smaller_pytorch_readings_of_arg_extremes_squares_steps_and_empty_sums()
     with pytest.raises(IndexError, match="out of range"):
         x.take_along_dim(ac.tensor([[-4], [0]]), 1)
     assert ac.zeros(2, 0).logsumexp(1).tolist() == [float("-inf")] * 2
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda a: ac.cat([a, a], dim=2),
+        lambda a: ac.stack([a, a], dim=3),
+        lambda a: a.unsqueeze(3),
+        lambda a: a.unsqueeze(-4),
+        lambda a: a.softmax(2),
+        lambda a: a.log_softmax(-3),
+        lambda a: a.split(1, dim=2),
+        lambda a: a.chunk(2, dim=2),
+        lambda a: a.permute(0, 2),
+    ],
+)
+def test_an_out_of_range_dim_is_refused_not_wrapped(call) -> None:
+    with pytest.raises(IndexError, match="out of range"):
+        call(ac.randn(2, 3))
+
+
+def test_view_refuses_a_layout_that_needs_a_copy() -> None:
+    x = ac.zeros(2, 3)
+    x.view(6)[0] = 1.0  # a view: the write reaches x
+    assert x[0, 0].item() == 1.0
+    with pytest.raises(RuntimeError, match="use reshape"):
+        x.T.view(6)
+    assert x.T.reshape(6).shape == (6,)

@@ -398,3 +398,9 @@ def test_reset_parameters_restores_the_initial_values(make) -> None:
     module.reset_parameters()
     for name, p in module.named_parameters():
         np.testing.assert_array_equal(p.numpy(), initial[name])
+
+
+def test_instance_norm_refuses_instances_of_one_element() -> None:
+    with pytest.raises(ValueError, match="more than one spatial element"):
+        nn.InstanceNorm2d(8)(ac.randn(2, 8, 1, 1))
+    assert nn.InstanceNorm2d(8)(ac.randn(2, 8, 2, 1)).shape == (2, 8, 2, 1)

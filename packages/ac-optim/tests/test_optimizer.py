@@ -274,3 +274,16 @@ def test_chunks_are_views_and_cover_everything(monkeypatch):
     for a, b, _ in pieces:
         a += b
     np.testing.assert_array_equal(arrays[0], np.arange(10.0) + 1)
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.SGD(p, lr=0.1, momentum=0.9), optim.Adam])
+def test_a_bad_gradient_is_refused_before_any_parameter_changes(make) -> None:
+    first, second = ac.ones(3, req_grad=True), ac.ones(2, 2, req_grad=True)
+    optimizer = make([first, second])
+    first.grad, second.grad = np.ones(3, np.float32), np.ones(4, np.float32)
+    with pytest.raises(RuntimeError, match=r"shape \(2, 2\) has a gradient of shape \(4,\)"):
+        optimizer.step()
+    second.grad = ac.ones(2, 2)  # a Tensor, as PyTorch's .grad would be
+    with pytest.raises(TypeError, match=r"p\.grad = t\.data"):
+        optimizer.step()
+    assert first.tolist() == [1.0, 1.0, 1.0] and not optimizer.state[first]

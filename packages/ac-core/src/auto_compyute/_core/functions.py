@@ -14,7 +14,7 @@ from auto_compyute._core import devices, dtypes
 from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.ops import elementwise as ew
 from auto_compyute._core.ops import linalg, movement
-from auto_compyute._core.tensor import Scalar, Tensor
+from auto_compyute._core.tensor import Scalar, Tensor, _dim
 
 
 def _method(name: str) -> Any:
@@ -313,7 +313,7 @@ def _same_dtype(tensors: Sequence[Tensor]) -> list[Tensor]:
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing axis ``dim``."""
     tensors = _same_dtype(tensors)
-    dim %= tensors[0].ndim
+    dim = _dim(dim, tensors[0].ndim)
     for i, t in enumerate(tensors):
         if t.ndim != tensors[0].ndim or t.shape[:dim] + t.shape[dim + 1 :] != (
             tensors[0].shape[:dim] + tensors[0].shape[dim + 1 :]
@@ -337,7 +337,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"stack needs tensors of one shape: tensor {i} has shape {t.shape}, "
                 f"tensor 0 has shape {tensors[0].shape}"
             )
-    return movement.Stack.apply(*tensors, dim=dim % (tensors[0].ndim + 1))
+    return movement.Stack.apply(*tensors, dim=_dim(dim, tensors[0].ndim + 1))
 
 
 def split(x: Tensor, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:

@@ -1467,10 +1467,10 @@ class Tensor:
         return _power_norm(x, p, dims, keepdim)
 
     def softmax(self, dim: builtins.int = -1) -> Tensor:
-        return reduce.Softmax.apply(self._floating(), dim=dim)
+        return reduce.Softmax.apply(self._floating(), dim=_dim(dim, self.ndim))
 
     def log_softmax(self, dim: builtins.int = -1) -> Tensor:
-        return reduce.LogSoftmax.apply(self._floating(), dim=dim)
+        return reduce.LogSoftmax.apply(self._floating(), dim=_dim(dim, self.ndim))
 
     # --------------------------------------------------------------- movement
     def reshape(self, *shape: Any) -> Tensor:
@@ -1483,7 +1483,22 @@ class Tensor:
                 return movement.Reshape.apply(self, shape=shape)
         return self
 
-    view = reshape
+    def view(self, *shape: Any) -> Tensor:
+        """``reshape`` that must not copy, as in PyTorch: a view shares this tensor's memory,
+        and a layout that cannot be read in the new shape without a copy (a transpose,
+        say) is refused; ``reshape`` copies then."""
+        result = self.reshape(*shape)
+        if (
+            result is not self
+            and result.data.size
+            and not self.data.flags.c_contiguous
+            and not get_array_module(self.data).may_share_memory(result.data, self.data)
+        ):
+            raise RuntimeError(
+                f"view: a tensor of shape {self.shape} with strides {self.data.strides} cannot "
+                f"be viewed as {result.shape} without a copy; use reshape"
+            )
+        return result
 
     def flatten(self, start_dim: builtins.int = 0, end_dim: builtins.int = -1) -> Tensor:
         """Merge the axes ``start_dim..end_dim`` into one."""
@@ -1508,12 +1523,12 @@ class Tensor:
 
     def unsqueeze(self, dim: builtins.int) -> Tensor:
         """Insert an axis of size 1 at ``dim``."""
-        dim = dim % (self.ndim + 1)
+        dim = _dim(dim, self.ndim + 1)
         return self.reshape((*self.shape[:dim], 1, *self.shape[dim:]))
 
     def permute(self, *dims: Any) -> Tensor:
         """Reorder the axes."""
-        dims = tuple(d % self.ndim for d in _shape_args(dims))
+        dims = tuple(_dim(d, self.ndim) for d in _shape_args(dims))
         if sorted(dims) != list(range(self.ndim)):
             raise ValueError(f"permute needs a permutation of {self.ndim} axes, got {dims}")
         return movement.Permute.apply(self, dims=dims)
@@ -1567,6 +1582,7 @@ class Tensor:
         self, split_size: builtins.int | Sequence[builtins.int], dim: builtins.int = 0
     ) -> tuple[Tensor, ...]:
         """Cut along ``dim`` into pieces of ``split_size`` or of the given ``sizes``."""
+        dim = _dim(dim, self.ndim)
         length = self.shape[dim]
         if isinstance(split_size, builtins.int):
             if split_size <= 0:
@@ -1590,6 +1606,9 @@ class Tensor:
 
     def chunk(self, chunks: builtins.int, dim: builtins.int = 0) -> tuple[Tensor, ...]:
         """Cut along ``dim`` into ``chunks`` nearly equal pieces (as PyTorch does)."""
+        if chunks <= 0:
+            raise ValueError(f"chunk needs a positive number of chunks, got {chunks}")
+        dim = _dim(dim, self.ndim)
         return self.split(max(math.ceil(self.shape[dim] / chunks), 1), dim)
 
     def unbind(self, dim: builtins.int = 0) -> tuple[Tensor, ...]:

@@ -81,6 +81,7 @@ class LBFGS(Optimizer):
         return (sum(p.data.size for p in self._params),)
 
     def _flat_grad(self) -> Array:
+        self._check_grads()
         xp = get_array_module(self._params[0].data)
         return xp.concatenate(
             [

@@ -137,25 +137,39 @@ class Optimizer:
         """Alias of ``zero_grad()``."""
         self.zero_grad()
 
-    @staticmethod
-    def _evaluate(closure: Callable[[], Any] | None) -> Any:
-        if closure is None:
-            return None
-        with enable_grad():
-            return closure()
+    def _evaluate(self, closure: Callable[[], Any] | None) -> Any:
+        """Run ``closure`` (if given) with grad enabled, then check every gradient, so that a
+        step refuses a bad gradient before it changes anything."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        self._check_grads()
+        return loss
+
+    def _check_grads(self) -> None:
+        for group in self.param_groups:
+            for param in group["params"]:
+                grad = param.grad
+                if grad is None:
+                    continue
+                if isinstance(grad, Tensor):
+                    raise TypeError(
+                        "a parameter's .grad is an array (as backward leaves it), got a Tensor: "
+                        "assign its array, p.grad = t.data"
+                    )
+                if grad.shape != param.data.shape:
+                    raise RuntimeError(
+                        f"a parameter of shape {param.shape} has a gradient of shape {grad.shape}"
+                    )
 
     @staticmethod
     def _with_grads(group: ParamGroup) -> Iterator[tuple[Tensor, Array]]:
-        """The parameters of ``group`` that have a gradient, each with its gradient array."""
+        """The parameters of ``group`` that have a gradient (checked by ``_evaluate``), each
+        with its gradient array."""
         for param in group["params"]:
-            grad = param.grad
-            if grad is None:
-                continue
-            if grad.shape != param.data.shape:
-                raise RuntimeError(
-                    f"a parameter of shape {param.shape} has a gradient of shape {grad.shape}"
-                )
-            yield param, grad
+            if param.grad is not None:
+                yield param, param.grad
 
     # --------------------------------------------------------------------- checkpoints
     def state_dict(self) -> dict[str, Any]:

@@ -484,7 +484,8 @@ def _soft_cross_entropy(
         shape = x.shape[1:] if unbatched else x.shape
         raise ValueError(
             f"cross_entropy with class probabilities needs a target of the input's shape "
-            f"{shape}, got {target.shape[1:] if unbatched else target.shape}"
+            f"{shape}, got {target.shape[1:] if unbatched else target.shape} (a {target.dtype} "
+            f"target; class indices must be integers, and the input comes first)"
         )
     classes = x.shape[1]
     if weight is not None and weight.shape != (classes,):

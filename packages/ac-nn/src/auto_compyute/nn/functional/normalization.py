@@ -437,6 +437,11 @@ def instance_norm(
         if running_mean is None or running_var is None:
             raise ValueError("instance_norm without input statistics needs running statistics")
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    if math.prod(input.shape[2:]) == 1:  # each instance would normalize to 0
+        raise ValueError(
+            f"instance_norm needs more than one spatial element per instance, got an input of "
+            f"shape {input.shape}"
+        )
     for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
         _check_param(name, stat, (input.shape[1],), f"the channels of an input {input.shape}")
     axes = tuple(range(2, input.ndim))
