@@ -332,3 +332,23 @@ def test_pytorchs_other_loader_options_are_accepted() -> None:
     assert [b[0].tolist() for b in loader] == [[0, 1, 2, 3], [4, 5, 6, 7]]
     with pytest.raises(ValueError, match="persistent_workers"):
         data.DataLoader(dataset, persistent_workers=True)
+
+
+def test_random_draws_in_worker_threads_repeat_under_manual_seed() -> None:
+    class Noisy(nn.Dataset):
+        def __len__(self) -> int:
+            return 64
+
+        def __getitem__(self, i: int) -> ac.Tensor:
+            return ac.randn(3) + i
+
+    def run(workers: int) -> np.ndarray:
+        ac.manual_seed(0)
+        loader = nn.DataLoader(Noisy(), batch_size=8, num_workers=workers)
+        return np.stack([batch.numpy() for batch in loader])
+
+    first = run(2)
+    for workers in (2, 2, 3):  # each batch draws from its own seed: any thread may fetch it
+        np.testing.assert_array_equal(run(workers), first)
+    ac.manual_seed(1)
+    assert not np.array_equal(np.stack([b.numpy() for b in nn.DataLoader(Noisy(), 8)]), first)

@@ -230,3 +230,18 @@ def test_second_derivatives_through_an_encoder_layer_with_relu(norm_first) -> No
     ).to(ac.float64)
     x = ac.randn(2, 3, 8, dtype=ac.float64, req_grad=True)
     assert ac.autograd.gradgradcheck(lambda t: layer(t).sum(), [x])
+
+
+@pytest.mark.parametrize("name", ["linear1", "linear2", "dropout2"])
+@pytest.mark.parametrize("training", [False, True])
+def test_a_hooked_feed_forward_result_is_not_written_over(name, training) -> None:
+    ac.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, activation="gelu", batch_first=True)
+    layer.train(training)
+    kept, copies = [], []
+    getattr(layer, name).register_forward_hook(lambda m, args, out: kept.append(out))
+    getattr(layer, name).register_forward_hook(
+        lambda m, args, out: copies.append(out.numpy().copy())
+    )
+    layer(ac.randn(1, 3, 8))
+    np.testing.assert_array_equal(kept[0].numpy(), copies[0])

@@ -85,15 +85,20 @@ def _lbfgs_on_several_parameters():
     return params, opt, closure
 
 
-def test_lbfgs_resumes_over_several_parameters_of_any_shapes():
+@pytest.mark.parametrize("through", ["pickle", "file"])
+def test_lbfgs_resumes_over_several_parameters_of_any_shapes(through, tmp_path):
     params, opt, closure = _lbfgs_on_several_parameters()
     for _ in range(2):
         opt.step(closure)
-    saved = pickle.dumps(([p.numpy().copy() for p in params], opt.state_dict()))
+    values = [p.numpy().copy() for p in params]
+    if through == "pickle":
+        saved = pickle.dumps(opt.state_dict())
+    else:  # a checkpoint file: the history's arrays come back as Tensors
+        ac.save(opt.state_dict(), tmp_path / "lbfgs.safetensors")
     for _ in range(3):
         opt.step(closure)
 
-    values, state = pickle.loads(saved)
+    state = pickle.loads(saved) if through == "pickle" else ac.load(tmp_path / "lbfgs.safetensors")
     resumed, fresh, fresh_closure = _lbfgs_on_several_parameters()
     for p, value in zip(resumed, values, strict=True):
         p.data[...] = value

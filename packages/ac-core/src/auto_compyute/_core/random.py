@@ -11,7 +11,10 @@ Mersenne-Twister state is another format).
 
 from __future__ import annotations
 
+import contextlib
 import numbers
+import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,6 +30,7 @@ STATE_SIZE = 45
 _UINT64 = 2**64 - 1
 
 _generator = np.random.default_rng()
+_thread = threading.local()  # ``generator``: the one this thread draws from, if set
 
 
 def _check_seed(seed: Any) -> int:
@@ -182,15 +186,31 @@ def set_rng_state(new_state: Tensor) -> None:
 
 
 def get_generator() -> np.random.Generator:
-    """Return the global NumPy generator (random arrays are drawn on the CPU, then moved)."""
-    return _generator
+    """Return the NumPy generator that draws come from (random arrays are drawn on the CPU,
+    then moved): the global one, or the one this thread draws from (``drawing_from``)."""
+    own = getattr(_thread, "generator", None)
+    return _generator if own is None else own
+
+
+@contextlib.contextmanager
+def drawing_from(generator: np.random.Generator) -> Iterator[None]:
+    """Make this thread's draws without an explicit generator (``randn``, dropout, ...) come
+    from ``generator`` meanwhile. A DataLoader's worker thread draws each batch this way
+    from a generator seeded for that batch, so that seeded runs repeat whichever thread
+    fetches which batch."""
+    previous = getattr(_thread, "generator", None)
+    _thread.generator = generator
+    try:
+        yield
+    finally:
+        _thread.generator = previous
 
 
 def numpy_generator(generator: GeneratorLike = None) -> np.random.Generator:
     """The NumPy generator to draw from: the global one for None, an ``ac.Generator``'s own,
     or a ``numpy.random.Generator`` as it is."""
     if generator is None:
-        return _generator
+        return get_generator()
     if isinstance(generator, Generator):
         return generator._rng
     if isinstance(generator, np.random.Generator):

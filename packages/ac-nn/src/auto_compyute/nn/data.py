@@ -31,7 +31,7 @@ from typing import Any, cast
 import numpy as np
 
 from auto_compyute._core.functions import stack
-from auto_compyute._core.random import Generator, numpy_generator
+from auto_compyute._core.random import Generator, drawing_from, numpy_generator
 from auto_compyute._core.tensor import Tensor
 
 __all__ = [
@@ -872,11 +872,15 @@ class DataLoader:
         if isinstance(self.dataset, IterableDataset):
             yield from self._iter_stream()
             return
+        # NOTE: drawn with or without workers (as PyTorch does), so that both shuffle alike
+        base_seed = int(_rng(self._generator).integers(0, 2**62))
         if self.num_workers == 0:
             for indices in self._index_batches():
                 yield self._fetch(indices)
             return
-        # NOTE: up to num_workers * prefetch_factor batches are fetched ahead, in order.
+        # NOTE: up to num_workers * prefetch_factor batches are fetched ahead, in order. Each
+        # batch draws from a generator seeded for it (base seed + its number), as threads
+        # take batches in no fixed order.
         worker_ids = itertools.count()
         with ThreadPoolExecutor(
             self.num_workers,
@@ -885,8 +889,8 @@ class DataLoader:
             initargs=(worker_ids,),
         ) as pool:
             pending: deque[Future[Any]] = deque()
-            for indices in self._index_batches():
-                pending.append(pool.submit(self._fetch, indices))
+            for number, indices in enumerate(self._index_batches()):
+                pending.append(pool.submit(self._fetch_seeded, indices, base_seed + number))
                 if len(pending) >= self.num_workers * self.prefetch_factor:
                     yield self._result(pending.popleft())
             while pending:
@@ -921,6 +925,10 @@ class DataLoader:
         end = len(order) - len(order) % batch_size if self.drop_last else len(order)
         for start in range(0, end, batch_size):
             yield order[start : start + batch_size]
+
+    def _fetch_seeded(self, indices: Any, seed: int) -> Any:
+        with drawing_from(np.random.default_rng(seed)):
+            return self._fetch(indices)
 
     def _fetch(self, indices: Any) -> Any:
         if not self._batching:
@@ -986,9 +994,10 @@ class DataLoader:
         try:
             if self.worker_init_fn is not None:
                 self.worker_init_fn(info.id)
-            for batch in self._stream_batches(iter(self.dataset)):
-                if not _put(out, batch, stop):
-                    return
+            with drawing_from(np.random.default_rng(info.seed)):
+                for batch in self._stream_batches(iter(self.dataset)):
+                    if not _put(out, batch, stop):
+                        return
         except BaseException as error:
             done = _WorkerDone(error)
         _put(out, done, stop)

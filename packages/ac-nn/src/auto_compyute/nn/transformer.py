@@ -159,8 +159,9 @@ class TransformerEncoderLayer(Module):
         branch = self._ff_block(x)
         # NOTE: as with GELU below, the array of a Linear's (or Dropout's) result is new and
         # no op keeps it, so the sum may be written over it: one activation-sized array
-        # less at the end of forward, where a step's memory peaks.
-        new = type(self.linear2) is Linear and type(self.dropout2) is Dropout
+        # less at the end of forward, where a step's memory peaks. Not where a hook may
+        # have kept that result.
+        new = _fresh(self.linear2, Linear) and _fresh(self.dropout2, Dropout)
         if new and (branch.shape, branch.dtype) == (residual.shape, residual.dtype):
             return _AddInto.apply(residual, branch)
         return residual + branch
@@ -201,10 +202,17 @@ def _activation(activation: str | Callable[[Tensor], Tensor]) -> Callable[[Tenso
     return activation
 
 
+def _fresh(module: Module, kind: type) -> bool:
+    """Whether ``module``'s result is a new array that nothing else holds: a plain ``kind``
+    module (not a subclass, whose forward might return a kept array) without hooks (which
+    may keep the result)."""
+    return type(module) is kind and not module._hooked
+
+
 def _ff_hidden(layer: Any, x: Tensor) -> Tensor:
     """``activation(linear1(x))``, the hidden layer of a transformer layer's feed-forward."""
     hidden = layer.linear1(x)
-    if layer.activation is F.gelu and type(layer.linear1) is Linear:
+    if layer.activation is F.gelu and _fresh(layer.linear1, Linear):
         # NOTE: a Linear's result is a new array that no op keeps, so GELU may write
         # over it: one activation-sized array less at the peak of a training step.
         # (Another module in linear1's place might return an array still in use.)

@@ -281,6 +281,9 @@ def _check_param(param: Any, where: str) -> None:
 
 
 def _to_tensor(value: Any) -> Any:
+    """Arrays (also in a list, as LBFGS's history) as Tensors, as PyTorch's state holds."""
+    if isinstance(value, list):
+        return [_to_tensor(item) for item in value]
     is_array = isinstance(value, np.ndarray) or hasattr(value, "__array_namespace__")
     return Tensor(value) if is_array and not isinstance(value, np.generic) else value
 
@@ -294,6 +297,8 @@ def _load(
         value = value.data
     if name == "step":
         return int(value)
+    if isinstance(value, list):  # LBFGS's history: arrays of their own shapes
+        return [_placed(item, param, float_dtype) for item in value]
     if not hasattr(value, "shape") or not hasattr(value, "dtype"):
         return copy.deepcopy(value)
     if tuple(value.shape) != shape:
@@ -302,6 +307,16 @@ def _load(
             f"state '{name}' of parameter {index} has shape {tuple(value.shape)}, but "
             f"{expected} shape {shape}"
         )
+    return _placed(value, param, float_dtype)
+
+
+def _placed(value: Any, param: Tensor, float_dtype: Any) -> Any:
+    """A copy of a saved array (or Tensor) on ``param``'s device, floating ones cast to
+    ``float_dtype``; anything else deep-copied."""
+    if isinstance(value, Tensor):
+        value = value.data
+    if not hasattr(value, "shape") or not hasattr(value, "dtype"):
+        return copy.deepcopy(value)
     dtype = float_dtype if value.dtype.kind == "f" else value.dtype
     return move_array(value, device_of(param.data)).astype(dtype, copy=True)
 
