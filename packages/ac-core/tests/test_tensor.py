@@ -526,3 +526,12 @@ def test_view_refuses_a_layout_that_needs_a_copy() -> None:
     with pytest.raises(RuntimeError, match="use reshape"):
         x.T.view(6)
     assert x.T.reshape(6).shape == (6,)
+
+
+def test_to_takes_non_blocking_and_copy() -> None:
+    x = ac.ones(3)
+    assert x.to("cpu", non_blocking=True) is x
+    copied = x.to(ac.float32, copy=True)
+    assert copied is not x and copied.tolist() == x.tolist()
+    copied.data[0] = 5.0
+    assert x.tolist() == [1.0, 1.0, 1.0]

@@ -421,8 +421,19 @@ class Tensor:
         array = self.numpy()
         return array if dtype is None else array.astype(dtype, copy=False)
 
-    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Tensor:
-        """Move to a device and/or convert to a dtype: ``t.to("cuda")``, ``t.to(ac.float64)``."""
+    def to(
+        self,
+        *args: Any,
+        dtype: Any = None,
+        device: Any = None,
+        non_blocking: builtins.bool = False,
+        copy: builtins.bool = False,
+    ) -> Tensor:
+        """Move to a device and/or convert to a dtype: ``t.to("cuda")``, ``t.to(ac.float64)``.
+
+        ``copy=True`` returns a new tensor even where nothing changes, as in PyTorch;
+        ``non_blocking`` is accepted for PyTorch compatibility (copies complete at once).
+        """
         for arg in args:
             if isinstance(arg, Tensor):
                 device, dtype = arg.device, arg.dtype
@@ -443,12 +454,12 @@ class Tensor:
                     if dtype.kind == "f"
                     else Tensor(result.data.astype(dtype))
                 )
-        return result
+        return result.clone() if copy and result is self else result
 
     def cpu(self) -> Tensor:
         return self.to(device="cpu")
 
-    def cuda(self, index: builtins.int = 0) -> Tensor:
+    def cuda(self, index: builtins.int = 0, non_blocking: builtins.bool = False) -> Tensor:
         return self.to(device=Device("cuda", index))
 
     def float(self) -> Tensor:

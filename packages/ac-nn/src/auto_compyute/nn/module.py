@@ -647,7 +647,9 @@ class Module:
         fn(self)
         return self
 
-    def to(self: M, *args: Any, dtype: Any = None, device: Any = None) -> M:
+    def to(
+        self: M, *args: Any, dtype: Any = None, device: Any = None, non_blocking: bool = False
+    ) -> M:
         """Move parameters and buffers to a device and/or cast floating ones to a dtype, in place.
 
         The ``Parameter`` objects stay the same (only their data changes), so an optimizer
@@ -658,6 +660,7 @@ class Module:
                 whose device and dtype to take.
             dtype: A floating-point dtype.
             device: A device.
+            non_blocking: Accepted for PyTorch compatibility (copies complete at once).
 
         Returns:
             self
@@ -770,7 +773,7 @@ class Module:
         """Move parameters and buffers to the CPU."""
         return self.to(device="cpu")
 
-    def cuda(self: M, index: int = 0) -> M:
+    def cuda(self: M, index: int = 0, non_blocking: bool = False) -> M:
         """Move parameters and buffers to CUDA device ``index`` (needs ``ac-cuda``)."""
         return self.to(device=Device("cuda", index))
 
