@@ -291,3 +291,26 @@ def test_float16_parameters_train_like_torch(rng, config, grad, steps):
     torch_error = np.abs(theirs.detach().numpy() - target).max()
     assert error <= 1.5 * torch_error + 1e-3
     assert np.abs(target - init).min() > 5 * error  # every parameter moved further
+
+
+@pytest.mark.parametrize(("name", "options"), [("NAdam", {}), ("ASGD", {"lr": 0.1})])
+def test_scalars_follow_the_default_dtype_as_in_torch(name, options):
+    """NAdam's and ASGD's running scalars are rounded to the default dtype, as PyTorch's
+    scalar tensors are: float64 steps match to the last bits when it is float64."""
+    start = np.array([1.0, -2.0, 0.5])
+    torch.set_default_dtype(torch.float64)
+    ac.set_default_dtype(ac.float64)
+    try:
+        ours = ac.tensor(start, req_grad=True)
+        theirs = torch.tensor(start, requires_grad=True)
+        ours_optimizer = getattr(optim, name)([ours], **options)
+        torch_optimizer = getattr(torch.optim, name)([theirs], **options)
+        for step in range(5):
+            grad = np.sin(start * (step + 1))
+            ours.grad, theirs.grad = grad.copy(), torch.tensor(grad)
+            ours_optimizer.step()
+            torch_optimizer.step()
+    finally:
+        torch.set_default_dtype(torch.float32)
+        ac.set_default_dtype(ac.float32)
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=0, atol=1e-15)

@@ -11,10 +11,9 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-import numpy as np
-
 from auto_compyute._core.autograd import Array
 from auto_compyute._core.devices import get_array_module
+from auto_compyute._core.dtypes import get_default_dtype
 from auto_compyute.optim._updates import effective_grad, new_state, run_updates
 from auto_compyute.optim.adam import check_adam_group
 from auto_compyute.optim.optimizer import Optimizer, Params, check_range
@@ -174,9 +173,10 @@ class NAdam(_AdamLike):
         step, decay = state["step"], group["momentum_decay"]
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * decay))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * decay))
-        # NOTE: PyTorch keeps this product in a float32 tensor (its default scalar dtype):
-        # rounding it the same way keeps the two updates equal to the last bits.
-        state["mu_product"] = float(np.float32(state.get("mu_product", 1.0)) * np.float32(mu))
+        # NOTE: PyTorch keeps this product in a tensor of its default dtype (float32 unless
+        # changed): rounding it the same way keeps the two updates equal to the last bits.
+        scalar = get_default_dtype().type
+        state["mu_product"] = float(scalar(state.get("mu_product", 1.0)) * scalar(mu))
         lr = group["lr"]
         return {
             "beta1": beta1,

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from auto_compyute._core.autograd import Array
 from auto_compyute._core.devices import get_array_module
+from auto_compyute._core.dtypes import get_default_dtype
 from auto_compyute.optim._updates import effective_grad, new_state, run_updates
 from auto_compyute.optim.optimizer import Optimizer, Params, check_range
 
@@ -72,7 +71,7 @@ class ASGD(Optimizer):
             for param, grad in self._with_grads(group):
                 state = self.state[param]
                 if not state:
-                    state.update(step=0, eta=_float32(lr), mu=1.0, ax=new_state(param))
+                    state.update(step=0, eta=_default_precision(lr), mu=1.0, ax=new_state(param))
                 state["step"] += 1
                 scalars = (
                     1 - lambd * state["eta"],  # decay
@@ -83,16 +82,16 @@ class ASGD(Optimizer):
                 )
                 updates.append((_asgd, (param.data, grad, state["ax"]), scalars))
                 step = state["step"]
-                state["eta"] = _float32(lr / (1 + lambd * lr * step) ** group["alpha"])
-                state["mu"] = _float32(1 / max(1, step - group["t0"]))
+                state["eta"] = _default_precision(lr / (1 + lambd * lr * step) ** group["alpha"])
+                state["mu"] = _default_precision(1 / max(1, step - group["t0"]))
         run_updates(updates)
         return loss
 
 
-def _float32(value: float) -> float:
-    # NOTE: PyTorch keeps eta and mu in float32 tensors (its default scalar dtype); rounding
-    # them the same way keeps the two updates equal to the last bits.
-    return float(np.float32(value))
+def _default_precision(value: float) -> float:
+    # NOTE: PyTorch keeps eta and mu in tensors of its default dtype (float32 unless
+    # changed); rounding them the same way keeps the two updates equal to the last bits.
+    return float(get_default_dtype().type(value))
 
 
 def _asgd(
