@@ -535,3 +535,10 @@ def test_to_takes_non_blocking_and_copy() -> None:
     assert copied is not x and copied.tolist() == x.tolist()
     copied.data[0] = 5.0
     assert x.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_atan2_has_a_zero_gradient_at_the_origin() -> None:
+    y = ac.tensor([0.0, 1.0], dtype=ac.float64, req_grad=True)
+    x = ac.tensor([0.0, 0.0], dtype=ac.float64, req_grad=True)
+    ac.atan2(y, x).sum().backward()
+    assert y.grad.tolist() == [0.0, 0.0] and x.grad.tolist() == [0.0, -1.0]

@@ -404,3 +404,20 @@ def test_instance_norm_refuses_instances_of_one_element() -> None:
     with pytest.raises(ValueError, match="more than one spatial element"):
         nn.InstanceNorm2d(8)(ac.randn(2, 8, 1, 1))
     assert nn.InstanceNorm2d(8)(ac.randn(2, 8, 2, 1)).shape == (2, 8, 2, 1)
+
+
+def test_float16_normalizations_and_softmax_are_computed_in_float32() -> None:
+    row = np.array([[200.0, -200.0, 100.0, 0.0]], np.float16)  # squares sum past 65504
+    x = ac.tensor(row, req_grad=True)
+    out = F.layer_norm(x, (4,))
+    assert out.dtype == ac.float16
+    expected = (row - row.mean()) / np.sqrt(row.astype(np.float64).var() + 1e-5)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=2e-3)
+    out.sum().backward()
+    assert x.grad.dtype == np.float16 and np.all(np.isfinite(x.grad))
+    groups = F.group_norm(ac.tensor(row.reshape(1, 4, 1)), 2)
+    np.testing.assert_allclose(groups.numpy().ravel(), [1, -1, 1, -1], rtol=2e-3)
+    small = ac.tensor(np.full((1, 4), 0.03, np.float16))
+    np.testing.assert_allclose(F.rms_norm(small, (4,)).numpy(), 1.0, rtol=2e-3)  # float32 eps
+    uniform = F.softmax(ac.zeros(70000, dtype=ac.float16), -1)
+    assert uniform.dtype == ac.float16 and uniform.numpy()[0] == np.float16(1 / 70000)

@@ -1478,6 +1478,8 @@ class Tensor:
         return _power_norm(x, p, dims, keepdim)
 
     def softmax(self, dim: builtins.int = -1) -> Tensor:
+        if self.data.dtype == dtypes.float16:  # NOTE: its sum of exponentials overflows float16
+            return self.float().softmax(dim).half()
         return reduce.Softmax.apply(self._floating(), dim=_dim(dim, self.ndim))
 
     def log_softmax(self, dim: builtins.int = -1) -> Tensor:

@@ -223,19 +223,23 @@ class Erfc(Op):
 
 
 class Atan2(Op):
-    """atan2(y, x), the angle of the point (x, y); d/dy = x / r**2, d/dx = -y / r**2."""
+    """atan2(y, x), the angle of the point (x, y); d/dy = x / r**2, d/dx = -y / r**2, and 0
+    at the origin (as in PyTorch; the formula's 0 / 0 is NaN there)."""
 
     def forward(self, y: Array, x: Array) -> Array:
         self.y, self.x = y, x
         return get_array_module(y).arctan2(y, x)
 
     def backward(self, grad: Array) -> tuple[Array, Array]:
-        scaled = grad / (self.x * self.x + self.y * self.y)
+        xp = get_array_module(grad)
+        squares = self.x * self.x + self.y * self.y
+        scaled = grad / xp.where(squares == 0, 1, squares)
         return scaled * self.x, -scaled * self.y
 
     def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
         y, x = self._input(0, self.y), self._input(1, self.x)
-        scaled = grad / (x * x + y * y)
+        origin = self._constant(self.x * self.x + self.y * self.y == 0)
+        scaled = grad / (x * x + y * y).where(~origin, 1.0)
         return scaled * x, -scaled * y
 
 
