@@ -14,7 +14,7 @@ from auto_compyute._core import devices, dtypes
 from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.ops import elementwise as ew
 from auto_compyute._core.ops import linalg, movement
-from auto_compyute._core.tensor import Scalar, Tensor, _dim
+from auto_compyute._core.tensor import Scalar, Tensor, _dim, _variance_args
 
 
 def _method(name: str) -> Any:
@@ -434,9 +434,8 @@ def var_mean(
 ) -> tuple[Tensor, Tensor]:
     """The variance (divided by ``N - correction``; see ``Tensor.var``) and the mean over
     ``dim``, as a tuple."""
-    if isinstance(dim, bool):  # var_mean(x, unbiased), as in PyTorch
-        dim, unbiased = None, dim
-    return x.var(dim, correction, keepdim, unbiased=unbiased), x.mean(dim, keepdim)
+    dim, correction = _variance_args(dim, correction, unbiased)
+    return x.var(dim, correction, keepdim), x.mean(dim, keepdim)
 
 
 def std_mean(
@@ -449,9 +448,8 @@ def std_mean(
 ) -> tuple[Tensor, Tensor]:
     """The standard deviation (of the variance divided by ``N - correction``) and the mean
     over ``dim``, as a tuple."""
-    if isinstance(dim, bool):  # std_mean(x, unbiased), as in PyTorch
-        dim, unbiased = None, dim
-    return x.std(dim, correction, keepdim, unbiased=unbiased), x.mean(dim, keepdim)
+    dim, correction = _variance_args(dim, correction, unbiased)
+    return x.std(dim, correction, keepdim), x.mean(dim, keepdim)
 
 
 def tensordot(a: Tensor, b: Tensor, dims: int | Sequence[Sequence[int]] = 2) -> Tensor:

@@ -1309,10 +1309,7 @@ class Tensor:
         As in PyTorch, ``unbiased`` (or a bool in place of ``dim``: ``x.var(False)``) sets
         ``correction`` to 1 or 0.
         """
-        if isinstance(dim, builtins.bool):
-            dim, unbiased = None, dim
-        if unbiased is not None:
-            correction = builtins.int(unbiased)
+        dim, correction = _variance_args(dim, correction, unbiased)
         return reduce.Var.apply(
             self._floating(), dim=_dims(dim, self.ndim), keepdim=keepdim, correction=correction
         )
@@ -1327,10 +1324,7 @@ class Tensor:
     ) -> Tensor:
         """Standard deviation: the square root of ``var`` (same arguments); its gradient is
         0 where it is 0."""
-        if isinstance(dim, builtins.bool):
-            dim, unbiased = None, dim
-        if unbiased is not None:
-            correction = builtins.int(unbiased)
+        dim, correction = _variance_args(dim, correction, unbiased)
         return reduce.Std.apply(
             self._floating(), dim=_dims(dim, self.ndim), keepdim=keepdim, correction=correction
         )
@@ -3828,6 +3822,14 @@ def _stable_order(data: Array, dim: int, descending: bool) -> Array:
     return (
         size - 1 - xp.flip(xp.argsort(xp.flip(data, axis=dim), axis=dim, kind="stable"), axis=dim)
     )
+
+
+def _variance_args(dim: Dim | bool, correction: int, unbiased: bool | None) -> tuple[Dim, int]:
+    """``var``'s and ``std``'s dim and correction from PyTorch's overloads: ``unbiased``, or a
+    bool in place of ``dim``, sets the correction to 1 or 0."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return dim, correction if unbiased is None else int(unbiased)
 
 
 def _power_norm(x: Tensor, p: float, dims: tuple[int, ...] | None, keepdim: bool) -> Tensor:
