@@ -542,3 +542,19 @@ def test_atan2_has_a_zero_gradient_at_the_origin() -> None:
     x = ac.tensor([0.0, 0.0], dtype=ac.float64, req_grad=True)
     ac.atan2(y, x).sum().backward()
     assert y.grad.tolist() == [0.0, 0.0] and x.grad.tolist() == [0.0, -1.0]
+
+
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.uint8])
+def test_topk_by_partial_selection_equals_the_full_stable_sort(largest, dtype) -> None:
+    rng = np.random.default_rng(0)
+    for high in (5, 10**6):  # ties across the k-th place, and almost none
+        data = rng.integers(0, high, (6, 200, 3)).astype(dtype)
+        x = ac.tensor(data)
+        for dim in (0, 1, 2):
+            k = min(4, data.shape[dim])
+            values, indices = x.topk(k, dim=dim, largest=largest)
+            full_values, full_indices = x.sort(dim=dim, descending=largest)
+            window = (slice(None),) * dim + (slice(0, k),)
+            np.testing.assert_array_equal(indices.numpy(), full_indices.numpy()[window])
+            np.testing.assert_array_equal(values.numpy(), full_values.numpy()[window])
