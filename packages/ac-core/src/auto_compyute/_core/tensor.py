@@ -2159,7 +2159,12 @@ class Tensor:
                 f"repeat_interleave: output_size {output_size} differs from the length "
                 f"{index.shape[0]} the repeats give"
             )
-        return x.index_select(dim, index) if x.ndim else x.reshape(1).index_select(0, index)
+        x = x if x.ndim else x.reshape(1)
+        if counts.size == 1:  # NOTE: one count: an expand, whose gradient is a sum (no scatter)
+            shape, count = x.shape, int(counts.reshape(-1)[0])
+            copies = x.unsqueeze(dim + 1).expand(*shape[: dim + 1], count, *shape[dim + 1 :])
+            return copies.reshape(*shape[:dim], shape[dim] * count, *shape[dim + 1 :])
+        return x.index_select(dim, index)
 
     def diag_embed(
         self, offset: builtins.int = 0, dim1: builtins.int = -2, dim2: builtins.int = -1
