@@ -352,3 +352,15 @@ def test_embedding_bag_has_second_derivatives(options: dict) -> None:
     for a, b in zip(first, plain, strict=True):
         assert a.req_grad
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("rows", [5, 500])  # fewer rows than indices (repeats) and more
+def test_embedding_gradients_add_up_repeated_rows(rows) -> None:
+    rng = np.random.default_rng(0)
+    indices = rng.integers(0, rows, (4, 30))
+    weight = ac.tensor(rng.standard_normal((rows, 3)), req_grad=True)
+    upstream = rng.standard_normal((4, 30, 3))
+    (F.embedding(ac.tensor(indices), weight) * ac.tensor(upstream)).sum().backward()
+    expected = np.zeros((rows, 3))
+    np.add.at(expected, indices.reshape(-1), upstream.reshape(-1, 3))
+    np.testing.assert_allclose(weight.grad, expected, rtol=1e-6)

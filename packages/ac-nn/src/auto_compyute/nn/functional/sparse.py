@@ -65,11 +65,13 @@ class Embedding(Op):
 def _add_rows(table: Array, indices: Array, rows: Array) -> None:
     """``table[indices[i]] += rows[i]`` for every i; repeated indices add up.
 
-    NOTE: NumPy's ``add.at`` is slow; sorting the indices and summing each run of equal
-    ones with ``add.reduceat`` was about five times faster.
+    NOTE: where indices repeat a lot (a table with fewer rows than there are indices),
+    sorting them and summing each run of equal ones with ``add.reduceat`` is faster than
+    NumPy's ``add.at`` (0.4 against 1.8 ms for 2,048 of 65 rows); where they rarely
+    repeat, ``add.at`` is (18 against 33 ms for 8,192 of 30,000 rows of 256, NumPy 2.4).
     """
     xp = get_array_module(table)
-    if xp is not np or len(indices) == 0:
+    if xp is not np or len(indices) == 0 or table.shape[0] > len(indices):
         xp.add.at(table, indices, rows)
         return
     order = np.argsort(indices, kind="stable")
