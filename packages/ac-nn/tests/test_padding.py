@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import auto_compyute as ac
+import auto_compyute.nn.functional as F
 from auto_compyute import nn
 
 gradcheck = ac.autograd.gradcheck
@@ -68,3 +69,12 @@ def test_padding_layers_reject_bad_widths_and_inputs() -> None:
         nn.ReflectionPad1d(3)(ac.zeros(1, 3))
     # constant padding takes any input with enough axes, as in PyTorch
     assert nn.ConstantPad1d(1, 2.0)(ac.zeros(1, 1, 1, 3)).shape == (1, 1, 1, 5)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_padding_and_resizing_by_positions_have_second_derivatives(mode) -> None:
+    x = ac.tensor(np.random.default_rng(0).standard_normal((1, 2, 4, 5)), req_grad=True)
+    assert ac.autograd.gradgradcheck(lambda t: F.pad(t, (2, 1, 1, 2), mode=mode) ** 2, [x])
+    assert ac.autograd.gradgradcheck(
+        lambda t: F.interpolate(t, scale_factor=2, mode="bilinear") ** 2, [x]
+    )

@@ -15,7 +15,9 @@ from typing import cast
 
 import numpy as np
 
+from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.functions import pad as constant_pad
+from auto_compyute._core.ops.movement import PutAt
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.nn.functional.pooling import (
     adaptive_avg_pool1d,
@@ -94,8 +96,44 @@ def pad(
 
 def _pick(x: Tensor, dim: int, positions: np.ndarray) -> Tensor:
     """``x`` indexed by integer ``positions`` along ``dim`` (repeats allowed)."""
+    if type(x.data) is np.ndarray:
+        return _Pick.apply(x, dim=dim, positions=positions)
     key = (*(slice(None),) * dim, Tensor(positions, device=x.device))
     return x[key]
+
+
+class _Pick(Op):
+    """x indexed by ``positions`` (non-negative, repeats allowed) along ``dim``; the gradient
+    of each position adds up (NumPy arrays).
+
+    NOTE: an op for its backward: the indexing op's scatter (``add.at`` under a key of
+    slices and an index array) ran padding's and interpolation's backward 5-26x PyTorch's
+    time; summing each run of equal positions (sorted) with ``add.reduceat`` is one pass.
+    """
+
+    def forward(self, x: Array, *, dim: int, positions: Array) -> Array:
+        self.shape = x.shape
+        return x.take(positions, axis=dim)
+
+    def backward(self, grad: Array) -> Array:
+        dim, positions = self.kwargs["dim"], self.kwargs["positions"]
+        if (positions[1:] >= positions[:-1]).all():  # upsampling, replicate padding
+            ordered = positions
+        else:
+            order = np.argsort(positions, kind="stable")
+            ordered, grad = positions[order], grad.take(order, axis=dim)
+        starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+        sums = np.add.reduceat(grad, starts, axis=dim)
+        picked = ordered[starts]
+        if len(picked) == self.shape[dim]:  # every position picked: the sums are the gradient
+            return sums
+        out = np.zeros(self.shape, dtype=grad.dtype)
+        out[(slice(None),) * dim + (picked,)] = sums
+        return out
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        key = (slice(None),) * self.kwargs["dim"] + (self.kwargs["positions"],)
+        return PutAt.apply(grad, key=key, shape=self.shape)
 
 
 _LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}  # mode -> spatial axes
