@@ -421,3 +421,15 @@ def test_float16_normalizations_and_softmax_are_computed_in_float32() -> None:
     np.testing.assert_allclose(F.rms_norm(small, (4,)).numpy(), 1.0, rtol=2e-3)  # float32 eps
     uniform = F.softmax(ac.zeros(70000, dtype=ac.float16), -1)
     assert uniform.dtype == ac.float16 and uniform.numpy()[0] == np.float16(1 / 70000)
+
+
+def test_float16_norms_stds_and_cosines_do_not_overflow() -> None:
+    big = ac.tensor(np.array([300.0, -300.0], np.float16), req_grad=True)
+    std = big.std()
+    assert std.dtype == ac.float16 and std.item() == pytest.approx(424.26, rel=1e-3)
+    std.backward()
+    np.testing.assert_allclose(big.grad, [0.7071, -0.7071], rtol=1e-3)
+    assert big.norm().item() == pytest.approx(424.26, rel=1e-3)
+    np.testing.assert_allclose(F.normalize(big, dim=0).numpy(), [0.7071, -0.7071], rtol=1e-3)
+    other = ac.tensor(np.array([300.0, 1.0], np.float16))
+    assert F.cosine_similarity(big, other, dim=0).item() == pytest.approx(0.70475, rel=1e-3)

@@ -1311,6 +1311,8 @@ class Tensor:
         ``correction`` to 1 or 0.
         """
         dim, correction = _variance_args(dim, correction, unbiased)
+        if self.data.dtype == dtypes.float16:  # NOTE: float16 squares overflow from 256 on
+            return self.float().var(dim, correction, keepdim).half()
         return reduce.Var.apply(
             self._floating(), dim=_dims(dim, self.ndim), keepdim=keepdim, correction=correction
         )
@@ -1326,6 +1328,8 @@ class Tensor:
         """Standard deviation: the square root of ``var`` (same arguments); its gradient is
         0 where it is 0."""
         dim, correction = _variance_args(dim, correction, unbiased)
+        if self.data.dtype == dtypes.float16:  # NOTE: float16 squares overflow from 256 on
+            return self.float().std(dim, correction, keepdim).half()
         return reduce.Std.apply(
             self._floating(), dim=_dims(dim, self.ndim), keepdim=keepdim, correction=correction
         )
@@ -1457,6 +1461,8 @@ class Tensor:
         any number, ``inf`` (``max |x|``), ``-inf`` (``min |x|``), 0 (the count of nonzero
         elements) or ``"fro"`` (= 2). As in PyTorch, the gradient is 0 where a norm is 0 and,
         for p < 1, at zero elements (not the NaN of the formula)."""
+        if self.data.dtype == dtypes.float16:  # NOTE: float16 powers overflow early
+            return self.float().norm(p, dim, keepdim).half()
         x, dims = self._floating(), _dims(dim, self.ndim)
         if p in (2, "fro"):
             return reduce.Norm.apply(x, dim=dims, keepdim=keepdim)

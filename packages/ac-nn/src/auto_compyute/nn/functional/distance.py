@@ -44,6 +44,8 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     Returns:
         The similarities, in [-1, 1].
     """
+    if x1.dtype == x2.dtype == np.float16:  # NOTE: float16 products overflow from 256 on
+        return cosine_similarity(x1.float(), x2.float(), dim, eps).half()
     norms = x1.norm(dim=dim).clamp(min=eps) * x2.norm(dim=dim).clamp(min=eps)
     return (x1 * x2).sum(dim) / norms
 
