@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import builtins
+import functools
 import itertools
 import math
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Literal, NamedTuple, overload
+from typing import Any, Literal, NamedTuple, ParamSpec, overload
 
 import numpy as np
 
@@ -150,6 +151,31 @@ _TYPE_NAMES = {
     dtypes.uint8: "ByteTensor",
     dtypes.bool_: "BoolTensor",
 }
+
+
+_P = ParamSpec("_P")
+
+
+def float16_in_float32(function: Callable[_P, Tensor]) -> Callable[_P, Tensor]:
+    """Run ``function`` (a reduction or normalization) on a float16 first argument in
+    float32, float16 tensor arguments with it, and round the result back to float16, as
+    PyTorch's kernels accumulate in float32: float16 squares overflow from 256 on (a sum of
+    exponentials or of squares soon after), which made norms inf and normalized values 0.
+    """
+
+    def widened(value: Any) -> Any:
+        is_half = isinstance(value, Tensor) and value.data.dtype == dtypes.float16
+        return value.float() if is_half else value
+
+    @functools.wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> Tensor:
+        if not (args and isinstance(args[0], Tensor) and args[0].data.dtype == dtypes.float16):
+            return function(*args, **kwargs)
+        wide_args = [widened(a) for a in args]
+        wide_kwargs = {key: widened(value) for key, value in kwargs.items()}
+        return function(*wide_args, **wide_kwargs).half()
+
+    return wrapper
 
 
 class Tensor:
@@ -1297,6 +1323,7 @@ class Tensor:
     def mean(self, dim: Dim = None, keepdim: builtins.bool = False) -> Tensor:
         return reduce.Mean.apply(self._floating(), dim=_dims(dim, self.ndim), keepdim=keepdim)
 
+    @float16_in_float32
     def var(
         self,
         dim: Dim | builtins.bool = None,
@@ -1311,12 +1338,11 @@ class Tensor:
         ``correction`` to 1 or 0.
         """
         dim, correction = _variance_args(dim, correction, unbiased)
-        if self.data.dtype == dtypes.float16:  # NOTE: float16 squares overflow from 256 on
-            return self.float().var(dim, correction, keepdim).half()
         return reduce.Var.apply(
             self._floating(), dim=_dims(dim, self.ndim), keepdim=keepdim, correction=correction
         )
 
+    @float16_in_float32
     def std(
         self,
         dim: Dim | builtins.bool = None,
@@ -1328,8 +1354,6 @@ class Tensor:
         """Standard deviation: the square root of ``var`` (same arguments); its gradient is
         0 where it is 0."""
         dim, correction = _variance_args(dim, correction, unbiased)
-        if self.data.dtype == dtypes.float16:  # NOTE: float16 squares overflow from 256 on
-            return self.float().std(dim, correction, keepdim).half()
         return reduce.Std.apply(
             self._floating(), dim=_dims(dim, self.ndim), keepdim=keepdim, correction=correction
         )
@@ -1454,6 +1478,7 @@ class Tensor:
         out = (x - top).exp().sum(dim=dim, keepdim=True).log() + top
         return out if keepdim else out.squeeze(dim)
 
+    @float16_in_float32
     def norm(
         self, p: builtins.float | str = 2, dim: Dim = None, keepdim: builtins.bool = False
     ) -> Tensor:
@@ -1461,8 +1486,6 @@ class Tensor:
         any number, ``inf`` (``max |x|``), ``-inf`` (``min |x|``), 0 (the count of nonzero
         elements) or ``"fro"`` (= 2). As in PyTorch, the gradient is 0 where a norm is 0 and,
         for p < 1, at zero elements (not the NaN of the formula)."""
-        if self.data.dtype == dtypes.float16:  # NOTE: float16 powers overflow early
-            return self.float().norm(p, dim, keepdim).half()
         x, dims = self._floating(), _dims(dim, self.ndim)
         if p in (2, "fro"):
             return reduce.Norm.apply(x, dim=dims, keepdim=keepdim)
@@ -1478,9 +1501,8 @@ class Tensor:
             return x.abs().sum(dims, keepdim)
         return _power_norm(x, p, dims, keepdim)
 
+    @float16_in_float32
     def softmax(self, dim: builtins.int = -1) -> Tensor:
-        if self.data.dtype == dtypes.float16:  # NOTE: its sum of exponentials overflows float16
-            return self.float().softmax(dim).half()
         return reduce.Softmax.apply(self._floating(), dim=_dim(dim, self.ndim))
 
     def log_softmax(self, dim: builtins.int = -1) -> Tensor:

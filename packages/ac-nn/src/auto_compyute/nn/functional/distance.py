@@ -9,7 +9,7 @@ import numpy as np
 
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
-from auto_compyute._core.tensor import Tensor
+from auto_compyute._core.tensor import Tensor, float16_in_float32
 from auto_compyute.nn.functional.sparse import _add_rows
 
 __all__ = ["cosine_similarity", "normalize", "pairwise_distance", "pdist"]
@@ -30,6 +30,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
 
 
+@float16_in_float32
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """Cosine of the angle between ``x1`` and ``x2`` along ``dim`` (broadcast).
 
@@ -44,8 +45,6 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     Returns:
         The similarities, in [-1, 1].
     """
-    if x1.dtype == x2.dtype == np.float16:  # NOTE: float16 products overflow from 256 on
-        return cosine_similarity(x1.float(), x2.float(), dim, eps).half()
     norms = x1.norm(dim=dim).clamp(min=eps) * x2.norm(dim=dim).clamp(min=eps)
     return (x1 * x2).sum(dim) / norms
 

@@ -8,39 +8,15 @@ normalization and local response normalization are composed from Tensor ops.
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable, Sequence
-from typing import Any, ParamSpec
+from collections.abc import Sequence
 
 import numpy as np
 
 from auto_compyute._core.autograd import Array, Op, may_overwrite
 from auto_compyute._core.blas import sum_by_product
 from auto_compyute._core.devices import filled, get_array_module
-from auto_compyute._core.tensor import Tensor
-
-_P = ParamSpec("_P")
-
-
-def _float16_in_float32(function: Callable[_P, Tensor]) -> Callable[_P, Tensor]:
-    """Run a normalization of a float16 input in float32 and round its result back to
-    float16, as PyTorch's kernels accumulate in float32: a float16 sum of squares overflows
-    from 65504 on (a row of 1024 values of size 10), which made every output 0."""
-
-    def widened(value: Any) -> Any:
-        return value.float() if isinstance(value, Tensor) and value.dtype == np.float16 else value
-
-    @functools.wraps(function)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> Tensor:
-        if not (args and isinstance(args[0], Tensor) and args[0].dtype == np.float16):
-            return function(*args, **kwargs)
-        wide_args = [widened(a) for a in args]
-        wide_kwargs = {key: widened(value) for key, value in kwargs.items()}
-        return function(*wide_args, **wide_kwargs).half()
-
-    return wrapper
-
+from auto_compyute._core.tensor import Tensor, float16_in_float32
 
 __all__ = [
     "batch_norm",
@@ -342,7 +318,7 @@ def _normalized_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
     return tuple(int(n) for n in normalized_shape)
 
 
-@_float16_in_float32
+@float16_in_float32
 def layer_norm(
     input: Tensor,
     normalized_shape: int | Sequence[int],
@@ -387,7 +363,7 @@ def layer_norm(
     )
 
 
-@_float16_in_float32
+@float16_in_float32
 def group_norm(
     input: Tensor,
     num_groups: int,
@@ -481,7 +457,7 @@ def instance_norm(
     return group_norm(input, input.shape[1], weight, bias, eps)
 
 
-@_float16_in_float32
+@float16_in_float32
 def rms_norm(
     input: Tensor,
     normalized_shape: int | Sequence[int],

@@ -24,6 +24,7 @@ from auto_compyute.nn.functional.pooling import (
     adaptive_avg_pool2d,
     adaptive_avg_pool3d,
 )
+from auto_compyute.nn.functional.sparse import run_starts
 
 __all__ = [
     "channel_shuffle",
@@ -122,7 +123,7 @@ class _Pick(Op):
         else:
             order = np.argsort(positions, kind="stable")
             ordered, grad = positions[order], grad.take(order, axis=dim)
-        starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+        starts = run_starts(ordered)
         sums = np.add.reduceat(grad, starts, axis=dim)
         picked = ordered[starts]
         if len(picked) == self.shape[dim]:  # every position picked: the sums are the gradient

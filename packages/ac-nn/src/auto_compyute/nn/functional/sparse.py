@@ -62,6 +62,11 @@ class Embedding(Op):
         return PutAt.apply(rows, key=(indices,), shape=self.shape)
 
 
+def run_starts(ordered: Array) -> Array:
+    """Where each run of equal values begins in the sorted 1-D ``ordered``."""
+    return np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+
+
 def _add_rows(table: Array, indices: Array, rows: Array) -> None:
     """``table[indices[i]] += rows[i]`` for every i; repeated indices add up.
 
@@ -76,7 +81,7 @@ def _add_rows(table: Array, indices: Array, rows: Array) -> None:
         return
     order = np.argsort(indices, kind="stable")
     ordered = indices[order]
-    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    starts = run_starts(ordered)
     table[ordered[starts]] = np.add.reduceat(rows[order], starts, axis=0)
 
 
@@ -92,7 +97,7 @@ def _add_picked_rows(
         return
     order = np.argsort(indices, kind="stable")
     ordered = indices[order]
-    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    starts = run_starts(ordered)
     rows = source[picks[order]]
     if factor is not None:
         rows *= factor[order][:, None]
