@@ -3,6 +3,7 @@ and product functions' special cases and errors (float64 unless said)."""
 
 import decimal
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -397,6 +398,38 @@ def test_div_rounding_modes_and_aliases() -> None:
     assert ac.sgn(x).tolist() == [-1.0, 0.0, 1.0]
     assert ac.absolute(x).tolist() == [2.0, 0.0, 3.0]
     assert ac.negative(x).tolist() == [2.0, -0.0, -3.0]
+
+
+@pytest.mark.parametrize(
+    "divide",
+    [
+        lambda a, b: a // b,
+        lambda a, b: a % b,
+        lambda a, b: a.fmod(b),
+        lambda a, b: a.div(b, rounding_mode="trunc"),
+        lambda a, b: ac.floor_divide(a, b),
+        lambda a, b: 7 // b,
+        lambda a, b: 7 % b,
+        lambda a, b: a.floor_divide_(b),
+        lambda a, b: a.__ifloordiv__(b),
+        lambda a, b: a.__imod__(b),
+        lambda a, b: a // 0,
+    ],
+)
+def test_integer_division_by_zero_raises(divide: Any) -> None:
+    # NOTE: NumPy returns 0 with a warning; PyTorch raises
+    a, b = ac.tensor([7, -7, 3]), ac.tensor([2, 0, 1])
+    with pytest.raises(ZeroDivisionError, match="integer division by zero"):
+        divide(a, b)
+    assert a.tolist() == [7, -7, 3]  # in-place forms change nothing
+
+
+def test_float_division_by_zero_follows_ieee() -> None:
+    a = ac.tensor([7, -7, 0])
+    with np.errstate(all="ignore"):
+        assert (a / ac.tensor([0])).tolist()[:2] == [np.inf, -np.inf]
+        assert (a.float() // 0).tolist()[:2] == [np.inf, -np.inf]
+        assert ac.tensor([1.0]).fmod(0).isnan().item()
 
 
 # ------------------------------------------------------------------------- products

@@ -691,6 +691,7 @@ class Tensor:
         xp = get_array_module(a.data)
         if a.data.dtype.kind == "f":
             return Tensor._from_op(xp.trunc(a.data / b.data))
+        _check_integer_divisor(a, b, "div")
         # NOTE: the floored quotient is one too low where the division is inexact and the
         # signs differ
         inexact = (xp.remainder(a.data, b.data) != 0) & ((a.data < 0) != (b.data < 0))
@@ -999,22 +1000,27 @@ class Tensor:
     def remainder(self, other: Any) -> Tensor:
         """Elementwise remainder of the division by ``other``, with the sign of ``other``
         (Python's ``%``; ``fmod`` keeps the sign of self)."""
-        return math_ops.Remainder.apply(*self._other(other), truncate=False)
+        a, b = self._other(other)
+        _check_integer_divisor(a, b, "remainder")
+        return math_ops.Remainder.apply(a, b, truncate=False)
 
     def fmod(self, other: Any) -> Tensor:
         """Elementwise remainder of the division by ``other``, with the sign of self (C's fmod)."""
-        return math_ops.Remainder.apply(*self._other(other), truncate=True)
+        a, b = self._other(other)
+        _check_integer_divisor(a, b, "fmod")
+        return math_ops.Remainder.apply(a, b, truncate=True)
 
     def __mod__(self, other: Any) -> Tensor:
         return self.remainder(other)
 
     def __rmod__(self, other: Any) -> Tensor:
         a, b = self._other(other)
-        return math_ops.Remainder.apply(b, a, truncate=False)
+        return b.remainder(a)
 
     def floor_divide(self, other: Any) -> Tensor:
         """Elementwise division rounded down (Python's ``//``; no gradient, as in PyTorch)."""
         a, b = self._other(other)
+        _check_integer_divisor(a, b, "floor_divide")
         return Tensor._from_op(get_array_module(a.data).floor_divide(a.data, b.data))
 
     def __floordiv__(self, other: Any) -> Tensor:
@@ -2886,6 +2892,8 @@ class Tensor:
         if alpha != 1:  # add_ or sub_: one BLAS pass where NumPy takes two and a temporary
             blas.axpy(-alpha if ufunc == "subtract" else alpha, value, self.data)
             return self
+        if ufunc in ("floor_divide", "remainder"):
+            _check_integer_divisor(self, value, what)
         getattr(xp, ufunc)(self.data, value, out=self.data)
         return self
 
@@ -3783,6 +3791,16 @@ class Tensor:
 autograd._Tensor = Tensor
 
 _constants: dict[tuple[type, Scalar, np.dtype], Tensor] = {}
+
+
+def _check_integer_divisor(a: Tensor, b: Tensor | Scalar | Array, what: str) -> None:
+    """Raise where an integer division of ``a`` by ``b`` would divide by zero (NumPy gives 0
+    and a warning; PyTorch raises)."""
+    if a.data.dtype.kind not in "biu":
+        return
+    divisor = b.data if isinstance(b, Tensor) else get_array_module(a.data).asarray(b)
+    if divisor.dtype.kind in "biu" and not divisor.all():
+        raise ZeroDivisionError(f"{what}: integer division by zero")
 
 
 def _cpu_constant(value: Scalar, dtype: np.dtype) -> Tensor:
