@@ -162,8 +162,8 @@ def ufunc_at(ufunc: str, out: Array, key: Any, values: Any) -> None:
     if out.ndim == 1 and getattr(key, "ndim", 1) > 1:
         # NOTE: NumPy's ``at`` is 8x as fast with the places and values flattened (1.6
         # against 13 ms to add 524,288 values into 2,097,152 places)
-        values = xp.asarray(values)
-        values = xp.broadcast_to(values, key.shape).reshape(-1) if values.ndim else values
+        if getattr(values, "ndim", 0):
+            values = xp.broadcast_to(values, key.shape).reshape(-1)
         key = key.reshape(-1)
     if xp is np or (
         ufunc in _DEVICE_AT and (out.dtype.kind in "fc" or out.dtype in _DEVICE_AT_INTS)
@@ -216,11 +216,7 @@ class Gather(Op):
     def forward(self, x: Array, *, dim: int, index: Array) -> Array:
         self.shape = x.shape
         self.places = _places(index, dim, x.shape)
-        if x.flags.c_contiguous:
-            return x.reshape(-1).take(self.places)
-        # NOTE: flattening a strided x would copy all of it (260 us for a transposed
-        # (1000, 256), against 4 us to pick 256 of its values without)
-        return x[_along(index, dim)]
+        return _pick(x, self.places, dim=dim, index=index)
 
     def backward(self, grad: Array) -> Array:
         return _put_places(grad, self.places, self.shape)
@@ -250,6 +246,18 @@ def _places(index: Array, dim: int, shape: tuple[int, ...]) -> Array:
     # 524,288 places, most of it the first writes to new memory)
     places += base
     return places
+
+
+def _pick(x: Array, places: Array, *, dim: int, index: Array) -> Array:
+    """The values of x at ``places``, the flat places of ``index`` along ``dim``.
+
+    NOTE: a strided x (a transposed input, a broadcast gradient) is read through the index
+    instead: flattening it would copy all of it (260 us for a transposed (1000, 256),
+    against 4 us to pick 256 of its values without).
+    """
+    if x.flags.c_contiguous:
+        return x.reshape(-1).take(places)
+    return x[_along(index, dim)]
 
 
 def unbroadcast(index: Array, keep: int | None = None) -> Array:
@@ -292,7 +300,7 @@ class Scatter(Op):
         if self.needs_grad[0]:
             grad_x = grad.copy()
             grad_x.reshape(-1)[self.places] = 0
-        return grad_x, grad.reshape(-1).take(self.places) if self.needs_grad[1] else None
+        return grad_x, _pick(grad, self.places, **self.kwargs) if self.needs_grad[1] else None
 
     def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
         kept = get_array_module(grad.data).ones(grad.shape, dtype=bool)
@@ -312,7 +320,7 @@ class ScatterAdd(Op):
         return out
 
     def backward(self, grad: Array) -> tuple[Array, Array | None]:
-        return grad, grad.reshape(-1).take(self.places) if self.needs_grad[1] else None
+        return grad, _pick(grad, self.places, **self.kwargs) if self.needs_grad[1] else None
 
     def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
         return grad, Index.apply(grad.reshape(-1), key=self.places)
