@@ -64,6 +64,11 @@ _SCATTER_ROWS = np.array([[0, 4, 2, 1], [3, 0, 1, 2]])
 _SCATTER_COLUMNS = np.array([[0, 2, 1], [2, 0, 0]])
 _INDEX_ADD = np.array([0, 2, 0, 3, 1])
 _TAKE_INDEX = np.array([[[3, 0, 1], [1, 1, 2]]])
+# inner axes of a (3, 4, 5) input: more picks than places along dim 1 (so repeats), distinct
+# places along dim 1 for scatter, and an index read along dim 0 of a (2, 1, 5) expanded
+_INNER_INDEX = np.random.default_rng(11).integers(0, 4, (3, 6, 5))
+_INNER_DISTINCT = np.argsort(np.random.default_rng(12).random((3, 4, 5)), axis=1)[:, :3]
+_INNER_COLUMNS = np.array([[[0, 2, 1, 2, 0]], [[1, 1, 0, 2, 2]]])
 
 
 def _scattered(a: np.ndarray, index: np.ndarray, src: Any, dim: int, add: bool) -> np.ndarray:
@@ -827,6 +832,36 @@ CASES = [
         torch=lambda a: a.gather(0, __import__("torch").tensor(_GATHER_INDEX[:, :2] % 4)),
     ),
     Case(
+        "gather_inner_dim_repeated",
+        [(3, 4, 5)],
+        ours=lambda a: a.gather(1, _INNER_INDEX),
+        numpy=lambda a: np.take_along_axis(a, _INNER_INDEX, 1),
+        torch=lambda a: a.gather(1, _torch().tensor(_INNER_INDEX)),
+    ),
+    Case(
+        "gather_first_dim_shorter_index",
+        [(3, 4, 5)],
+        ours=lambda a: a.gather(0, _INNER_INDEX[:2, :3, :4] % 3),
+        numpy=lambda a: np.take_along_axis(a[:, :3, :4], _INNER_INDEX[:2, :3, :4] % 3, 0),
+        torch=lambda a: a.gather(0, _torch().tensor(_INNER_INDEX[:2, :3, :4] % 3)),
+    ),
+    Case(
+        "gather_strided_input",
+        [(5, 4, 3)],
+        ours=lambda a: a.permute(2, 1, 0).gather(1, _INNER_INDEX[:, :, :2] % 4),
+        numpy=lambda a: np.take_along_axis(
+            a.transpose(2, 1, 0)[..., :2], _INNER_INDEX[..., :2] % 4, 1
+        ),
+        torch=lambda a: a.permute(2, 1, 0).gather(1, _torch().tensor(_INNER_INDEX[:, :, :2] % 4)),
+    ),
+    Case(
+        "gather_expanded_index",
+        [(2, 3, 5)],
+        ours=lambda a: a.gather(1, ac.tensor(_INNER_COLUMNS).expand(2, 4, 5)),
+        numpy=lambda a: np.take_along_axis(a, np.broadcast_to(_INNER_COLUMNS, (2, 4, 5)), 1),
+        torch=lambda a: a.gather(1, _torch().tensor(_INNER_COLUMNS).expand(2, 4, 5)),
+    ),
+    Case(
         "sort_descending",
         [(3, 4)],
         ours=lambda a: a.sort(dim=1, descending=True).values,
@@ -898,6 +933,34 @@ CASES = [
         ours=lambda a, b: a.scatter_add(1, _GATHER_INDEX, b),
         numpy=lambda a, b: _scattered(a, _GATHER_INDEX, b, 1, add=True),
         torch=lambda a, b: a.scatter_add(1, _torch().tensor(_GATHER_INDEX), b),
+    ),
+    Case(
+        "scatter_inner_dims",
+        [(3, 4, 5), (3, 6, 5)],
+        ours=lambda a, b: (
+            a.scatter(1, _INNER_DISTINCT, b) * a
+            + a.scatter_add(1, _INNER_INDEX, b)
+            + a.scatter_add(0, _INNER_INDEX[:2, :4] % 3, b[:2, :4])
+        ),
+        numpy=lambda a, b: (
+            _scattered(a, _INNER_DISTINCT, b, 1, add=False) * a
+            + _scattered(a, _INNER_INDEX, b, 1, add=True)
+            + _scattered(a, _INNER_INDEX[:2, :4] % 3, b[:2, :4], 0, add=True)
+        ),
+        torch=lambda a, b: (
+            a.scatter(1, _torch().tensor(_INNER_DISTINCT), b[:, :3]) * a
+            + a.scatter_add(1, _torch().tensor(_INNER_INDEX), b)
+            + a.scatter_add(0, _torch().tensor(_INNER_INDEX[:2, :4] % 3), b[:2, :4])
+        ),
+    ),
+    Case(
+        "index_add_inner_dim",
+        [(2, 4, 3), (2, 5, 3)],
+        ours=lambda a, b: a.index_add(1, ac.tensor(_INDEX_ADD), b),
+        numpy=lambda a, b: _scattered(
+            a, np.broadcast_to(_INDEX_ADD[:, None], (2, 5, 3)), b, 1, add=True
+        ),
+        torch=lambda a, b: a.index_add(1, _torch().tensor(_INDEX_ADD), b),
     ),
     # src larger than the index: PyTorch 2.13 computes it but fails in backward
     Case(
@@ -1129,6 +1192,19 @@ CASES = [
         ours=lambda a: a.index_select(1, ac.tensor([3, 0, 3])),
         numpy=lambda a: a[:, [3, 0, 3]],
         torch=lambda a: a.index_select(1, __import__("torch").tensor([3, 0, 3])),
+    ),
+    Case(
+        "index_select_inner_dim_and_rows",
+        [(3, 4, 2)],
+        ours=lambda a: (
+            a.index_select(1, ac.tensor([3, 0, 3, 1])).sum(2)
+            + a[ac.tensor([[2, -1], [0, 2]])].sum((0, 1, 3))
+        ),
+        numpy=lambda a: a[:, [3, 0, 3, 1]].sum(2) + a[np.array([[2, -1], [0, 2]])].sum((0, 1, 3)),
+        torch=lambda a: (
+            a.index_select(1, _torch().tensor([3, 0, 3, 1])).sum(2)
+            + a[_torch().tensor([[2, -1], [0, 2]])].sum((0, 1, 3))
+        ),
     ),
     Case(
         "masked_select_broadcast",

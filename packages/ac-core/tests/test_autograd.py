@@ -435,6 +435,13 @@ SECOND_ORDER = {
         a.scatter(1, ac.tensor([[0, 2], [3, 1], [1, 2]]), b[:, :2] * a[:, 1:3]) ** 2
         + a.scatter_add(0, ac.tensor([[0, 1, 2, 0], [2, 2, 0, 0]]), b[:2] * a[1:]) * a
     ),
+    "inner_dims": lambda a, b: (
+        a.reshape(2, 3, 2).gather(1, ac.tensor([[[0, 2], [2, 2]], [[1, 0], [1, 1]]])).pow(3).sum()
+        + a.reshape(2, 3, 2).scatter_add(1, ac.tensor([[[2, 0]], [[2, 2]]]), b.reshape(2, 3, 2))
+        * a.reshape(2, 3, 2)
+        + (a.reshape(2, 3, 2).scatter(0, ac.tensor([[[1, 0]]]), b[:1, :2].reshape(1, 1, 2)) ** 2)
+        + a.index_select(1, ac.tensor([3, 0, 3])).pow(2).sum()
+    ),
     "einsum": lambda a, b: (
         ac.einsum("ij,kj->ik", a, b).tanh() @ b
         + ac.einsum("ij,ij->j", a, a * b)

@@ -15,7 +15,14 @@ import numpy as np
 import pytest
 
 from auto_compyute._core import devices
-from auto_compyute._core.ops.movement import ScatterReduce, Unfold, _along, ufunc_at
+from auto_compyute._core.ops.movement import (
+    Gather,
+    ScatterAdd,
+    ScatterReduce,
+    Unfold,
+    _along,
+    ufunc_at,
+)
 from auto_compyute._core.ops.reduce import LogCumSumExp, accumulate
 
 _AT = {"add", "subtract", "maximum", "minimum"}
@@ -158,6 +165,24 @@ def test_scatter_reduce_on_limited_module_matches_numpy(limited, reduce, include
     )
     for got, expected in ((lim_out, out), (lim_gx, gx), (lim_gsrc, gsrc)):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int64])  # int64: added in rounds
+def test_scatter_add_and_gather_on_limited_module_match_numpy(limited, dtype) -> None:
+    rng = np.random.default_rng(7)
+    x, src = (rng.integers(-9, 9, shape).astype(dtype) for shape in ((3, 4, 5), (3, 6, 5)))
+    index = rng.integers(0, 4, (3, 6, 5))  # repeats along dim 1
+    out, (_, grad_src) = _run(ScatterAdd, x, src, grad=x, dim=1, index=index)
+    lim_out, (_, lim_grad_src) = _run(
+        ScatterAdd, limited(x), limited(src), grad=limited(x), dim=1, index=limited(index)
+    )
+    picked, grad_x = _run(Gather, x, grad=src, dim=1, index=index)
+    lim_picked, lim_grad_x = _run(
+        Gather, limited(x), grad=limited(src), dim=1, index=limited(index)
+    )
+    pairs = ((lim_out, out), (lim_grad_src, grad_src), (lim_picked, picked), (lim_grad_x, grad_x))
+    for got, expected in pairs:
+        np.testing.assert_array_equal(got, expected)
 
 
 def test_logcumsumexp_on_limited_module_matches_numpy(limited) -> None:

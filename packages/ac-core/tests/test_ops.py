@@ -112,6 +112,18 @@ def test_repeated_integer_indices_accumulate() -> None:
     np.testing.assert_array_equal(x.grad, [3.0, 0.0, 1.0])
 
 
+def test_scatters_read_a_transposed_gradient_at_their_places() -> None:
+    index = np.array([[[1, 0, 1]], [[2, 2, 0]]])  # along dim 1 of (2, 3, 3)
+    src = ac.arange(6.0).reshape(2, 1, 3).requires_grad_()
+    weights = np.arange(18.0).reshape(3, 3, 2)
+    expected = np.take_along_axis(weights.transpose(2, 1, 0), index, 1)
+    for scatter in (ac.scatter, ac.scatter_add):
+        src.grad = None
+        out = scatter(ac.ones(2, 3, 3), 1, ac.tensor(index), src).permute(2, 1, 0)
+        (out * ac.tensor(weights)).sum().backward()  # the scatter's gradient: a strided view
+        np.testing.assert_array_equal(src.grad, expected)
+
+
 def test_boolean_mask_gradient() -> None:
     x = ac.tensor([1.0, -2.0, 3.0], req_grad=True)
     (x[x > 0] * 2).sum().backward()

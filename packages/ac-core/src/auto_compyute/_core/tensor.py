@@ -1686,18 +1686,16 @@ class Tensor:
                 f"{self.shape} outside dim {dim}"
             )
         if index.size:
-            low, high = int(index.min()), int(index.max())
+            values = movement.unbroadcast(index)
+            low, high = int(values.min()), int(values.max())
             if low < 0 or high >= self.shape[dim]:
                 raise IndexError(
                     f"gather: index {low if low < 0 else high} is out of bounds for dim {dim} "
                     f"of size {self.shape[dim]}"
                 )
-        source = self
-        if any(n != m for n, m in others):
-            source = self[tuple(slice(None) if d == dim else slice(n) for d, n in enumerate(shape))]
         if type(index) is not type(self.data):
             index = move_array(index, self.device)
-        return movement.Gather.apply(source, dim=dim, index=index)
+        return movement.Gather.apply(self, dim=dim, index=index)
 
     def index_select(self, dim: builtins.int, index: Any) -> Tensor:
         """The slices at ``index`` (1-D integers; repeats allowed) along ``dim``."""
@@ -1746,7 +1744,8 @@ class Tensor:
                 f"{self.shape} outside dim {dim}"
             )
         if index.size:
-            low, high = builtins.int(index.min()), builtins.int(index.max())
+            values = movement.unbroadcast(index)
+            low, high = builtins.int(values.min()), builtins.int(values.max())
             if low < 0 or high >= self.shape[dim]:
                 raise IndexError(
                     f"{what}: index {low if low < 0 else high} is out of bounds for dim {dim} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -105,12 +106,43 @@ def _put(values: Array, key: Any, shape: tuple[int, ...]) -> Array:
         full[start:stop] = values
         full[max(start, stop) :] = 0
         return full
+    places = _key_places(key, shape)
+    if places is not None:
+        return _put_places(values.reshape(places.shape), places, shape)
     full = xp.zeros(shape, dtype=values.dtype)
     if _has_integer_array(key):
         ufunc_at("add", full, key, values)
     else:
         full[key] = values
     return full
+
+
+def _put_places(values: Array, places: Array, shape: tuple[int, ...]) -> Array:
+    """Zeros of ``shape`` with ``values`` added at the flat ``places`` (see ``_places``)."""
+    full = get_array_module(values).zeros(shape, dtype=values.dtype)
+    ufunc_at("add", full.reshape(-1), places, values)  # (a view: full is new)
+    return full
+
+
+def _key_places(key: Any, shape: tuple[int, ...]) -> Array | None:
+    """The flat places (see ``_places``) that ``key`` picks if it is whole axes and then one
+    integer array (``x[rows]``, ``index_select``), else None.
+
+    NOTE: the gradient of 2,000 rows picked from (1000, 256) took 3.6 ms through ``add.at``
+    under such a key, 1.3 ms through the flat places.
+    """
+    parts, whole = key if isinstance(key, tuple) else (key,), slice(None)
+    if not parts or not _has_integer_array(parts[-1]):
+        return None
+    if any(type(part) is not slice or part != whole for part in parts[:-1]):
+        return None
+    xp, axis, index = get_array_module(parts[-1]), len(parts) - 1, parts[-1].reshape(-1)
+    index = xp.where(index < 0, index + shape[axis], index)  # from the end, as NumPy's
+    lines = xp.broadcast_to(
+        index.reshape([-1 if a == axis else 1 for a in range(len(shape))]),
+        (*shape[:axis], index.size, *shape[axis + 1 :]),
+    )
+    return _places(lines, axis, shape)
 
 
 # NOTE: CuPy's ufuncs have ``at`` only for these (its ufunc reference), and of the integer
@@ -127,6 +159,12 @@ def ufunc_at(ufunc: str, out: Array, key: Any, values: Any) -> None:
     ``_at_in_rounds``.
     """
     xp = get_array_module(out)
+    if out.ndim == 1 and getattr(key, "ndim", 1) > 1:
+        # NOTE: NumPy's ``at`` is 8x as fast with the places and values flattened (1.6
+        # against 13 ms to add 524,288 values into 2,097,152 places)
+        if getattr(values, "ndim", 0):
+            values = xp.broadcast_to(values, key.shape).reshape(-1)
+        key = key.reshape(-1)
     if xp is np or (
         ufunc in _DEVICE_AT and (out.dtype.kind in "fc" or out.dtype in _DEVICE_AT_INTS)
     ):
@@ -165,21 +203,74 @@ def _has_integer_array(key: Any) -> bool:
 
 
 class Gather(Op):
-    """Values of x picked along ``dim`` by an index array (``take_along_axis``).
+    """Values of x picked along ``dim`` by an index array (``take_along_axis``; outside
+    ``dim`` the index may be shorter than x, and reads its leading part).
 
     The gradient is added back at the picked places; repeated indices accumulate.
+
+    NOTE: through flat places (``_places``): NumPy's ``take_along_axis`` and ``add.at``
+    index with one broadcast array per axis, which took 2.1 and 23 ms against 1.2 (places
+    and ``take``) and 1.3 ms (1-D ``add.at``) for (64, 32, 256) of (64, 128, 256) along dim 1.
     """
 
     def forward(self, x: Array, *, dim: int, index: Array) -> Array:
         self.shape = x.shape
-        return get_array_module(x).take_along_axis(x, index, axis=dim)
+        self.places = _places(index, dim, x.shape)
+        return _pick(x, self.places, dim=dim, index=index)
 
     def backward(self, grad: Array) -> Array:
-        return _put(grad, _along(self.kwargs["index"], self.kwargs["dim"]), self.shape)
+        return _put_places(grad, self.places, self.shape)
 
     def graph_backward(self, grad: Tensor) -> Tensor:
-        key = _along(self.kwargs["index"], self.kwargs["dim"])
-        return PutAt.apply(grad, key=key, shape=self.shape)
+        size = math.prod(self.shape)
+        return PutAt.apply(grad, key=self.places, shape=(size,)).reshape(self.shape)
+
+
+def _places(index: Array, dim: int, shape: tuple[int, ...]) -> Array:
+    """Where ``index`` (along ``dim``, each other axis counted off from 0) points in a
+    C-contiguous array of ``shape``, counted in its flattened form: ``x.reshape(-1)[places]``
+    is ``take_along_axis(x, index, dim)`` for an x of that shape."""
+    xp = get_array_module(index)
+    strides = [math.prod(shape[axis + 1 :]) for axis in range(len(shape))]
+    base: Any = 0  # where each line along ``dim`` starts
+    for axis, n in enumerate(index.shape):
+        if axis != dim and n > 1:
+            step = strides[axis]
+            base = base + xp.arange(0, n * step, step).reshape(
+                [-1 if a == axis else 1 for a in range(index.ndim)]
+            )
+    places = xp.multiply(unbroadcast(index, dim), strides[dim], dtype=np.int64)
+    if places.shape != index.shape:
+        return places + base  # an expanded index (index_add's): one pass over its places
+    # NOTE: in place: a new array for the sum took 3x as long (1.6 against 0.54 ms for
+    # 524,288 places, most of it the first writes to new memory)
+    places += base
+    return places
+
+
+def _pick(x: Array, places: Array, *, dim: int, index: Array) -> Array:
+    """The values of x at ``places``, the flat places of ``index`` along ``dim``.
+
+    NOTE: a strided x (a transposed input, a broadcast gradient) is read through the index
+    instead: flattening it would copy all of it (260 us for a transposed (1000, 256),
+    against 4 us to pick 256 of its values without).
+    """
+    if x.flags.c_contiguous:
+        return x.reshape(-1).take(places)
+    return x[_along(index, dim)]
+
+
+def unbroadcast(index: Array, keep: int | None = None) -> Array:
+    """``index`` with each axis that it merely repeats (a broadcast view's stride 0) cut to
+    length 1, but ``keep``: the values it holds, each once."""
+    if 0 not in index.strides:
+        return index
+    return index[
+        tuple(
+            slice(1) if step == 0 and axis != keep else slice(None)
+            for axis, step in enumerate(index.strides)
+        )
+    ]
 
 
 def _along(index: Array, dim: int) -> tuple[Array, ...]:
@@ -199,22 +290,23 @@ class Scatter(Op):
     x get no gradient, and src gets the gradient read back at ``index``."""
 
     def forward(self, x: Array, src: Array, *, dim: int, index: Array) -> Array:
-        self.key = _along(index, dim)
+        self.places = _places(index, dim, x.shape)
         out = x.copy()
-        out[self.key] = src
+        out.reshape(-1)[self.places] = src
         return out
 
     def backward(self, grad: Array) -> tuple[Array | None, Array | None]:
         grad_x = None
         if self.needs_grad[0]:
             grad_x = grad.copy()
-            grad_x[self.key] = 0
-        return grad_x, grad[self.key] if self.needs_grad[1] else None
+            grad_x.reshape(-1)[self.places] = 0
+        return grad_x, _pick(grad, self.places, **self.kwargs) if self.needs_grad[1] else None
 
     def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
         kept = get_array_module(grad.data).ones(grad.shape, dtype=bool)
-        kept[self.key] = False
-        return grad.where(self._constant(kept), 0.0), Index.apply(grad, key=self.key)
+        kept.reshape(-1)[self.places] = False
+        grad_src = Index.apply(grad.reshape(-1), key=self.places)
+        return grad.where(self._constant(kept), 0.0), grad_src
 
 
 class ScatterAdd(Op):
@@ -222,16 +314,16 @@ class ScatterAdd(Op):
     d/dx = 1, and src gets the gradient read back at ``index``."""
 
     def forward(self, x: Array, src: Array, *, dim: int, index: Array) -> Array:
-        self.key = _along(index, dim)
+        self.places = _places(index, dim, x.shape)
         out = x.copy()
-        ufunc_at("add", out, self.key, src)
+        ufunc_at("add", out.reshape(-1), self.places, src)
         return out
 
     def backward(self, grad: Array) -> tuple[Array, Array | None]:
-        return grad, grad[self.key] if self.needs_grad[1] else None
+        return grad, _pick(grad, self.places, **self.kwargs) if self.needs_grad[1] else None
 
     def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
-        return grad, Index.apply(grad, key=self.key)
+        return grad, Index.apply(grad.reshape(-1), key=self.places)
 
 
 class Cat(Op):
