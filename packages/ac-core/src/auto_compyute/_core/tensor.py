@@ -1686,7 +1686,7 @@ class Tensor:
                 f"{self.shape} outside dim {dim}"
             )
         if index.size:
-            values = movement.unbroadcast(index)
+            values = movement.distinct_values(index)
             low, high = int(values.min()), int(values.max())
             if low < 0 or high >= self.shape[dim]:
                 raise IndexError(
@@ -1744,7 +1744,7 @@ class Tensor:
                 f"{self.shape} outside dim {dim}"
             )
         if index.size:
-            values = movement.unbroadcast(index)
+            values = movement.distinct_values(index)
             low, high = builtins.int(values.min()), builtins.int(values.max())
             if low < 0 or high >= self.shape[dim]:
                 raise IndexError(
