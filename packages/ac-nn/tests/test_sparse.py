@@ -364,3 +364,21 @@ def test_embedding_gradients_add_up_repeated_rows(rows) -> None:
     expected = np.zeros((rows, 3))
     np.add.at(expected, indices.reshape(-1), upstream.reshape(-1, 3))
     np.testing.assert_allclose(weight.grad, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("table_shape", "count"),
+    [((40, 3), 2000), ((1000, 3), 500), ((50, 4), 60), ((30,), 10), ((8, 2, 3), 5), ((6, 2), 0)],
+)
+def test_add_rows_sums_repeated_rows(table_shape: tuple[int, ...], count: int) -> None:
+    # NOTE: both ways of adding (sorted runs for many repeats, flat places otherwise)
+    from auto_compyute.nn.functional.sparse import _add_rows
+
+    rng = np.random.default_rng(0)
+    indices = rng.integers(0, table_shape[0], count).astype(np.int32)
+    rows = rng.standard_normal((*table_shape[1:][::-1], count)).T  # a transposed view
+    expected = np.zeros(table_shape)
+    np.add.at(expected, indices, rows)
+    table = np.zeros(table_shape)
+    _add_rows(table, indices, rows)
+    np.testing.assert_allclose(table, expected, rtol=1e-12, atol=1e-12)

@@ -70,14 +70,21 @@ def run_starts(ordered: Array) -> Array:
 def _add_rows(table: Array, indices: Array, rows: Array) -> None:
     """``table[indices[i]] += rows[i]`` for every i; repeated indices add up.
 
-    NOTE: where indices repeat a lot (a table with fewer rows than there are indices),
-    sorting them and summing each run of equal ones with ``add.reduceat`` is faster than
-    NumPy's ``add.at`` (0.4 against 1.8 ms for 2,048 of 65 rows); where they rarely
-    repeat, ``add.at`` is (18 against 33 ms for 8,192 of 30,000 rows of 256, NumPy 2.4).
+    NOTE: where indices repeat a lot (each row of the table used 16 times or more on
+    average), sorting them and summing each run of equal ones with ``add.reduceat`` is
+    fastest (0.4 ms for 2,048 of 65 rows of 128, against 0.5 and 1.7 ms below); otherwise
+    NumPy's ``add.at`` over the flat places of the elements, which runs 2-3x as fast as
+    ``add.at`` over rows (5.1 against 15.7 ms for 8,192 of 30,000 rows of 256; 1.0 against
+    3.4 ms for 2,000 of 1,000 rows, where ``add.reduceat`` took 3.5 ms; NumPy 2.4).
     """
     xp = get_array_module(table)
-    if xp is not np or len(indices) == 0 or table.shape[0] > len(indices):
+    if xp is not np or len(indices) == 0 or not table.flags.c_contiguous:
         xp.add.at(table, indices, rows)
+        return
+    if len(indices) < 16 * table.shape[0]:
+        width = table[0].size
+        places = indices.astype(np.int64, copy=False).reshape(-1, 1) * width + np.arange(width)
+        np.add.at(table.reshape(-1), places.reshape(-1), rows.reshape(-1))
         return
     order = np.argsort(indices, kind="stable")
     ordered = indices[order]
