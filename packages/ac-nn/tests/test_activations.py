@@ -226,6 +226,17 @@ def test_extreme_inputs_stay_finite() -> None:
     np.testing.assert_allclose(F.softplus(x, 0.5, 1e9).numpy(), expected, rtol=1e-15)
 
 
+def test_softplus_and_mish_slopes_in_the_left_tail() -> None:
+    # NOTE: sigmoid(x) = e^x / (1 + e^x) and mish'(x) = (1 + x) e^x to float64's precision
+    # here; both rounded to 0 from x = -37 when the slope was 0.5 (tanh(x / 2) + 1)
+    x = ac.tensor([-700.0, -100.0, -40.0], dtype=ac.float64, req_grad=True)
+    F.softplus(x).sum().backward()
+    np.testing.assert_allclose(x.grad, np.exp(x.numpy()), rtol=1e-15)
+    x.grad = None
+    F.mish(x).sum().backward()
+    np.testing.assert_allclose(x.grad, (1 + x.numpy()) * np.exp(x.numpy()), rtol=1e-15)
+
+
 def test_softmax_without_dim_warns_and_uses_pytorch_rule() -> None:
     x = ac.randn(2, 3)
     with pytest.warns(UserWarning, match="Implicit dimension"):

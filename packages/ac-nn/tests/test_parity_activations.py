@@ -171,3 +171,28 @@ def test_gumbel_softmax_matches_pytorch_given_the_same_noise(
 
 def test_logsigmoid_matches_pytorch(rng: np.random.Generator) -> None:
     compare(F.logsigmoid, TF.logsigmoid, [rng.standard_normal((3, 4)) * 20], rng)
+
+
+def _compare_tails(ours, theirs, x: np.ndarray) -> None:
+    """Values and gradients at far-tail inputs in x's dtype, relative to each value's size
+    down to the smallest normal number (subnormal results may round to 0)."""
+    x_ours, x_theirs = ac.tensor(x, req_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = ours(x_ours), theirs(x_theirs)
+    out.sum().backward()
+    expected.sum().backward()
+    tol = {"rtol": 1e-5 if x.dtype == np.float32 else 1e-12, "atol": np.finfo(x.dtype).tiny}
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), **tol)
+    np.testing.assert_allclose(x_ours.grad, x_theirs.grad.numpy(), **tol)
+
+
+TAILS = [-1e30, -200.0, -100.0, -50.0, -30.0, -20.0, -18.0, -10.0, 0.0, 10.0, 30.0, 1e30]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["softplus", "softplus_beta", "log_sigmoid", "mish", "silu"])
+def test_smooth_activations_in_their_far_tails_match_pytorch(name: str, dtype) -> None:
+    # NOTE: d softplus / dx = sigmoid(x) is e^x for x << 0, not 0: mish's gradient there
+    # is (1 + x) e^x, and log_sigmoid's is e^-x for x >> 0
+    ours, theirs = FUNCTIONS[name]
+    x = np.array(TAILS + [-t for t in TAILS], dtype)
+    _compare_tails(ours, theirs, x)

@@ -15,6 +15,7 @@ import numpy as np
 from auto_compyute._core.autograd import Array, Op, is_graph_retained, no_grad
 from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.functions import where
+from auto_compyute._core.ops.elementwise import logistic
 from auto_compyute._core.ops.math import erf64
 from auto_compyute._core.parallel import run_split
 from auto_compyute._core.random import get_generator
@@ -199,7 +200,7 @@ class Softplus(Op):
     def backward(self, grad: Array) -> Array:
         xp = get_array_module(grad)
         scaled = self.scaled
-        slope = 0.5 * (xp.tanh(0.5 * scaled) + 1.0)
+        slope = logistic(scaled)
         return grad * xp.where(scaled > self.kwargs["threshold"], 1.0, slope).astype(grad.dtype)
 
     def graph_backward(self, grad: Tensor) -> Tensor:
