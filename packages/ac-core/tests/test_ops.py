@@ -382,6 +382,18 @@ def test_logsumexp_is_stable_and_handles_rows_of_minus_infinity() -> None:
     assert result[0] == pytest.approx(1000 + np.log(2)) and result[1] == -np.inf
 
 
+@pytest.mark.parametrize("name", ["logaddexp", "logaddexp2"])
+def test_logaddexp_slopes_at_huge_and_infinite_inputs(name: str) -> None:
+    # NOTE: d/da = 1 / (1 + base**(b - a)): 1/2 for a = b however large, 1 and 0 where only
+    # a is inf; undefined (NaN) where both are
+    a = ac.tensor([1e308, -1e308, np.inf, np.inf, -np.inf], dtype=ac.float64, req_grad=True)
+    b = ac.tensor([1e308, -1e308, 1.0, np.inf, -np.inf], dtype=ac.float64, req_grad=True)
+    with np.errstate(invalid="ignore", over="ignore"):
+        getattr(a, name)(b).backward(np.ones(5))
+    np.testing.assert_array_equal(a.grad, [0.5, 0.5, 1.0, np.nan, np.nan])
+    np.testing.assert_array_equal(b.grad, [0.5, 0.5, 0.0, np.nan, np.nan])
+
+
 def test_cumsum_of_integers_is_int64_like_pytorch() -> None:
     x = ac.tensor([[1, 2], [3, 4]], dtype=ac.int32)
     assert x.cumsum(0).dtype == ac.int64 and x.cumsum(0).tolist() == [[1, 2], [4, 6]]

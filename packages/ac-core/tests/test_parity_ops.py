@@ -289,3 +289,24 @@ def test_new_tensors_and_strides_match_pytorch() -> None:
     assert str(ours.new_tensor([1, 2]).dtype) == str(theirs.new_tensor([1, 2]).dtype).removeprefix(
         "torch."
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["logaddexp", "logaddexp2"])
+def test_logaddexp_at_huge_and_infinite_inputs_matches_pytorch(name: str, dtype) -> None:
+    huge, inf = np.finfo(dtype).max / 2, np.inf
+    pairs = [(huge, huge), (-huge, -huge), (huge, -huge), (inf, inf), (-inf, -inf)]
+    pairs += [(inf, 1.0), (1.0, inf), (-inf, 1.0), (1.0, -inf), (inf, -inf), (np.nan, 1.0)]
+    pairs += [(0.0, 0.0), (3.0, -2.0), (-90.0, 20.0)]
+    a, b = (np.array(column, dtype) for column in zip(*pairs, strict=True))
+    ours = [ac.tensor(a, req_grad=True), ac.tensor(b, req_grad=True)]
+    theirs = [torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)]
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = getattr(ours[0], name)(ours[1])
+    expected = getattr(theirs[0], name)(theirs[1])
+    out.backward(np.ones_like(a))
+    expected.backward(torch.ones_like(expected))
+    tol = {"rtol": 1e-6 if dtype == np.float32 else 1e-15}
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), **tol)
+    for mine, torchs in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine.grad, torchs.grad.numpy(), **tol)
