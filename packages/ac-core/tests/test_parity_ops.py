@@ -221,6 +221,36 @@ def test_second_derivatives_of_reductions_powers_einsum_and_matmul_match_pytorch
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("include_self", [True, False])
+def test_second_derivatives_of_scatter_reduce_and_logcumsumexp_match_pytorch(
+    include_self: bool,
+) -> None:
+    rng = np.random.default_rng(12)
+    arrays = [rng.uniform(-1.5, 1.5, (3, 4)), rng.uniform(0.5, 1.5, (3, 4))]
+    arrays[0][0, 0] = arrays[1][1, 3] = arrays[1][2, 1] = 0.0  # one zero factor at a place
+    index = np.array([[0, 1, 0, 3], [2, 2, 2, 0], [1, 3, 1, 1]])
+    vector = rng.standard_normal((3, 4))
+    results = []
+    for lib, make, grad in (
+        (ac, lambda a: ac.tensor(a, dtype=ac.float64, req_grad=True), ac.autograd.grad),
+        (torch, lambda a: torch.tensor(a, requires_grad=True), torch.autograd.grad),
+    ):
+        a, b = (make(x) for x in arrays)
+        at = lib.tensor(index)
+        # NOTE: logcumsumexp's cotangent b + 1 has no zeros: PyTorch's second derivative
+        # is NaN there (the derivative of log |g| at 0), ours is finite
+        y = (a * 3).logcumsumexp(1) * (b + 1) + (a * b).logcumsumexp(0).sin()
+        for reduce in ("sum", "mean", "amax", "amin", "prod"):
+            y = y + a.scatter_reduce(1, at, b * a + 1, reduce, include_self=include_self).sin()
+        y = y + a.scatter_reduce(1, at, b, "prod", include_self=include_self) * a
+        first = grad(y.sum(), [a, b], create_graph=True)
+        v = lib.tensor(vector, dtype=first[0].dtype)
+        hvp = grad((first[0] * v).sum() + (first[1] * v * v).sum(), [a, b])
+        results.append([np.asarray(t.detach()) for t in (*first, *hvp)])
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
 def test_argsort_unique_and_count_nonzero_match_pytorch() -> None:
     values = np.random.default_rng(6).integers(0, 4, (5, 7))  # many ties
     ours, theirs = ac.tensor(values), torch.tensor(values)
