@@ -394,6 +394,12 @@ def test_logaddexp_slopes_at_huge_and_infinite_inputs(name: str) -> None:
     np.testing.assert_array_equal(b.grad, [0.5, 0.5, 0.0, np.nan, np.nan])
 
 
+def test_expm1_slope_is_exp_where_the_result_rounds_to_minus_one() -> None:
+    x = ac.tensor([-700.0, -40.0, -1e-9, 0.0, 3.0], dtype=ac.float64, req_grad=True)
+    x.expm1().sum().backward()
+    np.testing.assert_allclose(x.grad, np.exp(x.numpy()), rtol=1e-15)
+
+
 def test_cumsum_of_integers_is_int64_like_pytorch() -> None:
     x = ac.tensor([[1, 2], [3, 4]], dtype=ac.int32)
     assert x.cumsum(0).dtype == ac.int64 and x.cumsum(0).tolist() == [[1, 2], [4, 6]]

@@ -237,6 +237,14 @@ def test_softplus_and_mish_slopes_in_the_left_tail() -> None:
     np.testing.assert_allclose(x.grad, (1 + x.numpy()) * np.exp(x.numpy()), rtol=1e-15)
 
 
+def test_elus_keep_the_digits_of_small_negative_inputs() -> None:
+    x = ac.tensor([-1e-7, -1e-5, -30.0], dtype=ac.float32, req_grad=True)
+    np.testing.assert_allclose(F.elu(x).numpy(), np.expm1(x.numpy()), rtol=1e-6)
+    np.testing.assert_allclose(F.celu(x, 0.5).numpy(), 0.5 * np.expm1(2 * x.numpy()), rtol=1e-6)
+    F.elu(x).sum().backward()
+    np.testing.assert_allclose(x.grad, np.exp(x.numpy()), rtol=1e-6)  # e^-30, not 0
+
+
 def test_softmax_without_dim_warns_and_uses_pytorch_rule() -> None:
     x = ac.randn(2, 3)
     with pytest.warns(UserWarning, match="Implicit dimension"):

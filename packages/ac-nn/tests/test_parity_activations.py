@@ -196,3 +196,19 @@ def test_smooth_activations_in_their_far_tails_match_pytorch(name: str, dtype) -
     ours, theirs = FUNCTIONS[name]
     x = np.array(TAILS + [-t for t in TAILS], dtype)
     _compare_tails(ours, theirs, x)
+
+
+# NOTE: no float64 celu: PyTorch's slope takes alpha in float32 there (1.00000002 at 0)
+@pytest.mark.parametrize(
+    ("name", "dtype"),
+    [
+        ("elu", np.float32),
+        ("elu", np.float64),
+        ("selu", np.float32),
+        ("selu", np.float64),
+        ("celu", np.float32),
+    ],
+)
+def test_elus_near_zero_and_in_the_tail_match_pytorch(name: str, dtype) -> None:
+    ours, theirs = FUNCTIONS[name]
+    _compare_tails(ours, theirs, np.array([-1e-7, -1e-5, -1e-3, -30.0, 1e-7], dtype))

@@ -236,17 +236,21 @@ class Log1p(Op):
 
 
 class Expm1(Op):
-    """exp(x) - 1, exact for small x; d/dx = exp(x)."""
+    """exp(x) - 1, exact for small x; d/dx = exp(x).
+
+    NOTE: exp(x), not the result + 1 (PyTorch's), which is 0 wherever the result rounds to
+    -1 (x < -17 in float32, -37 in float64) while exp(x) is not.
+    """
 
     def forward(self, x: Array) -> Array:
-        self.out = get_array_module(x).expm1(x)
-        return self.out
+        self.x = x
+        return get_array_module(x).expm1(x)
 
     def backward(self, grad: Array) -> Array:
-        return grad * (self.out + 1)
+        return grad * get_array_module(grad).exp(self.x)
 
     def graph_backward(self, grad: Tensor) -> Tensor:
-        return grad * (self._result_tensor(self.out) + 1)
+        return grad * self._input(0, self.x).exp()
 
 
 class Reciprocal(Op):

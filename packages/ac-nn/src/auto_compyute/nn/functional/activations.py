@@ -266,8 +266,9 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     Returns:
         A tensor of the same shape and dtype.
     """
-    # NOTE: clamping before exp keeps large positive inputs from overflowing to inf.
-    return input.relu() + (input.clamp(max=0).exp() - 1) * alpha
+    # NOTE: clamping before exp keeps large positive inputs from overflowing to inf; expm1,
+    # not exp - 1, keeps the digits of small negative inputs (elu(-1e-7) was -6e-8 in float32)
+    return input.relu() + input.clamp(max=0).expm1() * alpha
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -454,7 +455,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """Continuously differentiable ELU: ``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
     if alpha == 0:
         raise ValueError("celu needs a non-zero alpha")
-    return input.relu() + ((input.clamp(max=0) / alpha).exp() - 1) * alpha
+    return input.relu() + (input.clamp(max=0) / alpha).expm1() * alpha
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
