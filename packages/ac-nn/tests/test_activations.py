@@ -334,6 +334,15 @@ def test_hard_activations_have_no_slope_at_their_corners(function, layer, slopes
         np.testing.assert_allclose(x.grad, slopes, rtol=1e-15)
 
 
+def test_hardswish_slopes_at_infinities() -> None:
+    x = ac.tensor([-np.inf, np.inf, -1e30, 1e30], dtype=ac.float64, req_grad=True)
+    with np.errstate(invalid="ignore"):  # NOTE: hardswish(-inf) is NaN (0 * -inf)
+        (slope,) = ac.autograd.grad(F.hardswish(x).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(slope.numpy(), [0.0, 1.0, 0.0, 1.0])  # not inf * 0
+    (curvature,) = ac.autograd.grad(slope.sum(), x)
+    np.testing.assert_array_equal(curvature.numpy(), [0.0, 0.0, 0.0, 0.0])
+
+
 def test_hard_activations_second_derivatives_at_their_corners() -> None:
     x = ac.tensor(CORNERS, dtype=ac.float64, req_grad=True)
     (slope,) = ac.autograd.grad(F.hardswish(x).sum(), x, create_graph=True)

@@ -67,6 +67,13 @@ def test_hard_activations_at_their_corners_match_pytorch(name: str, rng) -> None
     compare(ours, theirs, [np.array([-3.0, -2.0, -1.0, 0.0, 1.0, 3.0, 6.0])], rng)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_hardswish_at_infinities_matches_pytorch(dtype) -> None:
+    values = np.array([-np.inf, -1e30, -3.0, 3.0, 1e30, np.inf], dtype)
+    with np.errstate(invalid="ignore"):  # NOTE: hardswish(-inf) is NaN (0 * -inf) in both
+        _compare_tails(F.hardswish, TF.hardswish, values)
+
+
 LAYERS = [
     (nn.ReLU(), torch.nn.ReLU()),
     (nn.LeakyReLU(0.2), torch.nn.LeakyReLU(0.2)),

@@ -227,6 +227,35 @@ class Hardtanh(Op):
         return grad * self._constant(self.inside)
 
 
+class Hardswish(Op):
+    """x relu6(x + 3) / 6; d/dx = 0 up to -3, x / 3 + 1/2 between, 1 from 3 on (as PyTorch).
+
+    NOTE: a primitive for the tails: composed as x * hardsigmoid(x), its slope at ±inf was
+    inf * 0 = NaN where it is 0 and 1.
+    """
+
+    def forward(self, x: Array) -> Array:
+        self.x = x
+        return x * get_array_module(x).clip(x + 3.0, 0.0, 6.0) / 6.0
+
+    def backward(self, grad: Array) -> Array:
+        xp = get_array_module(grad)
+        # NOTE: with c = x / 3 held to [-1, 1], c + 1/2 - trunc(c) / 2: trunc(c) is -1 and 1
+        # from the corners out, 0 between (a third of the time of where's)
+        slope = xp.divide(self.x, 3.0, out=xp.empty_like(self.x))
+        xp.clip(slope, -1.0, 1.0, out=slope)
+        beyond = xp.trunc(slope)
+        beyond *= -0.5
+        slope += beyond
+        slope += 0.5
+        return grad * slope
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        inside = self._constant((self.x > -3.0) & (self.x < 3.0))
+        outside = self._constant((self.x >= 3.0).astype(self.x.dtype))
+        return grad * (self._input(0, self.x) / 3.0 + 0.5).where(inside, outside)
+
+
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """Rectified linear unit: ``max(x, 0)``.
 
@@ -406,7 +435,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * relu6(x + 3) / 6``, as in MobileNetV3."""
-    return input * hardsigmoid(input)
+    return Hardswish.apply(input._floating())
 
 
 def log_sigmoid(input: Tensor) -> Tensor:
