@@ -245,6 +245,12 @@ def test_elus_keep_the_digits_of_small_negative_inputs() -> None:
     np.testing.assert_allclose(x.grad, np.exp(x.numpy()), rtol=1e-6)  # e^-30, not 0
 
 
+def test_hardshrink_and_threshold_keep_nan() -> None:
+    x = ac.tensor([np.nan, 0.3, -2.0], req_grad=True)
+    np.testing.assert_array_equal(F.hardshrink(x).numpy(), [np.nan, 0.0, -2.0])
+    np.testing.assert_array_equal(F.threshold(x, 0.5, 9.0).numpy(), [np.nan, 9.0, 9.0])
+
+
 def test_softmax_without_dim_warns_and_uses_pytorch_rule() -> None:
     x = ac.randn(2, 3)
     with pytest.warns(UserWarning, match="Implicit dimension"):

@@ -74,6 +74,15 @@ def test_hardswish_at_infinities_matches_pytorch(dtype) -> None:
         _compare_tails(F.hardswish, TF.hardswish, values)
 
 
+@pytest.mark.parametrize("name", ["hardshrink", "hardshrink_lambd", "threshold"])
+def test_shrinks_and_threshold_keep_nan_as_pytorch(name: str) -> None:
+    ours, theirs = FUNCTIONS[name]
+    x = np.array([np.nan, -np.inf, -0.5, 0.7, 2.5, np.inf], np.float32)
+    # NOTE: no slope at NaN: PyTorch's hardshrink has 1 or 0 there by where in the array it is
+    np.testing.assert_array_equal(ours(ac.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy())
+    _compare_tails(ours, theirs, x[1:])
+
+
 LAYERS = [
     (nn.ReLU(), torch.nn.ReLU()),
     (nn.LeakyReLU(0.2), torch.nn.LeakyReLU(0.2)),
@@ -185,8 +194,8 @@ def _compare_tails(ours, theirs, x: np.ndarray) -> None:
     down to the smallest normal number (subnormal results may round to 0)."""
     x_ours, x_theirs = ac.tensor(x, req_grad=True), torch.tensor(x, requires_grad=True)
     out, expected = ours(x_ours), theirs(x_theirs)
-    out.sum().backward()
-    expected.sum().backward()
+    out.backward(np.ones_like(x))
+    expected.backward(torch.ones_like(expected))
     tol = {"rtol": 1e-5 if x.dtype == np.float32 else 1e-12, "atol": np.finfo(x.dtype).tiny}
     np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), **tol)
     np.testing.assert_allclose(x_ours.grad, x_theirs.grad.numpy(), **tol)

@@ -525,7 +525,8 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
         >>> F.hardshrink(ac.tensor([-1.0, 0.2, 0.7]))
         Tensor([-1.0000,  0.0000,  0.7000])
     """
-    return where(input.abs() > lambd, input, 0.0)
+    # NOTE: NaN is kept (not inside the band), as in PyTorch
+    return where(input.abs() <= lambd, 0.0, input)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -560,7 +561,8 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     Returns:
         A tensor of the same shape and dtype.
     """
-    return where(input > threshold, input, value)
+    # NOTE: NaN is kept (not above the threshold, nor at or below it), as in PyTorch
+    return where(input <= threshold, value, input)
 
 
 def rrelu(
