@@ -113,6 +113,20 @@ def test_special_values_match_pytorch() -> None:
     )
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logit_at_and_near_0_and_1_matches_pytorch(dtype) -> None:
+    p = np.array([0.0, 1e-30, 1e-7, 0.3, 0.5, 1 - 1e-7, 1.0], dtype)
+    mine, theirs = ac.tensor(p, req_grad=True), torch.tensor(p, requires_grad=True)
+    with np.errstate(divide="ignore"):
+        out = mine.logit()
+        out.backward(np.ones_like(p))
+    expected = theirs.logit()
+    expected.backward(torch.ones_like(expected))
+    rtol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=rtol)
+    np.testing.assert_allclose(mine.grad, theirs.grad.numpy(), rtol=rtol)
+
+
 def test_integer_and_bit_functions_match_pytorch() -> None:
     rng = np.random.default_rng(1)
     a, b = rng.integers(-40, 40, 200), rng.integers(-40, 40, 200)

@@ -472,3 +472,12 @@ def test_xlogy_gradients_in_x_at_zero_are_the_logarithms() -> None:
     x = ac.tensor([0.0, 0.0], dtype=ac.float64, req_grad=True)
     ac.special.xlog1py(x, ac.tensor([1.0, -1.0], dtype=ac.float64)).sum().backward()
     assert x.grad.tolist() == pytest.approx([math.log(2.0), 0.0])
+
+
+def test_logit_slope_is_inf_at_0_and_1() -> None:
+    p = ac.tensor([0.0, 1.0, 0.25], dtype=ac.float64, req_grad=True)
+    with np.errstate(divide="ignore"):
+        result = p.logit()
+        result.backward(np.ones(3))
+    np.testing.assert_allclose(result.numpy(), [-np.inf, np.inf, math.log(1 / 3)], rtol=1e-15)
+    np.testing.assert_allclose(p.grad, [np.inf, np.inf, 1 / (0.25 * 0.75)], rtol=1e-15)

@@ -1062,7 +1062,8 @@ class Tensor:
     def logit(self, eps: builtins.float | None = None) -> Tensor:
         """Elementwise log(p / (1 - p)), with p clamped to [eps, 1 - eps] if ``eps`` is given."""
         p = self._floating() if eps is None else self._floating().clamp(eps, 1 - eps)
-        return (p / (1 - p)).log()
+        # NOTE: not log(p / (1 - p)), whose slope at 0 and 1 was NaN (inf * 0), not inf
+        return p.log() - (-p).log1p()
 
     def xlogy(self, other: Any) -> Tensor:
         """Elementwise self * log(other), and 0 where self is 0 (whatever other is there);
