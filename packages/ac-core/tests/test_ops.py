@@ -645,6 +645,22 @@ def test_xlogy_and_sinc_are_defined_where_their_formulas_are_not() -> None:
     assert z.sinc().tolist()[0] == 1.0 and z.grad.tolist()[0] == 0.0
 
 
+def test_sinc_slope_near_0_keeps_its_digits() -> None:
+    # NOTE: sinc'(x) = -pi**2 x / 3 (1 - (pi x)**2 / 10) to float64's precision here; the
+    # quotient's slope cos(a) / a - sin(a) / a**2 lost digits, and was NaN at subnormal x
+    x = ac.tensor([1e-300, -1e-40, 1e-10, 1e-4], dtype=ac.float64, req_grad=True)
+    x.sinc().sum().backward()
+    a = math.pi * x.numpy()
+    np.testing.assert_allclose(x.grad, -math.pi * a / 3 * (1 - a * a / 10), rtol=1e-15)
+    tiny = ac.tensor([1e-45, -1e-40, 1e-4], dtype=ac.float32, req_grad=True)
+    tiny.sinc().sum().backward()
+    expected = -(math.pi**2) * tiny.numpy() / 3
+    np.testing.assert_allclose(tiny.grad, expected, rtol=1e-6, atol=1e-44)  # NOTE: subnormal
+    # both sides of the switch at |pi x| = 1/2
+    near_switch = ac.tensor([0.0, 0.1, -0.15, 0.17, 0.3, -2.5], dtype=ac.float64, req_grad=True)
+    assert ac.autograd.gradgradcheck(lambda t: t.sinc(), [near_switch])
+
+
 def test_running_extremes_point_at_the_last_of_equal_values() -> None:
     x = ac.tensor([[1.0, 3.0, 3.0, 2.0, 3.0, 5.0]], req_grad=True)
     values, indices = x.cummax(1)

@@ -127,6 +127,17 @@ def test_logit_at_and_near_0_and_1_matches_pytorch(dtype) -> None:
     np.testing.assert_allclose(mine.grad, theirs.grad.numpy(), rtol=rtol)
 
 
+def test_sinc_at_subnormal_and_far_inputs_matches_pytorch() -> None:
+    x = np.array([-1e-40, 1e-45, 0.0, 0.3, 1.0, 2.5, 1e4, -1e30], np.float32)
+    mine, theirs = ac.tensor(x, req_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = mine.sinc(), theirs.sinc()
+    out.backward(np.ones_like(x))
+    expected.backward(torch.ones_like(expected))
+    tol = {"rtol": 1e-5, "atol": 1e-30}  # NOTE: a slope of order 1e-31 at -1e30
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), **tol)
+    np.testing.assert_allclose(mine.grad, theirs.grad.numpy(), **tol)
+
+
 def test_integer_and_bit_functions_match_pytorch() -> None:
     rng = np.random.default_rng(1)
     a, b = rng.integers(-40, 40, 200), rng.integers(-40, 40, 200)

@@ -153,6 +153,9 @@ _TYPE_NAMES = {
 }
 
 
+# The coefficients of a**2, a**4, ... a**12 in sin(a) / a: (-1)**k / (2k + 1)!
+_SINC_SERIES = tuple((-1) ** k / math.factorial(2 * k + 1) for k in range(1, 7))
+
 _P = ParamSpec("_P")
 
 
@@ -1076,10 +1079,18 @@ class Tensor:
 
     def sinc(self) -> Tensor:
         """Elementwise sin(pi x) / (pi x), and 1 at 0."""
-        x = self._floating()
-        zero = x == 0
-        angle = (x * math.pi).where(~zero, 1.0)  # NOTE: no 0 / 0, nor a NaN gradient, at 0
-        return (angle.sin() / angle).where(~zero, 1.0)
+        angle = self._floating() * math.pi
+        # NOTE: Taylor's series of sin(a) / a where |a| < 1/2 (to 1e-16): the quotient's
+        # slope cos(a) / a - sin(a) / a**2 loses digits near 0, all of them for a**2 below
+        # the smallest float (NaN at subnormal x), and 0 / 0 at 0 is NaN. Each branch gets
+        # harmless values where the other is taken, lest their slopes be NaN there.
+        near = angle.abs() < 0.5
+        square = angle.where(near, 0.0) ** 2
+        series = square * _SINC_SERIES[-1]
+        for coefficient in _SINC_SERIES[-2::-1]:
+            series = (series + coefficient) * square
+        far = angle.where(~near, 1.0)
+        return (far.sin() / far).where(~near, series + 1.0)
 
     def deg2rad(self) -> Tensor:
         """Degrees converted to radians."""
