@@ -138,6 +138,21 @@ def test_sinc_at_subnormal_and_far_inputs_matches_pytorch() -> None:
     np.testing.assert_allclose(mine.grad, theirs.grad.numpy(), **tol)
 
 
+@pytest.mark.parametrize("name", ["xlogy", "xlog1py"])
+def test_xlogy_and_xlog1py_at_infinities_match_pytorch(name: str) -> None:
+    x, y = np.array([0.0, 0.0, 2.0, -1.0, 0.0]), np.array([np.inf, 3.0, np.inf, np.inf, 0.5])
+    mine = [ac.tensor(x, req_grad=True), ac.tensor(y, req_grad=True)]
+    theirs = [torch.tensor(x, requires_grad=True), torch.tensor(y, requires_grad=True)]
+    out = getattr(ac.special, name)(*mine)
+    expected = getattr(torch.special, name)(*theirs)
+    np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
+    out.backward(np.ones(5))
+    expected.backward(torch.ones(5, dtype=torch.float64))
+    # NOTE: not x's slope at (0, inf), log(inf): 0 here, inf in PyTorch
+    np.testing.assert_allclose(mine[0].grad[1:], theirs[0].grad.numpy()[1:], rtol=1e-15)
+    np.testing.assert_allclose(mine[1].grad, theirs[1].grad.numpy(), rtol=1e-15)
+
+
 def test_integer_and_bit_functions_match_pytorch() -> None:
     rng = np.random.default_rng(1)
     a, b = rng.integers(-40, 40, 200), rng.integers(-40, 40, 200)

@@ -481,3 +481,14 @@ def test_logit_slope_is_inf_at_0_and_1() -> None:
         result.backward(np.ones(3))
     np.testing.assert_allclose(result.numpy(), [-np.inf, np.inf, math.log(1 / 3)], rtol=1e-15)
     np.testing.assert_allclose(p.grad, [np.inf, np.inf, 1 / (0.25 * 0.75)], rtol=1e-15)
+
+
+def test_xlogy_and_xlog1py_are_0_where_x_is_0_and_y_inf() -> None:
+    x = ac.tensor([0.0, 2.0], dtype=ac.float64, req_grad=True)
+    y = ac.tensor([math.inf, math.inf], dtype=ac.float64, req_grad=True)
+    for function in (ac.special.xlogy, ac.special.xlog1py):
+        x.grad = y.grad = None
+        result = function(x, y)
+        assert result.tolist() == [0.0, math.inf]  # not 0 * inf = NaN
+        result.backward(np.ones(2))
+        np.testing.assert_array_equal(y.grad, [0.0, 0.0])

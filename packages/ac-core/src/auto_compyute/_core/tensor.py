@@ -1075,7 +1075,7 @@ class Tensor:
         a, b = a._floating(), b._floating()
         # NOTE: log(1) only where self is 0 and log(other) is not finite, so that neither the
         # value nor a gradient is NaN there
-        return a * b.where((a != 0) | (b > 0), 1.0).log()
+        return a * b.where((a != 0) | ((b > 0) & (b < math.inf)), 1.0).log()
 
     def sinc(self) -> Tensor:
         """Elementwise sin(pi x) / (pi x), and 1 at 0."""
