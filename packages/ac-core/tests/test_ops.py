@@ -661,6 +661,14 @@ def test_sinc_slope_near_0_keeps_its_digits() -> None:
     assert ac.autograd.gradgradcheck(lambda t: t.sinc(), [near_switch])
 
 
+def test_hypot_gradients_where_hypot_is_subnormal() -> None:
+    a = ac.tensor([0.0, 3e-39], dtype=ac.float32, req_grad=True)
+    b = ac.tensor([1e-40, 4e-39], dtype=ac.float32, req_grad=True)
+    a.hypot(b).backward(np.ones(2, np.float32))
+    np.testing.assert_allclose(a.grad, [0.0, 0.6], rtol=1e-5)  # not NaN and inf
+    np.testing.assert_allclose(b.grad, [1.0, 0.8], rtol=1e-5)
+
+
 def test_running_extremes_point_at_the_last_of_equal_values() -> None:
     x = ac.tensor([[1.0, 3.0, 3.0, 2.0, 3.0, 5.0]], req_grad=True)
     values, indices = x.cummax(1)

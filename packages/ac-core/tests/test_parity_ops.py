@@ -340,3 +340,14 @@ def test_logaddexp_at_huge_and_infinite_inputs_matches_pytorch(name: str, dtype)
     np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), **tol)
     for mine, torchs in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(mine.grad, torchs.grad.numpy(), **tol)
+
+
+def test_hypot_gradients_at_subnormal_inputs_match_pytorch() -> None:
+    a = np.array([0.0, 1e-40, 3e-39, 3.0], np.float32)
+    b = np.array([1e-40, 1e-40, 4e-39, 4.0], np.float32)
+    ours = [ac.tensor(a, req_grad=True), ac.tensor(b, req_grad=True)]
+    theirs = [torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)]
+    ours[0].hypot(ours[1]).backward(np.ones(4, np.float32))
+    theirs[0].hypot(theirs[1]).backward(torch.ones(4))
+    for mine, torchs in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine.grad, torchs.grad.numpy(), rtol=1e-5)

@@ -247,7 +247,11 @@ class Atan2(Op):
 
 
 class Hypot(Op):
-    """sqrt(a**2 + b**2); d/da = a / hypot, d/db = b / hypot."""
+    """sqrt(a**2 + b**2); d/da = a / hypot, d/db = b / hypot.
+
+    NOTE: the gradients as grad times a / hypot (at most 1), not grad / hypot times a:
+    1 / hypot overflows where hypot is subnormal (float32), which gave inf and NaN there.
+    """
 
     def forward(self, a: Array, b: Array) -> Array:
         self.a, self.b = a, b
@@ -255,12 +259,11 @@ class Hypot(Op):
         return self.out
 
     def backward(self, grad: Array) -> tuple[Array, Array]:
-        scaled = grad / self.out
-        return scaled * self.a, scaled * self.b
+        return grad * (self.a / self.out), grad * (self.b / self.out)
 
     def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
-        scaled = grad / self._result_tensor(self.out)
-        return scaled * self._input(0, self.a), scaled * self._input(1, self.b)
+        out = self._result_tensor(self.out)
+        return grad * (self._input(0, self.a) / out), grad * (self._input(1, self.b) / out)
 
 
 class LogAddExp(Op):
