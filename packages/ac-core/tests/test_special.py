@@ -492,3 +492,20 @@ def test_xlogy_and_xlog1py_are_0_where_x_is_0_and_y_inf() -> None:
         assert result.tolist() == [0.0, math.inf]  # not 0 * inf = NaN
         result.backward(np.ones(2))
         np.testing.assert_array_equal(y.grad, [0.0, 0.0])
+
+
+def test_log_ndtr_slope_in_the_far_left_tail() -> None:
+    # NOTE: phi(x) / Phi(x) = t + 1 / t - 2 / t**3 + 10 / t**5 - ... for t = -x >> 1
+    def tail(t: float) -> float:
+        return t + 1 / t - 2 / t**3 + 10 / t**5 - 74 / t**7 + 706 / t**9
+
+    x = ac.tensor([-40.0, -1e3, -1e8, -1e30, -math.inf], dtype=ac.float64, req_grad=True)
+    ac.special.log_ndtr(x).backward(np.ones(5))
+    expected = [tail(40.0), tail(1e3), tail(1e8), 1e30, math.inf]
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-14)
+    single = ac.tensor([-1e3, -1e8], dtype=ac.float32, req_grad=True)
+    ac.special.log_ndtr(single).backward(np.ones(2, np.float32))
+    np.testing.assert_allclose(single.grad, [tail(1e3), 1e8], rtol=1e-6)
+    assert ac.autograd.gradgradcheck(
+        ac.special.log_ndtr, [ac.tensor([-30.0, -3.0, 0.0, 2.0], dtype=ac.float64, req_grad=True)]
+    )
