@@ -442,6 +442,14 @@ SECOND_ORDER = {
         + (a.reshape(2, 3, 2).scatter(0, ac.tensor([[[1, 0]]]), b[:1, :2].reshape(1, 1, 2)) ** 2)
         + a.index_select(1, ac.tensor([3, 0, 3])).pow(2).sum()
     ),
+    "scatter_reduce": lambda a, b: sum(
+        (
+            a.scatter_reduce(1, ac.tensor([[0, 2], [3, 3], [1, 1]]), b[:, :2] * a[:, 1:3], r)
+            * b.scatter_reduce(0, ac.tensor([[0, 1, 2, 0]]), a[1:2], r, include_self=False)
+        ).sin()
+        for r in ("sum", "mean", "amax", "amin", "prod")
+    ),
+    "logcumsumexp": lambda a, b: (a * 3).logcumsumexp(1) * b + (a * b).logcumsumexp(0).sin(),
     "einsum": lambda a, b: (
         ac.einsum("ij,kj->ik", a, b).tanh() @ b
         + ac.einsum("ij,ij->j", a, a * b)
@@ -456,6 +464,29 @@ def test_second_derivatives_match_finite_differences(name: str) -> None:
     a = ac.tensor(rng.uniform(-1.5, 1.5, (3, 4)), dtype=ac.float64, req_grad=True)
     b = ac.tensor(rng.uniform(0.2, 1.5, (3, 4)), dtype=ac.float64, req_grad=True)
     assert ac.autograd.gradgradcheck(SECOND_ORDER[name], [a, b])
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+def test_second_derivatives_of_scatter_reduce_prod_with_zeros(include_self: bool) -> None:
+    x = ac.tensor([0.0, 2.0, -1.5], dtype=ac.float64, req_grad=True)
+    src = ac.tensor([0.0, 3.0, 0.5, 0.0, 1.2], dtype=ac.float64, req_grad=True)
+    index = ac.tensor([0, 0, 1, 1, 2])
+    assert ac.autograd.gradgradcheck(
+        lambda a, b: a.scatter_reduce(0, index, b, "prod", include_self=include_self) * a,
+        [x, src],
+    )
+    # NOTE: two zeros of src at one place: first derivatives only, as in PyTorch
+    twice = ac.tensor([0, 0, 1, 0, 2])
+    (first,) = ac.autograd.grad(x.scatter_reduce(0, twice, src, "prod").sum(), [src])
+    np.testing.assert_array_equal(first.numpy(), [0.0, 0.0, 2.0, 0.0, -1.5])
+    with pytest.raises(NotImplementedError, match="two or more zeros of src"):
+        ac.autograd.grad(x.scatter_reduce(0, twice, src, "prod").sum(), [src], create_graph=True)
+
+
+def test_second_derivatives_of_logcumsumexp_where_the_gradient_ends_in_zeros() -> None:
+    # NOTE: each sign's part of the gradient is 0 at the end of the axis
+    y = ac.tensor([0.3, -1.2, 2.0, 0.7, -0.4], dtype=ac.float64, req_grad=True)
+    assert ac.autograd.gradgradcheck(lambda t: t.logcumsumexp(0)[:3], [y])
 
 
 def test_gradients_of_gradients() -> None:

@@ -394,6 +394,24 @@ def test_logsumexp_is_stable_and_handles_rows_of_minus_infinity() -> None:
     assert result[0] == pytest.approx(1000 + np.log(2)) and result[1] == -np.inf
 
 
+@pytest.mark.parametrize("name", ["logaddexp", "logaddexp2"])
+def test_logaddexp_slopes_at_huge_and_infinite_inputs(name: str) -> None:
+    # NOTE: d/da = 1 / (1 + base**(b - a)): 1/2 for a = b however large, 1 and 0 where only
+    # a is inf; undefined (NaN) where both are
+    a = ac.tensor([1e308, -1e308, np.inf, np.inf, -np.inf], dtype=ac.float64, req_grad=True)
+    b = ac.tensor([1e308, -1e308, 1.0, np.inf, -np.inf], dtype=ac.float64, req_grad=True)
+    with np.errstate(invalid="ignore", over="ignore"):
+        getattr(a, name)(b).backward(np.ones(5))
+    np.testing.assert_array_equal(a.grad, [0.5, 0.5, 1.0, np.nan, np.nan])
+    np.testing.assert_array_equal(b.grad, [0.5, 0.5, 0.0, np.nan, np.nan])
+
+
+def test_expm1_slope_is_exp_where_the_result_rounds_to_minus_one() -> None:
+    x = ac.tensor([-700.0, -40.0, -1e-9, 0.0, 3.0], dtype=ac.float64, req_grad=True)
+    x.expm1().sum().backward()
+    np.testing.assert_allclose(x.grad, np.exp(x.numpy()), rtol=1e-15)
+
+
 def test_cumsum_of_integers_is_int64_like_pytorch() -> None:
     x = ac.tensor([[1, 2], [3, 4]], dtype=ac.int32)
     assert x.cumsum(0).dtype == ac.int64 and x.cumsum(0).tolist() == [[1, 2], [4, 6]]
@@ -637,6 +655,30 @@ def test_xlogy_and_sinc_are_defined_where_their_formulas_are_not() -> None:
     z = ac.tensor([0.0, 0.5], dtype=ac.float64, req_grad=True)
     z.sinc().sum().backward()
     assert z.sinc().tolist()[0] == 1.0 and z.grad.tolist()[0] == 0.0
+
+
+def test_sinc_slope_near_0_keeps_its_digits() -> None:
+    # NOTE: sinc'(x) = -pi**2 x / 3 (1 - (pi x)**2 / 10) to float64's precision here; the
+    # quotient's slope cos(a) / a - sin(a) / a**2 lost digits, and was NaN at subnormal x
+    x = ac.tensor([1e-300, -1e-40, 1e-10, 1e-4], dtype=ac.float64, req_grad=True)
+    x.sinc().sum().backward()
+    a = math.pi * x.numpy()
+    np.testing.assert_allclose(x.grad, -math.pi * a / 3 * (1 - a * a / 10), rtol=1e-15)
+    tiny = ac.tensor([1e-45, -1e-40, 1e-4], dtype=ac.float32, req_grad=True)
+    tiny.sinc().sum().backward()
+    expected = -(math.pi**2) * tiny.numpy() / 3
+    np.testing.assert_allclose(tiny.grad, expected, rtol=1e-6, atol=1e-44)  # NOTE: subnormal
+    # both sides of the switch at |pi x| = 1/2
+    near_switch = ac.tensor([0.0, 0.1, -0.15, 0.17, 0.3, -2.5], dtype=ac.float64, req_grad=True)
+    assert ac.autograd.gradgradcheck(lambda t: t.sinc(), [near_switch])
+
+
+def test_hypot_gradients_where_hypot_is_subnormal() -> None:
+    a = ac.tensor([0.0, 3e-39], dtype=ac.float32, req_grad=True)
+    b = ac.tensor([1e-40, 4e-39], dtype=ac.float32, req_grad=True)
+    a.hypot(b).backward(np.ones(2, np.float32))
+    np.testing.assert_allclose(a.grad, [0.0, 0.6], rtol=1e-5)  # not NaN and inf
+    np.testing.assert_allclose(b.grad, [1.0, 0.8], rtol=1e-5)
 
 
 def test_running_extremes_point_at_the_last_of_equal_values() -> None:

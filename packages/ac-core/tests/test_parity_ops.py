@@ -221,6 +221,36 @@ def test_second_derivatives_of_reductions_powers_einsum_and_matmul_match_pytorch
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("include_self", [True, False])
+def test_second_derivatives_of_scatter_reduce_and_logcumsumexp_match_pytorch(
+    include_self: bool,
+) -> None:
+    rng = np.random.default_rng(12)
+    arrays = [rng.uniform(-1.5, 1.5, (3, 4)), rng.uniform(0.5, 1.5, (3, 4))]
+    arrays[0][0, 0] = arrays[1][1, 3] = arrays[1][2, 1] = 0.0  # one zero factor at a place
+    index = np.array([[0, 1, 0, 3], [2, 2, 2, 0], [1, 3, 1, 1]])
+    vector = rng.standard_normal((3, 4))
+    results = []
+    for lib, make, grad in (
+        (ac, lambda a: ac.tensor(a, dtype=ac.float64, req_grad=True), ac.autograd.grad),
+        (torch, lambda a: torch.tensor(a, requires_grad=True), torch.autograd.grad),
+    ):
+        a, b = (make(x) for x in arrays)
+        at = lib.tensor(index)
+        # NOTE: logcumsumexp's cotangent b + 1 has no zeros: PyTorch's second derivative
+        # is NaN there (the derivative of log |g| at 0), ours is finite
+        y = (a * 3).logcumsumexp(1) * (b + 1) + (a * b).logcumsumexp(0).sin()
+        for reduce in ("sum", "mean", "amax", "amin", "prod"):
+            y = y + a.scatter_reduce(1, at, b * a + 1, reduce, include_self=include_self).sin()
+        y = y + a.scatter_reduce(1, at, b, "prod", include_self=include_self) * a
+        first = grad(y.sum(), [a, b], create_graph=True)
+        v = lib.tensor(vector, dtype=first[0].dtype)
+        hvp = grad((first[0] * v).sum() + (first[1] * v * v).sum(), [a, b])
+        results.append([np.asarray(t.detach()) for t in (*first, *hvp)])
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
 def test_argsort_unique_and_count_nonzero_match_pytorch() -> None:
     values = np.random.default_rng(6).integers(0, 4, (5, 7))  # many ties
     ours, theirs = ac.tensor(values), torch.tensor(values)
@@ -289,3 +319,35 @@ def test_new_tensors_and_strides_match_pytorch() -> None:
     assert str(ours.new_tensor([1, 2]).dtype) == str(theirs.new_tensor([1, 2]).dtype).removeprefix(
         "torch."
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["logaddexp", "logaddexp2"])
+def test_logaddexp_at_huge_and_infinite_inputs_matches_pytorch(name: str, dtype) -> None:
+    huge, inf = np.finfo(dtype).max / 2, np.inf
+    pairs = [(huge, huge), (-huge, -huge), (huge, -huge), (inf, inf), (-inf, -inf)]
+    pairs += [(inf, 1.0), (1.0, inf), (-inf, 1.0), (1.0, -inf), (inf, -inf), (np.nan, 1.0)]
+    pairs += [(0.0, 0.0), (3.0, -2.0), (-90.0, 20.0)]
+    a, b = (np.array(column, dtype) for column in zip(*pairs, strict=True))
+    ours = [ac.tensor(a, req_grad=True), ac.tensor(b, req_grad=True)]
+    theirs = [torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)]
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = getattr(ours[0], name)(ours[1])
+    expected = getattr(theirs[0], name)(theirs[1])
+    out.backward(np.ones_like(a))
+    expected.backward(torch.ones_like(expected))
+    tol = {"rtol": 1e-6 if dtype == np.float32 else 1e-15}
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), **tol)
+    for mine, torchs in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine.grad, torchs.grad.numpy(), **tol)
+
+
+def test_hypot_gradients_at_subnormal_inputs_match_pytorch() -> None:
+    a = np.array([0.0, 1e-40, 3e-39, 3.0], np.float32)
+    b = np.array([1e-40, 1e-40, 4e-39, 4.0], np.float32)
+    ours = [ac.tensor(a, req_grad=True), ac.tensor(b, req_grad=True)]
+    theirs = [torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)]
+    ours[0].hypot(ours[1]).backward(np.ones(4, np.float32))
+    theirs[0].hypot(theirs[1]).backward(torch.ones(4))
+    for mine, torchs in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine.grad, torchs.grad.numpy(), rtol=1e-5)

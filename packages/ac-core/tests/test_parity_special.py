@@ -113,6 +113,46 @@ def test_special_values_match_pytorch() -> None:
     )
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logit_at_and_near_0_and_1_matches_pytorch(dtype) -> None:
+    p = np.array([0.0, 1e-30, 1e-7, 0.3, 0.5, 1 - 1e-7, 1.0], dtype)
+    mine, theirs = ac.tensor(p, req_grad=True), torch.tensor(p, requires_grad=True)
+    with np.errstate(divide="ignore"):
+        out = mine.logit()
+        out.backward(np.ones_like(p))
+    expected = theirs.logit()
+    expected.backward(torch.ones_like(expected))
+    rtol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=rtol)
+    np.testing.assert_allclose(mine.grad, theirs.grad.numpy(), rtol=rtol)
+
+
+def test_sinc_at_subnormal_and_far_inputs_matches_pytorch() -> None:
+    x = np.array([-1e-40, 1e-45, 0.0, 0.3, 1.0, 2.5, 1e4, -1e30], np.float32)
+    mine, theirs = ac.tensor(x, req_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = mine.sinc(), theirs.sinc()
+    out.backward(np.ones_like(x))
+    expected.backward(torch.ones_like(expected))
+    tol = {"rtol": 1e-5, "atol": 1e-30}  # NOTE: a slope of order 1e-31 at -1e30
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), **tol)
+    np.testing.assert_allclose(mine.grad, theirs.grad.numpy(), **tol)
+
+
+@pytest.mark.parametrize("name", ["xlogy", "xlog1py"])
+def test_xlogy_and_xlog1py_at_infinities_match_pytorch(name: str) -> None:
+    x, y = np.array([0.0, 0.0, 2.0, -1.0, 0.0]), np.array([np.inf, 3.0, np.inf, np.inf, 0.5])
+    mine = [ac.tensor(x, req_grad=True), ac.tensor(y, req_grad=True)]
+    theirs = [torch.tensor(x, requires_grad=True), torch.tensor(y, requires_grad=True)]
+    out = getattr(ac.special, name)(*mine)
+    expected = getattr(torch.special, name)(*theirs)
+    np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
+    out.backward(np.ones(5))
+    expected.backward(torch.ones(5, dtype=torch.float64))
+    # NOTE: not x's slope at (0, inf), log(inf): 0 here, inf in PyTorch
+    np.testing.assert_allclose(mine[0].grad[1:], theirs[0].grad.numpy()[1:], rtol=1e-15)
+    np.testing.assert_allclose(mine[1].grad, theirs[1].grad.numpy(), rtol=1e-15)
+
+
 def test_integer_and_bit_functions_match_pytorch() -> None:
     rng = np.random.default_rng(1)
     a, b = rng.integers(-40, 40, 200), rng.integers(-40, 40, 200)

@@ -505,3 +505,40 @@ def test_xlogy_gradients_in_x_at_zero_are_the_logarithms() -> None:
     x = ac.tensor([0.0, 0.0], dtype=ac.float64, req_grad=True)
     ac.special.xlog1py(x, ac.tensor([1.0, -1.0], dtype=ac.float64)).sum().backward()
     assert x.grad.tolist() == pytest.approx([math.log(2.0), 0.0])
+
+
+def test_logit_slope_is_inf_at_0_and_1() -> None:
+    p = ac.tensor([0.0, 1.0, 0.25], dtype=ac.float64, req_grad=True)
+    with np.errstate(divide="ignore"):
+        result = p.logit()
+        result.backward(np.ones(3))
+    np.testing.assert_allclose(result.numpy(), [-np.inf, np.inf, math.log(1 / 3)], rtol=1e-15)
+    np.testing.assert_allclose(p.grad, [np.inf, np.inf, 1 / (0.25 * 0.75)], rtol=1e-15)
+
+
+def test_xlogy_and_xlog1py_are_0_where_x_is_0_and_y_inf() -> None:
+    x = ac.tensor([0.0, 2.0], dtype=ac.float64, req_grad=True)
+    y = ac.tensor([math.inf, math.inf], dtype=ac.float64, req_grad=True)
+    for function in (ac.special.xlogy, ac.special.xlog1py):
+        x.grad = y.grad = None
+        result = function(x, y)
+        assert result.tolist() == [0.0, math.inf]  # not 0 * inf = NaN
+        result.backward(np.ones(2))
+        np.testing.assert_array_equal(y.grad, [0.0, 0.0])
+
+
+def test_log_ndtr_slope_in_the_far_left_tail() -> None:
+    # NOTE: phi(x) / Phi(x) = t + 1 / t - 2 / t**3 + 10 / t**5 - ... for t = -x >> 1
+    def tail(t: float) -> float:
+        return t + 1 / t - 2 / t**3 + 10 / t**5 - 74 / t**7 + 706 / t**9
+
+    x = ac.tensor([-40.0, -1e3, -1e8, -1e30, -math.inf], dtype=ac.float64, req_grad=True)
+    ac.special.log_ndtr(x).backward(np.ones(5))
+    expected = [tail(40.0), tail(1e3), tail(1e8), 1e30, math.inf]
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-14)
+    single = ac.tensor([-1e3, -1e8], dtype=ac.float32, req_grad=True)
+    ac.special.log_ndtr(single).backward(np.ones(2, np.float32))
+    np.testing.assert_allclose(single.grad, [tail(1e3), 1e8], rtol=1e-6)
+    assert ac.autograd.gradgradcheck(
+        ac.special.log_ndtr, [ac.tensor([-30.0, -3.0, 0.0, 2.0], dtype=ac.float64, req_grad=True)]
+    )

@@ -226,6 +226,31 @@ def test_extreme_inputs_stay_finite() -> None:
     np.testing.assert_allclose(F.softplus(x, 0.5, 1e9).numpy(), expected, rtol=1e-15)
 
 
+def test_softplus_and_mish_slopes_in_the_left_tail() -> None:
+    # NOTE: sigmoid(x) = e^x / (1 + e^x) and mish'(x) = (1 + x) e^x to float64's precision
+    # here; both rounded to 0 from x = -37 when the slope was 0.5 (tanh(x / 2) + 1)
+    x = ac.tensor([-700.0, -100.0, -40.0], dtype=ac.float64, req_grad=True)
+    F.softplus(x).sum().backward()
+    np.testing.assert_allclose(x.grad, np.exp(x.numpy()), rtol=1e-15)
+    x.grad = None
+    F.mish(x).sum().backward()
+    np.testing.assert_allclose(x.grad, (1 + x.numpy()) * np.exp(x.numpy()), rtol=1e-15)
+
+
+def test_elus_keep_the_digits_of_small_negative_inputs() -> None:
+    x = ac.tensor([-1e-7, -1e-5, -30.0], dtype=ac.float32, req_grad=True)
+    np.testing.assert_allclose(F.elu(x).numpy(), np.expm1(x.numpy()), rtol=1e-6)
+    np.testing.assert_allclose(F.celu(x, 0.5).numpy(), 0.5 * np.expm1(2 * x.numpy()), rtol=1e-6)
+    F.elu(x).sum().backward()
+    np.testing.assert_allclose(x.grad, np.exp(x.numpy()), rtol=1e-6)  # e^-30, not 0
+
+
+def test_hardshrink_and_threshold_keep_nan() -> None:
+    x = ac.tensor([np.nan, 0.3, -2.0], req_grad=True)
+    np.testing.assert_array_equal(F.hardshrink(x).numpy(), [np.nan, 0.0, -2.0])
+    np.testing.assert_array_equal(F.threshold(x, 0.5, 9.0).numpy(), [np.nan, 9.0, 9.0])
+
+
 def test_softmax_without_dim_warns_and_uses_pytorch_rule() -> None:
     x = ac.randn(2, 3)
     with pytest.warns(UserWarning, match="Implicit dimension"):
@@ -313,6 +338,15 @@ def test_hard_activations_have_no_slope_at_their_corners(function, layer, slopes
         x = ac.tensor(CORNERS, dtype=ac.float64, req_grad=True)
         fn(x).sum().backward()
         np.testing.assert_allclose(x.grad, slopes, rtol=1e-15)
+
+
+def test_hardswish_slopes_at_infinities() -> None:
+    x = ac.tensor([-np.inf, np.inf, -1e30, 1e30], dtype=ac.float64, req_grad=True)
+    with np.errstate(invalid="ignore"):  # NOTE: hardswish(-inf) is NaN (0 * -inf)
+        (slope,) = ac.autograd.grad(F.hardswish(x).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(slope.numpy(), [0.0, 1.0, 0.0, 1.0])  # not inf * 0
+    (curvature,) = ac.autograd.grad(slope.sum(), x)
+    np.testing.assert_array_equal(curvature.numpy(), [0.0, 0.0, 0.0, 0.0])
 
 
 def test_hard_activations_second_derivatives_at_their_corners() -> None:

@@ -423,6 +423,25 @@ def test_float16_normalizations_and_softmax_are_computed_in_float32() -> None:
     assert uniform.dtype == ac.float16 and uniform.numpy()[0] == np.float16(1 / 70000)
 
 
+def test_float16_batch_norm_takes_its_statistics_in_float32() -> None:
+    column = np.array([[400.0], [-400.0], [100.0], [0.0]], np.float16)  # squares past 65504
+    x = ac.tensor(column, req_grad=True)
+    running_mean = ac.tensor(np.array([0.3], np.float16))
+    running_var = ac.tensor(np.array([1000.0], np.float16))
+    out = F.batch_norm(x, running_mean, running_var, training=True)
+    assert out.dtype == ac.float16
+    wide = column.astype(np.float64)
+    expected = (wide - wide.mean()) / np.sqrt(wide.var() + 1e-5)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=2e-3)
+    out.backward(np.array([[1.0], [0.0], [0.0], [0.0]], np.float16))
+    assert x.grad.dtype == np.float16 and np.all(np.isfinite(x.grad))
+    # NOTE: updated in float32 from the float32 statistics, rounded to float16 once
+    mean, var = np.float32(25.0), np.float32(wide.var(ddof=1))
+    decay = np.float32(0.9)
+    assert running_mean.item() == np.float16(0.1 * mean + decay * np.float32(np.float16(0.3)))
+    assert running_var.item() == np.float16(0.1 * var + decay * np.float32(1000.0))
+
+
 def test_float16_norms_stds_and_cosines_do_not_overflow() -> None:
     big = ac.tensor(np.array([300.0, -300.0], np.float16), req_grad=True)
     std = big.std()

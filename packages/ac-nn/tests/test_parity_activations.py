@@ -67,6 +67,22 @@ def test_hard_activations_at_their_corners_match_pytorch(name: str, rng) -> None
     compare(ours, theirs, [np.array([-3.0, -2.0, -1.0, 0.0, 1.0, 3.0, 6.0])], rng)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_hardswish_at_infinities_matches_pytorch(dtype) -> None:
+    values = np.array([-np.inf, -1e30, -3.0, 3.0, 1e30, np.inf], dtype)
+    with np.errstate(invalid="ignore"):  # NOTE: hardswish(-inf) is NaN (0 * -inf) in both
+        _compare_tails(F.hardswish, TF.hardswish, values)
+
+
+@pytest.mark.parametrize("name", ["hardshrink", "hardshrink_lambd", "threshold"])
+def test_shrinks_and_threshold_keep_nan_as_pytorch(name: str) -> None:
+    ours, theirs = FUNCTIONS[name]
+    x = np.array([np.nan, -np.inf, -0.5, 0.7, 2.5, np.inf], np.float32)
+    # NOTE: no slope at NaN: PyTorch's hardshrink has 1 or 0 there by where in the array it is
+    np.testing.assert_array_equal(ours(ac.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy())
+    _compare_tails(ours, theirs, x[1:])
+
+
 LAYERS = [
     (nn.ReLU(), torch.nn.ReLU()),
     (nn.LeakyReLU(0.2), torch.nn.LeakyReLU(0.2)),
@@ -171,3 +187,44 @@ def test_gumbel_softmax_matches_pytorch_given_the_same_noise(
 
 def test_logsigmoid_matches_pytorch(rng: np.random.Generator) -> None:
     compare(F.logsigmoid, TF.logsigmoid, [rng.standard_normal((3, 4)) * 20], rng)
+
+
+def _compare_tails(ours, theirs, x: np.ndarray) -> None:
+    """Values and gradients at far-tail inputs in x's dtype, relative to each value's size
+    down to the smallest normal number (subnormal results may round to 0)."""
+    x_ours, x_theirs = ac.tensor(x, req_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = ours(x_ours), theirs(x_theirs)
+    out.backward(np.ones_like(x))
+    expected.backward(torch.ones_like(expected))
+    tol = {"rtol": 1e-5 if x.dtype == np.float32 else 1e-12, "atol": np.finfo(x.dtype).tiny}
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), **tol)
+    np.testing.assert_allclose(x_ours.grad, x_theirs.grad.numpy(), **tol)
+
+
+TAILS = [-1e30, -200.0, -100.0, -50.0, -30.0, -20.0, -18.0, -10.0, 0.0, 10.0, 30.0, 1e30]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["softplus", "softplus_beta", "log_sigmoid", "mish", "silu"])
+def test_smooth_activations_in_their_far_tails_match_pytorch(name: str, dtype) -> None:
+    # NOTE: d softplus / dx = sigmoid(x) is e^x for x << 0, not 0: mish's gradient there
+    # is (1 + x) e^x, and log_sigmoid's is e^-x for x >> 0
+    ours, theirs = FUNCTIONS[name]
+    x = np.array(TAILS + [-t for t in TAILS], dtype)
+    _compare_tails(ours, theirs, x)
+
+
+# NOTE: no float64 celu: PyTorch's slope takes alpha in float32 there (1.00000002 at 0)
+@pytest.mark.parametrize(
+    ("name", "dtype"),
+    [
+        ("elu", np.float32),
+        ("elu", np.float64),
+        ("selu", np.float32),
+        ("selu", np.float64),
+        ("celu", np.float32),
+    ],
+)
+def test_elus_near_zero_and_in_the_tail_match_pytorch(name: str, dtype) -> None:
+    ours, theirs = FUNCTIONS[name]
+    _compare_tails(ours, theirs, np.array([-1e-7, -1e-5, -1e-3, -30.0, 1e-7], dtype))

@@ -194,3 +194,45 @@ def test_batch_norm3d_matches_torch(rng):
     )
     ours.eval(), theirs.eval()
     compare_layers(ours, theirs, rng.standard_normal((2, 3, 4, 5, 3)), rng)
+
+
+@pytest.mark.parametrize("momentum", [0.1, None])
+@pytest.mark.parametrize(
+    ("name", "shape"), [("BatchNorm1d", (16, 3)), ("BatchNorm2d", (4, 3, 2, 3))]
+)
+def test_float16_batchnorm_follows_pytorch(name, shape, momentum, rng) -> None:
+    # NOTE: PyTorch takes float16 statistics in float32; these batches' sums of squares
+    # overflow float16 (65504), and the running variance reaches 1e4
+    ours = getattr(nn, name)(3, momentum=momentum).half()
+    theirs = getattr(torch.nn, name)(3, momentum=momentum).half()
+    _randomize(theirs)
+    load_from(ours, theirs)
+    scale = np.array([0.5, 30.0, 150.0]).reshape((1, 3) + (1,) * (len(shape) - 2))
+    # NOTE: PyTorch rounds some intermediates to float16: a few float16 ulps off
+    tol = {"rtol": 5e-3, "atol": 5e-3}
+    for train in (True, True, True, False):
+        ours.train(train), theirs.train(train)
+        x = (rng.standard_normal(shape) * scale + 2 * scale).astype(np.float16)
+        x_ours, x_theirs = ac.tensor(x, req_grad=True), torch.tensor(x, requires_grad=True)
+        out, expected = ours(x_ours), theirs(x_theirs)
+        assert out.dtype == ac.float16
+        np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), **tol)
+        cotangent = rng.standard_normal(shape).astype(np.float16)
+        out.backward(cotangent)
+        expected.backward(torch.tensor(cotangent))
+        np.testing.assert_allclose(x_ours.grad, x_theirs.grad.numpy(), **tol)
+    for key, value in theirs.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[key].numpy(), value.numpy(), **tol)
+    for key, value in theirs.named_parameters():
+        np.testing.assert_allclose(getattr(ours, key).grad, value.grad.numpy(), **tol)
+
+
+def test_float16_instance_norm_running_stats_follow_pytorch(rng) -> None:
+    ours = nn.InstanceNorm1d(3, track_running_stats=True).half()
+    theirs = torch.nn.InstanceNorm1d(3, track_running_stats=True).half()
+    for _ in range(3):
+        x = rng.standard_normal((2, 3, 8)) * np.array([[[0.5], [30.0], [300.0]]]) + 100.0
+        ours(ac.tensor(x.astype(np.float16)))
+        theirs(torch.tensor(x.astype(np.float16)))
+    for key, value in theirs.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[key].numpy(), value.numpy(), rtol=1e-3)

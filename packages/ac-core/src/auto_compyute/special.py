@@ -57,7 +57,7 @@ def xlog1py(input: Tensor, other: Any) -> Tensor:
     a, b = a._floating(), b._floating()
     # NOTE: log1p(0) only where input is 0 and log1p(other) is not finite, so that neither
     # the value nor a gradient is NaN there
-    return a * b.where((a != 0) | (b > -1), 0.0).log1p()
+    return a * b.where((a != 0) | ((b > -1) & (b < math.inf)), 0.0).log1p()
 
 
 def entr(input: Tensor) -> Tensor:

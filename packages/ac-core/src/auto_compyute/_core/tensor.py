@@ -153,6 +153,9 @@ _TYPE_NAMES = {
 }
 
 
+# The coefficients of a**2, a**4, ... a**12 in sin(a) / a: (-1)**k / (2k + 1)!
+_SINC_SERIES = tuple((-1) ** k / math.factorial(2 * k + 1) for k in range(1, 7))
+
 _P = ParamSpec("_P")
 
 
@@ -1068,7 +1071,8 @@ class Tensor:
     def logit(self, eps: builtins.float | None = None) -> Tensor:
         """Elementwise log(p / (1 - p)), with p clamped to [eps, 1 - eps] if ``eps`` is given."""
         p = self._floating() if eps is None else self._floating().clamp(eps, 1 - eps)
-        return (p / (1 - p)).log()
+        # NOTE: not log(p / (1 - p)), whose slope at 0 and 1 was NaN (inf * 0), not inf
+        return p.log() - (-p).log1p()
 
     def xlogy(self, other: Any) -> Tensor:
         """Elementwise self * log(other), and 0 where self is 0 (whatever other is there);
@@ -1077,14 +1081,22 @@ class Tensor:
         a, b = a._floating(), b._floating()
         # NOTE: log(1) only where self is 0 and log(other) is not finite, so that neither the
         # value nor a gradient is NaN there
-        return a * b.where((a != 0) | (b > 0), 1.0).log()
+        return a * b.where((a != 0) | ((b > 0) & (b < math.inf)), 1.0).log()
 
     def sinc(self) -> Tensor:
         """Elementwise sin(pi x) / (pi x), and 1 at 0."""
-        x = self._floating()
-        zero = x == 0
-        angle = (x * math.pi).where(~zero, 1.0)  # NOTE: no 0 / 0, nor a NaN gradient, at 0
-        return (angle.sin() / angle).where(~zero, 1.0)
+        angle = self._floating() * math.pi
+        # NOTE: Taylor's series of sin(a) / a where |a| < 1/2 (to 1e-16): the quotient's
+        # slope cos(a) / a - sin(a) / a**2 loses digits near 0, all of them for a**2 below
+        # the smallest float (NaN at subnormal x), and 0 / 0 at 0 is NaN. Each branch gets
+        # harmless values where the other is taken, lest their slopes be NaN there.
+        near = angle.abs() < 0.5
+        square = angle.where(near, 0.0) ** 2
+        series = square * _SINC_SERIES[-1]
+        for coefficient in _SINC_SERIES[-2::-1]:
+            series = (series + coefficient) * square
+        far = angle.where(~near, 1.0)
+        return (far.sin() / far).where(~near, series + 1.0)
 
     def deg2rad(self) -> Tensor:
         """Degrees converted to radians."""

@@ -236,17 +236,21 @@ class Log1p(Op):
 
 
 class Expm1(Op):
-    """exp(x) - 1, exact for small x; d/dx = exp(x)."""
+    """exp(x) - 1, exact for small x; d/dx = exp(x).
+
+    NOTE: exp(x), not the result + 1 (PyTorch's), which is 0 wherever the result rounds to
+    -1 (x < -17 in float32, -37 in float64) while exp(x) is not.
+    """
 
     def forward(self, x: Array) -> Array:
-        self.out = get_array_module(x).expm1(x)
-        return self.out
+        self.x = x
+        return get_array_module(x).expm1(x)
 
     def backward(self, grad: Array) -> Array:
-        return grad * (self.out + 1)
+        return grad * get_array_module(grad).exp(self.x)
 
     def graph_backward(self, grad: Tensor) -> Tensor:
-        return grad * (self._result_tensor(self.out) + 1)
+        return grad * self._input(0, self.x).exp()
 
 
 class Reciprocal(Op):
@@ -353,16 +357,8 @@ class Sigmoid(Op):
     """1 / (1 + exp(-x)); d/dx = sigmoid(x) (1 - sigmoid(x))."""
 
     def forward(self, x: Array) -> Array:
-        xp = get_array_module(x)
-        # NOTE: not 0.5 (tanh(x / 2) + 1), which rounds to 0 from about x = -17 in float32
-        # (-37 in float64) where the true value is e^x; exp(-x) overflows to inf below
-        # that range, and 1 / inf is the right 0.
-        out = xp.negative(x, out=xp.empty_like(x))  # NOTE: an array even for 0-d x
-        with np.errstate(over="ignore"):
-            xp.exp(out, out=out)
-        out += 1
-        self.out = xp.reciprocal(out, out=out)
-        return out
+        self.out = logistic(x)
+        return self.out
 
     def backward(self, grad: Array) -> Array:
         return grad * self.out * (1 - self.out)
@@ -370,6 +366,21 @@ class Sigmoid(Op):
     def graph_backward(self, grad: Tensor) -> Tensor:
         out = self._result_tensor(self.out)
         return grad * out * (1 - out)
+
+
+def logistic(x: Array) -> Array:
+    """The sigmoid 1 / (1 + exp(-x)) of an array, as a new array (also for 0-d x).
+
+    NOTE: not 0.5 (tanh(x / 2) + 1), which rounds to 0 from about x = -17 in float32
+    (-37 in float64) where the true value is e^x; exp(-x) overflows to inf below that
+    range, and 1 / inf is the right 0.
+    """
+    xp = get_array_module(x)
+    out = xp.negative(x, out=xp.empty_like(x))
+    with np.errstate(over="ignore"):
+        xp.exp(out, out=out)
+    out += 1
+    return xp.reciprocal(out, out=out)
 
 
 class ReLU(Op):

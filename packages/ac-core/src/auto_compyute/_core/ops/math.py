@@ -4,7 +4,10 @@ logarithms and powers of 2 and 10, the error function, and two-argument function
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from auto_compyute._core.autograd import Array, Op
 from auto_compyute._core.devices import get_array_module
@@ -244,7 +247,11 @@ class Atan2(Op):
 
 
 class Hypot(Op):
-    """sqrt(a**2 + b**2); d/da = a / hypot, d/db = b / hypot."""
+    """sqrt(a**2 + b**2); d/da = a / hypot, d/db = b / hypot.
+
+    NOTE: the gradients as grad times a / hypot (at most 1), not grad / hypot times a:
+    1 / hypot overflows where hypot is subnormal (float32), which gave inf and NaN there.
+    """
 
     def forward(self, a: Array, b: Array) -> Array:
         self.a, self.b = a, b
@@ -252,48 +259,59 @@ class Hypot(Op):
         return self.out
 
     def backward(self, grad: Array) -> tuple[Array, Array]:
-        scaled = grad / self.out
-        return scaled * self.a, scaled * self.b
+        return grad * (self.a / self.out), grad * (self.b / self.out)
 
     def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
-        scaled = grad / self._result_tensor(self.out)
-        return scaled * self._input(0, self.a), scaled * self._input(1, self.b)
+        out = self._result_tensor(self.out)
+        return grad * (self._input(0, self.a) / out), grad * (self._input(1, self.b) / out)
 
 
 class LogAddExp(Op):
-    """log(exp(a) + exp(b)) without overflow; d/da = exp(a - out), d/db = exp(b - out)."""
+    """log(exp(a) + exp(b)) without overflow; d/da = sigmoid(a - b), d/db = sigmoid(b - a)."""
 
     def forward(self, a: Array, b: Array) -> Array:
         self.a, self.b = a, b
-        self.out = get_array_module(a).logaddexp(a, b)
-        return self.out
+        return get_array_module(a).logaddexp(a, b)
 
     def backward(self, grad: Array) -> tuple[Array, Array]:
-        xp = get_array_module(grad)
-        return grad * xp.exp(self.a - self.out), grad * xp.exp(self.b - self.out)
+        weight_a, weight_b = _log_add_exp_slopes(self.a, self.b, get_array_module(grad).exp)
+        return grad * weight_a, grad * weight_b
 
     def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
-        out = self._result_tensor(self.out)
-        a, b = self._input(0, self.a), self._input(1, self.b)
-        return grad * (a - out).exp(), grad * (b - out).exp()
+        difference = self._input(0, self.a) - self._input(1, self.b)
+        return grad * difference.sigmoid(), grad * (-difference).sigmoid()
 
 
 class LogAddExp2(Op):
-    """log2(2**a + 2**b) without overflow; d/da = 2**(a - out), d/db = 2**(b - out)."""
+    """log2(2**a + 2**b) without overflow; d/da = 1 / (1 + 2**(b - a)), d/db likewise."""
 
     def forward(self, a: Array, b: Array) -> Array:
         self.a, self.b = a, b
-        self.out = get_array_module(a).logaddexp2(a, b)
-        return self.out
+        return get_array_module(a).logaddexp2(a, b)
 
     def backward(self, grad: Array) -> tuple[Array, Array]:
-        xp = get_array_module(grad)
-        return grad * xp.exp2(self.a - self.out), grad * xp.exp2(self.b - self.out)
+        weight_a, weight_b = _log_add_exp_slopes(self.a, self.b, get_array_module(grad).exp2)
+        return grad * weight_a, grad * weight_b
 
     def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
-        out = self._result_tensor(self.out)
-        a, b = self._input(0, self.a), self._input(1, self.b)
-        return grad * (a - out).exp2(), grad * (b - out).exp2()
+        difference = self._input(0, self.a) - self._input(1, self.b)
+        return (
+            grad * ((-difference).exp2() + 1).reciprocal(),
+            grad * (difference.exp2() + 1).reciprocal(),
+        )
+
+
+def _log_add_exp_slopes(a: Array, b: Array, exp: Callable[[Array], Array]) -> tuple[Array, Array]:
+    """1 / (1 + exp(b - a)) and 1 / (1 + exp(a - b)), the slopes of logaddexp (``exp``: exp)
+    or logaddexp2 (``exp``: exp2), as PyTorch has them.
+
+    NOTE: not exp(a - out): where a = b the result rounds to a for a huge a (1e38 in
+    float32), which gave slopes 1 and 1, not 1/2 each; where a alone is infinite, inf - inf
+    gave NaN, not 1 and 0. They stay NaN where both are infinite.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        difference = a - b
+        return 1 / (1 + exp(-difference)), 1 / (1 + exp(difference))
 
 
 class Fmax(Op):

@@ -467,20 +467,14 @@ class ScatterReduce(Op):
     def backward(self, grad: Array) -> tuple[Array | None, Array | None]:
         xp = get_array_module(grad)
         reduce, key = self.kwargs["reduce"], self.key
-        kept: Any = True  # where x takes part
-        if not self.kwargs["include_self"]:
-            kept = xp.ones(grad.shape, dtype=bool)
-            kept[key] = False
+        kept = self._kept(grad)
         if reduce in ("sum", "mean"):
             grad = grad / self.counts if reduce == "mean" else grad
             return grad * kept if self.needs_grad[0] else None, grad[key]
         x, src = self.x, self.values
         if reduce in ("amax", "amin"):
-            x_hit = kept & (x == self.out)
-            src_hit = src == self.out[key]
-            hits = x_hit.astype(grad.dtype)
-            ufunc_at("add", hits, key, src_hit)
-            shared = grad / xp.maximum(hits, 1)
+            x_hit, src_hit, hits = self._hits(kept, grad.dtype)
+            shared = grad / hits
             grad_x, grad_src = shared * x_hit, shared[key] * src_hit
         else:
             # NOTE: the product of the other factors, also where factors are 0: count the
@@ -499,6 +493,69 @@ class ScatterReduce(Op):
             grad_x if self.needs_grad[0] else None,
             grad_src if self.needs_grad[1] else None,
         )
+
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        reduce, key = self.kwargs["reduce"], self.key
+        kept = self._kept(grad.data)
+        if reduce in ("amax", "amin"):
+            x_hit, src_hit, hits = (self._constant(a) for a in self._hits(kept, grad.data.dtype))
+            shared = grad / hits
+            return shared * x_hit, Index.apply(shared, key=key) * src_hit
+        if reduce == "prod":
+            grad_x, grad_src = self._product_graph_backward(grad)
+        else:
+            grad_x = grad / self._constant(self.counts) if reduce == "mean" else grad
+            grad_src = Index.apply(grad_x, key=key)
+        return grad_x if kept is True else grad_x * self._constant(kept), grad_src
+
+    def _product_graph_backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        """``graph_backward`` of ``prod`` (x's gradient before the mask of where x takes part).
+
+        NOTE: PyTorch's formulas, of differentiable parts: x's factor is the product of the
+        src values at its place; a non-zero src value's, the result over that value; a zero
+        one's, the result with it taken as 1 where it is the only zero src value at its
+        place. Two or more zeros at a place are refused, as PyTorch refuses them: their
+        factor, 0, would lack the derivatives of a product with another zero.
+        """
+        xp, key = get_array_module(grad.data), self.key
+        zero = self.values == 0
+        zeros = xp.zeros(self.x.shape, np.int64)
+        ufunc_at("add", zeros, key, zero)
+        single = zero & (zeros[key] == 1)
+        if self.needs_grad[1] and (zero & ~single).any():
+            raise NotImplementedError(
+                "scatter_reduce with 'prod' has no differentiable backward where two or more "
+                "zeros of src meet at a place: create_graph=True does not work through it"
+            )
+        x, src = self._input(0, self.x), self._input(1, self.values)
+        kwargs = {"dim": self.kwargs["dim"], "index": self.kwargs["index"], "reduce": "prod"}
+        ones = self._constant(xp.ones_like(self.x))
+        grad_x = grad * ScatterReduce.apply(ones, src, include_self=True, **kwargs)
+        src_or_one = src.where(self._constant(~zero), 1.0)
+        quotient = Index.apply(grad * self._result_tensor(self.out), key=key) / src_or_one
+        without = ScatterReduce.apply(
+            x, src_or_one, include_self=self.kwargs["include_self"], **kwargs
+        )
+        grad_src = quotient.where(self._constant(~single), Index.apply(grad * without, key=key))
+        return grad_x, grad_src
+
+    def _kept(self, grad: Array) -> Any:
+        """Where x takes part in the result: True, or a mask without the places written."""
+        if self.kwargs["include_self"]:
+            return True
+        kept = get_array_module(grad).ones(grad.shape, dtype=bool)
+        kept[self.key] = False
+        return kept
+
+    def _hits(self, kept: Any, dtype: Any) -> tuple[Array, Array, Array]:
+        """Where x (where it takes part) and src equal amax/amin's result, and how many of
+        them do at each place (at least 1)."""
+        xp = get_array_module(self.x)
+        x_hit = kept & (self.x == self.out)
+        src_hit = self.values == self.out[self.key]
+        hits = x_hit.astype(dtype)
+        ufunc_at("add", hits, self.key, src_hit)
+        return x_hit, src_hit, xp.maximum(hits, 1)
 
 
 _REDUCE_UFUNCS = {

@@ -227,6 +227,23 @@ class LogCumSumExp(Op):
             result += sign * xp.exp(tail + self.x)
         return result
 
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        dim = self.kwargs["dim"]
+        x, out = self._input(0, self.x), self._result_tensor(self.out)
+        # NOTE: backward's sums with tensor ops, log 0 as the dtype's lowest value (as
+        # PyTorch's): with -inf, where a part of g is 0 at the end of the axis, the running
+        # log-add-exp starts at -inf, and its own backward (-inf - -inf) gave wrong second
+        # derivatives
+        lowest = float(np.finfo(self.x.dtype).min)
+        terms = []
+        for sign in (1, -1):
+            part = grad * sign
+            positive = self._constant(part.data > 0)
+            logs = part.where(positive, 1.0).log().where(positive, lowest)
+            tail = (logs - out).flip(dim).logcumsumexp(dim).flip(dim)
+            terms.append((tail + x).exp())
+        return terms[0] - terms[1]
+
 
 class Prod(Op):
     """Product over ``dim`` (an int, or None for all); d/dx_i = the product of the others.

@@ -111,20 +111,38 @@ class Ndtri(Op):
 
 class LogNdtr(Op):
     """log of the standard normal distribution function, exact in both tails;
-    d/dx = exp(-x**2 / 2 - log_ndtr(x)) / sqrt(2 pi)."""
+    d/dx = phi(x) / Phi(x) (see ``LogNdtrSlope``)."""
 
     def forward(self, x: Array) -> Array:
         self.x = x
-        self.out = _in_float64(log_ndtr64, x)
+        return _in_float64(log_ndtr64, x)
+
+    def backward(self, grad: Array) -> Array:
+        return grad * _in_float64(log_ndtr_slope64, self.x)
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        return grad * LogNdtrSlope.apply(self._input(0, self.x))
+
+
+class LogNdtrSlope(Op):
+    """phi(x) / Phi(x), the slope of log_ndtr; d/dx = -s (x + s) for the result s.
+
+    NOTE: computed as sqrt(2 / pi) / erfcx(-x / sqrt(2)), not exp(-x**2 / 2 - log_ndtr(x)),
+    which loses x**2 / 2 ulps of the exponent in the left tail: off by 1.4% at x = -1000
+    in float32, by 30% at -1e8 in float64, and 0 beyond.
+    """
+
+    def forward(self, x: Array) -> Array:
+        self.x = x
+        self.out = _in_float64(log_ndtr_slope64, x)
         return self.out
 
     def backward(self, grad: Array) -> Array:
-        xp = get_array_module(grad)
-        return grad * xp.exp(-self.x * self.x / 2 - self.out) / math.sqrt(2 * math.pi)
+        return -grad * self.out * (self.x + self.out)
 
     def graph_backward(self, grad: Tensor) -> Tensor:
-        x, out = self._input(0, self.x), self._result_tensor(self.out)
-        return grad * (-x * x / 2 - out).exp() / math.sqrt(2 * math.pi)
+        out = self._result_tensor(self.out)
+        return -grad * out * (self._input(0, self.x) + out)
 
 
 class Entr(Op):
@@ -637,6 +655,19 @@ def i1_64(x: Array) -> Array:
 
 
 # ------------------------------------------------------------------ log of the normal CDF
+def log_ndtr_slope64(x: Array) -> Array:
+    """phi(x) / Phi(x) = sqrt(2 / pi) / erfcx(-x / sqrt(2)) of a float64 array, elementwise,
+    with erfcx(z) = exp(z**2) erfc(z): 0 where it overflows (x large), inf at x = -inf."""
+    xp = get_array_module(x)
+    with np.errstate(all="ignore"):
+        z = -x / math.sqrt(2)
+        below = xp.minimum(z, 0.0)
+        scaled = xp.where(
+            z >= 0.0, _erfc_scaled(xp.maximum(z, 0.0)), erfc64(below) * xp.exp(below * below)
+        )
+        return math.sqrt(2 / math.pi) / scaled
+
+
 def log_ndtr64(x: Array) -> Array:
     """log Phi(x) = log(erfc(-x / sqrt(2)) / 2) of a float64 array, elementwise: log1p of
     -erfc(x / sqrt(2)) / 2 above 0, and below -sqrt(2) the log of the Cephes erfc

@@ -15,6 +15,7 @@ import numpy as np
 from auto_compyute._core.autograd import Array, Op, is_graph_retained, no_grad
 from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.functions import where
+from auto_compyute._core.ops.elementwise import logistic
 from auto_compyute._core.ops.math import erf64
 from auto_compyute._core.parallel import run_split
 from auto_compyute._core.random import get_generator
@@ -199,7 +200,7 @@ class Softplus(Op):
     def backward(self, grad: Array) -> Array:
         xp = get_array_module(grad)
         scaled = self.scaled
-        slope = 0.5 * (xp.tanh(0.5 * scaled) + 1.0)
+        slope = logistic(scaled)
         return grad * xp.where(scaled > self.kwargs["threshold"], 1.0, slope).astype(grad.dtype)
 
     def graph_backward(self, grad: Tensor) -> Tensor:
@@ -224,6 +225,35 @@ class Hardtanh(Op):
 
     def graph_backward(self, grad: Tensor) -> Tensor:
         return grad * self._constant(self.inside)
+
+
+class Hardswish(Op):
+    """x relu6(x + 3) / 6; d/dx = 0 up to -3, x / 3 + 1/2 between, 1 from 3 on (as PyTorch).
+
+    NOTE: a primitive for the tails: composed as x * hardsigmoid(x), its slope at ±inf was
+    inf * 0 = NaN where it is 0 and 1.
+    """
+
+    def forward(self, x: Array) -> Array:
+        self.x = x
+        return x * get_array_module(x).clip(x + 3.0, 0.0, 6.0) / 6.0
+
+    def backward(self, grad: Array) -> Array:
+        xp = get_array_module(grad)
+        # NOTE: with c = x / 3 held to [-1, 1], c + 1/2 - trunc(c) / 2: trunc(c) is -1 and 1
+        # from the corners out, 0 between (a third of the time of where's)
+        slope = xp.divide(self.x, 3.0, out=xp.empty_like(self.x))
+        xp.clip(slope, -1.0, 1.0, out=slope)
+        beyond = xp.trunc(slope)
+        beyond *= -0.5
+        slope += beyond
+        slope += 0.5
+        return grad * slope
+
+    def graph_backward(self, grad: Tensor) -> Tensor:
+        inside = self._constant((self.x > -3.0) & (self.x < 3.0))
+        outside = self._constant((self.x >= 3.0).astype(self.x.dtype))
+        return grad * (self._input(0, self.x) / 3.0 + 0.5).where(inside, outside)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -265,8 +295,9 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     Returns:
         A tensor of the same shape and dtype.
     """
-    # NOTE: clamping before exp keeps large positive inputs from overflowing to inf.
-    return input.relu() + (input.clamp(max=0).exp() - 1) * alpha
+    # NOTE: clamping before exp keeps large positive inputs from overflowing to inf; expm1,
+    # not exp - 1, keeps the digits of small negative inputs (elu(-1e-7) was -6e-8 in float32)
+    return input.relu() + input.clamp(max=0).expm1() * alpha
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -404,7 +435,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * relu6(x + 3) / 6``, as in MobileNetV3."""
-    return input * hardsigmoid(input)
+    return Hardswish.apply(input._floating())
 
 
 def log_sigmoid(input: Tensor) -> Tensor:
@@ -453,7 +484,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """Continuously differentiable ELU: ``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
     if alpha == 0:
         raise ValueError("celu needs a non-zero alpha")
-    return input.relu() + ((input.clamp(max=0) / alpha).exp() - 1) * alpha
+    return input.relu() + (input.clamp(max=0) / alpha).expm1() * alpha
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
@@ -494,7 +525,8 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
         >>> F.hardshrink(ac.tensor([-1.0, 0.2, 0.7]))
         Tensor([-1.0000,  0.0000,  0.7000])
     """
-    return where(input.abs() > lambd, input, 0.0)
+    # NOTE: NaN is kept (not inside the band), as in PyTorch
+    return where(input.abs() <= lambd, 0.0, input)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -529,7 +561,8 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     Returns:
         A tensor of the same shape and dtype.
     """
-    return where(input > threshold, input, value)
+    # NOTE: NaN is kept (not above the threshold, nor at or below it), as in PyTorch
+    return where(input <= threshold, value, input)
 
 
 def rrelu(

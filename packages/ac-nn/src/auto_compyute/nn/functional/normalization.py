@@ -62,10 +62,8 @@ class BatchNorm(Op):
             var = (centered * centered).mean(axis=self.axes, keepdims=True)
             if running_mean is not None and running_var is not None:
                 count = x.size // x.shape[1]
-                running_mean *= 1 - momentum
-                running_mean += momentum * mean.reshape(-1)
-                running_var *= 1 - momentum
-                running_var += (momentum * count / (count - 1)) * var.reshape(-1)
+                _update_running(running_mean, mean.reshape(-1), momentum)
+                _update_running(running_var, var.reshape(-1) * (count / (count - 1)), momentum)
         else:
             if running_mean is None or running_var is None:
                 raise ValueError("batch norm in evaluation needs running_mean and running_var")
@@ -233,6 +231,15 @@ def _norm_graph_backward(
     return (g_hat * rstd, *grads)
 
 
+def _update_running(running: Array, stat: Array, momentum: float) -> None:
+    """running = momentum stat + (1 - momentum) running, in place, in ``stat``'s dtype.
+
+    NOTE: a float16 running statistic is updated from float32 statistics in float32 and
+    rounded once, as in PyTorch.
+    """
+    running[...] = momentum * stat + (1 - momentum) * running.astype(stat.dtype, copy=False)
+
+
 def _check_param(name: str, param: Tensor | None, shape: tuple[int, ...], what: str) -> None:
     if param is not None and param.shape != shape:
         raise ValueError(f"{name} must have shape {shape} ({what}), got {param.shape}")
@@ -293,7 +300,32 @@ def batch_norm(
         )
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm with training=False needs running_mean and running_var")
-    x = input._floating()
+    return _batch_norm(
+        input._floating(),
+        weight,
+        bias,
+        training=training,
+        momentum=momentum,
+        eps=eps,
+        running_mean=None if running_mean is None else running_mean.data,
+        running_var=None if running_var is None else running_var.data,
+    )
+
+
+@float16_in_float32
+def _batch_norm(
+    x: Tensor,
+    weight: Tensor | None,
+    bias: Tensor | None,
+    *,
+    training: bool,
+    momentum: float,
+    eps: float,
+    running_mean: Array | None,
+    running_var: Array | None,
+) -> Tensor:
+    """``batch_norm`` of a floating-point input, its running statistics as arrays (which
+    ``float16_in_float32`` leaves as they are: they are updated in place)."""
     return BatchNorm.apply(
         x,
         *_params(weight, bias),
@@ -302,8 +334,8 @@ def batch_norm(
         eps=eps,
         has_weight=weight is not None,
         has_bias=bias is not None,
-        running_mean=None if running_mean is None else running_mean.data,
-        running_var=None if running_var is None else running_var.data,
+        running_mean=running_mean,
+        running_var=running_var,
     )
 
 
@@ -448,12 +480,12 @@ def instance_norm(
         _check_param(name, stat, (input.shape[1],), f"the channels of an input {input.shape}")
     axes = tuple(range(2, input.ndim))
     data = input.data
+    if data.dtype == np.float16:  # NOTE: its squares overflow; PyTorch takes them in float32
+        data = data.astype(np.float32)
     if running_mean is not None:
-        running_mean.data *= 1 - momentum
-        running_mean.data += momentum * data.mean(axis=axes).mean(axis=0)
+        _update_running(running_mean.data, data.mean(axis=axes).mean(axis=0), momentum)
     if running_var is not None:
-        running_var.data *= 1 - momentum
-        running_var.data += momentum * data.var(axis=axes, ddof=1).mean(axis=0)
+        _update_running(running_var.data, data.var(axis=axes, ddof=1).mean(axis=0), momentum)
     return group_norm(input, input.shape[1], weight, bias, eps)
 
 
