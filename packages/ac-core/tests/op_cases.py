@@ -1923,4 +1923,61 @@ CASES += [
         ),
         make=lambda rng: [_no_ties(rng, (3, 4)) * 2, rng.uniform(-2, 2, 4)],
     ),
+    Case(
+        "gradient",
+        [(4, 5), (5,)],
+        ours=lambda y, x: (
+            ac.gradient(y, spacing=[x], dim=1)[0]
+            + ac.gradient(y, spacing=(x,), dim=-1, edge_order=2)[0] * 2
+            + ac.gradient(y, spacing=2.0, edge_order=2)[0]
+            + ac.gradient(y, spacing=[0.5, 3.0])[1]
+            + ac.gradient(y, dim=0)[0]
+        ),
+        numpy=lambda y, x: (
+            np.gradient(y, x, axis=1)
+            + np.gradient(y, x, axis=-1, edge_order=2) * 2
+            + np.gradient(y, 2.0, edge_order=2)[0]
+            + np.gradient(y, 0.5, 3.0)[1]
+            + np.gradient(y, axis=0)
+        ),
+        torch=lambda y, x: (
+            _torch().gradient(y, spacing=[x], dim=1)[0]
+            + _torch().gradient(y, spacing=(x,), dim=-1, edge_order=2)[0] * 2
+            + _torch().gradient(y, spacing=2.0, edge_order=2)[0]
+            + _torch().gradient(y, spacing=[0.5, 3.0])[1]
+            + _torch().gradient(y, dim=0)[0]
+        ),
+        make=lambda rng: [rng.uniform(-2, 2, (4, 5)), np.cumsum(rng.uniform(0.5, 1.5, 5))],
+    ),
+    Case(
+        "put_index_reduce_flips",
+        [(4, 5), (3, 5)],
+        ours=lambda a, s: (
+            ac.put(a, ac.tensor([0, 5, -1]), s[0, :3], accumulate=True)
+            + ac.index_reduce(a, 0, ac.tensor([1, 3, 1]), s, "amax")
+            + ac.flipud(a) * ac.fliplr(a)
+            + ac.row_stack([a[0], a[1:] * 2])
+        ),
+        numpy=lambda a, s: (
+            _np_put_add(a, [0, 5, -1], s[0, :3])
+            + np.stack(
+                [a[0], np.maximum(a[1], np.maximum(s[0], s[2])), a[2], np.maximum(a[3], s[1])]
+            )
+            + np.flipud(a) * np.fliplr(a)
+            + np.vstack([a[0], a[1:] * 2])
+        ),
+        torch=lambda a, s: (
+            _torch().put(a, _torch().tensor([0, 5, -1]), s[0, :3], accumulate=True)
+            + _torch().index_reduce(a, 0, _torch().tensor([1, 3, 1]), s, "amax")
+            + _torch().flipud(a) * _torch().fliplr(a)
+            + _torch().row_stack([a[0], a[1:] * 2])
+        ),
+        make=lambda rng: [_no_ties(rng, (4, 5)), _no_ties(rng, (3, 5)) + 0.02],
+    ),
 ]
+
+
+def _np_put_add(a: np.ndarray, index: list[int], values: np.ndarray) -> np.ndarray:
+    out = a.copy().reshape(-1)
+    np.add.at(out, index, values)
+    return out.reshape(a.shape)

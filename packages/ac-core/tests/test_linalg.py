@@ -551,3 +551,232 @@ def test_vector_norms_have_zero_gradients_at_zeros(order: float) -> None:
     if order > 0:
         ac.cdist(points, points, p=order).sum().backward()
         assert np.all(np.isfinite(points.grad))
+
+
+# ------------------------------------------------------------------ LU and the _ex variants
+SINGULAR = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])  # U[3,3] is 0
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4, 4), (5, 3), (3, 5), (2, 1, 4, 2)])
+def test_lu_factor_and_lu_forward(rng: np.random.Generator, shape: tuple[int, ...]) -> None:
+    a = rng.standard_normal(shape)
+    m, n = shape[-2:]
+    k = min(m, n)
+    LU, pivots, info = ac.linalg.lu_factor_ex(_t(a, False))
+    assert LU.shape == shape and pivots.shape == (*shape[:-2], k) and info.shape == shape[:-2]
+    assert pivots.dtype == ac.int32 and info.dtype == ac.int32 and not info.numpy().any()
+    P, L, U = ac.linalg.lu(_t(a, False))
+    assert P.shape == (*shape[:-2], m, m) and L.shape == (*shape[:-2], m, k)
+    assert U.shape == (*shape[:-2], k, n)
+    np.testing.assert_allclose((P @ L @ U).numpy(), a, atol=1e-12)
+    np.testing.assert_array_equal(np.tril(U.numpy(), -1), 0)
+    np.testing.assert_array_equal(np.triu(L.numpy(), 1), 0)
+    np.testing.assert_array_equal(np.diagonal(L.numpy(), axis1=-2, axis2=-1), 1)
+    assert (np.abs(L.numpy()) <= 1).all()  # partial pivoting: the largest of each column
+    np.testing.assert_array_equal(P.numpy().sum(-1), 1)
+    np.testing.assert_array_equal(P.numpy().sum(-2), 1)
+    packed = np.zeros(shape)
+    packed[..., :k] += np.tril(L.numpy(), -1)
+    packed[..., :k, :] += U.numpy()
+    np.testing.assert_array_equal(LU.numpy(), packed)
+    # the pivots replay the row swaps that P makes
+    rows = np.arange(m)
+    for i, p in enumerate(pivots.numpy().reshape(-1, k)[0]):
+        rows[[i, p - 1]] = rows[[p - 1, i]]
+    np.testing.assert_array_equal(P.numpy().reshape(-1, m, m)[0][rows, np.arange(m)], 1)
+    assert ac.linalg.lu_factor(_t(a, False)).pivots.tolist() == pivots.tolist()
+
+
+def test_lu_without_pivoting_and_singular_matrices() -> None:
+    a = _t(np.array([[2.0, 1.0], [4.0, 5.0]]), False)
+    P, L, U = ac.linalg.lu(a, pivot=False)
+    assert P.shape == (0,)
+    assert L.tolist() == [[1.0, 0.0], [2.0, 1.0]] and U.tolist() == [[2.0, 1.0], [0.0, 3.0]]
+    assert ac.linalg.lu_factor(a, pivot=False).pivots.tolist() == [1, 2]
+    LU, pivots, info = ac.linalg.lu_factor_ex(_t(SINGULAR, False))
+    assert LU.tolist() == [[2.0, 4.0, 6.0], [0.5, -2.0, -2.0], [0.5, 0.0, 0.0]]
+    assert pivots.tolist() == [2, 3, 3] and info.item() == 3
+    batch = _t(np.stack([np.eye(3), SINGULAR]), False)
+    assert ac.linalg.lu_factor_ex(batch).info.tolist() == [0, 3]
+    with pytest.raises(ac.linalg.LinAlgError, match=r"lu_factor \(batch element 1\): U\[3,3\]"):
+        ac.linalg.lu_factor(batch)
+    with pytest.raises(ac.linalg.LinAlgError, match=r"lu_factor_ex: U\[3,3\] is zero"):
+        ac.linalg.lu_factor_ex(_t(SINGULAR, False), check_errors=True)
+    P, L, U = ac.linalg.lu(_t(SINGULAR, False))  # decomposed all the same
+    np.testing.assert_allclose((P @ L @ U).numpy(), SINGULAR)
+
+
+@pytest.mark.parametrize("left", [True, False])
+@pytest.mark.parametrize("adjoint", [True, False])
+def test_lu_solve_forward(rng: np.random.Generator, left: bool, adjoint: bool) -> None:
+    a = rng.standard_normal((2, 4, 4))
+    b = rng.standard_normal((3, 1, 4, 2) if left else (3, 1, 2, 4))
+    LU, pivots = ac.linalg.lu_factor(_t(a, False))
+    x = ac.linalg.lu_solve(LU, pivots, _t(b, False), left=left, adjoint=adjoint).numpy()
+    op = a.swapaxes(-1, -2) if adjoint else a
+    assert x.shape == (3, 2, *b.shape[-2:])
+    np.testing.assert_allclose(op @ x if left else x @ op, np.broadcast_to(b, x.shape), atol=1e-10)
+
+
+def test_ex_variants_report_failures_in_info(rng: np.random.Generator) -> None:
+    a = _well_conditioned(rng, 3, 3)
+    batch = _t(np.stack([SINGULAR, a]), False)
+    inverse, info = ac.linalg.inv_ex(batch)
+    assert info.tolist() == [3, 0] and info.dtype == ac.int32
+    np.testing.assert_allclose(inverse[1].numpy(), np.linalg.inv(a), rtol=1e-12)
+    assert not np.isfinite(inverse[0].numpy()).all()
+    result, info = ac.linalg.solve_ex(batch, _t(np.ones(3), False))
+    assert info.tolist() == [3, 0] and result.shape == (2, 3)
+    np.testing.assert_allclose(result[1].numpy(), np.linalg.solve(a, np.ones(3)), rtol=1e-12)
+    inverse, info = ac.linalg.inv_ex(_t(a, False))
+    assert info.shape == () and info.item() == 0
+    np.testing.assert_allclose(inverse.numpy(), np.linalg.inv(a), rtol=1e-12)
+    right, info = ac.linalg.solve_ex(_t(a, False), _t(np.ones((2, 3)), False), left=False)
+    np.testing.assert_allclose(right.numpy() @ a, np.ones((2, 3)), atol=1e-12)
+    spd = a @ a.T + np.eye(3)
+    factors, info = ac.linalg.cholesky_ex(_t(np.stack([spd, -np.eye(3), SINGULAR]), False))
+    assert info.tolist() == [0, 1, 2]
+    np.testing.assert_allclose(factors[0].numpy(), np.linalg.cholesky(spd), rtol=1e-12)
+    assert factors[2].tolist() == [[1.0, 0.0, 0.0], [2.0, 0.0, 0.0], [1.0, 0.0, 1.0]]
+    upper, info = ac.linalg.cholesky_ex(_t(spd, False), upper=True)
+    assert info.item() == 0
+    np.testing.assert_allclose(upper.numpy(), np.linalg.cholesky(spd).T, rtol=1e-12)
+    with pytest.raises(ac.linalg.LinAlgError, match=r"inv_ex \(batch element 0\).*singular"):
+        ac.linalg.inv_ex(batch, check_errors=True)
+    with pytest.raises(ac.linalg.LinAlgError, match=r"solve_ex.*singular"):
+        ac.linalg.solve_ex(batch, _t(np.ones(3), False), check_errors=True)
+    with pytest.raises(ac.linalg.LinAlgError, match="leading minor of order 1"):
+        ac.linalg.cholesky_ex(-ac.eye(2), check_errors=True)
+
+
+@pytest.mark.parametrize("p", [None, 2, -2, "fro", "nuc", math.inf, -math.inf, 1, -1])
+def test_cond_forward(rng: np.random.Generator, p: float | str | None) -> None:
+    a = rng.standard_normal((2, 4, 4))
+    np.testing.assert_allclose(ac.linalg.cond(_t(a, False), p).numpy(), np.linalg.cond(a, p))
+    singular = ac.linalg.cond(_t(SINGULAR, False), p).item()
+    if p == -2:
+        assert singular < 1e-15
+    elif p in (None, 2, "nuc"):  # through the singular values, the smallest of them about 0
+        assert singular > 1e15
+    else:
+        assert singular == math.inf
+    assert ac.linalg.cond(ac.zeros(3, 0, 0, dtype=ac.float64), p).tolist() == [0.0] * 3
+
+
+def test_cond_of_non_square_matrices_and_bad_orders() -> None:
+    wide = _t(np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0]]), False)
+    assert ac.linalg.cond(wide).item() == pytest.approx(2.0)
+    assert ac.linalg.cond(wide, -2).item() == pytest.approx(0.5)
+    with pytest.raises(ValueError, match=r"square.*\(2, 3\)"):
+        ac.linalg.cond(wide, 1)
+    with pytest.raises(ValueError, match="p must be None, 2, -2"):
+        ac.linalg.cond(wide, 3)
+    with pytest.raises(ValueError, match="matrix or a batch"):
+        ac.linalg.cond(ac.ones(3))
+
+
+def test_tensorinv_tensorsolve_and_vander_forward(rng: np.random.Generator) -> None:
+    a = rng.standard_normal((4, 6, 8, 3))
+    np.testing.assert_allclose(
+        ac.linalg.tensorinv(_t(a, False)).numpy(), np.linalg.tensorinv(a), rtol=1e-9, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        ac.linalg.tensorinv(_t(a[:, :, 0, 0].reshape(2, 12)[:, :2], False), ind=1).numpy(),
+        np.linalg.tensorinv(a[:, :, 0, 0].reshape(2, 12)[:, :2], ind=1),
+    )
+    b = rng.standard_normal((6, 4, 4, 3, 2))
+    rhs = rng.standard_normal((4, 3, 2))
+    expected = np.linalg.tensorsolve(b, rhs, axes=(0, 2))
+    got = ac.linalg.tensorsolve(_t(b, False), _t(rhs, False), dims=(0, 2))
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-9, atol=1e-12)
+    square = rng.standard_normal((2, 3, 6))
+    np.testing.assert_allclose(
+        ac.linalg.tensorsolve(_t(square, False), _t(rhs[0].T, False)).numpy(),
+        np.linalg.tensorsolve(square, rhs[0].T),
+        rtol=1e-9,
+    )
+    x = rng.standard_normal((2, 3))
+    np.testing.assert_allclose(
+        ac.linalg.vander(_t(x, False), N=4).numpy(),
+        np.stack([np.vander(row, 4, increasing=True) for row in x]),
+        rtol=1e-14,
+    )
+    integers = ac.linalg.vander(ac.tensor([1, 2, 3], dtype=ac.int32))
+    assert integers.dtype == ac.int64 and integers.tolist() == [[1, 1, 1], [1, 2, 4], [1, 3, 9]]
+    assert ac.linalg.vander(ac.tensor(2.0), N=3).tolist() == [[1.0, 2.0, 4.0]]
+
+
+def test_lu_tensor_and_vander_argument_errors() -> None:
+    with pytest.raises(TypeError, match=r"int32 pivots of shape \(\.\.\., 3\)"):
+        ac.linalg.lu_solve(ac.eye(3), ac.tensor([1, 2, 3]), ac.ones(3, 1))
+    with pytest.raises(ValueError, match=r"B needs 3 rows"):
+        ac.linalg.lu_solve(ac.eye(3), ac.tensor([1, 2, 3], dtype=ac.int32), ac.ones(2, 1))
+    with pytest.raises(ValueError, match=r"pivots must lie in \[1, 3\]"):
+        ac.linalg.lu_solve(ac.eye(3), ac.tensor([0, 2, 3], dtype=ac.int32), ac.ones(3, 1))
+    with pytest.raises(TypeError, match="float32 or float64"):
+        ac.linalg.lu_factor(ac.tensor([[1, 2], [3, 4]]))
+    with pytest.raises(ValueError, match="ind must be a positive int"):
+        ac.linalg.tensorinv(ac.eye(4), ind=0)
+    with pytest.raises(ValueError, match=r"first 1 dims of shape \(2, 3\) \(2\).*\(3\)"):
+        ac.linalg.tensorinv(ac.ones(2, 3), ind=1)
+    with pytest.raises(ValueError, match=r"A of shape \(3, 4, 5\) needs B of shape \(3,\)"):
+        ac.linalg.tensorsolve(ac.ones(3, 4, 5), ac.ones(3))
+    with pytest.raises(ValueError, match="N must be greater than 1, got 1"):
+        ac.linalg.vander(ac.ones(1))
+    with pytest.raises(TypeError, match="got bool"):
+        ac.linalg.vander(ac.ones(2).bool())
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4, 4), (5, 3), (3, 5)])
+def test_lu_gradients(rng: np.random.Generator, shape: tuple[int, ...]) -> None:
+    a = _t(rng.standard_normal(shape))
+    assert gradcheck(lambda m: ac.linalg.lu_factor(m).LU, [a])
+    assert gradcheck(lambda m: ac.linalg.lu(m).L, [a])
+    assert gradcheck(lambda m: ac.linalg.lu(m).U, [a])
+    assert gradcheck(lambda m: ac.linalg.lu(m, pivot=False)[1:], [a])
+
+
+@pytest.mark.parametrize("left", [True, False])
+@pytest.mark.parametrize("adjoint", [True, False])
+def test_lu_solve_gradients(rng: np.random.Generator, left: bool, adjoint: bool) -> None:
+    a = _well_conditioned(rng, 2, 3, 3)
+    LU, pivots = ac.linalg.lu_factor(_t(a, False))
+    b = _t(rng.standard_normal((3, 1, 3, 2) if left else (3, 1, 2, 3)))
+    assert gradcheck(
+        lambda lu, rhs: ac.linalg.lu_solve(lu, pivots, rhs, left=left, adjoint=adjoint),
+        [_t(LU.numpy()), b],
+    )
+    assert gradcheck(
+        lambda m, rhs: ac.linalg.lu_solve(*ac.linalg.lu_factor(m), rhs, left=left, adjoint=adjoint),
+        [_t(a), b],
+    )
+
+
+def test_ex_variants_cond_and_tensor_solves_gradients(rng: np.random.Generator) -> None:
+    a = _t(_well_conditioned(rng, 2, 3, 3))
+    assert gradcheck(lambda m: ac.linalg.inv_ex(m).inverse, [a])
+    assert gradcheck(lambda m, b: ac.linalg.solve_ex(m, b).result, [a, _t(np.ones((2, 3)))])
+    assert gradcheck(lambda m: ac.linalg.cholesky_ex(_spd(m)).L, [a])
+    assert gradcheck(lambda m: ac.linalg.cholesky_ex(_spd(m), upper=True).L, [a])
+    # a batch with a failure takes the LU and column-by-column paths: gradients as without it
+    good = _well_conditioned(rng, 3, 3)
+    cotangent = ac.tensor(rng.standard_normal((3, 3)))
+    for function, failure in (
+        (lambda m: ac.linalg.inv_ex(m).inverse, SINGULAR),
+        (lambda m: ac.linalg.solve_ex(m, ac.eye(3, dtype=ac.float64) * 2).result, SINGULAR),
+        (lambda m: ac.linalg.cholesky_ex(m).L, -np.eye(3)),
+    ):
+        spd = good @ good.T + np.eye(3)
+        batch, alone = _t(np.stack([failure, spd])), _t(spd)
+        (function(batch)[1] * cotangent).sum().backward()
+        (function(alone) * cotangent).sum().backward()
+        np.testing.assert_allclose(batch.grad[1], alone.grad, rtol=1e-10, atol=1e-12)
+    for p in (None, -2, "fro", "nuc", math.inf, -1):
+        assert gradcheck(lambda m, p=p: ac.linalg.cond(m, p), [a])
+    square = _t(_well_conditioned(rng, 6, 6))
+    assert gradcheck(lambda m: ac.linalg.tensorinv(m.reshape(3, 2, 6), ind=2), [square])
+    rhs = _t(rng.standard_normal((2, 3)))
+    assert gradcheck(
+        lambda m, b: ac.linalg.tensorsolve(m.reshape(6, 2, 3), b, dims=(0,)), [square, rhs]
+    )
+    assert gradcheck(lambda x: ac.linalg.vander(x, N=4), [_t(rng.standard_normal((2, 3)))])

@@ -331,3 +331,64 @@ def test_random_like_and_poisson_are_seeded() -> None:
     assert (counts == counts.round()).all().item() and (counts >= 0).all().item()
     with pytest.raises(ValueError, match="non-negative rates"):
         ac.poisson(ac.tensor([-1.0]))
+
+
+def test_top_level_argwhere_flips_row_stack_put_and_index_reduce() -> None:
+    x = ac.tensor([[0.0, 1.0, 2.0], [3.0, 0.0, 5.0]])
+    assert ac.argwhere(x).tolist() == np.argwhere(x.numpy()).tolist()
+    assert ac.flipud(x).tolist() == np.flipud(x.numpy()).tolist()
+    assert ac.fliplr(x).tolist() == np.fliplr(x.numpy()).tolist()
+    assert ac.row_stack([x[0], x]).shape == (3, 3)
+    assert ac.put(x, ac.tensor([1, -1]), ac.tensor([7.0, 8.0])).tolist() == [
+        [0.0, 7.0, 2.0],
+        [3.0, 0.0, 8.0],
+    ]
+    reduced = ac.index_reduce(x, 1, ac.tensor([0, 0]), ac.ones(2, 2) * 2, "prod")
+    assert reduced.tolist() == [[0.0, 1.0, 2.0], [12.0, 0.0, 5.0]]
+    with pytest.raises(ValueError, match="fliplr needs at least 2 dims"):
+        ac.fliplr(ac.zeros(3))
+    with pytest.raises(ValueError, match="reduce must be one of"):
+        ac.index_reduce(x, 1, ac.tensor([0]), ac.ones(2, 1), "sum")
+
+
+def test_gradient_matches_numpy_and_flows_to_the_coordinates(rng: np.random.Generator) -> None:
+    y_np = rng.standard_normal((3, 6))
+    x_np = np.cumsum(rng.uniform(0.5, 1.5, 6))
+    for edge_order in (1, 2):
+        ours = ac.gradient(ac.tensor(y_np), spacing=[ac.tensor(x_np)], dim=1, edge_order=edge_order)
+        assert len(ours) == 1
+        np.testing.assert_allclose(
+            ours[0].numpy(), np.gradient(y_np, x_np, axis=1, edge_order=edge_order), rtol=1e-12
+        )
+        every = ac.gradient(ac.tensor(y_np), spacing=[0.5, 2], edge_order=edge_order)
+        expected_every = np.gradient(y_np, 0.5, 2, edge_order=edge_order)
+        for got, expected in zip(every, expected_every, strict=True):
+            np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
+    y = ac.tensor(y_np, req_grad=True)
+    x = ac.tensor(x_np, req_grad=True)
+    assert ac.autograd.gradcheck(
+        lambda y, x: ac.gradient(y, spacing=[x], dim=1, edge_order=2)[0], [y, x]
+    )
+    assert ac.autograd.gradcheck(lambda y: ac.gradient(y, spacing=ac.tensor(0.5))[0], [y])
+    assert ac.gradient(ac.tensor(2.0)) == ()
+    assert ac.gradient(ac.arange(4))[0].dtype == ac.float32
+
+
+def test_gradient_checks_its_arguments() -> None:
+    y = ac.zeros(3, 4)
+    with pytest.raises(ValueError, match="one entry per dim of"):
+        ac.gradient(y, spacing=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="one entry per dim of"):
+        ac.gradient(y, spacing=[1.0], dim=(0, 1))
+    with pytest.raises(ValueError, match="names a dim more than once"):
+        ac.gradient(y, dim=[0, -2])
+    with pytest.raises(ValueError, match="edge_order 1 and 2, got 3"):
+        ac.gradient(y, edge_order=3)
+    with pytest.raises(ValueError, match=r"at least 3 samples along dim 0, got shape \(2, 4\)"):
+        ac.gradient(ac.zeros(2, 4), edge_order=2)
+    with pytest.raises(ValueError, match=r"1-D tensor of length 4, got shape \(3,\)"):
+        ac.gradient(y, spacing=[ac.arange(3.0)], dim=1)
+    with pytest.raises(TypeError, match=r"a number or a sequence, got a tensor of shape \(4,\)"):
+        ac.gradient(y, spacing=ac.arange(4.0))
+    with pytest.raises(TypeError, match="dtype uint8"):
+        ac.gradient(ac.zeros(3, dtype=ac.uint8))

@@ -229,6 +229,74 @@ CASES = [
         lambda lib: lambda a: lib.linalg.diagonal(a, offset=1, dim1=0, dim2=2),
         _normal((3, 2, 4)),
     ),
+    *[
+        _case(
+            f"lu_factor_{shape}", lambda lib: lambda a: lib.linalg.lu_factor(a).LU, _normal(shape)
+        )
+        for shape in ((3, 3), (2, 4, 4), (5, 3), (3, 5))
+    ],
+    *[
+        _case(f"lu_{shape}", lambda lib: lambda a: tuple(lib.linalg.lu(a)), _normal(shape))
+        for shape in ((4, 4), (2, 5, 3), (3, 5))
+    ],
+    _case("lu_factor_ex", lambda lib: lambda a: lib.linalg.lu_factor_ex(a).LU, _normal((2, 3, 3))),
+    *[
+        _case(
+            f"lu_solve_{left}_{adjoint}",
+            lambda lib, left=left, adjoint=adjoint: (
+                lambda a, b: lib.linalg.lu_solve(
+                    *lib.linalg.lu_factor(a), b, left=left, adjoint=adjoint
+                )
+            ),
+            _with(_square(2), (3, 1, 3, 2) if left else (3, 1, 2, 3)),
+        )
+        for left in (True, False)
+        for adjoint in (True, False)
+    ],
+    _case("inv_ex", lambda lib: lambda a: lib.linalg.inv_ex(a).inverse, _square(2)),
+    _case(
+        "solve_ex",
+        lambda lib: lambda a, b: lib.linalg.solve_ex(a, b).result,
+        _with(_square(2), (2, 3)),
+    ),
+    _case(
+        "solve_ex_right",
+        lambda lib: lambda a, b: lib.linalg.solve_ex(a, b, left=False).result,
+        _with(_square(2), (2, 4, 3)),
+    ),
+    _case("cholesky_ex", lambda lib: lambda a: lib.linalg.cholesky_ex(a).L, _spd()),
+    _case(
+        "cholesky_ex_upper", lambda lib: lambda a: lib.linalg.cholesky_ex(a, upper=True).L, _spd()
+    ),
+    *[
+        _case(f"cond_{p}", lambda lib, p=p: lambda a: lib.linalg.cond(a, p), _square(2))
+        for p in (None, 2, -2, "nuc")
+    ],
+    # NOTE: PyTorch's backward of cond fails for these orders (its inverse is filled in place
+    # after it was saved), so the gradient is compared with that of what cond computes
+    *[
+        Case(
+            f"cond_{p}",
+            lambda a, p=p: ac.linalg.cond(a, p),
+            lambda a, p=p: (
+                torch.linalg.matrix_norm(a, p) * torch.linalg.matrix_norm(torch.linalg.inv(a), p)
+            ),
+            _square(2),
+        )
+        for p in ("fro", INF, -INF, 1, -1)
+    ],
+    _case("cond_wide", lambda lib: lib.linalg.cond, _normal((2, 3, 5))),
+    _case(
+        "tensorinv",
+        lambda lib: lambda a: lib.linalg.tensorinv(a.reshape(2, 3, 3, 2), ind=2),
+        _square(n=6),
+    ),
+    _case(
+        "tensorsolve",
+        lambda lib: lambda a, b: lib.linalg.tensorsolve(a.reshape(6, 2, 3), b, dims=(0,)),
+        _with(_square(n=6), (2, 3)),
+    ),
+    _case("vander", lambda lib: lambda x: lib.linalg.vander(x, N=4), _normal((2, 3))),
 ]
 
 
@@ -282,3 +350,62 @@ def test_errors_are_raised_where_pytorch_raises() -> None:
         torch.linalg.cholesky(-torch.eye(2))
     with pytest.raises(ac.linalg.LinAlgError):
         ac.linalg.cholesky(-ac.eye(2))
+
+
+def test_lu_pivots_info_and_failures_match_pytorch() -> None:
+    singular = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+    rng = np.random.default_rng(5)
+    for array in (
+        np.stack([singular, rng.standard_normal((3, 3))]),
+        rng.standard_normal((2, 5, 3)),
+    ):
+        ours, theirs = (
+            ac.linalg.lu_factor_ex(ac.tensor(array)),
+            torch.linalg.lu_factor_ex(torch.tensor(array)),
+        )
+        np.testing.assert_allclose(ours.LU.numpy(), theirs.LU.numpy(), atol=1e-12)
+        for got, expected in ((ours.pivots, theirs.pivots), (ours.info, theirs.info)):
+            assert got.dtype == ac.int32 and got.tolist() == expected.tolist()
+    batch = np.stack([singular, 2 * np.eye(3)])
+    ours_inv, theirs_inv = (
+        ac.linalg.inv_ex(ac.tensor(batch)),
+        torch.linalg.inv_ex(torch.tensor(batch)),
+    )
+    assert ours_inv.info.tolist() == theirs_inv.info.tolist()
+    np.testing.assert_array_equal(ours_inv.inverse.numpy(), theirs_inv.inverse.numpy())
+    ours_solve = ac.linalg.solve_ex(ac.tensor(batch), ac.ones(3, dtype=ac.float64))
+    theirs_solve = torch.linalg.solve_ex(torch.tensor(batch), torch.ones(3, dtype=torch.float64))
+    assert ours_solve.info.tolist() == theirs_solve.info.tolist()
+    np.testing.assert_array_equal(ours_solve.result.numpy(), theirs_solve.result.numpy())
+    indefinite = np.stack([singular, 4 * np.eye(3), -np.eye(3)])
+    ours_chol = ac.linalg.cholesky_ex(ac.tensor(indefinite))
+    theirs_chol = torch.linalg.cholesky_ex(torch.tensor(indefinite))
+    assert ours_chol.info.tolist() == theirs_chol.info.tolist()
+    np.testing.assert_array_equal(ours_chol.L.numpy()[1], theirs_chol.L.numpy()[1])
+    square = rng.standard_normal((2, 4, 4))
+    for p in (None, 2, -2, "fro", "nuc", INF, -INF, 1, -1):
+        np.testing.assert_allclose(
+            ac.linalg.cond(ac.tensor(square), p).numpy(),
+            torch.linalg.cond(torch.tensor(square), p).numpy(),
+            rtol=1e-10,
+        )
+    for p in (None, -2, "fro", "nuc", INF, 1):  # singular: 0 or inf, or about 1e16 from SVDs
+        ours_cond = ac.linalg.cond(ac.tensor(singular[:2, :2]), p).item()
+        theirs_cond = torch.linalg.cond(torch.tensor(singular[:2, :2]), p).item()
+        assert ours_cond == pytest.approx(theirs_cond, rel=1e-6), p
+    for failing in (
+        lambda lib: lib.linalg.lu_factor(lib.tensor(singular)),
+        lambda lib: lib.linalg.inv_ex(lib.tensor(singular), check_errors=True),
+        lambda lib: lib.linalg.cholesky_ex(-lib.eye(2), check_errors=True),
+        lambda lib: lib.linalg.cond(lib.ones(2, 3), 1),
+        lambda lib: lib.linalg.tensorinv(lib.ones(2, 3), ind=1),
+        lambda lib: lib.linalg.vander(lib.ones(1)),
+    ):
+        with pytest.raises(RuntimeError):
+            failing(torch)
+        with pytest.raises((RuntimeError, ValueError)):
+            failing(ac)
+    assert (
+        ac.linalg.vander(ac.tensor([2, 3])).tolist()
+        == torch.linalg.vander(torch.tensor([2, 3])).tolist()
+    )

@@ -175,3 +175,29 @@ def test_index_put_in_place_and_random_like_match_pytorch() -> None:
     theirs = torch.randint_like(torch.zeros(3, dtype=torch.int16), 7)
     assert ac.randint_like(like, 7).dtype == theirs.numpy().dtype
     assert ac.poisson(ac.ones(3)).dtype == torch.poisson(torch.ones(3)).numpy().dtype
+
+
+def test_gradient_dtypes_and_edge_cases_match_pytorch() -> None:
+    rng = np.random.default_rng(0)
+    y_np = rng.standard_normal((3, 4)).astype(np.float32)
+    x_np = np.array([0.0, 1.0, 3.0, 4.5])
+    y, ty = ac.tensor(y_np), torch.tensor(y_np)
+    cases = [
+        ({}, {}),
+        ({"spacing": 2}, {"spacing": 2}),
+        ({"spacing": (2.0, 0.5), "edge_order": 2}, {"spacing": (2.0, 0.5), "edge_order": 2}),
+        ({"spacing": [ac.tensor(x_np)], "dim": 1}, {"spacing": [torch.tensor(x_np)], "dim": 1}),
+        ({"spacing": ac.tensor(3.0, dtype=ac.float64)}, {"spacing": torch.tensor(3.0).double()}),
+        ({"dim": [1, 0], "edge_order": 2}, {"dim": [1, 0], "edge_order": 2}),
+    ]
+    for ours_kwargs, theirs_kwargs in cases:
+        ours, theirs = ac.gradient(y, **ours_kwargs), torch.gradient(ty, **theirs_kwargs)
+        assert len(ours) == len(theirs)
+        for got, expected in zip(ours, theirs, strict=True):
+            _same(got, expected, exact=False)
+    integers = np.arange(12).reshape(3, 4) ** 2
+    for ours, theirs in zip(
+        ac.gradient(ac.tensor(integers)), torch.gradient(torch.tensor(integers)), strict=True
+    ):
+        _same(ours, theirs, exact=False)
+    assert ac.gradient(ac.tensor(1.0)) == torch.gradient(torch.tensor(1.0)) == ()

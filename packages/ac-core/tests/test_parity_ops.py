@@ -6,7 +6,11 @@ from op_cases import CASES, Case
 
 import auto_compyute as ac
 
-pytestmark = pytest.mark.parity
+pytestmark = [
+    pytest.mark.parity,
+    # NOTE: PyTorch marks index_reduce as beta and says so once
+    pytest.mark.filterwarnings(r"ignore:index_reduce\(\) is in beta"),
+]
 torch = pytest.importorskip("torch")
 
 

@@ -542,3 +542,162 @@ def test_log_ndtr_slope_in_the_far_left_tail() -> None:
     assert ac.autograd.gradgradcheck(
         ac.special.log_ndtr, [ac.tensor([-30.0, -3.0, 0.0, 2.0], dtype=ac.float64, req_grad=True)]
     )
+
+
+# -------------------------------------- scaled Bessel and error functions, zeta, incomplete gamma
+def test_i0e_and_i1e_scale_i0_and_i1_and_keep_their_tails() -> None:
+    x = np.concatenate([np.linspace(-700, 700, 1401), [0.0, 7.999, 8.0, 8.001]])
+    scale = np.exp(-np.abs(x))
+    np.testing.assert_allclose(
+        ac.special.i0e(_f64(x)).numpy(), ac.i0(_f64(x)).numpy() * scale, rtol=2e-15
+    )
+    np.testing.assert_allclose(
+        ac.special.i1e(_f64(x)).numpy(), ac.special.i1(_f64(x)).numpy() * scale, rtol=2e-15
+    )
+    # far beyond the overflow of I0: 1 / sqrt(2 pi x) (1 + 1/(8x) + 9/(128x^2) + ...)
+    for v in (1e4, 1e8):
+        leading = 1 / math.sqrt(2 * math.pi * v)
+        i0e = leading * (1 + 1 / (8 * v) + 9 / (128 * v**2))
+        i1e = leading * (1 - 3 / (8 * v) - 15 / (128 * v**2))
+        assert ac.special.i0e(_f64(v)).item() == pytest.approx(i0e, rel=1e-13)
+        assert ac.special.i1e(_f64(-v)).item() == pytest.approx(-i1e, rel=1e-13)
+    edges = _f64([math.inf, -math.inf, 0.0])
+    assert ac.special.i0e(edges).tolist() == [0.0, 0.0, 1.0]
+    assert ac.special.i1e(edges).tolist() == [0.0, -0.0, 0.0]
+
+
+def test_erfcx_matches_erfc_and_its_asymptotic_series() -> None:
+    x = np.linspace(-5, 5, 201)
+    expected = [math.erfc(v) * math.exp(v * v) for v in x]
+    np.testing.assert_allclose(ac.special.erfcx(_f64(x)).numpy(), expected, rtol=5e-14)
+    for v in (30.0, 1e4, 1e200):
+        # 1 / (x sqrt(pi)) sum_n (-1)^n (2n - 1)!! / (2x^2)^n
+        terms = [(-1) ** n * math.prod(range(1, 2 * n, 2)) / (2 * v * v) ** n for n in range(8)]
+        series = math.fsum(terms) / (v * math.sqrt(math.pi))
+        assert ac.special.erfcx(_f64(v)).item() == pytest.approx(series, rel=1e-14)
+    # 2 exp(x^2) - erfcx(-x): overflow a little below -26.6
+    assert ac.special.erfcx(_f64(-26.0)).item() == pytest.approx(2 * math.exp(676), rel=1e-13)
+    assert ac.special.erfcx(_f64([-27.0, -math.inf, math.inf, 0.0])).tolist() == [
+        math.inf,
+        math.inf,
+        0.0,
+        1.0,
+    ]
+    assert ac.special.erfcx(ac.tensor([40.0], dtype=ac.float32)).dtype == ac.float32
+
+
+def test_zeta_known_values_identities_and_edges() -> None:
+    for s in (2, 3, 4, 5, 7):
+        assert ac.special.zeta(_f64(float(s)), 1.0).item() == pytest.approx(_zeta(s), rel=1e-15)
+        half = ac.special.zeta(float(s), _f64(0.5)).item()
+        assert half == pytest.approx((2**s - 1) * _zeta(s), rel=1e-15)
+    # values from mpmath, to 20 digits
+    for s, q, value in (
+        (1.5, 0.25, 10.213055360466600739),
+        (3.25, 7.5, 0.0055420853699168859041),
+        (20.5, 0.1, 3.1622776601683757334e20),
+        (1.001, 3.0, 999.07763492951640055),
+    ):
+        assert ac.special.zeta(_f64(s), _f64(q)).item() == pytest.approx(value, rel=1e-14)
+    rng = np.random.default_rng(0)
+    s, q = rng.uniform(1.01, 40, 500), 10 ** rng.uniform(-2, 3, 500)
+    step = ac.special.zeta(_f64(s), _f64(q)) - ac.special.zeta(_f64(s), _f64(q + 1))
+    np.testing.assert_allclose(step.numpy(), q**-s, rtol=1e-12)
+    # polygamma(n, q) = (-1)^(n + 1) n! zeta(n + 1, q)
+    for n in (1, 2, 5):
+        expected = ac.polygamma(n, _f64(q)).numpy() * (-1) ** (n + 1) / math.factorial(n)
+        np.testing.assert_allclose(ac.special.zeta(_f64(n + 1.0), _f64(q)).numpy(), expected)
+    # q < 0 with an integer x: the terms up to q + k > 0 are summed as they are
+    direct = math.fsum((-100.5 + k) ** -2 for k in range(101)) + (
+        ac.special.zeta(_f64(2.0), _f64(0.5)).item()
+    )
+    assert ac.special.zeta(_f64(2.0), _f64(-100.5)).item() == pytest.approx(direct, rel=1e-14)
+    edges = ac.special.zeta(
+        _f64([1.0, 0.5, 2.0, 2.0, 2.5, math.inf, math.inf, 2.0]),
+        _f64([1.0, 1.0, 0.0, -1.0, -1.5, 0.5, 1.0, math.inf]),
+    ).numpy()
+    np.testing.assert_array_equal(
+        edges, [math.inf, math.nan, math.inf, math.inf, math.nan, math.inf, 1.0, 0.0]
+    )
+
+
+def test_incomplete_gamma_closed_forms_and_identities() -> None:
+    rng = np.random.default_rng(0)
+    x = 10 ** rng.uniform(-3, 2.5, 400)
+    lower, upper = ac.special.gammainc, ac.special.gammaincc
+    np.testing.assert_allclose(lower(1.0, _f64(x)).numpy(), -np.expm1(-x), rtol=1e-14)
+    np.testing.assert_allclose(upper(1.0, _f64(x)).numpy(), np.exp(-x), rtol=1e-13)
+    root = np.sqrt(x)
+    erf = [math.erf(v) for v in root]
+    erfc = [math.erfc(v) for v in root]
+    np.testing.assert_allclose(lower(0.5, _f64(x)).numpy(), erf, rtol=1e-14)
+    np.testing.assert_allclose(upper(0.5, _f64(x)).numpy(), erfc, rtol=1e-12)
+    # Q(n, x) = exp(-x) sum_{k < n} x^k / k!
+    for n in (2, 7, 30):
+        points = x[x < 60]
+        expected = [
+            math.exp(-v) * math.fsum(v**k / math.factorial(k) for k in range(n)) for v in points
+        ]
+        np.testing.assert_allclose(upper(float(n), _f64(points)).numpy(), expected, rtol=1e-12)
+    # P(a + 1, x) = P(a, x) - x^a exp(-x) / gamma(a + 1), across the methods' regions
+    a = np.concatenate([10 ** rng.uniform(-1, 2.5, 300), rng.uniform(20, 300, 300)])
+    z = a * rng.uniform(0.5, 1.5, 600)
+    density = np.exp(a * np.log(z) - z - ac.lgamma(_f64(a + 1)).numpy())
+    np.testing.assert_allclose(
+        lower(_f64(a + 1), _f64(z)).numpy(),
+        lower(_f64(a), _f64(z)).numpy() - density,
+        rtol=1e-11,
+        atol=1e-15,
+    )
+    both = (lower(_f64(a), _f64(z)) + upper(_f64(a), _f64(z))).numpy()
+    np.testing.assert_allclose(both, 1.0, rtol=1e-14)
+    # values from mpmath, to 20 digits, in Temme's region too
+    for a_, x_, p, q in (
+        (100.0, 105.0, 0.70024534239115626756, 0.29975465760884373244),
+        (50.0, 45.0, 0.24680203440017027271, 0.75319796559982972729),
+        (1000.0, 1010.0, 0.62767894473699472753, 0.37232105526300527247),
+        (300.0, 260.0, 0.0081667162218190688516, 0.99183328377818093115),
+        (1e6, 1e6 + 500.0, 0.69155047577149718153, 0.30844952422850281847),
+        (0.5, 1e-3, 0.035670591729679885417, 0.96432940827032011458),
+        (5057.388416325602, 7894.134891457911, 1.0, 1.0118556626958412238e-256),
+    ):
+        assert lower(_f64(a_), _f64(x_)).item() == pytest.approx(p, rel=1e-13)
+        assert upper(_f64(a_), _f64(x_)).item() == pytest.approx(q, rel=1e-12)
+    nan = math.nan
+    edges_a = _f64([0.0, 0.0, -1.0, 1.0, 1.0, math.inf, math.inf, 1.0])
+    edges_x = _f64([1.0, 0.0, 1.0, -1.0, 0.0, 1.0, math.inf, math.inf])
+    np.testing.assert_array_equal(lower(edges_a, edges_x).numpy(), [1, nan, nan, nan, 0, 0, nan, 1])
+    np.testing.assert_array_equal(upper(edges_a, edges_x).numpy(), [0, nan, nan, nan, 1, 1, nan, 0])
+
+
+def test_new_special_functions_gradients_dtypes_and_errors() -> None:
+    rng = np.random.default_rng(2)
+    x = _f64(rng.uniform(-3, 3, 8)).requires_grad_()
+    for fn in (ac.special.i0e, ac.special.i1e, ac.special.erfcx):
+        assert ac.autograd.gradcheck(fn, [x])
+        assert ac.autograd.gradgradcheck(fn, [x])
+    zero = _f64([0.0]).requires_grad_()
+    ac.special.i1e(zero).backward()
+    assert zero.grad.tolist() == [0.5]
+    a = _f64([0.3, 2.0, 3.5, 30.0, 250.0])
+    z = _f64([0.2, 1.5, 2.0, 28.0, 260.0]).requires_grad_()
+    assert ac.autograd.gradcheck(lambda z: ac.special.gammainc(a, z), [z])
+    assert ac.autograd.gradcheck(lambda z: ac.special.gammaincc(a, z), [z])
+    assert ac.autograd.gradcheck(lambda q: ac.special.zeta(a + 1.5, q), [z])
+    one = _f64([1.0]).requires_grad_()
+    ac.special.gammainc(1.0, one * 0).backward()  # the density of a = 1 at 0 is 1
+    assert one.grad.tolist() == [0.0]
+    at_zero = _f64([0.0]).requires_grad_()
+    ac.special.gammainc(1.0, at_zero).backward()
+    assert at_zero.grad.tolist() == [1.0]
+    for fn, name in ((ac.special.gammainc, "gammainc"), (ac.special.gammaincc, "gammaincc")):
+        with pytest.raises(NotImplementedError, match=f"derivative of {name} in its first"):
+            fn(_f64([2.0]).requires_grad_(), _f64([1.0])).backward()
+    with pytest.raises(NotImplementedError, match="derivative of zeta in its first"):
+        ac.special.zeta(_f64([2.0]).requires_grad_(), 1.0).backward()
+    assert ac.special.zeta(ac.tensor([2, 3]), 1).dtype == ac.float32
+    assert ac.special.gammainc(ac.tensor([1.0], dtype=ac.float64), 2).dtype == ac.float64
+    assert ac.special.i0e(ac.tensor([1, 2])).dtype == ac.float32
+    assert ac.special.gammaincc(ac.tensor([1.0]), ac.tensor([2.0])).dtype == ac.float32
+    with pytest.raises(TypeError, match="at least one of its arguments to be a Tensor"):
+        ac.special.zeta(2.0, 1.0)

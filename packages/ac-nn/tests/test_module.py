@@ -131,6 +131,57 @@ def test_buffer_assignment_keeps_registration():
         block.running_mean = np.ones(2)
 
 
+def test_buffer_shares_data_keeps_req_grad_and_is_a_leaf():
+    t = ac.randn(3)
+    b = nn.Buffer(t)
+    assert isinstance(b, ac.Tensor) and b.data is t.data and b.persistent
+    assert not b.req_grad and b.is_leaf
+    x = ac.randn(3, req_grad=True)
+    from_non_leaf = nn.Buffer(x * 2, persistent=False)
+    assert from_non_leaf.req_grad and from_non_leaf.is_leaf and not from_non_leaf.persistent
+    empty = nn.Buffer()
+    assert empty.shape == (0,) and empty.dtype == ac.get_default_dtype()
+    assert nn.Buffer([1.0, 2.0]).tolist() == [1.0, 2.0]
+    assert type(b * 2) is ac.Tensor
+
+
+def test_assigning_a_buffer_registers_it_with_its_persistence():
+    m = nn.Module()
+    m.kept = nn.Buffer(ac.zeros(2))
+    m.mask = nn.Buffer(ac.ones(2), persistent=False)
+    assert [name for name, _ in m.named_buffers()] == ["kept", "mask"]
+    assert list(m.state_dict()) == ["kept"]
+    assert "kept" not in m.__dict__ and m._buffers["kept"] is m.kept
+    m.mask = ac.zeros(2)  # a plain tensor keeps the registration and its persistence
+    assert list(m.state_dict()) == ["kept"]
+    m.mask = nn.Buffer(ac.zeros(2))  # a Buffer brings its own
+    assert list(m.state_dict()) == ["kept", "mask"]
+    m.kept = nn.Buffer(ac.zeros(2), persistent=False)
+    assert list(m.state_dict()) == ["mask"]
+    assert isinstance(copy.deepcopy(m).kept, nn.Buffer)
+    assert m.to(ac.float64).kept.dtype == ac.float64
+
+
+def test_assigning_a_buffer_to_another_member_is_refused():
+    lin = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match="cannot assign 'Buffer' as parameter 'weight'"):
+        lin.weight = nn.Buffer(ac.zeros(2, 2))
+    seq = nn.Sequential(nn.Linear(1, 1))
+    with pytest.raises(TypeError, match="child module '0'"):
+        setattr(seq, "0", nn.Buffer(ac.zeros(1)))
+    m = nn.Module()
+    m.plain = 1
+    with pytest.raises(ValueError, match="attribute 'plain' already exists"):
+        m.plain = nn.Buffer(ac.zeros(1))
+
+    class Bad(nn.Module):
+        def __init__(self):
+            self.b = nn.Buffer(ac.zeros(1))
+
+    with pytest.raises(AttributeError, match=r"super\(\).__init__\(\)"):
+        Bad()
+
+
 def test_assigning_before_super_init_says_to_call_it():
     class Bad(nn.Module):
         def __init__(self):

@@ -200,6 +200,27 @@ def test_named_members_without_removing_duplicates_like_torch():
     assert list(ours.state_dict()) == list(theirs.state_dict())
 
 
+def test_buffer_assignment_like_torch():
+    def build(lib, zeros, ones):
+        model = lib.Module()
+        model.kept = lib.Buffer(zeros(2))
+        model.mask = lib.Buffer(ones(2), persistent=False)
+        model.mask = zeros(2)
+        model.late = lib.Buffer(ones(1), persistent=False)
+        model.late = lib.Buffer(ones(1))
+        return model
+
+    ours, theirs = build(nn, ac.zeros, ac.ones), build(torch.nn, torch.zeros, torch.ones)
+    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    x, tx = ac.randn(2, req_grad=True), torch.randn(2, requires_grad=True)
+    ours_buffer, theirs_buffer = nn.Buffer(x * 2), torch.nn.Buffer(tx * 2)
+    assert (ours_buffer.req_grad, ours_buffer.is_leaf) == (
+        theirs_buffer.requires_grad,
+        theirs_buffer.is_leaf,
+    )
+
+
 def test_type_and_get_buffer_like_torch():
     ours, theirs = nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3)
     ours.type(ac.float64)

@@ -4,7 +4,9 @@ Every function works on batches: a "matrix" argument is a tensor whose last two 
 the matrix, and leading axes are batch axes (they broadcast where two matrices meet).
 Inputs must be float32 or float64. Where a matrix has no inverse or no decomposition (a
 singular matrix for ``inv`` or ``solve``, one that is not positive-definite for
-``cholesky``), a ``LinAlgError`` (a ``RuntimeError``) names the function.
+``cholesky``), a ``LinAlgError`` (a ``RuntimeError``) names the function; the ``_ex``
+variants (``inv_ex``, ``solve_ex``, ``cholesky_ex``, ``lu_factor_ex``) report it in an int32
+``info`` instead.
 
 Example:
     >>> A = ac.randn(3, 3, dtype=ac.float64, req_grad=True)
@@ -13,21 +15,34 @@ Example:
 """
 
 from auto_compyute._core.linalg import (
+    CholeskyExResult,
     EighResult,
+    InvExResult,
     LstsqResult,
+    LUFactorExResult,
+    LUFactorResult,
+    LUResult,
     QRResult,
     SlogdetResult,
+    SolveExResult,
     SVDResult,
     SVDUSVResult,
     cholesky,
+    cholesky_ex,
+    cond,
     cross,
     det,
     diagonal,
     eigh,
     eigvalsh,
     inv,
+    inv_ex,
     logdet,
     lstsq,
+    lu,
+    lu_factor,
+    lu_factor_ex,
+    lu_solve,
     matmul,
     matrix_exp,
     matrix_norm,
@@ -39,31 +54,48 @@ from auto_compyute._core.linalg import (
     qr,
     slogdet,
     solve,
+    solve_ex,
     solve_triangular,
     svd,
     svdvals,
+    tensorinv,
+    tensorsolve,
+    vander,
     vecdot,
     vector_norm,
 )
 from auto_compyute._core.ops.decompositions import LinAlgError
 
 __all__ = [
+    "CholeskyExResult",
     "EighResult",
+    "InvExResult",
+    "LUFactorExResult",
+    "LUFactorResult",
+    "LUResult",
     "LinAlgError",
     "LstsqResult",
     "QRResult",
     "SVDResult",
     "SVDUSVResult",
     "SlogdetResult",
+    "SolveExResult",
     "cholesky",
+    "cholesky_ex",
+    "cond",
     "cross",
     "det",
     "diagonal",
     "eigh",
     "eigvalsh",
     "inv",
+    "inv_ex",
     "logdet",
     "lstsq",
+    "lu",
+    "lu_factor",
+    "lu_factor_ex",
+    "lu_solve",
     "matmul",
     "matrix_exp",
     "matrix_norm",
@@ -75,9 +107,13 @@ __all__ = [
     "qr",
     "slogdet",
     "solve",
+    "solve_ex",
     "solve_triangular",
     "svd",
     "svdvals",
+    "tensorinv",
+    "tensorsolve",
+    "vander",
     "vecdot",
     "vector_norm",
 ]

@@ -35,6 +35,58 @@ def i1(input: Tensor) -> Tensor:
     return _ops.I1.apply(input._floating())
 
 
+def i0e(input: Tensor) -> Tensor:
+    """exp(-|x|) I0(x), the exponentially scaled modified Bessel function of order 0."""
+    return _ops.I0e.apply(input._floating())
+
+
+def i1e(input: Tensor) -> Tensor:
+    """exp(-|x|) I1(x), the exponentially scaled modified Bessel function of order 1."""
+    return _ops.I1e.apply(input._floating())
+
+
+def erfcx(input: Tensor) -> Tensor:
+    """The scaled complementary error function exp(x**2) erfc(x), without the underflow of
+    erfc for large x (about 1 / (x sqrt(pi)) there); inf below about -26.6."""
+    return _ops.Erfcx.apply(input._floating())
+
+
+def _pair(input: Any, other: Any, name: str) -> tuple[Tensor, Tensor]:
+    """The two arguments as floating tensors of one dtype; either may be a number."""
+    if not isinstance(input, Tensor):
+        if not isinstance(other, Tensor):
+            raise TypeError(f"special.{name} needs at least one of its arguments to be a Tensor")
+        other, input = other._other(input)
+    else:
+        input, other = input._other(other)
+    return input._floating(), other._floating()
+
+
+def zeta(input: Any, other: Any) -> Tensor:
+    """The Hurwitz zeta function sum_k (q + k)**-x of x = ``input`` and q = ``other``
+    (tensors or numbers, broadcast): inf at x = 1 and where q is 0 or a negative integer,
+    NaN for x < 1. The gradient is -x zeta(x + 1, q) in q; as in PyTorch, x has none (its
+    backward raises ``NotImplementedError``)."""
+    x, q = _pair(input, other, "zeta")
+    return _ops.Zeta.apply(x, q)
+
+
+def gammainc(input: Any, other: Any) -> Tensor:
+    """The regularized lower incomplete gamma function P(a, x) of a = ``input`` and
+    x = ``other`` (tensors or numbers, broadcast; a, x >= 0): the integral of
+    t**(a - 1) exp(-t) / gamma(a) from 0 to x. The gradient is that density in x; as in
+    PyTorch, a has none (its backward raises ``NotImplementedError``)."""
+    a, x = _pair(input, other, "gammainc")
+    return _ops.Gammainc.apply(a, x, upper=False)
+
+
+def gammaincc(input: Any, other: Any) -> Tensor:
+    """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x) (see
+    ``gammainc``), computed without cancellation where it is small."""
+    a, x = _pair(input, other, "gammaincc")
+    return _ops.Gammainc.apply(a, x, upper=True)
+
+
 def ndtr(input: Tensor) -> Tensor:
     """The standard normal distribution function Phi(x) = erfc(-x / sqrt(2)) / 2."""
     return (input._floating() * (-1 / math.sqrt(2))).erfc() * 0.5
@@ -80,13 +132,18 @@ __all__ = [
     "entr",
     "erf",
     "erfc",
+    "erfcx",
     "erfinv",
     "exp2",
     "expit",
     "expm1",
+    "gammainc",
+    "gammaincc",
     "gammaln",
     "i0",
+    "i0e",
     "i1",
+    "i1e",
     "log1p",
     "log_ndtr",
     "log_softmax",
@@ -102,4 +159,5 @@ __all__ = [
     "softmax",
     "xlog1py",
     "xlogy",
+    "zeta",
 ]

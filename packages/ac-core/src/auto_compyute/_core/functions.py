@@ -893,3 +893,117 @@ def cumulative_trapezoid(
     """The running integral of ``y`` along ``dim`` by the trapezoidal rule (one value fewer
     than ``y`` along ``dim``); ``x`` and ``dx`` as for ``trapezoid``."""
     return _trapezoid_areas(y, x, dx, dim).cumsum(dim)
+
+
+argwhere, flipud, fliplr, put, index_reduce = (
+    _method(n) for n in ("argwhere", "flipud", "fliplr", "put", "index_reduce")
+)
+row_stack = vstack
+
+
+def _gradient_along(input: Tensor, dim: int, step: Any, edge_order: int) -> Tensor:
+    """The differences of ``gradient`` along one dim: ``step`` is a number or 1-D coordinates."""
+
+    def part(start: int, stop: int | None) -> Tensor:
+        return input[(slice(None),) * dim + (slice(start, stop),)]
+
+    if not isinstance(step, Tensor):
+        center = (part(2, None) - part(0, -2)) / step / 2
+        if edge_order == 1:
+            first = (part(1, 2) - part(0, 1)) / step
+            last = (part(-1, None) - part(-2, -1)) / step
+        else:
+            first = (part(0, 1) * -1.5 + part(1, 2) * 2 - part(2, 3) * 0.5) / step
+            last = (part(-3, -2) * 0.5 + part(-2, -1) * -2 + part(-1, None) * 1.5) / step
+        return cat([first, center, last], dim)
+    widths = step.diff()
+    before, after = widths[:-1], widths[1:]
+    shape = [-1 if d == dim else 1 for d in range(input.ndim)]
+    # NOTE: the weights of the second-order central difference on an uneven grid
+    center = (
+        part(0, -2) * (-after / (before * (before + after))).reshape(shape)
+        + part(1, -1) * ((after - before) / (before * after)).reshape(shape)
+        + part(2, None) * (before / (after * (before + after))).reshape(shape)
+    )
+    if edge_order == 1:
+        first = (part(1, 2) - part(0, 1)) / widths[0]
+        last = (part(-1, None) - part(-2, -1)) / widths[-1]
+    else:
+        h0, h1, g0, g1 = widths[0], widths[1], widths[-1], widths[-2]
+        first = (
+            part(0, 1) * (-(2 * h0 + h1) / (h0 * (h0 + h1)))
+            + part(1, 2) * ((h0 + h1) / (h0 * h1))
+            + part(2, 3) * (-h0 / (h1 * (h0 + h1)))
+        )
+        last = (
+            part(-3, -2) * (g0 / (g1 * (g0 + g1)))
+            + part(-2, -1) * (-(g0 + g1) / (g0 * g1))
+            + part(-1, None) * ((2 * g0 + g1) / (g0 * (g0 + g1)))
+        )
+    return cat([first, center, last], dim)
+
+
+def gradient(
+    input: Tensor,
+    *,
+    spacing: Any = 1,
+    dim: int | Sequence[int] | None = None,
+    edge_order: int = 1,
+) -> tuple[Tensor, ...]:
+    """The derivative of the samples ``input`` along each of ``dim``, estimated by central
+    differences inside and by one-sided ones at the two ends (``numpy.gradient``).
+
+    Args:
+        input: The values of a function on a grid; not bool or uint8.
+        spacing: The grid: a number (one step along every dim), a sequence of numbers (a
+            step for each dim of ``dim``) or a sequence of 1-D tensors (the coordinates of the
+            samples along each dim of ``dim``, which need not be evenly spaced).
+        dim: The dim or dims to differentiate along; all of them if None.
+        edge_order: 1 or 2: the order of accuracy of the differences at the ends.
+
+    Returns:
+        A tuple of one tensor of ``input``'s shape per dim; gradients flow to ``input`` and
+        to coordinate tensors.
+
+    Example:
+        >>> ac.gradient(ac.tensor([1.0, 4.0, 9.0, 16.0]), spacing=[ac.tensor([0.0, 1, 2, 4])])
+        (Tensor([3.0, 4.0, 4.5, 3.5]),)
+    """
+    if input.dtype in (dtypes.bool_, dtypes.uint8):
+        raise TypeError(f"gradient does not support input of dtype {input.dtype}")
+    if edge_order not in (1, 2):
+        raise ValueError(f"gradient supports edge_order 1 and 2, got {edge_order}")
+    dims = list(range(input.ndim)) if dim is None else [dim] if isinstance(dim, int) else list(dim)
+    dims = [_dim(d, input.ndim) for d in dims]
+    if len(set(dims)) != len(dims):
+        raise ValueError(f"gradient: dim {tuple(dims)} names a dim more than once")
+    if isinstance(spacing, int | float) or (isinstance(spacing, Tensor) and spacing.ndim == 0):
+        steps = [spacing] * len(dims)
+    elif isinstance(spacing, Tensor):
+        raise TypeError(
+            f"gradient takes spacing as a number or a sequence, got a tensor of shape "
+            f"{spacing.shape}"
+        )
+    else:
+        steps = list(spacing)
+        if len(steps) != len(dims):
+            raise ValueError(
+                f"gradient needs spacing as a number or with one entry per dim of {tuple(dims)}, "
+                f"got {len(steps)} entries"
+            )
+    results = []
+    for d, step in zip(dims, steps, strict=True):
+        if input.shape[d] < edge_order + 1:
+            raise ValueError(
+                f"gradient with edge_order={edge_order} needs at least {edge_order + 1} samples "
+                f"along dim {d}, got shape {input.shape}"
+            )
+        if isinstance(step, Tensor) and step.ndim == 0:
+            step = step.item()
+        elif isinstance(step, Tensor) and step.shape != (input.shape[d],):
+            raise ValueError(
+                f"gradient needs the coordinates along dim {d} as a 1-D tensor of length "
+                f"{input.shape[d]}, got shape {step.shape}"
+            )
+        results.append(_gradient_along(input, d, step, edge_order))
+    return tuple(results)

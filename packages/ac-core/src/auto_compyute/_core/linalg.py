@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from auto_compyute._core import dtypes
 from auto_compyute._core.devices import get_array_module
 from auto_compyute._core.ops import decompositions as dec
+from auto_compyute._core.ops.movement import Cat
 from auto_compyute._core.tensor import Tensor
 
 Dims = int | Sequence[int] | None
@@ -62,6 +64,54 @@ class LstsqResult(NamedTuple):
     residuals: Tensor
     rank: Tensor
     singular_values: Tensor
+
+
+class LUFactorResult(NamedTuple):
+    """What ``lu_factor`` returns: L and U in one matrix (L's unit diagonal left out) and the
+    row swaps, as LAPACK's getrf gives them (int32, 1-based: row i with row pivots[i] - 1)."""
+
+    LU: Tensor
+    pivots: Tensor
+
+
+class LUFactorExResult(NamedTuple):
+    """What ``lu_factor_ex`` returns: ``lu_factor``'s results and ``info`` (int32), the
+    1-based place of the first zero on U's diagonal, or 0."""
+
+    LU: Tensor
+    pivots: Tensor
+    info: Tensor
+
+
+class LUResult(NamedTuple):
+    """What ``lu`` returns: the permutation matrix P, unit lower triangular L and upper
+    triangular U with A = P L U."""
+
+    P: Tensor
+    L: Tensor
+    U: Tensor
+
+
+class InvExResult(NamedTuple):
+    """What ``inv_ex`` returns: the inverse and ``info`` (int32, 0 where it exists)."""
+
+    inverse: Tensor
+    info: Tensor
+
+
+class SolveExResult(NamedTuple):
+    """What ``solve_ex`` returns: the solution and ``info`` (int32, 0 where it exists)."""
+
+    result: Tensor
+    info: Tensor
+
+
+class CholeskyExResult(NamedTuple):
+    """What ``cholesky_ex`` returns: the Cholesky factor and ``info`` (int32), the order of
+    the first leading minor that is not positive-definite, or 0."""
+
+    L: Tensor
+    info: Tensor
 
 
 def _check(name: str, A: Tensor, square: bool = True) -> None:
@@ -147,21 +197,83 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     Returns:
         X, with B's shape (batch axes broadcast).
     """
-    _check("solve", A)
-    _check_float("solve", A, B)
-    vector = left and (B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1]))
-    if B.ndim < 1 or (not vector and (B.ndim < 2 or B.shape[-2 if left else -1] != A.shape[-1])):
-        side = "A X = B" if left else "X A = B"
-        raise ValueError(
-            f"linalg.solve: cannot solve {side} for A of shape {A.shape} and B of shape "
-            f"{B.shape}; B needs {A.shape[-1]} {'rows' if left else 'columns'}"
-        )
-    _check_batches("solve", A, B, vector)
+    vector = _check_solve("solve", A, B, left)
     if vector:
         return dec.Solve.apply(A, B.unsqueeze(-1)).squeeze(-1)
     if not left:
         return dec.Solve.apply(A.mT, B.mT).mT
     return dec.Solve.apply(A, B)
+
+
+def _check_solve(name: str, A: Tensor, B: Tensor, left: bool) -> bool:
+    """Check the arguments of ``solve``; whether B holds vectors."""
+    _check(name, A)
+    _check_float(name, A, B)
+    vector = left and (B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1]))
+    if B.ndim < 1 or (not vector and (B.ndim < 2 or B.shape[-2 if left else -1] != A.shape[-1])):
+        side = "A X = B" if left else "X A = B"
+        raise ValueError(
+            f"linalg.{name}: cannot solve {side} for A of shape {A.shape} and B of shape "
+            f"{B.shape}; B needs {A.shape[-1]} {'rows' if left else 'columns'}"
+        )
+    _check_batches(name, A, B, vector)
+    return vector
+
+
+def solve_ex(
+    A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False
+) -> SolveExResult:
+    """``solve`` that reports singular matrices in ``info`` instead of raising.
+
+    Args:
+        A: Square matrices, shape (..., n, n).
+        B: Right-hand sides, as for ``solve``.
+        left: Solve ``A X = B`` (True) or ``X A = B`` (False).
+        check_errors: Raise ``LinAlgError`` for a singular matrix after all.
+
+    Returns:
+        ``(result, info)``: info (int32, A's batch shape) is ``lu_factor_ex``'s, 0 where a
+        matrix is invertible; the result holds inf or NaN for the others. The gradient is
+        that of ``solve``.
+    """
+    vector = _check_solve("solve_ex", A, B, left)
+    result = _unless_failed(lambda: solve(A, B, left=left), _finite)
+    if result is not None:
+        return SolveExResult(result, _no_errors(A))
+    LU, pivots, info = lu_factor_ex(A)
+    if check_errors:
+        _raise_for(info, "solve_ex", lambda _: "the solver failed because the input is singular")
+    result = lu_solve(LU, pivots, B.unsqueeze(-1) if vector else B, left=left)
+    return SolveExResult(result.squeeze(-1) if vector else result, info)
+
+
+def _unless_failed(compute: Callable[[], Tensor], valid: Callable[[Any], Any]) -> Tensor | None:
+    """``compute()`` (LAPACK's routines, the fast way), or None where it failed for a matrix
+    of the batch: NumPy raises, CuPy by default gives results that are not ``valid``."""
+    try:
+        result = compute()
+    except dec.LinAlgError:
+        return None
+    return result if bool(valid(result.data).all()) else None
+
+
+def _finite(array: Any) -> Any:
+    return get_array_module(array).isfinite(array)
+
+
+def _no_errors(A: Tensor) -> Tensor:
+    """A zero info for each matrix of A."""
+    return Tensor._from_op(get_array_module(A.data).zeros(A.shape[:-2], dtype=np.int32))
+
+
+def _raise_for(info: Tensor, name: str, reason: Callable[[int], str]) -> None:
+    """Raise ``LinAlgError`` for the first matrix whose ``info`` is not 0, with
+    ``reason(info)``."""
+    codes = info.numpy().reshape(-1)
+    failed = np.flatnonzero(codes)
+    if failed.size:
+        where = f" (batch element {failed[0]})" if info.ndim else ""
+        raise dec.LinAlgError(f"linalg.{name}{where}: {reason(int(codes[failed[0]]))}")
 
 
 def _check_batches(name: str, A: Tensor, B: Tensor, vector: bool) -> None:
@@ -619,3 +731,282 @@ def matmul(A: Tensor, B: Tensor) -> Tensor:
 def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """The diagonals of the matrices in the axes ``dim1`` and ``dim2``, as a last axis."""
     return A.diagonal(offset, dim1, dim2)
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:
+    """``inv`` that reports singular matrices in ``info`` instead of raising.
+
+    Args:
+        A: Square matrices, shape (..., n, n).
+        check_errors: Raise ``LinAlgError`` for a singular matrix after all.
+
+    Returns:
+        ``(inverse, info)``: info (int32, A's batch shape) is ``lu_factor_ex``'s, 0 where a
+        matrix is invertible; the inverse holds inf or NaN for the others. The gradient is
+        that of ``inv``.
+    """
+    _check("inv_ex", A)
+    inverse = _unless_failed(lambda: inv(A), _finite)
+    if inverse is not None:
+        return InvExResult(inverse, _no_errors(A))
+    LU, pivots, info = lu_factor_ex(A)
+    if check_errors:
+        _raise_for(info, "inv_ex", _singular)
+    identity = _constant(A, np.broadcast_to(np.eye(A.shape[-1]), A.shape))
+    return InvExResult(lu_solve(LU, pivots, identity), info)
+
+
+def _singular(code: int) -> str:
+    return f"the diagonal element {code} is zero: the input is singular"
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> CholeskyExResult:
+    """``cholesky`` that reports matrices that are not positive-definite in ``info`` instead
+    of raising.
+
+    Args:
+        A: Symmetric matrices (..., n, n); the triangle named by ``upper`` is read.
+        upper: Give U with ``A = U^T U`` instead of L with ``A = L L^T``.
+        check_errors: Raise ``LinAlgError`` for a matrix that is not positive-definite.
+
+    Returns:
+        ``(L, info)``: info (int32, A's batch shape) is the order of the first leading minor
+        that is not positive-definite (0 if none); such a matrix keeps the columns of its
+        factor computed before that one. The gradient is that of ``cholesky``.
+    """
+    _check("cholesky_ex", A)
+    source = A.mT if upper else A
+    factor = _unless_failed(lambda: dec.Cholesky.apply(source), _cholesky_factor)
+    info = _no_errors(A)
+    if factor is None:
+        n = A.shape[-1]
+        factor, codes = dec.unpack(dec.CholeskyEx.apply(source), ((n, n), (1,)))
+        info = codes[..., 0].detach().to(dtype=dtypes.int32)
+        if check_errors:
+            _raise_for(
+                info,
+                "cholesky_ex",
+                lambda code: f"the leading minor of order {code} is not positive-definite",
+            )
+    return CholeskyExResult(factor.mT if upper else factor, info)
+
+
+def _cholesky_factor(lower: Any) -> Any:
+    """Whether ``lower`` is finite with a positive diagonal, as a factor is."""
+    xp = get_array_module(lower)
+    return xp.isfinite(lower).all((-2, -1)) & (xp.diagonal(lower, 0, -2, -1) > 0).all(-1)
+
+
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -> LUFactorExResult:
+    """The LU factorization ``A = P L U`` of matrices (..., m, n), packed as LAPACK's getrf
+    gives it, with partial pivoting (the largest magnitude of each column).
+
+    Args:
+        A: Matrices, shape (..., m, n); singular ones are factorized all the same.
+        pivot: Swap rows (partial pivoting); without, ``pivots`` are 1, ..., min(m, n).
+        check_errors: Raise ``LinAlgError`` where U has a zero on its diagonal.
+
+    Returns:
+        ``(LU, pivots, info)``: LU (..., m, n) holds L below the diagonal (its unit diagonal
+        left out) and U on and above it; pivots (int32, (..., min(m, n))) are the row swaps
+        in order, 1-based; info (int32) is the 1-based place of the first zero on U's
+        diagonal, or 0. LU has PyTorch's gradient.
+    """
+    _check("lu_factor_ex", A, square=False)
+    m, n = A.shape[-2:]
+    LU, pivots, info = dec.unpack(dec.LuFactor.apply(A, pivot=pivot), ((m, n), (min(m, n),), (1,)))
+    info = info[..., 0].detach().to(dtype=dtypes.int32)
+    if check_errors:
+        _raise_for(info, "lu_factor_ex", _zero_pivot)
+    return LUFactorExResult(LU, pivots.detach().to(dtype=dtypes.int32), info)
+
+
+def _zero_pivot(code: int) -> str:
+    return (
+        f"U[{code},{code}] is zero, so lu_solve would divide by zero with this factorization; "
+        "linalg.lu or linalg.lu_factor_ex factorize such a matrix all the same"
+    )
+
+
+def lu_factor(A: Tensor, *, pivot: bool = True) -> LUFactorResult:
+    """``lu_factor_ex`` without ``info``: ``(LU, pivots)``, or ``LinAlgError`` where U has a
+    zero on its diagonal (the matrix is singular)."""
+    _check("lu_factor", A, square=False)
+    LU, pivots, info = lu_factor_ex(A, pivot=pivot)
+    _raise_for(info, "lu_factor", _zero_pivot)
+    return LUFactorResult(LU, pivots)
+
+
+def lu(A: Tensor, *, pivot: bool = True) -> LUResult:
+    """The LU decomposition ``A = P L U`` of matrices (..., m, n), k = min(m, n).
+
+    Args:
+        A: Matrices, shape (..., m, n); singular ones are decomposed all the same.
+        pivot: Swap rows (partial pivoting); without, P is empty (shape (0,)).
+
+    Returns:
+        ``(P, L, U)``: the permutation matrix P (..., m, m) (without gradient), unit lower
+        triangular L (..., m, k) and upper triangular U (..., k, n), with PyTorch's
+        gradients.
+    """
+    _check("lu", A, square=False)
+    m, n = A.shape[-2:]
+    k = min(m, n)
+    LU, pivots, _ = lu_factor_ex(A, pivot=pivot)
+    xp = get_array_module(A.data)
+    lower = LU[..., :, :k].tril(-1) + _constant(A, np.eye(m, k))
+    upper = LU[..., :k, :].triu()
+    if not pivot:
+        return LUResult(_constant(A, np.zeros(0)), lower, upper)
+    perm = dec.permutation(xp, pivots.data, m)
+    permutation = Tensor._from_op((xp.arange(m)[:, None] == perm[..., None, :]).astype(A.dtype))
+    return LUResult(permutation, lower, upper)
+
+
+def lu_solve(
+    LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False
+) -> Tensor:
+    """The solution X of ``A X = B`` from the LU factorization of A (``lu_factor``).
+
+    Args:
+        LU: ``lu_factor``'s LU of square matrices A, shape (..., n, n).
+        pivots: Its pivots, int32 (..., n).
+        B: Right-hand sides (..., n, k) (or (..., k, n) with ``left=False``); batch axes of
+            the three broadcast.
+        left: Solve ``A X = B`` (True) or ``X A = B`` (False).
+        adjoint: Solve with A^T in place of A.
+
+    Returns:
+        X; gradients flow to ``LU`` and ``B``. A zero on U's diagonal gives inf and NaN.
+    """
+    _check("lu_solve", LU)
+    _check_float("lu_solve", LU, B)
+    n = LU.shape[-1]
+    if pivots.dtype != np.int32 or pivots.ndim < 1 or pivots.shape[-1] != n:
+        raise TypeError(
+            f"linalg.lu_solve: expected int32 pivots of shape (..., {n}) for LU of shape "
+            f"{LU.shape}, got {pivots.dtype} of shape {pivots.shape}"
+        )
+    if B.ndim < 2 or B.shape[-2 if left else -1] != n:
+        raise ValueError(
+            f"linalg.lu_solve: LU of shape {LU.shape} and B of shape {B.shape} do not fit; "
+            f"B needs {n} {'rows' if left else 'columns'}"
+        )
+    try:
+        np.broadcast_shapes(LU.shape[:-2], pivots.shape[:-1], B.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"linalg.lu_solve: the batch axes of LU of shape {LU.shape}, pivots of shape "
+            f"{pivots.shape} and B of shape {B.shape} do not broadcast"
+        ) from None
+    xp = get_array_module(pivots.data)
+    if pivots.numel() and (int(xp.min(pivots.data)) < 1 or int(xp.max(pivots.data)) > n):
+        raise ValueError(f"linalg.lu_solve: pivots must lie in [1, {n}]")
+    if not left:  # X A = B is A^T X^T = B^T
+        return dec.LuSolve.apply(LU, B.mT, pivots=pivots.data, adjoint=not adjoint).mT
+    return dec.LuSolve.apply(LU, B, pivots=pivots.data, adjoint=adjoint)
+
+
+_COND_ORDERS = (2, -2, 1, -1, math.inf, -math.inf, "fro", "nuc")
+
+
+def cond(A: Tensor, p: float | str | None = None) -> Tensor:
+    """The condition number of matrices (..., m, n) in a matrix norm.
+
+    Args:
+        A: Matrices; square except for p None, 2 and -2.
+        p: None or 2: the largest singular value over the smallest (-2: the reverse);
+            ``"nuc"``: the sum of the singular values times that of their reciprocals;
+            ``"fro"``, 1, -1, inf, -inf: ``norm(A, p) * norm(inv(A), p)``, inf for a
+            singular matrix.
+
+    Returns:
+        The condition numbers, shape (...); 0 for empty matrices.
+    """
+    if A.ndim < 2:
+        raise ValueError(f"linalg.cond: expected a matrix or a batch of matrices, got {A.shape}")
+    if p is not None and (isinstance(p, bool) or p not in _COND_ORDERS):
+        raise ValueError(
+            f"linalg.cond: p must be None, 2, -2, 1, -1, inf, -inf, 'fro' or 'nuc', got {p!r}"
+        )
+    _check("cond", A, square=p not in (None, 2, -2))
+    if A.numel() == 0:
+        return _constant(A, np.zeros(A.shape[:-2]))
+    if p in (None, 2, -2, "nuc"):
+        values = svdvals(A)
+        if p == "nuc":
+            return values.sum(-1) * values.reciprocal().sum(-1)
+        largest, smallest = values[..., 0], values[..., -1]
+        return smallest / largest if p == -2 else largest / smallest
+    inverse, info = inv_ex(A)
+    invertible = _constant(A, info.data == 0).bool()
+    # NOTE: zeros, not inf, stand in for the missing inverses: a zero matrix would give 0 * inf
+    product = matrix_norm(A, p) * matrix_norm(
+        inverse.where(invertible.unsqueeze(-1).unsqueeze(-1), 0.0), p
+    )
+    return product.where(invertible, math.inf)
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The tensor T with ``tensordot(T, A, ind) = I``: the inverse of A seen as a matrix of
+    ``prod(A.shape[:ind])`` rows, of shape ``A.shape[ind:] + A.shape[:ind]``."""
+    if not isinstance(ind, int) or ind <= 0:
+        raise ValueError(f"linalg.tensorinv: ind must be a positive int, got {ind!r}")
+    rows, columns = math.prod(A.shape[:ind]), math.prod(A.shape[ind:])
+    if rows != columns:
+        raise ValueError(
+            f"linalg.tensorinv: the product of the first {ind} dims of shape {A.shape} "
+            f"({rows}) must equal that of the others ({columns})"
+        )
+    _check_float("tensorinv", A)
+    return inv(A.reshape(rows, columns)).reshape(*A.shape[ind:], *A.shape[:ind])
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tensor:
+    """The X with ``tensordot(A, X, X.ndim) = B``, of shape ``A.shape[B.ndim:]``.
+
+    Args:
+        A: A tensor whose first ``B.ndim`` dims match B's shape, with as many elements in
+            them as in the others.
+        B: The right-hand side.
+        dims: Dims of A to move to its end first (in this order).
+
+    Returns:
+        X, with gradients to A and B (through ``solve``).
+    """
+    _check_float("tensorsolve", A, B)
+    if dims is not None:
+        dims = [d % A.ndim for d in dims]
+        A = A.permute(*[d for d in range(A.ndim) if d not in dims], *dims)
+    shape = A.shape[B.ndim :]
+    rows, columns = math.prod(A.shape[: B.ndim]), math.prod(shape)
+    if A.shape[: B.ndim] != B.shape or rows != columns:
+        raise ValueError(
+            f"linalg.tensorsolve: A of shape {A.shape} needs B of shape {A.shape[: B.ndim]} "
+            f"with as many elements as the rest of A ({columns}), got B of shape {B.shape}"
+        )
+    return solve(A.reshape(rows, columns), B.reshape(rows)).reshape(shape)
+
+
+def vander(x: Tensor, *, N: int | None = None) -> Tensor:
+    """The Vandermonde matrix of the last axis of ``x``: powers ``x**0, x**1, ..., x**(N-1)``
+    as columns (increasing, unlike ``ac.vander``), shape ``(..., n, N)``.
+
+    Args:
+        x: Float or integer values (..., n) (a 0-d tensor counts as one value); integers
+            give int64.
+        N: The number of columns, at least 2; n if None.
+    """
+    if x.dtype not in (np.float32, np.float64) and x.dtype.kind not in "iu":
+        raise TypeError(
+            f"linalg.vander: expected a float32, float64 or integer tensor, got {x.dtype}"
+        )
+    values = x.reshape(1) if x.ndim == 0 else x
+    columns = values.shape[-1] if N is None else N
+    if columns <= 1:
+        raise ValueError(f"linalg.vander: N must be greater than 1, got {columns}")
+    if values.dtype.kind in "iu":
+        values = values.to(dtype=dtypes.int64)
+    powers = values.unsqueeze(-1).expand(*values.shape, columns - 1).cumprod(-1)
+    ones = _constant(powers, np.ones((*values.shape, 1)))
+    return Cat.apply(ones, powers, dim=powers.ndim - 1)

@@ -1,8 +1,8 @@
-"""``Module``, the base class of every layer and model, and ``Parameter``.
+"""``Module``, the base class of every layer and model, ``Parameter`` and ``Buffer``.
 
 A module registers what is assigned to it: a ``Parameter`` becomes a parameter, a
-``Module`` a submodule, and ``register_buffer`` adds a tensor that is state but not
-trained (running statistics, masks). Everything else (ints, plain tensors, lists) stays
+``Module`` a submodule, and a ``Buffer`` (or ``register_buffer``) a tensor that is state
+but not trained (running statistics, masks). Everything else (ints, plain tensors, lists) stays
 an ordinary attribute. The registries drive ``parameters()``, ``state_dict()``,
 ``to()``, ``train()`` and the nested ``repr``, exactly as in PyTorch.
 """
@@ -29,6 +29,7 @@ from auto_compyute.nn._state_dict import (
 )
 
 __all__ = [
+    "Buffer",
     "IncompatibleKeys",
     "Module",
     "Parameter",
@@ -70,6 +71,39 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+class Buffer(Tensor):
+    """A tensor that a ``Module`` registers as a buffer when assigned to it, as
+    ``register_buffer(name, tensor, persistent)`` does.
+
+    ``Buffer(t)`` shares ``t``'s data (no copy), is a leaf of the graph and keeps
+    ``t.req_grad``.
+
+    Args:
+        data: A Tensor, an array or nested numbers; an empty tensor of the default dtype if
+            omitted.
+        persistent: Whether the buffer is part of the module's ``state_dict()``.
+
+    Example:
+        >>> class Model(nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.mask = nn.Buffer(ac.ones(3), persistent=False)
+        >>> [name for name, _ in Model().named_buffers()], list(Model().state_dict())
+        (['mask'], [])
+    """
+
+    __slots__ = ("persistent",)
+
+    def __init__(self, data: Any = None, *, persistent: bool = True) -> None:
+        if data is None:
+            data = np.empty(0, dtype=dtypes.get_default_dtype())
+        if isinstance(data, Tensor):
+            super().__init__(data.data, req_grad=data.req_grad)
+        else:
+            super().__init__(data)
+        self.persistent = persistent
 
 
 class UninitializedParameter(Parameter):
@@ -393,11 +427,19 @@ class Module:
             modules[name] = None
             return
         buffers = self.__dict__.get("_buffers")
+        if isinstance(value, Buffer):
+            if buffers is None:
+                raise AttributeError(
+                    f"cannot assign buffer '{name}' before Module.__init__() call; "
+                    f"call super().__init__() first in {type(self).__name__}.__init__"
+                )
+            self.register_buffer(name, value, value.persistent)
+            return
         if buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(
                     f"cannot assign '{type(value).__name__}' as buffer '{name}' "
-                    "(Tensor or None expected)"
+                    "(nn.Buffer, Tensor or None expected)"
                 )
             buffers[name] = value
             return

@@ -158,12 +158,7 @@ class Cholesky(Op):
         return self.out
 
     def backward(self, grad: Array) -> Array:
-        xp = get_array_module(grad)
-        lower_t = _mT(self.out)
-        phi = (lower_t @ grad) * _half_diagonal_tril(xp, grad.shape[-1], grad.dtype)
-        left = xp.linalg.solve(lower_t, phi)  # L^-T phi
-        grad_a = _mT(xp.linalg.solve(lower_t, _mT(left)))  # L^-T phi L^-1
-        return 0.5 * (grad_a + _mT(grad_a))
+        return _cholesky_backward(self.out, grad, get_array_module(grad).linalg.solve)
 
     def graph_backward(self, grad: Tensor) -> Tensor:
         lower = self._result_tensor(self.out)
@@ -172,6 +167,60 @@ class Cholesky(Op):
         inverse = Inv.apply(lower)
         grad_a = inverse.mT @ phi @ inverse
         return 0.5 * (grad_a + grad_a.mT)
+
+
+def _cholesky_backward(lower: Array, grad: Array, solve: Callable[[Array, Array], Array]) -> Array:
+    """``Cholesky``'s gradient, with ``solve(T, B)`` = T^-1 B for the upper triangular L^T."""
+    xp = get_array_module(grad)
+    lower_t = _mT(lower)
+    phi = (lower_t @ grad) * _half_diagonal_tril(xp, grad.shape[-1], grad.dtype)
+    left = solve(lower_t, phi)  # L^-T phi
+    grad_a = _mT(solve(lower_t, _mT(left)))  # L^-T phi L^-1
+    return 0.5 * (grad_a + _mT(grad_a))
+
+
+class CholeskyEx(Op):
+    """L with A = L L^T and LAPACK's info (packed), for batches that hold matrices that are
+    not positive-definite: info is the order of the first leading minor that is not
+    (0 if none), and such a matrix keeps the columns computed before it. The gradient is
+    ``Cholesky``'s."""
+
+    def forward(self, a: Array) -> Array:
+        xp = get_array_module(a)
+        self.lower, info = _cholesky_ex(xp, a)
+        return pack(xp, (self.lower, info[..., None].astype(a.dtype)), a.shape[:-2])
+
+    def backward(self, grad: Array) -> Array:
+        xp = get_array_module(grad)
+        n = self.lower.shape[-1]
+        grad_lower = unpack(grad, ((n, n), (1,)))[0]
+
+        def solve(upper: Array, b: Array) -> Array:
+            return _triangular_solve(xp, upper, b, upper=True)
+
+        return _cholesky_backward(self.lower, grad_lower, solve)
+
+
+def _cholesky_ex(xp: Any, a: Array) -> tuple[Array, Array]:
+    """The Cholesky factors of a batch column by column (LAPACK's potf2), and the info of each
+    matrix: the order of the first leading minor that is not positive-definite, or 0."""
+    n = a.shape[-1]
+    flat = a.reshape(-1, n, n)
+    lower = xp.tril(flat)
+    info = xp.zeros(flat.shape[0], dtype=np.int32)
+    for j in range(n):
+        done = lower[:, j, :j]
+        pivot = flat[:, j, j] - (done * done).sum(-1)
+        # NOTE: "not > 0" also catches NaN, as LAPACK does
+        info = xp.where((info == 0) & ~(pivot > 0), j + 1, info)
+        active, failed_here = info == 0, info == j + 1
+        root = xp.sqrt(xp.where(active, pivot, 1))
+        lower[:, j, j] = xp.where(active, root, xp.where(failed_here, pivot, lower[:, j, j]))
+        column = flat[:, j + 1 :, j] - (lower[:, j + 1 :, :j] @ done[..., None])[..., 0]
+        lower[:, j + 1 :, j] = xp.where(
+            active[:, None], column / root[:, None], lower[:, j + 1 :, j]
+        )
+    return lower.reshape(a.shape), info.reshape(a.shape[:-2])
 
 
 def _half_diagonal_tril(xp: Any, n: int, dtype: Any) -> Array:
@@ -510,3 +559,151 @@ def _expm(xp: Any, a: Array) -> Array:
     for step in range(int(squarings.max()) if squarings.size else 0):
         result = xp.where((squarings > step)[..., None, None], result @ result, result)
     return result
+
+
+def _triangular_solve(
+    xp: Any, triangle: Array, b: Array, *, upper: bool, unit: bool = False
+) -> Array:
+    """T^-1 B by substitution, for triangular T (..., n, n) of which only the triangle named by
+    ``upper`` is read (without the diagonal if ``unit``: ones there), and B (..., n, k); batch
+    axes broadcast. A zero on the diagonal gives inf and NaN rather than an error."""
+    n = triangle.shape[-1]
+    batch = np.broadcast_shapes(triangle.shape[:-2], b.shape[:-2])
+    x = xp.empty((*batch, *b.shape[-2:]), dtype=np.result_type(triangle.dtype, b.dtype))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i in range(n - 1, -1, -1) if upper else range(n):
+            known = slice(i + 1, None) if upper else slice(0, i)
+            row = b[..., i, :] - (triangle[..., i : i + 1, known] @ x[..., known, :])[..., 0, :]
+            x[..., i, :] = row if unit else row / triangle[..., i, i, None]
+    return x
+
+
+def _lu_factor(xp: Any, a: Array, pivot: bool) -> tuple[Array, Array, Array]:
+    """LAPACK's getrf on a batch of (m, n) matrices: L (unit lower, its diagonal left out)
+    and U packed into one matrix, the 1-based row swaps (int32, row i with row pivots[i] - 1,
+    in order; i + 1 without ``pivot``) and info (the 1-based place of the first zero on U's
+    diagonal, or 0). Partial pivoting picks the first largest magnitude of each column."""
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    lu = a.reshape(-1, m, n).copy()
+    count = lu.shape[0]
+    every = xp.arange(count)
+    pivots = xp.broadcast_to(xp.arange(1, k + 1, dtype=np.int32), (count, k)).copy()
+    info = xp.zeros(count, dtype=np.int32)
+    for j in range(k):
+        if pivot:
+            rows = j + xp.abs(lu[:, j:, j]).argmax(-1)
+            pivots[:, j] = rows + 1
+            swapped = lu[every, rows]
+            lu[every, rows] = lu[:, j]
+            lu[:, j] = swapped
+        diagonal = lu[:, j, j]
+        zero = diagonal == 0
+        info = xp.where((info == 0) & zero, j + 1, info)
+        # NOTE: like LAPACK, a zero pivot scales nothing (its column is all zeros when pivoting)
+        lu[:, j + 1 :, j] /= xp.where(zero, 1, diagonal)[:, None]
+        lu[:, j + 1 :, j + 1 :] -= lu[:, j + 1 :, j, None] * lu[:, None, j, j + 1 :]
+    batch = a.shape[:-2]
+    return lu.reshape(a.shape), pivots.reshape((*batch, k)), info.reshape(batch)
+
+
+def permutation(xp: Any, pivots: Array, m: int) -> Array:
+    """The rows of P^T A as rows of A, ``perm`` with (P^T A)[i] = A[perm[i]], where
+    A = P L U and ``pivots`` are LAPACK's 1-based row swaps of the factorization."""
+    count = math.prod(pivots.shape[:-1])
+    perm = xp.broadcast_to(xp.arange(m), (count, m)).copy()
+    swaps = pivots.reshape(count, -1).astype(np.int64) - 1
+    every = xp.arange(count)
+    for i in range(swaps.shape[-1]):
+        rows = swaps[:, i]
+        swapped = perm[every, rows]
+        perm[every, rows] = perm[:, i]
+        perm[:, i] = swapped
+    return perm.reshape((*pivots.shape[:-1], m))
+
+
+def _take_rows(xp: Any, x: Array, rows: Array) -> Array:
+    """``x[..., rows[...,  i], :]`` for each i, with the batch axes of both broadcast."""
+    batch = np.broadcast_shapes(x.shape[:-2], rows.shape[:-1])
+    shape = (*batch, rows.shape[-1], x.shape[-1])
+    index = xp.broadcast_to(rows[..., None], shape)
+    return xp.take_along_axis(xp.broadcast_to(x, (*batch, *x.shape[-2:])), index, -2)
+
+
+class LuFactor(Op):
+    """The LU factorization A = P L U of (m, n) matrices, k = min(m, n): LU (L's strict lower
+    and U's upper triangle in one matrix), the pivots and info, packed. PyTorch's gradient,
+    with L = [L1; L2] (L1 k x k), U = [U1, U2] (U1 k x k), gL and gU the lower and upper
+    parts of g:
+    dA = P [[L1^-T K U1^-T, L1^-T gU2], [gL2 U1^-T, 0]],
+    K = tril(L1^T gL1 - gU2 U2^T, -1) + triu(gU1 U1^T - L2^T gL2)."""
+
+    def forward(self, a: Array, *, pivot: bool) -> Array:
+        xp = get_array_module(a)
+        self.lu, pivots, info = _lu_factor(xp, a, pivot)
+        self.perm = permutation(xp, pivots, a.shape[-2])
+        parts = (self.lu, pivots.astype(a.dtype), info[..., None].astype(a.dtype))
+        return pack(xp, parts, a.shape[:-2])
+
+    def backward(self, grad: Array) -> Array:
+        xp = get_array_module(grad)
+        lu = self.lu
+        m, n = lu.shape[-2:]
+        k = min(m, n)
+        grad = unpack(grad, ((m, n),))[0]
+        square, grad_square = lu[..., :k, :k], grad[..., :k, :k]
+        lower_2, upper_2 = lu[..., k:, :k], lu[..., :k, k:]
+        grad_lower_2, grad_upper_2 = grad[..., k:, :k], grad[..., :k, k:]
+        # NOTE: L1^T gL1 as gL1 + N^T g with N = L1 - I: the product with U's part of g adds
+        # nothing below the diagonal
+        lower_t, upper_1 = _mT(xp.tril(square, -1)), xp.triu(square)
+        below = grad_square + lower_t @ grad_square - grad_upper_2 @ _mT(upper_2)
+        inner = xp.tril(below, -1) + xp.triu(
+            grad_square @ _mT(upper_1) - _mT(lower_2) @ grad_lower_2
+        )
+        top = _triangular_solve(xp, _mT(square), inner, upper=True, unit=True)  # L1^-T K
+        top = _mT(_triangular_solve(xp, upper_1, _mT(top), upper=True))  # ... U1^-T
+        grad_a = xp.zeros_like(grad)
+        grad_a[..., :k, :k] = top
+        if m > k:  # gL2 U1^-T
+            grad_a[..., k:, :k] = _mT(_triangular_solve(xp, upper_1, _mT(grad_lower_2), upper=True))
+        if n > k:  # L1^-T gU2
+            grad_a[..., :k, k:] = _triangular_solve(
+                xp, _mT(square), grad_upper_2, upper=True, unit=True
+            )
+        return _take_rows(xp, grad_a, xp.argsort(self.perm, -1))
+
+
+class LuSolve(Op):
+    """X = A^-1 B (A^-T B with ``adjoint``) from the LU factorization A = P L U (LU and its
+    ``pivots``); batch axes broadcast. Without ``adjoint``, with H = U^-T g and W = L^-T H:
+    dB = P W, dLU = -(triu(H X^T) + tril(W (U X)^T, -1)); with it, for Z = U^-T B,
+    Y = L^-T Z, W = L^-1 P^T g and dB = U^-1 W: dLU = -(tril(Y W^T, -1) + triu(Z dB^T))."""
+
+    def forward(self, lu: Array, b: Array, *, pivots: Array, adjoint: bool) -> Array:
+        xp = get_array_module(lu)
+        self.lu, self.perm = lu, permutation(xp, pivots, lu.shape[-1])
+        if adjoint:
+            self.z = _triangular_solve(xp, _mT(lu), b, upper=False)
+            self.y = _triangular_solve(xp, _mT(lu), self.z, upper=True, unit=True)
+            return _take_rows(xp, self.y, xp.argsort(self.perm, -1))
+        self.ux = _triangular_solve(xp, lu, _take_rows(xp, b, self.perm), upper=False, unit=True)
+        self.x = _triangular_solve(xp, lu, self.ux, upper=True)
+        return self.x
+
+    def backward(self, grad: Array) -> tuple[Array | None, Array | None]:
+        xp = get_array_module(grad)
+        lu = self.lu
+        # NOTE: a singular U's inf and NaN go on into the gradient, as in PyTorch, unannounced
+        with np.errstate(invalid="ignore"):
+            if self.kwargs["adjoint"]:
+                rows = _take_rows(xp, grad, self.perm)
+                w = _triangular_solve(xp, lu, rows, upper=False, unit=True)
+                grad_b = _triangular_solve(xp, lu, w, upper=True)
+                grad_lu = xp.tril(self.y @ _mT(w), -1) + xp.triu(self.z @ _mT(grad_b))
+            else:
+                h = _triangular_solve(xp, _mT(lu), grad, upper=False)
+                w = _triangular_solve(xp, _mT(lu), h, upper=True, unit=True)
+                grad_b = _take_rows(xp, w, xp.argsort(self.perm, -1))
+                grad_lu = xp.triu(h @ _mT(self.x)) + xp.tril(w @ _mT(self.ux), -1)
+        return (-grad_lu if self.needs_grad[0] else None), grad_b

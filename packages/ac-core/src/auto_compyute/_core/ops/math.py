@@ -446,14 +446,15 @@ def _erfc_asymptotic(x: Array) -> Array:
     return _exp_minus_square(x) * _erfc_scaled_asymptotic(x)
 
 
-def _exp_minus_square(x: Array) -> Array:
-    """exp(-x**2) without the rounding error of x**2, which exp would magnify x**2 times
-    (Cephes' ``expx2``): x = m + f with m a multiple of 1/128, so that m**2 is exact."""
+def _exp_minus_square(x: Array, sign: float = -1.0) -> Array:
+    """exp(-x**2) (exp(x**2) with ``sign=1``) for x >= 0, without the rounding error of
+    x**2, which exp would magnify x**2 times (Cephes' ``expx2``): x = m + f with m a
+    multiple of 1/128, so that m**2 is exact."""
     xp = get_array_module(x)
     x = xp.minimum(x, 1e150)  # NOTE: exp(-x**2) is 0 long before; no inf - inf below
     m = xp.round(x * 128.0) / 128.0
     f = x - m
-    return xp.exp(-m * m) * xp.exp(-(2.0 * m * f + f * f))
+    return xp.exp(sign * m * m) * xp.exp(sign * (2.0 * m * f + f * f))
 
 
 def _erfc_scaled_asymptotic(x: Array) -> Array:
