@@ -199,6 +199,75 @@ def test_conv_transpose2d_gradcheck_other_layouts(rng):
     assert gradcheck(lambda *t: F.conv_transpose2d(*t, groups=2, padding=1), [x, w, b])
 
 
+# one input and one output channel per group: the input gradient as a convolution per phase
+# of the stride, the weight gradient along the output rows where they are long
+DEPTHWISE_GRID = [  # stride, padding (wider than the kernel reaches: (3, 0)), dilation
+    (s, p, d)
+    for s, p, d in itertools.product([1, 2, (3, 1)], [0, 1, (3, 0), "same"], [1, (2, 1)])
+    if not (p == "same" and s != 1)
+]
+
+
+@pytest.mark.parametrize(("stride", "padding", "dilation"), DEPTHWISE_GRID)
+def test_depthwise_conv2d_gradcheck(rng, stride, padding, dilation):
+    x, w, b = _tensors(rng, (2, 3, 6, 7), (3, 1, 3, 2), (3,))
+    assert gradcheck(lambda *t: F.conv2d(*t, stride, padding, dilation, 3), [x, w, b])
+
+
+@pytest.mark.parametrize(("stride", "padding", "dilation"), DEPTHWISE_GRID)
+def test_depthwise_weight_gradient_along_rows(rng, monkeypatch, stride, padding, dilation):
+    calls: list[int] = []
+    helper = conv_module._depthwise_weight_gradient
+    monkeypatch.setattr(conv_module, "_depthwise_weight_gradient", _counted(helper, calls))
+    monkeypatch.setattr(conv_module, "WEIGHT_BY_ROWS_FROM_WIDTH", 16)
+    x, w, b = _tensors(rng, (1, 2, 4, 24), (2, 1, 2, 3), (2,))
+    assert gradcheck(lambda *t: F.conv2d(*t, stride, padding, dilation, 2), [x, w, b])
+    assert bool(calls) == (stride != 2)  # rows of unit stride only
+
+
+@pytest.mark.parametrize("rows_from_width", [64, 16])  # from columns, or along the rows
+@pytest.mark.parametrize(
+    ("stride", "padding", "dilation"),
+    [
+        (s, p, d)
+        for s, p, d in itertools.product([1, 2, 3], [0, 1, 4, "same"], [1, 2])
+        if not (p == "same" and s != 1)
+    ],
+)
+def test_depthwise_conv1d_gradcheck(rng, monkeypatch, stride, padding, dilation, rows_from_width):
+    monkeypatch.setattr(conv_module, "WEIGHT_BY_ROWS_FROM_WIDTH", rows_from_width)
+    x, w, b = _tensors(rng, (2, 3, 20), (3, 1, 3), (3,))
+    assert gradcheck(lambda *t: F.conv1d(*t, stride, padding, dilation, 3), [x, w, b])
+
+
+@pytest.mark.parametrize(
+    ("stride", "padding", "output_padding", "dilation"),
+    [(s, p, op, d) for s, p, op, d, g in TRANSPOSE_GRID if g == 1],
+)
+def test_depthwise_conv_transpose_gradcheck(rng, stride, padding, output_padding, dilation):
+    # a 2-wide kernel with stride 3 leaves some outputs unreached
+    x, w, b = _tensors(rng, (2, 3, 3, 4), (3, 1, 2, 3), (3,))
+    assert gradcheck(
+        lambda *t: F.conv_transpose2d(*t, stride, padding, output_padding, 3, dilation),
+        [x, w, b],
+    )
+    x, w = _tensors(rng, (2, 3, 5), (3, 1, 2))
+    assert gradcheck(
+        lambda a, b: F.conv_transpose1d(a, b, None, stride, padding, output_padding, 3, dilation),
+        [x, w],
+    )
+
+
+def test_depthwise_layouts_gradcheck(rng):
+    # outputs wider than the batch-last threshold, large ones, and a single channel
+    x, w, b = _tensors(rng, (2, 2, 4, 20), (2, 1, 3, 3), (2,))
+    assert gradcheck(lambda *t: F.conv2d(*t, stride=(2, 1), padding=1, groups=2), [x, w, b])
+    x, w = _tensors(rng, (2, 2, 23, 24), (2, 1, 2, 2))
+    assert gradcheck(lambda *t: F.conv2d(*t, padding=(1, 0), groups=2), [x, w])
+    x, w = _tensors(rng, (2, 1, 5, 6), (1, 1, 3, 3))
+    assert gradcheck(lambda *t: F.conv2d(*t, stride=2, dilation=(1, 2)), [x, w])
+
+
 @pytest.mark.parametrize("size", [(5, 7), (5, 20), (30, 30)])  # the three column layouts
 def test_retained_graph_gives_the_same_gradients_twice(size):
     x = ac.randn(2, 3, *size, dtype=ac.float64, req_grad=True)
@@ -531,6 +600,19 @@ def test_conv_has_second_derivatives(settings, spatial: int, rng) -> None:
 def test_conv_with_same_padding_has_second_derivatives(rng) -> None:
     inputs = _second_order_inputs(rng, (1, 2, 4, 3), (2, 2, 2, 2), False)
     assert ac.autograd.gradgradcheck(lambda x, w: F.conv2d(x, w, padding="same"), inputs)
+
+
+@pytest.mark.parametrize("settings", SECOND_ORDER_SETTINGS[:4], ids=str)
+@pytest.mark.parametrize("spatial", [1, 2])
+@pytest.mark.parametrize("batch", [1, 2])  # one sample: the weight's gradient is depthwise too
+def test_depthwise_conv_has_second_derivatives(settings, spatial: int, batch: int, rng) -> None:
+    size, kernel = (5,) * spatial, (3,) * spatial
+    inputs = _second_order_inputs(rng, (batch, 3, *size), (3, 1, *kernel), True)
+    conv = F.conv1d if spatial == 1 else F.conv2d
+    assert ac.autograd.gradgradcheck(lambda x, w, b: conv(x, w, b, **settings, groups=3), inputs)
+    inputs = _second_order_inputs(rng, (batch, 3, *size), (3, 1, *kernel), False)
+    transposed = F.conv_transpose1d if spatial == 1 else F.conv_transpose2d
+    assert ac.autograd.gradgradcheck(lambda x, w: transposed(x, w, **settings, groups=3), inputs)
 
 
 @pytest.mark.parametrize(

@@ -78,6 +78,51 @@ def test_conv1d_matches_torch(rng, stride, padding, dilation, groups):
     )
 
 
+# one input and one output channel per group (depthwise, as in MobileNets and Conformers),
+# and with a channel multiplier; narrow, wide (weight gradient along the rows) and large outputs
+DEPTHWISE_CASES = [
+    (size, s, p, d)
+    for size in [(8, 9), (6, 70), (26, 24)]
+    for s, p, d in itertools.product([1, 2, (2, 1)], [0, 1, "same"], [1, 2])
+    if not (p == "same" and s != 1)
+]
+
+
+@pytest.mark.parametrize("multiplier", [1, 2])
+@pytest.mark.parametrize(("size", "stride", "padding", "dilation"), DEPTHWISE_CASES)
+def test_depthwise_conv2d_matches_torch(rng, size, stride, padding, dilation, multiplier):
+    arrays = [
+        rng.standard_normal((3, 4, *size)),
+        rng.standard_normal((4 * multiplier, 1, 3, 3)),
+        rng.standard_normal(4 * multiplier),
+    ]
+    compare(
+        lambda x, w, b: F.conv2d(x, w, b, stride, padding, dilation, 4),
+        lambda x, w, b: TF.conv2d(x, w, b, stride, padding, dilation, 4),
+        arrays,
+        rng,
+    )
+
+
+@pytest.mark.parametrize("kernel", [3, 5, 7])
+@pytest.mark.parametrize(
+    ("length", "stride", "padding", "dilation"),
+    [(80, 1, "same", 1), (80, 1, 1, 2), (80, 2, 3, 1), (9, 1, "same", 1), (9, 2, 2, 1)],
+)
+def test_depthwise_conv1d_matches_torch(rng, kernel, length, stride, padding, dilation):
+    arrays = [
+        rng.standard_normal((3, 4, length)),
+        rng.standard_normal((4, 1, kernel)),
+        rng.standard_normal(4),
+    ]
+    compare(
+        lambda x, w, b: F.conv1d(x, w, b, stride, padding, dilation, 4),
+        lambda x, w, b: TF.conv1d(x, w, b, stride, padding, dilation, 4),
+        arrays,
+        rng,
+    )
+
+
 TRANSPOSE_GRID = [  # stride, padding, output_padding, dilation, groups
     (s, p, op, d, g)
     for s, p, op, d, g in itertools.product([1, 2, 3], [0, 1, 2], [0, 1], [1, 2], [1, 2])
@@ -133,6 +178,27 @@ def test_conv_transpose1d_matches_torch(rng, stride, padding, output_padding, di
         lambda x, w, b: TF.conv_transpose1d(
             x, w, b, stride, padding, output_padding, groups, dilation
         ),
+        arrays,
+        rng,
+    )
+
+
+@pytest.mark.parametrize("size", [(5, 6), (5, 17)])
+@pytest.mark.parametrize(
+    ("stride", "padding", "output_padding", "dilation"),
+    [(s, p, op, d) for s, p, op, d, g in TRANSPOSE_GRID if g == 1],
+)
+def test_depthwise_conv_transpose2d_matches_torch(
+    rng, size, stride, padding, output_padding, dilation
+):
+    arrays = [
+        rng.standard_normal((2, 4, *size)),
+        rng.standard_normal((4, 1, 3, 2)),
+        rng.standard_normal(4),
+    ]
+    compare(
+        lambda x, w, b: F.conv_transpose2d(x, w, b, stride, padding, output_padding, 4, dilation),
+        lambda x, w, b: TF.conv_transpose2d(x, w, b, stride, padding, output_padding, 4, dilation),
         arrays,
         rng,
     )
