@@ -1,5 +1,5 @@
-"""``axpy`` (y += alpha x in one pass through NumPy's OpenBLAS, or two NumPy passes) and
-``transpose`` (a transposed copy through OpenBLAS, or NumPy's copy)."""
+"""``axpy`` (y += alpha x in one pass through NumPy's OpenBLAS, or two NumPy passes),
+``transpose`` (a transposed copy through OpenBLAS, or NumPy's copy) and ``row_dots``."""
 
 import numpy as np
 import pytest
@@ -63,3 +63,21 @@ def test_transpose_goes_through_numpys_openblas_when_it_is_there() -> None:
         pytest.skip("NumPy here does not use its own OpenBLAS build (or this is not Linux)")
     assert blas._omatcopy is not None
     assert set(blas._omatcopy) == {np.dtype(np.float32), np.dtype(np.float64)}
+
+
+@pytest.mark.parametrize("columns", [5, 63, 64, 3000])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_row_dots_are_the_dot_products_of_matching_rows(columns: int, dtype) -> None:
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 7, columns)).astype(dtype)
+    dots = blas.row_dots(a, b)
+    assert dots.shape == (7,) and dots.dtype == dtype
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    expected = (a.astype(np.float64) * b).sum(axis=1)
+    np.testing.assert_allclose(dots, expected, rtol=tolerance, atol=tolerance)
+
+
+def test_row_dots_keep_their_precision_along_long_float32_rows() -> None:
+    rows = (np.random.default_rng(0).standard_normal((4, 135_200)) * 3 + 2).astype(np.float32)
+    exact = (rows.astype(np.float64) ** 2).sum(axis=1)
+    np.testing.assert_allclose(blas.row_dots(rows, rows), exact, rtol=5e-7)

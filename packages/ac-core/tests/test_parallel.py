@@ -55,6 +55,35 @@ def test_small_or_strided_arrays_run_in_one_call(threads) -> None:
     assert _kernel.threads == {threading.get_ident()}  # type: ignore[attr-defined]
 
 
+def _row_kernel(x: np.ndarray, out: np.ndarray, sums: np.ndarray, none: None) -> None:
+    assert none is None
+    sums[...] = x.sum(axis=1)
+    np.subtract(x, sums[:, None], out)
+    _kernel.threads.add(threading.get_ident())  # type: ignore[attr-defined]
+    _kernel.calls += 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("num_threads", [1, 2])
+@pytest.mark.parametrize("row_size", [1000, 3 * parallel.PIECE_SIZE])
+def test_split_rows_give_whole_rows(threads, num_threads: int, row_size: int) -> None:
+    ac.set_num_threads(num_threads)
+    x = np.random.default_rng(0).standard_normal((700 * 1000 // row_size + 2, row_size))
+    out, sums = np.empty_like(x), np.empty(len(x))
+    parallel.run_split_rows(_row_kernel, x, out, sums, None)
+    np.testing.assert_allclose(sums, x.sum(axis=1), rtol=1e-12)
+    np.testing.assert_array_equal(out, x - sums[:, None])
+    assert _kernel.calls > 1  # type: ignore[attr-defined]
+
+
+def test_split_rows_of_small_arrays_run_in_one_call(threads) -> None:
+    ac.set_num_threads(2)
+    x = np.ones((100, 100))
+    out, sums = np.empty_like(x), np.empty(len(x))
+    parallel.run_split_rows(_row_kernel, x, out, sums, None)
+    assert _kernel.calls == 1  # type: ignore[attr-defined]
+    np.testing.assert_array_equal(out, x - 100)
+
+
 def test_calls_run_in_worker_threads(threads) -> None:
     ac.set_num_threads(2)
     results: list[int] = []

@@ -6,6 +6,7 @@ import pytest
 import auto_compyute as ac
 import auto_compyute.nn.functional as F
 from auto_compyute import nn
+from auto_compyute.nn.functional import normalization
 
 gradcheck = ac.autograd.gradcheck
 
@@ -131,16 +132,74 @@ def _np_group_norm(x, groups, weight, bias, eps=1e-5):
     return y * weight.reshape(shape) + bias.reshape(shape)
 
 
-@pytest.mark.parametrize(("shape", "groups"), [((2, 6, 3), 3), ((2, 4, 2, 2), 2), ((3, 4), 1)])
+GROUPINGS = [
+    ((2, 6, 3), 3),
+    ((2, 4, 2, 2), 2),
+    ((3, 4), 1),
+    ((4, 6), 3),
+    ((2, 4, 5), 4),
+    ((2, 6, 2, 3, 2), 3),
+    ((1, 4, 3, 2), 1),
+]
+
+
+@pytest.mark.parametrize(("shape", "groups"), GROUPINGS)
 def test_group_norm_forward_and_gradients(shape, groups, rng: np.random.Generator) -> None:
-    x = rng.standard_normal(shape)
+    x = rng.standard_normal(shape) * 2 + 3
     c = shape[1]
     w, b = rng.standard_normal(c), rng.standard_normal(c)
     y = F.group_norm(_t(x), groups, _t(w), _t(b))
     np.testing.assert_allclose(y.numpy(), _np_group_norm(x, groups, w, b), rtol=1e-12, atol=1e-12)
     args = [_t(x, True), _t(w, True), _t(b, True)]
     assert gradcheck(lambda x, w, b: F.group_norm(x, groups, w, b), args)
+    assert gradcheck(lambda x, w: F.group_norm(x, groups, w), args[:2])
+    assert gradcheck(lambda x, b: F.group_norm(x, groups, None, b), [args[0], args[2]])
     assert gradcheck(lambda x: F.group_norm(x, groups), args[:1])
+
+
+def _composed_group_norm(x, groups, weight, bias):
+    """Group norm as a layer norm over each sample's groups, a scale and a shift."""
+    shape = (x.shape[1],) + (1,) * (x.ndim - 2)
+    grouped = x.reshape(x.shape[0], groups, -1)
+    out = F.layer_norm(grouped, grouped.shape[-1:]).reshape(x.shape)
+    return out * weight.reshape(shape) + bias.reshape(shape)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize(("shape", "groups"), [((3, 8, 30, 30), 4), ((2, 6, 7000), 3)])
+def test_group_norm_split_across_threads(shape, groups, threads, rng, monkeypatch) -> None:
+    """Inputs of many pieces (of whole groups) give the results of the composed ops."""
+    monkeypatch.setattr(normalization, "_GROUP_PIECE_SIZE", 2000)
+    arrays = [rng.standard_normal(shape) - 1, rng.uniform(0.5, 2, shape[1])]
+    arrays.append(rng.standard_normal(shape[1]))
+    cotangent = rng.standard_normal(shape)
+    before = ac.get_num_threads()
+    ac.set_num_threads(threads)
+    try:
+        results = []
+        for function in (F.group_norm, _composed_group_norm):
+            inputs = [_t(a, True) for a in arrays]
+            out = function(inputs[0], groups, *inputs[1:])
+            out.backward(cotangent)
+            results.append([out.numpy(), *(t.grad for t in inputs)])
+    finally:
+        ac.set_num_threads(before)
+    for ours, expected in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_group_norm_backward_leaves_a_shared_gradient_intact() -> None:
+    """Its backward may write over a gradient it alone holds, never over one it shares."""
+    data = np.random.default_rng(0).standard_normal((4, 6, 5))
+    weight, bias = ac.randn(6, dtype=ac.float64), ac.randn(6, dtype=ac.float64)
+    x = ac.tensor(data, req_grad=True)
+    (F.group_norm(x, 3, weight, bias) * 3).sum().backward()
+    expected = x.grad
+    x, v = ac.tensor(data, req_grad=True), ac.tensor(data, req_grad=True)
+    older = v * 1.0  # its op waits with the same gradient while the GroupNorm's runs
+    ((F.group_norm(x, 3, weight, bias) + older) * 3).sum().backward()
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(v.grad, np.full((4, 6, 5), 3.0))
 
 
 def test_group_norm_errors() -> None:
@@ -148,6 +207,15 @@ def test_group_norm_errors() -> None:
         F.group_norm(ac.randn(2, 6, 3), 4)
     with pytest.raises(ValueError, match="num_channels"):
         nn.GroupNorm(4, 6)
+
+
+def test_group_norm_of_an_empty_batch() -> None:
+    x, weight = ac.zeros(0, 4, 3, req_grad=True), ac.ones(4, req_grad=True)
+    out = F.group_norm(x, 2, weight)
+    assert out.shape == (0, 4, 3)
+    out.sum().backward()
+    assert x.grad.shape == (0, 4, 3)
+    np.testing.assert_array_equal(weight.grad, np.zeros(4))
 
 
 # --------------------------------------------------------------------------- RMS norm
@@ -346,11 +414,25 @@ def test_layer_norm_has_second_derivatives(affine, normalized_shape, rng) -> Non
         assert ac.autograd.gradgradcheck(lambda x: F.layer_norm(x, normalized_shape), [x])
 
 
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize(("shape", "groups"), [((2, 4, 3), 2), ((3, 4), 2), ((2, 6, 2, 2), 3)])
+def test_group_norm_has_second_derivatives(affine, shape, groups, rng) -> None:
+    x = ac.tensor(rng.standard_normal(shape), dtype=ac.float64, req_grad=True)
+    weight = ac.tensor(rng.uniform(0.5, 1.5, shape[1]), dtype=ac.float64, req_grad=True)
+    bias = ac.tensor(rng.standard_normal(shape[1]), dtype=ac.float64, req_grad=True)
+    if affine:
+        fn = lambda x, w, b: F.group_norm(x, groups, w, b)  # noqa: E731
+        assert ac.autograd.gradgradcheck(fn, [x, weight, bias])
+    else:
+        assert ac.autograd.gradgradcheck(lambda x: F.group_norm(x, groups), [x])
+
+
 def test_group_and_instance_norm_have_second_derivatives(rng) -> None:
     x = ac.tensor(rng.standard_normal((2, 4, 3)), dtype=ac.float64, req_grad=True)
     weight = ac.tensor(rng.uniform(0.5, 1.5, 4), dtype=ac.float64, req_grad=True)
     assert ac.autograd.gradgradcheck(lambda x, w: F.group_norm(x, 2, w), [x, weight])
     assert ac.autograd.gradgradcheck(F.instance_norm, [x])
+    assert ac.autograd.gradgradcheck(lambda x, w: F.instance_norm(x, weight=w), [x, weight])
 
 
 def test_batch_norm3d_checks_rank_and_normalizes_each_channel():

@@ -65,14 +65,46 @@ def test_linear_over_layer_norm_matches_torch(rng: np.random.Generator) -> None:
     )
 
 
-def test_group_norm_function(rng: np.random.Generator) -> None:
-    x, w, b = rng.standard_normal((2, 6, 3, 2)), rng.standard_normal(6), rng.standard_normal(6)
+@pytest.mark.parametrize(
+    ("shape", "groups"),
+    [
+        ((2, 6, 3, 2), 3),
+        ((4, 6), 2),
+        ((2, 8, 5), 4),
+        ((2, 4, 3, 2, 2), 2),
+        ((2, 6, 3, 2), 6),
+        ((2, 6, 3, 2), 1),
+        ((2, 8, 260, 260), 4),  # in pieces, across threads
+    ],
+)
+@pytest.mark.parametrize("affine", [True, False])
+def test_group_norm_function(shape, groups, affine, rng: np.random.Generator) -> None:
+    x = rng.standard_normal(shape) * 3 + 2
+    params = [rng.standard_normal(shape[1]), rng.standard_normal(shape[1])] if affine else []
     compare(
-        lambda x, w, b: F.group_norm(x, 3, w, b),
-        lambda x, w, b: TF.group_norm(x, 3, w, b),
-        [x, w, b],
+        lambda x, *p: F.group_norm(x, groups, *p, eps=1e-4),
+        lambda x, *p: TF.group_norm(x, groups, *p, eps=1e-4),
+        [x, *params],
         rng,
     )
+
+
+def test_float16_group_norm_follows_pytorch(rng: np.random.Generator) -> None:
+    # NOTE: squares past 65504: PyTorch, too, takes the statistics in float32
+    x = (rng.standard_normal((2, 6, 4)) * 300 + 50).astype(np.float16)
+    w, b = rng.standard_normal(6).astype(np.float16), rng.standard_normal(6).astype(np.float16)
+    ours = [ac.tensor(a, req_grad=True) for a in (x, w, b)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    out, expected = F.group_norm(ours[0], 3, *ours[1:]), TF.group_norm(theirs[0], 3, *theirs[1:])
+    assert out.dtype == ac.float16
+    tol = {"rtol": 5e-3, "atol": 5e-3}  # NOTE: PyTorch rounds some intermediates to float16
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), **tol)
+    cotangent = rng.standard_normal(x.shape).astype(np.float16)
+    out.backward(cotangent)
+    expected.backward(torch.tensor(cotangent))
+    for a, t in zip(ours, theirs, strict=True):
+        assert a.grad.dtype == np.float16
+        np.testing.assert_allclose(a.grad, t.grad.numpy(), **tol)
 
 
 @pytest.mark.parametrize("eps", [None, 1e-3])
@@ -97,6 +129,7 @@ LAYERS = {
     "BatchNorm2d": (lambda: nn.BatchNorm2d(4), lambda: torch.nn.BatchNorm2d(4), (3, 4, 2, 3)),
     "LayerNorm": (lambda: nn.LayerNorm((3, 5)), lambda: torch.nn.LayerNorm((3, 5)), (2, 3, 5)),
     "GroupNorm": (lambda: nn.GroupNorm(2, 4), lambda: torch.nn.GroupNorm(2, 4), (3, 4, 5)),
+    "GroupNorm2d": (lambda: nn.GroupNorm(4, 8), lambda: torch.nn.GroupNorm(4, 8), (2, 8, 3, 4)),
     "RMSNorm": (lambda: nn.RMSNorm(5), lambda: torch.nn.RMSNorm(5), (2, 3, 5)),
 }
 
@@ -134,7 +167,12 @@ def test_batchnorm_running_stats_follow_pytorch(momentum, rng: np.random.Generat
 @pytest.mark.parametrize("track", [False, True])
 @pytest.mark.parametrize("affine", [False, True])
 @pytest.mark.parametrize(
-    ("name", "shape"), [("InstanceNorm1d", (3, 4, 6)), ("InstanceNorm2d", (2, 4, 3, 5))]
+    ("name", "shape"),
+    [
+        ("InstanceNorm1d", (3, 4, 6)),
+        ("InstanceNorm2d", (2, 4, 3, 5)),
+        ("InstanceNorm3d", (2, 4, 3, 2, 3)),
+    ],
 )
 def test_instance_norm_layers_match_torch(name, shape, affine, track, rng):
     ours = getattr(nn, name)(4, affine=affine, track_running_stats=track)

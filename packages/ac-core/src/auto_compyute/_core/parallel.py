@@ -90,6 +90,28 @@ def run_split(kernel: Callable[..., None], *arrays: Any) -> None:
     run_calls([partial(kernel, *(a[i : i + step] for a in flat)) for i in range(0, size, step)])
 
 
+def run_split_rows(kernel: Callable[..., None], *arrays: Any, piece_size: int = PIECE_SIZE) -> None:
+    """Call ``kernel(*pieces)`` on aligned slices of the leading axis of arrays of the same
+    length there, in parallel: ``run_split`` for kernels that need whole rows (the
+    statistics of a row, say). A slice holds about ``piece_size`` elements of the first
+    array, and each thread gets as many; ``None`` is passed on as it is. Small or
+    non-NumPy arrays give one call.
+    """
+    present = [a for a in arrays if a is not None]
+    rows, size = present[0].shape[0], present[0].size
+    if size < 2 * piece_size or rows < 2 or not all(type(a) is np.ndarray for a in present):
+        kernel(*arrays)
+        return
+    threads = get_num_threads()
+    step = -(-rows // min(rows, threads * -(-size // (threads * piece_size))))
+    run_calls(
+        [
+            partial(kernel, *(None if a is None else a[i : i + step] for a in arrays))
+            for i in range(0, rows, step)
+        ]
+    )
+
+
 def run_calls(calls: Sequence[Callable[[], None]]) -> None:
     """Run independent calls of NumPy code across threads, the calling thread included.
 

@@ -1,21 +1,24 @@
 """Normalization: ``batch_norm``, ``layer_norm``, ``group_norm``, ``instance_norm``,
 ``rms_norm``, ``local_response_norm`` and ``normalize``.
 
-Batch and layer normalization are primitives with their own backward; group and
-instance normalization reuse the layer-norm primitive on grouped channels, and RMS
-normalization and local response normalization are composed from Tensor ops.
+Batch, layer and group normalization are primitives with their own backward (instance
+normalization is group normalization with a group per channel); RMS normalization and
+local response normalization are composed from Tensor ops.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import partial
 
 import numpy as np
 
 from auto_compyute._core.autograd import Array, Op, may_overwrite
-from auto_compyute._core.blas import sum_by_product
+from auto_compyute._core.blas import row_dots, sum_by_product
 from auto_compyute._core.devices import filled, get_array_module
+from auto_compyute._core.parallel import PIECE_SIZE, run_split_rows
 from auto_compyute._core.tensor import Tensor, float16_in_float32
 
 __all__ = [
@@ -103,9 +106,7 @@ class BatchNorm(Op):
         # NOTE: the input rebuilt from what forward kept (the mean is small; x need not live)
         x = self._input(0, self.x_hat / self.rstd + self.mean)
         if self.kwargs["training"]:
-            centered = x - x.mean(dim=axes, keepdim=True)
-            rstd = ((centered * centered).mean(dim=axes, keepdim=True) + self.kwargs["eps"]) ** -0.5
-            x_hat = centered * rstd
+            x_hat, rstd = _graph_normalized(x, axes, self.kwargs["eps"])
         else:
             rstd = self._constant(self.rstd)
             x_hat = (x - self._constant(self.mean)) * rstd
@@ -130,11 +131,10 @@ class LayerNorm(Op):
         xp = get_array_module(x)
         features = math.prod(x.shape[x.ndim - ndim :])
         rows = x.reshape(-1, features)
-        self.averager = filled(xp, features, 1 / features, x.dtype)
-        self.mean = rows @ self.averager
-        x_hat = rows - self.mean[:, None]
-        # NOTE: einsum sums the squares of each row without writing them out.
-        self.rstd = (xp.einsum("ij,ij->i", x_hat, x_hat) / features + eps) ** -0.5
+        x_hat = xp.empty(rows.shape, x.dtype)
+        self.mean = _row_means(rows)
+        var = _row_variances(rows, self.mean, x_hat)
+        self.rstd = (var + eps) ** -0.5
         x_hat *= self.rstd[:, None]
         self.x_hat = x_hat
         self.shape, self.params = x.shape, params
@@ -164,7 +164,9 @@ class LayerNorm(Op):
             grads.append(sum_by_product(rows, 0) if needs_params[-1] else None)
         if needs_x:
             # NOTE: the means of ĝ = g w and ĝ x̂ as products of g and g x̂ with w / features
-            averager = self.averager if weight is None else weight * self.averager
+            averager = filled(xp, rows.shape[1], 1 / rows.shape[1], rows.dtype)
+            if weight is not None:
+                averager *= weight
             mean_g = rows @ averager
             mean_gx = product @ averager
             if overwrite:  # NOTE: all that reads the gradient as it came has run
@@ -185,16 +187,226 @@ class LayerNorm(Op):
         rebuilt = self.x_hat / self.rstd[:, None] + self.mean[:, None]
         x = self._input(0, rebuilt.reshape(self.shape))
         rows = x.reshape(-1, self.x_hat.shape[1])
-        centered = rows - rows.mean(dim=1, keepdim=True)
-        rstd = ((centered * centered).mean(dim=1, keepdim=True) + self.kwargs["eps"]) ** -0.5
+        x_hat, rstd = _graph_normalized(rows, (1,), self.kwargs["eps"])
         grads = _norm_graph_backward(
-            self, grad.reshape(rows.shape), centered * rstd, rstd, (1,), (0,), (1, -1)
+            self, grad.reshape(rows.shape), x_hat, rstd, (1,), (0,), (1, -1)
         )
         return (grads[0].reshape(x.shape), *grads[1:])
 
 
+# NOTE: GroupNorm's pieces are 4x those of elementwise kernels: a thread hands the GIL
+# on at each long pass of a piece. With two threads, pieces of PIECE_SIZE took 2.0 ms
+# forward on a (32, 64, 28, 28) float32 input in 8 groups, these 1.1 ms.
+_GROUP_PIECE_SIZE = 4 * PIECE_SIZE
+
+
+class GroupNorm(Op):
+    """Normalization of each group of channels of each sample: y = x̂ w + b, per channel.
+
+    Each sample's channels are split into ``groups`` runs of K consecutive ones, each
+    normalized over its K channels and all their positions. With the per-channel sums
+    s1 = Σ g and s2 = Σ g x̂ over the positions, db = Σ_n s1, dw = Σ_n s2, and
+    dx = rstd (ĝ - mean(ĝ) - x̂ mean(ĝ x̂)) with ĝ = g w, the means over each group,
+    is dx = g rstd w + x β + γ with β = -rstd² mean(ĝ x̂) and γ = -(β mean + rstd mean(ĝ)).
+    With running statistics (instance normalization), the batch's averages of the groups'
+    means and unbiased variances are blended into them in place.
+
+    NOTE: a primitive for speed: composed of a layer norm, a scale and a shift, it took
+    11x PyTorch's time (on two threads) forward and 9.6x forward and backward on a
+    (32, 64, 28, 28) float32 input in 8 groups; as one op, 4.5x and 3.7x. Both ways run on
+    pieces of whole groups at a time, across threads (see ``run_split_rows``), and only
+    the input and each group's mean and rstd are kept for backward.
+    """
+
+    def forward(
+        self,
+        x: Array,
+        *params: Array,
+        groups: int,
+        has_weight: bool,
+        has_bias: bool,
+        eps: float,
+        momentum: float = 0.0,
+        running_mean: Array | None = None,
+        running_var: Array | None = None,
+    ) -> Array:
+        xp = get_array_module(x)
+        n, channels = x.shape[:2]
+        rows = n * groups  # a group of a sample per row: (rows, K, positions)
+        self.x = x.reshape(rows, channels // groups, math.prod(x.shape[2:]))
+        size = math.prod(self.x.shape[1:])
+        # NOTE: the means before the pieces, in one product that BLAS runs on its own
+        # threads: in the pieces, BLAS's threads and ours took 10 instead of 4 ms
+        # forward on a (8, 128, 64, 64) float32 input in 32 groups.
+        self.mean = _row_means(self.x.reshape(rows, size))
+        var, self.rstd = xp.empty(rows, x.dtype), xp.empty(rows, x.dtype)
+        out = xp.empty(x.shape, x.dtype)
+        self.params = params
+        self.weight = _per_row(params[0], n, groups) if has_weight else None
+        run_split_rows(
+            partial(_group_norm_kernel, eps=eps),
+            self.x,
+            out.reshape(self.x.shape),
+            self.mean,
+            var,
+            self.rstd,
+            self.weight,
+            _per_row(params[-1], n, groups) if has_bias else None,
+            piece_size=_GROUP_PIECE_SIZE,
+        )
+        if running_mean is not None:
+            _update_running(running_mean, self.mean.reshape(n, groups).mean(axis=0), momentum)
+        if running_var is not None:
+            unbiased = var.reshape(n, groups).mean(axis=0) * (size / (size - 1))
+            _update_running(running_var, unbiased, momentum)
+        return out
+
+    def backward(self, grad: Array) -> tuple[Array | None, ...]:
+        xp = get_array_module(grad)
+        overwrite = may_overwrite(grad)  # NOTE: asked before any view of grad exists
+        x, groups = self.x, self.kwargs["groups"]
+        shape = (x.shape[0] // groups, x.shape[1] * groups)  # (N, C)
+        needs_x, *needs_params = self.needs_grad
+        dx = None
+        if needs_x:
+            # NOTE: in the gradient's shape, not a view: a leaf takes it without a copy
+            contiguous = overwrite and grad.flags.c_contiguous
+            dx = grad if contiguous else xp.empty(grad.shape, grad.dtype)
+        sum_g, sum_gx_hat = xp.empty(x.shape[:2], x.dtype), xp.empty(x.shape[:2], x.dtype)
+        run_split_rows(
+            _group_norm_backward_kernel,
+            grad.reshape(x.shape),
+            x,
+            None if dx is None else dx.reshape(x.shape),
+            self.mean,
+            self.rstd,
+            self.weight,
+            sum_g,
+            sum_gx_hat,
+            piece_size=_GROUP_PIECE_SIZE,
+        )
+        grads: list[Array | None] = [dx]
+        if self.kwargs["has_weight"]:
+            grads.append(sum_gx_hat.reshape(shape).sum(axis=0) if needs_params[0] else None)
+        if self.kwargs["has_bias"]:
+            grads.append(sum_g.reshape(shape).sum(axis=0) if needs_params[-1] else None)
+        return tuple(grads)
+
+    def graph_backward(self, grad: Tensor) -> tuple[Tensor, ...]:
+        rows, channels, positions = self.x.shape
+        shape = (rows // self.kwargs["groups"], self.kwargs["groups"], channels, positions)
+        x = self._input(0, self.x.reshape(grad.shape))
+        grouped = x.reshape(shape)
+        x_hat, rstd = _graph_normalized(grouped, (2, 3), self.kwargs["eps"])
+        grads = _norm_graph_backward(
+            self, grad.reshape(shape), x_hat, rstd, (2, 3), (0, 3), (1, *shape[1:3], 1)
+        )
+        return (grads[0].reshape(x.shape), *grads[1:])
+
+
+def _per_row(param: Array, n: int, groups: int) -> Array:
+    """A per-channel parameter as (rows, K): a row per group of each of ``n`` samples."""
+    xp = get_array_module(param)
+    return xp.broadcast_to(param, (n, param.size)).reshape(n * groups, param.size // groups)
+
+
+def _group_norm_kernel(
+    x: Array,
+    out: Array,
+    mean: Array,
+    var: Array,
+    rstd: Array,
+    weight: Array | None,
+    bias: Array | None,
+    *,
+    eps: float,
+) -> None:
+    """``GroupNorm``'s forward on some of its rows (groups, shaped (rows, K, positions)):
+    with their means, their variances and rstd into ``var`` and ``rstd``, the result
+    into ``out``."""
+    with _short_buffers():
+        shape = (len(x), x.shape[1] * x.shape[2])
+        var[...] = _row_variances(x.reshape(shape), mean, out.reshape(shape))
+        rstd[...] = (var + eps) ** -0.5
+        out *= (rstd[:, None] if weight is None else rstd[:, None] * weight)[..., None]
+        if bias is not None:
+            out += bias[..., None]
+
+
+def _group_norm_backward_kernel(
+    g: Array,
+    x: Array,
+    dx: Array | None,
+    mean: Array,
+    rstd: Array,
+    weight: Array | None,
+    sum_g: Array,
+    sum_gx_hat: Array,
+) -> None:
+    """``GroupNorm``'s backward on some of its rows (see ``_group_norm_kernel``): the
+    per-channel sums of g and g x̂ into ``sum_g`` and ``sum_gx_hat``, and dx (which may
+    be g's array) unless it is None."""
+    xp = get_array_module(g)
+    sum_g[...] = xp.einsum("rki->rk", g)
+    by_channel = g.reshape(-1, g.shape[2])
+    sum_gx_hat[...] = row_dots(by_channel, x.reshape(by_channel.shape)).reshape(sum_g.shape)
+    sum_gx_hat -= mean[:, None] * sum_g
+    sum_gx_hat *= rstd[:, None]
+    if dx is None:
+        return
+    size = g.shape[1] * g.shape[2]
+    if weight is None:
+        mean_g, mean_gx_hat = sum_g.sum(axis=1) / size, sum_gx_hat.sum(axis=1) / size
+    else:
+        mean_g = (sum_g * weight).sum(axis=1) / size
+        mean_gx_hat = (sum_gx_hat * weight).sum(axis=1) / size
+    beta = -rstd * rstd * mean_gx_hat
+    gamma = -(beta * mean + rstd * mean_g)
+    with _short_buffers():
+        scale = rstd[:, None] if weight is None else rstd[:, None] * weight
+        xp.multiply(g, scale[..., None], out=dx)
+        dx += x * beta[:, None, None]
+        dx += gamma[:, None, None]
+
+
+@contextmanager
+def _short_buffers() -> Iterator[None]:
+    """NumPy's ufuncs in the block (on this thread) with buffers of 1,024 elements.
+
+    NOTE: NumPy copies an operand that is broadcast along rows of up to half a buffer
+    (8,192 elements by default) through the buffer, for longer loops: scaling each
+    channel of a (20, 8, 784) float32 piece took 31 us so, 14 us with shorter buffers.
+    """
+    with np.errstate():
+        np.setbufsize(1024)
+        yield
+
+
+def _row_means(rows: Array) -> Array:
+    """The means of a 2-D array's rows.
+
+    NOTE: a product with a constant vector, which BLAS runs faster than NumPy's reductions.
+    """
+    size = rows.shape[1]
+    return rows @ filled(get_array_module(rows), size, 1 / size, rows.dtype)
+
+
+def _row_variances(rows: Array, mean: Array, centered: Array) -> Array:
+    """The variances of a 2-D array's rows about their means; the rows less their means
+    go into ``centered`` (``row_dots`` sums their squares without writing them out)."""
+    get_array_module(rows).subtract(rows, mean[:, None], out=centered)
+    return row_dots(centered, centered) / rows.shape[1]
+
+
+def _graph_normalized(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor]:
+    """x̂ and rstd of ``x`` over ``axes``, with tensor ops (for ``graph_backward``)."""
+    centered = x - x.mean(dim=axes, keepdim=True)
+    rstd = ((centered * centered).mean(dim=axes, keepdim=True) + eps) ** -0.5
+    return centered * rstd, rstd
+
+
 def _norm_graph_backward(
-    op: BatchNorm | LayerNorm,
+    op: BatchNorm | LayerNorm | GroupNorm,
     grad: Tensor,
     x_hat: Tensor,
     rstd: Tensor,
@@ -202,7 +414,7 @@ def _norm_graph_backward(
     param_axes: tuple[int, ...],
     param_shape: tuple[int, ...],
 ) -> tuple[Tensor, ...]:
-    """The gradients of batch or layer norm with tensor ops.
+    """The gradients of batch, layer or group norm with tensor ops.
 
     Args:
         op: The op.
@@ -395,7 +607,6 @@ def layer_norm(
     )
 
 
-@float16_in_float32
 def group_norm(
     input: Tensor,
     num_groups: int,
@@ -425,15 +636,34 @@ def group_norm(
         )
     _check_param("weight", weight, (channels,), f"the channels of an input of shape {input.shape}")
     _check_param("bias", bias, (channels,), f"the channels of an input of shape {input.shape}")
-    grouped = input._floating().reshape(input.shape[0], num_groups, -1)
-    normalized = LayerNorm.apply(grouped, ndim=1, eps=eps, has_weight=False, has_bias=False)
-    out = normalized.reshape(input.shape)
-    shape = (channels,) + (1,) * (input.ndim - 2)
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+    return _group_norm(input._floating(), weight, bias, groups=num_groups, eps=eps)
+
+
+@float16_in_float32
+def _group_norm(
+    x: Tensor,
+    weight: Tensor | None,
+    bias: Tensor | None,
+    *,
+    groups: int,
+    eps: float,
+    momentum: float = 0.0,
+    running_mean: Array | None = None,
+    running_var: Array | None = None,
+) -> Tensor:
+    """``group_norm`` of a floating-point input; with running statistics as arrays (of
+    instance normalization), updated in place with the batch's."""
+    return GroupNorm.apply(
+        x,
+        *_params(weight, bias),
+        groups=groups,
+        eps=eps,
+        has_weight=weight is not None,
+        has_bias=bias is not None,
+        momentum=momentum,
+        running_mean=running_mean,
+        running_var=running_var,
+    )
 
 
 def instance_norm(
@@ -476,17 +706,24 @@ def instance_norm(
             f"instance_norm needs more than one spatial element per instance, got an input of "
             f"shape {input.shape}"
         )
-    for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
-        _check_param(name, stat, (input.shape[1],), f"the channels of an input {input.shape}")
-    axes = tuple(range(2, input.ndim))
-    data = input.data
-    if data.dtype == np.float16:  # NOTE: its squares overflow; PyTorch takes them in float32
-        data = data.astype(np.float32)
-    if running_mean is not None:
-        _update_running(running_mean.data, data.mean(axis=axes).mean(axis=0), momentum)
-    if running_var is not None:
-        _update_running(running_var.data, data.var(axis=axes, ddof=1).mean(axis=0), momentum)
-    return group_norm(input, input.shape[1], weight, bias, eps)
+    channels = input.shape[1]
+    for name, tensor in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        _check_param(name, tensor, (channels,), f"the channels of an input of shape {input.shape}")
+    return _group_norm(
+        input._floating(),
+        weight,
+        bias,
+        groups=channels,
+        eps=eps,
+        momentum=momentum,
+        running_mean=None if running_mean is None else running_mean.data,
+        running_var=None if running_var is None else running_var.data,
+    )
 
 
 @float16_in_float32
