@@ -452,6 +452,14 @@ def _update_running(running: Array, stat: Array, momentum: float) -> None:
     running[...] = momentum * stat + (1 - momentum) * running.astype(stat.dtype, copy=False)
 
 
+def _check_channel_params(input: Tensor, **params: Tensor | None) -> None:
+    """Raise unless each given per-channel tensor has shape (C,) for an input (N, C, *)."""
+    for name, tensor in params.items():
+        _check_param(
+            name, tensor, (input.shape[1],), f"the channels of an input of shape {input.shape}"
+        )
+
+
 def _check_param(name: str, param: Tensor | None, shape: tuple[int, ...], what: str) -> None:
     if param is not None and param.shape != shape:
         raise ValueError(f"{name} must have shape {shape} ({what}), got {param.shape}")
@@ -501,10 +509,9 @@ def batch_norm(
     if input.ndim < 2:
         raise ValueError(f"batch_norm needs an input of shape (N, C, *), got shape {input.shape}")
     channels = input.shape[1]
-    for name, tensor in (("running_mean", running_mean), ("running_var", running_var)):
-        _check_param(name, tensor, (channels,), f"the channels of an input of shape {input.shape}")
-    _check_param("weight", weight, (channels,), f"the channels of an input of shape {input.shape}")
-    _check_param("bias", bias, (channels,), f"the channels of an input of shape {input.shape}")
+    _check_channel_params(
+        input, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
+    )
     if training and input.numel() // max(channels, 1) <= 1:
         raise ValueError(
             "batch_norm in training needs more than 1 value per channel, "
@@ -634,8 +641,7 @@ def group_norm(
             f"group_norm: the {channels} channels of an input of shape {input.shape} cannot be "
             f"split into {num_groups} groups"
         )
-    _check_param("weight", weight, (channels,), f"the channels of an input of shape {input.shape}")
-    _check_param("bias", bias, (channels,), f"the channels of an input of shape {input.shape}")
+    _check_channel_params(input, weight=weight, bias=bias)
     return _group_norm(input._floating(), weight, bias, groups=num_groups, eps=eps)
 
 
@@ -707,13 +713,9 @@ def instance_norm(
             f"shape {input.shape}"
         )
     channels = input.shape[1]
-    for name, tensor in (
-        ("running_mean", running_mean),
-        ("running_var", running_var),
-        ("weight", weight),
-        ("bias", bias),
-    ):
-        _check_param(name, tensor, (channels,), f"the channels of an input of shape {input.shape}")
+    _check_channel_params(
+        input, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
+    )
     return _group_norm(
         input._floating(),
         weight,
