@@ -836,6 +836,23 @@ KL_PAIRS = [
             D.Independent(D.Normal(t(0.0, 0.0), t(1.5, 1.0)), 1),
         ),
     ),
+    ("bernoulli_poisson", lambda: (D.Bernoulli(probs=t(0.3)), D.Poisson(t(0.8)))),
+    ("beta_exponential", lambda: (D.Beta(t(2.0), t(1.5)), D.Exponential(t(1.5)))),
+    ("beta_gamma", lambda: (D.Beta(t(2.0), t(1.5)), D.Gamma(t(2.0), t(3.0)))),
+    ("beta_normal", lambda: (D.Beta(t(2.0), t(1.5)), D.Normal(t(0.3), t(0.5)))),
+    ("beta_uniform", lambda: (D.Beta(t(2.0), t(1.5)), D.Uniform(t(-0.5), t(1.0)))),
+    ("exponential_gamma", lambda: (D.Exponential(t(1.5)), D.Gamma(t(2.0), t(1.0)))),
+    ("exponential_chi2", lambda: (D.Exponential(t(0.5)), D.Chi2(t(3.0)))),
+    ("exponential_normal", lambda: (D.Exponential(t(1.5)), D.Normal(t(0.5), t(1.0)))),
+    ("gamma_exponential", lambda: (D.Gamma(t(2.0), t(1.5)), D.Exponential(t(0.7)))),
+    ("chi2_exponential", lambda: (D.Chi2(t(3.0)), D.Exponential(t(0.4)))),
+    ("gamma_normal", lambda: (D.Gamma(t(2.0), t(1.5)), D.Normal(t(1.0), t(1.2)))),
+    ("laplace_normal", lambda: (D.Laplace(t(0.5), t(1.0)), D.Normal(t(-0.5), t(2.0)))),
+    ("normal_laplace", lambda: (D.Normal(t(0.5), t(1.0)), D.Laplace(t(-0.5), t(2.0)))),
+    ("uniform_beta", lambda: (D.Uniform(t(0.2), t(0.7)), D.Beta(t(2.0), t(1.5)))),
+    ("uniform_exponential", lambda: (D.Uniform(t(0.5), t(2.0)), D.Exponential(t(0.7)))),
+    ("uniform_gamma", lambda: (D.Uniform(t(0.5), t(2.0)), D.Gamma(t(2.0), t(1.5)))),
+    ("uniform_normal", lambda: (D.Uniform(t(-1.0), t(2.0)), D.Normal(t(0.5), t(1.5)))),
 ]
 
 
@@ -863,12 +880,69 @@ def test_kl_gradients_by_gradcheck() -> None:
     assert ac.autograd.gradcheck(kl, [_p(0.5, -1.0), _p(1.0, 2.0), _p(0.3, 0.1), m])
 
 
+INFINITE_KL = [
+    ("exponential_beta", lambda: D.Exponential(t(1.0, 2.0)), lambda: D.Beta(t(2.0), t(1.5))),
+    ("exponential_uniform", lambda: D.Exponential(t(1.0, 2.0)), lambda: D.Uniform(t(0.0), t(9.0))),
+    ("gamma_beta", lambda: D.Gamma(t(1.0, 2.0), t(1.0)), lambda: D.Beta(t(2.0), t(1.5))),
+    ("chi2_uniform", lambda: D.Chi2(t(1.0, 2.0)), lambda: D.Uniform(t(0.0), t(9.0))),
+    ("laplace_beta", lambda: D.Laplace(t(0.5, 0.0), t(1.0)), lambda: D.Beta(t(2.0), t(1.5))),
+    ("laplace_exponential", lambda: D.Laplace(t(0.5, 0.0), t(1.0)), lambda: D.Exponential(t(1.0))),
+    ("laplace_gamma", lambda: D.Laplace(t(0.5, 0.0), t(1.0)), lambda: D.Gamma(t(2.0), t(1.0))),
+    ("laplace_uniform", lambda: D.Laplace(t(0.5, 0.0), t(1.0)), lambda: D.Uniform(t(-9.0), t(9.0))),
+    ("normal_beta", lambda: D.Normal(t(0.5, 0.0), t(1.0)), lambda: D.Beta(t(2.0), t(1.5))),
+    ("normal_exponential", lambda: D.Normal(t(0.5, 0.0), t(1.0)), lambda: D.Exponential(t(1.0))),
+    ("normal_gamma", lambda: D.Normal(t(0.5, 0.0), t(1.0)), lambda: D.Gamma(t(2.0), t(1.0))),
+    ("normal_uniform", lambda: D.Normal(t(0.5, 0.0), t(1.0)), lambda: D.Uniform(t(-9.0), t(9.0))),
+    ("poisson_bernoulli", lambda: D.Poisson(t(0.5, 2.0)), lambda: D.Bernoulli(probs=t(0.5))),
+    ("poisson_binomial", lambda: D.Poisson(t(0.5, 2.0)), lambda: D.Binomial(9, probs=t(0.5))),
+]
+
+
+@pytest.mark.parametrize(
+    ("make_p", "make_q"), [c[1:] for c in INFINITE_KL], ids=[c[0] for c in INFINITE_KL]
+)
+def test_kl_is_infinite_where_q_misses_the_support_of_p(make_p, make_q) -> None:
+    kl = D.kl_divergence(make_p(), make_q())
+    assert kl.shape == (2,)
+    assert kl.dtype == F64
+    np.testing.assert_array_equal(kl.numpy(), [math.inf, math.inf])
+
+
+def test_kl_against_a_uniform_is_infinite_off_the_support() -> None:
+    beta = D.Beta(t(2.0, 2.0, 2.0), t(1.5, 1.5, 1.5))
+    kl = D.kl_divergence(beta, D.Uniform(t(0.0, 0.1, 0.0), t(1.0, 1.0, 0.9))).numpy()
+    assert np.isfinite(kl[0])
+    np.testing.assert_array_equal(kl[1:], [math.inf, math.inf])
+    uniform = D.Uniform(t(0.0, -0.1, 0.5), t(1.0, 0.5, 1.5))
+    kl = D.kl_divergence(uniform, D.Beta(t(2.0), t(1.5))).numpy()
+    assert np.isfinite(kl[0])
+    np.testing.assert_array_equal(kl[1:], [math.inf, math.inf])
+    for q in (D.Exponential(t(1.0)), D.Gamma(t(2.0), t(1.0))):
+        kl = D.kl_divergence(uniform, q).numpy()
+        assert np.isfinite(kl[[0, 2]]).all()
+        assert kl[1] == math.inf
+
+
+def test_cross_family_kl_gradients_by_gradcheck() -> None:
+    def kl(a: ac.Tensor, b: ac.Tensor) -> ac.Tensor:
+        return ac.cat(
+            [
+                D.kl_divergence(D.Beta(a, b), D.Gamma(b, a)),
+                D.kl_divergence(D.Uniform(a * 0.1, a * 0.2), D.Beta(b, a)),
+                D.kl_divergence(D.Normal(a, b), D.Laplace(b, a)),
+                D.kl_divergence(D.Gamma(a, b), D.Normal(b, a)),
+            ]
+        )
+
+    assert ac.autograd.gradcheck(kl, [_p(0.5, 2.0), _p(1.0, 3.0)])
+
+
 def test_register_kl_dispatches_to_the_most_specific_pair() -> None:
     class MyNormal(D.Normal):
         pass
 
     with pytest.raises(NotImplementedError, match="No KL"):
-        D.kl_divergence(D.Normal(0.0, 1.0), D.Exponential(1.0))
+        D.kl_divergence(D.Cauchy(0.0, 1.0), D.Normal(0.0, 1.0))
     assert D.kl_divergence(MyNormal(0.0, 1.0), D.Normal(1.0, 1.0)).item() == pytest.approx(0.5)
 
     @D.register_kl(MyNormal, D.Normal)

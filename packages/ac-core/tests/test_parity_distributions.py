@@ -486,6 +486,120 @@ KL_CASES = [
     ),
 ]
 
+
+def _uniform_in(low: float, high: float) -> Callable[[Any, Any, list[Any]], Any]:
+    """A Uniform with bounds inside (low, high), made from two parameters in (0, 1)."""
+    width = high - low
+    return lambda D, lib, p: D.Uniform(low + p[0] * width / 2, high - p[1] * width / 2)
+
+
+def _uniform_around(low: float, high: float) -> Callable[[Any, Any, list[Any]], Any]:
+    """A Uniform with bounds around [low, high], made from two positive parameters."""
+    return lambda D, lib, p: D.Uniform(low - p[0], high + p[1])
+
+
+def _probs(*shape: int) -> Callable[..., np.ndarray]:
+    return _pos(*shape, low=0.1, high=0.9)
+
+
+def _fixed(*values: float) -> Callable[..., Callable[..., np.ndarray]]:
+    """A parameter kind of the given values, whatever the batch shape asked for."""
+    return lambda *shape: lambda rng: np.array(values)
+
+
+# name -> (maker, parameter kinds); a kind maps a batch shape to a parameter maker
+FAMILIES: dict[str, tuple[Callable[[Any, Any, list[Any]], Any], tuple[Callable[..., Any], ...]]] = {
+    "bernoulli": (lambda D, lib, p: D.Bernoulli(probs=p[0]), (_probs,)),
+    "beta": (lambda D, lib, p: D.Beta(*p), (_pos, _pos)),
+    "binomial": (lambda D, lib, p: D.Binomial(5, probs=p[0]), (_probs,)),
+    "chi2": (lambda D, lib, p: D.Chi2(*p), (_pos,)),
+    "exponential": (lambda D, lib, p: D.Exponential(*p), (_pos,)),
+    "gamma": (lambda D, lib, p: D.Gamma(*p), (_pos, _pos)),
+    "laplace": (lambda D, lib, p: D.Laplace(*p), (_normal, _pos)),
+    "normal": (lambda D, lib, p: D.Normal(*p), (_normal, _pos)),
+    "poisson": (lambda D, lib, p: D.Poisson(*p), (_pos,)),
+    "uniform_unit": (_uniform_in(0.0, 1.0), (lambda *s: _pos(*s, low=0.05, high=0.9),) * 2),
+    "uniform_positive": (_uniform_in(0.1, 4.0), (lambda *s: _pos(*s, low=0.05, high=0.9),) * 2),
+    "uniform_around_unit": (
+        _uniform_around(0.0, 1.0),
+        (lambda *s: _pos(*s, low=0.1, high=1.0),) * 2,
+    ),
+    "uniform": (lambda D, lib, p: D.Uniform(p[0], p[0] + p[1]), (_normal, _pos)),
+    "uniform_edges": (
+        lambda D, lib, p: D.Uniform(*p),
+        (_fixed(0.0, -0.5, 0.2, 0.5), _fixed(1.0, 0.5, 1.0, 1.5)),
+    ),
+}
+_DIGAMMA_OF_P = ("beta", "gamma", "chi2")
+
+
+def _cross_case(
+    name_p: str, name_q: str, shape_p: tuple[int, ...], shape_q: tuple[int, ...]
+) -> Case:
+    """KL(p || q) for p and q of different families, of batch shapes shape_p and shape_q."""
+    make_p, kinds_p = FAMILIES[name_p]
+    make_q, kinds_q = FAMILIES[name_q]
+    n = len(kinds_p)
+    return Case(
+        f"kl_{name_p}_{name_q}",
+        lambda D, lib, p: D.kl_divergence(make_p(D, lib, p[:n]), make_q(D, lib, p[n:])),
+        _params(*(k(*shape_p) for k in kinds_p), *(k(*shape_q) for k in kinds_q)),
+        None,
+        ("call",),
+        trigamma_gradients=name_p in _DIGAMMA_OF_P,
+    )
+
+
+BROADCAST = ((2, 1), (3,))
+# NOTE: PyTorch sets the infinite entries of these through a mask of p's or q's batch shape, so
+# that one must be the full batch shape there
+Q_FULL, P_FULL = ((3,), (2, 3)), ((2, 3), (3,))
+MASKED_SHAPES = {
+    ("beta", "uniform_around_unit"): Q_FULL,
+    ("uniform_unit", "beta"): P_FULL,
+    ("uniform_positive", "exponential"): P_FULL,
+    ("uniform_positive", "gamma"): P_FULL,
+}
+CROSS_KL_PAIRS = [
+    ("bernoulli", "poisson"),
+    ("beta", "exponential"),
+    ("beta", "gamma"),
+    ("beta", "normal"),
+    ("beta", "uniform_around_unit"),
+    ("exponential", "gamma"),
+    ("exponential", "chi2"),
+    ("exponential", "normal"),
+    ("gamma", "exponential"),
+    ("chi2", "exponential"),
+    ("gamma", "normal"),
+    ("laplace", "normal"),
+    ("normal", "laplace"),
+    ("uniform_unit", "beta"),
+    ("uniform_positive", "exponential"),
+    ("uniform_positive", "gamma"),
+    ("uniform", "normal"),
+    # infinite: p puts mass where q has none
+    ("exponential", "beta"),
+    ("exponential", "uniform"),
+    ("gamma", "beta"),
+    ("gamma", "uniform"),
+    ("laplace", "beta"),
+    ("laplace", "exponential"),
+    ("laplace", "gamma"),
+    ("laplace", "uniform"),
+    ("normal", "beta"),
+    ("normal", "exponential"),
+    ("normal", "gamma"),
+    ("normal", "uniform"),
+    ("poisson", "bernoulli"),
+    ("poisson", "binomial"),
+]
+KL_CASES += [_cross_case(p, q, *MASKED_SHAPES.get((p, q), BROADCAST)) for p, q in CROSS_KL_PAIRS]
+KL_CASES += [_cross_case("laplace", "normal", (4,), (4,)), _cross_case("beta", "gamma", (4,), (4,))]
+# Uniform bounds on either side of the support of the other distribution: finite and infinite
+KL_CASES += [_cross_case("beta", "uniform_edges", (4,), (4,))]
+KL_CASES += [_cross_case("uniform_edges", q, (4,), (4,)) for q in ("beta", "exponential", "gamma")]
+
 LIBS = {
     "ac": (ac, ac.distributions, {"float32": ac.float32, "float64": ac.float64}),
     "torch": (torch, torch.distributions, {"float32": torch.float32, "float64": torch.float64}),

@@ -8,8 +8,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from auto_compyute._core import factories, linalg
 from auto_compyute._core import functions as F
-from auto_compyute._core import linalg
 from auto_compyute._core.tensor import Tensor
 from auto_compyute.distributions.categorical import Categorical, OneHotCategorical
 from auto_compyute.distributions.continuous import Cauchy, Exponential, Laplace, Normal, Uniform
@@ -24,6 +24,7 @@ __all__ = ["kl_divergence", "register_kl"]
 
 _KL_REGISTRY: dict[tuple[type, type], Callable[..., Tensor]] = {}
 _KL_MEMOIZE: dict[tuple[type, type], Any] = {}
+_EULER_GAMMA = 0.57721566490153286060
 
 
 def register_kl(
@@ -258,3 +259,166 @@ def _kl_cauchy_cauchy(p: Cauchy, q: Cauchy) -> Tensor:
     t1 = ((p.scale + q.scale) ** 2 + (p.loc - q.loc) ** 2).log()
     t2 = (4 * p.scale * q.scale).log()
     return t1 - t2
+
+
+# ---------------------------------------------------------------- pairs of different families
+def _infinite_like(tensor: Tensor) -> Tensor:
+    """An infinite KL throughout: p puts mass where q has none."""
+    return factories.full_like(tensor, math.inf)
+
+
+def _uniform_mean_log(low: Tensor, high: Tensor) -> Tensor:
+    """E[log x] for x ~ Uniform(low, high), 0 <= low < high (x log x is 0 at 0)."""
+    # NOTE: where low < 0 the KL is infinite anyway; (0, 1) there keeps log off negatives
+    outside = low < 0
+    low, high = F.where(outside, 0.0, low), F.where(outside, 1.0, high)
+    width = high - low
+    return (high.xlogy(high) - low.xlogy(low) - width) / width
+
+
+def _beta_mean_log(p: Beta) -> Tensor:
+    """E[log x] for x ~ p."""
+    return p.concentration1.digamma() - (p.concentration1 + p.concentration0).digamma()
+
+
+def _exponential_cross_entropy(mean: Tensor, q: Exponential) -> Tensor:
+    """-E[log q(x)] for an Exponential q, from the mean of x."""
+    return q.rate * mean - q.rate.log()
+
+
+def _normal_cross_entropy(mean: Tensor, second_moment: Tensor, q: Normal) -> Tensor:
+    """-E[log q(x)] for a Normal q, from the mean and E[x²] of x."""
+    var_q = q.scale**2
+    t1 = 0.5 * (var_q * 2 * math.pi).log()
+    return t1 + (0.5 * second_moment - q.loc * mean + 0.5 * q.loc**2) / var_q
+
+
+def _gamma_cross_entropy(mean: Tensor, mean_log: Tensor, q: Gamma) -> Tensor:
+    """-E[log q(x)] for a Gamma q, from the mean and E[log x] of x."""
+    t1 = q.concentration.lgamma() - q.concentration * q.rate.log()
+    return t1 - (q.concentration - 1) * mean_log + q.rate * mean
+
+
+@register_kl(Bernoulli, Poisson)
+def _kl_bernoulli_poisson(p: Bernoulli, q: Poisson) -> Tensor:
+    return -p.entropy() - (p.probs * q.rate.log() - q.rate)
+
+
+@register_kl(Beta, Exponential)
+def _kl_beta_exponential(p: Beta, q: Exponential) -> Tensor:
+    return -p.entropy() + _exponential_cross_entropy(p.mean, q)
+
+
+@register_kl(Beta, Gamma)
+def _kl_beta_gamma(p: Beta, q: Gamma) -> Tensor:
+    return -p.entropy() + _gamma_cross_entropy(p.mean, _beta_mean_log(p), q)
+
+
+@register_kl(Beta, Normal)
+def _kl_beta_normal(p: Beta, q: Normal) -> Tensor:
+    mean = p.mean
+    second_moment = mean * (1 - mean) / (p.concentration1 + p.concentration0 + 1) + mean**2
+    return -p.entropy() + _normal_cross_entropy(mean, second_moment, q)
+
+
+@register_kl(Beta, Uniform)
+def _kl_beta_uniform(p: Beta, q: Uniform) -> Tensor:
+    result = -p.entropy() + (q.high - q.low).log()
+    return F.where((q.low > 0) | (q.high < 1), math.inf, result)
+
+
+@register_kl(Exponential, Beta)
+@register_kl(Exponential, Uniform)
+def _kl_exponential_infinity(p: Exponential, q: Distribution) -> Tensor:
+    return _infinite_like(p.rate)
+
+
+@register_kl(Exponential, Gamma)
+def _kl_exponential_gamma(p: Exponential, q: Gamma) -> Tensor:
+    mean_log = -_EULER_GAMMA - p.rate.log()
+    return -p.entropy() + _gamma_cross_entropy(p.mean, mean_log, q)
+
+
+@register_kl(Exponential, Normal)
+def _kl_exponential_normal(p: Exponential, q: Normal) -> Tensor:
+    return -p.entropy() + _normal_cross_entropy(p.mean, 2 / p.rate**2, q)
+
+
+@register_kl(Gamma, Beta)
+@register_kl(Gamma, Uniform)
+def _kl_gamma_infinity(p: Gamma, q: Distribution) -> Tensor:
+    return _infinite_like(p.concentration)
+
+
+@register_kl(Gamma, Exponential)
+def _kl_gamma_exponential(p: Gamma, q: Exponential) -> Tensor:
+    return -p.entropy() + _exponential_cross_entropy(p.mean, q)
+
+
+@register_kl(Gamma, Normal)
+def _kl_gamma_normal(p: Gamma, q: Normal) -> Tensor:
+    second_moment = (p.concentration**2 + p.concentration) / p.rate**2
+    return -p.entropy() + _normal_cross_entropy(p.mean, second_moment, q)
+
+
+@register_kl(Laplace, Beta)
+@register_kl(Laplace, Exponential)
+@register_kl(Laplace, Gamma)
+@register_kl(Laplace, Uniform)
+def _kl_laplace_infinity(p: Laplace, q: Distribution) -> Tensor:
+    return _infinite_like(p.loc)
+
+
+@register_kl(Laplace, Normal)
+def _kl_laplace_normal(p: Laplace, q: Normal) -> Tensor:
+    return -p.entropy() + _normal_cross_entropy(p.loc, 2 * p.scale**2 + p.loc**2, q)
+
+
+@register_kl(Normal, Beta)
+@register_kl(Normal, Exponential)
+@register_kl(Normal, Gamma)
+@register_kl(Normal, Uniform)
+def _kl_normal_infinity(p: Normal, q: Distribution) -> Tensor:
+    return _infinite_like(p.loc)
+
+
+@register_kl(Normal, Laplace)
+def _kl_normal_laplace(p: Normal, q: Laplace) -> Tensor:
+    loc_diff = p.loc - q.loc
+    t1 = (p.scale / q.scale).log()
+    t2 = math.sqrt(2 / math.pi) * p.scale * (-0.5 * (loc_diff / p.scale) ** 2).exp()
+    t3 = loc_diff * (math.sqrt(0.5) * loc_diff / p.scale).erf()
+    return -t1 + (t2 + t3) / q.scale - 0.5 * (1 + math.log(0.5 * math.pi))
+
+
+@register_kl(Poisson, Bernoulli)
+@register_kl(Poisson, Binomial)
+def _kl_poisson_infinity(p: Poisson, q: Distribution) -> Tensor:
+    return _infinite_like(p.rate)
+
+
+@register_kl(Uniform, Beta)
+def _kl_uniform_beta(p: Uniform, q: Beta) -> Tensor:
+    c1, c0 = q.concentration1, q.concentration0
+    t1 = (c1 - 1) * _uniform_mean_log(p.low, p.high)
+    t2 = (c0 - 1) * _uniform_mean_log(1 - p.high, 1 - p.low)  # E[log(1 - x)]
+    t3 = c1.lgamma() + c0.lgamma() - (c1 + c0).lgamma()
+    result = -p.entropy() - t1 - t2 + t3
+    return F.where((p.high > 1) | (p.low < 0), math.inf, result)
+
+
+@register_kl(Uniform, Exponential)
+def _kl_uniform_exponential(p: Uniform, q: Exponential) -> Tensor:
+    result = -p.entropy() + _exponential_cross_entropy(p.mean, q)
+    return F.where(p.low < 0, math.inf, result)
+
+
+@register_kl(Uniform, Gamma)
+def _kl_uniform_gamma(p: Uniform, q: Gamma) -> Tensor:
+    result = -p.entropy() + _gamma_cross_entropy(p.mean, _uniform_mean_log(p.low, p.high), q)
+    return F.where(p.low < 0, math.inf, result)
+
+
+@register_kl(Uniform, Normal)
+def _kl_uniform_normal(p: Uniform, q: Normal) -> Tensor:
+    return -p.entropy() + _normal_cross_entropy(p.mean, p.variance + p.mean**2, q)
