@@ -262,9 +262,24 @@ def _kl_cauchy_cauchy(p: Cauchy, q: Cauchy) -> Tensor:
 
 
 # ---------------------------------------------------------------- pairs of different families
-def _infinite_like(tensor: Tensor) -> Tensor:
-    """An infinite KL throughout: p puts mass where q has none."""
-    return factories.full_like(tensor, math.inf)
+@register_kl(Exponential, Beta)
+@register_kl(Exponential, Uniform)
+@register_kl(Gamma, Beta)
+@register_kl(Gamma, Uniform)
+@register_kl(Laplace, Beta)
+@register_kl(Laplace, Exponential)
+@register_kl(Laplace, Gamma)
+@register_kl(Laplace, Uniform)
+@register_kl(Normal, Beta)
+@register_kl(Normal, Exponential)
+@register_kl(Normal, Gamma)
+@register_kl(Normal, Uniform)
+@register_kl(Poisson, Bernoulli)
+@register_kl(Poisson, Binomial)
+def _kl_infinite(p: Distribution, q: Distribution) -> Tensor:
+    """An infinite KL throughout, in p's batch shape (as PyTorch): p puts mass where q has
+    none."""
+    return factories.full_like(p.mean, math.inf)
 
 
 def _uniform_mean_log(low: Tensor, high: Tensor) -> Tensor:
@@ -327,12 +342,6 @@ def _kl_beta_uniform(p: Beta, q: Uniform) -> Tensor:
     return F.where((q.low > 0) | (q.high < 1), math.inf, result)
 
 
-@register_kl(Exponential, Beta)
-@register_kl(Exponential, Uniform)
-def _kl_exponential_infinity(p: Exponential, q: Distribution) -> Tensor:
-    return _infinite_like(p.rate)
-
-
 @register_kl(Exponential, Gamma)
 def _kl_exponential_gamma(p: Exponential, q: Gamma) -> Tensor:
     mean_log = -_EULER_GAMMA - p.rate.log()
@@ -342,12 +351,6 @@ def _kl_exponential_gamma(p: Exponential, q: Gamma) -> Tensor:
 @register_kl(Exponential, Normal)
 def _kl_exponential_normal(p: Exponential, q: Normal) -> Tensor:
     return -p.entropy() + _normal_cross_entropy(p.mean, 2 / p.rate**2, q)
-
-
-@register_kl(Gamma, Beta)
-@register_kl(Gamma, Uniform)
-def _kl_gamma_infinity(p: Gamma, q: Distribution) -> Tensor:
-    return _infinite_like(p.concentration)
 
 
 @register_kl(Gamma, Exponential)
@@ -361,25 +364,9 @@ def _kl_gamma_normal(p: Gamma, q: Normal) -> Tensor:
     return -p.entropy() + _normal_cross_entropy(p.mean, second_moment, q)
 
 
-@register_kl(Laplace, Beta)
-@register_kl(Laplace, Exponential)
-@register_kl(Laplace, Gamma)
-@register_kl(Laplace, Uniform)
-def _kl_laplace_infinity(p: Laplace, q: Distribution) -> Tensor:
-    return _infinite_like(p.loc)
-
-
 @register_kl(Laplace, Normal)
 def _kl_laplace_normal(p: Laplace, q: Normal) -> Tensor:
     return -p.entropy() + _normal_cross_entropy(p.loc, 2 * p.scale**2 + p.loc**2, q)
-
-
-@register_kl(Normal, Beta)
-@register_kl(Normal, Exponential)
-@register_kl(Normal, Gamma)
-@register_kl(Normal, Uniform)
-def _kl_normal_infinity(p: Normal, q: Distribution) -> Tensor:
-    return _infinite_like(p.loc)
 
 
 @register_kl(Normal, Laplace)
@@ -389,12 +376,6 @@ def _kl_normal_laplace(p: Normal, q: Laplace) -> Tensor:
     t2 = math.sqrt(2 / math.pi) * p.scale * (-0.5 * (loc_diff / p.scale) ** 2).exp()
     t3 = loc_diff * (math.sqrt(0.5) * loc_diff / p.scale).erf()
     return -t1 + (t2 + t3) / q.scale - 0.5 * (1 + math.log(0.5 * math.pi))
-
-
-@register_kl(Poisson, Bernoulli)
-@register_kl(Poisson, Binomial)
-def _kl_poisson_infinity(p: Poisson, q: Distribution) -> Tensor:
-    return _infinite_like(p.rate)
 
 
 @register_kl(Uniform, Beta)
